@@ -1,0 +1,119 @@
+//! What the command line accepts.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Explore event stores and travel through an aggregate's history.
+///
+/// With no command, opens STORE (or the bundled demo) in the terminal UI.
+#[derive(Debug, Parser)]
+#[command(name = "eventscope", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// The event store to open (a SQLite file); the bundled demo when omitted.
+    pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub replay: ReplayArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// A .jq reducer for every stream, or a folder of <category>.jq files (with an optional
+    /// default.jq). Without it, each event's data is deep-merged into the state.
+    #[arg(long, value_name = "PATH")]
+    pub reducer: Option<PathBuf>,
+    /// Replay from the first event even where the store has snapshots.
+    #[arg(long)]
+    pub no_snapshots: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the demo store (bank accounts, orders, users).
+    Demo {
+        /// Where to write it; the file must not exist.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Scale the store up to this many events with generated streams.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        events: usize,
+    },
+    /// List streams with their event counts and last versions.
+    Streams {
+        store: PathBuf,
+        /// Only streams of this category.
+        #[arg(long)]
+        category: Option<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List events in global order.
+    Events {
+        store: PathBuf,
+        /// Only this stream.
+        #[arg(long, value_name = "ID")]
+        stream: Option<String>,
+        /// Only events of this type.
+        #[arg(long = "type", value_name = "T")]
+        event_type: Option<String>,
+        /// First global position to show.
+        #[arg(long, value_name = "POS", default_value_t = 1)]
+        from: i64,
+        /// Show at most N events.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// One JSON envelope per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a stream's state, by default after its last event.
+    State {
+        store: PathBuf,
+        stream: String,
+        /// Version(s) to show; a comma list prints one line per version, in the order given.
+        #[arg(
+            long,
+            value_name = "V[,V...]",
+            value_delimiter = ',',
+            conflicts_with = "at_time"
+        )]
+        at: Vec<i64>,
+        /// The state after the last event at or before this time (RFC 3339 or a prefix of it,
+        /// such as 2024-03-01; without an offset the time is UTC).
+        #[arg(long, value_name = "T")]
+        at_time: Option<String>,
+        #[command(flatten)]
+        replay: ReplayArgs,
+        /// Compact JSON on one line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare a stream's state at two versions.
+    Diff {
+        store: PathBuf,
+        stream: String,
+        #[arg(long, value_name = "V1")]
+        from: i64,
+        /// Defaults to the last version.
+        #[arg(long, value_name = "V2")]
+        to: Option<i64>,
+        #[command(flatten)]
+        replay: ReplayArgs,
+        /// The changes as a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import NDJSON envelopes (as `events --json` prints them) into a native store.
+    Import {
+        /// The NDJSON file; `-` reads standard input.
+        file: PathBuf,
+        /// The store to write; created when missing, appended to otherwise.
+        #[arg(long, value_name = "STORE")]
+        out: PathBuf,
+    },
+    /// Print a shell completion script.
+    Completions { shell: clap_complete::Shell },
+}

@@ -1,0 +1,378 @@
+//! One function per command, each a thin layer over `eventscope::store` and `::replay`.
+
+use std::io::BufRead;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::CommandFactory;
+use eventscope::replay::{diff, Op, Reducer, Replayer, SeekOptions};
+use eventscope::store::{ExpectedVersion, LogFilter, NewEvent, Store};
+use eventscope::Event;
+use serde_json::Value;
+
+use super::args::{Cli, Command, ReplayArgs};
+use super::output::{table, truncate, Out, Paint};
+
+pub fn run(cli: Cli) -> Result<()> {
+    let Some(command) = cli.command else {
+        return open_default(cli.store, &cli.replay);
+    };
+    match command {
+        Command::Demo { out, events } => demo(&out, events),
+        Command::Streams {
+            store,
+            category,
+            json,
+        } => streams(&open(&store)?, category.as_deref(), json),
+        Command::Events {
+            store,
+            stream,
+            event_type,
+            from,
+            limit,
+            json,
+        } => {
+            let filter = LogFilter {
+                stream,
+                event_type,
+                from_position: from,
+                limit,
+            };
+            events(&open(&store)?, &filter, json)
+        }
+        Command::State {
+            store,
+            stream,
+            at,
+            at_time,
+            replay,
+            json,
+        } => state(
+            &open(&store)?,
+            &stream,
+            &at,
+            at_time.as_deref(),
+            &replay,
+            json,
+        ),
+        Command::Diff {
+            store,
+            stream,
+            from,
+            to,
+            replay,
+            json,
+        } => diff_cmd(&open(&store)?, &stream, from, to, &replay, json),
+        Command::Import { file, out } => import(&file, &out),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "eventscope",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+    }
+}
+
+fn open(path: &Path) -> Result<Store> {
+    Store::open(path).with_context(|| format!("opening {}", path.display()))
+}
+
+fn load_reducer(args: &ReplayArgs) -> Result<Reducer> {
+    match &args.reducer {
+        Some(path) => Ok(Reducer::load(path)?),
+        None => Ok(Reducer::Merge),
+    }
+}
+
+fn seek_options(args: &ReplayArgs) -> SeekOptions {
+    SeekOptions {
+        use_snapshots: !args.no_snapshots,
+        ..SeekOptions::default()
+    }
+}
+
+/// No command: the TUI's place. Until it lands, this lists the store's streams.
+fn open_default(store: Option<PathBuf>, replay: &ReplayArgs) -> Result<()> {
+    if let Some(path) = &replay.reducer {
+        Reducer::load(path)?;
+    }
+    let path = match store {
+        Some(p) => p,
+        None => demo_path()?,
+    };
+    streams(&open(&path)?, None, false)
+}
+
+/// The bundled demo lives in the user's cache directory, written once.
+pub fn demo_path() -> Result<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("eventscope");
+    let path = base.join(format!("demo-{}.sqlite", env!("CARGO_PKG_VERSION")));
+    if path.exists() {
+        return Ok(path);
+    }
+    std::fs::create_dir_all(&base).with_context(|| format!("creating {}", base.display()))?;
+    let tmp = base.join(format!("demo-{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    eventscope::demo::write_demo(&tmp, 0).context("writing the demo store")?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+fn demo(out: &Path, events: usize) -> Result<()> {
+    let store = eventscope::demo::write_demo(out, events)
+        .with_context(|| format!("writing {}", out.display()))?;
+    let streams = store.streams()?;
+    let total: i64 = streams.iter().map(|s| s.events).sum();
+    let mut o = Out::stdout();
+    o.line(&format!(
+        "wrote {total} events in {} streams to {}",
+        streams.len(),
+        out.display()
+    ))?;
+    o.flush()?;
+    Ok(())
+}
+
+fn streams(store: &Store, category: Option<&str>, json: bool) -> Result<()> {
+    let list: Vec<_> = store
+        .streams()?
+        .into_iter()
+        .filter(|s| category.is_none_or(|c| s.category == c))
+        .collect();
+    let mut o = Out::stdout();
+    if json {
+        for s in &list {
+            o.json_line(s)?;
+        }
+    } else {
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|s| {
+                vec![
+                    s.stream_id.clone(),
+                    s.category.clone(),
+                    s.events.to_string(),
+                    s.last_version.to_string(),
+                ]
+            })
+            .collect();
+        for (i, line) in table(&["STREAM", "CATEGORY", "EVENTS", "LAST"], &rows)
+            .iter()
+            .enumerate()
+        {
+            let line = if i == 0 {
+                o.paint(Paint::Bold, line)
+            } else {
+                line.clone()
+            };
+            o.line(&line)?;
+        }
+    }
+    o.flush()?;
+    Ok(())
+}
+
+fn events(store: &Store, filter: &LogFilter, json: bool) -> Result<()> {
+    let mut o = Out::stdout();
+    if !json {
+        let header = format!(
+            "{:>8}  {:<24}  {:>5}  {:<18}  {:<24}  DATA",
+            "POS", "STREAM", "VER", "TYPE", "TIMESTAMP"
+        );
+        let header = o.paint(Paint::Bold, &header);
+        o.line(&header)?;
+    }
+    store.read_log(filter, |e: Event| {
+        if json {
+            o.json_line(&e)?;
+        } else {
+            let ty = o.paint(
+                Paint::Yellow,
+                &format!("{:<18}", truncate(&e.event_type, 18)),
+            );
+            o.line(&format!(
+                "{:>8}  {:<24}  {:>5}  {ty}  {:<24}  {}",
+                e.global_position,
+                truncate(&e.stream_id, 24),
+                e.version,
+                e.timestamp,
+                truncate(&e.data.to_string(), 60)
+            ))?;
+        }
+        Ok::<_, anyhow::Error>(ControlFlow::Continue(()))
+    })?;
+    o.flush()?;
+    Ok(())
+}
+
+fn state(
+    store: &Store,
+    stream: &str,
+    at: &[i64],
+    at_time: Option<&str>,
+    args: &ReplayArgs,
+    json: bool,
+) -> Result<()> {
+    let reducer = load_reducer(args)?;
+    let mut replayer = Replayer::new(store, &reducer, seek_options(args));
+    let mut o = Out::stdout();
+    if let Some(t) = at_time {
+        let t = eventscope::time::parse_time_bound(t).map_err(|e| anyhow!(e))?;
+        let (_, s) = replayer.state_at_time(stream, t)?;
+        print_state(&mut o, &s, json)?;
+    } else if at.is_empty() {
+        let last = replayer.last_version(stream)?;
+        print_state(&mut o, &replayer.state_at(stream, last)?, json)?;
+    } else if let [v] = at {
+        print_state(&mut o, &replayer.state_at(stream, *v)?, json)?;
+    } else {
+        for v in at {
+            let s = replayer.state_at(stream, *v)?;
+            o.json_line(&s)?;
+        }
+    }
+    o.flush()?;
+    Ok(())
+}
+
+fn print_state(o: &mut Out, state: &Value, json: bool) -> Result<()> {
+    if json {
+        o.json_line(state)?;
+    } else {
+        o.line(&serde_json::to_string_pretty(state)?)?;
+    }
+    Ok(())
+}
+
+fn diff_cmd(
+    store: &Store,
+    stream: &str,
+    from: i64,
+    to: Option<i64>,
+    args: &ReplayArgs,
+    json: bool,
+) -> Result<()> {
+    let reducer = load_reducer(args)?;
+    let mut replayer = Replayer::new(store, &reducer, seek_options(args));
+    let to = match to {
+        Some(v) => v,
+        None => replayer.last_version(stream)?,
+    };
+    let old = replayer.state_at(stream, from)?;
+    let new = replayer.state_at(stream, to)?;
+    let changes = diff(&old, &new);
+    let mut o = Out::stdout();
+    if json {
+        o.line(&serde_json::to_string(&changes)?)?;
+    } else if changes.is_empty() {
+        o.line(&format!("{stream}: no changes from version {from} to {to}"))?;
+    } else {
+        let header = o.paint(Paint::Dim, &format!("{stream}: version {from} → {to}"));
+        o.line(&header)?;
+        for c in &changes {
+            let show = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
+            let line = match c.op {
+                Op::Added => o.paint(Paint::Green, &format!("+ {}  {}", c.path, show(&c.new))),
+                Op::Removed => o.paint(Paint::Red, &format!("- {}  {}", c.path, show(&c.old))),
+                Op::Changed => o.paint(
+                    Paint::Yellow,
+                    &format!("~ {}  {} → {}", c.path, show(&c.old), show(&c.new)),
+                ),
+            };
+            o.line(&line)?;
+        }
+    }
+    o.flush()?;
+    Ok(())
+}
+
+/// One line of an import file: an envelope whose position, id, metadata and timestamp may
+/// be left out.
+#[derive(serde::Deserialize)]
+struct ImportLine {
+    stream_id: String,
+    version: i64,
+    #[serde(rename = "type")]
+    event_type: String,
+    data: Value,
+    #[serde(default)]
+    metadata: Option<Value>,
+    #[serde(default)]
+    event_id: Option<String>,
+    #[serde(default)]
+    timestamp: Option<String>,
+    #[serde(default)]
+    global_position: Option<i64>,
+}
+
+fn import(file: &Path, out: &Path) -> Result<()> {
+    let input: Box<dyn BufRead> = if file.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+        Box::new(std::io::BufReader::new(f))
+    };
+    let mut store =
+        Store::open_writable(out).with_context(|| format!("opening {}", out.display()))?;
+    let mut count = 0usize;
+    let mut streams = std::collections::HashSet::new();
+    let mut writer = store.writer()?;
+    for (i, line) in input.lines().enumerate() {
+        let n = i + 1;
+        let line = line.with_context(|| format!("{}: line {n}", file.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let e: ImportLine = serde_json::from_str(&line)
+            .with_context(|| format!("{}: line {n} is not an event envelope", file.display()))?;
+        if let Some(ts) = &e.timestamp {
+            if eventscope::time::parse_stored(ts).is_none() {
+                bail!(
+                    "{}: line {n}: timestamp {ts:?} is not RFC 3339",
+                    file.display()
+                );
+            }
+        }
+        let new = NewEvent {
+            event_type: e.event_type,
+            data: e.data,
+            metadata: e
+                .metadata
+                .unwrap_or_else(|| Value::Object(Default::default())),
+            event_id: e.event_id,
+            timestamp: e.timestamp,
+            global_position: e.global_position,
+        };
+        writer
+            .append(&e.stream_id, ExpectedVersion::Exact(e.version - 1), &[new])
+            .map_err(|err| match err {
+                eventscope::store::StoreError::Conflict { actual, .. } => anyhow!(
+                    "{}: line {n}: {} version {} does not follow version {actual}",
+                    file.display(),
+                    e.stream_id,
+                    e.version
+                ),
+                other => anyhow!("{}: line {n}: {other}", file.display()),
+            })?;
+        streams.insert(e.stream_id);
+        count += 1;
+    }
+    writer.commit()?;
+    let mut o = Out::stdout();
+    o.line(&format!(
+        "imported {count} events in {} streams into {}",
+        streams.len(),
+        out.display()
+    ))?;
+    o.flush()?;
+    Ok(())
+}

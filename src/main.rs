@@ -1,0 +1,18 @@
+//! The `eventscope` binary: the CLI's commands and, with no command, the TUI.
+#![forbid(unsafe_code)]
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::parse();
+    match cli::run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if cli::is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("eventscope: {}", cli::one_line(&e));
+            ExitCode::from(1)
+        }
+    }
+}

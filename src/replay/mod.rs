@@ -1,0 +1,45 @@
+//! Replay: folding a stream's events into state with a reducer, seeking to any version or
+//! time through checkpoints, and comparing two states.
+
+mod diff;
+mod jq;
+mod reducer;
+mod seek;
+
+use std::path::PathBuf;
+
+pub use diff::{diff, Change, Op};
+pub use jq::JqProgram;
+pub use reducer::{merge, Fold, Reducer};
+pub use seek::{Replayer, SeekOptions};
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("reducer {path}: {message}")]
+    Load { path: PathBuf, message: String },
+    #[error("reducer {reducer} failed at {stream} version {version} ({event_type}): {message}")]
+    Reducer {
+        reducer: String,
+        stream: String,
+        version: i64,
+        event_type: String,
+        message: String,
+    },
+    #[error("stream {0} not found")]
+    NoStream(String),
+    #[error("{stream} has versions 0 to {last}; version {version} does not exist")]
+    OutOfRange {
+        stream: String,
+        version: i64,
+        last: i64,
+    },
+}
+
+pub type Result<T, E = ReplayError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,165 @@
+//! Reducers: a jq program per category, one for every stream, or the built-in merge.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use jaq_json::Val;
+use serde_json::Value;
+
+use super::jq::{self, JqProgram};
+use super::{ReplayError, Result};
+use crate::event::{category_of, Event};
+
+/// How events become state.
+pub enum Reducer {
+    /// Deep-merges each event's `data` object into the state (jq's `*`).
+    Merge,
+    /// One jq program for every stream.
+    Jq(JqProgram),
+    /// A folder of `<category>.jq` files; `default.jq`, else the merge, for the rest.
+    PerCategory {
+        programs: HashMap<String, JqProgram>,
+        default: Option<JqProgram>,
+    },
+}
+
+impl Reducer {
+    /// Loads a `.jq` file, or a folder of `<category>.jq` files.
+    pub fn load(path: &Path) -> Result<Reducer> {
+        let load_err = |message: String| ReplayError::Load {
+            path: path.to_path_buf(),
+            message,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| load_err(e.to_string()))?;
+        if !meta.is_dir() {
+            return Ok(Reducer::Jq(compile_file(path)?));
+        }
+        let mut programs = HashMap::new();
+        let mut default = None;
+        let entries = std::fs::read_dir(path).map_err(|e| load_err(e.to_string()))?;
+        for entry in entries {
+            let file = entry.map_err(|e| load_err(e.to_string()))?.path();
+            if file.extension().is_none_or(|x| x != "jq") {
+                continue;
+            }
+            let Some(stem) = file.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            let program = compile_file(&file)?;
+            if stem == "default" {
+                default = Some(program);
+            } else {
+                programs.insert(stem.to_string(), program);
+            }
+        }
+        if programs.is_empty() && default.is_none() {
+            return Err(load_err("the folder holds no .jq files".into()));
+        }
+        Ok(Reducer::PerCategory { programs, default })
+    }
+
+    /// The jq program that folds `stream_id`, or `None` for the built-in merge.
+    pub fn program_for(&self, stream_id: &str) -> Option<&JqProgram> {
+        match self {
+            Reducer::Merge => None,
+            Reducer::Jq(p) => Some(p),
+            Reducer::PerCategory { programs, default } => {
+                programs.get(category_of(stream_id)).or(default.as_ref())
+            }
+        }
+    }
+
+    /// A human name for what folds `stream_id`.
+    pub fn describe(&self, stream_id: &str) -> String {
+        self.program_for(stream_id)
+            .map_or_else(|| "built-in merge".to_string(), |p| p.name.clone())
+    }
+
+    /// Starts folding `stream_id` from `state`.
+    pub fn start(&self, stream_id: &str, state: Value) -> Fold<'_> {
+        match self.program_for(stream_id) {
+            None => Fold::Merge(state),
+            Some(p) => Fold::Jq(p, jq::to_val(&state)),
+        }
+    }
+}
+
+fn compile_file(path: &Path) -> Result<JqProgram> {
+    let code = std::fs::read_to_string(path).map_err(|e| ReplayError::Load {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    JqProgram::compile(&path.display().to_string(), &code).map_err(|message| ReplayError::Load {
+        path: path.to_path_buf(),
+        message,
+    })
+}
+
+/// A fold in progress. jq state stays in jaq's own value type between events, so a long
+/// replay converts only at its ends.
+pub enum Fold<'r> {
+    Merge(Value),
+    Jq(&'r JqProgram, Val),
+}
+
+impl Fold<'_> {
+    /// Applies one event. On error the state stays as it was before the event.
+    pub fn apply(&mut self, event: &Event) -> Result<()> {
+        match self {
+            Fold::Merge(state) => {
+                merge(state, &event.data);
+                Ok(())
+            }
+            Fold::Jq(program, state) => {
+                let next = program
+                    .run(state.clone(), jq::event_val(event))
+                    .map_err(|message| ReplayError::Reducer {
+                        reducer: program.name.clone(),
+                        stream: event.stream_id.clone(),
+                        version: event.version,
+                        event_type: event.event_type.clone(),
+                        message,
+                    })?;
+                *state = next;
+                Ok(())
+            }
+        }
+    }
+
+    pub fn state(&self) -> Value {
+        match self {
+            Fold::Merge(state) => state.clone(),
+            Fold::Jq(_, state) => jq::from_val(state),
+        }
+    }
+
+    pub fn into_state(self) -> Value {
+        match self {
+            Fold::Merge(state) => state,
+            Fold::Jq(_, state) => jq::from_val(&state),
+        }
+    }
+}
+
+/// Deep-merges `patch` into `state` as jq's `*` does: objects merge key by key, anything
+/// else replaces. A `patch` that is not an object leaves `state` alone, since events whose
+/// data is not an object say nothing about the aggregate's fields.
+pub fn merge(state: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        return;
+    };
+    if !state.is_object() {
+        *state = Value::Object(Default::default());
+    }
+    let Value::Object(target) = state else {
+        return;
+    };
+    for (k, v) in patch {
+        match target.get_mut(k) {
+            Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
+            _ => {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Replay written as given events → when → then state.
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::store::{ExpectedVersion, NewEvent, Store};
+
+const ACCOUNT_JQ: &str = include_str!("../../assets/reducers/Account.jq");
+
+fn given(events: &[(&str, &str, Value)]) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::create(dir.path().join("s.db")).unwrap();
+    for (i, (stream, ty, data)) in events.iter().enumerate() {
+        let e = NewEvent {
+            timestamp: Some(format!("2024-01-01T10:{i:02}:00Z")),
+            ..NewEvent::new(*ty, data.clone())
+        };
+        store.append(stream, ExpectedVersion::Any, &[e]).unwrap();
+    }
+    (dir, store)
+}
+
+fn alice() -> Vec<(&'static str, &'static str, Value)> {
+    vec![
+        (
+            "Account-acc-1",
+            "AccountOpened",
+            json!({"accountId": "acc-1", "ownerName": "Alice"}),
+        ),
+        ("Account-acc-1", "MoneyDeposited", json!({"amount": 100})),
+        ("Account-acc-1", "MoneyWithdrawn", json!({"amount": 30})),
+        ("Account-acc-1", "MoneyDeposited", json!({"amount": 50})),
+    ]
+}
+
+fn jq(code: &str) -> Reducer {
+    Reducer::Jq(JqProgram::compile("test.jq", code).unwrap())
+}
+
+#[test]
+fn jq_reducer_gives_the_seed_balances() {
+    let (_d, store) = given(&alice());
+    let reducer = jq(ACCOUNT_JQ);
+    let mut r = Replayer::new(&store, &reducer, SeekOptions::default());
+    let balances: Vec<Value> = [1, 2, 3, 4]
+        .iter()
+        .map(|v| r.state_at("Account-acc-1", *v).unwrap()["balance"].clone())
+        .collect();
+    assert_eq!(balances, vec![json!(0), json!(100), json!(70), json!(120)]);
+    assert_eq!(
+        r.state_at("Account-acc-1", 4).unwrap(),
+        json!({"id": "acc-1", "owner": "Alice", "balance": 120})
+    );
+    assert_eq!(r.state_at("Account-acc-1", 0).unwrap(), Value::Null);
+}
+
+#[test]
+fn merge_reducer_deep_merges_data() {
+    let (_d, store) = given(&[
+        (
+            "Order-1",
+            "OrderCreated",
+            json!({"customer": {"id": "c1", "tier": "gold"}, "total": 0}),
+        ),
+        (
+            "Order-1",
+            "ShippingUpdated",
+            json!({"customer": {"tier": "silver"}, "items": [1, 2]}),
+        ),
+        ("Order-1", "ItemAdded", json!({"items": [3], "total": 12.5})),
+        ("Order-1", "Odd", json!("not an object")),
+    ]);
+    let reducer = Reducer::Merge;
+    let mut r = Replayer::new(&store, &reducer, SeekOptions::default());
+    assert_eq!(
+        r.state_at("Order-1", 4).unwrap(),
+        json!({"customer": {"id": "c1", "tier": "silver"}, "total": 12.5, "items": [3]})
+    );
+}
+
+#[test]
+fn state_at_time_takes_last_event_at_or_before() {
+    let (_d, store) = given(&alice());
+    let reducer = jq(ACCOUNT_JQ);
+    let mut r = Replayer::new(&store, &reducer, SeekOptions::default());
+    let t = |s: &str| crate::time::parse_time_bound(s).unwrap();
+    let (v, s) = r
+        .state_at_time("Account-acc-1", t("2024-01-01T10:01:30Z"))
+        .unwrap();
+    assert_eq!((v, s["balance"].clone()), (2, json!(100)));
+    let (v, s) = r.state_at_time("Account-acc-1", t("2023-12-31")).unwrap();
+    assert_eq!((v, s), (0, Value::Null));
+    let (v, _) = r.state_at_time("Account-acc-1", t("2024")).unwrap();
+    assert_eq!(v, 4);
+}
+
+#[test]
+fn reducer_error_names_stream_version_and_type() {
+    let (_d, store) = given(&alice());
+    // jaq, unlike jq, refuses `null | .balance += 1`: deposits before an opening fail.
+    let reducer = jq(r#"if $event.type == "MoneyWithdrawn" then .balance.x -= 1 else . end"#);
+    let mut r = Replayer::new(&store, &reducer, SeekOptions::default());
+    assert_eq!(r.state_at("Account-acc-1", 2).unwrap(), Value::Null);
+    let err = r.state_at("Account-acc-1", 4).unwrap_err();
+    match &err {
+        ReplayError::Reducer {
+            stream,
+            version,
+            event_type,
+            message,
+            ..
+        } => {
+            assert_eq!((stream.as_str(), *version), ("Account-acc-1", 3));
+            assert_eq!(event_type, "MoneyWithdrawn");
+            assert!(message.contains("cannot"), "{message}");
+        }
+        other => panic!("expected a reducer error, got {other}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("Account-acc-1 version 3 (MoneyWithdrawn)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn reducer_with_no_output_is_an_error() {
+    let (_d, store) = given(&alice());
+    let reducer = jq("empty");
+    let mut r = Replayer::new(&store, &reducer, SeekOptions::default());
+    let err = r.state_at("Account-acc-1", 1).unwrap_err().to_string();
+    assert!(err.contains("produced no state"), "{err}");
+}
+
+#[test]
+fn jq_syntax_error_points_at_line_and_column() {
+    let err = JqProgram::compile("bad.jq", "if . then\n  .a +\nelse . end")
+        .err()
+        .unwrap();
+    assert!(err.starts_with("bad.jq:3:"), "{err}");
+    let err = JqProgram::compile("u.jq", ". | nosuchfilter")
+        .err()
+        .unwrap();
+    assert!(
+        err.contains("u.jq:1:5: undefined filter `nosuchfilter`"),
+        "{err}"
+    );
+    let err = JqProgram::compile("v.jq", "$nope").err().unwrap();
+    assert!(err.contains("undefined variable"), "{err}");
+}
+
+#[test]
+fn seeks_through_checkpoints_match_a_full_replay() {
+    let events: Vec<_> = (1..=97)
+        .map(|i| {
+            (
+                "Counter-1",
+                "Added",
+                json!({"n": i, "log": {(format!("k{}", i % 7)): i}}),
+            )
+        })
+        .collect();
+    let (_d, store) = given(&events);
+    let reducer = jq("(. // {sum: 0}) | .sum += $event.data.n | .last = $event.version");
+    let reference: Vec<Value> = {
+        let mut r = Replayer::new(&store, &reducer, SeekOptions::default());
+        (0..=97)
+            .map(|v| r.state_at("Counter-1", v).unwrap())
+            .collect()
+    };
+    // Checkpoints every 5 versions, capped at 4 so they thin out; seek in a scattered order.
+    let opts = SeekOptions {
+        checkpoint_every: 5,
+        max_checkpoints: 4,
+        use_snapshots: true,
+    };
+    let mut r = Replayer::new(&store, &reducer, opts);
+    for v in [97, 3, 50, 0, 96, 51, 12, 77, 77, 1, 40] {
+        assert_eq!(
+            r.state_at("Counter-1", v).unwrap(),
+            reference[v as usize],
+            "at {v}"
+        );
+    }
+    assert_eq!(reference[97]["sum"], json!(97 * 98 / 2));
+}
+
+#[test]
+fn store_snapshots_are_starting_points_unless_disabled() {
+    let (d, store) = given(&alice());
+    drop(store);
+    let mut w = Store::open_writable(d.path().join("s.db")).unwrap();
+    // A snapshot the reducer could never produce proves where the fold started.
+    w.save_snapshot(
+        "Account-acc-1",
+        2,
+        &json!({"balance": 1000, "from": "snapshot"}),
+    )
+    .unwrap();
+    drop(w);
+    let store = Store::open(d.path().join("s.db")).unwrap();
+    let reducer = jq(ACCOUNT_JQ);
+    let mut r = Replayer::new(&store, &reducer, SeekOptions::default());
+    assert_eq!(
+        r.state_at("Account-acc-1", 4).unwrap(),
+        json!({"balance": 1020, "from": "snapshot"})
+    );
+    assert_eq!(r.state_at("Account-acc-1", 1).unwrap()["balance"], json!(0));
+    let no_snaps = SeekOptions {
+        use_snapshots: false,
+        ..SeekOptions::default()
+    };
+    let mut r = Replayer::new(&store, &reducer, no_snaps);
+    assert_eq!(
+        r.state_at("Account-acc-1", 4).unwrap()["balance"],
+        json!(120)
+    );
+}
+
+#[test]
+fn out_of_range_and_unknown_streams_are_errors() {
+    let (_d, store) = given(&alice());
+    let reducer = Reducer::Merge;
+    let mut r = Replayer::new(&store, &reducer, SeekOptions::default());
+    let err = r.state_at("Account-acc-1", 5).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "Account-acc-1 has versions 0 to 4; version 5 does not exist"
+    );
+    assert!(matches!(
+        r.state_at("Nope-1", 1),
+        Err(ReplayError::NoStream(_))
+    ));
+}
+
+#[test]
+fn reducer_folder_picks_by_category_with_default_and_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Account.jq"), ACCOUNT_JQ).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "ignored").unwrap();
+    let reducer = Reducer::load(dir.path()).unwrap();
+    assert!(reducer.program_for("Account-acc-1").is_some());
+    assert!(reducer.program_for("Order-1").is_none());
+    assert_eq!(reducer.describe("Order-1"), "built-in merge");
+    std::fs::write(dir.path().join("default.jq"), ".").unwrap();
+    let reducer = Reducer::load(dir.path()).unwrap();
+    assert!(reducer.describe("Order-1").ends_with("default.jq"));
+    let empty = tempfile::tempdir().unwrap();
+    assert!(Reducer::load(empty.path()).is_err());
+}

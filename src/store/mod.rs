@@ -1,0 +1,160 @@
+//! Event stores: opening them read-only, reading streams and the global log, subscribing to
+//! new events, and (for `demo`, `import` and library users) appending.
+//!
+//! Only the native layout (go-mink's SQLite form) is read here; see `schema.rs` for its DDL.
+
+mod read;
+mod schema;
+mod subscribe;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use serde::Serialize;
+use serde_json::Value;
+
+pub use read::LogFilter;
+pub use subscribe::Subscription;
+pub use write::{ExpectedVersion, NewEvent, Writer};
+
+/// How long a read waits for a writer's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}: no such file")]
+    NotFound(PathBuf),
+    #[error("{0}: not a SQLite database (or it is corrupt)")]
+    NotSqlite(PathBuf),
+    #[error("{path}: no event store layout found (tables: {tables})")]
+    UnknownLayout { path: PathBuf, tables: String },
+    #[error("{0}: already exists; choose another path or remove it first")]
+    AlreadyExists(PathBuf),
+    #[error("append to {stream}: expected {expected}, but the stream is at version {actual}")]
+    Conflict {
+        stream: String,
+        expected: ExpectedVersion,
+        actual: i64,
+    },
+    #[error("event at global position {position}: {field} is not valid JSON ({message})")]
+    BadJson {
+        position: i64,
+        field: &'static str,
+        message: String,
+    },
+    #[error("the store is locked by another process; try again when its write finishes")]
+    Locked,
+    #[error("{0}")]
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Locked
+            }
+            _ => StoreError::Sqlite(e),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// One line of the stream list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StreamInfo {
+    pub stream_id: String,
+    pub category: String,
+    pub events: i64,
+    pub last_version: i64,
+}
+
+/// A state the application saved for a stream at a version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Snapshot {
+    pub stream_id: String,
+    pub version: i64,
+    pub data: Value,
+    pub created_at: String,
+}
+
+/// An open event store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    has_snapshots: bool,
+}
+
+impl Store {
+    /// Opens an existing store with SQLite's read-only flag: nothing this handle does can
+    /// change the file.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        if !path.exists() {
+            return Err(StoreError::NotFound(path));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| open_error(&path, e))?;
+        Store::from_connection(conn, path)
+    }
+
+    /// Creates a new native store at `path`, which must not exist yet.
+    pub fn create(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(path));
+        }
+        let conn = Connection::open(&path)?;
+        conn.execute_batch(schema::NATIVE_DDL)?;
+        Store::from_connection(conn, path)
+    }
+
+    /// Opens a native store for writing, creating it when missing. An existing file must
+    /// already hold the native layout: nothing is added to somebody else's database.
+    pub fn open_writable(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        if !path.exists() {
+            return Store::create(path);
+        }
+        let conn = Connection::open(&path).map_err(|e| open_error(&path, e))?;
+        Store::from_connection(conn, path)
+    }
+
+    fn from_connection(conn: Connection, path: PathBuf) -> Result<Store> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let tables = schema::tables(&conn).map_err(|e| open_error(&path, e))?;
+        if !tables.iter().any(|t| t == "events") {
+            let tables = if tables.is_empty() {
+                "none".to_string()
+            } else {
+                tables.join(", ")
+            };
+            return Err(StoreError::UnknownLayout { path, tables });
+        }
+        let has_snapshots = tables.iter().any(|t| t == "snapshots");
+        Ok(Store {
+            conn,
+            path,
+            has_snapshots,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn open_error(path: &Path, e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) => {
+            StoreError::NotSqlite(path.to_path_buf())
+        }
+        _ => StoreError::from(e),
+    }
+}
+
+#[cfg(test)]
+mod tests;

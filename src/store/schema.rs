@@ -1,0 +1,33 @@
+//! The native layout: the SQLite form of go-mink's event table.
+
+use rusqlite::Connection;
+
+/// Idempotent DDL for the native layout. `snapshots` is optional when reading.
+pub const NATIVE_DDL: &str = "
+CREATE TABLE IF NOT EXISTS events (
+  global_position INTEGER PRIMARY KEY,
+  stream_id   TEXT    NOT NULL,
+  version     INTEGER NOT NULL,
+  event_id    TEXT    NOT NULL UNIQUE,
+  event_type  TEXT    NOT NULL,
+  data        TEXT    NOT NULL,
+  metadata    TEXT    NOT NULL DEFAULT '{}',
+  timestamp   TEXT    NOT NULL,
+  UNIQUE (stream_id, version)
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+  stream_id  TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  data       TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (stream_id, version)
+);
+";
+
+/// Names of the tables in the database, sorted.
+pub fn tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?;
+    let names = stmt.query_map([], |r| r.get(0))?;
+    names.collect()
+}

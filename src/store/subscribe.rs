@@ -1,0 +1,120 @@
+//! Following a store: every event appended after a position, including appends made by
+//! other processes, which SQLite reveals through `PRAGMA data_version`.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::{read::event_from_row, Result, Store, StoreError};
+use crate::event::Event;
+
+const BATCH: i64 = 1000;
+const POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Yields each event appended after a global position, once, in global order.
+///
+/// It owns a read-only connection of its own, so it can move to another thread.
+pub struct Subscription {
+    conn: Connection,
+    after: i64,
+    buffer: VecDeque<Event>,
+    seen_data_version: Option<i64>,
+    maybe_more: bool,
+}
+
+impl Store {
+    /// Subscribes to events with a global position greater than `after`.
+    pub fn subscribe(&self, after: i64) -> Result<Subscription> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        conn.busy_timeout(super::BUSY_TIMEOUT)?;
+        Ok(Subscription {
+            conn,
+            after,
+            buffer: VecDeque::new(),
+            seen_data_version: None,
+            maybe_more: true,
+        })
+    }
+}
+
+impl Subscription {
+    /// The global position of the last event handed out.
+    pub fn position(&self) -> i64 {
+        self.after
+    }
+
+    /// Every event that has arrived since the last call, without waiting.
+    pub fn poll(&mut self) -> Result<Vec<Event>> {
+        let mut out = Vec::new();
+        loop {
+            if let Some(last) = self.buffer.back() {
+                self.after = last.global_position;
+            }
+            out.extend(self.buffer.drain(..));
+            if !self.fetch()? {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for the next event.
+    pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<Event>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(e) = self.buffer.pop_front() {
+                self.after = e.global_position;
+                return Ok(Some(e));
+            }
+            if self.fetch()? {
+                continue;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(POLL_INTERVAL.min(deadline - now));
+        }
+    }
+
+    /// Reads the next batch into the buffer when the database may have changed; returns
+    /// whether anything was read.
+    fn fetch(&mut self) -> Result<bool> {
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        if !self.maybe_more && self.seen_data_version == Some(version) {
+            return Ok(false);
+        }
+        self.seen_data_version = Some(version);
+        let from = self.buffer.back().map_or(self.after, |e| e.global_position);
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT global_position, stream_id, version, event_id, event_type, data, metadata, timestamp
+             FROM events WHERE global_position > ?1 ORDER BY global_position LIMIT ?2",
+        )?;
+        let mut rows = stmt.query(rusqlite::params![from, BATCH])?;
+        let mut n = 0;
+        while let Some(row) = rows.next()? {
+            self.buffer.push_back(event_from_row(row)?);
+            n += 1;
+        }
+        self.maybe_more = n == BATCH;
+        Ok(n > 0)
+    }
+}
+
+impl Iterator for Subscription {
+    type Item = Result<Event, StoreError>;
+
+    /// Blocks until the next event arrives.
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.next_timeout(Duration::from_secs(3600)) {
+                Ok(Some(e)) => return Some(Ok(e)),
+                Ok(None) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
