@@ -40,7 +40,9 @@ fn fails(args: &[&str]) -> String {
 }
 
 fn json_lines(s: &str) -> Vec<Value> {
-    s.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+    s.lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
 }
 
 fn demo_store() -> (tempfile::TempDir, PathBuf) {
@@ -59,38 +61,105 @@ fn seed_bank_example_end_to_end() {
     let (_d, db) = demo_store();
     let db = s(&db);
     let state: Value = serde_json::from_str(&ok(&[
-        "state", db, "Account-acc-1", "--reducer", ACCOUNT_JQ,
+        "state",
+        db,
+        "Account-acc-1",
+        "--reducer",
+        ACCOUNT_JQ,
     ]))
     .unwrap();
     assert_eq!(state["balance"], 120);
     assert_eq!(state["owner"], "Alice");
 
-    let at3 = ok(&["state", db, "Account-acc-1", "--at", "3", "--reducer", ACCOUNT_JQ, "--json"]);
+    let at3 = ok(&[
+        "state",
+        db,
+        "Account-acc-1",
+        "--at",
+        "3",
+        "--reducer",
+        ACCOUNT_JQ,
+        "--json",
+    ]);
     assert_eq!(json_lines(&at3)[0]["balance"], 70);
 
-    let all = ok(&["state", db, "Account-acc-1", "--at", "1,2,3,4", "--reducer", ACCOUNT_JQ]);
-    let balances: Vec<Value> = json_lines(&all).iter().map(|s| s["balance"].clone()).collect();
+    let all = ok(&[
+        "state",
+        db,
+        "Account-acc-1",
+        "--at",
+        "1,2,3,4",
+        "--reducer",
+        ACCOUNT_JQ,
+    ]);
+    let balances: Vec<Value> = json_lines(&all)
+        .iter()
+        .map(|s| s["balance"].clone())
+        .collect();
     assert_eq!(balances, vec![json!(0), json!(100), json!(70), json!(120)]);
 
-    let reversed = ok(&["state", db, "Account-acc-1", "--at", "4,1", "--reducer", ACCOUNT_JQ]);
-    let balances: Vec<Value> = json_lines(&reversed).iter().map(|s| s["balance"].clone()).collect();
+    let reversed = ok(&[
+        "state",
+        db,
+        "Account-acc-1",
+        "--at",
+        "4,1",
+        "--reducer",
+        ACCOUNT_JQ,
+    ]);
+    let balances: Vec<Value> = json_lines(&reversed)
+        .iter()
+        .map(|s| s["balance"].clone())
+        .collect();
     assert_eq!(balances, vec![json!(120), json!(0)], "in the order given");
 
     // A time between the 2nd and 3rd events, taken from the events themselves.
     let events = json_lines(&ok(&["events", db, "--stream", "Account-acc-1", "--json"]));
-    let t2 = chrono::DateTime::parse_from_rfc3339(events[1]["timestamp"].as_str().unwrap()).unwrap();
-    let t3 = chrono::DateTime::parse_from_rfc3339(events[2]["timestamp"].as_str().unwrap()).unwrap();
+    let t2 =
+        chrono::DateTime::parse_from_rfc3339(events[1]["timestamp"].as_str().unwrap()).unwrap();
+    let t3 =
+        chrono::DateTime::parse_from_rfc3339(events[2]["timestamp"].as_str().unwrap()).unwrap();
     let between = (t2 + (t3 - t2) / 2).to_rfc3339();
-    let at_time = ok(&["state", db, "Account-acc-1", "--at-time", &between, "--reducer", ACCOUNT_JQ, "--json"]);
+    let at_time = ok(&[
+        "state",
+        db,
+        "Account-acc-1",
+        "--at-time",
+        &between,
+        "--reducer",
+        ACCOUNT_JQ,
+        "--json",
+    ]);
     assert_eq!(json_lines(&at_time)[0]["balance"], 100);
 
-    let diff = ok(&["diff", db, "Account-acc-1", "--from", "2", "--to", "4", "--reducer", ACCOUNT_JQ, "--json"]);
+    let diff = ok(&[
+        "diff",
+        db,
+        "Account-acc-1",
+        "--from",
+        "2",
+        "--to",
+        "4",
+        "--reducer",
+        ACCOUNT_JQ,
+        "--json",
+    ]);
     let diff: Value = serde_json::from_str(&diff).unwrap();
     assert_eq!(
         diff,
         json!([{"path": "/balance", "op": "changed", "old": 100, "new": 120}])
     );
-    let human = ok(&["diff", db, "Account-acc-1", "--from", "2", "--to", "4", "--reducer", ACCOUNT_JQ]);
+    let human = ok(&[
+        "diff",
+        db,
+        "Account-acc-1",
+        "--from",
+        "2",
+        "--to",
+        "4",
+        "--reducer",
+        ACCOUNT_JQ,
+    ]);
     assert!(human.contains("~ /balance  100 → 120"), "{human}");
 }
 
@@ -103,11 +172,21 @@ fn seed_order_with_default_merge_reducer() {
     assert_eq!(state["code"], "SAVE20");
     assert_eq!(state["customerId"], "cust-456");
     // The bundled folder of reducers computes the same total from items.
-    let folded = ok(&["state", s(&db), "Order-123", "--reducer", REDUCERS, "--json"]);
+    let folded = ok(&[
+        "state",
+        s(&db),
+        "Order-123",
+        "--reducer",
+        REDUCERS,
+        "--json",
+    ]);
     let folded = &json_lines(&folded)[0];
     assert_eq!(folded["total"], 127.5);
     assert_eq!(folded["discount"]["code"], "SAVE20");
-    assert!(folded["items"].get("sku-cable").is_none(), "removed item is gone");
+    assert!(
+        folded["items"].get("sku-cable").is_none(),
+        "removed item is gone"
+    );
 }
 
 #[test]
@@ -117,7 +196,10 @@ fn bundled_reducers_cover_every_demo_category() {
     let out = ok(&["demo", "--out", s(&db), "--events", "600"]);
     assert!(out.contains("wrote 600 events"), "{out}");
     let streams = json_lines(&ok(&["streams", s(&db), "--json"]));
-    let mut categories: Vec<&str> = streams.iter().map(|s| s["category"].as_str().unwrap()).collect();
+    let mut categories: Vec<&str> = streams
+        .iter()
+        .map(|s| s["category"].as_str().unwrap())
+        .collect();
     categories.dedup();
     assert_eq!(categories, vec!["Account", "Order", "User"]);
     for st in &streams {
@@ -134,7 +216,10 @@ fn streams_table_and_json() {
     let table = ok(&["streams", s(&db)]);
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("STREAM"), "{table}");
-    assert!(lines[1].starts_with("Account-acc-1  Account   4       4"), "{table}");
+    assert!(
+        lines[1].starts_with("Account-acc-1  Account   4       4"),
+        "{table}"
+    );
     let json = json_lines(&ok(&["streams", s(&db), "--json"]));
     assert_eq!(json.len(), 5);
     assert_eq!(
@@ -150,22 +235,55 @@ fn events_filters_in_global_order() {
     let (_d, db) = demo_store();
     let all = json_lines(&ok(&["events", s(&db), "--json"]));
     assert_eq!(all.len(), 18);
-    let positions: Vec<i64> = all.iter().map(|e| e["global_position"].as_i64().unwrap()).collect();
+    let positions: Vec<i64> = all
+        .iter()
+        .map(|e| e["global_position"].as_i64().unwrap())
+        .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]));
-    for key in ["global_position", "stream_id", "version", "event_id", "type", "data", "metadata", "timestamp"] {
+    for key in [
+        "global_position",
+        "stream_id",
+        "version",
+        "event_id",
+        "type",
+        "data",
+        "metadata",
+        "timestamp",
+    ] {
         assert!(all[0].get(key).is_some(), "envelope lacks {key}");
     }
     assert!(all[0]["metadata"]["correlationId"].is_string());
     assert!(all[3]["metadata"]["causationId"].is_string());
 
-    let deposits = json_lines(&ok(&["events", s(&db), "--type", "MoneyDeposited", "--json"]));
+    let deposits = json_lines(&ok(&[
+        "events",
+        s(&db),
+        "--type",
+        "MoneyDeposited",
+        "--json",
+    ]));
     assert_eq!(deposits.len(), 3);
-    let window = json_lines(&ok(&["events", s(&db), "--from", "5", "--limit", "2", "--json"]));
-    let positions: Vec<i64> = window.iter().map(|e| e["global_position"].as_i64().unwrap()).collect();
+    let window = json_lines(&ok(&[
+        "events",
+        s(&db),
+        "--from",
+        "5",
+        "--limit",
+        "2",
+        "--json",
+    ]));
+    let positions: Vec<i64> = window
+        .iter()
+        .map(|e| e["global_position"].as_i64().unwrap())
+        .collect();
     assert_eq!(positions, vec![5, 6]);
 
     let table = ok(&["events", s(&db), "--stream", "Order-123"]);
-    assert_eq!(table.lines().count(), 9, "header and eight events:\n{table}");
+    assert_eq!(
+        table.lines().count(),
+        9,
+        "header and eight events:\n{table}"
+    );
     assert!(table.contains("DiscountApplied"), "{table}");
 }
 
@@ -188,7 +306,10 @@ fn import_round_trips_and_checks_versions() {
     .unwrap();
     let target = d.path().join("gap.db");
     let err = fails(&["import", s(&gap), "--out", s(&target)]);
-    assert!(err.contains("line 3: A-1 version 3 does not follow version 1"), "{err}");
+    assert!(
+        err.contains("line 3: A-1 version 3 does not follow version 1"),
+        "{err}"
+    );
     let streams = ok(&["streams", s(&target), "--json"]);
     assert_eq!(streams, "", "a failed import writes no events");
 
@@ -234,7 +355,11 @@ fn bad_inputs_get_one_clear_line() {
     assert!(err.contains("/no/such/store.db: no such file"), "{err}");
 
     let text = d.path().join("notes.txt");
-    std::fs::write(&text, "hello, I am not a database at all, not even close......").unwrap();
+    std::fs::write(
+        &text,
+        "hello, I am not a database at all, not even close......",
+    )
+    .unwrap();
     let err = fails(&["events", s(&text)]);
     assert!(err.contains("not a SQLite database"), "{err}");
 
@@ -253,7 +378,10 @@ fn bad_inputs_get_one_clear_line() {
     let failing = d.path().join("failing.jq");
     std::fs::write(&failing, ".balance += $event.data.amount").unwrap();
     let err = fails(&["state", s(&db), "Account-acc-1", "--reducer", s(&failing)]);
-    assert!(err.contains("at Account-acc-1 version 1 (AccountOpened)"), "{err}");
+    assert!(
+        err.contains("at Account-acc-1 version 1 (AccountOpened)"),
+        "{err}"
+    );
 
     let out = run(&["state"]);
     assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
@@ -266,7 +394,11 @@ fn no_command_lists_the_bundled_demo() {
         .env("XDG_CACHE_HOME", cache.path())
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Account-acc-1"), "{text}");
     assert!(cache.path().join("eventscope").read_dir().unwrap().count() == 1);
@@ -302,5 +434,9 @@ fn closed_pipe_is_not_an_error() {
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
