@@ -11,7 +11,7 @@ use std::path::PathBuf;
 pub use diff::{diff, Change, Op};
 pub use jq::JqProgram;
 pub use reducer::{merge, Fold, Reducer};
-pub use seek::{Replayer, SeekOptions};
+pub use seek::{Replayer, SeekOptions, PROGRESS_EVERY};
 
 use crate::store::StoreError;
 

@@ -19,6 +19,9 @@ pub struct SeekOptions {
     pub max_checkpoints: usize,
     /// Start from the store's own snapshots when they are nearer than anything in memory.
     pub use_snapshots: bool,
+    /// Record a failing event (see [`Replayer::failure`]) and fold on past it with the state
+    /// unchanged, instead of failing the seek. The TUI browses on this way.
+    pub skip_failed_events: bool,
 }
 
 impl Default for SeekOptions {
@@ -27,6 +30,7 @@ impl Default for SeekOptions {
             checkpoint_every: 1000,
             max_checkpoints: 256,
             use_snapshots: true,
+            skip_failed_events: false,
         }
     }
 }
@@ -41,10 +45,15 @@ pub struct Replayer<'a> {
 
 struct StreamCache {
     every: i64,
+    /// Events the reducer failed on, by version (only with `skip_failed_events`).
+    failures: BTreeMap<i64, String>,
     checkpoints: BTreeMap<i64, Value>,
     /// The last state computed, so that stepping forward costs one event.
     cursor: Option<(i64, Value)>,
 }
+
+/// How often `state_at_with` reports progress, in events.
+pub const PROGRESS_EVERY: i64 = 4096;
 
 /// How many streams keep checkpoints before the cache is cleared.
 const MAX_CACHED_STREAMS: usize = 64;
@@ -69,6 +78,19 @@ impl<'a> Replayer<'a> {
 
     /// The state after applying versions 1..=`version` (`null` at version 0).
     pub fn state_at(&mut self, stream: &str, version: i64) -> Result<Value> {
+        let state = self.state_at_with(stream, version, &mut |_| ControlFlow::Continue(()))?;
+        Ok(state.unwrap_or_default())
+    }
+
+    /// Like [`Replayer::state_at`], reporting how many events it has folded every
+    /// [`PROGRESS_EVERY`] events. When `progress` breaks, the seek stops and returns `None`;
+    /// the checkpoints it passed are kept, so the next seek resumes from them.
+    pub fn state_at_with(
+        &mut self,
+        stream: &str,
+        version: i64,
+        progress: &mut dyn FnMut(i64) -> ControlFlow<()>,
+    ) -> Result<Option<Value>> {
         let last = self.last_version(stream)?;
         if !(0..=last).contains(&version) {
             return Err(ReplayError::OutOfRange {
@@ -79,35 +101,66 @@ impl<'a> Replayer<'a> {
         }
         let (start, state) = self.nearest_start(stream, version)?;
         if start == version {
-            return Ok(state);
+            return Ok(Some(state));
         }
-        let cache = self.cache(stream);
-        let every = cache.every;
-        let mut fresh = Vec::new();
-        let mut fold = self.reducer.start(stream, state);
-        self.store
-            .read_stream(stream, start + 1..=version, |event| {
-                fold.apply(&event)?;
-                if event.version % every == 0 {
-                    fresh.push((event.version, fold.state()));
-                }
-                Ok::<_, ReplayError>(ControlFlow::Continue(()))
-            })?;
-        let state = fold.into_state();
         let max = self.options.max_checkpoints;
+        let skip_failed = self.options.skip_failed_events;
+        let store = self.store;
+        let mut fold = self.reducer.start(stream, state);
         let cache = self.cache(stream);
-        for (v, s) in fresh {
-            if v % cache.every == 0 {
-                cache.checkpoints.insert(v, s);
+        let mut done = 0;
+        let mut aborted = false;
+        store.read_stream(stream, start + 1..=version, |event| {
+            match fold.apply(&event) {
+                Ok(()) => {
+                    cache.failures.remove(&event.version);
+                }
+                Err(e @ ReplayError::Reducer { .. }) if skip_failed => {
+                    cache.failures.insert(event.version, e.to_string());
+                }
+                Err(e) => return Err(e),
             }
+            if event.version % cache.every == 0 {
+                cache.checkpoints.insert(event.version, fold.state());
+                if cache.checkpoints.len() > max {
+                    cache.every *= 2;
+                    let every = cache.every;
+                    cache.checkpoints.retain(|v, _| v % every == 0);
+                }
+            }
+            done += 1;
+            if done % PROGRESS_EVERY == 0 && progress(done).is_break() {
+                aborted = true;
+                return Ok(ControlFlow::Break(()));
+            }
+            Ok::<_, ReplayError>(ControlFlow::Continue(()))
+        })?;
+        if aborted {
+            return Ok(None);
         }
-        while cache.checkpoints.len() > max {
-            cache.every *= 2;
-            let every = cache.every;
-            cache.checkpoints.retain(|v, _| v % every == 0);
-        }
+        let state = fold.into_state();
         cache.cursor = Some((version, state.clone()));
-        Ok(state)
+        Ok(Some(state))
+    }
+
+    /// Why the reducer failed at `version` of `stream`, if it did during a seek that skipped
+    /// failed events.
+    pub fn failure(&self, stream: &str, version: i64) -> Option<&str> {
+        self.streams
+            .get(stream)?
+            .failures
+            .get(&version)
+            .map(String::as_str)
+    }
+
+    /// The failed events of `stream` at or below `version`: how many, and the first one.
+    pub fn failures_up_to(&self, stream: &str, version: i64) -> (usize, Option<i64>) {
+        let Some(cache) = self.streams.get(stream) else {
+            return (0, None);
+        };
+        let mut range = cache.failures.range(..=version);
+        let first = range.next().map(|(v, _)| *v);
+        (cache.failures.range(..=version).count(), first)
     }
 
     /// The version `at` falls on (the last event stamped at or before it, 0 when none) and
@@ -128,6 +181,7 @@ impl<'a> Replayer<'a> {
             .or_insert_with(|| StreamCache {
                 every,
                 checkpoints: BTreeMap::new(),
+                failures: BTreeMap::new(),
                 cursor: None,
             })
     }

@@ -1,5 +1,7 @@
 //! Replay written as given events → when → then state.
 
+use std::ops::ControlFlow;
+
 use serde_json::{json, Value};
 
 use super::*;
@@ -10,13 +12,15 @@ const ACCOUNT_JQ: &str = include_str!("../../assets/reducers/Account.jq");
 fn given(events: &[(&str, &str, Value)]) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::create(dir.path().join("s.db")).unwrap();
+    let mut w = store.writer().unwrap();
     for (i, (stream, ty, data)) in events.iter().enumerate() {
         let e = NewEvent {
-            timestamp: Some(format!("2024-01-01T10:{i:02}:00Z")),
+            timestamp: Some(format!("2024-01-01T10:{:02}:{:02}Z", i / 60, i % 60)),
             ..NewEvent::new(*ty, data.clone())
         };
-        store.append(stream, ExpectedVersion::Any, &[e]).unwrap();
+        w.append(stream, ExpectedVersion::Any, &[e]).unwrap();
     }
+    w.commit().unwrap();
     (dir, store)
 }
 
@@ -85,7 +89,7 @@ fn state_at_time_takes_last_event_at_or_before() {
     let mut r = Replayer::new(&store, &reducer, SeekOptions::default());
     let t = |s: &str| crate::time::parse_time_bound(s).unwrap();
     let (v, s) = r
-        .state_at_time("Account-acc-1", t("2024-01-01T10:01:30Z"))
+        .state_at_time("Account-acc-1", t("2024-01-01T10:00:01.5Z"))
         .unwrap();
     assert_eq!((v, s["balance"].clone()), (2, json!(100)));
     let (v, s) = r.state_at_time("Account-acc-1", t("2023-12-31")).unwrap();
@@ -172,7 +176,7 @@ fn seeks_through_checkpoints_match_a_full_replay() {
     let opts = SeekOptions {
         checkpoint_every: 5,
         max_checkpoints: 4,
-        use_snapshots: true,
+        ..SeekOptions::default()
     };
     let mut r = Replayer::new(&store, &reducer, opts);
     for v in [97, 3, 50, 0, 96, 51, 12, 77, 77, 1, 40] {
@@ -247,4 +251,62 @@ fn reducer_folder_picks_by_category_with_default_and_merge() {
     assert!(reducer.describe("Order-1").ends_with("default.jq"));
     let empty = tempfile::tempdir().unwrap();
     assert!(Reducer::load(empty.path()).is_err());
+}
+
+#[test]
+fn skipping_failed_events_records_them_and_browses_on() {
+    let (_d, store) = given(&alice());
+    let reducer = jq(
+        r#"if $event.type == "MoneyWithdrawn" then error("no withdrawals") else . end | (. // {}) | .n += 1"#,
+    );
+    let opts = SeekOptions {
+        skip_failed_events: true,
+        ..SeekOptions::default()
+    };
+    let mut r = Replayer::new(&store, &reducer, opts);
+    assert_eq!(r.state_at("Account-acc-1", 4).unwrap(), json!({"n": 3}));
+    let why = r.failure("Account-acc-1", 3).unwrap();
+    assert!(
+        why.contains("no withdrawals") && why.contains("version 3"),
+        "{why}"
+    );
+    assert_eq!(r.failure("Account-acc-1", 2), None);
+    assert_eq!(r.failures_up_to("Account-acc-1", 4), (1, Some(3)));
+    assert_eq!(r.failures_up_to("Account-acc-1", 2), (0, None));
+}
+
+#[test]
+fn progress_can_stop_a_long_seek_and_keeps_its_checkpoints() {
+    let n = 3 * PROGRESS_EVERY as usize + 10; // under an hour of one-second ticks
+    let events: Vec<_> = (0..n).map(|_| ("Big-1", "Tick", json!({"t": 1}))).collect();
+    let (_d, store) = given(&events);
+    let reducer = jq("(. // {c: 0}) | .c += 1");
+    let opts = SeekOptions {
+        checkpoint_every: 100,
+        ..SeekOptions::default()
+    };
+    let mut r = Replayer::new(&store, &reducer, opts);
+    let mut reports = Vec::new();
+    let stopped = r
+        .state_at_with("Big-1", n as i64, &mut |done| {
+            reports.push(done);
+            if done >= PROGRESS_EVERY {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+    assert_eq!(stopped, None);
+    assert_eq!(reports, vec![PROGRESS_EVERY]);
+    // Resumes from the checkpoint at 4000 rather than from the start.
+    let mut resumed = Vec::new();
+    let state = r
+        .state_at_with("Big-1", n as i64, &mut |done| {
+            resumed.push(done);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(state.unwrap(), json!({"c": n}));
+    assert_eq!(resumed.len(), (n - 4000) / PROGRESS_EVERY as usize);
 }
