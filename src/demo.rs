@@ -11,6 +11,13 @@ pub const ALICE_STREAM: &str = "Account-acc-1";
 /// The seed order: ends with total 127.5 after the SAVE20 discount.
 pub const ORDER_STREAM: &str = "Order-123";
 
+/// The reducers for the demo's categories, as shipped in `assets/reducers/`.
+pub const REDUCERS: [(&str, &str); 3] = [
+    ("Account.jq", include_str!("../assets/reducers/Account.jq")),
+    ("Order.jq", include_str!("../assets/reducers/Order.jq")),
+    ("User.jq", include_str!("../assets/reducers/User.jq")),
+];
+
 /// The seed events, in global order.
 fn seed() -> Vec<(&'static str, &'static str, Value)> {
     vec![

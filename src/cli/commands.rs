@@ -95,16 +95,31 @@ fn seek_options(args: &ReplayArgs) -> SeekOptions {
     }
 }
 
-/// No command: the TUI's place. Until it lands, this lists the store's streams.
+/// No command: the TUI, on STORE or on the bundled demo with its bundled reducers.
 fn open_default(store: Option<PathBuf>, replay: &ReplayArgs) -> Result<()> {
-    if let Some(path) = &replay.reducer {
-        Reducer::load(path)?;
-    }
-    let path = match store {
-        Some(p) => p,
-        None => demo_path()?,
+    let (store, reducer) = match store {
+        Some(p) => (p, replay.reducer.clone()),
+        None => {
+            let demo = demo_path()?;
+            let reducers = replay.reducer.clone().or_else(|| demo_reducers(&demo).ok());
+            (demo, reducers)
+        }
     };
-    streams(&open(&path)?, None, false)
+    crate::tui::run(crate::tui::Options {
+        store,
+        reducer,
+        use_snapshots: !replay.no_snapshots,
+    })
+}
+
+/// The bundled reducers, written beside the cached demo so the demo opens with them.
+fn demo_reducers(demo: &Path) -> Result<PathBuf> {
+    let dir = demo.with_extension("reducers");
+    std::fs::create_dir_all(&dir)?;
+    for (name, code) in eventscope::demo::REDUCERS {
+        std::fs::write(dir.join(name), code)?;
+    }
+    Ok(dir)
 }
 
 /// The bundled demo lives in the user's cache directory, written once.

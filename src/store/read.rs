@@ -104,26 +104,35 @@ impl Store {
         filter: &LogFilter,
         mut f: impl FnMut(Event) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
-        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE global_position >= ?");
-        let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(filter.from_position)];
-        if let Some(stream) = &filter.stream {
-            sql.push_str(" AND stream_id = ?");
-            params.push(Box::new(stream.clone()));
-        }
-        if let Some(ty) = &filter.event_type {
-            sql.push_str(" AND event_type = ?");
-            params.push(Box::new(ty.clone()));
-        }
-        sql.push_str(" ORDER BY global_position");
-        if let Some(limit) = filter.limit {
-            sql.push_str(&format!(" LIMIT {limit}"));
-        }
+        let (sql, params) = log_query(EVENT_COLUMNS, filter);
         let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
         let mut rows = stmt
             .query(params_from_iter(params.iter()))
             .map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
             if f(event_from_row(row)?)?.is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Like `read_log`, but only each event's global position and timestamp: enough for
+    /// time lookups and density charts, without reading payloads.
+    pub fn for_each_timestamp(
+        &self,
+        filter: &LogFilter,
+        mut f: impl FnMut(i64, &str) -> ControlFlow<()>,
+    ) -> Result<()> {
+        let (sql, params) = log_query("global_position, timestamp", filter);
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query(params_from_iter(params.iter()))?;
+        while let Some(row) = rows.next()? {
+            let ts = match row.get_ref(1)? {
+                ValueRef::Text(b) => std::str::from_utf8(b).unwrap_or(""),
+                _ => "",
+            };
+            if f(row.get(0)?, ts).is_break() {
                 break;
             }
         }
@@ -167,6 +176,24 @@ impl Store {
         })
         .transpose()
     }
+}
+
+fn log_query(columns: &str, filter: &LogFilter) -> (String, Vec<Box<dyn ToSql>>) {
+    let mut sql = format!("SELECT {columns} FROM events WHERE global_position >= ?");
+    let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(filter.from_position)];
+    if let Some(stream) = &filter.stream {
+        sql.push_str(" AND stream_id = ?");
+        params.push(Box::new(stream.clone()));
+    }
+    if let Some(ty) = &filter.event_type {
+        sql.push_str(" AND event_type = ?");
+        params.push(Box::new(ty.clone()));
+    }
+    sql.push_str(" ORDER BY global_position");
+    if let Some(limit) = filter.limit {
+        sql.push_str(&format!(" LIMIT {limit}"));
+    }
+    (sql, params)
 }
 
 fn is_after(timestamp: &str, until: DateTime<Utc>) -> bool {

@@ -1,0 +1,591 @@
+//! The app's state and `update`, the one function that changes it. Store work is asked
+//! of the worker through `outbox`; its answers come back as `Action::Worker`.
+
+use std::collections::{BTreeMap, HashSet};
+
+use eventscope::replay::Change;
+use eventscope::store::StreamInfo;
+
+use super::action::{Action, Command};
+use super::json_view;
+use super::keymap::Keymap;
+use super::worker::{EventRow, Msg, Req, StateAt, Target};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Streams,
+    Events,
+    State,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    State,
+    Event,
+    Diff,
+}
+
+/// A line of the streams pane.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListRow {
+    All,
+    Category { name: String, streams: usize },
+    /// Index into `App::streams`.
+    Stream(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Version,
+    Time,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+}
+
+/// An opened stream (or the global log) and where the playhead is on it.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub target: Target,
+    /// The last key: version for a stream, global position for the log.
+    pub len: i64,
+    pub playhead: i64,
+    /// Rows near the playhead; the rest are fetched when needed.
+    pub rows: BTreeMap<i64, EventRow>,
+    pub rows_requested: (i64, i64),
+    pub mark_a: Option<i64>,
+    pub mark_b: Option<i64>,
+    /// The newest state received and the key it is for.
+    pub state: Option<(i64, Result<StateAt, String>)>,
+    /// Replay progress towards the playhead: events done, events to do.
+    pub progress: Option<(i64, i64)>,
+    pub diff: Option<((i64, i64), Result<Vec<Change>, String>)>,
+    pub diff_requested: Option<(i64, i64)>,
+    pub density: Vec<u64>,
+}
+
+impl View {
+    fn new(target: Target, len: i64) -> View {
+        View {
+            target,
+            len,
+            playhead: len,
+            rows: BTreeMap::new(),
+            rows_requested: (0, -1),
+            mark_a: None,
+            mark_b: None,
+            state: None,
+            progress: None,
+            diff: None,
+            diff_requested: None,
+            density: Vec::new(),
+        }
+    }
+
+    pub fn title(&self) -> String {
+        match &self.target {
+            Target::All => "$all".to_string(),
+            Target::Stream(s) => s.clone(),
+        }
+    }
+
+    /// The state for the playhead, if it has arrived.
+    pub fn current_state(&self) -> Option<&Result<StateAt, String>> {
+        self.state.as_ref().filter(|(k, _)| *k == self.playhead).map(|(_, s)| s)
+    }
+
+    /// The pair the Diff tab compares: A → B, or A → playhead while B is unset.
+    pub fn diff_pair(&self) -> Option<(i64, i64)> {
+        self.mark_a.map(|a| (a, self.mark_b.unwrap_or(self.playhead)))
+    }
+}
+
+/// Rows fetched on each side of the playhead.
+const ROWS_AROUND: i64 = 100;
+/// Rows kept on each side; farther ones are dropped.
+const ROWS_KEPT: i64 = 300;
+/// Buckets of the density sparkline.
+pub const DENSITY_BUCKETS: usize = 200;
+
+pub struct App {
+    pub keymap: Keymap,
+    pub store_name: String,
+    pub reducer_name: String,
+    pub focus: Pane,
+    pub tab: Tab,
+    pub streams: Vec<StreamInfo>,
+    pub streams_loaded: bool,
+    pub last_position: i64,
+    pub filter: String,
+    pub filtering: bool,
+    pub list: Vec<ListRow>,
+    pub selected: usize,
+    pub view: Option<View>,
+    pub prompt: Option<Prompt>,
+    pub help: bool,
+    pub local_time: bool,
+    pub following: bool,
+    /// A message for the footer, and whether it is an error.
+    pub status: Option<(String, bool)>,
+    pub folded: HashSet<String>,
+    pub state_cursor: usize,
+    pub event_scroll: usize,
+    pub diff_scroll: usize,
+    pub outbox: Vec<Req>,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(keymap: Keymap, store_name: String, reducer_name: String) -> App {
+        App {
+            keymap,
+            store_name,
+            reducer_name,
+            focus: Pane::Streams,
+            tab: Tab::State,
+            streams: Vec::new(),
+            streams_loaded: false,
+            last_position: 0,
+            filter: String::new(),
+            filtering: false,
+            list: vec![ListRow::All],
+            selected: 0,
+            view: None,
+            prompt: None,
+            help: false,
+            local_time: false,
+            following: false,
+            status: None,
+            folded: HashSet::new(),
+            state_cursor: 0,
+            event_scroll: 0,
+            diff_scroll: 0,
+            outbox: vec![Req::Streams],
+            quit: false,
+        }
+    }
+
+    pub fn update(&mut self, action: Action) {
+        match action {
+            Action::Worker(msg) => self.on_worker(msg),
+            Action::Input(c) => self.on_input(c),
+            Action::Backspace => {
+                if let Some(p) = &mut self.prompt {
+                    p.input.pop();
+                } else if self.filtering {
+                    self.filter.pop();
+                    self.rebuild_list();
+                }
+            }
+            Action::Submit => self.on_submit(),
+            Action::SeekFraction(f) => {
+                if let Some(v) = &self.view {
+                    let key = 1 + ((v.len - 1) as f64 * f.clamp(0.0, 1.0)).round() as i64;
+                    self.seek(key);
+                }
+            }
+            Action::Command(c) => self.on_command(c),
+        }
+    }
+
+    /// Whether typed characters go to the filter or a prompt rather than the keymap.
+    pub fn taking_text(&self) -> bool {
+        self.filtering || self.prompt.is_some()
+    }
+
+    fn on_command(&mut self, c: Command) {
+        if self.help && !matches!(c, Command::Help | Command::Cancel | Command::Quit) {
+            return;
+        }
+        self.status = None;
+        let step = |app: &mut App, d: i64| {
+            if let Some(v) = &app.view {
+                let key = v.playhead + d;
+                app.seek(key);
+            }
+        };
+        match c {
+            Command::Quit => self.quit = true,
+            Command::Help => self.help = !self.help,
+            Command::Cancel => {
+                self.help = false;
+                self.prompt = None;
+                if self.filtering {
+                    self.filtering = false;
+                    self.filter.clear();
+                    self.rebuild_list();
+                }
+            }
+            Command::FocusNext => {
+                self.focus = match self.focus {
+                    Pane::Streams => Pane::Events,
+                    Pane::Events => Pane::State,
+                    Pane::State => Pane::Streams,
+                }
+            }
+            Command::FocusPrev => {
+                self.focus = match self.focus {
+                    Pane::Streams => Pane::State,
+                    Pane::Events => Pane::Streams,
+                    Pane::State => Pane::Events,
+                }
+            }
+            Command::Up => self.move_in_pane(-1),
+            Command::Down => self.move_in_pane(1),
+            Command::PageUp => self.move_in_pane(-10),
+            Command::PageDown => self.move_in_pane(10),
+            Command::Open => match self.focus {
+                Pane::State => self.toggle_fold(),
+                _ => self.open_selected(),
+            },
+            Command::Filter => {
+                self.focus = Pane::Streams;
+                self.filtering = true;
+            }
+            Command::StepBack => step(self, -1),
+            Command::StepForward => step(self, 1),
+            Command::JumpBack => step(self, -10),
+            Command::JumpForward => step(self, 10),
+            Command::First => self.seek(1),
+            Command::Last => self.seek(i64::MAX),
+            Command::GoToVersion | Command::GoToTime if self.view.is_some() => {
+                let kind = if c == Command::GoToVersion { PromptKind::Version } else { PromptKind::Time };
+                self.prompt = Some(Prompt { kind, input: String::new() });
+            }
+            Command::GoToVersion | Command::GoToTime => self.hint_open_first(),
+            Command::MarkA | Command::MarkB => {
+                let Some(v) = &mut self.view else {
+                    return self.hint_open_first();
+                };
+                if c == Command::MarkA {
+                    v.mark_a = Some(v.playhead);
+                } else {
+                    v.mark_b = Some(v.playhead);
+                }
+                self.refresh_diff();
+            }
+            Command::ClearMarks => {
+                if let Some(v) = &mut self.view {
+                    v.mark_a = None;
+                    v.mark_b = None;
+                }
+            }
+            Command::TabState => self.tab = Tab::State,
+            Command::TabEvent => self.tab = Tab::Event,
+            Command::TabDiff => {
+                self.tab = Tab::Diff;
+                self.refresh_diff();
+            }
+            Command::ToggleFollow => {
+                self.following = !self.following;
+                self.outbox.push(Req::Follow(self.following));
+                if self.following {
+                    self.seek(i64::MAX);
+                }
+            }
+            Command::ToggleTimeZone => self.local_time = !self.local_time,
+        }
+    }
+
+    fn hint_open_first(&mut self) {
+        self.status = Some(("open a stream first (Enter)".into(), false));
+    }
+
+    fn on_input(&mut self, c: char) {
+        if let Some(p) = &mut self.prompt {
+            p.input.push(c);
+        } else if self.filtering {
+            self.filter.push(c);
+            self.rebuild_list();
+        }
+    }
+
+    fn on_submit(&mut self) {
+        if let Some(p) = self.prompt.take() {
+            let input = p.input.trim().to_string();
+            match p.kind {
+                PromptKind::Version => match input.parse::<i64>() {
+                    Ok(v) => self.seek(v),
+                    Err(_) => self.status = Some((format!("not a version: {input:?}"), true)),
+                },
+                PromptKind::Time => match eventscope::time::parse_time_bound(&input) {
+                    Ok(at) => {
+                        if let Some(v) = &self.view {
+                            self.outbox.push(Req::ResolveTime { target: v.target.clone(), at });
+                        }
+                    }
+                    Err(e) => self.status = Some((e, true)),
+                },
+            }
+        } else if self.filtering {
+            self.filtering = false;
+            self.open_selected();
+        }
+    }
+
+    fn move_in_pane(&mut self, d: i64) {
+        match self.focus {
+            Pane::Streams => self.move_selection(d),
+            Pane::Events => {
+                if let Some(v) = &self.view {
+                    let key = v.playhead + d;
+                    self.seek(key);
+                }
+            }
+            Pane::State => {
+                let slot = match self.tab {
+                    Tab::State => &mut self.state_cursor,
+                    Tab::Event => &mut self.event_scroll,
+                    Tab::Diff => &mut self.diff_scroll,
+                };
+                *slot = (*slot as i64 + d).max(0) as usize;
+                if self.tab == Tab::State {
+                    let n = self.state_lines().len();
+                    self.state_cursor = self.state_cursor.min(n.saturating_sub(1));
+                }
+            }
+        }
+    }
+
+    /// Moves the stream selection by `d` selectable rows, skipping category headers.
+    fn move_selection(&mut self, d: i64) {
+        let selectable: Vec<usize> = (0..self.list.len())
+            .filter(|&i| !matches!(self.list[i], ListRow::Category { .. }))
+            .collect();
+        if selectable.is_empty() {
+            return;
+        }
+        let here = selectable.iter().position(|&i| i >= self.selected).unwrap_or(0) as i64;
+        let to = (here + d).clamp(0, selectable.len() as i64 - 1) as usize;
+        self.selected = selectable[to];
+    }
+
+    pub fn state_lines(&self) -> Vec<json_view::JsonLine> {
+        match self.view.as_ref().and_then(|v| v.state.as_ref()) {
+            Some((_, Ok(s))) => json_view::flatten(&s.state, &self.folded),
+            _ => Vec::new(),
+        }
+    }
+
+    fn toggle_fold(&mut self) {
+        if self.tab != Tab::State {
+            return;
+        }
+        let lines = self.state_lines();
+        let Some(line) = lines.get(self.state_cursor) else { return };
+        if !line.foldable() {
+            return;
+        }
+        if !self.folded.remove(&line.path) {
+            self.folded.insert(line.path.clone());
+        }
+    }
+
+    fn open_selected(&mut self) {
+        let target = match self.list.get(self.selected) {
+            Some(ListRow::All) => Target::All,
+            Some(ListRow::Stream(i)) => match self.streams.get(*i) {
+                Some(s) => Target::Stream(s.stream_id.clone()),
+                None => return,
+            },
+            _ => return,
+        };
+        let len = match &target {
+            Target::All => self.last_position,
+            Target::Stream(id) => self.stream_len(id),
+        };
+        self.view = Some(View::new(target.clone(), len));
+        self.folded.clear();
+        self.state_cursor = 0;
+        self.event_scroll = 0;
+        self.diff_scroll = 0;
+        self.focus = Pane::Events;
+        self.outbox.push(Req::Density { target, buckets: DENSITY_BUCKETS });
+        self.seek(len);
+    }
+
+    fn stream_len(&self, id: &str) -> i64 {
+        self.streams
+            .binary_search_by(|s| s.stream_id.as_str().cmp(id))
+            .map(|i| self.streams[i].last_version)
+            .unwrap_or(0)
+    }
+
+    /// Moves the playhead to `key`, clamped to the view, and asks for what it shows.
+    pub fn seek(&mut self, key: i64) {
+        let Some(v) = &mut self.view else { return };
+        if v.len < 1 {
+            return;
+        }
+        let key = key.clamp(1, v.len);
+        let have = v.state.as_ref().is_some_and(|(k, _)| *k == key);
+        v.playhead = key;
+        if !have {
+            v.progress = None;
+            self.outbox.push(Req::State { target: v.target.clone(), key });
+        }
+        self.ensure_rows();
+        self.refresh_diff();
+    }
+
+    fn ensure_rows(&mut self) {
+        let Some(v) = &mut self.view else { return };
+        let (lo, hi) = v.rows_requested;
+        let margin = ROWS_AROUND / 3;
+        let low_ok = lo <= 1 || v.playhead - margin >= lo;
+        let high_ok = hi >= v.len || v.playhead + margin <= hi;
+        if lo <= v.playhead && v.playhead <= hi && low_ok && high_ok {
+            return;
+        }
+        let from = (v.playhead - ROWS_AROUND).max(1);
+        let to = (v.playhead + ROWS_AROUND).min(v.len);
+        v.rows_requested = (from, to);
+        self.outbox.push(Req::Rows { target: v.target.clone(), from, to });
+    }
+
+    fn refresh_diff(&mut self) {
+        let Some(v) = &mut self.view else { return };
+        let Some(pair) = v.diff_pair() else { return };
+        if self.tab != Tab::Diff || v.diff_requested == Some(pair) {
+            return;
+        }
+        v.diff_requested = Some(pair);
+        self.outbox.push(Req::Diff { target: v.target.clone(), a: pair.0, b: pair.1 });
+    }
+
+    fn rebuild_list(&mut self) {
+        let keep = self.list.get(self.selected).cloned();
+        let needle = self.filter.to_lowercase();
+        let mut list = Vec::new();
+        if needle.is_empty() || "$all".contains(&needle) {
+            list.push(ListRow::All);
+        }
+        let mut i = 0;
+        while i < self.streams.len() {
+            let category = self.streams[i].category.clone();
+            let mut members = Vec::new();
+            while i < self.streams.len() && self.streams[i].category == category {
+                if needle.is_empty() || self.streams[i].stream_id.to_lowercase().contains(&needle) {
+                    members.push(ListRow::Stream(i));
+                }
+                i += 1;
+            }
+            if !members.is_empty() {
+                list.push(ListRow::Category { name: category, streams: members.len() });
+                list.extend(members);
+            }
+        }
+        self.list = list;
+        let same = keep.and_then(|k| self.list.iter().position(|r| *r == k));
+        self.selected = match same {
+            Some(i) if !self.filtering => i,
+            _ => self
+                .list
+                .iter()
+                .position(|r| matches!(r, ListRow::Stream(_)))
+                .or_else(|| self.list.iter().position(|r| *r == ListRow::All))
+                .unwrap_or(0),
+        };
+    }
+
+    fn on_worker(&mut self, msg: Msg) {
+        let matches = |app: &App, t: &Target| app.view.as_ref().is_some_and(|v| &v.target == t);
+        match msg {
+            Msg::Streams { streams, last_position } => {
+                self.streams = streams;
+                self.last_position = last_position;
+                self.streams_loaded = true;
+                self.rebuild_list();
+            }
+            Msg::Rows { target, rows } if matches(self, &target) => {
+                if let Some(v) = &mut self.view {
+                    for r in rows {
+                        v.rows.insert(r.key, r);
+                    }
+                    let p = v.playhead;
+                    v.rows.retain(|k, _| (p - ROWS_KEPT..=p + ROWS_KEPT).contains(k));
+                }
+            }
+            Msg::Progress { target, key, done, total } if matches(self, &target) => {
+                if let Some(v) = self.view.as_mut().filter(|v| v.playhead == key) {
+                    v.progress = Some((done, total));
+                }
+            }
+            Msg::State { target, key, result } if matches(self, &target) => {
+                if let Some(v) = &mut self.view {
+                    if key == v.playhead {
+                        v.progress = None;
+                        v.state = Some((key, result));
+                    }
+                }
+                let n = self.state_lines().len();
+                self.state_cursor = self.state_cursor.min(n.saturating_sub(1));
+            }
+            Msg::Diff { target, a, b, result } if matches(self, &target) => {
+                if let Some(v) = &mut self.view {
+                    v.diff = Some(((a, b), result));
+                }
+            }
+            Msg::Density { target, counts } if matches(self, &target) => {
+                if let Some(v) = &mut self.view {
+                    v.density = counts;
+                }
+            }
+            Msg::TimeResolved { target, key } if matches(self, &target) => match key {
+                Some(k) => self.seek(k),
+                None => self.status = Some(("no event at or before that time".into(), true)),
+            },
+            Msg::Appended { events } => self.on_appended(events),
+            Msg::Error(e) => self.status = Some((e, true)),
+            _ => {}
+        }
+    }
+
+    fn on_appended(&mut self, events: Vec<(String, i64, i64)>) {
+        for (stream, version, position) in &events {
+            self.last_position = self.last_position.max(*position);
+            match self.streams.binary_search_by(|s| s.stream_id.as_str().cmp(stream)) {
+                Ok(i) => {
+                    let s = &mut self.streams[i];
+                    s.events += 1;
+                    s.last_version = s.last_version.max(*version);
+                }
+                Err(i) => self.streams.insert(
+                    i,
+                    StreamInfo {
+                        stream_id: stream.clone(),
+                        category: eventscope::category_of(stream).to_string(),
+                        events: 1,
+                        last_version: *version,
+                    },
+                ),
+            }
+        }
+        self.rebuild_list();
+        let Some(v) = &mut self.view else { return };
+        let new_len = match &v.target {
+            Target::All => self.last_position,
+            Target::Stream(id) => {
+                let id = id.clone();
+                self.stream_len(&id)
+            }
+        };
+        let Some(v) = &mut self.view else { return };
+        if new_len == v.len {
+            return;
+        }
+        v.len = new_len;
+        v.rows_requested = (0, -1);
+        if self.following {
+            self.seek(i64::MAX);
+        } else {
+            self.ensure_rows();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,293 @@
+//! The keymap as data: every binding with its help text, from which the help overlay and the
+//! footer are drawn. A user file (`keymap.json` in the config directory) can rebind any
+//! command: `{"quit": ["q", "ctrl-c"], "step_forward": ["right", "n"]}`.
+
+use std::path::{Path, PathBuf};
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Command;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+    pub shift: bool,
+}
+
+impl Key {
+    /// The key as the keymap sees it: the case of a letter already says Shift.
+    pub fn from_event(e: &KeyEvent) -> Key {
+        let shift = e.modifiers.contains(KeyModifiers::SHIFT)
+            && !matches!(e.code, KeyCode::Char(_) | KeyCode::BackTab);
+        Key {
+            code: e.code,
+            ctrl: e.modifiers.contains(KeyModifiers::CONTROL),
+            shift,
+        }
+    }
+
+    /// Reads `q`, `ctrl-c`, `shift-left`, `pagedown`, `space`, `?` and the like.
+    pub fn parse(spec: &str) -> Result<Key, String> {
+        let mut ctrl = false;
+        let mut shift = false;
+        let mut rest = spec;
+        loop {
+            let lower = rest.to_ascii_lowercase();
+            if lower.starts_with("ctrl-") && rest.len() > 5 {
+                ctrl = true;
+                rest = &rest[5..];
+            } else if lower.starts_with("shift-") && rest.len() > 6 {
+                shift = true;
+                rest = &rest[6..];
+            } else {
+                break;
+            }
+        }
+        let code = match rest.to_ascii_lowercase().as_str() {
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "pageup" => KeyCode::PageUp,
+            "pagedown" => KeyCode::PageDown,
+            "enter" => KeyCode::Enter,
+            "esc" => KeyCode::Esc,
+            "tab" if shift => {
+                shift = false;
+                KeyCode::BackTab
+            }
+            "tab" => KeyCode::Tab,
+            "backtab" => KeyCode::BackTab,
+            "space" => KeyCode::Char(' '),
+            "backspace" => KeyCode::Backspace,
+            _ => {
+                let mut chars = rest.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => KeyCode::Char(c),
+                    _ => return Err(format!("unknown key {spec:?}")),
+                }
+            }
+        };
+        if let KeyCode::Char(c) = code {
+            if shift && c.is_ascii_alphabetic() {
+                return Ok(Key { code: KeyCode::Char(c.to_ascii_uppercase()), ctrl, shift: false });
+            }
+        }
+        Ok(Key { code, ctrl, shift })
+    }
+
+    /// How help and the footer show the key.
+    pub fn label(&self) -> String {
+        let base = match self.code {
+            KeyCode::Left => "←".to_string(),
+            KeyCode::Right => "→".to_string(),
+            KeyCode::Up => "↑".to_string(),
+            KeyCode::Down => "↓".to_string(),
+            KeyCode::Home => "Home".to_string(),
+            KeyCode::End => "End".to_string(),
+            KeyCode::PageUp => "PgUp".to_string(),
+            KeyCode::PageDown => "PgDn".to_string(),
+            KeyCode::Enter => "Enter".to_string(),
+            KeyCode::Esc => "Esc".to_string(),
+            KeyCode::Tab => "Tab".to_string(),
+            KeyCode::BackTab => "Shift-Tab".to_string(),
+            KeyCode::Backspace => "Backspace".to_string(),
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            other => format!("{other:?}"),
+        };
+        let mut s = String::new();
+        if self.ctrl {
+            s.push_str("Ctrl-");
+        }
+        if self.shift {
+            s.push_str("Shift-");
+        }
+        s + &base
+    }
+}
+
+/// One command with the keys that run it.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub command: Command,
+    /// The name a keymap file uses.
+    pub name: &'static str,
+    pub keys: Vec<Key>,
+    pub help: &'static str,
+    pub section: &'static str,
+    /// Shown in the footer.
+    pub footer: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    pub bindings: Vec<Binding>,
+}
+
+const DEFAULTS: &[(Command, &str, &[&str], &str, &str, bool)] = &[
+    (Command::FocusNext, "focus_next", &["tab"], "next pane", "Panes", false),
+    (Command::FocusPrev, "focus_prev", &["backtab"], "previous pane", "Panes", false),
+    (Command::Up, "up", &["up", "k"], "move up", "Panes", false),
+    (Command::Down, "down", &["down", "j"], "move down", "Panes", false),
+    (Command::PageUp, "page_up", &["pageup"], "page up", "Panes", false),
+    (Command::PageDown, "page_down", &["pagedown"], "page down", "Panes", false),
+    (Command::Open, "open", &["enter", "space"], "open stream / fold JSON", "Panes", true),
+    (Command::Filter, "filter", &["/"], "filter streams", "Panes", true),
+    (Command::StepBack, "step_back", &["left", "h"], "previous event", "Playhead", true),
+    (Command::StepForward, "step_forward", &["right", "l"], "next event", "Playhead", true),
+    (Command::JumpBack, "jump_back", &["shift-left", "H"], "back 10 events", "Playhead", false),
+    (Command::JumpForward, "jump_forward", &["shift-right", "L"], "forward 10 events", "Playhead", false),
+    (Command::First, "first", &["home"], "first event", "Playhead", false),
+    (Command::Last, "last", &["end"], "last event", "Playhead", false),
+    (Command::GoToVersion, "go_to_version", &["g"], "go to version", "Playhead", true),
+    (Command::GoToTime, "go_to_time", &["t"], "go to time", "Playhead", false),
+    (Command::MarkA, "mark_a", &["a"], "set mark A", "Compare", true),
+    (Command::MarkB, "mark_b", &["b"], "set mark B", "Compare", false),
+    (Command::ClearMarks, "clear_marks", &["x"], "clear marks", "Compare", false),
+    (Command::TabState, "tab_state", &["1"], "State tab", "View", false),
+    (Command::TabEvent, "tab_event", &["2"], "Event tab", "View", false),
+    (Command::TabDiff, "tab_diff", &["3"], "Diff tab", "View", false),
+    (Command::ToggleFollow, "follow", &["f"], "follow new events", "View", true),
+    (Command::ToggleTimeZone, "time_zone", &["z"], "UTC / local time", "View", false),
+    (Command::Help, "help", &["?"], "help", "Other", true),
+    (Command::Cancel, "cancel", &["esc"], "close overlay / prompt", "Other", false),
+    (Command::Quit, "quit", &["q", "ctrl-c"], "quit", "Other", true),
+];
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let bindings = DEFAULTS
+            .iter()
+            .map(|(command, name, keys, help, section, footer)| Binding {
+                command: *command,
+                name,
+                keys: keys.iter().filter_map(|k| Key::parse(k).ok()).collect(),
+                help,
+                section,
+                footer: *footer,
+            })
+            .collect();
+        Keymap { bindings }
+    }
+}
+
+impl Keymap {
+    pub fn command_for(&self, key: Key) -> Option<Command> {
+        self.bindings
+            .iter()
+            .find(|b| b.keys.contains(&key))
+            .map(|b| b.command)
+    }
+
+    pub fn keys_label(&self, command: Command) -> String {
+        self.bindings
+            .iter()
+            .find(|b| b.command == command)
+            .map(|b| b.keys.iter().map(Key::label).collect::<Vec<_>>().join("/"))
+            .unwrap_or_default()
+    }
+
+    /// Applies a user keymap in JSON: command name → list of keys. Named commands get
+    /// exactly the keys given; the others keep their defaults.
+    pub fn apply_overrides(&mut self, json: &str) -> Result<(), String> {
+        let map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(json).map_err(|e| format!("not a JSON object of key lists: {e}"))?;
+        for (name, keys) in map {
+            let Some(binding) = self.bindings.iter_mut().find(|b| b.name == name) else {
+                let known: Vec<&str> = DEFAULTS.iter().map(|d| d.1).collect();
+                return Err(format!("unknown command {name:?} (known: {})", known.join(", ")));
+            };
+            let list = keys
+                .as_array()
+                .ok_or_else(|| format!("{name}: expected a list of keys"))?;
+            let mut parsed = Vec::new();
+            for k in list {
+                let spec = k.as_str().ok_or_else(|| format!("{name}: keys are strings"))?;
+                parsed.push(Key::parse(spec).map_err(|e| format!("{name}: {e}"))?);
+            }
+            binding.keys = parsed;
+        }
+        Ok(())
+    }
+
+    /// The default keymap with the user's file applied, when there is one.
+    pub fn load() -> Result<Keymap, String> {
+        let mut keymap = Keymap::default();
+        if let Some(path) = user_keymap_path().filter(|p| p.exists()) {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            keymap
+                .apply_overrides(&text)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(keymap)
+    }
+}
+
+/// `$XDG_CONFIG_HOME/eventscope/keymap.json`, else `~/.config/eventscope/keymap.json`.
+pub fn user_keymap_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".config")))?;
+    Some(base.join("eventscope").join("keymap.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode, mods: KeyModifiers) -> Key {
+        Key::from_event(&KeyEvent::new(code, mods))
+    }
+
+    #[test]
+    fn defaults_cover_arrows_and_vim_keys() {
+        let km = Keymap::default();
+        let none = KeyModifiers::NONE;
+        assert_eq!(km.command_for(key(KeyCode::Right, none)), Some(Command::StepForward));
+        assert_eq!(km.command_for(key(KeyCode::Char('l'), none)), Some(Command::StepForward));
+        assert_eq!(km.command_for(key(KeyCode::Right, KeyModifiers::SHIFT)), Some(Command::JumpForward));
+        assert_eq!(km.command_for(key(KeyCode::Char('L'), KeyModifiers::SHIFT)), Some(Command::JumpForward));
+        assert_eq!(km.command_for(key(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Command::Quit));
+        assert_eq!(km.command_for(key(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Command::FocusPrev));
+        assert_eq!(km.command_for(key(KeyCode::Char('c'), none)), None);
+    }
+
+    #[test]
+    fn every_command_has_a_key_and_unique_name() {
+        let km = Keymap::default();
+        let mut names: Vec<&str> = km.bindings.iter().map(|b| b.name).collect();
+        assert!(km.bindings.iter().all(|b| !b.keys.is_empty()));
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), km.bindings.len());
+    }
+
+    #[test]
+    fn user_file_rebinds_commands() {
+        let mut km = Keymap::default();
+        km.apply_overrides(r#"{"quit": ["x", "ctrl-q"], "step_forward": ["shift-n"]}"#).unwrap();
+        let none = KeyModifiers::NONE;
+        assert_eq!(km.command_for(key(KeyCode::Char('q'), none)), None);
+        assert_eq!(km.command_for(key(KeyCode::Char('q'), KeyModifiers::CONTROL)), Some(Command::Quit));
+        assert_eq!(km.command_for(key(KeyCode::Char('N'), KeyModifiers::SHIFT)), Some(Command::StepForward));
+        assert_eq!(km.keys_label(Command::Quit), "x/Ctrl-q");
+        // The first binding that claims a key wins: x now quits rather than clearing marks.
+        assert_eq!(km.command_for(key(KeyCode::Char('x'), none)), Some(Command::Quit));
+    }
+
+    #[test]
+    fn bad_user_files_say_what_is_wrong() {
+        let mut km = Keymap::default();
+        let e = km.apply_overrides(r#"{"fly": ["x"]}"#).unwrap_err();
+        assert!(e.contains("unknown command \"fly\"") && e.contains("quit"), "{e}");
+        let e = km.apply_overrides(r#"{"quit": ["meta-banana"]}"#).unwrap_err();
+        assert!(e.contains("unknown key"), "{e}");
+        assert!(km.apply_overrides("[1]").is_err());
+    }
+}

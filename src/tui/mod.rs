@@ -1,0 +1,136 @@
+//! The full-screen terminal UI. The UI thread reads keys and draws; a worker thread does
+//! all store reads and replays (see `worker`).
+
+mod action;
+mod app;
+mod json_view;
+mod keymap;
+mod ui;
+mod worker;
+
+use std::io::stdout;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use ratatui::crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEventKind, MouseButton,
+    MouseEventKind,
+};
+use ratatui::crossterm::execute;
+use ratatui::layout::Rect;
+
+use action::Action;
+use app::App;
+use keymap::{Key, Keymap};
+use worker::WorkerConfig;
+
+pub struct Options {
+    pub store: PathBuf,
+    pub reducer: Option<PathBuf>,
+    pub use_snapshots: bool,
+}
+
+/// How long the loop waits for input before looking at the worker's answers again.
+const TICK: Duration = Duration::from_millis(20);
+
+pub fn run(options: Options) -> Result<()> {
+    // Everything that can fail with a clear message fails before the screen is taken.
+    let keymap = Keymap::load().map_err(|e| anyhow!("keymap {e}"))?;
+    eventscope::store::Store::open(&options.store)
+        .with_context(|| format!("opening {}", options.store.display()))?;
+    let reducer_name = match &options.reducer {
+        Some(p) => {
+            eventscope::replay::Reducer::load(p)?;
+            p.display().to_string()
+        }
+        None => "built-in merge".to_string(),
+    };
+    let store_name = options.store.display().to_string();
+
+    let (req_tx, req_rx) = mpsc::channel();
+    let (msg_tx, msg_rx) = mpsc::channel();
+    let config = WorkerConfig {
+        store: options.store,
+        reducer: options.reducer,
+        use_snapshots: options.use_snapshots,
+    };
+    std::thread::Builder::new()
+        .name("eventscope-worker".into())
+        .spawn(move || worker::run(config, req_rx, msg_tx))
+        .context("starting the worker thread")?;
+
+    let mut terminal = ratatui::try_init().context("setting up the terminal")?;
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(stdout(), DisableMouseCapture);
+        ratatui::restore();
+        hook(info);
+    }));
+    let _ = execute!(stdout(), EnableMouseCapture);
+
+    let mut app = App::new(keymap, store_name, reducer_name);
+    let result = event_loop(&mut terminal, &mut app, &req_tx, &msg_rx);
+
+    let _ = execute!(stdout(), DisableMouseCapture);
+    ratatui::restore();
+    result
+}
+
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    requests: &mpsc::Sender<worker::Req>,
+    replies: &mpsc::Receiver<worker::Msg>,
+) -> Result<()> {
+    loop {
+        for req in app.outbox.drain(..) {
+            requests.send(req).map_err(|_| anyhow!("the worker thread stopped"))?;
+        }
+        terminal.draw(|f| ui::draw(app, f))?;
+        if app.quit {
+            return Ok(());
+        }
+        if event::poll(TICK)? {
+            let size = terminal.size()?;
+            let area = Rect::new(0, 0, size.width, size.height);
+            // Handle every input that is already waiting before drawing again.
+            loop {
+                if let Some(action) = to_action(app, event::read()?, area) {
+                    app.update(action);
+                }
+                if app.quit || !event::poll(Duration::ZERO)? {
+                    break;
+                }
+            }
+        }
+        while let Ok(msg) = replies.try_recv() {
+            app.update(Action::Worker(msg));
+        }
+    }
+}
+
+fn to_action(app: &App, event: Event, area: Rect) -> Option<Action> {
+    match event {
+        Event::Key(k) if k.kind == KeyEventKind::Press => {
+            let key = Key::from_event(&k);
+            if app.taking_text() {
+                return match k.code {
+                    KeyCode::Enter => Some(Action::Submit),
+                    KeyCode::Backspace => Some(Action::Backspace),
+                    KeyCode::Esc => Some(Action::Command(action::Command::Cancel)),
+                    KeyCode::Char('c') if key.ctrl => Some(Action::Command(action::Command::Quit)),
+                    KeyCode::Char(c) if !key.ctrl => Some(Action::Input(c)),
+                    _ => None,
+                };
+            }
+            app.keymap.command_for(key).map(Action::Command)
+        }
+        Event::Mouse(m) if matches!(m.kind, MouseEventKind::Down(MouseButton::Left) | MouseEventKind::Drag(MouseButton::Left)) => {
+            let areas = ui::layout(area)?;
+            ui::slider_fraction(areas.timeline, m.column, m.row).map(Action::SeekFraction)
+        }
+        _ => None,
+    }
+}

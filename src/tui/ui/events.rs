@@ -1,0 +1,70 @@
+//! The events pane: the opened stream's events around the playhead, the playhead's row
+//! highlighted, marks in the gutter.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::streams::fit;
+use crate::tui::app::{App, Pane};
+use crate::tui::worker::Target;
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(view) = &app.view else {
+        let block = super::pane_block(app, Pane::Events, Line::from(" Events "));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        frame.render_widget(Paragraph::new("Select a stream and press Enter."), inner);
+        return;
+    };
+    let title = Line::from(format!(" Events · {} ", view.title()));
+    let block = super::pane_block(app, Pane::Events, title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height < 2 {
+        return;
+    }
+    let all = view.target == Target::All;
+    let key_head = if all { "POS" } else { "VER" };
+    let time_width = if app.local_time { 26 } else { 19 };
+    let mut lines = vec![Line::styled(
+        format!("  {key_head:>6} {:<20} {:<time_width$} DATA", "TYPE", "TIME"),
+        Style::new().fg(Color::DarkGray).add_modifier(Modifier::BOLD),
+    )];
+    let rows = inner.height as i64 - 1;
+    let start = (view.playhead - rows / 2).clamp(1, (view.len - rows + 1).max(1));
+    let width = inner.width as usize;
+    for key in start..(start + rows).min(view.len + 1) {
+        let mark = match (view.mark_a == Some(key), view.mark_b == Some(key)) {
+            (true, true) => "AB",
+            (true, false) => "A ",
+            (false, true) => " B",
+            _ => "  ",
+        };
+        let line = match view.rows.get(&key) {
+            Some(r) => {
+                let ty = if all { format!("{} {}", r.stream_id, r.event_type) } else { r.event_type.clone() };
+                let head = format!("{key:>6} {:<20} {:<time_width$} ", fit(&ty, 20), super::show_time(&r.timestamp, app.local_time));
+                let room = width.saturating_sub(head.chars().count() + 2);
+                Line::from(vec![
+                    Span::styled(mark, Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
+                    Span::raw(head),
+                    Span::styled(fit(&r.preview, room), Style::new().fg(Color::DarkGray)),
+                ])
+            }
+            None => Line::from(format!("{mark}{key:>6} …")),
+        };
+        let line = if key == view.playhead {
+            line.style(Style::new().add_modifier(Modifier::REVERSED))
+        } else {
+            line
+        };
+        lines.push(line);
+    }
+    if view.len == 0 {
+        lines.push(Line::from("This stream has no events."));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}

@@ -1,0 +1,46 @@
+//! The footer: a prompt while one is open, else a status message or the key hints that the
+//! keymap marks for the footer.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::tui::app::{App, PromptKind};
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let line = if let Some(p) = &app.prompt {
+        let label = match p.kind {
+            PromptKind::Version => "Go to version: ",
+            PromptKind::Time => "Go to time (RFC 3339 or a prefix, UTC): ",
+        };
+        Line::from(vec![
+            Span::styled(label, Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
+            Span::raw(format!("{}▏", p.input)),
+            Span::styled("  Enter go · Esc cancel", Style::new().fg(Color::DarkGray)),
+        ])
+    } else if app.filtering {
+        Line::from(vec![
+            Span::styled("Filter: ", Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
+            Span::raw(format!("{}▏", app.filter)),
+            Span::styled("  Enter open · Esc clear", Style::new().fg(Color::DarkGray)),
+        ])
+    } else if let Some((msg, error)) = &app.status {
+        let color = if *error { Color::Red } else { Color::Yellow };
+        Line::styled(msg.clone(), Style::new().fg(color))
+    } else {
+        hints(app)
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn hints(app: &App) -> Line<'static> {
+    let mut spans = Vec::new();
+    for b in app.keymap.bindings.iter().filter(|b| b.footer) {
+        let keys = b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join("/");
+        spans.push(Span::styled(keys, Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)));
+        spans.push(Span::styled(format!(" {}  ", b.help), Style::new().fg(Color::DarkGray)));
+    }
+    Line::from(spans)
+}

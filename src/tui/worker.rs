@@ -1,0 +1,439 @@
+//! The worker thread: all store reads and replays happen here, so the UI thread only ever
+//! sends requests and receives answers over channels. Newer requests of a kind replace
+//! older ones still waiting, and a long replay stops early when a new seek arrives (its
+//! checkpoints stay, so the next seek resumes from them).
+
+use std::collections::VecDeque;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use eventscope::replay::{diff, Change, Reducer, Replayer, SeekOptions};
+use eventscope::store::{LogFilter, Store, StreamInfo};
+use eventscope::Event;
+use serde_json::Value;
+
+/// What the timeline runs over: one stream by version, or the global log by position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    All,
+    Stream(String),
+}
+
+/// One line of the events pane; payloads are cut to a preview, never held whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    /// The version in a stream, the global position in the log.
+    pub key: i64,
+    pub stream_id: String,
+    pub version: i64,
+    pub event_type: String,
+    pub timestamp: String,
+    pub preview: String,
+}
+
+/// The state pane's content at one playhead position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateAt {
+    pub stream_id: String,
+    pub version: i64,
+    pub state: Value,
+    /// What the event at the playhead changed.
+    pub changed: Vec<Change>,
+    pub event: Option<Event>,
+    /// The reducer's error at this very event, if it failed here.
+    pub error: Option<String>,
+    /// Events before this one that the reducer failed on: how many, and the first.
+    pub failed_before: (usize, Option<i64>),
+}
+
+#[derive(Debug)]
+pub enum Req {
+    Streams,
+    Rows { target: Target, from: i64, to: i64 },
+    State { target: Target, key: i64 },
+    Diff { target: Target, a: i64, b: i64 },
+    Density { target: Target, buckets: usize },
+    ResolveTime { target: Target, at: DateTime<Utc> },
+    Follow(bool),
+}
+
+#[derive(Debug)]
+pub enum Msg {
+    Streams { streams: Vec<StreamInfo>, last_position: i64 },
+    Rows { target: Target, rows: Vec<EventRow> },
+    Progress { target: Target, key: i64, done: i64, total: i64 },
+    State { target: Target, key: i64, result: Result<StateAt, String> },
+    Diff { target: Target, a: i64, b: i64, result: Result<Vec<Change>, String> },
+    Density { target: Target, counts: Vec<u64> },
+    TimeResolved { target: Target, key: Option<i64> },
+    Appended { events: Vec<(String, i64, i64)> },
+    Error(String),
+}
+
+pub struct WorkerConfig {
+    pub store: PathBuf,
+    pub reducer: Option<PathBuf>,
+    pub use_snapshots: bool,
+}
+
+const PREVIEW_CHARS: usize = 160;
+const FOLLOW_POLL: Duration = Duration::from_millis(100);
+
+/// Runs until the request channel closes.
+pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) {
+    let store = match Store::open(&config.store) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = replies.send(Msg::Error(e.to_string()));
+            return;
+        }
+    };
+    let reducer = match config.reducer.as_deref().map(Reducer::load) {
+        None => Reducer::Merge,
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            let _ = replies.send(Msg::Error(e.to_string()));
+            Reducer::Merge
+        }
+    };
+    let options = SeekOptions {
+        use_snapshots: config.use_snapshots,
+        skip_failed_events: true,
+        ..SeekOptions::default()
+    };
+    let mut w = Worker {
+        store: &store,
+        replayer: Replayer::new(&store, &reducer, options),
+        requests,
+        replies,
+        pending: VecDeque::new(),
+        subscription: None,
+    };
+    w.serve();
+}
+
+struct Worker<'a> {
+    store: &'a Store,
+    replayer: Replayer<'a>,
+    requests: Receiver<Req>,
+    replies: Sender<Msg>,
+    pending: VecDeque<Req>,
+    subscription: Option<eventscope::store::Subscription>,
+}
+
+fn kind(r: &Req) -> u8 {
+    match r {
+        Req::Streams => 0,
+        Req::Rows { .. } => 1,
+        Req::State { .. } => 2,
+        Req::Diff { .. } => 3,
+        Req::Density { .. } => 4,
+        Req::ResolveTime { .. } => 5,
+        Req::Follow(_) => 6,
+    }
+}
+
+impl Worker<'_> {
+    fn serve(&mut self) {
+        loop {
+            let next = match self.pending.pop_front() {
+                Some(r) => r,
+                None if self.subscription.is_some() => match self.requests.recv_timeout(FOLLOW_POLL) {
+                    Ok(r) => r,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.poll_follow();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => return,
+                },
+                None => match self.requests.recv() {
+                    Ok(r) => r,
+                    Err(_) => return,
+                },
+            };
+            self.pending.push_front(next);
+            self.drain();
+            let Some(req) = self.pending.pop_front() else { continue };
+            if let Err(e) = self.handle(req) {
+                let _ = self.replies.send(Msg::Error(e));
+            }
+            if self.subscription.is_some() {
+                self.poll_follow();
+            }
+        }
+    }
+
+    /// Takes every waiting request, keeping only the newest of each kind.
+    fn drain(&mut self) {
+        while let Ok(r) = self.requests.try_recv() {
+            self.pending.push_back(r);
+        }
+        let mut seen = [false; 7];
+        let mut kept = VecDeque::new();
+        while let Some(r) = self.pending.pop_back() {
+            let k = kind(&r) as usize;
+            if !seen[k] {
+                seen[k] = true;
+                kept.push_front(r);
+            }
+        }
+        self.pending = kept;
+    }
+
+    fn send(&self, msg: Msg) {
+        let _ = self.replies.send(msg);
+    }
+
+    fn handle(&mut self, req: Req) -> Result<(), String> {
+        match req {
+            Req::Streams => {
+                let streams = self.store.streams().map_err(|e| e.to_string())?;
+                let last_position = self.store.last_position().map_err(|e| e.to_string())?;
+                self.send(Msg::Streams { streams, last_position });
+            }
+            Req::Rows { target, from, to } => {
+                let rows = self.rows(&target, from, to).map_err(|e| e.to_string())?;
+                self.send(Msg::Rows { target, rows });
+            }
+            Req::State { target, key } => {
+                let result = self.state(&target, key);
+                if let Some(result) = result {
+                    self.send(Msg::State { target, key, result });
+                }
+            }
+            Req::Diff { target, a, b } => {
+                let result = self.diff(&target, a, b);
+                self.send(Msg::Diff { target, a, b, result });
+            }
+            Req::Density { target, buckets } => {
+                let counts = self.density(&target, buckets).map_err(|e| e.to_string())?;
+                self.send(Msg::Density { target, counts });
+            }
+            Req::ResolveTime { target, at } => {
+                let key = match &target {
+                    Target::Stream(s) => self.store.version_at_time(s, at).map_err(|e| e.to_string())?,
+                    Target::All => self.position_at_time(at).map_err(|e| e.to_string())?,
+                };
+                self.send(Msg::TimeResolved { target, key });
+            }
+            Req::Follow(on) => {
+                self.subscription = if on {
+                    let after = self.store.last_position().map_err(|e| e.to_string())?;
+                    Some(self.store.subscribe(after).map_err(|e| e.to_string())?)
+                } else {
+                    None
+                };
+            }
+        }
+        Ok(())
+    }
+
+    fn poll_follow(&mut self) {
+        let Some(sub) = self.subscription.as_mut() else { return };
+        match sub.poll() {
+            Ok(events) if !events.is_empty() => {
+                let events = events
+                    .into_iter()
+                    .map(|e| (e.stream_id, e.version, e.global_position))
+                    .collect();
+                self.send(Msg::Appended { events });
+            }
+            Ok(_) => {}
+            Err(e) => self.send(Msg::Error(e.to_string())),
+        }
+    }
+
+    fn rows(&self, target: &Target, from: i64, to: i64) -> eventscope::store::Result<Vec<EventRow>> {
+        let mut rows = Vec::new();
+        let mut push = |e: Event, key: i64| {
+            let data = e.data.to_string();
+            let preview = match data.char_indices().nth(PREVIEW_CHARS) {
+                Some((i, _)) => format!("{}…", &data[..i]),
+                None => data,
+            };
+            rows.push(EventRow {
+                key,
+                stream_id: e.stream_id,
+                version: e.version,
+                event_type: e.event_type,
+                timestamp: e.timestamp,
+                preview,
+            });
+        };
+        match target {
+            Target::Stream(s) => self.store.read_stream(s, from..=to, |e| {
+                let key = e.version;
+                push(e, key);
+                Ok::<_, eventscope::store::StoreError>(ControlFlow::Continue(()))
+            })?,
+            Target::All => {
+                let filter = LogFilter {
+                    from_position: from,
+                    limit: Some((to - from + 1).max(0) as usize),
+                    ..Default::default()
+                };
+                self.store.read_log(&filter, |e| {
+                    if e.global_position > to {
+                        return Ok(ControlFlow::Break(()));
+                    }
+                    let key = e.global_position;
+                    push(e, key);
+                    Ok::<_, eventscope::store::StoreError>(ControlFlow::Continue(()))
+                })?
+            }
+        }
+        Ok(rows)
+    }
+
+    fn event_at(&self, target: &Target, key: i64) -> Result<Option<Event>, String> {
+        let mut found = None;
+        let grab = |e: Event| {
+            found = Some(e);
+            Ok::<_, eventscope::store::StoreError>(ControlFlow::Break(()))
+        };
+        match target {
+            Target::Stream(s) => self.store.read_stream(s, key..=key, grab),
+            Target::All => {
+                let filter = LogFilter { from_position: key, limit: Some(1), ..Default::default() };
+                self.store.read_log(&filter, grab)
+            }
+        }
+        .map_err(|e| e.to_string())?;
+        Ok(found)
+    }
+
+    /// The state at the playhead, or `None` when a newer seek came in meanwhile.
+    fn state(&mut self, target: &Target, key: i64) -> Option<Result<StateAt, String>> {
+        let event = match self.event_at(target, key) {
+            Ok(e) => e,
+            Err(e) => return Some(Err(e)),
+        };
+        let (stream, version) = match (&event, target) {
+            (Some(e), _) => (e.stream_id.clone(), e.version),
+            (None, Target::Stream(s)) => (s.clone(), 0),
+            (None, Target::All) => return Some(Err(format!("no event at position {key}"))),
+        };
+        // Fold to the version before first, so the event itself is one step from there.
+        let before = match self.seek(target, key, &stream, version - 1) {
+            Ok(Some(s)) => s,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        let after = match self.seek(target, key, &stream, version) {
+            Ok(Some(s)) => s,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        let changed = diff(&before, &after);
+        Some(Ok(StateAt {
+            error: self.replayer.failure(&stream, version).map(str::to_string),
+            failed_before: self.replayer.failures_up_to(&stream, version - 1),
+            stream_id: stream,
+            version,
+            state: after,
+            changed,
+            event,
+        }))
+    }
+
+    fn seek(&mut self, target: &Target, key: i64, stream: &str, version: i64) -> Result<Option<Value>, String> {
+        if version <= 0 {
+            return Ok(Some(Value::Null));
+        }
+        let replies = self.replies.clone();
+        let requests = &self.requests;
+        let pending = &mut self.pending;
+        let mut progress = |done: i64| {
+            let _ = replies.send(Msg::Progress { target: target.clone(), key, done, total: version });
+            while let Ok(r) = requests.try_recv() {
+                pending.push_back(r);
+            }
+            if pending.iter().any(|r| matches!(r, Req::State { .. })) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        self.replayer
+            .state_at_with(stream, version, &mut progress)
+            .map_err(|e| e.to_string())
+    }
+
+    fn diff(&mut self, target: &Target, a: i64, b: i64) -> Result<Vec<Change>, String> {
+        let resolve = |w: &Worker, key: i64| -> Result<(String, i64), String> {
+            match target {
+                Target::Stream(s) => Ok((s.clone(), key)),
+                Target::All => w
+                    .event_at(target, key)?
+                    .map(|e| (e.stream_id, e.version))
+                    .ok_or_else(|| format!("no event at position {key}")),
+            }
+        };
+        let (sa, va) = resolve(self, a)?;
+        let (sb, vb) = resolve(self, b)?;
+        if sa != sb {
+            return Err(format!("A is in {sa} and B in {sb}: marks compare states of one stream"));
+        }
+        let old = self.replayer.state_at(&sa, va).map_err(|e| e.to_string())?;
+        let new = self.replayer.state_at(&sb, vb).map_err(|e| e.to_string())?;
+        Ok(diff(&old, &new))
+    }
+
+    /// Event counts in `buckets` equal spans of time between the first and last event.
+    fn density(&self, target: &Target, buckets: usize) -> eventscope::store::Result<Vec<u64>> {
+        let mut times = Vec::new();
+        let filter = match target {
+            Target::Stream(s) => LogFilter { stream: Some(s.clone()), ..Default::default() },
+            Target::All => LogFilter::default(),
+        };
+        self.store.for_each_timestamp(&filter, |_, ts| {
+            if let Some(t) = eventscope::time::parse_stored(ts) {
+                times.push(t.timestamp_millis());
+            }
+            ControlFlow::Continue(())
+        })?;
+        Ok(bucket_counts(&times, buckets))
+    }
+
+    fn position_at_time(&self, at: DateTime<Utc>) -> eventscope::store::Result<Option<i64>> {
+        let mut last = None;
+        self.store.for_each_timestamp(&LogFilter::default(), |position, ts| {
+            if eventscope::time::parse_stored(ts).is_some_and(|t| t > at) {
+                return ControlFlow::Break(());
+            }
+            last = Some(position);
+            ControlFlow::Continue(())
+        })?;
+        Ok(last)
+    }
+}
+
+/// Counts of `times` in `buckets` equal spans from the earliest to the latest.
+pub fn bucket_counts(times: &[i64], buckets: usize) -> Vec<u64> {
+    let mut counts = vec![0u64; buckets.max(1)];
+    let (Some(min), Some(max)) = (times.iter().min(), times.iter().max()) else {
+        return counts;
+    };
+    let span = (max - min).max(1) as f64;
+    let last = counts.len() - 1;
+    for t in times {
+        let i = (((t - min) as f64 / span) * last as f64).round() as usize;
+        counts[i.min(last)] += 1;
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_spread_events_over_time() {
+        assert_eq!(bucket_counts(&[0, 0, 10, 100], 3), vec![3, 0, 1]);
+        assert_eq!(bucket_counts(&[], 4), vec![0, 0, 0, 0]);
+        assert_eq!(bucket_counts(&[5, 5], 2), vec![2, 0]);
+    }
+}
