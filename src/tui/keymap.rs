@@ -119,8 +119,8 @@ pub struct Binding {
     pub keys: Vec<Key>,
     pub help: &'static str,
     pub section: &'static str,
-    /// Shown in the footer.
-    pub footer: bool,
+    /// The footer's short name for it, when the footer shows it.
+    pub footer: Option<&'static str>,
 }
 
 #[derive(Debug, Clone)]
@@ -128,34 +128,34 @@ pub struct Keymap {
     pub bindings: Vec<Binding>,
 }
 
-const DEFAULTS: &[(Command, &str, &[&str], &str, &str, bool)] = &[
-    (Command::FocusNext, "focus_next", &["tab"], "next pane", "Panes", false),
-    (Command::FocusPrev, "focus_prev", &["backtab"], "previous pane", "Panes", false),
-    (Command::Up, "up", &["up", "k"], "move up", "Panes", false),
-    (Command::Down, "down", &["down", "j"], "move down", "Panes", false),
-    (Command::PageUp, "page_up", &["pageup"], "page up", "Panes", false),
-    (Command::PageDown, "page_down", &["pagedown"], "page down", "Panes", false),
-    (Command::Open, "open", &["enter", "space"], "open stream / fold JSON", "Panes", true),
-    (Command::Filter, "filter", &["/"], "filter streams", "Panes", true),
-    (Command::StepBack, "step_back", &["left", "h"], "previous event", "Playhead", true),
-    (Command::StepForward, "step_forward", &["right", "l"], "next event", "Playhead", true),
-    (Command::JumpBack, "jump_back", &["shift-left", "H"], "back 10 events", "Playhead", false),
-    (Command::JumpForward, "jump_forward", &["shift-right", "L"], "forward 10 events", "Playhead", false),
-    (Command::First, "first", &["home"], "first event", "Playhead", false),
-    (Command::Last, "last", &["end"], "last event", "Playhead", false),
-    (Command::GoToVersion, "go_to_version", &["g"], "go to version", "Playhead", true),
-    (Command::GoToTime, "go_to_time", &["t"], "go to time", "Playhead", false),
-    (Command::MarkA, "mark_a", &["a"], "set mark A", "Compare", true),
-    (Command::MarkB, "mark_b", &["b"], "set mark B", "Compare", false),
-    (Command::ClearMarks, "clear_marks", &["x"], "clear marks", "Compare", false),
-    (Command::TabState, "tab_state", &["1"], "State tab", "View", false),
-    (Command::TabEvent, "tab_event", &["2"], "Event tab", "View", false),
-    (Command::TabDiff, "tab_diff", &["3"], "Diff tab", "View", false),
-    (Command::ToggleFollow, "follow", &["f"], "follow new events", "View", true),
-    (Command::ToggleTimeZone, "time_zone", &["z"], "UTC / local time", "View", false),
-    (Command::Help, "help", &["?"], "help", "Other", true),
-    (Command::Cancel, "cancel", &["esc"], "close overlay / prompt", "Other", false),
-    (Command::Quit, "quit", &["q", "ctrl-c"], "quit", "Other", true),
+const DEFAULTS: &[(Command, &str, &[&str], &str, &str, Option<&str>)] = &[
+    (Command::FocusNext, "focus_next", &["tab"], "next pane", "Panes", None),
+    (Command::FocusPrev, "focus_prev", &["backtab"], "previous pane", "Panes", None),
+    (Command::Up, "up", &["up", "k"], "move up", "Panes", None),
+    (Command::Down, "down", &["down", "j"], "move down", "Panes", None),
+    (Command::PageUp, "page_up", &["pageup"], "page up", "Panes", None),
+    (Command::PageDown, "page_down", &["pagedown"], "page down", "Panes", None),
+    (Command::Open, "open", &["enter", "space"], "open stream / fold JSON", "Panes", Some("open")),
+    (Command::Filter, "filter", &["/"], "filter streams", "Panes", Some("filter")),
+    (Command::StepBack, "step_back", &["left", "h"], "previous event", "Playhead", None),
+    (Command::StepForward, "step_forward", &["right", "l"], "next event", "Playhead", Some("step")),
+    (Command::JumpBack, "jump_back", &["shift-left", "H"], "back 10 events", "Playhead", None),
+    (Command::JumpForward, "jump_forward", &["shift-right", "L"], "forward 10 events", "Playhead", None),
+    (Command::First, "first", &["home"], "first event", "Playhead", None),
+    (Command::Last, "last", &["end"], "last event", "Playhead", None),
+    (Command::GoToVersion, "go_to_version", &["g"], "go to version", "Playhead", Some("go to")),
+    (Command::GoToTime, "go_to_time", &["t"], "go to time", "Playhead", None),
+    (Command::MarkA, "mark_a", &["a"], "set mark A", "Compare", Some("mark")),
+    (Command::MarkB, "mark_b", &["b"], "set mark B", "Compare", None),
+    (Command::ClearMarks, "clear_marks", &["x"], "clear marks", "Compare", None),
+    (Command::TabState, "tab_state", &["1"], "State tab", "View", None),
+    (Command::TabEvent, "tab_event", &["2"], "Event tab", "View", None),
+    (Command::TabDiff, "tab_diff", &["3"], "Diff tab", "View", None),
+    (Command::ToggleFollow, "follow", &["f"], "follow new events", "View", Some("follow")),
+    (Command::ToggleTimeZone, "time_zone", &["z"], "UTC / local time", "View", None),
+    (Command::Help, "help", &["?"], "help", "Other", Some("help")),
+    (Command::Cancel, "cancel", &["esc"], "close overlay / prompt", "Other", None),
+    (Command::Quit, "quit", &["q", "ctrl-c"], "quit", "Other", Some("quit")),
 ];
 
 impl Default for Keymap {
@@ -192,7 +192,7 @@ impl Keymap {
     }
 
     /// Applies a user keymap in JSON: command name → list of keys. Named commands get
-    /// exactly the keys given; the others keep their defaults.
+    /// exactly the keys given, which other commands give up; the rest keep their defaults.
     pub fn apply_overrides(&mut self, json: &str) -> Result<(), String> {
         let map: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(json).map_err(|e| format!("not a JSON object of key lists: {e}"))?;
@@ -209,7 +209,11 @@ impl Keymap {
                 let spec = k.as_str().ok_or_else(|| format!("{name}: keys are strings"))?;
                 parsed.push(Key::parse(spec).map_err(|e| format!("{name}: {e}"))?);
             }
-            binding.keys = parsed;
+            binding.keys = parsed.clone();
+            // A key the user binds on purpose leaves whatever command had it by default.
+            for other in self.bindings.iter_mut().filter(|b| b.name != name) {
+                other.keys.retain(|k| !parsed.contains(k));
+            }
         }
         Ok(())
     }
@@ -277,8 +281,9 @@ mod tests {
         assert_eq!(km.command_for(key(KeyCode::Char('q'), KeyModifiers::CONTROL)), Some(Command::Quit));
         assert_eq!(km.command_for(key(KeyCode::Char('N'), KeyModifiers::SHIFT)), Some(Command::StepForward));
         assert_eq!(km.keys_label(Command::Quit), "x/Ctrl-q");
-        // The first binding that claims a key wins: x now quits rather than clearing marks.
+        // x now quits, and clearing marks gives it up.
         assert_eq!(km.command_for(key(KeyCode::Char('x'), none)), Some(Command::Quit));
+        assert_eq!(km.keys_label(Command::ClearMarks), "");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use crate::tui::action::Command;
 use crate::tui::app::{App, PromptKind};
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
@@ -37,10 +38,18 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 
 fn hints(app: &App) -> Line<'static> {
     let mut spans = Vec::new();
-    for b in app.keymap.bindings.iter().filter(|b| b.footer) {
-        let keys = b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join("/");
+    let step = app.keymap.bindings.iter().find(|b| b.command == Command::StepBack);
+    for b in &app.keymap.bindings {
+        let Some(short) = b.footer else { continue };
+        let mut keys = b.keys.first().map(|k| k.label()).unwrap_or_default();
+        if b.command == Command::StepForward {
+            // ← and → share one hint.
+            if let Some(back) = step.and_then(|s| s.keys.first()) {
+                keys = format!("{}{keys}", back.label());
+            }
+        }
         spans.push(Span::styled(keys, Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)));
-        spans.push(Span::styled(format!(" {}  ", b.help), Style::new().fg(Color::DarkGray)));
+        spans.push(Span::styled(format!(" {short}  "), Style::new().fg(Color::DarkGray)));
     }
     Line::from(spans)
 }

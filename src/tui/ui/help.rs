@@ -25,8 +25,17 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             Span::raw(b.help),
         ]));
     }
+    // Split between sections, as near the middle as they allow.
     let half = lines.len().div_ceil(2);
-    let right: Vec<Line> = lines.split_off(half);
+    let split = (0..lines.len())
+        .filter(|&i| i == lines.len() || lines[i].spans.is_empty() || lines[i].width() == 0)
+        .min_by_key(|&i| i.abs_diff(half))
+        .unwrap_or(half);
+    let mut right: Vec<Line> = lines.split_off(split);
+    if right.first().is_some_and(|l| l.width() == 0) {
+        right.remove(0);
+    }
+    let half = lines.len().max(right.len());
     let height = (half as u16 + 2).min(area.height);
     let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
     let [popup] = Layout::horizontal([Constraint::Length(area.width.min(90))]).flex(Flex::Center).areas(popup);

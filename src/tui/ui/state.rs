@@ -9,6 +9,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 use serde_json::Value;
 
+use crate::tui::action::Command;
 use crate::tui::app::{App, Pane, Tab, View};
 use crate::tui::json_view::{self, JsonLine, LineKind};
 
@@ -46,7 +47,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let lines = match app.tab {
         Tab::State => state_lines(app, view, inner.height as usize),
         Tab::Event => scrolled(event_lines(view), app.event_scroll),
-        Tab::Diff => scrolled(diff_lines(view), app.diff_scroll),
+        Tab::Diff => scrolled(diff_lines(app, view), app.diff_scroll),
     };
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
@@ -154,11 +155,13 @@ fn event_lines(view: &View) -> Vec<Line<'static>> {
         .collect()
 }
 
-fn diff_lines(view: &View) -> Vec<Line<'static>> {
+fn diff_lines(app: &App, view: &View) -> Vec<Line<'static>> {
     let Some((a, b)) = view.diff_pair() else {
+        let a = app.keymap.keys_label(Command::MarkA);
+        let b = app.keymap.keys_label(Command::MarkB);
         return vec![
             Line::from("No marks set."),
-            Line::from("Press a to set mark A at the playhead, move, and b to set mark B."),
+            Line::from(format!("Press {a} to set mark A at the playhead, move, and {b} to set mark B.")),
             Line::from("While B is unset the diff is A → playhead."),
         ];
     };

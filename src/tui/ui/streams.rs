@@ -9,7 +9,10 @@ use ratatui::Frame;
 use crate::tui::app::{App, ListRow, Pane};
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
-    let mut title = vec![Span::raw(" Streams ")];
+    let store = std::path::Path::new(&app.store_name)
+        .file_name()
+        .map_or(app.store_name.clone(), |n| n.to_string_lossy().into_owned());
+    let mut title = vec![Span::raw(" Streams "), Span::styled(format!("{store} "), Style::new().fg(Color::DarkGray))];
     if app.filtering || !app.filter.is_empty() {
         let cursor = if app.filtering { "▏" } else { "" };
         title.push(Span::styled(
