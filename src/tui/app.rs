@@ -29,7 +29,10 @@ pub enum Tab {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListRow {
     All,
-    Category { name: String, streams: usize },
+    Category {
+        name: String,
+        streams: usize,
+    },
     /// Index into `App::streams`.
     Stream(usize),
 }
@@ -46,6 +49,9 @@ pub struct Prompt {
     pub input: String,
 }
 
+/// The compared pair of keys and the changes between them.
+pub type DiffResult = ((i64, i64), Result<Vec<Change>, String>);
+
 /// An opened stream (or the global log) and where the playhead is on it.
 #[derive(Debug, Clone)]
 pub struct View {
@@ -59,10 +65,10 @@ pub struct View {
     pub mark_a: Option<i64>,
     pub mark_b: Option<i64>,
     /// The newest state received and the key it is for.
-    pub state: Option<(i64, Result<StateAt, String>)>,
+    pub state: Option<(i64, Result<Box<StateAt>, String>)>,
     /// Replay progress towards the playhead: events done, events to do.
     pub progress: Option<(i64, i64)>,
-    pub diff: Option<((i64, i64), Result<Vec<Change>, String>)>,
+    pub diff: Option<DiffResult>,
     pub diff_requested: Option<(i64, i64)>,
     pub density: Vec<u64>,
 }
@@ -93,13 +99,17 @@ impl View {
     }
 
     /// The state for the playhead, if it has arrived.
-    pub fn current_state(&self) -> Option<&Result<StateAt, String>> {
-        self.state.as_ref().filter(|(k, _)| *k == self.playhead).map(|(_, s)| s)
+    pub fn current_state(&self) -> Option<&Result<Box<StateAt>, String>> {
+        self.state
+            .as_ref()
+            .filter(|(k, _)| *k == self.playhead)
+            .map(|(_, s)| s)
     }
 
     /// The pair the Diff tab compares: A → B, or A → playhead while B is unset.
     pub fn diff_pair(&self) -> Option<(i64, i64)> {
-        self.mark_a.map(|a| (a, self.mark_b.unwrap_or(self.playhead)))
+        self.mark_a
+            .map(|a| (a, self.mark_b.unwrap_or(self.playhead)))
     }
 }
 
@@ -252,8 +262,15 @@ impl App {
             Command::First => self.seek(1),
             Command::Last => self.seek(i64::MAX),
             Command::GoToVersion | Command::GoToTime if self.view.is_some() => {
-                let kind = if c == Command::GoToVersion { PromptKind::Version } else { PromptKind::Time };
-                self.prompt = Some(Prompt { kind, input: String::new() });
+                let kind = if c == Command::GoToVersion {
+                    PromptKind::Version
+                } else {
+                    PromptKind::Time
+                };
+                self.prompt = Some(Prompt {
+                    kind,
+                    input: String::new(),
+                });
             }
             Command::GoToVersion | Command::GoToTime => self.hint_open_first(),
             Command::MarkA | Command::MarkB => {
@@ -314,7 +331,10 @@ impl App {
                 PromptKind::Time => match eventscope::time::parse_time_bound(&input) {
                     Ok(at) => {
                         if let Some(v) = &self.view {
-                            self.outbox.push(Req::ResolveTime { target: v.target.clone(), at });
+                            self.outbox.push(Req::ResolveTime {
+                                target: v.target.clone(),
+                                at,
+                            });
                         }
                     }
                     Err(e) => self.status = Some((e, true)),
@@ -358,7 +378,10 @@ impl App {
         if selectable.is_empty() {
             return;
         }
-        let here = selectable.iter().position(|&i| i >= self.selected).unwrap_or(0) as i64;
+        let here = selectable
+            .iter()
+            .position(|&i| i >= self.selected)
+            .unwrap_or(0) as i64;
         let to = (here + d).clamp(0, selectable.len() as i64 - 1) as usize;
         self.selected = selectable[to];
     }
@@ -375,7 +398,9 @@ impl App {
             return;
         }
         let lines = self.state_lines();
-        let Some(line) = lines.get(self.state_cursor) else { return };
+        let Some(line) = lines.get(self.state_cursor) else {
+            return;
+        };
         if !line.foldable() {
             return;
         }
@@ -403,7 +428,10 @@ impl App {
         self.event_scroll = 0;
         self.diff_scroll = 0;
         self.focus = Pane::Events;
-        self.outbox.push(Req::Density { target, buckets: DENSITY_BUCKETS });
+        self.outbox.push(Req::Density {
+            target,
+            buckets: DENSITY_BUCKETS,
+        });
         self.seek(len);
     }
 
@@ -425,7 +453,10 @@ impl App {
         v.playhead = key;
         if !have {
             v.progress = None;
-            self.outbox.push(Req::State { target: v.target.clone(), key });
+            self.outbox.push(Req::State {
+                target: v.target.clone(),
+                key,
+            });
         }
         self.ensure_rows();
         self.refresh_diff();
@@ -443,7 +474,11 @@ impl App {
         let from = (v.playhead - ROWS_AROUND).max(1);
         let to = (v.playhead + ROWS_AROUND).min(v.len);
         v.rows_requested = (from, to);
-        self.outbox.push(Req::Rows { target: v.target.clone(), from, to });
+        self.outbox.push(Req::Rows {
+            target: v.target.clone(),
+            from,
+            to,
+        });
     }
 
     fn refresh_diff(&mut self) {
@@ -453,7 +488,11 @@ impl App {
             return;
         }
         v.diff_requested = Some(pair);
-        self.outbox.push(Req::Diff { target: v.target.clone(), a: pair.0, b: pair.1 });
+        self.outbox.push(Req::Diff {
+            target: v.target.clone(),
+            a: pair.0,
+            b: pair.1,
+        });
     }
 
     fn rebuild_list(&mut self) {
@@ -474,7 +513,10 @@ impl App {
                 i += 1;
             }
             if !members.is_empty() {
-                list.push(ListRow::Category { name: category, streams: members.len() });
+                list.push(ListRow::Category {
+                    name: category,
+                    streams: members.len(),
+                });
                 list.extend(members);
             }
         }
@@ -494,7 +536,10 @@ impl App {
     fn on_worker(&mut self, msg: Msg) {
         let matches = |app: &App, t: &Target| app.view.as_ref().is_some_and(|v| &v.target == t);
         match msg {
-            Msg::Streams { streams, last_position } => {
+            Msg::Streams {
+                streams,
+                last_position,
+            } => {
                 self.streams = streams;
                 self.last_position = last_position;
                 self.streams_loaded = true;
@@ -506,15 +551,25 @@ impl App {
                         v.rows.insert(r.key, r);
                     }
                     let p = v.playhead;
-                    v.rows.retain(|k, _| (p - ROWS_KEPT..=p + ROWS_KEPT).contains(k));
+                    v.rows
+                        .retain(|k, _| (p - ROWS_KEPT..=p + ROWS_KEPT).contains(k));
                 }
             }
-            Msg::Progress { target, key, done, total } if matches(self, &target) => {
+            Msg::Progress {
+                target,
+                key,
+                done,
+                total,
+            } if matches(self, &target) => {
                 if let Some(v) = self.view.as_mut().filter(|v| v.playhead == key) {
                     v.progress = Some((done, total));
                 }
             }
-            Msg::State { target, key, result } if matches(self, &target) => {
+            Msg::State {
+                target,
+                key,
+                result,
+            } if matches(self, &target) => {
                 if let Some(v) = &mut self.view {
                     if key == v.playhead {
                         v.progress = None;
@@ -524,7 +579,12 @@ impl App {
                 let n = self.state_lines().len();
                 self.state_cursor = self.state_cursor.min(n.saturating_sub(1));
             }
-            Msg::Diff { target, a, b, result } if matches(self, &target) => {
+            Msg::Diff {
+                target,
+                a,
+                b,
+                result,
+            } if matches(self, &target) => {
                 if let Some(v) = &mut self.view {
                     v.diff = Some(((a, b), result));
                 }
@@ -547,7 +607,10 @@ impl App {
     fn on_appended(&mut self, events: Vec<(String, i64, i64)>) {
         for (stream, version, position) in &events {
             self.last_position = self.last_position.max(*position);
-            match self.streams.binary_search_by(|s| s.stream_id.as_str().cmp(stream)) {
+            match self
+                .streams
+                .binary_search_by(|s| s.stream_id.as_str().cmp(stream))
+            {
                 Ok(i) => {
                     let s = &mut self.streams[i];
                     s.events += 1;

@@ -75,14 +75,28 @@ fn walk(
             if text.chars().count() > MAX_LEAF {
                 text = text.chars().take(MAX_LEAF).collect::<String>() + "…";
             }
-            out.push(JsonLine { depth, key, kind: LineKind::Leaf, text, path, comma });
+            out.push(JsonLine {
+                depth,
+                key,
+                kind: LineKind::Leaf,
+                text,
+                path,
+                comma,
+            });
             return;
         }
     };
     if folded.contains(&path) {
         let what = if open == "{" { "keys" } else { "items" };
         let text = format!("{open}…{close} {len} {what}");
-        out.push(JsonLine { depth, key, kind: LineKind::Folded, text, path, comma });
+        out.push(JsonLine {
+            depth,
+            key,
+            kind: LineKind::Folded,
+            text,
+            path,
+            comma,
+        });
         return;
     }
     out.push(JsonLine {
@@ -97,17 +111,40 @@ fn walk(
     match value {
         Value::Object(m) => {
             for (i, (k, v)) in m.iter().enumerate() {
-                walk(v, Some(k.clone()), segment(k), depth + 1, i + 1 < len, folded, out);
+                walk(
+                    v,
+                    Some(k.clone()),
+                    segment(k),
+                    depth + 1,
+                    i + 1 < len,
+                    folded,
+                    out,
+                );
             }
         }
         Value::Array(a) => {
             for (i, v) in a.iter().enumerate() {
-                walk(v, None, segment(&i.to_string()), depth + 1, i + 1 < len, folded, out);
+                walk(
+                    v,
+                    None,
+                    segment(&i.to_string()),
+                    depth + 1,
+                    i + 1 < len,
+                    folded,
+                    out,
+                );
             }
         }
         _ => {}
     }
-    out.push(JsonLine { depth, key: None, kind: LineKind::Close, text: close.to_string(), path, comma });
+    out.push(JsonLine {
+        depth,
+        key: None,
+        kind: LineKind::Close,
+        text: close.to_string(),
+        path,
+        comma,
+    });
 }
 
 #[cfg(test)]
@@ -120,8 +157,17 @@ mod tests {
         lines
             .iter()
             .map(|l| {
-                let key = l.key.as_ref().map(|k| format!("{k:?}: ")).unwrap_or_default();
-                format!("{}{key}{}{}", "  ".repeat(l.depth), l.text, if l.comma { "," } else { "" })
+                let key = l
+                    .key
+                    .as_ref()
+                    .map(|k| format!("{k:?}: "))
+                    .unwrap_or_default();
+                format!(
+                    "{}{key}{}{}",
+                    "  ".repeat(l.depth),
+                    l.text,
+                    if l.comma { "," } else { "" }
+                )
             })
             .collect()
     }
@@ -161,10 +207,19 @@ mod tests {
     #[test]
     fn changed_lines_follow_the_changes() {
         let v = json!({"balance": 120, "owner": "A", "items": {"a": 1}});
-        let change = |path: &str| Change { path: path.into(), op: Op::Changed, old: None, new: None };
+        let change = |path: &str| Change {
+            path: path.into(),
+            op: Op::Changed,
+            old: None,
+            new: None,
+        };
         let lines = flatten(&v, &HashSet::new());
         let marked = |changes: &[Change]| -> Vec<String> {
-            lines.iter().filter(|l| l.is_changed(changes)).map(|l| l.path.clone()).collect()
+            lines
+                .iter()
+                .filter(|l| l.is_changed(changes))
+                .map(|l| l.path.clone())
+                .collect()
         };
         assert_eq!(marked(&[change("/balance")]), vec!["/balance"]);
         assert_eq!(marked(&[change("/items/a")]), vec!["/items", "/items/a"]);

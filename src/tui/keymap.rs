@@ -73,7 +73,11 @@ impl Key {
         };
         if let KeyCode::Char(c) = code {
             if shift && c.is_ascii_alphabetic() {
-                return Ok(Key { code: KeyCode::Char(c.to_ascii_uppercase()), ctrl, shift: false });
+                return Ok(Key {
+                    code: KeyCode::Char(c.to_ascii_uppercase()),
+                    ctrl,
+                    shift: false,
+                });
             }
         }
         Ok(Key { code, ctrl, shift })
@@ -128,34 +132,219 @@ pub struct Keymap {
     pub bindings: Vec<Binding>,
 }
 
-const DEFAULTS: &[(Command, &str, &[&str], &str, &str, Option<&str>)] = &[
-    (Command::FocusNext, "focus_next", &["tab"], "next pane", "Panes", None),
-    (Command::FocusPrev, "focus_prev", &["backtab"], "previous pane", "Panes", None),
+/// Command, name in keymap files, keys, help, help section, footer label.
+type DefaultBinding = (
+    Command,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+);
+
+const DEFAULTS: &[DefaultBinding] = &[
+    (
+        Command::FocusNext,
+        "focus_next",
+        &["tab"],
+        "next pane",
+        "Panes",
+        None,
+    ),
+    (
+        Command::FocusPrev,
+        "focus_prev",
+        &["backtab"],
+        "previous pane",
+        "Panes",
+        None,
+    ),
     (Command::Up, "up", &["up", "k"], "move up", "Panes", None),
-    (Command::Down, "down", &["down", "j"], "move down", "Panes", None),
-    (Command::PageUp, "page_up", &["pageup"], "page up", "Panes", None),
-    (Command::PageDown, "page_down", &["pagedown"], "page down", "Panes", None),
-    (Command::Open, "open", &["enter", "space"], "open stream / fold JSON", "Panes", Some("open")),
-    (Command::Filter, "filter", &["/"], "filter streams", "Panes", Some("filter")),
-    (Command::StepBack, "step_back", &["left", "h"], "previous event", "Playhead", None),
-    (Command::StepForward, "step_forward", &["right", "l"], "next event", "Playhead", Some("step")),
-    (Command::JumpBack, "jump_back", &["shift-left", "H"], "back 10 events", "Playhead", None),
-    (Command::JumpForward, "jump_forward", &["shift-right", "L"], "forward 10 events", "Playhead", None),
-    (Command::First, "first", &["home"], "first event", "Playhead", None),
-    (Command::Last, "last", &["end"], "last event", "Playhead", None),
-    (Command::GoToVersion, "go_to_version", &["g"], "go to version", "Playhead", Some("go to")),
-    (Command::GoToTime, "go_to_time", &["t"], "go to time", "Playhead", None),
-    (Command::MarkA, "mark_a", &["a"], "set mark A", "Compare", Some("mark")),
-    (Command::MarkB, "mark_b", &["b"], "set mark B", "Compare", None),
-    (Command::ClearMarks, "clear_marks", &["x"], "clear marks", "Compare", None),
-    (Command::TabState, "tab_state", &["1"], "State tab", "View", None),
-    (Command::TabEvent, "tab_event", &["2"], "Event tab", "View", None),
-    (Command::TabDiff, "tab_diff", &["3"], "Diff tab", "View", None),
-    (Command::ToggleFollow, "follow", &["f"], "follow new events", "View", Some("follow")),
-    (Command::ToggleTimeZone, "time_zone", &["z"], "UTC / local time", "View", None),
+    (
+        Command::Down,
+        "down",
+        &["down", "j"],
+        "move down",
+        "Panes",
+        None,
+    ),
+    (
+        Command::PageUp,
+        "page_up",
+        &["pageup"],
+        "page up",
+        "Panes",
+        None,
+    ),
+    (
+        Command::PageDown,
+        "page_down",
+        &["pagedown"],
+        "page down",
+        "Panes",
+        None,
+    ),
+    (
+        Command::Open,
+        "open",
+        &["enter", "space"],
+        "open stream / fold JSON",
+        "Panes",
+        Some("open"),
+    ),
+    (
+        Command::Filter,
+        "filter",
+        &["/"],
+        "filter streams",
+        "Panes",
+        Some("filter"),
+    ),
+    (
+        Command::StepBack,
+        "step_back",
+        &["left", "h"],
+        "previous event",
+        "Playhead",
+        None,
+    ),
+    (
+        Command::StepForward,
+        "step_forward",
+        &["right", "l"],
+        "next event",
+        "Playhead",
+        Some("step"),
+    ),
+    (
+        Command::JumpBack,
+        "jump_back",
+        &["shift-left", "H"],
+        "back 10 events",
+        "Playhead",
+        None,
+    ),
+    (
+        Command::JumpForward,
+        "jump_forward",
+        &["shift-right", "L"],
+        "forward 10 events",
+        "Playhead",
+        None,
+    ),
+    (
+        Command::First,
+        "first",
+        &["home"],
+        "first event",
+        "Playhead",
+        None,
+    ),
+    (
+        Command::Last,
+        "last",
+        &["end"],
+        "last event",
+        "Playhead",
+        None,
+    ),
+    (
+        Command::GoToVersion,
+        "go_to_version",
+        &["g"],
+        "go to version",
+        "Playhead",
+        Some("go to"),
+    ),
+    (
+        Command::GoToTime,
+        "go_to_time",
+        &["t"],
+        "go to time",
+        "Playhead",
+        None,
+    ),
+    (
+        Command::MarkA,
+        "mark_a",
+        &["a"],
+        "set mark A",
+        "Compare",
+        Some("mark"),
+    ),
+    (
+        Command::MarkB,
+        "mark_b",
+        &["b"],
+        "set mark B",
+        "Compare",
+        None,
+    ),
+    (
+        Command::ClearMarks,
+        "clear_marks",
+        &["x"],
+        "clear marks",
+        "Compare",
+        None,
+    ),
+    (
+        Command::TabState,
+        "tab_state",
+        &["1"],
+        "State tab",
+        "View",
+        None,
+    ),
+    (
+        Command::TabEvent,
+        "tab_event",
+        &["2"],
+        "Event tab",
+        "View",
+        None,
+    ),
+    (
+        Command::TabDiff,
+        "tab_diff",
+        &["3"],
+        "Diff tab",
+        "View",
+        None,
+    ),
+    (
+        Command::ToggleFollow,
+        "follow",
+        &["f"],
+        "follow new events",
+        "View",
+        Some("follow"),
+    ),
+    (
+        Command::ToggleTimeZone,
+        "time_zone",
+        &["z"],
+        "UTC / local time",
+        "View",
+        None,
+    ),
     (Command::Help, "help", &["?"], "help", "Other", Some("help")),
-    (Command::Cancel, "cancel", &["esc"], "close overlay / prompt", "Other", None),
-    (Command::Quit, "quit", &["q", "ctrl-c"], "quit", "Other", Some("quit")),
+    (
+        Command::Cancel,
+        "cancel",
+        &["esc"],
+        "close overlay / prompt",
+        "Other",
+        None,
+    ),
+    (
+        Command::Quit,
+        "quit",
+        &["q", "ctrl-c"],
+        "quit",
+        "Other",
+        Some("quit"),
+    ),
 ];
 
 impl Default for Keymap {
@@ -194,19 +383,24 @@ impl Keymap {
     /// Applies a user keymap in JSON: command name → list of keys. Named commands get
     /// exactly the keys given, which other commands give up; the rest keep their defaults.
     pub fn apply_overrides(&mut self, json: &str) -> Result<(), String> {
-        let map: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(json).map_err(|e| format!("not a JSON object of key lists: {e}"))?;
+        let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
+            .map_err(|e| format!("not a JSON object of key lists: {e}"))?;
         for (name, keys) in map {
             let Some(binding) = self.bindings.iter_mut().find(|b| b.name == name) else {
                 let known: Vec<&str> = DEFAULTS.iter().map(|d| d.1).collect();
-                return Err(format!("unknown command {name:?} (known: {})", known.join(", ")));
+                return Err(format!(
+                    "unknown command {name:?} (known: {})",
+                    known.join(", ")
+                ));
             };
             let list = keys
                 .as_array()
                 .ok_or_else(|| format!("{name}: expected a list of keys"))?;
             let mut parsed = Vec::new();
             for k in list {
-                let spec = k.as_str().ok_or_else(|| format!("{name}: keys are strings"))?;
+                let spec = k
+                    .as_str()
+                    .ok_or_else(|| format!("{name}: keys are strings"))?;
                 parsed.push(Key::parse(spec).map_err(|e| format!("{name}: {e}"))?);
             }
             binding.keys = parsed.clone();
@@ -222,8 +416,8 @@ impl Keymap {
     pub fn load() -> Result<Keymap, String> {
         let mut keymap = Keymap::default();
         if let Some(path) = user_keymap_path().filter(|p| p.exists()) {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             keymap
                 .apply_overrides(&text)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -253,12 +447,30 @@ mod tests {
     fn defaults_cover_arrows_and_vim_keys() {
         let km = Keymap::default();
         let none = KeyModifiers::NONE;
-        assert_eq!(km.command_for(key(KeyCode::Right, none)), Some(Command::StepForward));
-        assert_eq!(km.command_for(key(KeyCode::Char('l'), none)), Some(Command::StepForward));
-        assert_eq!(km.command_for(key(KeyCode::Right, KeyModifiers::SHIFT)), Some(Command::JumpForward));
-        assert_eq!(km.command_for(key(KeyCode::Char('L'), KeyModifiers::SHIFT)), Some(Command::JumpForward));
-        assert_eq!(km.command_for(key(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Command::Quit));
-        assert_eq!(km.command_for(key(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Command::FocusPrev));
+        assert_eq!(
+            km.command_for(key(KeyCode::Right, none)),
+            Some(Command::StepForward)
+        );
+        assert_eq!(
+            km.command_for(key(KeyCode::Char('l'), none)),
+            Some(Command::StepForward)
+        );
+        assert_eq!(
+            km.command_for(key(KeyCode::Right, KeyModifiers::SHIFT)),
+            Some(Command::JumpForward)
+        );
+        assert_eq!(
+            km.command_for(key(KeyCode::Char('L'), KeyModifiers::SHIFT)),
+            Some(Command::JumpForward)
+        );
+        assert_eq!(
+            km.command_for(key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Command::Quit)
+        );
+        assert_eq!(
+            km.command_for(key(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(Command::FocusPrev)
+        );
         assert_eq!(km.command_for(key(KeyCode::Char('c'), none)), None);
     }
 
@@ -275,14 +487,24 @@ mod tests {
     #[test]
     fn user_file_rebinds_commands() {
         let mut km = Keymap::default();
-        km.apply_overrides(r#"{"quit": ["x", "ctrl-q"], "step_forward": ["shift-n"]}"#).unwrap();
+        km.apply_overrides(r#"{"quit": ["x", "ctrl-q"], "step_forward": ["shift-n"]}"#)
+            .unwrap();
         let none = KeyModifiers::NONE;
         assert_eq!(km.command_for(key(KeyCode::Char('q'), none)), None);
-        assert_eq!(km.command_for(key(KeyCode::Char('q'), KeyModifiers::CONTROL)), Some(Command::Quit));
-        assert_eq!(km.command_for(key(KeyCode::Char('N'), KeyModifiers::SHIFT)), Some(Command::StepForward));
+        assert_eq!(
+            km.command_for(key(KeyCode::Char('q'), KeyModifiers::CONTROL)),
+            Some(Command::Quit)
+        );
+        assert_eq!(
+            km.command_for(key(KeyCode::Char('N'), KeyModifiers::SHIFT)),
+            Some(Command::StepForward)
+        );
         assert_eq!(km.keys_label(Command::Quit), "x/Ctrl-q");
         // x now quits, and clearing marks gives it up.
-        assert_eq!(km.command_for(key(KeyCode::Char('x'), none)), Some(Command::Quit));
+        assert_eq!(
+            km.command_for(key(KeyCode::Char('x'), none)),
+            Some(Command::Quit)
+        );
         assert_eq!(km.keys_label(Command::ClearMarks), "");
     }
 
@@ -290,8 +512,13 @@ mod tests {
     fn bad_user_files_say_what_is_wrong() {
         let mut km = Keymap::default();
         let e = km.apply_overrides(r#"{"fly": ["x"]}"#).unwrap_err();
-        assert!(e.contains("unknown command \"fly\"") && e.contains("quit"), "{e}");
-        let e = km.apply_overrides(r#"{"quit": ["meta-banana"]}"#).unwrap_err();
+        assert!(
+            e.contains("unknown command \"fly\"") && e.contains("quit"),
+            "{e}"
+        );
+        let e = km
+            .apply_overrides(r#"{"quit": ["meta-banana"]}"#)
+            .unwrap_err();
         assert!(e.contains("unknown key"), "{e}");
         assert!(km.apply_overrides("[1]").is_err());
     }

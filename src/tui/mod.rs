@@ -86,7 +86,9 @@ fn event_loop(
 ) -> Result<()> {
     loop {
         for req in app.outbox.drain(..) {
-            requests.send(req).map_err(|_| anyhow!("the worker thread stopped"))?;
+            requests
+                .send(req)
+                .map_err(|_| anyhow!("the worker thread stopped"))?;
         }
         terminal.draw(|f| ui::draw(app, f))?;
         if app.quit {
@@ -127,7 +129,12 @@ fn to_action(app: &App, event: Event, area: Rect) -> Option<Action> {
             }
             app.keymap.command_for(key).map(Action::Command)
         }
-        Event::Mouse(m) if matches!(m.kind, MouseEventKind::Down(MouseButton::Left) | MouseEventKind::Drag(MouseButton::Left)) => {
+        Event::Mouse(m)
+            if matches!(
+                m.kind,
+                MouseEventKind::Down(MouseButton::Left) | MouseEventKind::Drag(MouseButton::Left)
+            ) =>
+        {
             let areas = ui::layout(area)?;
             ui::slider_fraction(areas.timeline, m.column, m.row).map(Action::SeekFraction)
         }

@@ -62,14 +62,42 @@ pub enum Req {
 
 #[derive(Debug)]
 pub enum Msg {
-    Streams { streams: Vec<StreamInfo>, last_position: i64 },
-    Rows { target: Target, rows: Vec<EventRow> },
-    Progress { target: Target, key: i64, done: i64, total: i64 },
-    State { target: Target, key: i64, result: Result<StateAt, String> },
-    Diff { target: Target, a: i64, b: i64, result: Result<Vec<Change>, String> },
-    Density { target: Target, counts: Vec<u64> },
-    TimeResolved { target: Target, key: Option<i64> },
-    Appended { events: Vec<(String, i64, i64)> },
+    Streams {
+        streams: Vec<StreamInfo>,
+        last_position: i64,
+    },
+    Rows {
+        target: Target,
+        rows: Vec<EventRow>,
+    },
+    Progress {
+        target: Target,
+        key: i64,
+        done: i64,
+        total: i64,
+    },
+    State {
+        target: Target,
+        key: i64,
+        result: Result<Box<StateAt>, String>,
+    },
+    Diff {
+        target: Target,
+        a: i64,
+        b: i64,
+        result: Result<Vec<Change>, String>,
+    },
+    Density {
+        target: Target,
+        counts: Vec<u64>,
+    },
+    TimeResolved {
+        target: Target,
+        key: Option<i64>,
+    },
+    Appended {
+        events: Vec<(String, i64, i64)>,
+    },
     Error(String),
 }
 
@@ -141,14 +169,16 @@ impl Worker<'_> {
         loop {
             let next = match self.pending.pop_front() {
                 Some(r) => r,
-                None if self.subscription.is_some() => match self.requests.recv_timeout(FOLLOW_POLL) {
-                    Ok(r) => r,
-                    Err(RecvTimeoutError::Timeout) => {
-                        self.poll_follow();
-                        continue;
+                None if self.subscription.is_some() => {
+                    match self.requests.recv_timeout(FOLLOW_POLL) {
+                        Ok(r) => r,
+                        Err(RecvTimeoutError::Timeout) => {
+                            self.poll_follow();
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => return,
                     }
-                    Err(RecvTimeoutError::Disconnected) => return,
-                },
+                }
                 None => match self.requests.recv() {
                     Ok(r) => r,
                     Err(_) => return,
@@ -156,7 +186,9 @@ impl Worker<'_> {
             };
             self.pending.push_front(next);
             self.drain();
-            let Some(req) = self.pending.pop_front() else { continue };
+            let Some(req) = self.pending.pop_front() else {
+                continue;
+            };
             if let Err(e) = self.handle(req) {
                 let _ = self.replies.send(Msg::Error(e));
             }
@@ -192,7 +224,10 @@ impl Worker<'_> {
             Req::Streams => {
                 let streams = self.store.streams().map_err(|e| e.to_string())?;
                 let last_position = self.store.last_position().map_err(|e| e.to_string())?;
-                self.send(Msg::Streams { streams, last_position });
+                self.send(Msg::Streams {
+                    streams,
+                    last_position,
+                });
             }
             Req::Rows { target, from, to } => {
                 let rows = self.rows(&target, from, to).map_err(|e| e.to_string())?;
@@ -201,12 +236,21 @@ impl Worker<'_> {
             Req::State { target, key } => {
                 let result = self.state(&target, key);
                 if let Some(result) = result {
-                    self.send(Msg::State { target, key, result });
+                    self.send(Msg::State {
+                        target,
+                        key,
+                        result,
+                    });
                 }
             }
             Req::Diff { target, a, b } => {
                 let result = self.diff(&target, a, b);
-                self.send(Msg::Diff { target, a, b, result });
+                self.send(Msg::Diff {
+                    target,
+                    a,
+                    b,
+                    result,
+                });
             }
             Req::Density { target, buckets } => {
                 let counts = self.density(&target, buckets).map_err(|e| e.to_string())?;
@@ -214,7 +258,10 @@ impl Worker<'_> {
             }
             Req::ResolveTime { target, at } => {
                 let key = match &target {
-                    Target::Stream(s) => self.store.version_at_time(s, at).map_err(|e| e.to_string())?,
+                    Target::Stream(s) => self
+                        .store
+                        .version_at_time(s, at)
+                        .map_err(|e| e.to_string())?,
                     Target::All => self.position_at_time(at).map_err(|e| e.to_string())?,
                 };
                 self.send(Msg::TimeResolved { target, key });
@@ -232,7 +279,9 @@ impl Worker<'_> {
     }
 
     fn poll_follow(&mut self) {
-        let Some(sub) = self.subscription.as_mut() else { return };
+        let Some(sub) = self.subscription.as_mut() else {
+            return;
+        };
         match sub.poll() {
             Ok(events) if !events.is_empty() => {
                 let events = events
@@ -246,7 +295,12 @@ impl Worker<'_> {
         }
     }
 
-    fn rows(&self, target: &Target, from: i64, to: i64) -> eventscope::store::Result<Vec<EventRow>> {
+    fn rows(
+        &self,
+        target: &Target,
+        from: i64,
+        to: i64,
+    ) -> eventscope::store::Result<Vec<EventRow>> {
         let mut rows = Vec::new();
         let mut push = |e: Event, key: i64| {
             let data = e.data.to_string();
@@ -297,7 +351,11 @@ impl Worker<'_> {
         match target {
             Target::Stream(s) => self.store.read_stream(s, key..=key, grab),
             Target::All => {
-                let filter = LogFilter { from_position: key, limit: Some(1), ..Default::default() };
+                let filter = LogFilter {
+                    from_position: key,
+                    limit: Some(1),
+                    ..Default::default()
+                };
                 self.store.read_log(&filter, grab)
             }
         }
@@ -306,7 +364,7 @@ impl Worker<'_> {
     }
 
     /// The state at the playhead, or `None` when a newer seek came in meanwhile.
-    fn state(&mut self, target: &Target, key: i64) -> Option<Result<StateAt, String>> {
+    fn state(&mut self, target: &Target, key: i64) -> Option<Result<Box<StateAt>, String>> {
         let event = match self.event_at(target, key) {
             Ok(e) => e,
             Err(e) => return Some(Err(e)),
@@ -328,7 +386,7 @@ impl Worker<'_> {
             Err(e) => return Some(Err(e)),
         };
         let changed = diff(&before, &after);
-        Some(Ok(StateAt {
+        Some(Ok(Box::new(StateAt {
             error: self.replayer.failure(&stream, version).map(str::to_string),
             failed_before: self.replayer.failures_up_to(&stream, version - 1),
             stream_id: stream,
@@ -336,10 +394,16 @@ impl Worker<'_> {
             state: after,
             changed,
             event,
-        }))
+        })))
     }
 
-    fn seek(&mut self, target: &Target, key: i64, stream: &str, version: i64) -> Result<Option<Value>, String> {
+    fn seek(
+        &mut self,
+        target: &Target,
+        key: i64,
+        stream: &str,
+        version: i64,
+    ) -> Result<Option<Value>, String> {
         if version <= 0 {
             return Ok(Some(Value::Null));
         }
@@ -347,7 +411,12 @@ impl Worker<'_> {
         let requests = &self.requests;
         let pending = &mut self.pending;
         let mut progress = |done: i64| {
-            let _ = replies.send(Msg::Progress { target: target.clone(), key, done, total: version });
+            let _ = replies.send(Msg::Progress {
+                target: target.clone(),
+                key,
+                done,
+                total: version,
+            });
             while let Ok(r) = requests.try_recv() {
                 pending.push_back(r);
             }
@@ -375,7 +444,9 @@ impl Worker<'_> {
         let (sa, va) = resolve(self, a)?;
         let (sb, vb) = resolve(self, b)?;
         if sa != sb {
-            return Err(format!("A is in {sa} and B in {sb}: marks compare states of one stream"));
+            return Err(format!(
+                "A is in {sa} and B in {sb}: marks compare states of one stream"
+            ));
         }
         let old = self.replayer.state_at(&sa, va).map_err(|e| e.to_string())?;
         let new = self.replayer.state_at(&sb, vb).map_err(|e| e.to_string())?;
@@ -386,7 +457,10 @@ impl Worker<'_> {
     fn density(&self, target: &Target, buckets: usize) -> eventscope::store::Result<Vec<u64>> {
         let mut times = Vec::new();
         let filter = match target {
-            Target::Stream(s) => LogFilter { stream: Some(s.clone()), ..Default::default() },
+            Target::Stream(s) => LogFilter {
+                stream: Some(s.clone()),
+                ..Default::default()
+            },
             Target::All => LogFilter::default(),
         };
         self.store.for_each_timestamp(&filter, |_, ts| {
@@ -400,13 +474,14 @@ impl Worker<'_> {
 
     fn position_at_time(&self, at: DateTime<Utc>) -> eventscope::store::Result<Option<i64>> {
         let mut last = None;
-        self.store.for_each_timestamp(&LogFilter::default(), |position, ts| {
-            if eventscope::time::parse_stored(ts).is_some_and(|t| t > at) {
-                return ControlFlow::Break(());
-            }
-            last = Some(position);
-            ControlFlow::Continue(())
-        })?;
+        self.store
+            .for_each_timestamp(&LogFilter::default(), |position, ts| {
+                if eventscope::time::parse_stored(ts).is_some_and(|t| t > at) {
+                    return ControlFlow::Break(());
+                }
+                last = Some(position);
+                ControlFlow::Continue(())
+            })?;
         Ok(last)
     }
 }

@@ -66,7 +66,7 @@ fn state_msg(app: &mut App, key: i64, balance: i64) {
     app.update(Action::Worker(Msg::State {
         target,
         key,
-        result: Ok(StateAt {
+        result: Ok(Box::new(StateAt {
             stream_id: "Account-acc-1".into(),
             version: key,
             state: json!({"balance": balance}),
@@ -74,7 +74,7 @@ fn state_msg(app: &mut App, key: i64, balance: i64) {
             event: None,
             error: None,
             failed_before: (0, None),
-        }),
+        })),
     }));
 }
 
@@ -85,12 +85,21 @@ fn stream_list_is_grouped_by_category_after_all() {
         app.list,
         vec![
             ListRow::All,
-            ListRow::Category { name: "Account".into(), streams: 2 },
+            ListRow::Category {
+                name: "Account".into(),
+                streams: 2
+            },
             ListRow::Stream(0),
             ListRow::Stream(1),
-            ListRow::Category { name: "Order".into(), streams: 1 },
+            ListRow::Category {
+                name: "Order".into(),
+                streams: 1
+            },
             ListRow::Stream(2),
-            ListRow::Category { name: "User".into(), streams: 1 },
+            ListRow::Category {
+                name: "User".into(),
+                streams: 1
+            },
             ListRow::Stream(3),
         ]
     );
@@ -119,7 +128,13 @@ fn filter_narrows_live_and_enter_opens_at_the_last_event() {
     typed(&mut app, "ACC-1");
     assert_eq!(
         app.list,
-        vec![ListRow::Category { name: "Account".into(), streams: 1 }, ListRow::Stream(0)]
+        vec![
+            ListRow::Category {
+                name: "Account".into(),
+                streams: 1
+            },
+            ListRow::Stream(0)
+        ]
     );
     // A key bound to a command is text while the filter takes it.
     app.update(Action::Input('q'));
@@ -133,7 +148,10 @@ fn filter_narrows_live_and_enter_opens_at_the_last_event() {
     assert_eq!((v.playhead, v.len), (4, 4));
     assert_eq!(app.focus, Pane::Events);
     assert_eq!(state_requests(&app), vec![4]);
-    assert!(app.outbox.iter().any(|r| matches!(r, Req::Rows { from: 1, to: 4, .. })));
+    assert!(app
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::Rows { from: 1, to: 4, .. })));
     assert!(app.outbox.iter().any(|r| matches!(r, Req::Density { .. })));
 }
 
@@ -186,7 +204,14 @@ fn stale_states_are_ignored() {
     state_msg(&mut app, 4, 120);
     assert!(app.view.as_ref().unwrap().current_state().is_none());
     state_msg(&mut app, 1, 0);
-    let s = app.view.as_ref().unwrap().current_state().unwrap().as_ref().unwrap();
+    let s = app
+        .view
+        .as_ref()
+        .unwrap()
+        .current_state()
+        .unwrap()
+        .as_ref()
+        .unwrap();
     assert_eq!(s.state["balance"], 0);
 }
 
@@ -194,9 +219,19 @@ fn stale_states_are_ignored() {
 fn progress_shows_only_for_the_playhead() {
     let mut app = opened();
     let target = Target::Stream("Account-acc-1".into());
-    app.update(Action::Worker(Msg::Progress { target: target.clone(), key: 3, done: 10, total: 20 }));
+    app.update(Action::Worker(Msg::Progress {
+        target: target.clone(),
+        key: 3,
+        done: 10,
+        total: 20,
+    }));
     assert_eq!(app.view.as_ref().unwrap().progress, None);
-    app.update(Action::Worker(Msg::Progress { target, key: 4, done: 10, total: 20 }));
+    app.update(Action::Worker(Msg::Progress {
+        target,
+        key: 4,
+        done: 10,
+        total: 20,
+    }));
     assert_eq!(app.view.as_ref().unwrap().progress, Some((10, 20)));
     state_msg(&mut app, 4, 1);
     assert_eq!(app.view.as_ref().unwrap().progress, None);
@@ -222,10 +257,23 @@ fn marks_and_the_diff_tab() {
     assert_eq!(diffs, vec![(1, 4)], "A → playhead while B is unset");
     cmd(&mut app, Command::StepBack);
     cmd(&mut app, Command::MarkB);
-    assert!(app.outbox.iter().any(|r| matches!(r, Req::Diff { a: 1, b: 3, .. })));
+    assert!(app
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::Diff { a: 1, b: 3, .. })));
     let target = app.view.as_ref().unwrap().target.clone();
-    let change = Change { path: "/balance".into(), op: Op::Changed, old: Some(json!(0)), new: Some(json!(70)) };
-    app.update(Action::Worker(Msg::Diff { target, a: 1, b: 3, result: Ok(vec![change]) }));
+    let change = Change {
+        path: "/balance".into(),
+        op: Op::Changed,
+        old: Some(json!(0)),
+        new: Some(json!(70)),
+    };
+    app.update(Action::Worker(Msg::Diff {
+        target,
+        a: 1,
+        b: 3,
+        result: Ok(vec![change]),
+    }));
     assert!(matches!(&app.view.as_ref().unwrap().diff, Some(((1, 3), Ok(c))) if c.len() == 1));
     cmd(&mut app, Command::ClearMarks);
     assert_eq!(app.view.as_ref().unwrap().diff_pair(), None);
@@ -262,7 +310,10 @@ fn time_prompt_asks_the_worker_and_seeks_to_its_answer() {
     });
     assert_eq!(asked.as_deref(), Some("2024-03-01T09:05:59.999Z"));
     let target = app.view.as_ref().unwrap().target.clone();
-    app.update(Action::Worker(Msg::TimeResolved { target: target.clone(), key: Some(2) }));
+    app.update(Action::Worker(Msg::TimeResolved {
+        target: target.clone(),
+        key: Some(2),
+    }));
     assert_eq!(app.view.as_ref().unwrap().playhead, 2);
     app.update(Action::Worker(Msg::TimeResolved { target, key: None }));
     assert_eq!(app.status.as_ref().map(|s| s.1), Some(true));
@@ -277,7 +328,12 @@ fn prompts_need_an_open_stream() {
     let mut app = loaded();
     cmd(&mut app, Command::GoToVersion);
     assert!(app.prompt.is_none());
-    assert!(app.status.as_ref().unwrap().0.contains("open a stream first"));
+    assert!(app
+        .status
+        .as_ref()
+        .unwrap()
+        .0
+        .contains("open a stream first"));
 }
 
 #[test]
@@ -314,7 +370,7 @@ fn folding_the_line_under_the_cursor() {
     app.update(Action::Worker(Msg::State {
         target,
         key: 4,
-        result: Ok(StateAt {
+        result: Ok(Box::new(StateAt {
             stream_id: "Account-acc-1".into(),
             version: 4,
             state: json!({"items": {"a": 1, "b": 2}, "n": 1}),
@@ -322,7 +378,7 @@ fn folding_the_line_under_the_cursor() {
             event: None,
             error: None,
             failed_before: (0, None),
-        }),
+        })),
     }));
     app.focus = Pane::State;
     assert_eq!(app.state_lines().len(), 7);
@@ -367,15 +423,24 @@ fn follow_moves_the_playhead_to_appended_events() {
     assert_eq!(app.streams[0].events, 5);
     assert!(app.streams.iter().any(|s| s.stream_id == "Brand-new"));
     cmd(&mut app, Command::ToggleFollow);
-    app.update(Action::Worker(Msg::Appended { events: vec![("Account-acc-1".into(), 6, 20)] }));
+    app.update(Action::Worker(Msg::Appended {
+        events: vec![("Account-acc-1".into(), 6, 20)],
+    }));
     let v = app.view.as_ref().unwrap();
-    assert_eq!((v.len, v.playhead), (6, 5), "not following: the playhead stays");
+    assert_eq!(
+        (v.len, v.playhead),
+        (6, 5),
+        "not following: the playhead stays"
+    );
 }
 
 #[test]
 fn rows_arrive_and_far_ones_are_dropped() {
     let mut app = loaded();
-    app.update(Action::Worker(Msg::Streams { streams: vec![info("Big-1", 5000)], last_position: 5000 }));
+    app.update(Action::Worker(Msg::Streams {
+        streams: vec![info("Big-1", 5000)],
+        last_position: 5000,
+    }));
     app.update(Action::Submit); // not filtering: nothing happens
     assert!(app.view.is_none());
     cmd(&mut app, Command::Down);
@@ -389,11 +454,25 @@ fn rows_arrive_and_far_ones_are_dropped() {
         timestamp: "2024-01-01T00:00:00Z".into(),
         preview: "{}".into(),
     };
-    app.update(Action::Worker(Msg::Rows { target, rows: (1..=5000).map(row).collect() }));
+    app.update(Action::Worker(Msg::Rows {
+        target,
+        rows: (1..=5000).map(row).collect(),
+    }));
     let v = app.view.as_ref().unwrap();
-    assert!(v.rows.len() <= 301, "only rows near the playhead are kept: {}", v.rows.len());
+    assert!(
+        v.rows.len() <= 301,
+        "only rows near the playhead are kept: {}",
+        v.rows.len()
+    );
     assert!(v.rows.contains_key(&5000));
     app.outbox.clear();
     cmd(&mut app, Command::First);
-    assert!(app.outbox.iter().any(|r| matches!(r, Req::Rows { from: 1, to: 101, .. })));
+    assert!(app.outbox.iter().any(|r| matches!(
+        r,
+        Req::Rows {
+            from: 1,
+            to: 101,
+            ..
+        }
+    )));
 }

@@ -30,8 +30,13 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let key_head = if all { "POS" } else { "VER" };
     let time_width = if app.local_time { 26 } else { 19 };
     let mut lines = vec![Line::styled(
-        format!("  {key_head:>6} {:<20} {:<time_width$} DATA", "TYPE", "TIME"),
-        Style::new().fg(Color::DarkGray).add_modifier(Modifier::BOLD),
+        format!(
+            "  {key_head:>6} {:<20} {:<time_width$} DATA",
+            "TYPE", "TIME"
+        ),
+        Style::new()
+            .fg(Color::DarkGray)
+            .add_modifier(Modifier::BOLD),
     )];
     let rows = inner.height as i64 - 1;
     let start = (view.playhead - rows / 2).clamp(1, (view.len - rows + 1).max(1));
@@ -45,11 +50,22 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         };
         let line = match view.rows.get(&key) {
             Some(r) => {
-                let ty = if all { format!("{} {}", r.stream_id, r.event_type) } else { r.event_type.clone() };
-                let head = format!("{key:>6} {:<20} {:<time_width$} ", fit(&ty, 20), super::show_time(&r.timestamp, app.local_time));
+                let ty = if all {
+                    format!("{} {}", r.stream_id, r.event_type)
+                } else {
+                    r.event_type.clone()
+                };
+                let head = format!(
+                    "{key:>6} {:<20} {:<time_width$} ",
+                    fit(&ty, 20),
+                    super::show_time(&r.timestamp, app.local_time)
+                );
                 let room = width.saturating_sub(head.chars().count() + 2);
                 Line::from(vec![
-                    Span::styled(mark, Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
+                    Span::styled(
+                        mark,
+                        Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                    ),
                     Span::raw(head),
                     Span::styled(fit(&r.preview, room), Style::new().fg(Color::DarkGray)),
                 ])

@@ -17,13 +17,19 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             PromptKind::Time => "Go to time (RFC 3339 or a prefix, UTC): ",
         };
         Line::from(vec![
-            Span::styled(label, Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
+            Span::styled(
+                label,
+                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            ),
             Span::raw(format!("{}▏", p.input)),
             Span::styled("  Enter go · Esc cancel", Style::new().fg(Color::DarkGray)),
         ])
     } else if app.filtering {
         Line::from(vec![
-            Span::styled("Filter: ", Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
+            Span::styled(
+                "Filter: ",
+                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            ),
             Span::raw(format!("{}▏", app.filter)),
             Span::styled("  Enter open · Esc clear", Style::new().fg(Color::DarkGray)),
         ])
@@ -38,7 +44,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 
 fn hints(app: &App) -> Line<'static> {
     let mut spans = Vec::new();
-    let step = app.keymap.bindings.iter().find(|b| b.command == Command::StepBack);
+    let step = app
+        .keymap
+        .bindings
+        .iter()
+        .find(|b| b.command == Command::StepBack);
     for b in &app.keymap.bindings {
         let Some(short) = b.footer else { continue };
         let mut keys = b.keys.first().map(|k| k.label()).unwrap_or_default();
@@ -48,8 +58,14 @@ fn hints(app: &App) -> Line<'static> {
                 keys = format!("{}{keys}", back.label());
             }
         }
-        spans.push(Span::styled(keys, Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)));
-        spans.push(Span::styled(format!(" {short}  "), Style::new().fg(Color::DarkGray)));
+        spans.push(Span::styled(
+            keys,
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::styled(
+            format!(" {short}  "),
+            Style::new().fg(Color::DarkGray),
+        ));
     }
     Line::from(spans)
 }

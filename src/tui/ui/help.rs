@@ -9,6 +9,16 @@ use ratatui::Frame;
 use crate::tui::app::App;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let label = |keys: &[crate::tui::keymap::Key]| {
+        keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(" ")
+    };
+    let width = app
+        .keymap
+        .bindings
+        .iter()
+        .map(|b| label(&b.keys).chars().count())
+        .max()
+        .unwrap_or(0);
     let mut lines = Vec::new();
     let mut section = "";
     for b in &app.keymap.bindings {
@@ -17,11 +27,14 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             if !lines.is_empty() {
                 lines.push(Line::from(""));
             }
-            lines.push(Line::styled(section.to_string(), Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD)));
+            lines.push(Line::styled(
+                section.to_string(),
+                Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+            ));
         }
-        let keys = b.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join(" ");
+        let keys = label(&b.keys);
         lines.push(Line::from(vec![
-            Span::styled(format!("  {keys:<16}"), Style::new().fg(Color::Cyan)),
+            Span::styled(format!("  {keys:<width$} "), Style::new().fg(Color::Cyan)),
             Span::raw(b.help),
         ]));
     }
@@ -37,8 +50,12 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     }
     let half = lines.len().max(right.len());
     let height = (half as u16 + 2).min(area.height);
-    let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(area.width.min(90))]).flex(Flex::Center).areas(popup);
+    let [popup] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(area.width.min(90))])
+        .flex(Flex::Center)
+        .areas(popup);
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
@@ -46,7 +63,8 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         .title(" Keys — Esc or ? closes ");
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    let [l, r] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+    let [l, r] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
     frame.render_widget(Paragraph::new(lines), l);
     frame.render_widget(Paragraph::new(right), r);
 }

@@ -46,7 +46,13 @@ pub fn layout(area: Rect) -> Option<Areas> {
         Layout::horizontal([Constraint::Length(side), Constraint::Min(30)]).areas(body);
     let [events, state] =
         Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(right);
-    Some(Areas { streams, events, state, timeline, footer })
+    Some(Areas {
+        streams,
+        events,
+        state,
+        timeline,
+        footer,
+    })
 }
 
 pub fn draw(app: &App, frame: &mut Frame) {
@@ -56,7 +62,10 @@ pub fn draw(app: &App, frame: &mut Frame) {
             "terminal too small: {}×{} (needs {MIN_WIDTH}×{MIN_HEIGHT})",
             area.width, area.height
         );
-        frame.render_widget(Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }), area);
+        frame.render_widget(
+            Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
         return;
     };
     streams::draw(app, frame, areas.streams);
@@ -78,7 +87,11 @@ fn pane_block<'a>(app: &App, pane: Pane, title: Line<'a>) -> Block<'a> {
         Style::new().fg(Color::DarkGray)
     };
     Block::bordered()
-        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
         .border_style(style)
         .title(title)
         .title_style(Style::new().add_modifier(Modifier::BOLD).fg(Color::Reset))

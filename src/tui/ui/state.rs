@@ -16,7 +16,10 @@ use crate::tui::json_view::{self, JsonLine, LineKind};
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let tab = |name: &str, key: char, t: Tab| {
         let style = if app.tab == t {
-            Style::new().fg(Color::Black).bg(Color::Cyan).add_modifier(Modifier::BOLD)
+            Style::new()
+                .fg(Color::Black)
+                .bg(Color::Cyan)
+                .add_modifier(Modifier::BOLD)
         } else {
             Style::new().fg(Color::Gray)
         };
@@ -33,7 +36,10 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     ];
     if let Some(v) = &app.view {
         if let Some(note) = state_note(v) {
-            title.push(Span::styled(format!("{note} "), Style::new().fg(Color::Yellow)));
+            title.push(Span::styled(
+                format!("{note} "),
+                Style::new().fg(Color::Yellow),
+            ));
         }
     }
     let block = super::pane_block(app, Pane::State, Line::from(title));
@@ -78,12 +84,21 @@ fn state_lines(app: &App, view: &View, height: usize) -> Vec<Line<'static>> {
     };
     let mut out = Vec::new();
     if let Some(e) = &s.error {
-        out.push(Line::styled(format!("✗ {e}"), Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)));
-        out.push(Line::styled("  the state below is the one before this event", Style::new().fg(Color::Red)));
+        out.push(Line::styled(
+            format!("✗ {e}"),
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ));
+        out.push(Line::styled(
+            "  the state below is the one before this event",
+            Style::new().fg(Color::Red),
+        ));
     }
     if let (n @ 1.., Some(first)) = s.failed_before {
         out.push(Line::styled(
-            format!("⚠ {n} earlier event(s) failed in the reducer and were skipped (first at {first})"),
+            match n {
+                1 => format!("⚠ 1 earlier event failed and was skipped (first at {first})"),
+                _ => format!("⚠ {n} earlier events failed and were skipped (first at {first})"),
+            },
             Style::new().fg(Color::Yellow),
         ));
     }
@@ -103,7 +118,10 @@ fn state_lines(app: &App, view: &View, height: usize) -> Vec<Line<'static>> {
 
 fn json_line(l: &JsonLine, changed: bool) -> Line<'static> {
     let gutter = if changed {
-        Span::styled("● ", Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD))
+        Span::styled(
+            "● ",
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        )
     } else {
         Span::raw("  ")
     };
@@ -125,7 +143,11 @@ fn json_line(l: &JsonLine, changed: bool) -> Line<'static> {
         LineKind::Folded => Style::new().fg(Color::DarkGray),
         _ => Style::new(),
     };
-    let value_style = if changed { value_style.add_modifier(Modifier::BOLD) } else { value_style };
+    let value_style = if changed {
+        value_style.add_modifier(Modifier::BOLD)
+    } else {
+        value_style
+    };
     spans.push(Span::styled(l.text.clone(), value_style));
     if l.comma {
         spans.push(Span::raw(","));
@@ -161,14 +183,22 @@ fn diff_lines(app: &App, view: &View) -> Vec<Line<'static>> {
         let b = app.keymap.keys_label(Command::MarkB);
         return vec![
             Line::from("No marks set."),
-            Line::from(format!("Press {a} to set mark A at the playhead, move, and {b} to set mark B.")),
+            Line::from(format!(
+                "Press {a} to set mark A at the playhead, move, and {b} to set mark B."
+            )),
             Line::from("While B is unset the diff is A → playhead."),
         ];
     };
-    let b_label = if view.mark_b.is_some() { format!("B {b}") } else { format!("playhead {b}") };
+    let b_label = if view.mark_b.is_some() {
+        format!("B {b}")
+    } else {
+        format!("playhead {b}")
+    };
     let mut out = vec![Line::styled(
         format!("A {a} → {b_label}"),
-        Style::new().fg(Color::DarkGray).add_modifier(Modifier::BOLD),
+        Style::new()
+            .fg(Color::DarkGray)
+            .add_modifier(Modifier::BOLD),
     )];
     match &view.diff {
         Some((pair, Ok(changes))) if *pair == (a, b) => {
@@ -190,10 +220,17 @@ fn change_line(c: &Change) -> Line<'static> {
     let (sign, color, text) = match c.op {
         Op::Added => ("+", Color::Green, show(&c.new)),
         Op::Removed => ("-", Color::Red, show(&c.old)),
-        Op::Changed => ("~", Color::Yellow, format!("{} → {}", show(&c.old), show(&c.new))),
+        Op::Changed => (
+            "~",
+            Color::Yellow,
+            format!("{} → {}", show(&c.old), show(&c.new)),
+        ),
     };
     Line::from(vec![
-        Span::styled(format!("{sign} {} ", c.path), Style::new().fg(color).add_modifier(Modifier::BOLD)),
+        Span::styled(
+            format!("{sign} {} ", c.path),
+            Style::new().fg(color).add_modifier(Modifier::BOLD),
+        ),
         Span::styled(text, Style::new().fg(color)),
     ])
 }

@@ -12,8 +12,13 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let store = std::path::Path::new(&app.store_name)
         .file_name()
         .map_or(app.store_name.clone(), |n| n.to_string_lossy().into_owned());
-    let mut title = vec![Span::raw(" Streams "), Span::styled(format!("{store} "), Style::new().fg(Color::DarkGray))];
-    if app.filtering || !app.filter.is_empty() {
+    let mut title = vec![Span::raw(" Streams ")];
+    if !app.filtering && app.filter.is_empty() {
+        title.push(Span::styled(
+            format!("{store} "),
+            Style::new().fg(Color::DarkGray),
+        ));
+    } else {
         let cursor = if app.filtering { "▏" } else { "" };
         title.push(Span::styled(
             format!("/{}{cursor} ", app.filter),
@@ -38,7 +43,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         .take(height)
         .map(|(i, row)| {
             let (label, count, style) = match row {
-                ListRow::All => ("$all".to_string(), app.last_position, Style::new().add_modifier(Modifier::BOLD)),
+                ListRow::All => (
+                    "$all".to_string(),
+                    app.last_position,
+                    Style::new().add_modifier(Modifier::BOLD),
+                ),
                 ListRow::Category { name, streams } => (
                     format!("▾ {name}"),
                     *streams as i64,

@@ -13,7 +13,12 @@ use crate::tui::app::App;
 fn slider_area(area: Rect) -> Rect {
     let inner = Block::bordered().inner(area);
     let label = 34.min(inner.width / 2);
-    Rect { x: inner.x, y: inner.y, width: inner.width.saturating_sub(label + 1), height: 1 }
+    Rect {
+        x: inner.x,
+        y: inner.y,
+        width: inner.width.saturating_sub(label + 1),
+        height: 1,
+    }
 }
 
 /// Where a click at (x, y) falls on the slider, as a fraction of the timeline.
@@ -28,7 +33,10 @@ pub fn slider_fraction(timeline: Rect, x: u16, y: u16) -> Option<f64> {
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let mut title = vec![Span::raw(" Timeline ")];
     if app.following {
-        title.push(Span::styled("● LIVE ", Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)));
+        title.push(Span::styled(
+            "● LIVE ",
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ));
     }
     let block = Block::bordered()
         .border_style(Style::new().fg(Color::DarkGray))
@@ -49,15 +57,23 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             (((key - 1) as f64 / (view.len - 1) as f64) * (width - 1) as f64).round() as usize
         }
     };
-    let mut cells: Vec<Span> = (0..width).map(|_| Span::styled("─", Style::new().fg(Color::DarkGray))).collect();
+    let mut cells: Vec<Span> = (0..width)
+        .map(|_| Span::styled("─", Style::new().fg(Color::DarkGray)))
+        .collect();
     if width > 0 {
         for (mark, key) in [("A", view.mark_a), ("B", view.mark_b)] {
             if let Some(k) = key {
-                cells[cell(k).min(width - 1)] = Span::styled(mark, Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD));
+                cells[cell(k).min(width - 1)] = Span::styled(
+                    mark,
+                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                );
             }
         }
         if view.len > 0 {
-            cells[cell(view.playhead).min(width - 1)] = Span::styled("●", Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD));
+            cells[cell(view.playhead).min(width - 1)] = Span::styled(
+                "●",
+                Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            );
         }
     }
     let time = view
@@ -67,22 +83,46 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         .unwrap_or_default();
     let mut first = cells;
     first.push(Span::raw(" "));
-    first.push(Span::styled(format!("{}/{}", view.playhead, view.len), Style::new().add_modifier(Modifier::BOLD)));
+    first.push(Span::styled(
+        format!("{}/{}", view.playhead, view.len),
+        Style::new().add_modifier(Modifier::BOLD),
+    ));
     first.push(Span::raw(format!(" {time}")));
-    frame.render_widget(Paragraph::new(Line::from(first)), Rect { height: 1, ..inner });
+    frame.render_widget(
+        Paragraph::new(Line::from(first)),
+        Rect { height: 1, ..inner },
+    );
     if inner.height < 2 {
         return;
     }
-    let spark_area = Rect { y: inner.y + 1, height: 1, width: slider.width, ..inner };
+    let spark_area = Rect {
+        y: inner.y + 1,
+        height: 1,
+        width: slider.width,
+        ..inner
+    };
     let data = resample(&view.density, spark_area.width as usize);
-    frame.render_widget(Sparkline::default().data(&data).style(Style::new().fg(Color::Blue)), spark_area);
+    frame.render_widget(
+        Sparkline::default()
+            .data(&data)
+            .style(Style::new().fg(Color::Blue)),
+        spark_area,
+    );
     let marks = format!(
         " A {}  B {}",
         view.mark_a.map_or("-".into(), |a| a.to_string()),
         view.mark_b.map_or("-".into(), |b| b.to_string())
     );
-    let label_area = Rect { x: spark_area.x + spark_area.width, y: spark_area.y, width: inner.width.saturating_sub(spark_area.width), height: 1 };
-    frame.render_widget(Paragraph::new(marks).style(Style::new().fg(Color::Yellow)), label_area);
+    let label_area = Rect {
+        x: spark_area.x + spark_area.width,
+        y: spark_area.y,
+        width: inner.width.saturating_sub(spark_area.width),
+        height: 1,
+    };
+    frame.render_widget(
+        Paragraph::new(marks).style(Style::new().fg(Color::Yellow)),
+        label_area,
+    );
 }
 
 /// Sums `counts` into `width` columns.
