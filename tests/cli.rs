@@ -388,20 +388,30 @@ fn bad_inputs_get_one_clear_line() {
 }
 
 #[test]
-fn no_command_lists_the_bundled_demo() {
+fn no_command_without_a_terminal_says_what_to_do() {
     let cache = tempfile::tempdir().unwrap();
     let out = bin()
         .env("XDG_CACHE_HOME", cache.path())
+        .stdin(std::process::Stdio::null())
         .output()
         .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        err.contains("needs a terminal") && err.contains("eventscope streams"),
+        "{err}"
     );
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("Account-acc-1"), "{text}");
-    assert!(cache.path().join("eventscope").read_dir().unwrap().count() == 1);
+    // The bundled demo was prepared in the cache directory, with its reducers.
+    let dir = cache.path().join("eventscope");
+    let demo = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "sqlite"))
+        .expect("a demo store");
+    let streams = ok(&["streams", s(&demo), "--json"]);
+    assert!(streams.contains("Account-acc-1"), "{streams}");
+    assert!(demo.with_extension("reducers").join("Account.jq").exists());
 }
 
 #[test]

@@ -8,7 +8,7 @@ mod keymap;
 mod ui;
 mod worker;
 
-use std::io::stdout;
+use std::io::{stdout, IsTerminal};
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -37,6 +37,12 @@ const TICK: Duration = Duration::from_millis(20);
 
 pub fn run(options: Options) -> Result<()> {
     // Everything that can fail with a clear message fails before the screen is taken.
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(anyhow!(
+            "the terminal UI needs a terminal; without one, use a command such as `eventscope streams {}` (see --help)",
+            options.store.display()
+        ));
+    }
     let keymap = Keymap::load().map_err(|e| anyhow!("keymap {e}"))?;
     eventscope::store::Store::open(&options.store)
         .with_context(|| format!("opening {}", options.store.display()))?;

@@ -1,0 +1,220 @@
+//! The real binary in a real pseudo-terminal: tmux runs it, send-keys types, capture-pane
+//! reads the screen.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const REDUCERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers");
+
+/// How long to wait for a screen; CI machines may be slower, so it can be raised.
+fn patience() -> Duration {
+    let scale: u64 = std::env::var("EVENTSCOPE_TEST_PATIENCE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    Duration::from_secs(15 * scale)
+}
+
+/// One tmux server of its own per test, so tests run in parallel without meeting.
+struct Tmux {
+    socket: String,
+    _config: tempfile::TempDir,
+}
+
+impl Tmux {
+    fn start(command: &str, width: u16, height: u16) -> Tmux {
+        let which = Command::new("tmux").arg("-V").output();
+        assert!(
+            which.is_ok_and(|o| o.status.success()),
+            "tmux is needed for the end-to-end tests (apt-get install tmux)"
+        );
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("eventscope-{}-{n}", std::process::id());
+        let config = tempfile::tempdir().unwrap();
+        let t = Tmux {
+            socket,
+            _config: config,
+        };
+        let shell = format!(
+            "cd {dir} && XDG_CONFIG_HOME={cfg} {command}; echo EXITED $?; sleep 30",
+            dir = env!("CARGO_MANIFEST_DIR"),
+            cfg = t._config.path().display()
+        );
+        t.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            "sh",
+            "-c",
+            &shell,
+        ]);
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.tmux(&["send-keys", "-t", "e2e", k]);
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    /// Waits until every text is on the screen at once, and returns that screen.
+    fn wait_for(&self, texts: &[&str]) -> String {
+        let deadline = Instant::now() + patience();
+        loop {
+            let screen = self.screen();
+            if texts.iter().all(|t| screen.contains(t)) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("waited for {texts:?}; the screen is:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+fn demo(dir: &Path) -> String {
+    let path = dir.join("bank.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_eventscope"))
+        .args(["demo", "--out", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn seed_bank_example_in_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
+    t.wait_for(&["$all", "Account-acc-1"]);
+
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120", "Events · Account-acc-1"]);
+
+    t.keys(&["Home"]);
+    t.wait_for(&["1/4", "\"balance\": 0"]);
+
+    t.keys(&["Right", "Right"]);
+    t.wait_for(&["3/4", "\"balance\": 70"]);
+
+    t.keys(&["Home", "a", "End", "3"]);
+    let screen = t.wait_for(&["A 1 → playhead 4", "~ /balance 0 → 120"]);
+    assert!(screen.contains("4/4"), "{screen}");
+
+    t.keys(&["?"]);
+    t.wait_for(&["Keys — Esc or ? closes", "go to version", "set mark A"]);
+
+    t.keys(&["Escape", "q"]);
+    let screen = t.wait_for(&["EXITED 0"]);
+    assert!(
+        !screen.contains("Timeline"),
+        "the normal screen is back:\n{screen}"
+    );
+}
+
+#[test]
+fn follow_shows_events_another_process_appends() {
+    use eventscope::store::{ExpectedVersion, NewEvent, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    t.keys(&["f"]);
+    t.wait_for(&["LIVE"]);
+
+    let mut store = Store::open_writable(&db).unwrap();
+    let deposit = NewEvent::new("MoneyDeposited", serde_json::json!({"amount": 5}));
+    store
+        .append("Account-acc-1", ExpectedVersion::Exact(4), &[deposit])
+        .unwrap();
+    t.wait_for(&["5/5", "\"balance\": 125"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
+
+#[test]
+fn bad_reducer_is_shown_at_its_version_and_browsing_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let reducer = dir.path().join("strict.jq");
+    std::fs::write(
+        &reducer,
+        "if $event.type == \"MoneyWithdrawn\" then error(\"no overdrafts here\") else (. // {}) | .seen += 1 end",
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(
+        &format!("{bin} {db} --reducer {}", reducer.display()),
+        100,
+        30,
+    );
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-1", "Enter", "Home", "Right", "Right"]);
+    t.wait_for(&["3/4", "no overdrafts here", "\"seen\": 2"]);
+    t.keys(&["Right"]);
+    t.wait_for(&["4/4", "\"seen\": 3", "1 earlier event failed"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
+
+#[test]
+fn tiny_terminal_says_so_and_quits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db}"), 40, 10);
+    t.wait_for(&["terminal too small"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
+
+#[test]
+fn a_bad_store_fails_before_taking_the_screen() {
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} /no/such.db"), 100, 30);
+    let screen = t.wait_for(&["EXITED 1"]);
+    assert!(
+        screen.contains("eventscope: opening /no/such.db: /no/such.db: no such file"),
+        "{screen}"
+    );
+}
