@@ -125,9 +125,13 @@ fn base_time() -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-/// Writes the demo into a new store at `path`: the seed, then generated streams until the
-/// store holds `events` events.
-pub fn write_demo(path: &std::path::Path, events: usize) -> Result<Store> {
+/// The one very long stream `--hot` adds: a busy bank account.
+pub const HOT_STREAM: &str = "Account-hot";
+
+/// Writes the demo into a new store at `path`: the seed, then generated streams of about
+/// 50 events each until the store holds `events` events. `hot` of those events go to one
+/// long account stream ([`HOT_STREAM`]), spread evenly through the global order.
+pub fn write_demo(path: &std::path::Path, events: usize, hot: usize) -> Result<Store> {
     let mut store = Store::create(path)?;
     let mut gen = Generator::default();
     {
@@ -137,13 +141,24 @@ pub fn write_demo(path: &std::path::Path, events: usize) -> Result<Store> {
             w.append(stream, ExpectedVersion::Any, &[e])?;
         }
         let extra = events.saturating_sub(seed_len());
-        let streams = (extra / 50).max(1);
-        for k in 0..extra {
-            let i = k % streams;
-            let len = extra / streams + usize::from(i < extra % streams);
-            let v = k / streams + 1;
-            let stream = generated_stream_id(i);
-            let (ty, data) = generated_event(i, v, len);
+        let hot = hot.min(extra);
+        let rest = extra - hot;
+        let streams = (rest / 50).max(1);
+        let (mut k, mut h) = (0, 0);
+        for n in 0..extra {
+            let is_hot = (n + 1) * hot / extra.max(1) > n * hot / extra.max(1);
+            let (stream, ty, data, v) = if is_hot {
+                h += 1;
+                let (ty, data) = generated_event(0, h, usize::MAX);
+                (HOT_STREAM.to_string(), ty, data, h)
+            } else {
+                let i = k % streams;
+                let len = rest / streams + usize::from(i < rest % streams);
+                let v = k / streams + 1;
+                k += 1;
+                let (ty, data) = generated_event(i, v, len);
+                (generated_stream_id(i), ty, data, v)
+            };
             let e = gen.event(&stream, ty, data, Duration::seconds(10));
             w.append(&stream, ExpectedVersion::Exact(v as i64 - 1), &[e])?;
         }

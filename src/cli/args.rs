@@ -39,6 +39,10 @@ pub enum Command {
         /// Scale the store up to this many events with generated streams.
         #[arg(long, value_name = "N", default_value_t = 0)]
         events: usize,
+        /// Put N of those events into one long account stream, Account-hot (for trying
+        /// eventscope on a stream of production size).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        hot: usize,
     },
     /// List streams with their event counts and last versions.
     Streams {

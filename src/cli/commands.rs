@@ -19,7 +19,7 @@ pub fn run(cli: Cli) -> Result<()> {
         return open_default(cli.store, &cli.replay);
     };
     match command {
-        Command::Demo { out, events } => demo(&out, events),
+        Command::Demo { out, events, hot } => demo(&out, events, hot),
         Command::Streams {
             store,
             category,
@@ -137,13 +137,13 @@ pub fn demo_path() -> Result<PathBuf> {
     std::fs::create_dir_all(&base).with_context(|| format!("creating {}", base.display()))?;
     let tmp = base.join(format!("demo-{}.tmp", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
-    eventscope::demo::write_demo(&tmp, 0).context("writing the demo store")?;
+    eventscope::demo::write_demo(&tmp, 0, 0).context("writing the demo store")?;
     std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }
 
-fn demo(out: &Path, events: usize) -> Result<()> {
-    let store = eventscope::demo::write_demo(out, events)
+fn demo(out: &Path, events: usize, hot: usize) -> Result<()> {
+    let store = eventscope::demo::write_demo(out, events, hot)
         .with_context(|| format!("writing {}", out.display()))?;
     let streams = store.streams()?;
     let total: i64 = streams.iter().map(|s| s.events).sum();

@@ -82,7 +82,7 @@ impl<'a> Replayer<'a> {
         Ok(state.unwrap_or_default())
     }
 
-    /// Like [`Replayer::state_at`], reporting how many events it has folded every
+    /// Like [`Replayer::state_at`], reporting the version it has reached every
     /// [`PROGRESS_EVERY`] events. When `progress` breaks, the seek stops and returns `None`;
     /// the checkpoints it passed are kept, so the next seek resumes from them.
     pub fn state_at_with(
@@ -129,7 +129,7 @@ impl<'a> Replayer<'a> {
                 }
             }
             done += 1;
-            if done % PROGRESS_EVERY == 0 && progress(done).is_break() {
+            if done % PROGRESS_EVERY == 0 && progress(event.version).is_break() {
                 aborted = true;
                 return Ok(ControlFlow::Break(()));
             }

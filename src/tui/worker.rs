@@ -152,16 +152,27 @@ struct Worker<'a> {
     subscription: Option<eventscope::store::Subscription>,
 }
 
-fn kind(r: &Req) -> u8 {
+/// Which kind a request is, numbered in the order they are served: what the user is
+/// looking at first, charts last.
+fn priority(r: &Req) -> usize {
     match r {
         Req::Streams => 0,
-        Req::Rows { .. } => 1,
-        Req::State { .. } => 2,
-        Req::Diff { .. } => 3,
-        Req::Density { .. } => 4,
-        Req::ResolveTime { .. } => 5,
-        Req::Follow(_) => 6,
+        Req::Follow(_) => 1,
+        Req::Rows { .. } => 2,
+        Req::ResolveTime { .. } => 3,
+        Req::State { .. } => 4,
+        Req::Diff { .. } => 5,
+        Req::Density { .. } => 6,
     }
+}
+
+/// Whether a waiting request should interrupt a long replay: anything served before it.
+fn interrupts_replay(r: &Req) -> bool {
+    priority(r)
+        <= priority(&Req::State {
+            target: Target::All,
+            key: 0,
+        })
 }
 
 impl Worker<'_> {
@@ -198,21 +209,18 @@ impl Worker<'_> {
         }
     }
 
-    /// Takes every waiting request, keeping only the newest of each kind.
+    /// Takes every waiting request, keeping only the newest of each kind, in the order
+    /// they are served.
     fn drain(&mut self) {
         while let Ok(r) = self.requests.try_recv() {
             self.pending.push_back(r);
         }
-        let mut seen = [false; 7];
-        let mut kept = VecDeque::new();
-        while let Some(r) = self.pending.pop_back() {
-            let k = kind(&r) as usize;
-            if !seen[k] {
-                seen[k] = true;
-                kept.push_front(r);
-            }
+        let mut newest: [Option<Req>; 7] = Default::default();
+        while let Some(r) = self.pending.pop_front() {
+            let k = priority(&r);
+            newest[k] = Some(r);
         }
-        self.pending = kept;
+        self.pending = newest.into_iter().flatten().collect();
     }
 
     fn send(&self, msg: Msg) {
@@ -363,8 +371,21 @@ impl Worker<'_> {
         Ok(found)
     }
 
-    /// The state at the playhead, or `None` when a newer seek came in meanwhile.
+    /// The state at the playhead, or `None` when other requests came in meanwhile: then
+    /// this one waits behind them (unless a newer seek replaced it) and resumes from the
+    /// checkpoints it reached.
     fn state(&mut self, target: &Target, key: i64) -> Option<Result<Box<StateAt>, String>> {
+        let result = self.state_now(target, key);
+        if result.is_none() && !self.pending.iter().any(|r| matches!(r, Req::State { .. })) {
+            self.pending.push_back(Req::State {
+                target: target.clone(),
+                key,
+            });
+        }
+        result
+    }
+
+    fn state_now(&mut self, target: &Target, key: i64) -> Option<Result<Box<StateAt>, String>> {
         let event = match self.event_at(target, key) {
             Ok(e) => e,
             Err(e) => return Some(Err(e)),
@@ -420,7 +441,7 @@ impl Worker<'_> {
             while let Ok(r) = requests.try_recv() {
                 pending.push_back(r);
             }
-            if pending.iter().any(|r| matches!(r, Req::State { .. })) {
+            if pending.iter().any(interrupts_replay) {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())

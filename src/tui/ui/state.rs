@@ -60,9 +60,9 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 
 /// "replaying 43%" or "loading v7" while the playhead's state is on its way.
 fn state_note(v: &View) -> Option<String> {
-    if let Some((done, total)) = v.progress {
-        let pct = if total > 0 { done * 100 / total } else { 0 };
-        return Some(format!("replaying {pct}% ({done}/{total})"));
+    if let Some((reached, total)) = v.progress {
+        let pct = if total > 0 { reached * 100 / total } else { 0 };
+        return Some(format!("replaying {pct}% ({reached}/{total})"));
     }
     if v.current_state().is_none() && v.len > 0 {
         return Some(format!("loading {}…", v.playhead));
