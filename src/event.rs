@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// An event as eventscope shows it, whatever layout it was read from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The last four fields appear only where a layout has them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// Position in the store's global order (1-based in the native layout).
     pub global_position: i64,
@@ -17,8 +19,21 @@ pub struct Event {
     pub data: Value,
     #[serde(default = "empty_object")]
     pub metadata: Value,
-    /// RFC 3339, as stored.
+    /// RFC 3339 in UTC; empty where the layout records no time.
     pub timestamp: String,
+    /// The full type name where the layout stores one (Python `eventsourcing`'s topic).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// The payload's schema version (cqrs-es `event_version`, Emmett's schema version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<String>,
+    /// The stream position as stored, where it is not `version` (Message DB counts from 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_position: Option<i64>,
+    /// Why the payload could not be read (encrypted, not JSON, ...); `data` is then `null`
+    /// or the raw text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undecodable: Option<String>,
 }
 
 fn empty_object() -> Value {
@@ -60,6 +75,7 @@ mod tests {
             data: serde_json::json!({"a": 1}),
             metadata: serde_json::json!({}),
             timestamp: "2024-01-01T00:00:00Z".into(),
+            ..Default::default()
         };
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["type"], "ItemAdded");

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::jq::{self, JqProgram};
 use super::{ReplayError, Result};
-use crate::event::{category_of, Event};
+use crate::event::Event;
 
 /// How events become state.
 pub enum Reducer {
@@ -58,26 +58,26 @@ impl Reducer {
         Ok(Reducer::PerCategory { programs, default })
     }
 
-    /// The jq program that folds `stream_id`, or `None` for the built-in merge.
-    pub fn program_for(&self, stream_id: &str) -> Option<&JqProgram> {
+    /// The jq program that folds streams of `category`, or `None` for the built-in merge.
+    pub fn program_for(&self, category: &str) -> Option<&JqProgram> {
         match self {
             Reducer::Merge => None,
             Reducer::Jq(p) => Some(p),
             Reducer::PerCategory { programs, default } => {
-                programs.get(category_of(stream_id)).or(default.as_ref())
+                programs.get(category).or(default.as_ref())
             }
         }
     }
 
-    /// A human name for what folds `stream_id`.
-    pub fn describe(&self, stream_id: &str) -> String {
-        self.program_for(stream_id)
+    /// A human name for what folds streams of `category`.
+    pub fn describe(&self, category: &str) -> String {
+        self.program_for(category)
             .map_or_else(|| "built-in merge".to_string(), |p| p.name.clone())
     }
 
-    /// Starts folding `stream_id` from `state`.
-    pub fn start(&self, stream_id: &str, state: Value) -> Fold<'_> {
-        match self.program_for(stream_id) {
+    /// Starts folding a stream of `category` from `state`.
+    pub fn start(&self, category: &str, state: Value) -> Fold<'_> {
+        match self.program_for(category) {
             None => Fold::Merge(state),
             Some(p) => Fold::Jq(p, jq::to_val(&state)),
         }

@@ -44,6 +44,8 @@ pub struct Replayer<'a> {
 }
 
 struct StreamCache {
+    /// Picks the reducer; fetched once.
+    category: Option<String>,
     every: i64,
     /// Events the reducer failed on, by version (only with `skip_failed_events`).
     failures: BTreeMap<i64, String>,
@@ -106,7 +108,8 @@ impl<'a> Replayer<'a> {
         let max = self.options.max_checkpoints;
         let skip_failed = self.options.skip_failed_events;
         let store = self.store;
-        let mut fold = self.reducer.start(stream, state);
+        let category = self.category(stream)?;
+        let mut fold = self.reducer.start(&category, state);
         let cache = self.cache(stream);
         let mut done = 0;
         let mut aborted = false;
@@ -171,6 +174,15 @@ impl<'a> Replayer<'a> {
         Ok((version, self.state_at(stream, version)?))
     }
 
+    fn category(&mut self, stream: &str) -> Result<String> {
+        if let Some(c) = &self.cache(stream).category {
+            return Ok(c.clone());
+        }
+        let c = self.store.stream_category(stream)?;
+        self.cache(stream).category = Some(c.clone());
+        Ok(c)
+    }
+
     fn cache(&mut self, stream: &str) -> &mut StreamCache {
         if !self.streams.contains_key(stream) && self.streams.len() >= MAX_CACHED_STREAMS {
             self.streams.clear();
@@ -179,6 +191,7 @@ impl<'a> Replayer<'a> {
         self.streams
             .entry(stream.to_string())
             .or_insert_with(|| StreamCache {
+                category: None,
                 every,
                 checkpoints: BTreeMap::new(),
                 failures: BTreeMap::new(),

@@ -3,6 +3,8 @@
 //!
 //! Only the native layout (go-mink's SQLite form) is read here; see `schema.rs` for its DDL.
 
+mod decode;
+pub mod layout;
 mod read;
 mod schema;
 mod subscribe;
@@ -15,6 +17,7 @@ use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 use serde_json::Value;
 
+pub use layout::{Layout, Mapping, FORMATS};
 pub use read::LogFilter;
 pub use subscribe::Subscription;
 pub use write::{ExpectedVersion, NewEvent, Writer};
@@ -28,8 +31,22 @@ pub enum StoreError {
     NotFound(PathBuf),
     #[error("{0}: not a SQLite database (or it is corrupt)")]
     NotSqlite(PathBuf),
-    #[error("{path}: no event store layout found (tables: {tables})")]
+    #[error("{path}: no known event store layout (tables: {tables}); name the columns with --map 'table=T,stream=C,version=C,type=C,data=C' (see `eventscope formats`)")]
     UnknownLayout { path: PathBuf, tables: String },
+    #[error("unknown format {0:?}; `eventscope formats` lists them")]
+    UnknownFormat(String),
+    #[error("this is not a {format} store: it needs table {table} with columns {columns}")]
+    FormatMismatch {
+        format: String,
+        table: String,
+        columns: String,
+    },
+    #[error("--map: {0}")]
+    BadMap(String),
+    #[error("this layout records no event times, so times cannot be looked up")]
+    NoTimes,
+    #[error("{0}: only native stores can be written (this one is {1})")]
+    NotNative(PathBuf, &'static str),
     #[error("{0}: already exists; choose another path or remove it first")]
     AlreadyExists(PathBuf),
     #[error("append to {stream}: expected {expected}, but the stream is at version {actual}")]
@@ -81,24 +98,38 @@ pub struct Snapshot {
     pub created_at: String,
 }
 
+/// How to read a store: auto-detected, a named format, or a column mapping.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// A name from [`FORMATS`].
+    pub format: Option<String>,
+    /// A `--map` spec, or the path of a file holding one.
+    pub map: Option<String>,
+}
+
 /// An open event store.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-    has_snapshots: bool,
+    mapping: Mapping,
 }
 
 impl Store {
     /// Opens an existing store with SQLite's read-only flag: nothing this handle does can
     /// change the file.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Store::open_with(path, &OpenOptions::default())
+    }
+
+    /// Opens read-only with a forced format or column mapping.
+    pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         if !path.exists() {
             return Err(StoreError::NotFound(path));
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&path, flags).map_err(|e| open_error(&path, e))?;
-        Store::from_connection(conn, path)
+        Store::from_connection(conn, path, options)
     }
 
     /// Creates a new native store at `path`, which must not exist yet.
@@ -109,7 +140,7 @@ impl Store {
         }
         let conn = Connection::open(&path)?;
         conn.execute_batch(schema::NATIVE_DDL)?;
-        Store::from_connection(conn, path)
+        Store::from_connection(conn, path, &OpenOptions::default())
     }
 
     /// Opens a native store for writing, creating it when missing. An existing file must
@@ -120,26 +151,42 @@ impl Store {
             return Store::create(path);
         }
         let conn = Connection::open(&path).map_err(|e| open_error(&path, e))?;
-        Store::from_connection(conn, path)
+        let store = Store::from_connection(conn, path, &OpenOptions::default())?;
+        if store.mapping.layout != Layout::Native {
+            let name = FORMATS
+                .iter()
+                .find(|f| f.layout == store.mapping.layout)
+                .map_or("?", |f| f.name);
+            return Err(StoreError::NotNative(store.path, name));
+        }
+        Ok(store)
     }
 
-    fn from_connection(conn: Connection, path: PathBuf) -> Result<Store> {
+    fn from_connection(conn: Connection, path: PathBuf, options: &OpenOptions) -> Result<Store> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         let tables = schema::tables(&conn).map_err(|e| open_error(&path, e))?;
-        if !tables.iter().any(|t| t == "events") {
-            let tables = if tables.is_empty() {
-                "none".to_string()
-            } else {
-                tables.join(", ")
-            };
-            return Err(StoreError::UnknownLayout { path, tables });
-        }
-        let has_snapshots = tables.iter().any(|t| t == "snapshots");
+        let mapping = match &options.map {
+            Some(spec) => layout::parse_map(&conn, spec)?,
+            None => {
+                layout::detect(&conn, &tables, options.format.as_deref()).map_err(|e| match e {
+                    StoreError::UnknownLayout { tables, .. } => StoreError::UnknownLayout {
+                        path: path.clone(),
+                        tables,
+                    },
+                    other => other,
+                })?
+            }
+        };
         Ok(Store {
             conn,
             path,
-            has_snapshots,
+            mapping,
         })
+    }
+
+    /// How this store's tables map onto the envelope.
+    pub fn mapping(&self) -> &Mapping {
+        &self.mapping
     }
 
     pub fn path(&self) -> &Path {

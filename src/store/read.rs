@@ -1,18 +1,15 @@
-//! The read side: every query streams rows through a callback, so nothing holds a whole
-//! stream or store in memory.
+//! The read side: every query is built from the layout's mapping and streams rows through
+//! a callback, so nothing holds a whole stream or store in memory.
 
 use std::ops::{ControlFlow, RangeInclusive};
 
 use chrono::{DateTime, Utc};
-use rusqlite::types::ValueRef;
 use rusqlite::{params_from_iter, OptionalExtension, Row, ToSql};
-use serde_json::Value;
 
+use super::decode::{decode_payload, event_from_row, text};
+use super::layout::{class_of_topic, CategoryRule, Decoder};
 use super::{Result, Snapshot, Store, StoreError, StreamInfo};
 use crate::event::{category_of, Event};
-
-const EVENT_COLUMNS: &str =
-    "global_position, stream_id, version, event_id, event_type, data, metadata, timestamp";
 
 /// Which part of the global log to read.
 #[derive(Debug, Clone, Default)]
@@ -25,21 +22,61 @@ pub struct LogFilter {
 }
 
 impl Store {
+    fn category_expr(&self) -> String {
+        match &self.mapping.category {
+            CategoryRule::Prefix => "NULL".into(),
+            CategoryRule::Column(c) | CategoryRule::Topic(c) => format!("MIN({c})"),
+        }
+    }
+
+    fn row_to_stream_info(&self, row: &Row) -> Result<StreamInfo> {
+        let stream_id = text(row, 0)?.unwrap_or_default();
+        let found = text(row, 3)?.unwrap_or_default();
+        let category = match &self.mapping.category {
+            CategoryRule::Prefix => category_of(&stream_id).to_string(),
+            CategoryRule::Column(_) => found,
+            CategoryRule::Topic(_) => class_of_topic(&found).to_string(),
+        };
+        Ok(StreamInfo {
+            stream_id,
+            category,
+            events: row.get(1)?,
+            last_version: row.get(2)?,
+        })
+    }
+
     /// Every stream with its event count and last version, ordered by id.
     pub fn streams(&self) -> Result<Vec<StreamInfo>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT stream_id, COUNT(*), MAX(version) FROM events GROUP BY stream_id ORDER BY stream_id",
-        )?;
-        let rows = stmt.query_map([], stream_info)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let m = &self.mapping;
+        let sql = format!(
+            "SELECT {}, COUNT(*), MAX({}), {} FROM {} GROUP BY 1 ORDER BY 1",
+            m.stream,
+            m.version,
+            self.category_expr(),
+            m.table
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(self.row_to_stream_info(row)?);
+        }
+        Ok(out)
     }
 
     /// The list entry of one stream, or `None` when it has no events.
     pub fn stream_info(&self, stream: &str) -> Result<Option<StreamInfo>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT stream_id, COUNT(*), MAX(version) FROM events WHERE stream_id = ?1 GROUP BY stream_id",
-        )?;
-        Ok(stmt.query_row([stream], stream_info).optional()?)
+        let m = &self.mapping;
+        let sql = format!(
+            "SELECT {s}, COUNT(*), MAX({}), {} FROM {} WHERE {s} = ?1 GROUP BY 1",
+            m.version,
+            self.category_expr(),
+            m.table,
+            s = m.stream
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query([stream])?;
+        rows.next()?.map(|r| self.row_to_stream_info(r)).transpose()
     }
 
     /// Reads a stream's events whose version lies in `versions`, in version order.
@@ -47,21 +84,53 @@ impl Store {
         &self,
         stream: &str,
         versions: RangeInclusive<i64>,
+        f: impl FnMut(Event) -> Result<ControlFlow<()>, E>,
+    ) -> Result<(), E> {
+        let m = &self.mapping;
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {s} = ?1 AND {v} BETWEEN ?2 AND ?3 ORDER BY {v}",
+            m.select_list(),
+            m.table,
+            s = m.stream,
+            v = m.version
+        );
+        let params: Vec<Box<dyn ToSql>> = vec![
+            Box::new(stream.to_string()),
+            Box::new(*versions.start()),
+            Box::new(*versions.end()),
+        ];
+        self.query_events(&sql, &params, f)
+    }
+
+    fn query_events<E: From<StoreError>>(
+        &self,
+        sql: &str,
+        params: &[Box<dyn ToSql>],
         mut f: impl FnMut(Event) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ?1 AND version BETWEEN ?2 AND ?3 ORDER BY version"
-        );
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
+        let mut stmt = self.conn.prepare_cached(sql).map_err(StoreError::from)?;
         let mut rows = stmt
-            .query(rusqlite::params![stream, versions.start(), versions.end()])
+            .query(params_from_iter(params.iter()))
             .map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
-            if f(event_from_row(row)?)?.is_break() {
+            if f(event_from_row(row, &self.mapping)?)?.is_break() {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// Whether events carry times (cqrs-es records none).
+    pub fn has_times(&self) -> bool {
+        self.mapping.time.is_some() || self.mapping.decoder == Decoder::Eventsourcing
+    }
+
+    fn need_times(&self) -> Result<()> {
+        if self.has_times() {
+            Ok(())
+        } else {
+            Err(StoreError::NoTimes)
+        }
     }
 
     /// Reads a stream from its first event up to the last one stamped at or before `until`
@@ -72,6 +141,7 @@ impl Store {
         until: DateTime<Utc>,
         mut f: impl FnMut(Event) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
+        self.need_times()?;
         self.read_stream(stream, 1..=i64::MAX, |event| {
             if is_after(&event.timestamp, until) {
                 return Ok(ControlFlow::Break(()));
@@ -80,21 +150,42 @@ impl Store {
         })
     }
 
-    /// The version `read_stream_until` would stop at, found from timestamps alone;
-    /// `None` when the stream's first event is later than `until` (or it has none).
+    /// The version `read_stream_until` would stop at; `None` when the stream's first event
+    /// is later than `until` (or it has none).
     pub fn version_at_time(&self, stream: &str, until: DateTime<Utc>) -> Result<Option<i64>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT version, timestamp FROM events WHERE stream_id = ?1 ORDER BY version",
-        )?;
-        let mut rows = stmt.query([stream])?;
+        self.need_times()?;
         let mut last = None;
-        while let Some(row) = rows.next()? {
-            let ts: String = row.get(1)?;
-            if is_after(&ts, until) {
-                break;
+        let filter = LogFilter {
+            stream: Some(stream.to_string()),
+            ..Default::default()
+        };
+        if self.mapping.time.is_some() {
+            let m = &self.mapping;
+            let sql = format!(
+                "SELECT {v}, {t} FROM {} WHERE {s} = ?1 ORDER BY {v}",
+                m.table,
+                v = m.version,
+                t = m.time.as_deref().unwrap_or("NULL"),
+                s = m.stream
+            );
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query([stream])?;
+            while let Some(row) = rows.next()? {
+                let ts = text(row, 1)?.unwrap_or_default();
+                if is_after(&ts, until) {
+                    break;
+                }
+                last = Some(row.get(0)?);
             }
-            last = Some(row.get(0)?);
+            return Ok(last);
         }
+        self.read_log(&filter, |e| {
+            if is_after(&e.timestamp, until) {
+                return Ok::<_, StoreError>(ControlFlow::Break(()));
+            }
+            last = Some(e.version);
+            Ok(ControlFlow::Continue(()))
+        })?;
         Ok(last)
     }
 
@@ -104,136 +195,168 @@ impl Store {
         filter: &LogFilter,
         mut f: impl FnMut(Event) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
-        let (sql, params) = log_query(EVENT_COLUMNS, filter);
-        let mut stmt = self.conn.prepare(&sql).map_err(StoreError::from)?;
-        let mut rows = stmt
-            .query(params_from_iter(params.iter()))
-            .map_err(StoreError::from)?;
-        while let Some(row) = rows.next().map_err(StoreError::from)? {
-            if f(event_from_row(row)?)?.is_break() {
-                break;
-            }
+        // Topics hold the type's full name, so that filter is applied to decoded events.
+        let type_in_rust = self.mapping.decoder == Decoder::Eventsourcing;
+        let (sql, params) = self.log_query(&self.mapping.select_list(), filter, type_in_rust);
+        if !type_in_rust || filter.event_type.is_none() {
+            return self.query_events(&sql, &params, f);
         }
-        Ok(())
+        let wanted = filter.event_type.clone().unwrap_or_default();
+        let mut left = filter.limit.unwrap_or(usize::MAX);
+        self.query_events(&sql, &params, |e| {
+            if e.event_type != wanted {
+                return Ok(ControlFlow::Continue(()));
+            }
+            left -= 1;
+            match f(e)? {
+                ControlFlow::Continue(()) if left > 0 => Ok(ControlFlow::Continue(())),
+                _ => Ok(ControlFlow::Break(())),
+            }
+        })
     }
 
-    /// Like `read_log`, but only each event's global position and timestamp: enough for
-    /// time lookups and density charts, without reading payloads.
+    /// Each event's global position and timestamp: enough for time lookups and density
+    /// charts, without reading payloads where the layout has a time column.
     pub fn for_each_timestamp(
         &self,
         filter: &LogFilter,
         mut f: impl FnMut(i64, &str) -> ControlFlow<()>,
     ) -> Result<()> {
-        let (sql, params) = log_query("global_position, timestamp", filter);
-        let mut stmt = self.conn.prepare(&sql)?;
+        let Some(time) = self.mapping.time.clone() else {
+            return self.read_log(filter, |e| {
+                Ok::<_, StoreError>(f(e.global_position, &e.timestamp))
+            });
+        };
+        let columns = format!("{}, {time}", self.mapping.position);
+        let (sql, params) = self.log_query(&columns, filter, false);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(params.iter()))?;
         while let Some(row) = rows.next()? {
-            let ts = match row.get_ref(1)? {
-                ValueRef::Text(b) => std::str::from_utf8(b).unwrap_or(""),
-                _ => "",
-            };
-            if f(row.get(0)?, ts).is_break() {
+            let ts = text(row, 1)?.unwrap_or_default();
+            if f(row.get(0)?, &ts).is_break() {
                 break;
             }
         }
         Ok(())
     }
 
+    fn log_query(
+        &self,
+        columns: &str,
+        filter: &LogFilter,
+        skip_type: bool,
+    ) -> (String, Vec<Box<dyn ToSql>>) {
+        let m = &self.mapping;
+        let mut sql = format!(
+            "SELECT {columns} FROM {} WHERE {} >= ?",
+            m.table, m.position
+        );
+        let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(filter.from_position)];
+        if let Some(stream) = &filter.stream {
+            sql.push_str(&format!(" AND {} = ?", m.stream));
+            params.push(Box::new(stream.clone()));
+        }
+        let mut limit = filter.limit;
+        if let Some(ty) = &filter.event_type {
+            if skip_type {
+                limit = None;
+            } else {
+                sql.push_str(&format!(" AND {} = ?", m.event_type));
+                params.push(Box::new(ty.clone()));
+            }
+        }
+        sql.push_str(&format!(" ORDER BY {}", m.position));
+        if let Some(limit) = limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        (sql, params)
+    }
+
     /// The highest global position in the store (0 when it is empty).
     pub fn last_position(&self) -> Result<i64> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT COALESCE(MAX(global_position), 0) FROM events")?;
+        let m = &self.mapping;
+        let sql = format!("SELECT COALESCE(MAX({}), 0) FROM {}", m.position, m.table);
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         Ok(stmt.query_row([], |r| r.get(0))?)
+    }
+
+    /// The category of a stream, as the stream list shows it.
+    pub fn stream_category(&self, stream: &str) -> Result<String> {
+        if self.mapping.category == CategoryRule::Prefix {
+            return Ok(category_of(stream).to_string());
+        }
+        Ok(self
+            .stream_info(stream)?
+            .map(|s| s.category)
+            .unwrap_or_else(|| category_of(stream).to_string()))
     }
 
     /// The newest snapshot of `stream` taken at or before `version`, if the store keeps any.
     pub fn latest_snapshot(&self, stream: &str, version: i64) -> Result<Option<Snapshot>> {
-        if !self.has_snapshots {
+        let Some(s) = &self.mapping.snapshots else {
             return Ok(None);
-        }
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT version, data, created_at FROM snapshots
-             WHERE stream_id = ?1 AND version <= ?2 ORDER BY version DESC LIMIT 1",
-        )?;
+        };
+        let sql = format!(
+            "SELECT {v}, {d}, {c} FROM {t} WHERE {s} = ?1 AND {v} <= ?2 ORDER BY {v} DESC LIMIT 1",
+            v = s.version,
+            d = s.data,
+            c = s.created_at.as_deref().unwrap_or("NULL"),
+            t = s.table,
+            s = s.stream
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let row = stmt
             .query_row(rusqlite::params![stream, version], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+                let data = match r.get_ref(1)? {
+                    rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => {
+                        b.to_vec()
+                    }
+                    _ => Vec::new(),
+                };
+                Ok((r.get::<_, i64>(0)?, data, r.get::<_, Option<String>>(2)?))
             })
             .optional()?;
         row.map(|(version, data, created_at)| {
-            let data = serde_json::from_str(&data).map_err(|e| StoreError::BadJson {
-                position: version,
-                field: "snapshot data",
-                message: e.to_string(),
+            let data = decode_payload(&data, self.mapping.decoder).map_err(|(message, _)| {
+                StoreError::BadJson {
+                    position: version,
+                    field: "snapshot data",
+                    message,
+                }
             })?;
             Ok(Snapshot {
                 stream_id: stream.to_string(),
                 version,
                 data,
-                created_at,
+                created_at: created_at.unwrap_or_default(),
             })
         })
         .transpose()
     }
-}
 
-fn log_query(columns: &str, filter: &LogFilter) -> (String, Vec<Box<dyn ToSql>>) {
-    let mut sql = format!("SELECT {columns} FROM events WHERE global_position >= ?");
-    let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(filter.from_position)];
-    if let Some(stream) = &filter.stream {
-        sql.push_str(" AND stream_id = ?");
-        params.push(Box::new(stream.clone()));
+    /// Every snapshot's stream and version, for listing.
+    pub fn snapshot_versions(&self, stream: Option<&str>) -> Result<Vec<(String, i64)>> {
+        let Some(s) = &self.mapping.snapshots else {
+            return Ok(Vec::new());
+        };
+        let mut sql = format!("SELECT {}, {} FROM {}", s.stream, s.version, s.table);
+        if stream.is_some() {
+            sql.push_str(&format!(" WHERE {} = ?1", s.stream));
+        }
+        sql.push_str(" ORDER BY 1, 2");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = match stream {
+            Some(id) => stmt.query([id])?,
+            None => stmt.query([])?,
+        };
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push((text(row, 0)?.unwrap_or_default(), row.get(1)?));
+        }
+        Ok(out)
     }
-    if let Some(ty) = &filter.event_type {
-        sql.push_str(" AND event_type = ?");
-        params.push(Box::new(ty.clone()));
-    }
-    sql.push_str(" ORDER BY global_position");
-    if let Some(limit) = filter.limit {
-        sql.push_str(&format!(" LIMIT {limit}"));
-    }
-    (sql, params)
 }
 
 fn is_after(timestamp: &str, until: DateTime<Utc>) -> bool {
     crate::time::parse_stored(timestamp).is_some_and(|t| t > until)
-}
-
-fn stream_info(row: &Row) -> rusqlite::Result<StreamInfo> {
-    let stream_id: String = row.get(0)?;
-    Ok(StreamInfo {
-        category: category_of(&stream_id).to_string(),
-        stream_id,
-        events: row.get(1)?,
-        last_version: row.get(2)?,
-    })
-}
-
-pub(super) fn event_from_row(row: &Row) -> Result<Event> {
-    let global_position: i64 = row.get(0)?;
-    Ok(Event {
-        global_position,
-        stream_id: row.get(1)?,
-        version: row.get(2)?,
-        event_id: row.get(3)?,
-        event_type: row.get(4)?,
-        data: json_column(row, 5, global_position, "data")?,
-        metadata: json_column(row, 6, global_position, "metadata")?,
-        timestamp: row.get(7)?,
-    })
-}
-
-fn json_column(row: &Row, idx: usize, position: i64, field: &'static str) -> Result<Value> {
-    let bytes = match row.get_ref(idx)? {
-        ValueRef::Text(b) | ValueRef::Blob(b) => b,
-        ValueRef::Null => return Ok(Value::Null),
-        ValueRef::Integer(i) => return Ok(Value::from(i)),
-        ValueRef::Real(f) => return Ok(Value::from(f)),
-    };
-    serde_json::from_slice(bytes).map_err(|e| StoreError::BadJson {
-        position,
-        field,
-        message: e.to_string(),
-    })
 }

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{read::event_from_row, Result, Store, StoreError};
+use super::decode::event_from_row;
+use super::{Mapping, Result, Store, StoreError};
 use crate::event::Event;
 
 const BATCH: i64 = 1000;
@@ -17,6 +18,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(50);
 /// It owns a read-only connection of its own, so it can move to another thread.
 pub struct Subscription {
     conn: Connection,
+    mapping: Mapping,
     after: i64,
     buffer: VecDeque<Event>,
     seen_data_version: Option<i64>,
@@ -31,6 +33,7 @@ impl Store {
         conn.busy_timeout(super::BUSY_TIMEOUT)?;
         Ok(Subscription {
             conn,
+            mapping: self.mapping.clone(),
             after,
             buffer: VecDeque::new(),
             seen_data_version: None,
@@ -89,14 +92,18 @@ impl Subscription {
         }
         self.seen_data_version = Some(version);
         let from = self.buffer.back().map_or(self.after, |e| e.global_position);
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT global_position, stream_id, version, event_id, event_type, data, metadata, timestamp
-             FROM events WHERE global_position > ?1 ORDER BY global_position LIMIT ?2",
-        )?;
+        let m = &self.mapping;
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {p} > ?1 ORDER BY {p} LIMIT ?2",
+            m.select_list(),
+            m.table,
+            p = m.position
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(rusqlite::params![from, BATCH])?;
         let mut n = 0;
         while let Some(row) = rows.next()? {
-            self.buffer.push_back(event_from_row(row)?);
+            self.buffer.push_back(event_from_row(row, &self.mapping)?);
             n += 1;
         }
         self.maybe_more = n == BATCH;

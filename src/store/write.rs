@@ -156,6 +156,7 @@ impl Writer<'_> {
                 data: e.data.clone(),
                 metadata: e.metadata.clone(),
                 timestamp,
+                ..Default::default()
             });
         }
         self.heads

@@ -82,6 +82,7 @@ fn event(v: i64) -> Event {
         data: json!({"amount": 10 * v}),
         metadata: json!({"correlationId": "corr-1"}),
         timestamp: format!("2024-03-01T09:0{v}:00.000Z"),
+        ..Default::default()
     }
 }
 

@@ -1,0 +1,283 @@
+//! Turning a row of any layout into the envelope: payload decoding (zlib, tagged values,
+//! tagged enums), type names from topics, and timestamps normalised to RFC 3339.
+
+use std::io::Read;
+
+use rusqlite::types::ValueRef;
+use rusqlite::Row;
+use serde_json::Value;
+
+use super::layout::{event_of_topic, Decoder, Mapping};
+use super::Result;
+use crate::event::Event;
+
+/// A column as text, whatever SQLite type it was stored with.
+pub fn text(row: &Row, idx: usize) -> Result<Option<String>> {
+    Ok(match row.get_ref(idx)? {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(i.to_string()),
+        ValueRef::Real(f) => Some(f.to_string()),
+        ValueRef::Text(b) | ValueRef::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
+    })
+}
+
+fn bytes(row: &Row, idx: usize) -> Result<Vec<u8>> {
+    Ok(match row.get_ref(idx)? {
+        ValueRef::Null => Vec::new(),
+        ValueRef::Integer(i) => i.to_string().into_bytes(),
+        ValueRef::Real(f) => f.to_string().into_bytes(),
+        ValueRef::Text(b) | ValueRef::Blob(b) => b.to_vec(),
+    })
+}
+
+/// Reads a row selected with [`Mapping::select_list`].
+pub fn event_from_row(row: &Row, m: &Mapping) -> Result<Event> {
+    let global_position: i64 = row.get(0)?;
+    let stream_id = text(row, 1)?.unwrap_or_default();
+    let version: i64 = row.get(2)?;
+    let event_id = text(row, 3)?.unwrap_or_else(|| format!("{stream_id}@{version}"));
+    let raw_type = text(row, 4)?.unwrap_or_default();
+    let payload = bytes(row, 5)?;
+    let metadata = match text(row, 6)? {
+        None => Value::Object(Default::default()),
+        Some(t) => serde_json::from_str(&t).unwrap_or(Value::String(t)),
+    };
+    let mut e = Event {
+        global_position,
+        stream_id,
+        version,
+        event_id,
+        event_type: raw_type,
+        data: Value::Null,
+        metadata,
+        timestamp: text(row, 7)?
+            .map(|t| normalise_time(&t))
+            .unwrap_or_default(),
+        topic: None,
+        schema_version: text(row, 8)?,
+        original_position: row.get(9)?,
+        undecodable: None,
+    };
+    match decode_payload(&payload, m.decoder) {
+        Ok(data) => e.data = data,
+        Err((reason, raw)) => {
+            e.undecodable = Some(reason);
+            e.data = raw;
+        }
+    }
+    match m.decoder {
+        Decoder::Eventsourcing => {
+            let topic = std::mem::take(&mut e.event_type);
+            e.event_type = event_of_topic(&topic).to_string();
+            e.topic = Some(topic);
+            if let Some(Value::String(t)) =
+                e.data.as_object_mut().and_then(|o| o.remove("timestamp"))
+            {
+                e.timestamp = normalise_time(&t);
+            }
+        }
+        Decoder::Json | Decoder::TaggedEnum => {}
+    }
+    Ok(e)
+}
+
+/// Decodes a payload; on failure, why, and what to show instead (the text, if it is text).
+pub fn decode_payload(payload: &[u8], decoder: Decoder) -> Result<Value, (String, Value)> {
+    match decoder {
+        Decoder::Json => parse_json(payload),
+        Decoder::TaggedEnum => parse_json(payload).map(untag_enum),
+        Decoder::Eventsourcing => {
+            let inflated;
+            let json = if looks_like_zlib(payload) {
+                inflated = inflate(payload).map_err(|e| (format!("zlib: {e}"), Value::Null))?;
+                &inflated[..]
+            } else {
+                payload
+            };
+            match serde_json::from_slice::<Value>(json) {
+                Ok(v) => Ok(untag_values(v)),
+                Err(_) if std::str::from_utf8(json).is_err() => Err((
+                    format!("encrypted or binary payload ({} bytes)", payload.len()),
+                    Value::Null,
+                )),
+                Err(e) => Err((
+                    format!("not JSON: {e}"),
+                    Value::String(String::from_utf8_lossy(json).into_owned()),
+                )),
+            }
+        }
+    }
+}
+
+fn parse_json(payload: &[u8]) -> Result<Value, (String, Value)> {
+    serde_json::from_slice(payload).map_err(|e| match std::str::from_utf8(payload) {
+        Ok(s) => (format!("not JSON: {e}"), Value::String(s.to_string())),
+        Err(_) => (
+            format!("binary payload ({} bytes), not UTF-8 JSON", payload.len()),
+            Value::String(String::from_utf8_lossy(payload).into_owned()),
+        ),
+    })
+}
+
+/// A zlib stream starts with a CMF byte for deflate (low nibble 8) and a header checksum.
+pub fn looks_like_zlib(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0] & 0x0f == 8 && (u16::from(b[0]) << 8 | u16::from(b[1])) % 31 == 0
+}
+
+/// Inflates at most 256 MiB, so a hostile payload cannot eat the machine.
+pub fn inflate(b: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::ZlibDecoder::new(b)
+        .take(256 << 20)
+        .read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// Python `eventsourcing`'s transcoder wraps special values as
+/// `{"_type_": "datetime_iso"|"decimal_str"|"uuid_hex", "_data_": ...}`: show them as plain
+/// values. Decimals become JSON numbers, so reducers can add them.
+pub fn untag_values(v: Value) -> Value {
+    match v {
+        Value::Object(mut o) => {
+            let tagged = o.len() == 2 && o.contains_key("_type_") && o.contains_key("_data_");
+            if tagged {
+                let kind = o
+                    .get("_type_")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let data = untag_values(o.remove("_data_").unwrap_or(Value::Null));
+                return match (kind.as_str(), &data) {
+                    ("decimal_str", Value::String(s)) => s
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(serde_json::Number::from_f64)
+                        .map_or(data.clone(), Value::Number),
+                    _ => data,
+                };
+            }
+            Value::Object(o.into_iter().map(|(k, v)| (k, untag_values(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(untag_values).collect()),
+        other => other,
+    }
+}
+
+/// cqrs-es stores an event enum externally tagged, `{"Deposited": {"amount": 5}}`: the data
+/// is the inner value.
+pub fn untag_enum(v: Value) -> Value {
+    match v {
+        Value::Object(o) if o.len() == 1 => {
+            o.into_iter().next().map_or(Value::Null, |(_, inner)| inner)
+        }
+        other => other,
+    }
+}
+
+/// Timestamps as RFC 3339 in UTC; `2024-03-01 09:00:00` (SQLite's and Emmett's form) is
+/// read as UTC. Text that is no time at all is kept as it is.
+pub fn normalise_time(t: &str) -> String {
+    if chrono::DateTime::parse_from_rfc3339(t).is_ok() && t.ends_with('Z') {
+        return t.to_string();
+    }
+    crate::time::parse_stored(t).map_or_else(|| t.to_string(), crate::time::format_stored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::io::Write;
+
+    fn zlib(b: &[u8]) -> Vec<u8> {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(b).unwrap();
+        z.finish().unwrap()
+    }
+
+    #[test]
+    fn tagged_values_become_plain() {
+        let v = json!({
+            "amount": {"_type_": "decimal_str", "_data_": "100.50"},
+            "id": {"_type_": "uuid_hex", "_data_": "0f1e2d3c4b5a69788796a5b4c3d2e1f0"},
+            "when": {"_type_": "datetime_iso", "_data_": "2024-03-01T09:00:00+00:00"},
+            "list": [{"_type_": "decimal_str", "_data_": "1"}],
+            "odd": {"_type_": "decimal_str", "_data_": "lots"},
+            "plain": {"_type_": "x", "_data_": 1, "extra": 2}
+        });
+        assert_eq!(
+            untag_values(v),
+            json!({
+                "amount": 100.5,
+                "id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+                "when": "2024-03-01T09:00:00+00:00",
+                "list": [1.0],
+                "odd": "lots",
+                "plain": {"_type_": "x", "_data_": 1, "extra": 2}
+            })
+        );
+    }
+
+    #[test]
+    fn zlib_payloads_are_inflated() {
+        let json = br#"{"a": {"_type_": "decimal_str", "_data_": "2"}}"#;
+        let packed = zlib(json);
+        assert!(looks_like_zlib(&packed));
+        assert!(!looks_like_zlib(json));
+        assert_eq!(
+            decode_payload(&packed, Decoder::Eventsourcing).unwrap(),
+            json!({"a": 2.0})
+        );
+        assert_eq!(
+            decode_payload(json, Decoder::Eventsourcing).unwrap(),
+            json!({"a": 2.0})
+        );
+    }
+
+    #[test]
+    fn encrypted_and_broken_payloads_are_reported_not_fatal() {
+        let noise: Vec<u8> = (0..64u32).map(|i| (i * 97 + 13) as u8 | 0x80).collect();
+        let (why, shown) = decode_payload(&noise, Decoder::Eventsourcing).unwrap_err();
+        assert!(
+            why.contains("encrypted or binary payload (64 bytes)"),
+            "{why}"
+        );
+        assert_eq!(shown, Value::Null);
+        let (why, shown) = decode_payload(b"{not json", Decoder::Json).unwrap_err();
+        assert!(why.starts_with("not JSON"), "{why}");
+        assert_eq!(shown, json!("{not json"));
+        let bad_zlib = [0x78, 0x9c, 1, 2, 3];
+        let (why, _) = decode_payload(&bad_zlib, Decoder::Eventsourcing).unwrap_err();
+        assert!(why.starts_with("zlib"), "{why}");
+    }
+
+    #[test]
+    fn tagged_enums_unwrap_to_their_data() {
+        let p = br#"{"CustomerDepositedMoney": {"amount": 200.0, "balance": 200.0}}"#;
+        assert_eq!(
+            decode_payload(p, Decoder::TaggedEnum).unwrap(),
+            json!({"amount": 200.0, "balance": 200.0})
+        );
+        assert_eq!(
+            decode_payload(br#""UnitVariant""#, Decoder::TaggedEnum).unwrap(),
+            json!("UnitVariant")
+        );
+    }
+
+    #[test]
+    fn times_become_rfc3339_utc() {
+        assert_eq!(
+            normalise_time("2024-03-01 09:00:00"),
+            "2024-03-01T09:00:00.000Z"
+        );
+        assert_eq!(
+            normalise_time("2024-03-01T10:00:00.5+01:00"),
+            "2024-03-01T09:00:00.500Z"
+        );
+        assert_eq!(
+            normalise_time("2024-03-01T09:00:00Z"),
+            "2024-03-01T09:00:00Z"
+        );
+        assert_eq!(normalise_time("sometime"), "sometime");
+    }
+}

@@ -1,0 +1,514 @@
+//! Layouts: how each library's tables map onto the event envelope. Every layout is a
+//! [`Mapping`] of SQL expressions over one table, plus a [`Decoder`] for its payloads; the
+//! read side builds its queries from the mapping, so all layouts share one code path.
+
+use rusqlite::Connection;
+
+use super::{Result, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Native,
+    Eventsourcing,
+    Emmett,
+    CqrsEs,
+    MessageDb,
+    Custom,
+}
+
+/// How payloads are turned into `data`, `type` and the timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoder {
+    /// JSON text or bytes.
+    Json,
+    /// Python `eventsourcing`: JSON bytes, maybe zlib-compressed, with tagged values; the
+    /// timestamp is inside; the type is the topic's last segment.
+    Eventsourcing,
+    /// cqrs-es: an externally tagged enum, `{"Variant": {...}}`.
+    TaggedEnum,
+}
+
+/// Where a stream's category comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CategoryRule {
+    /// The stream id before its first `-`.
+    Prefix,
+    /// A column of the stream's rows (cqrs-es `aggregate_type`).
+    Column(String),
+    /// The aggregate class named by a topic such as `bank:BankAccount.Opened`.
+    Topic(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotMapping {
+    pub table: String,
+    pub stream: String,
+    pub version: String,
+    pub data: String,
+    pub created_at: Option<String>,
+}
+
+/// SQL expressions, one per envelope field, over `table`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mapping {
+    pub layout: Layout,
+    pub table: String,
+    pub position: String,
+    pub stream: String,
+    pub version: String,
+    pub event_id: Option<String>,
+    pub event_type: String,
+    pub data: String,
+    pub metadata: Option<String>,
+    pub time: Option<String>,
+    pub schema_version: Option<String>,
+    pub original_position: Option<String>,
+    pub category: CategoryRule,
+    pub decoder: Decoder,
+    pub snapshots: Option<SnapshotMapping>,
+}
+
+impl Mapping {
+    /// The SELECT list every event query uses, in the order `decode::event_from_row` reads.
+    pub fn select_list(&self) -> String {
+        let or_null = |e: &Option<String>| e.clone().unwrap_or_else(|| "NULL".into());
+        [
+            self.position.clone(),
+            self.stream.clone(),
+            self.version.clone(),
+            or_null(&self.event_id),
+            self.event_type.clone(),
+            self.data.clone(),
+            or_null(&self.metadata),
+            or_null(&self.time),
+            or_null(&self.schema_version),
+            or_null(&self.original_position),
+        ]
+        .join(", ")
+    }
+}
+
+/// A layout's name and a line on what it maps, for `eventscope formats`.
+pub struct FormatInfo {
+    pub name: &'static str,
+    pub layout: Layout,
+    pub library: &'static str,
+    pub maps: &'static str,
+}
+
+pub const FORMATS: &[FormatInfo] = &[
+    FormatInfo {
+        name: "native",
+        layout: Layout::Native,
+        library: "eventscope / go-mink (SQLite)",
+        maps: "events(global_position, stream_id, version, event_id, event_type, data, metadata, timestamp); snapshots",
+    },
+    FormatInfo {
+        name: "eventsourcing",
+        layout: Layout::Eventsourcing,
+        library: "Python eventsourcing (SQLite)",
+        maps: "stored_events: originator_id → stream, originator_version → version, rowid → position, topic → type (short name; topic kept), state → data (zlib and tagged values decoded; timestamp from the payload); stored_snapshots",
+    },
+    FormatInfo {
+        name: "emmett",
+        layout: Layout::Emmett,
+        library: "Emmett (@event-driven-io/emmett-sqlite)",
+        maps: "emt_messages: stream_id, stream_position → version, global_position, message_type, message_data, message_metadata, message_id, created → timestamp, message_schema_version",
+    },
+    FormatInfo {
+        name: "cqrs-es",
+        layout: Layout::CqrsEs,
+        library: "cqrs-es with sqlite-es (Rust)",
+        maps: "events: <aggregate_type>-<aggregate_id> → stream, sequence → version, rowid → position, event_type, payload's inner object → data, metadata, event_version → schema version; snapshots",
+    },
+    FormatInfo {
+        name: "message-db",
+        layout: Layout::MessageDb,
+        library: "Message DB layout (SQLite)",
+        maps: "messages: stream_name → stream, position + 1 → version (original kept), global_position, type, data, metadata, id, time",
+    },
+    FormatInfo {
+        name: "map",
+        layout: Layout::Custom,
+        library: "anything else, with --map",
+        maps: "--map 'table=T,stream=C,version=C,type=C,data=C[,metadata=C][,time=C][,position=C][,id=C]' (columns of table T; position defaults to rowid)",
+    },
+];
+
+fn q(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+fn columns(conn: &Connection, table: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", q(table)))?;
+    let names = stmt.query_map([], |r| r.get::<_, String>(1))?;
+    Ok(names.collect::<rusqlite::Result<_>>()?)
+}
+
+fn has_columns(conn: &Connection, table: &str, wanted: &[&str]) -> Result<bool> {
+    let cols = columns(conn, table)?;
+    Ok(!cols.is_empty() && wanted.iter().all(|w| cols.iter().any(|c| c == w)))
+}
+
+fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
+    let s = |x: &str| x.to_string();
+    let o = |x: &str| Some(x.to_string());
+    match layout {
+        Layout::Native | Layout::Custom => Mapping {
+            layout,
+            table: s("events"),
+            position: s("global_position"),
+            stream: s("stream_id"),
+            version: s("version"),
+            event_id: o("event_id"),
+            event_type: s("event_type"),
+            data: s("data"),
+            metadata: o("metadata"),
+            time: o("timestamp"),
+            schema_version: None,
+            original_position: None,
+            category: CategoryRule::Prefix,
+            decoder: Decoder::Json,
+            snapshots: tables
+                .iter()
+                .any(|t| t == "snapshots")
+                .then(|| SnapshotMapping {
+                    table: s("snapshots"),
+                    stream: s("stream_id"),
+                    version: s("version"),
+                    data: s("data"),
+                    created_at: o("created_at"),
+                }),
+        },
+        Layout::Eventsourcing => Mapping {
+            layout,
+            table: s("stored_events"),
+            position: s("rowid"),
+            stream: s("originator_id"),
+            version: s("originator_version"),
+            event_id: None,
+            event_type: s("topic"),
+            data: s("state"),
+            metadata: None,
+            time: None,
+            schema_version: None,
+            original_position: None,
+            category: CategoryRule::Topic(s("topic")),
+            decoder: Decoder::Eventsourcing,
+            snapshots: tables
+                .iter()
+                .any(|t| t == "stored_snapshots")
+                .then(|| SnapshotMapping {
+                    table: s("stored_snapshots"),
+                    stream: s("originator_id"),
+                    version: s("originator_version"),
+                    data: s("state"),
+                    created_at: None,
+                }),
+        },
+        Layout::Emmett => Mapping {
+            layout,
+            table: s("emt_messages"),
+            position: s("global_position"),
+            stream: s("stream_id"),
+            version: s("stream_position"),
+            event_id: o("message_id"),
+            event_type: s("message_type"),
+            data: s("message_data"),
+            metadata: o("message_metadata"),
+            time: o("created"),
+            schema_version: o("message_schema_version"),
+            original_position: None,
+            category: CategoryRule::Prefix,
+            decoder: Decoder::Json,
+            snapshots: None,
+        },
+        Layout::CqrsEs => Mapping {
+            layout,
+            table: s("events"),
+            position: s("rowid"),
+            stream: s("aggregate_type || '-' || aggregate_id"),
+            version: s("sequence"),
+            event_id: None,
+            event_type: s("event_type"),
+            data: s("payload"),
+            metadata: o("metadata"),
+            time: None,
+            schema_version: o("event_version"),
+            original_position: None,
+            category: CategoryRule::Column(s("aggregate_type")),
+            decoder: Decoder::TaggedEnum,
+            snapshots: tables
+                .iter()
+                .any(|t| t == "snapshots")
+                .then(|| SnapshotMapping {
+                    table: s("snapshots"),
+                    stream: s("aggregate_type || '-' || aggregate_id"),
+                    version: s("last_sequence"),
+                    data: s("payload"),
+                    created_at: None,
+                }),
+        },
+        Layout::MessageDb => Mapping {
+            layout,
+            table: s("messages"),
+            position: s("global_position"),
+            stream: s("stream_name"),
+            version: s("(position + 1)"),
+            event_id: o("id"),
+            event_type: s("type"),
+            data: s("data"),
+            metadata: o("metadata"),
+            time: o("time"),
+            schema_version: None,
+            original_position: o("position"),
+            category: CategoryRule::Prefix,
+            decoder: Decoder::Json,
+            snapshots: None,
+        },
+    }
+}
+
+/// Finds the layout of the database, or the one `format` names.
+pub fn detect(conn: &Connection, tables: &[String], format: Option<&str>) -> Result<Mapping> {
+    let checks: [(Layout, &str, &[&str]); 5] = [
+        (
+            Layout::Native,
+            "events",
+            &[
+                "global_position",
+                "stream_id",
+                "version",
+                "event_type",
+                "data",
+            ],
+        ),
+        (
+            Layout::Eventsourcing,
+            "stored_events",
+            &["originator_id", "originator_version", "topic", "state"],
+        ),
+        (
+            Layout::Emmett,
+            "emt_messages",
+            &[
+                "stream_id",
+                "stream_position",
+                "message_type",
+                "message_data",
+                "global_position",
+            ],
+        ),
+        (
+            Layout::CqrsEs,
+            "events",
+            &[
+                "aggregate_type",
+                "aggregate_id",
+                "sequence",
+                "event_type",
+                "payload",
+            ],
+        ),
+        (
+            Layout::MessageDb,
+            "messages",
+            &["global_position", "position", "stream_name", "type", "data"],
+        ),
+    ];
+    let wanted = match format {
+        None => None,
+        Some(name) => Some(
+            FORMATS
+                .iter()
+                .find(|f| f.name == name && f.layout != Layout::Custom)
+                .map(|f| f.layout)
+                .ok_or_else(|| StoreError::UnknownFormat(name.to_string()))?,
+        ),
+    };
+    for (layout, table, cols) in checks {
+        if wanted.is_some_and(|w| w != layout) {
+            continue;
+        }
+        if has_columns(conn, table, cols)? {
+            return Ok(mapping_for(layout, tables));
+        }
+        if let Some(w) = wanted.filter(|w| *w == layout) {
+            let name = FORMATS
+                .iter()
+                .find(|f| f.layout == w)
+                .map_or("", |f| f.name);
+            return Err(StoreError::FormatMismatch {
+                format: name.to_string(),
+                table: table.to_string(),
+                columns: cols.join(", "),
+            });
+        }
+    }
+    Err(StoreError::UnknownLayout {
+        path: Default::default(),
+        tables: if tables.is_empty() {
+            "none".into()
+        } else {
+            tables.join(", ")
+        },
+    })
+}
+
+/// Reads a `--map` spec: `key=column` pairs split by commas or new lines, given inline or
+/// as the path of a file that holds them.
+pub fn parse_map(conn: &Connection, spec: &str) -> Result<Mapping> {
+    let text = match std::fs::read_to_string(spec) {
+        Ok(t) if !spec.contains('=') => t,
+        _ => spec.to_string(),
+    };
+    let bad = |m: String| StoreError::BadMap(m);
+    let mut pairs = std::collections::BTreeMap::new();
+    for part in text
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && !p.starts_with('#'))
+    {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| bad(format!("{part:?} is not key=column")))?;
+        let (k, v) = (k.trim(), v.trim());
+        const KEYS: [&str; 9] = [
+            "table", "stream", "version", "type", "data", "metadata", "time", "position", "id",
+        ];
+        if !KEYS.contains(&k) {
+            return Err(bad(format!(
+                "unknown key {k:?} (keys: {})",
+                KEYS.join(", ")
+            )));
+        }
+        if v.is_empty() {
+            return Err(bad(format!("{k} has no column")));
+        }
+        if pairs.insert(k, v.to_string()).is_some() {
+            return Err(bad(format!("{k} is given twice")));
+        }
+    }
+    let table = pairs
+        .get("table")
+        .ok_or_else(|| bad("table= is missing".into()))?
+        .clone();
+    let cols = columns(conn, &table)?;
+    if cols.is_empty() {
+        return Err(bad(format!("no table {table:?} in this database")));
+    }
+    let column = |key: &str, required: bool| -> Result<Option<String>> {
+        match pairs.get(key) {
+            None if required => Err(bad(format!("{key}= is missing"))),
+            None => Ok(None),
+            Some(c) if key == "position" && c == "rowid" => Ok(Some("rowid".into())),
+            Some(c) if cols.contains(c) => Ok(Some(q(c))),
+            Some(c) => Err(bad(format!(
+                "{table} has no column {c:?} (columns: {})",
+                cols.join(", ")
+            ))),
+        }
+    };
+    let need = |key: &str| column(key, true).map(Option::unwrap_or_default);
+    Ok(Mapping {
+        layout: Layout::Custom,
+        table: q(&table),
+        position: column("position", false)?.unwrap_or_else(|| "rowid".into()),
+        stream: need("stream")?,
+        version: need("version")?,
+        event_id: column("id", false)?,
+        event_type: need("type")?,
+        data: need("data")?,
+        metadata: column("metadata", false)?,
+        time: column("time", false)?,
+        schema_version: None,
+        original_position: None,
+        category: CategoryRule::Prefix,
+        decoder: Decoder::Json,
+        snapshots: None,
+    })
+}
+
+/// The aggregate class a topic names: `bank.domain:BankAccount.Opened` → `BankAccount`.
+pub fn class_of_topic(topic: &str) -> &str {
+    let qualname = topic.rsplit_once(':').map_or(topic, |(_, q)| q);
+    let class_path = qualname.rsplit_once('.').map_or(qualname, |(c, _)| c);
+    class_path.rsplit('.').next().unwrap_or(class_path)
+}
+
+/// The event's short name in a topic: `bank.domain:BankAccount.Opened` → `Opened`.
+pub fn event_of_topic(topic: &str) -> &str {
+    let qualname = topic.rsplit_once(':').map_or(topic, |(_, q)| q);
+    qualname.rsplit('.').next().unwrap_or(qualname)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_name_class_and_event() {
+        assert_eq!(
+            class_of_topic("bank.domain:BankAccount.Deposited"),
+            "BankAccount"
+        );
+        assert_eq!(
+            event_of_topic("bank.domain:BankAccount.Deposited"),
+            "Deposited"
+        );
+        assert_eq!(class_of_topic("m:Outer.Account.Opened"), "Account");
+        assert_eq!(class_of_topic("bank.domain:BankAccount"), "BankAccount");
+    }
+
+    fn db() -> Connection {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE TABLE log (seq INTEGER, agg TEXT, n INTEGER, kind TEXT, body TEXT, at TEXT)",
+        )
+        .unwrap();
+        c
+    }
+
+    #[test]
+    fn map_specs_name_columns_that_exist() {
+        let c = db();
+        let m = parse_map(
+            &c,
+            "table=log, stream=agg, version=n, type=kind, data=body, time=at, position=seq",
+        )
+        .unwrap();
+        assert_eq!(m.stream, "\"agg\"");
+        assert_eq!(m.position, "\"seq\"");
+        assert_eq!(m.metadata, None);
+        let m = parse_map(&c, "table=log\nstream=agg\nversion=n\ntype=kind\ndata=body").unwrap();
+        assert_eq!(m.position, "rowid");
+    }
+
+    #[test]
+    fn map_spec_errors_say_what_is_wrong() {
+        let c = db();
+        let e = |spec: &str| parse_map(&c, spec).unwrap_err().to_string();
+        assert!(e("stream=agg").contains("table= is missing"));
+        assert!(e("table=nope,stream=a").contains("no table \"nope\""));
+        assert!(e("table=log,stream=agg,version=n,type=kind").contains("data= is missing"));
+        let msg = e("table=log,stream=who,version=n,type=kind,data=body");
+        assert!(
+            msg.contains("no column \"who\"") && msg.contains("columns: seq, agg"),
+            "{msg}"
+        );
+        assert!(e("table=log,colour=red").contains("unknown key \"colour\""));
+        assert!(e("table=log,table=log").contains("given twice"));
+        assert!(e("table=log,stream").contains("is not key=column"));
+    }
+
+    #[test]
+    fn column_names_cannot_inject_sql() {
+        let c = db();
+        let e = parse_map(
+            &c,
+            "table=log,stream=agg; DROP TABLE log,version=n,type=kind,data=body",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("no column"), "{e}");
+    }
+}
