@@ -2,6 +2,8 @@
 //! reads the screen.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -217,4 +219,38 @@ fn a_bad_store_fails_before_taking_the_screen() {
         screen.contains("eventscope: opening /no/such.db: /no/such.db: no such file"),
         "{screen}"
     );
+}
+
+#[test]
+fn python_eventsourcing_store_in_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::eventsourcing(dir.path(), true);
+    let reducers = dir.path().join("reducers");
+    std::fs::create_dir(&reducers).unwrap();
+    std::fs::write(
+        reducers.join("BankAccount.jq"),
+        "(. // {balance: 0}) | if $event.type == \"Deposited\" then .balance += $event.data.amount elif $event.type == \"Withdrawn\" then .balance -= $event.data.amount else .owner = $event.data.full_name end",
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(
+        &format!(
+            "{bin} {} --reducer {} --no-snapshots",
+            db.display(),
+            reducers.display()
+        ),
+        100,
+        30,
+    );
+    t.wait_for(&["BankAccount", &common::ACCOUNT_HEX[..16]]);
+    t.keys(&["/4c0e", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120", "\"owner\": \"Alice\""]);
+    t.keys(&["Left", "2"]);
+    t.wait_for(&[
+        "3/4",
+        "\"type\": \"Withdrawn\"",
+        "bankaccounts.domainmodel:BankAccount.Withdrawn",
+    ]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
 }

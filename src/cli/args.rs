@@ -14,8 +14,22 @@ pub struct Cli {
     pub store: Option<PathBuf>,
     #[command(flatten)]
     pub replay: ReplayArgs,
+    #[command(flatten)]
+    pub open: OpenArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// How to read the store's tables; by default the layout is detected.
+#[derive(Debug, Clone, Args)]
+pub struct OpenArgs {
+    /// Read the store as this layout (see `eventscope formats`).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub format: Option<String>,
+    /// Read a home-grown schema: 'table=T,stream=C,version=C,type=C,data=C[,metadata=C]
+    /// [,time=C][,position=C][,id=C]', or the path of a file with those pairs.
+    #[arg(long, global = true, value_name = "SPEC", conflicts_with = "format")]
+    pub map: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -117,6 +131,22 @@ pub enum Command {
         /// The store to write; created when missing, appended to otherwise.
         #[arg(long, value_name = "STORE")]
         out: PathBuf,
+    },
+    /// List the store layouts eventscope reads and how each maps onto events.
+    Formats {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the snapshots a store keeps.
+    Snapshots {
+        store: PathBuf,
+        /// Only this stream's.
+        #[arg(long, value_name = "ID")]
+        stream: Option<String>,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
     },
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::CommandFactory;
 use eventscope::replay::{diff, Op, Reducer, Replayer, SeekOptions};
-use eventscope::store::{ExpectedVersion, LogFilter, NewEvent, Store};
+use eventscope::store::{ExpectedVersion, LogFilter, NewEvent, OpenOptions, Store, FORMATS};
 use eventscope::Event;
 use serde_json::Value;
 
@@ -15,8 +15,15 @@ use super::args::{Cli, Command, ReplayArgs};
 use super::output::{table, truncate, Out, Paint};
 
 pub fn run(cli: Cli) -> Result<()> {
+    let options = OpenOptions {
+        format: cli.open.format.clone(),
+        map: cli.open.map.clone(),
+    };
+    let open = |path: &Path| -> Result<Store> {
+        Store::open_with(path, &options).with_context(|| format!("opening {}", path.display()))
+    };
     let Some(command) = cli.command else {
-        return open_default(cli.store, &cli.replay);
+        return open_default(cli.store, &cli.replay, options);
     };
     match command {
         Command::Demo { out, events, hot } => demo(&out, events, hot),
@@ -65,6 +72,12 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
         } => diff_cmd(&open(&store)?, &stream, from, to, &replay, json),
         Command::Import { file, out } => import(&file, &out),
+        Command::Formats { json } => formats(json),
+        Command::Snapshots {
+            store,
+            stream,
+            json,
+        } => snapshots(&open(&store)?, stream.as_deref(), json),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -75,10 +88,6 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
-}
-
-fn open(path: &Path) -> Result<Store> {
-    Store::open(path).with_context(|| format!("opening {}", path.display()))
 }
 
 fn load_reducer(args: &ReplayArgs) -> Result<Reducer> {
@@ -96,7 +105,7 @@ fn seek_options(args: &ReplayArgs) -> SeekOptions {
 }
 
 /// No command: the TUI, on STORE or on the bundled demo with its bundled reducers.
-fn open_default(store: Option<PathBuf>, replay: &ReplayArgs) -> Result<()> {
+fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) -> Result<()> {
     let (store, reducer) = match store {
         Some(p) => (p, replay.reducer.clone()),
         None => {
@@ -107,6 +116,7 @@ fn open_default(store: Option<PathBuf>, replay: &ReplayArgs) -> Result<()> {
     };
     crate::tui::run(crate::tui::Options {
         store,
+        open,
         reducer,
         use_snapshots: !replay.no_snapshots,
     })
@@ -388,6 +398,45 @@ fn import(file: &Path, out: &Path) -> Result<()> {
         streams.len(),
         out.display()
     ))?;
+    o.flush()?;
+    Ok(())
+}
+
+fn formats(json: bool) -> Result<()> {
+    let mut o = Out::stdout();
+    for f in FORMATS {
+        if json {
+            o.json_line(
+                &serde_json::json!({"name": f.name, "library": f.library, "maps": f.maps}),
+            )?;
+        } else {
+            let name = o.paint(Paint::Bold, &format!("{:<14}", f.name));
+            o.line(&format!("{name}{}", f.library))?;
+            o.line(&format!("              {}", f.maps))?;
+        }
+    }
+    o.flush()?;
+    Ok(())
+}
+
+fn snapshots(store: &Store, stream: Option<&str>, json: bool) -> Result<()> {
+    let list = store.snapshot_versions(stream)?;
+    let mut o = Out::stdout();
+    if json {
+        for (stream_id, version) in &list {
+            o.json_line(&serde_json::json!({"stream_id": stream_id, "version": version}))?;
+        }
+    } else if list.is_empty() {
+        o.line("no snapshots")?;
+    } else {
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|(s, v)| vec![s.clone(), v.to_string()])
+            .collect();
+        for line in table(&["STREAM", "VERSION"], &rows) {
+            o.line(&line)?;
+        }
+    }
     o.flush()?;
     Ok(())
 }

@@ -66,9 +66,21 @@ pub struct Mapping {
     pub category: CategoryRule,
     pub decoder: Decoder,
     pub snapshots: Option<SnapshotMapping>,
+    /// A condition every row must meet (Emmett: events that are not archived).
+    pub filter: Option<String>,
 }
 
 impl Mapping {
+    /// `WHERE` with the layout's own condition and `cond`, either of which may be absent.
+    pub fn where_clause(&self, cond: &str) -> String {
+        match (&self.filter, cond.is_empty()) {
+            (None, true) => String::new(),
+            (None, false) => format!(" WHERE {cond}"),
+            (Some(f), true) => format!(" WHERE {f}"),
+            (Some(f), false) => format!(" WHERE {f} AND {cond}"),
+        }
+    }
+
     /// The SELECT list every event query uses, in the order `decode::event_from_row` reads.
     pub fn select_list(&self) -> String {
         let or_null = |e: &Option<String>| e.clone().unwrap_or_else(|| "NULL".into());
@@ -167,6 +179,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             time: o("timestamp"),
             schema_version: None,
             original_position: None,
+            filter: None,
             category: CategoryRule::Prefix,
             decoder: Decoder::Json,
             snapshots: tables
@@ -193,6 +206,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             time: None,
             schema_version: None,
             original_position: None,
+            filter: None,
             category: CategoryRule::Topic(s("topic")),
             decoder: Decoder::Eventsourcing,
             snapshots: tables
@@ -222,6 +236,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             category: CategoryRule::Prefix,
             decoder: Decoder::Json,
             snapshots: None,
+            filter: o("message_kind = 'E' AND NOT is_archived"),
         },
         Layout::CqrsEs => Mapping {
             layout,
@@ -236,6 +251,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             time: None,
             schema_version: o("event_version"),
             original_position: None,
+            filter: None,
             category: CategoryRule::Column(s("aggregate_type")),
             decoder: Decoder::TaggedEnum,
             snapshots: tables
@@ -265,6 +281,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             category: CategoryRule::Prefix,
             decoder: Decoder::Json,
             snapshots: None,
+            filter: None,
         },
     }
 }
@@ -426,6 +443,7 @@ pub fn parse_map(conn: &Connection, spec: &str) -> Result<Mapping> {
         category: CategoryRule::Prefix,
         decoder: Decoder::Json,
         snapshots: None,
+        filter: None,
     })
 }
 

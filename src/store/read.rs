@@ -49,11 +49,12 @@ impl Store {
     pub fn streams(&self) -> Result<Vec<StreamInfo>> {
         let m = &self.mapping;
         let sql = format!(
-            "SELECT {}, COUNT(*), MAX({}), {} FROM {} GROUP BY 1 ORDER BY 1",
+            "SELECT {}, COUNT(*), MAX({}), {} FROM {}{} GROUP BY 1 ORDER BY 1",
             m.stream,
             m.version,
             self.category_expr(),
-            m.table
+            m.table,
+            m.where_clause("")
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([])?;
@@ -68,11 +69,12 @@ impl Store {
     pub fn stream_info(&self, stream: &str) -> Result<Option<StreamInfo>> {
         let m = &self.mapping;
         let sql = format!(
-            "SELECT {s}, COUNT(*), MAX({}), {} FROM {} WHERE {s} = ?1 GROUP BY 1",
+            "SELECT {}, COUNT(*), MAX({}), {} FROM {}{} GROUP BY 1",
+            m.stream,
             m.version,
             self.category_expr(),
             m.table,
-            s = m.stream
+            m.where_clause(&format!("{} = ?1", m.stream))
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([stream])?;
@@ -88,10 +90,14 @@ impl Store {
     ) -> Result<(), E> {
         let m = &self.mapping;
         let sql = format!(
-            "SELECT {} FROM {} WHERE {s} = ?1 AND {v} BETWEEN ?2 AND ?3 ORDER BY {v}",
+            "SELECT {} FROM {}{} ORDER BY {v}",
             m.select_list(),
             m.table,
-            s = m.stream,
+            m.where_clause(&format!(
+                "{} = ?1 AND {v} BETWEEN ?2 AND ?3",
+                m.stream,
+                v = m.version
+            )),
             v = m.version
         );
         let params: Vec<Box<dyn ToSql>> = vec![
@@ -162,11 +168,11 @@ impl Store {
         if self.mapping.time.is_some() {
             let m = &self.mapping;
             let sql = format!(
-                "SELECT {v}, {t} FROM {} WHERE {s} = ?1 ORDER BY {v}",
+                "SELECT {v}, {t} FROM {}{} ORDER BY {v}",
                 m.table,
+                m.where_clause(&format!("{} = ?1", m.stream)),
                 v = m.version,
                 t = m.time.as_deref().unwrap_or("NULL"),
-                s = m.stream
             );
             let mut stmt = self.conn.prepare_cached(&sql)?;
             let mut rows = stmt.query([stream])?;
@@ -248,8 +254,9 @@ impl Store {
     ) -> (String, Vec<Box<dyn ToSql>>) {
         let m = &self.mapping;
         let mut sql = format!(
-            "SELECT {columns} FROM {} WHERE {} >= ?",
-            m.table, m.position
+            "SELECT {columns} FROM {}{}",
+            m.table,
+            m.where_clause(&format!("{} >= ?", m.position))
         );
         let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(filter.from_position)];
         if let Some(stream) = &filter.stream {
@@ -275,7 +282,12 @@ impl Store {
     /// The highest global position in the store (0 when it is empty).
     pub fn last_position(&self) -> Result<i64> {
         let m = &self.mapping;
-        let sql = format!("SELECT COALESCE(MAX({}), 0) FROM {}", m.position, m.table);
+        let sql = format!(
+            "SELECT COALESCE(MAX({}), 0) FROM {}{}",
+            m.position,
+            m.table,
+            m.where_clause("")
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         Ok(stmt.query_row([], |r| r.get(0))?)
     }

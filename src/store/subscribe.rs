@@ -94,9 +94,10 @@ impl Subscription {
         let from = self.buffer.back().map_or(self.after, |e| e.global_position);
         let m = &self.mapping;
         let sql = format!(
-            "SELECT {} FROM {} WHERE {p} > ?1 ORDER BY {p} LIMIT ?2",
+            "SELECT {} FROM {}{} ORDER BY {p} LIMIT ?2",
             m.select_list(),
             m.table,
+            m.where_clause(&format!("{} > ?1", m.position)),
             p = m.position
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;

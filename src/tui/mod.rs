@@ -28,6 +28,7 @@ use worker::WorkerConfig;
 
 pub struct Options {
     pub store: PathBuf,
+    pub open: eventscope::store::OpenOptions,
     pub reducer: Option<PathBuf>,
     pub use_snapshots: bool,
 }
@@ -44,7 +45,7 @@ pub fn run(options: Options) -> Result<()> {
         ));
     }
     let keymap = Keymap::load().map_err(|e| anyhow!("keymap {e}"))?;
-    eventscope::store::Store::open(&options.store)
+    eventscope::store::Store::open_with(&options.store, &options.open)
         .with_context(|| format!("opening {}", options.store.display()))?;
     let reducer_name = match &options.reducer {
         Some(p) => {
@@ -59,6 +60,7 @@ pub fn run(options: Options) -> Result<()> {
     let (msg_tx, msg_rx) = mpsc::channel();
     let config = WorkerConfig {
         store: options.store,
+        open: options.open,
         reducer: options.reducer,
         use_snapshots: options.use_snapshots,
     };

@@ -103,6 +103,7 @@ pub enum Msg {
 
 pub struct WorkerConfig {
     pub store: PathBuf,
+    pub open: eventscope::store::OpenOptions,
     pub reducer: Option<PathBuf>,
     pub use_snapshots: bool,
 }
@@ -112,7 +113,7 @@ const FOLLOW_POLL: Duration = Duration::from_millis(100);
 
 /// Runs until the request channel closes.
 pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) {
-    let store = match Store::open(&config.store) {
+    let store = match Store::open_with(&config.store, &config.open) {
         Ok(s) => s,
         Err(e) => {
             let _ = replies.send(Msg::Error(e.to_string()));
