@@ -312,7 +312,10 @@ impl Worker<'_> {
     ) -> eventscope::store::Result<Vec<EventRow>> {
         let mut rows = Vec::new();
         let mut push = |e: Event, key: i64| {
-            let data = e.data.to_string();
+            let data = match &e.undecodable {
+                Some(why) => format!("⚠ {why}"),
+                None => e.data.to_string(),
+            };
             let preview = match data.char_indices().nth(PREVIEW_CHARS) {
                 Some((i, _)) => format!("{}…", &data[..i]),
                 None => data,
