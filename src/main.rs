@@ -6,6 +6,11 @@ mod tui;
 
 use std::process::ExitCode;
 
+/// Replays make and drop many small values (jq objects, strings); mimalloc's per-thread
+/// free lists serve them markedly faster than the system allocator (see README, Speed).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::parse();
     match cli::run(args) {

@@ -260,9 +260,15 @@ fn state(
     } else if let [v] = at {
         print_state(&mut o, &replayer.state_at(stream, *v)?, json)?;
     } else {
-        for v in at {
-            let s = replayer.state_at(stream, *v)?;
-            o.json_line(&s)?;
+        // Fold once, in version order, keeping each asked-for state; print in the order given.
+        let mut order: Vec<usize> = (0..at.len()).collect();
+        order.sort_by_key(|&i| at[i]);
+        let mut states = vec![Value::Null; at.len()];
+        for i in order {
+            states[i] = replayer.state_at(stream, at[i])?;
+        }
+        for s in &states {
+            o.json_line(s)?;
         }
     }
     o.flush()?;

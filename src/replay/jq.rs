@@ -8,6 +8,7 @@ use jaq_json::Val;
 use serde_json::{Map, Number, Value};
 
 use crate::event::Event;
+use crate::store::{normalise_time, RawEvent};
 
 type Data = JustLut<Val>;
 
@@ -104,6 +105,63 @@ fn locate(name: &str, code: &str, at: &str) -> String {
     let line = before.matches('\n').count() + 1;
     let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
     format!("{name}:{line}:{column}")
+}
+
+/// The envelope's keys, made once per fold: cloning one costs a small box, not a string.
+pub struct EnvelopeKeys([Val; 9]);
+
+impl Default for EnvelopeKeys {
+    fn default() -> Self {
+        let k = |s: &'static str| Val::utf8_str(s.as_bytes());
+        EnvelopeKeys([
+            k("global_position"),
+            k("stream_id"),
+            k("version"),
+            k("event_id"),
+            k("type"),
+            k("data"),
+            k("metadata"),
+            k("timestamp"),
+            k("undecodable"),
+        ])
+    }
+}
+
+/// Builds `$event` straight from a raw row: payloads parse into jaq values with no
+/// intermediate `serde_json::Value`.
+pub fn raw_event_val(r: &RawEvent, keys: &EnvelopeKeys) -> Val {
+    let mut m = jaq_json::Map::with_capacity_and_hasher(9, Default::default());
+    let [k_pos, k_stream, k_version, k_id, k_type, k_data, k_meta, k_ts, k_bad] = &keys.0;
+    let text = |s: &str| Val::utf8_str(s.as_bytes().to_vec());
+    m.insert(k_pos.clone(), Val::from(r.global_position as isize));
+    m.insert(k_stream.clone(), text(r.stream_id));
+    m.insert(k_version.clone(), Val::from(r.version as isize));
+    let id = match r.event_id {
+        Some(id) => text(id),
+        None => text(&format!("{}@{}", r.stream_id, r.version)),
+    };
+    m.insert(k_id.clone(), id);
+    m.insert(k_type.clone(), text(r.event_type));
+    match jaq_json::read::parse_single(r.data) {
+        Ok(v) => {
+            m.insert(k_data.clone(), v);
+        }
+        Err(e) => {
+            m.insert(
+                k_data.clone(),
+                Val::utf8_str(String::from_utf8_lossy(r.data).into_owned()),
+            );
+            m.insert(k_bad.clone(), text(&format!("not JSON: {e}")));
+        }
+    }
+    let meta = r
+        .metadata
+        .and_then(|b| jaq_json::read::parse_single(b).ok())
+        .unwrap_or_else(|| Val::obj(Default::default()));
+    m.insert(k_meta.clone(), meta);
+    let ts = r.timestamp.map(normalise_time).unwrap_or_default();
+    m.insert(k_ts.clone(), Val::utf8_str(ts.into_bytes()));
+    Val::obj(m)
 }
 
 /// Builds the `$event` value from the envelope.

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::jq::{self, JqProgram};
 use super::{ReplayError, Result};
 use crate::event::Event;
+use crate::store::StreamRow;
 
 /// How events become state.
 pub enum Reducer {
@@ -79,7 +80,7 @@ impl Reducer {
     pub fn start(&self, category: &str, state: Value) -> Fold<'_> {
         match self.program_for(category) {
             None => Fold::Merge(state),
-            Some(p) => Fold::Jq(p, jq::to_val(&state)),
+            Some(p) => Fold::Jq(p, jq::to_val(&state), Box::default()),
         }
     }
 }
@@ -99,7 +100,7 @@ fn compile_file(path: &Path) -> Result<JqProgram> {
 /// replay converts only at its ends.
 pub enum Fold<'r> {
     Merge(Value),
-    Jq(&'r JqProgram, Val),
+    Jq(&'r JqProgram, Val, Box<jq::EnvelopeKeys>),
 }
 
 impl Fold<'_> {
@@ -110,7 +111,7 @@ impl Fold<'_> {
                 merge(state, &event.data);
                 Ok(())
             }
-            Fold::Jq(program, state) => {
+            Fold::Jq(program, state, _) => {
                 let next = program
                     .run(state.clone(), jq::event_val(event))
                     .map_err(|message| ReplayError::Reducer {
@@ -126,17 +127,46 @@ impl Fold<'_> {
         }
     }
 
+    /// Applies one row as the store hands it out; raw rows take the fast path.
+    pub fn apply_row(&mut self, row: &StreamRow) -> Result<()> {
+        let raw = match row {
+            StreamRow::Event(e) => return self.apply(e),
+            StreamRow::Raw(raw) => raw,
+        };
+        match self {
+            Fold::Merge(state) => {
+                if let Ok(patch) = serde_json::from_slice::<Value>(raw.data) {
+                    merge_owned(state, patch);
+                }
+                Ok(())
+            }
+            Fold::Jq(program, state, keys) => {
+                let next = program
+                    .run(state.clone(), jq::raw_event_val(raw, keys))
+                    .map_err(|message| ReplayError::Reducer {
+                        reducer: program.name.clone(),
+                        stream: raw.stream_id.to_string(),
+                        version: raw.version,
+                        event_type: raw.event_type.to_string(),
+                        message,
+                    })?;
+                *state = next;
+                Ok(())
+            }
+        }
+    }
+
     pub fn state(&self) -> Value {
         match self {
             Fold::Merge(state) => state.clone(),
-            Fold::Jq(_, state) => jq::from_val(state),
+            Fold::Jq(_, state, _) => jq::from_val(state),
         }
     }
 
     pub fn into_state(self) -> Value {
         match self {
             Fold::Merge(state) => state,
-            Fold::Jq(_, state) => jq::from_val(&state),
+            Fold::Jq(_, state, _) => jq::from_val(&state),
         }
     }
 }
@@ -159,6 +189,27 @@ pub fn merge(state: &mut Value, patch: &Value) {
             Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
             _ => {
                 target.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// [`merge`] for a patch the caller no longer needs: values move instead of being copied.
+pub fn merge_owned(state: &mut Value, patch: Value) {
+    let Value::Object(patch) = patch else {
+        return;
+    };
+    if !state.is_object() {
+        *state = Value::Object(Default::default());
+    }
+    let Value::Object(target) = state else {
+        return;
+    };
+    for (k, v) in patch {
+        match target.get_mut(&k) {
+            Some(existing) if existing.is_object() && v.is_object() => merge_owned(existing, v),
+            _ => {
+                target.insert(k, v);
             }
         }
     }

@@ -28,7 +28,7 @@ impl Default for SeekOptions {
     fn default() -> Self {
         SeekOptions {
             checkpoint_every: 1000,
-            max_checkpoints: 256,
+            max_checkpoints: 512,
             use_snapshots: true,
             skip_failed_events: false,
         }
@@ -73,8 +73,7 @@ impl<'a> Replayer<'a> {
     /// The stream's last version; an error when it has no events.
     pub fn last_version(&self, stream: &str) -> Result<i64> {
         self.store
-            .stream_info(stream)?
-            .map(|i| i.last_version)
+            .last_version(stream)?
             .ok_or_else(|| ReplayError::NoStream(stream.to_string()))
     }
 
@@ -113,18 +112,21 @@ impl<'a> Replayer<'a> {
         let cache = self.cache(stream);
         let mut done = 0;
         let mut aborted = false;
-        store.read_stream(stream, start + 1..=version, |event| {
-            match fold.apply(&event) {
+        store.read_stream_rows(stream, start + 1..=version, |row| {
+            let v = row.version();
+            match fold.apply_row(&row) {
                 Ok(()) => {
-                    cache.failures.remove(&event.version);
+                    if !cache.failures.is_empty() {
+                        cache.failures.remove(&v);
+                    }
                 }
                 Err(e @ ReplayError::Reducer { .. }) if skip_failed => {
-                    cache.failures.insert(event.version, e.to_string());
+                    cache.failures.insert(v, e.to_string());
                 }
                 Err(e) => return Err(e),
             }
-            if event.version % cache.every == 0 {
-                cache.checkpoints.insert(event.version, fold.state());
+            if v % cache.every == 0 {
+                cache.checkpoints.insert(v, fold.state());
                 if cache.checkpoints.len() > max {
                     cache.every *= 2;
                     let every = cache.every;
@@ -132,7 +134,7 @@ impl<'a> Replayer<'a> {
                 }
             }
             done += 1;
-            if done % PROGRESS_EVERY == 0 && progress(event.version).is_break() {
+            if done % PROGRESS_EVERY == 0 && progress(v).is_break() {
                 aborted = true;
                 return Ok(ControlFlow::Break(()));
             }

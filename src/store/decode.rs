@@ -177,10 +177,36 @@ pub fn untag_enum(v: Value) -> Value {
 /// Timestamps as RFC 3339 in UTC; `2024-03-01 09:00:00` (SQLite's and Emmett's form) is
 /// read as UTC. Text that is no time at all is kept as it is.
 pub fn normalise_time(t: &str) -> String {
+    if is_plain_utc(t) {
+        return t.to_string();
+    }
     if chrono::DateTime::parse_from_rfc3339(t).is_ok() && t.ends_with('Z') {
         return t.to_string();
     }
     crate::time::parse_stored(t).map_or_else(|| t.to_string(), crate::time::format_stored)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.f]Z`, checked by shape alone: the common case needs no parse.
+pub fn is_plain_utc(t: &str) -> bool {
+    let b = t.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    b.len() >= 20
+        && b.len() <= 30
+        && b[b.len() - 1] == b'Z'
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && b[19..b.len() - 1]
+            .iter()
+            .all(|c| c.is_ascii_digit() || *c == b'.')
 }
 
 #[cfg(test)]
@@ -279,5 +305,8 @@ mod tests {
             "2024-03-01T09:00:00Z"
         );
         assert_eq!(normalise_time("sometime"), "sometime");
+        assert!(is_plain_utc("2024-03-01T09:00:00.000Z"));
+        assert!(!is_plain_utc("2024-03-01T09:00:00+01:00"));
+        assert!(!is_plain_utc("2024-03-01 09:00:00.000Z"));
     }
 }

@@ -17,8 +17,9 @@ use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 use serde_json::Value;
 
+pub use decode::normalise_time;
 pub use layout::{Layout, Mapping, FORMATS};
-pub use read::LogFilter;
+pub use read::{LogFilter, RawEvent, StreamRow};
 pub use subscribe::Subscription;
 pub use write::{ExpectedVersion, NewEvent, Writer};
 

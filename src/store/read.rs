@@ -11,6 +11,61 @@ use super::layout::{class_of_topic, CategoryRule, Decoder};
 use super::{Result, Snapshot, Store, StoreError, StreamInfo};
 use crate::event::{category_of, Event};
 
+/// A row of the native (or any plain JSON) layout before decoding, borrowed from SQLite's
+/// buffers: replay's fast path parses `data` straight into what the reducer needs.
+#[derive(Debug, Clone, Copy)]
+pub struct RawEvent<'r> {
+    pub global_position: i64,
+    pub stream_id: &'r str,
+    pub version: i64,
+    pub event_id: Option<&'r str>,
+    pub event_type: &'r str,
+    pub data: &'r [u8],
+    pub metadata: Option<&'r [u8]>,
+    pub timestamp: Option<&'r str>,
+}
+
+/// What `read_stream_rows` hands out: a raw row where the layout allows, else the
+/// decoded envelope.
+pub enum StreamRow<'r> {
+    Raw(RawEvent<'r>),
+    Event(Event),
+}
+
+impl StreamRow<'_> {
+    pub fn version(&self) -> i64 {
+        match self {
+            StreamRow::Raw(r) => r.version,
+            StreamRow::Event(e) => e.version,
+        }
+    }
+}
+
+fn raw_event<'r>(row: &'r Row) -> Option<RawEvent<'r>> {
+    use rusqlite::types::ValueRef as V;
+    let str_at = |i| match row.get_ref(i).ok()? {
+        V::Text(b) => std::str::from_utf8(b).ok().map(Some),
+        V::Null => Some(None),
+        _ => None,
+    };
+    let bytes_at = |i| match row.get_ref(i).ok()? {
+        V::Text(b) | V::Blob(b) => Some(Some(b)),
+        V::Null => Some(None),
+        _ => None,
+    };
+    Some(RawEvent {
+        global_position: row.get(0).ok()?,
+        stream_id: str_at(1)??,
+        version: row.get(2).ok()?,
+        event_id: str_at(3)?,
+        event_type: str_at(4)??,
+        data: bytes_at(5)??,
+        metadata: bytes_at(6)?,
+        timestamp: str_at(7)?,
+    })
+    .filter(|_| matches!(row.get_ref(8), Ok(V::Null)) && matches!(row.get_ref(9), Ok(V::Null)))
+}
+
 /// Which part of the global log to read.
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {
@@ -81,6 +136,20 @@ impl Store {
         rows.next()?.map(|r| self.row_to_stream_info(r)).transpose()
     }
 
+    /// The stream's last version, or `None` when it has no events: one index lookup, unlike
+    /// the count in `stream_info`.
+    pub fn last_version(&self, stream: &str) -> Result<Option<i64>> {
+        let m = &self.mapping;
+        let sql = format!(
+            "SELECT MAX({}) FROM {}{}",
+            m.version,
+            m.table,
+            m.where_clause(&format!("{} = ?1", m.stream))
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        Ok(stmt.query_row([stream], |r| r.get(0))?)
+    }
+
     /// Reads a stream's events whose version lies in `versions`, in version order.
     pub fn read_stream<E: From<StoreError>>(
         &self,
@@ -106,6 +175,43 @@ impl Store {
             Box::new(*versions.end()),
         ];
         self.query_events(&sql, &params, f)
+    }
+
+    /// Like `read_stream`, but hands out raw rows where the layout's payloads are plain
+    /// JSON, so a replay can skip building envelopes it does not need.
+    pub fn read_stream_rows<E: From<StoreError>>(
+        &self,
+        stream: &str,
+        versions: RangeInclusive<i64>,
+        mut f: impl FnMut(StreamRow<'_>) -> Result<ControlFlow<()>, E>,
+    ) -> Result<(), E> {
+        let m = &self.mapping;
+        let sql = format!(
+            "SELECT {} FROM {}{} ORDER BY {v}",
+            m.select_list(),
+            m.table,
+            m.where_clause(&format!(
+                "{} = ?1 AND {v} BETWEEN ?2 AND ?3",
+                m.stream,
+                v = m.version
+            )),
+            v = m.version
+        );
+        let raw_ok = m.decoder == Decoder::Json;
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
+        let mut rows = stmt
+            .query(rusqlite::params![stream, versions.start(), versions.end()])
+            .map_err(StoreError::from)?;
+        while let Some(row) = rows.next().map_err(StoreError::from)? {
+            let item = match raw_ok.then(|| raw_event(row)).flatten() {
+                Some(raw) => StreamRow::Raw(raw),
+                None => StreamRow::Event(event_from_row(row, m)?),
+            };
+            if f(item)?.is_break() {
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn query_events<E: From<StoreError>>(

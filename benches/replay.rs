@@ -1,0 +1,352 @@
+//! Replay, seek, opening and memory on a million-event store, as ratios to a reference
+//! loop run in the same process: a bare rusqlite read of the same rows, `serde_json`
+//! parse and a hand-written fold. Run with `cargo bench`; figures go in the README.
+//!
+//! The fixture (1,000,000 events: one 500,000-event account stream interleaved with about
+//! 10,000 streams of 50) is written once to the target directory; writing it is never
+//! timed. `EVENTSCOPE_BENCH_RUNS` sets how many runs each figure is the median of.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use eventscope::demo::{write_demo, HOT_STREAM};
+use eventscope::replay::{Reducer, Replayer, SeekOptions};
+use eventscope::store::Store;
+use serde_json::Value;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const EVENTS: usize = 1_000_000;
+const HOT: usize = 500_000;
+const ACCOUNT_JQ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers/Account.jq");
+const BIN: &str = env!("CARGO_BIN_EXE_eventscope");
+
+fn fixture() -> PathBuf {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-1m-v1.sqlite");
+    if !path.exists() {
+        let tmp = path.with_extension("tmp");
+        let _ = std::fs::remove_file(&tmp);
+        eprintln!("writing the bench fixture (once): {}", path.display());
+        write_demo(&tmp, EVENTS, HOT).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
+
+fn runs() -> usize {
+    std::env::var("EVENTSCOPE_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+}
+
+/// The median of `runs()` timings of `f`.
+fn median(mut f: impl FnMut()) -> Duration {
+    let mut times: Vec<Duration> = (0..runs())
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// The reference: read the rows, parse each payload, fold the balance by hand.
+fn reference(path: &Path) -> i64 {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT event_type, data FROM events WHERE stream_id = ?1 ORDER BY version")
+        .unwrap();
+    let mut rows = stmt.query([HOT_STREAM]).unwrap();
+    let mut balance = 0i64;
+    while let Some(row) = rows.next().unwrap() {
+        let ty: String = row.get(0).unwrap();
+        let data: String = row.get(1).unwrap();
+        let v: Value = serde_json::from_str(&data).unwrap();
+        let amount = v["amount"].as_i64().unwrap_or(0);
+        match ty.as_str() {
+            "MoneyDeposited" => balance += amount,
+            "MoneyWithdrawn" => balance -= amount,
+            _ => {}
+        }
+    }
+    balance
+}
+
+fn full_replay(store: &Store, reducer: &Reducer) -> Value {
+    let mut r = Replayer::new(store, reducer, SeekOptions::default());
+    r.state_at(HOT_STREAM, HOT as i64).unwrap()
+}
+
+/// A cheap deterministic spread of versions.
+fn versions(n: usize, seed: u64) -> Vec<i64> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % HOT as u64) as i64 + 1
+        })
+        .collect()
+}
+
+/// Runs the binary and samples its peak resident memory (VmHWM) until it exits.
+fn peak_rss_mb(args: &[&str]) -> (f64, Duration) {
+    let t = Instant::now();
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(&status) {
+            if let Some(kb) = s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|n| n.parse::<u64>().ok())
+            }) {
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    (peak_kb as f64 / 1024.0, t.elapsed())
+}
+
+struct Report {
+    rows: Vec<(String, String, String, bool)>,
+}
+
+impl Report {
+    fn ratio(&mut self, name: &str, value: f64, target: f64) {
+        self.rows.push((
+            name.into(),
+            format!("{value:.2}×"),
+            format!("≤ {target}×"),
+            value <= target,
+        ));
+    }
+    fn ms(&mut self, name: &str, value: Duration, target_ms: f64) {
+        let ms = value.as_secs_f64() * 1000.0;
+        self.rows.push((
+            name.into(),
+            format!("{ms:.1} ms"),
+            format!("≤ {target_ms} ms"),
+            ms <= target_ms,
+        ));
+    }
+    fn mb(&mut self, name: &str, value: f64, target: f64) {
+        self.rows.push((
+            name.into(),
+            format!("{value:.0} MB"),
+            format!("≤ {target} MB"),
+            value <= target,
+        ));
+    }
+    fn print(&self) {
+        println!(
+            "\n{:<48} {:>12} {:>12}  result",
+            "figure", "measured", "target"
+        );
+        for (name, value, target, ok) in &self.rows {
+            println!(
+                "{name:<48} {value:>12} {target:>12}  {}",
+                if *ok { "ok" } else { "MISSED" }
+            );
+        }
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter word picks sections.
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let on = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    let path = fixture();
+    let store = Store::open(&path).unwrap();
+    let mut report = Report { rows: Vec::new() };
+
+    let mut expected = 0;
+    let reference_time = median(|| expected = reference(&path));
+    println!(
+        "reference loop (500k events): {:.3} s, balance {expected}",
+        reference_time.as_secs_f64()
+    );
+
+    if on("merge") {
+        let merge = Reducer::Merge;
+        let t = median(|| {
+            full_replay(&store, &merge);
+        });
+        println!("merge replay: {:.3} s", t.as_secs_f64());
+        report.ratio(
+            "full replay, built-in merge",
+            t.as_secs_f64() / reference_time.as_secs_f64(),
+            1.3,
+        );
+    }
+
+    let jq = Reducer::load(Path::new(ACCOUNT_JQ)).unwrap();
+    let mut jq_time = Duration::ZERO;
+    if on("jq") || on("seek") || on("at") {
+        let mut state = Value::Null;
+        jq_time = median(|| state = full_replay(&store, &jq));
+        assert_eq!(
+            state["balance"], expected,
+            "the jq fold agrees with the reference"
+        );
+        println!("jq replay: {:.3} s", jq_time.as_secs_f64());
+        report.ratio(
+            "full replay, Account.jq",
+            jq_time.as_secs_f64() / reference_time.as_secs_f64(),
+            6.0,
+        );
+    }
+
+    if on("seek") {
+        let mut r = Replayer::new(&store, &jq, SeekOptions::default());
+        r.state_at(HOT_STREAM, HOT as i64).unwrap();
+        let mut times: Vec<Duration> = versions(1000, 0x9e37_79b9)
+            .into_iter()
+            .map(|v| {
+                let t = Instant::now();
+                // As the TUI does: the state before the event, then at it.
+                r.state_at(HOT_STREAM, v - 1).unwrap();
+                r.state_at(HOT_STREAM, v).unwrap();
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        let p = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+        println!(
+            "seek: p50 {:?}, p99 {:?}, max {:?}",
+            p(0.5),
+            p(0.99),
+            p(1.0)
+        );
+        report.ms("seek to a random version, p99 (jq)", p(0.99), 16.0);
+    }
+
+    if on("at") {
+        let list: Vec<String> = versions(200, 0x1234_5678)
+            .iter()
+            .map(i64::to_string)
+            .collect();
+        let list = list.join(",");
+        let p = path.to_str().unwrap();
+        let run = |extra: &[&str]| {
+            let mut args = vec!["state", p, HOT_STREAM, "--reducer", ACCOUNT_JQ];
+            args.extend_from_slice(extra);
+            median(|| {
+                let out = Command::new(BIN).args(&args).output().unwrap();
+                assert!(out.status.success());
+            })
+        };
+        let full = run(&[]);
+        let many = run(&["--at", &list]);
+        println!(
+            "state: full {:.3} s, 200 random versions {:.3} s",
+            full.as_secs_f64(),
+            many.as_secs_f64()
+        );
+        report.ratio(
+            "state --at, 200 random versions / full replay",
+            many.as_secs_f64() / full.as_secs_f64(),
+            1.2,
+        );
+    }
+
+    if on("open") {
+        let t = median(|| {
+            let s = Store::open(&path).unwrap();
+            let list = s.streams().unwrap();
+            assert!(list.len() > 10_000);
+        });
+        report.ms("stream list of the 1M store (open + list)", t, 500.0);
+    }
+
+    if on("memory") {
+        let p = path.to_str().unwrap();
+        let (mb, _) = peak_rss_mb(&["state", p, HOT_STREAM, "--reducer", ACCOUNT_JQ]);
+        report.mb("peak RSS, state on the 500k stream (jq)", mb, 100.0);
+    }
+
+    if on("tui") {
+        match tui_figures(&path) {
+            Some((first, mb)) => {
+                report.ms("TUI: stream list on screen, 1M store", first, 500.0);
+                report.mb("TUI: peak RSS with the 500k stream open", mb, 250.0);
+            }
+            None => println!("tmux not found: TUI figures skipped (apt-get install tmux)"),
+        }
+    }
+    let _ = jq_time;
+    report.print();
+}
+
+/// Starts the real TUI in tmux: how long until the stream list shows, and its peak memory
+/// once the 500k stream is open and replayed.
+fn tui_figures(path: &Path) -> Option<(Duration, f64)> {
+    Command::new("tmux").arg("-V").output().ok()?;
+    let socket = format!("eventscope-bench-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        let out = Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let cmd = format!("{BIN} {} --reducer {ACCOUNT_JQ}", path.display());
+    let start = Instant::now();
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "b",
+        "-x",
+        "120",
+        "-y",
+        "35",
+        &cmd,
+    ]);
+    let wait = |what: &str, limit: Duration| -> Option<Duration> {
+        let t = Instant::now();
+        while t.elapsed() < limit {
+            if tmux(&["capture-pane", "-p", "-t", "b"]).contains(what) {
+                return Some(start.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        None
+    };
+    let first = wait("1000000", Duration::from_secs(30))?;
+    tmux(&["send-keys", "-t", "b", "/hot", "Enter"]);
+    wait("\"balance\"", Duration::from_secs(120))?;
+    let pane_pid = tmux(&["display", "-p", "-t", "b", "#{pane_pid}"]);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pane_pid.trim())).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    tmux(&["kill-server"]);
+    Some((first, kb / 1024.0))
+}
