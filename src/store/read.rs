@@ -29,7 +29,7 @@ pub struct RawEvent<'r> {
 /// decoded envelope.
 pub enum StreamRow<'r> {
     Raw(RawEvent<'r>),
-    Event(Event),
+    Event(Box<Event>),
 }
 
 impl StreamRow<'_> {
@@ -205,7 +205,7 @@ impl Store {
         while let Some(row) = rows.next().map_err(StoreError::from)? {
             let item = match raw_ok.then(|| raw_event(row)).flatten() {
                 Some(raw) => StreamRow::Raw(raw),
-                None => StreamRow::Event(event_from_row(row, m)?),
+                None => StreamRow::Event(Box::new(event_from_row(row, m)?)),
             };
             if f(item)?.is_break() {
                 break;
