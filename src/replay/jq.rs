@@ -17,6 +17,8 @@ pub struct JqProgram {
     filter: jaq_core::Filter<Data>,
     /// Where it came from, for messages.
     pub name: String,
+    /// The `$event` fields it reads; only these are built for each event.
+    pub fields: Fields,
 }
 
 impl JqProgram {
@@ -59,6 +61,7 @@ impl JqProgram {
         Ok(JqProgram {
             filter,
             name: name.to_string(),
+            fields: fields_used(code),
         })
     }
 
@@ -107,78 +110,160 @@ fn locate(name: &str, code: &str, at: &str) -> String {
     format!("{name}:{line}:{column}")
 }
 
+/// The envelope's field names, in the order `$event` holds them.
+const FIELD_NAMES: [&str; 12] = [
+    "global_position",
+    "stream_id",
+    "version",
+    "event_id",
+    "type",
+    "data",
+    "metadata",
+    "timestamp",
+    "topic",
+    "schema_version",
+    "original_position",
+    "undecodable",
+];
+
+/// Which `$event` fields a program reads: a bit per name in [`FIELD_NAMES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fields(u16);
+
+impl Fields {
+    pub const ALL: Fields = Fields(u16::MAX);
+
+    pub fn has(self, name: &str) -> bool {
+        FIELD_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+}
+
+/// The `$event` fields `code` reads, found with jaq's own lexer (so comments and strings
+/// are what jq says they are). When every `$event` is followed by `.name`, only those names
+/// are needed; any other use (`$event | keys`, `$event as $e`, `$event["x"]`) needs all.
+pub fn fields_used(code: &str) -> Fields {
+    use jaq_core::load::lex::{StrPart, Tok, Token};
+    fn walk(tokens: &[Token<&str>], used: &mut u16) -> bool {
+        for (i, Token(text, tok)) in tokens.iter().enumerate() {
+            match tok {
+                Tok::Var if *text == "$event" => {
+                    let field = match tokens.get(i + 1) {
+                        Some(Token(next, Tok::Sym)) => next.strip_prefix('.'),
+                        _ => None,
+                    };
+                    let Some(name) = field.filter(|f| {
+                        !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    }) else {
+                        return false;
+                    };
+                    if let Some(bit) = FIELD_NAMES.iter().position(|n| *n == name) {
+                        *used |= 1 << bit;
+                    }
+                }
+                Tok::Block(inner) if !walk(inner, used) => return false,
+                Tok::Str(parts) => {
+                    for part in parts {
+                        if let StrPart::Term(t) = part {
+                            if !walk(std::slice::from_ref(t), used) {
+                                return false;
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        true
+    }
+    let Ok(tokens) = jaq_core::load::Lexer::new(code).lex() else {
+        return Fields::ALL;
+    };
+    let mut used = 0;
+    if walk(&tokens, &mut used) {
+        Fields(used)
+    } else {
+        Fields::ALL
+    }
+}
+
 /// The envelope's keys, made once per fold: cloning one costs a small box, not a string.
-pub struct EnvelopeKeys([Val; 9]);
+pub struct EnvelopeKeys([Val; 12]);
 
 impl Default for EnvelopeKeys {
     fn default() -> Self {
-        let k = |s: &'static str| Val::utf8_str(s.as_bytes());
-        EnvelopeKeys([
-            k("global_position"),
-            k("stream_id"),
-            k("version"),
-            k("event_id"),
-            k("type"),
-            k("data"),
-            k("metadata"),
-            k("timestamp"),
-            k("undecodable"),
-        ])
+        EnvelopeKeys(FIELD_NAMES.map(|s| Val::utf8_str(s.as_bytes())))
     }
 }
 
-/// Builds `$event` straight from a raw row: payloads parse into jaq values with no
-/// intermediate `serde_json::Value`.
-pub fn raw_event_val(r: &RawEvent, keys: &EnvelopeKeys) -> Val {
-    let mut m = jaq_json::Map::with_capacity_and_hasher(9, Default::default());
-    let [k_pos, k_stream, k_version, k_id, k_type, k_data, k_meta, k_ts, k_bad] = &keys.0;
+/// Builds `$event` straight from a raw row, with only the fields the program reads:
+/// payloads parse into jaq values with no intermediate `serde_json::Value`.
+pub fn raw_event_val(r: &RawEvent, keys: &EnvelopeKeys, fields: Fields) -> Val {
+    let mut m = jaq_json::Map::with_capacity_and_hasher(8, Default::default());
     let text = |s: &str| Val::utf8_str(s.as_bytes().to_vec());
-    m.insert(k_pos.clone(), Val::from(r.global_position as isize));
-    m.insert(k_stream.clone(), text(r.stream_id));
-    m.insert(k_version.clone(), Val::from(r.version as isize));
-    let id = match r.event_id {
-        Some(id) => text(id),
-        None => text(&format!("{}@{}", r.stream_id, r.version)),
+    let mut put = |i: usize, v: Val| {
+        m.insert(keys.0[i].clone(), v);
     };
-    m.insert(k_id.clone(), id);
-    m.insert(k_type.clone(), text(r.event_type));
-    match jaq_json::read::parse_single(r.data) {
-        Ok(v) => {
-            m.insert(k_data.clone(), v);
-        }
-        Err(e) => {
-            m.insert(
-                k_data.clone(),
-                Val::utf8_str(String::from_utf8_lossy(r.data).into_owned()),
-            );
-            m.insert(k_bad.clone(), text(&format!("not JSON: {e}")));
+    let want = |i: usize| fields.0 & (1 << i) != 0;
+    if want(0) {
+        put(0, Val::from(r.global_position as isize));
+    }
+    if want(1) {
+        put(1, text(r.stream_id));
+    }
+    if want(2) {
+        put(2, Val::from(r.version as isize));
+    }
+    if want(3) {
+        let id = match r.event_id {
+            Some(id) => text(id),
+            None => text(&format!("{}@{}", r.stream_id, r.version)),
+        };
+        put(3, id);
+    }
+    if want(4) {
+        put(4, text(r.event_type));
+    }
+    if want(5) || want(11) {
+        match jaq_json::read::parse_single(r.data) {
+            Ok(v) => put(5, v),
+            Err(e) => {
+                put(
+                    5,
+                    Val::utf8_str(String::from_utf8_lossy(r.data).into_owned()),
+                );
+                put(11, text(&format!("not JSON: {e}")));
+            }
         }
     }
-    let meta = r
-        .metadata
-        .and_then(|b| jaq_json::read::parse_single(b).ok())
-        .unwrap_or_else(|| Val::obj(Default::default()));
-    m.insert(k_meta.clone(), meta);
-    let ts = r.timestamp.map(normalise_time).unwrap_or_default();
-    m.insert(k_ts.clone(), Val::utf8_str(ts.into_bytes()));
+    if want(6) {
+        let meta = r
+            .metadata
+            .and_then(|b| jaq_json::read::parse_single(b).ok())
+            .unwrap_or_else(|| Val::obj(Default::default()));
+        put(6, meta);
+    }
+    if want(7) {
+        let ts = r.timestamp.map(normalise_time).unwrap_or_default();
+        put(7, Val::utf8_str(ts.into_bytes()));
+    }
     Val::obj(m)
 }
 
-/// Builds the `$event` value from the envelope.
-pub fn event_val(event: &Event) -> Val {
-    let mut m = jaq_json::Map::default();
-    let mut put = |k: &str, v: Val| {
-        m.insert(Val::from(k.to_string()), v);
+/// Builds `$event` from a decoded envelope, with the fields the program reads.
+pub fn event_val(event: &Event, fields: Fields) -> Val {
+    let Ok(Value::Object(envelope)) = serde_json::to_value(event) else {
+        return Val::Null;
     };
-    put("global_position", Val::from(event.global_position as isize));
-    put("stream_id", Val::from(event.stream_id.clone()));
-    put("version", Val::from(event.version as isize));
-    put("event_id", Val::from(event.event_id.clone()));
-    put("type", Val::from(event.event_type.clone()));
-    put("data", to_val(&event.data));
-    put("metadata", to_val(&event.metadata));
-    put("timestamp", Val::from(event.timestamp.clone()));
-    Val::obj(m)
+    Val::obj(
+        envelope
+            .iter()
+            .filter(|(k, _)| fields.has(k))
+            .map(|(k, v)| (Val::from(k.clone()), to_val(v)))
+            .collect(),
+    )
 }
 
 pub fn to_val(v: &Value) -> Val {
@@ -223,5 +308,41 @@ fn key_string(k: &Val) -> String {
     match k {
         Val::TStr(b) | Val::BStr(b) => String::from_utf8_lossy(b).into_owned(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(f: Fields) -> Vec<&'static str> {
+        FIELD_NAMES.iter().copied().filter(|n| f.has(n)).collect()
+    }
+
+    #[test]
+    fn fields_read_by_name_are_found() {
+        let code = include_str!("../../assets/reducers/Account.jq");
+        assert_eq!(names(fields_used(code)), vec!["type", "data"]);
+        let interp = r#""at \($event.timestamp)" | .x = $event.version # $event | keys"#;
+        assert_eq!(names(fields_used(interp)), vec!["version", "timestamp"]);
+    }
+
+    #[test]
+    fn any_other_use_needs_every_field() {
+        for code in [
+            "$event | keys",
+            "$event as $e | $e.data",
+            "$event[\"data\"]",
+            ".a = $event",
+            "$event.data as $d | $event",
+        ] {
+            assert_eq!(fields_used(code), Fields::ALL, "{code}");
+        }
+        assert_eq!(
+            fields_used("\"open"),
+            Fields::ALL,
+            "unlexable code is not guessed at"
+        );
+        assert_eq!(names(fields_used(". + 1")), Vec::<&str>::new());
     }
 }

@@ -113,7 +113,7 @@ impl Fold<'_> {
             }
             Fold::Jq(program, state, _) => {
                 let next = program
-                    .run(state.clone(), jq::event_val(event))
+                    .run(state.clone(), jq::event_val(event, program.fields))
                     .map_err(|message| ReplayError::Reducer {
                         reducer: program.name.clone(),
                         stream: event.stream_id.clone(),
@@ -127,6 +127,17 @@ impl Fold<'_> {
         }
     }
 
+    /// Merges a raw JSON payload; payloads that are not JSON objects change nothing, as in
+    /// [`merge`].
+    pub fn merge_payload(&mut self, data: &[u8]) -> Result<()> {
+        if let Fold::Merge(state) = self {
+            if let Ok(patch) = serde_json::from_slice::<Value>(data) {
+                merge_owned(state, patch);
+            }
+        }
+        Ok(())
+    }
+
     /// Applies one row as the store hands it out; raw rows take the fast path.
     pub fn apply_row(&mut self, row: &StreamRow) -> Result<()> {
         let raw = match row {
@@ -134,15 +145,10 @@ impl Fold<'_> {
             StreamRow::Raw(raw) => raw,
         };
         match self {
-            Fold::Merge(state) => {
-                if let Ok(patch) = serde_json::from_slice::<Value>(raw.data) {
-                    merge_owned(state, patch);
-                }
-                Ok(())
-            }
+            Fold::Merge(_) => self.merge_payload(raw.data),
             Fold::Jq(program, state, keys) => {
                 let next = program
-                    .run(state.clone(), jq::raw_event_val(raw, keys))
+                    .run(state.clone(), jq::raw_event_val(raw, keys, program.fields))
                     .map_err(|message| ReplayError::Reducer {
                         reducer: program.name.clone(),
                         stream: raw.stream_id.to_string(),

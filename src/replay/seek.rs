@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{Reducer, ReplayError, Result};
+use super::{Fold, Reducer, ReplayError, Result};
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
@@ -112,9 +112,8 @@ impl<'a> Replayer<'a> {
         let cache = self.cache(stream);
         let mut done = 0;
         let mut aborted = false;
-        store.read_stream_rows(stream, start + 1..=version, |row| {
-            let v = row.version();
-            match fold.apply_row(&row) {
+        let mut step = |v: i64, applied: Result<()>, fold: &Fold| -> Result<ControlFlow<()>> {
+            match applied {
                 Ok(()) => {
                     if !cache.failures.is_empty() {
                         cache.failures.remove(&v);
@@ -138,8 +137,23 @@ impl<'a> Replayer<'a> {
                 aborted = true;
                 return Ok(ControlFlow::Break(()));
             }
-            Ok::<_, ReplayError>(ControlFlow::Continue(()))
-        })?;
+            Ok(ControlFlow::Continue(()))
+        };
+        let range = start + 1..=version;
+        let merged = match &mut fold {
+            Fold::Merge(_) => store.read_stream_payloads(stream, range.clone(), |v, data| {
+                let applied = fold.merge_payload(data);
+                step(v, applied, &fold)
+            })?,
+            Fold::Jq(..) => None,
+        };
+        if merged.is_none() {
+            store.read_stream_rows(stream, range, |row| {
+                let v = row.version();
+                let applied = fold.apply_row(&row);
+                step(v, applied, &fold)
+            })?;
+        }
         if aborted {
             return Ok(None);
         }

@@ -310,3 +310,33 @@ fn progress_can_stop_a_long_seek_and_keeps_its_checkpoints() {
     assert_eq!(state.unwrap(), json!({"c": n}));
     assert_eq!(resumed.len(), (n - 4000) / PROGRESS_EVERY as usize);
 }
+
+#[test]
+fn reducers_see_exactly_the_envelope_fields_they_name() {
+    let (_d, store) = given(&alice());
+    let reducer = jq(
+        r#"(. // []) + [{v: $event.version, t: $event.timestamp, id: ($event.event_id | length), m: $event.metadata, p: $event.global_position, s: $event.stream_id}]"#,
+    );
+    let mut r = Replayer::new(&store, &reducer, SeekOptions::default());
+    let s = r.state_at("Account-acc-1", 2).unwrap();
+    assert_eq!(
+        s[1],
+        json!({"v": 2, "t": "2024-01-01T10:00:01Z", "id": 36, "m": {}, "p": 2, "s": "Account-acc-1"})
+    );
+    // A reducer that looks at the whole envelope gets all of it.
+    let whole = jq("$event | keys");
+    let mut r = Replayer::new(&store, &whole, SeekOptions::default());
+    assert_eq!(
+        r.state_at("Account-acc-1", 1).unwrap(),
+        json!([
+            "data",
+            "event_id",
+            "global_position",
+            "metadata",
+            "stream_id",
+            "timestamp",
+            "type",
+            "version"
+        ])
+    );
+}

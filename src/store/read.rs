@@ -214,6 +214,46 @@ impl Store {
         Ok(())
     }
 
+    /// Each event's version and raw payload, for folds that need nothing else (the
+    /// built-in merge). `None` when the layout's payloads need decoding first.
+    pub fn read_stream_payloads<E: From<StoreError>>(
+        &self,
+        stream: &str,
+        versions: RangeInclusive<i64>,
+        mut f: impl FnMut(i64, &[u8]) -> Result<ControlFlow<()>, E>,
+    ) -> Result<Option<()>, E> {
+        let m = &self.mapping;
+        if m.decoder != Decoder::Json {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT {v}, {} FROM {}{} ORDER BY {v}",
+            m.data,
+            m.table,
+            m.where_clause(&format!(
+                "{} = ?1 AND {v} BETWEEN ?2 AND ?3",
+                m.stream,
+                v = m.version
+            )),
+            v = m.version
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
+        let mut rows = stmt
+            .query(rusqlite::params![stream, versions.start(), versions.end()])
+            .map_err(StoreError::from)?;
+        while let Some(row) = rows.next().map_err(StoreError::from)? {
+            let version: i64 = row.get(0).map_err(StoreError::from)?;
+            let data = match row.get_ref(1).map_err(StoreError::from)? {
+                rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => b,
+                _ => &[],
+            };
+            if f(version, data)?.is_break() {
+                break;
+            }
+        }
+        Ok(Some(()))
+    }
+
     fn query_events<E: From<StoreError>>(
         &self,
         sql: &str,
