@@ -30,6 +30,9 @@ pub struct OpenArgs {
     /// [,time=C][,position=C][,id=C]', or the path of a file with those pairs.
     #[arg(long, global = true, value_name = "SPEC", conflicts_with = "format")]
     pub map: Option<String>,
+    /// How long to wait, in milliseconds, while another process holds a write lock.
+    #[arg(long, global = true, value_name = "MS", default_value_t = 5000)]
+    pub busy_timeout: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -41,6 +44,16 @@ pub struct ReplayArgs {
     /// Replay from the first event even where the store has snapshots.
     #[arg(long)]
     pub no_snapshots: bool,
+    /// Stop a reducer that spends longer than this many seconds on one event.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = positive_seconds)]
+    pub reducer_timeout: f64,
+}
+
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() && v < 1e9 => Ok(v),
+        _ => Err(format!("{s:?} is not a positive number of seconds")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,12 +93,15 @@ pub enum Command {
         /// First global position to show.
         #[arg(long, value_name = "POS", default_value_t = 1)]
         from: i64,
-        /// Show at most N events.
+        /// Show at most N events (with --follow: of those already stored).
         #[arg(long, value_name = "N")]
         limit: Option<usize>,
         /// One JSON envelope per line.
         #[arg(long)]
         json: bool,
+        /// Keep printing events as other processes append them, like `tail -f`.
+        #[arg(long, short = 'f')]
+        follow: bool,
     },
     /// Print a stream's state, by default after its last event.
     State {
@@ -135,6 +151,17 @@ pub enum Command {
     /// List the store layouts eventscope reads and how each maps onto events.
     Formats {
         /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a store's integrity: version gaps and duplicates, timestamps going backwards,
+    /// undecodable payloads and, with --reducer, snapshots that replay disagrees with.
+    /// Exits 1 when it finds problems.
+    Check {
+        store: PathBuf,
+        #[command(flatten)]
+        replay: ReplayArgs,
+        /// One JSON object per problem.
         #[arg(long)]
         json: bool,
     },

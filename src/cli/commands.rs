@@ -1,29 +1,33 @@
 //! One function per command, each a thin layer over `eventscope::store` and `::replay`.
 
 use std::io::BufRead;
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::CommandFactory;
-use eventscope::replay::{diff, Op, Reducer, Replayer, SeekOptions};
+use eventscope::replay::{diff, Op, Reducer, Replayer, SeekOptions, Watch};
 use eventscope::store::{ExpectedVersion, LogFilter, NewEvent, OpenOptions, Store, FORMATS};
-use eventscope::Event;
 use serde_json::Value;
 
 use super::args::{Cli, Command, ReplayArgs};
-use super::output::{table, truncate, Out, Paint};
+use super::output::{table, Out, Paint};
 
 pub fn run(cli: Cli) -> Result<()> {
     let options = OpenOptions {
         format: cli.open.format.clone(),
         map: cli.open.map.clone(),
+        live: false,
+        busy_timeout: Some(std::time::Duration::from_millis(cli.open.busy_timeout)),
     };
     let open = |path: &Path| -> Result<Store> {
         Store::open_with(path, &options).with_context(|| format!("opening {}", path.display()))
     };
     let Some(command) = cli.command else {
-        return open_default(cli.store, &cli.replay, options);
+        let live = OpenOptions {
+            live: true,
+            ..options
+        };
+        return open_default(cli.store, &cli.replay, live);
     };
     match command {
         Command::Demo { out, events, hot } => demo(&out, events, hot),
@@ -39,6 +43,7 @@ pub fn run(cli: Cli) -> Result<()> {
             from,
             limit,
             json,
+            follow,
         } => {
             let filter = LogFilter {
                 stream,
@@ -46,7 +51,17 @@ pub fn run(cli: Cli) -> Result<()> {
                 from_position: from,
                 limit,
             };
-            events(&open(&store)?, &filter, json)
+            if follow {
+                let live = OpenOptions {
+                    live: true,
+                    ..options.clone()
+                };
+                let store = Store::open_with(&store, &live)
+                    .with_context(|| format!("opening {}", store.display()))?;
+                super::events::follow(&store, &filter, json)
+            } else {
+                super::events::list(&open(&store)?, &filter, json)
+            }
         }
         Command::State {
             store,
@@ -73,6 +88,11 @@ pub fn run(cli: Cli) -> Result<()> {
         } => diff_cmd(&open(&store)?, &stream, from, to, &replay, json),
         Command::Import { file, out } => import(&file, &out),
         Command::Formats { json } => formats(json),
+        Command::Check {
+            store,
+            replay,
+            json,
+        } => super::check::run(&open(&store)?, &load_reducer(&replay)?, &replay, json),
         Command::Snapshots {
             store,
             stream,
@@ -90,11 +110,28 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn load_reducer(args: &ReplayArgs) -> Result<Reducer> {
+pub fn load_reducer(args: &ReplayArgs) -> Result<Reducer> {
     match &args.reducer {
         Some(path) => Ok(Reducer::load(path)?),
         None => Ok(Reducer::Merge),
     }
+}
+
+/// A replayer whose reducer calls are timed: one that runs past `--reducer-timeout` ends
+/// the command with a clear message (jaq cannot be interrupted, so the process exits).
+pub fn timed_replayer<'a>(
+    store: &'a Store,
+    reducer: &'a Reducer,
+    args: &ReplayArgs,
+    options: SeekOptions,
+) -> Result<Replayer<'a>> {
+    let watch = std::sync::Arc::new(Watch::default());
+    let limit = std::time::Duration::from_secs_f64(args.reducer_timeout);
+    watch.monitor(limit, |t| {
+        eprintln!("eventscope: {t}");
+        std::process::exit(1);
+    })?;
+    Ok(Replayer::new(store, reducer, options).with_watch(watch))
 }
 
 fn seek_options(args: &ReplayArgs) -> SeekOptions {
@@ -119,6 +156,7 @@ fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) 
         open,
         reducer,
         use_snapshots: !replay.no_snapshots,
+        reducer_timeout: std::time::Duration::from_secs_f64(replay.reducer_timeout),
     })
 }
 
@@ -206,39 +244,6 @@ fn streams(store: &Store, category: Option<&str>, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn events(store: &Store, filter: &LogFilter, json: bool) -> Result<()> {
-    let mut o = Out::stdout();
-    if !json {
-        let header = format!(
-            "{:>8}  {:<24}  {:>5}  {:<18}  {:<24}  DATA",
-            "POS", "STREAM", "VER", "TYPE", "TIMESTAMP"
-        );
-        let header = o.paint(Paint::Bold, &header);
-        o.line(&header)?;
-    }
-    store.read_log(filter, |e: Event| {
-        if json {
-            o.json_line(&e)?;
-        } else {
-            let ty = o.paint(
-                Paint::Yellow,
-                &format!("{:<18}", truncate(&e.event_type, 18)),
-            );
-            o.line(&format!(
-                "{:>8}  {:<24}  {:>5}  {ty}  {:<24}  {}",
-                e.global_position,
-                truncate(&e.stream_id, 24),
-                e.version,
-                e.timestamp,
-                truncate(&e.data.to_string(), 60)
-            ))?;
-        }
-        Ok::<_, anyhow::Error>(ControlFlow::Continue(()))
-    })?;
-    o.flush()?;
-    Ok(())
-}
-
 fn state(
     store: &Store,
     stream: &str,
@@ -248,7 +253,7 @@ fn state(
     json: bool,
 ) -> Result<()> {
     let reducer = load_reducer(args)?;
-    let mut replayer = Replayer::new(store, &reducer, seek_options(args));
+    let mut replayer = timed_replayer(store, &reducer, args, seek_options(args))?;
     let mut o = Out::stdout();
     if let Some(t) = at_time {
         let t = eventscope::time::parse_time_bound(t).map_err(|e| anyhow!(e))?;
@@ -293,7 +298,7 @@ fn diff_cmd(
     json: bool,
 ) -> Result<()> {
     let reducer = load_reducer(args)?;
-    let mut replayer = Replayer::new(store, &reducer, seek_options(args));
+    let mut replayer = timed_replayer(store, &reducer, args, seek_options(args))?;
     let to = match to {
         Some(v) => v,
         None => replayer.last_version(stream)?,

@@ -1,7 +1,9 @@
 //! The headless command line: argument definitions and dispatch. No terminal-UI code.
 
 mod args;
+mod check;
 mod commands;
+mod events;
 mod output;
 
 use anyhow::Result;

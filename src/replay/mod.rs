@@ -5,6 +5,7 @@ mod diff;
 mod jq;
 mod reducer;
 mod seek;
+mod watch;
 
 use std::path::PathBuf;
 
@@ -12,6 +13,7 @@ pub use diff::{diff, Change, Op};
 pub use jq::JqProgram;
 pub use reducer::{merge, Fold, Reducer};
 pub use seek::{Replayer, SeekOptions, PROGRESS_EVERY};
+pub use watch::{TimedOut, Watch};
 
 use crate::store::StoreError;
 

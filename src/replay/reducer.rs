@@ -131,7 +131,9 @@ impl Fold<'_> {
     /// [`merge`].
     pub fn merge_payload(&mut self, data: &[u8]) -> Result<()> {
         if let Fold::Merge(state) = self {
-            if let Ok(patch) = serde_json::from_slice::<Value>(data) {
+            let patch = serde_json::from_slice::<Value>(data)
+                .or_else(|_| crate::store::decode_payload(data, crate::store::Decoder::Json));
+            if let Ok(patch) = patch {
                 merge_owned(state, patch);
             }
         }

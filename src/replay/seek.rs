@@ -8,7 +8,9 @@ use std::ops::ControlFlow;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{Fold, Reducer, ReplayError, Result};
+use std::sync::Arc;
+
+use super::{Fold, Reducer, ReplayError, Result, Watch};
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
@@ -41,6 +43,10 @@ pub struct Replayer<'a> {
     reducer: &'a Reducer,
     options: SeekOptions,
     streams: HashMap<String, StreamCache>,
+    watch: Option<Arc<Watch>>,
+    /// Events never to hand to the reducer (a call on them once ran past its time limit),
+    /// with the reason to record as their failure.
+    skips: HashMap<String, BTreeMap<i64, String>>,
 }
 
 struct StreamCache {
@@ -67,6 +73,27 @@ impl<'a> Replayer<'a> {
             reducer,
             options,
             streams: HashMap::new(),
+            watch: None,
+            skips: HashMap::new(),
+        }
+    }
+
+    /// Marks every jq reducer call on `watch`, for a monitor to time (see [`Watch`]).
+    pub fn with_watch(mut self, watch: Arc<Watch>) -> Self {
+        self.watch = Some(watch);
+        self
+    }
+
+    /// Never runs the reducer on this event again; it counts as failed with `reason`.
+    pub fn skip_event(&mut self, stream: &str, version: i64, reason: String) {
+        self.skips
+            .entry(stream.to_string())
+            .or_default()
+            .insert(version, reason);
+        // States past it were computed with it: forget them.
+        if let Some(cache) = self.streams.get_mut(stream) {
+            cache.checkpoints.retain(|v, _| *v < version);
+            cache.cursor = cache.cursor.take().filter(|(v, _)| *v < version);
         }
     }
 
@@ -109,6 +136,8 @@ impl<'a> Replayer<'a> {
         let store = self.store;
         let category = self.category(stream)?;
         let mut fold = self.reducer.start(&category, state);
+        let skips = self.skips.get(stream).cloned();
+        let watch = self.watch.clone();
         let cache = self.cache(stream);
         let mut done = 0;
         let mut aborted = false;
@@ -148,9 +177,31 @@ impl<'a> Replayer<'a> {
             Fold::Jq(..) => None,
         };
         if merged.is_none() {
+            let skips = skips.as_ref();
+            let watch = watch.as_deref();
+            let reducer_name = match &fold {
+                Fold::Jq(p, ..) => p.name.clone(),
+                Fold::Merge(_) => String::new(),
+            };
             store.read_stream_rows(stream, range, |row| {
                 let v = row.version();
+                if let Some(reason) = skips.and_then(|s| s.get(&v)) {
+                    let skipped = Err(ReplayError::Reducer {
+                        reducer: reducer_name.clone(),
+                        stream: stream.to_string(),
+                        version: v,
+                        event_type: row.event_type().to_string(),
+                        message: reason.clone(),
+                    });
+                    return step(v, skipped, &fold);
+                }
+                if let Some(w) = watch {
+                    w.begin(&reducer_name, stream, v, row.event_type());
+                }
                 let applied = fold.apply_row(&row);
+                if let Some(w) = watch {
+                    w.end();
+                }
                 step(v, applied, &fold)
             })?;
         }

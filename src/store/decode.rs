@@ -84,6 +84,11 @@ pub fn event_from_row(row: &Row, m: &Mapping) -> Result<Event> {
 /// Decodes a payload; on failure, why, and what to show instead (the text, if it is text).
 pub fn decode_payload(payload: &[u8], decoder: Decoder) -> Result<Value, (String, Value)> {
     match decoder {
+        Decoder::Json if looks_like_zlib(payload) => match inflate(payload) {
+            Ok(inflated) => parse_json(&inflated)
+                .map_err(|(why, shown)| (format!("zlib-compressed, then {why}"), shown)),
+            Err(_) => parse_json(payload),
+        },
         Decoder::Json => parse_json(payload),
         Decoder::TaggedEnum => parse_json(payload).map(untag_enum),
         Decoder::Eventsourcing => {

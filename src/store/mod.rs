@@ -17,7 +17,8 @@ use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 use serde_json::Value;
 
-pub use decode::normalise_time;
+pub use decode::{decode_payload, normalise_time};
+pub use layout::Decoder;
 pub use layout::{Layout, Mapping, FORMATS};
 pub use read::{LogFilter, RawEvent, StreamRow};
 pub use subscribe::Subscription;
@@ -62,8 +63,10 @@ pub enum StoreError {
         field: &'static str,
         message: String,
     },
-    #[error("the store is locked by another process; try again when its write finishes")]
+    #[error("the store is locked by another process; try again when its write finishes (or raise --busy-timeout)")]
     Locked,
+    #[error("the store is corrupt or truncated ({0})")]
+    Corrupt(String),
     #[error("{0}")]
     Sqlite(rusqlite::Error),
 }
@@ -73,6 +76,9 @@ impl From<rusqlite::Error> for StoreError {
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
                 StoreError::Locked
+            }
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+                StoreError::Corrupt(e.to_string())
             }
             _ => StoreError::Sqlite(e),
         }
@@ -106,6 +112,12 @@ pub struct OpenOptions {
     pub format: Option<String>,
     /// A `--map` spec, or the path of a file holding one.
     pub map: Option<String>,
+    /// Keep watching for other processes' writes (the TUI, `--follow`). A one-shot read of
+    /// a WAL store that no process has open is made without SQLite's `-shm`/`-wal` files,
+    /// so that nothing is written beside the store; a live one needs them.
+    pub live: bool,
+    /// How long to wait for a writer's lock; five seconds when unset.
+    pub busy_timeout: Option<Duration>,
 }
 
 /// An open event store.
@@ -113,6 +125,7 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     mapping: Mapping,
+    busy_timeout: Duration,
 }
 
 impl Store {
@@ -129,7 +142,13 @@ impl Store {
             return Err(StoreError::NotFound(path));
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&path, flags).map_err(|e| open_error(&path, e))?;
+        let conn = if !options.live && is_idle_wal(&path) {
+            let uri = format!("file:{}?immutable=1", uri_path(&path));
+            Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+        } else {
+            Connection::open_with_flags(&path, flags)
+        }
+        .map_err(|e| open_error(&path, e))?;
         Store::from_connection(conn, path, options)
     }
 
@@ -164,7 +183,8 @@ impl Store {
     }
 
     fn from_connection(conn: Connection, path: PathBuf, options: &OpenOptions) -> Result<Store> {
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let busy_timeout = options.busy_timeout.unwrap_or(BUSY_TIMEOUT);
+        conn.busy_timeout(busy_timeout)?;
         let tables = schema::tables(&conn).map_err(|e| open_error(&path, e))?;
         let mapping = match &options.map {
             Some(spec) => layout::parse_map(&conn, spec)?,
@@ -182,6 +202,7 @@ impl Store {
             conn,
             path,
             mapping,
+            busy_timeout,
         })
     }
 
@@ -193,6 +214,34 @@ impl Store {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// A WAL-mode database (header bytes 18–19 are 2) that no connection has open: a writer
+/// would have made its `-shm` file.
+fn is_idle_wal(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    let wal = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok_and(|()| {
+            header.starts_with(b"SQLite format 3\0") && header[18] == 2 && header[19] == 2
+        });
+    let mut shm = path.as_os_str().to_owned();
+    shm.push("-shm");
+    wal && !Path::new(&shm).exists()
+}
+
+/// A path as the body of a `file:` URI: `%`, `?` and `#` are escaped.
+fn uri_path(path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::new();
+    for c in abs.to_string_lossy().chars() {
+        match c {
+            '%' | '?' | '#' => out.push_str(&format!("%{:02X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn open_error(path: &Path, e: rusqlite::Error) -> StoreError {

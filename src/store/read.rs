@@ -39,6 +39,13 @@ impl StreamRow<'_> {
             StreamRow::Event(e) => e.version,
         }
     }
+
+    pub fn event_type(&self) -> &str {
+        match self {
+            StreamRow::Raw(r) => r.event_type,
+            StreamRow::Event(e) => &e.event_type,
+        }
+    }
 }
 
 fn raw_event<'r>(row: &'r Row) -> Option<RawEvent<'r>> {
@@ -63,7 +70,11 @@ fn raw_event<'r>(row: &'r Row) -> Option<RawEvent<'r>> {
         metadata: bytes_at(6)?,
         timestamp: str_at(7)?,
     })
-    .filter(|_| matches!(row.get_ref(8), Ok(V::Null)) && matches!(row.get_ref(9), Ok(V::Null)))
+    .filter(|r| {
+        matches!(row.get_ref(8), Ok(V::Null))
+            && matches!(row.get_ref(9), Ok(V::Null))
+            && !super::decode::looks_like_zlib(r.data)
+    })
 }
 
 /// Which part of the global log to read.

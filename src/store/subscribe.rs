@@ -30,7 +30,7 @@ impl Store {
     pub fn subscribe(&self, after: i64) -> Result<Subscription> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags)?;
-        conn.busy_timeout(super::BUSY_TIMEOUT)?;
+        conn.busy_timeout(self.busy_timeout)?;
         Ok(Subscription {
             conn,
             mapping: self.mapping.clone(),

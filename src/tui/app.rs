@@ -146,6 +146,9 @@ pub struct App {
     pub diff_scroll: usize,
     pub outbox: Vec<Req>,
     pub quit: bool,
+    /// Reducer calls that timed out; when one is added, the worker must be replaced.
+    pub timed_out: Vec<eventscope::replay::TimedOut>,
+    pub replace_worker: bool,
 }
 
 impl App {
@@ -175,6 +178,8 @@ impl App {
             diff_scroll: 0,
             outbox: vec![Req::Streams],
             quit: false,
+            timed_out: Vec::new(),
+            replace_worker: false,
         }
     }
 
@@ -599,9 +604,41 @@ impl App {
                 None => self.status = Some(("no event at or before that time".into(), true)),
             },
             Msg::Appended { events } => self.on_appended(events),
+            Msg::ReducerTimeout(t) => self.on_reducer_timeout(t),
             Msg::Error(e) => self.status = Some((e, true)),
             _ => {}
         }
+    }
+
+    /// The worker is stuck in the reducer: a new one takes over, skipping that event, and
+    /// everything in flight is asked for again.
+    fn on_reducer_timeout(&mut self, t: eventscope::replay::TimedOut) {
+        self.status = Some((t.to_string(), true));
+        self.timed_out.push(t);
+        self.replace_worker = true;
+        self.outbox.clear();
+        if !self.streams_loaded {
+            self.outbox.push(Req::Streams);
+        }
+        if self.following {
+            self.outbox.push(Req::Follow(true));
+        }
+        if let Some(v) = &mut self.view {
+            v.rows_requested = (0, -1);
+            v.diff_requested = None;
+            v.state = None;
+            v.progress = None;
+            self.outbox.push(Req::State {
+                target: v.target.clone(),
+                key: v.playhead,
+            });
+            self.outbox.push(Req::Density {
+                target: v.target.clone(),
+                buckets: DENSITY_BUCKETS,
+            });
+        }
+        self.ensure_rows();
+        self.refresh_diff();
     }
 
     fn on_appended(&mut self, events: Vec<(String, i64, i64)>) {

@@ -31,6 +31,7 @@ pub struct Options {
     pub open: eventscope::store::OpenOptions,
     pub reducer: Option<PathBuf>,
     pub use_snapshots: bool,
+    pub reducer_timeout: Duration,
 }
 
 /// How long the loop waits for input before looking at the worker's answers again.
@@ -56,18 +57,15 @@ pub fn run(options: Options) -> Result<()> {
     };
     let store_name = options.store.display().to_string();
 
-    let (req_tx, req_rx) = mpsc::channel();
-    let (msg_tx, msg_rx) = mpsc::channel();
     let config = WorkerConfig {
         store: options.store,
         open: options.open,
         reducer: options.reducer,
         use_snapshots: options.use_snapshots,
+        reducer_timeout: options.reducer_timeout,
+        skips: Vec::new(),
     };
-    std::thread::Builder::new()
-        .name("eventscope-worker".into())
-        .spawn(move || worker::run(config, req_rx, msg_tx))
-        .context("starting the worker thread")?;
+    let channels = start_worker(config.clone())?;
 
     let mut terminal = ratatui::try_init().context("setting up the terminal")?;
     let hook = std::panic::take_hook();
@@ -79,22 +77,41 @@ pub fn run(options: Options) -> Result<()> {
     let _ = execute!(stdout(), EnableMouseCapture);
 
     let mut app = App::new(keymap, store_name, reducer_name);
-    let result = event_loop(&mut terminal, &mut app, &req_tx, &msg_rx);
+    let result = event_loop(&mut terminal, &mut app, channels, config);
 
     let _ = execute!(stdout(), DisableMouseCapture);
     ratatui::restore();
     result
 }
 
+type Channels = (mpsc::Sender<worker::Req>, mpsc::Receiver<worker::Msg>);
+
+fn start_worker(config: WorkerConfig) -> Result<Channels> {
+    let (req_tx, req_rx) = mpsc::channel();
+    let (msg_tx, msg_rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("eventscope-worker".into())
+        .spawn(move || worker::run(config, req_rx, msg_tx))
+        .context("starting the worker thread")?;
+    Ok((req_tx, msg_rx))
+}
+
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
-    requests: &mpsc::Sender<worker::Req>,
-    replies: &mpsc::Receiver<worker::Msg>,
+    mut channels: Channels,
+    mut config: WorkerConfig,
 ) -> Result<()> {
     loop {
+        if std::mem::take(&mut app.replace_worker) {
+            // The old worker is stuck inside the reducer and cannot be stopped; its
+            // channels are dropped and a new one skips the events that hung it.
+            config.skips = app.timed_out.clone();
+            channels = start_worker(config.clone())?;
+        }
         for req in app.outbox.drain(..) {
-            requests
+            channels
+                .0
                 .send(req)
                 .map_err(|_| anyhow!("the worker thread stopped"))?;
         }
@@ -115,8 +132,11 @@ fn event_loop(
                 }
             }
         }
-        while let Ok(msg) = replies.try_recv() {
+        while let Ok(msg) = channels.1.try_recv() {
             app.update(Action::Worker(msg));
+            if app.replace_worker {
+                break;
+            }
         }
     }
 }

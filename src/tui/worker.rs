@@ -10,7 +10,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use eventscope::replay::{diff, Change, Reducer, Replayer, SeekOptions};
+use std::sync::Arc;
+
+use eventscope::replay::{diff, Change, Reducer, Replayer, SeekOptions, TimedOut, Watch};
 use eventscope::store::{LogFilter, Store, StreamInfo};
 use eventscope::Event;
 use serde_json::Value;
@@ -98,14 +100,20 @@ pub enum Msg {
     Appended {
         events: Vec<(String, i64, i64)>,
     },
+    /// A reducer call ran past its limit: this worker is stuck for good.
+    ReducerTimeout(TimedOut),
     Error(String),
 }
 
+#[derive(Clone)]
 pub struct WorkerConfig {
     pub store: PathBuf,
     pub open: eventscope::store::OpenOptions,
     pub reducer: Option<PathBuf>,
     pub use_snapshots: bool,
+    pub reducer_timeout: Duration,
+    /// Events whose reducer call timed out before: never run again.
+    pub skips: Vec<TimedOut>,
 }
 
 const PREVIEW_CHARS: usize = 160;
@@ -133,9 +141,22 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
         skip_failed_events: true,
         ..SeekOptions::default()
     };
+    let watch = Arc::new(Watch::default());
+    let to_ui = replies.clone();
+    if let Err(e) = watch.monitor(config.reducer_timeout, move |t| {
+        let _ = to_ui.send(Msg::ReducerTimeout(t));
+    }) {
+        let _ = replies.send(Msg::Error(format!(
+            "cannot start the reducer watchdog: {e}"
+        )));
+    }
+    let mut replayer = Replayer::new(&store, &reducer, options).with_watch(watch);
+    for t in &config.skips {
+        replayer.skip_event(&t.stream, t.version, t.to_string());
+    }
     let mut w = Worker {
         store: &store,
-        replayer: Replayer::new(&store, &reducer, options),
+        replayer,
         requests,
         replies,
         pending: VecDeque::new(),

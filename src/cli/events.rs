@@ -1,0 +1,91 @@
+//! `events`: the global log, filtered, once or followed as other processes append to it.
+
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use anyhow::Result;
+use eventscope::store::{LogFilter, Store};
+use eventscope::Event;
+
+use super::output::{truncate, Out, Paint};
+
+pub fn list(store: &Store, filter: &LogFilter, json: bool) -> Result<()> {
+    let mut o = Out::stdout();
+    header(&mut o, json)?;
+    store.read_log(filter, |e: Event| {
+        print(&mut o, &e, json)?;
+        Ok::<_, anyhow::Error>(ControlFlow::Continue(()))
+    })?;
+    o.flush()?;
+    Ok(())
+}
+
+/// Prints what is stored, then every matching event other processes append, each once:
+/// the stored part ends at the position the subscription starts after.
+pub fn follow(store: &Store, filter: &LogFilter, json: bool) -> Result<()> {
+    let mut o = Out::stdout();
+    header(&mut o, json)?;
+    let start = store.last_position()?;
+    store.read_log(filter, |e: Event| {
+        if e.global_position > start {
+            return Ok(ControlFlow::Break(()));
+        }
+        print(&mut o, &e, json)?;
+        Ok::<_, anyhow::Error>(ControlFlow::Continue(()))
+    })?;
+    o.flush()?;
+    let mut sub = store.subscribe(start.max(filter.from_position - 1))?;
+    loop {
+        let batch = sub.poll()?;
+        if batch.is_empty() {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
+        for e in &batch {
+            let wanted = filter.stream.as_ref().is_none_or(|s| *s == e.stream_id)
+                && filter
+                    .event_type
+                    .as_ref()
+                    .is_none_or(|t| *t == e.event_type);
+            if wanted {
+                print(&mut o, e, json)?;
+            }
+        }
+        o.flush()?;
+    }
+}
+
+fn header(o: &mut Out, json: bool) -> Result<()> {
+    if !json {
+        let header = format!(
+            "{:>8}  {:<24}  {:>5}  {:<18}  {:<24}  DATA",
+            "POS", "STREAM", "VER", "TYPE", "TIMESTAMP"
+        );
+        let header = o.paint(Paint::Bold, &header);
+        o.line(&header)?;
+    }
+    Ok(())
+}
+
+fn print(o: &mut Out, e: &Event, json: bool) -> Result<()> {
+    if json {
+        o.json_line(e)?;
+        return Ok(());
+    }
+    let ty = o.paint(
+        Paint::Yellow,
+        &format!("{:<18}", truncate(&e.event_type, 18)),
+    );
+    let data = match &e.undecodable {
+        Some(why) => o.paint(Paint::Red, &format!("⚠ {why}")),
+        None => truncate(&e.data.to_string(), 60),
+    };
+    o.line(&format!(
+        "{:>8}  {:<24}  {:>5}  {ty}  {:<24}  {data}",
+        e.global_position,
+        truncate(&e.stream_id, 24),
+        e.version,
+        e.timestamp,
+    ))?;
+    Ok(())
+}
