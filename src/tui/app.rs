@@ -62,6 +62,8 @@ pub struct View {
     /// Rows near the playhead; the rest are fetched when needed.
     pub rows: BTreeMap<i64, EventRow>,
     pub rows_requested: (i64, i64),
+    /// The keys the last rows answer covered; a key in it without a row has no event.
+    pub rows_known: (i64, i64),
     pub mark_a: Option<i64>,
     pub mark_b: Option<i64>,
     /// The newest state received and the key it is for.
@@ -81,6 +83,7 @@ impl View {
             playhead: len,
             rows: BTreeMap::new(),
             rows_requested: (0, -1),
+            rows_known: (0, -1),
             mark_a: None,
             mark_b: None,
             state: None,
@@ -149,6 +152,7 @@ pub struct App {
     /// Reducer calls that timed out; when one is added, the worker must be replaced.
     pub timed_out: Vec<eventscope::replay::TimedOut>,
     pub replace_worker: bool,
+    state_view: Vec<json_view::JsonLine>,
 }
 
 impl App {
@@ -180,6 +184,7 @@ impl App {
             quit: false,
             timed_out: Vec::new(),
             replace_worker: false,
+            state_view: Vec::new(),
         }
     }
 
@@ -391,27 +396,37 @@ impl App {
         self.selected = selectable[to];
     }
 
-    pub fn state_lines(&self) -> Vec<json_view::JsonLine> {
-        match self.view.as_ref().and_then(|v| v.state.as_ref()) {
+    /// The State tab's lines, flattened when a state arrives or a fold changes, not on
+    /// every frame.
+    pub fn state_lines(&self) -> &[json_view::JsonLine] {
+        &self.state_view
+    }
+
+    fn reflatten(&mut self) {
+        self.state_view = match self.view.as_ref().and_then(|v| v.state.as_ref()) {
             Some((_, Ok(s))) => json_view::flatten(&s.state, &self.folded),
             _ => Vec::new(),
-        }
+        };
+        self.state_cursor = self
+            .state_cursor
+            .min(self.state_view.len().saturating_sub(1));
     }
 
     fn toggle_fold(&mut self) {
         if self.tab != Tab::State {
             return;
         }
-        let lines = self.state_lines();
-        let Some(line) = lines.get(self.state_cursor) else {
+        let Some(line) = self.state_view.get(self.state_cursor) else {
             return;
         };
         if !line.foldable() {
             return;
         }
-        if !self.folded.remove(&line.path) {
-            self.folded.insert(line.path.clone());
+        let path = line.path.clone();
+        if !self.folded.remove(&path) {
+            self.folded.insert(path);
         }
+        self.reflatten();
     }
 
     fn open_selected(&mut self) {
@@ -429,6 +444,7 @@ impl App {
         };
         self.view = Some(View::new(target.clone(), len));
         self.folded.clear();
+        self.state_view.clear();
         self.state_cursor = 0;
         self.event_scroll = 0;
         self.diff_scroll = 0;
@@ -550,8 +566,15 @@ impl App {
                 self.streams_loaded = true;
                 self.rebuild_list();
             }
-            Msg::Rows { target, rows } if matches(self, &target) => {
+            Msg::Rows {
+                target,
+                from,
+                to,
+                rows,
+            } if matches(self, &target) => {
                 if let Some(v) = &mut self.view {
+                    v.rows_known = (from, to);
+                    v.rows.retain(|k, _| !(from..=to).contains(k));
                     for r in rows {
                         v.rows.insert(r.key, r);
                     }
@@ -581,8 +604,7 @@ impl App {
                         v.state = Some((key, result));
                     }
                 }
-                let n = self.state_lines().len();
-                self.state_cursor = self.state_cursor.min(n.saturating_sub(1));
+                self.reflatten();
             }
             Msg::Diff {
                 target,

@@ -51,10 +51,28 @@ impl JsonLine {
 
 /// Longest value text on one line; longer strings are cut.
 const MAX_LEAF: usize = 400;
+/// Most lines a value is shown in: past it, a last line says the rest is cut. Bounding
+/// the walk keeps a 10 MB payload from costing the UI thread more than a small one.
+pub const MAX_LINES: usize = 5000;
+/// The path of that last line.
+pub const CUT_PATH: &str = "#cut";
 
 pub fn flatten(value: &Value, folded: &HashSet<String>) -> Vec<JsonLine> {
     let mut out = Vec::new();
     walk(value, None, String::new(), 0, false, folded, &mut out);
+    if out.len() > MAX_LINES {
+        out.truncate(MAX_LINES);
+        out.push(JsonLine {
+            depth: 0,
+            key: None,
+            kind: LineKind::Leaf,
+            text: format!(
+                "… cut at {MAX_LINES} lines: fold a part, or print it all with the CLI (--json)"
+            ),
+            path: CUT_PATH.into(),
+            comma: false,
+        });
+    }
     out
 }
 
@@ -67,6 +85,9 @@ fn walk(
     folded: &HashSet<String>,
     out: &mut Vec<JsonLine>,
 ) {
+    if out.len() > MAX_LINES {
+        return;
+    }
     let (open, close, len) = match value {
         Value::Object(m) if !m.is_empty() => ("{", "}", m.len()),
         Value::Array(a) if !a.is_empty() => ("[", "]", a.len()),
@@ -202,6 +223,17 @@ mod tests {
         );
         let root: HashSet<String> = ["".to_string()].into();
         assert_eq!(texts(&flatten(&v, &root)), vec!["{…} 2 keys"]);
+    }
+
+    #[test]
+    fn huge_values_are_cut_with_a_note() {
+        let big = Value::Array((0..200_000).map(Value::from).collect());
+        let lines = flatten(&big, &HashSet::new());
+        assert_eq!(lines.len(), MAX_LINES + 1);
+        assert!(lines[MAX_LINES].text.starts_with("… cut at 5000 lines"));
+        let long = json!({"s": "x".repeat(10_000)});
+        let lines = flatten(&long, &HashSet::new());
+        assert!(lines[1].text.chars().count() <= MAX_LEAF + 1);
     }
 
     #[test]

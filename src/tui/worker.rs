@@ -17,6 +17,8 @@ use eventscope::store::{LogFilter, Store, StreamInfo};
 use eventscope::Event;
 use serde_json::Value;
 
+use super::json_view::JsonLine;
+
 /// What the timeline runs over: one stream by version, or the global log by position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -45,6 +47,8 @@ pub struct StateAt {
     /// What the event at the playhead changed.
     pub changed: Vec<Change>,
     pub event: Option<Event>,
+    /// The event's envelope as the Event tab shows it, flattened here, off the UI thread.
+    pub event_lines: Vec<JsonLine>,
     /// The reducer's error at this very event, if it failed here.
     pub error: Option<String>,
     /// Events before this one that the reducer failed on: how many, and the first.
@@ -70,6 +74,9 @@ pub enum Msg {
     },
     Rows {
         target: Target,
+        /// The keys asked for: those without a row have no event.
+        from: i64,
+        to: i64,
         rows: Vec<EventRow>,
     },
     Progress {
@@ -261,7 +268,12 @@ impl Worker<'_> {
             }
             Req::Rows { target, from, to } => {
                 let rows = self.rows(&target, from, to).map_err(|e| e.to_string())?;
-                self.send(Msg::Rows { target, rows });
+                self.send(Msg::Rows {
+                    target,
+                    from,
+                    to,
+                    rows,
+                });
             }
             Req::State { target, key } => {
                 let result = self.state(&target, key);
@@ -432,7 +444,13 @@ impl Worker<'_> {
             Err(e) => return Some(Err(e)),
         };
         let changed = diff(&before, &after);
+        let event_lines = event
+            .as_ref()
+            .and_then(|e| serde_json::to_value(e).ok())
+            .map(|v| super::json_view::flatten(&v, &Default::default()))
+            .unwrap_or_default();
         Some(Ok(Box::new(StateAt {
+            event_lines,
             error: self.replayer.failure(&stream, version).map(str::to_string),
             failed_before: self.replayer.failures_up_to(&stream, version - 1),
             stream_id: stream,

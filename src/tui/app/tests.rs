@@ -72,6 +72,7 @@ fn state_msg(app: &mut App, key: i64, balance: i64) {
             state: json!({"balance": balance}),
             changed: vec![],
             event: None,
+            event_lines: vec![],
             error: None,
             failed_before: (0, None),
         })),
@@ -376,6 +377,7 @@ fn folding_the_line_under_the_cursor() {
             state: json!({"items": {"a": 1, "b": 2}, "n": 1}),
             changed: vec![],
             event: None,
+            event_lines: vec![],
             error: None,
             failed_before: (0, None),
         })),
@@ -456,6 +458,8 @@ fn rows_arrive_and_far_ones_are_dropped() {
     };
     app.update(Action::Worker(Msg::Rows {
         target,
+        from: 1,
+        to: 5000,
         rows: (1..=5000).map(row).collect(),
     }));
     let v = app.view.as_ref().unwrap();

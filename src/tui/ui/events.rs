@@ -70,6 +70,13 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                     Span::styled(fit(&r.preview, room), Style::new().fg(Color::DarkGray)),
                 ])
             }
+            None if (view.rows_known.0..=view.rows_known.1).contains(&key) => Line::styled(
+                format!(
+                    "{mark}{key:>6} (no event at this {})",
+                    if all { "position" } else { "version" }
+                ),
+                Style::new().fg(Color::Red),
+            ),
             None => Line::from(format!("{mark}{key:>6} …")),
         };
         let line = if key == view.playhead {

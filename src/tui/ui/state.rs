@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::tui::action::Command;
 use crate::tui::app::{App, Pane, Tab, View};
-use crate::tui::json_view::{self, JsonLine, LineKind};
+use crate::tui::json_view::{JsonLine, LineKind};
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let tab = |name: &str, key: char, t: Tab| {
@@ -102,7 +102,7 @@ fn state_lines(app: &App, view: &View, height: usize) -> Vec<Line<'static>> {
             Style::new().fg(Color::Yellow),
         ));
     }
-    let lines = json_view::flatten(&s.state, &app.folded);
+    let lines = app.state_lines();
     let room = height.saturating_sub(out.len()).max(1);
     let focused = app.focus == Pane::State;
     let offset = (app.state_cursor + 1).saturating_sub(room);
@@ -167,14 +167,10 @@ fn event_lines(view: &View) -> Vec<Line<'static>> {
     let Some(Ok(s)) = view.current_state() else {
         return vec![Line::from("…")];
     };
-    let Some(e) = &s.event else {
+    if s.event.is_none() {
         return vec![Line::from("No event at this position.")];
-    };
-    let envelope = serde_json::to_value(e).unwrap_or(Value::Null);
-    json_view::flatten(&envelope, &Default::default())
-        .iter()
-        .map(|l| json_line(l, false))
-        .collect()
+    }
+    s.event_lines.iter().map(|l| json_line(l, false)).collect()
 }
 
 fn diff_lines(app: &App, view: &View) -> Vec<Line<'static>> {

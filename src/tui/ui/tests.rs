@@ -104,6 +104,8 @@ fn opened_at(playhead: i64) -> App {
         .collect();
     app.update(Action::Worker(Msg::Rows {
         target: target.clone(),
+        from: 1,
+        to: 4,
         rows,
     }));
     app.update(Action::Worker(Msg::Density {
@@ -130,6 +132,10 @@ fn opened_at(playhead: i64) -> App {
                 new: Some(json!(BALANCES[playhead as usize - 1])),
             }],
             event: Some(event(playhead)),
+            event_lines: crate::tui::json_view::flatten(
+                &serde_json::to_value(event(playhead)).unwrap(),
+                &Default::default(),
+            ),
             error: None,
             failed_before: (0, None),
         })),
@@ -204,6 +210,30 @@ fn events_pane_highlights_the_playhead_row_and_marks() {
 }
 
 #[test]
+fn versions_without_events_say_so() {
+    let mut app = opened_at(4);
+    let target = Target::Stream("Account-acc-1".into());
+    let rows = app
+        .view
+        .as_ref()
+        .unwrap()
+        .rows
+        .values()
+        .filter(|r| r.key != 2)
+        .cloned()
+        .collect();
+    app.update(Action::Worker(Msg::Rows {
+        target,
+        from: 1,
+        to: 4,
+        rows,
+    }));
+    let s = screen(&app);
+    assert!(has(&s, "     2 (no event at this version)"), "{s:#?}");
+    assert!(has(&s, "3 MoneyWithdrawn"));
+}
+
+#[test]
 fn local_time_toggle_changes_the_timestamps() {
     let mut app = opened_at(4);
     assert!(has(&screen(&app), "2024-03-01 09:04:00"));
@@ -239,6 +269,7 @@ fn state_tab_shows_a_reducer_error_and_browsing_goes_on() {
             state: json!({"balance": 100}),
             changed: vec![],
             event: None,
+            event_lines: vec![],
             error: Some(
                 "reducer x.jq failed at Account-acc-1 version 3 (MoneyWithdrawn): boom".into(),
             ),
