@@ -31,7 +31,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum StoreError {
     #[error("{0}: no such file")]
     NotFound(PathBuf),
-    #[error("{0}: not a SQLite database (or it is corrupt)")]
+    #[error("{0}: not a SQLite database, or a corrupt or truncated one")]
     NotSqlite(PathBuf),
     #[error("{path}: no known event store layout (tables: {tables}); name the columns with --map 'table=T,stream=C,version=C,type=C,data=C' (see `eventscope formats`)")]
     UnknownLayout { path: PathBuf, tables: String },
