@@ -46,6 +46,41 @@ impl Event {
     }
 }
 
+/// The first `max` characters of `value` as compact JSON, with `…` when cut. Stops
+/// serialising at the cut, so a 10 MB payload costs no more than a small one.
+pub fn preview(value: &Value, max: usize) -> String {
+    struct Capped {
+        buf: Vec<u8>,
+        limit: usize,
+    }
+    impl std::io::Write for Capped {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            let room = self.limit.saturating_sub(self.buf.len());
+            self.buf.extend_from_slice(&b[..b.len().min(room)]);
+            if b.len() > room {
+                return Err(std::io::Error::other("preview is full"));
+            }
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    // Characters are at most 4 bytes: this many bytes hold `max` characters.
+    let mut w = Capped {
+        buf: Vec::new(),
+        limit: max * 4 + 4,
+    };
+    let complete = serde_json::to_writer(&mut w, value).is_ok();
+    let text = String::from_utf8_lossy(&w.buf);
+    let mut out: String = text.chars().take(max).collect();
+    if !complete || text.chars().count() > max {
+        out.pop();
+        out.push('…');
+    }
+    out
+}
+
 /// The category of a stream: the text before the first `-` (`Account-acc-1` → `Account`),
 /// or the whole id when it has no `-`.
 pub fn category_of(stream_id: &str) -> &str {
@@ -62,6 +97,16 @@ mod tests {
         assert_eq!(category_of("Order-123"), "Order");
         assert_eq!(category_of("standalone"), "standalone");
         assert_eq!(category_of("-x"), "");
+    }
+
+    #[test]
+    fn previews_are_cut_without_serialising_everything() {
+        let v = serde_json::json!({"a": "x".repeat(10_000_000)});
+        let p = preview(&v, 12);
+        assert_eq!(p, "{\"a\":\"xxxxx…");
+        assert_eq!(p.chars().count(), 12);
+        assert_eq!(preview(&serde_json::json!({"a": 1}), 12), "{\"a\":1}");
+        assert_eq!(preview(&serde_json::json!("héllo wörld"), 5), "\"hél…");
     }
 
     #[test]

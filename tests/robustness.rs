@@ -144,7 +144,7 @@ fn follow_sees_every_append_once_in_order_while_a_wal_writer_works() {
         }
     });
     let mut seen: Vec<i64> = Vec::new();
-    let mut take = |until: usize, seen: &mut Vec<i64>| {
+    let take = |until: usize, seen: &mut Vec<i64>| {
         let deadline = Instant::now() + Duration::from_secs(60);
         while seen.len() < until {
             let line = rx

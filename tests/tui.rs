@@ -254,3 +254,99 @@ fn python_eventsourcing_store_in_the_terminal() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+#[test]
+fn a_scripted_session_leaves_the_store_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let before = std::fs::read(&db).unwrap();
+    let files = || {
+        let mut v: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        v.sort();
+        v
+    };
+    let files_before = files();
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
+    t.wait_for(&["Order-123"]);
+    t.keys(&[
+        "j", "j", "Enter", "Home", "l", "a", "End", "3", "2", "f", "g", "2", "Enter", "t", "2024",
+        "Enter", "z", "Tab", "Tab", "Enter", "?", "Escape",
+    ]);
+    t.wait_for(&["LIVE"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the store's bytes");
+    assert_eq!(files(), files_before, "no files beside it");
+}
+
+#[test]
+fn a_runaway_reducer_is_stopped_and_the_ui_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let jq = dir.path().join("loop.jq");
+    std::fs::write(
+        &jq,
+        "if $event.type == \"MoneyWithdrawn\" then until(false; .) else (. // {}) | .n += 1 end",
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(
+        &format!(
+            "{bin} {db} --reducer {} --reducer-timeout 0.3",
+            jq.display()
+        ),
+        100,
+        30,
+    );
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&[
+        "did not finish within 0.3 s at Account-acc-1 version 3",
+        "\"n\": 3",
+    ]);
+    t.keys(&["Home"]);
+    t.wait_for(&["1/4", "\"n\": 1"]);
+    t.keys(&["Right", "Right"]);
+    t.wait_for(&["3/4", "(MoneyWithdrawn): did not finish within 0.3 s"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
+
+#[test]
+fn a_ten_megabyte_payload_does_not_freeze_the_screen() {
+    use eventscope::store::{ExpectedVersion, NewEvent, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("big.db");
+    let mut store = Store::create(&db).unwrap();
+    let items: Vec<serde_json::Value> = (0..400_000)
+        .map(|i| serde_json::json!({"i": i, "label": "a line of padding"}))
+        .collect();
+    store
+        .append(
+            "Blob-1",
+            ExpectedVersion::NoStream,
+            &[
+                NewEvent::new("Small", serde_json::json!({"n": 1})),
+                NewEvent::new("Huge", serde_json::json!({"items": items})),
+                NewEvent::new("Small", serde_json::json!({"n": 2})),
+            ],
+        )
+        .unwrap();
+    drop(store);
+    assert!(std::fs::metadata(&db).unwrap().len() > 10 << 20);
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {}", db.display()), 100, 30);
+    t.wait_for(&["Blob-1"]);
+    t.keys(&["/blob", "Enter", "Left"]);
+    t.wait_for(&["2/3", "\"items\": ["]);
+    t.keys(&["2"]);
+    t.wait_for(&["\"type\": \"Huge\""]);
+    t.keys(&["Right", "1"]);
+    t.wait_for(&["3/3", "\"n\": 2"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

@@ -78,7 +78,7 @@ fn print(o: &mut Out, e: &Event, json: bool) -> Result<()> {
     );
     let data = match &e.undecodable {
         Some(why) => o.paint(Paint::Red, &format!("⚠ {why}")),
-        None => truncate(&e.data.to_string(), 60),
+        None => eventscope::preview(&e.data, 60),
     };
     o.line(&format!(
         "{:>8}  {:<24}  {:>5}  {ty}  {:<24}  {data}",

@@ -159,7 +159,11 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
     }
     let mut replayer = Replayer::new(&store, &reducer, options).with_watch(watch);
     for t in &config.skips {
-        replayer.skip_event(&t.stream, t.version, t.to_string());
+        let reason = format!(
+            "did not finish within {:.1} s; does it loop forever? (--reducer-timeout sets the limit)",
+            t.limit.as_secs_f64()
+        );
+        replayer.skip_event(&t.stream, t.version, reason);
     }
     let mut w = Worker {
         store: &store,
@@ -345,13 +349,9 @@ impl Worker<'_> {
     ) -> eventscope::store::Result<Vec<EventRow>> {
         let mut rows = Vec::new();
         let mut push = |e: Event, key: i64| {
-            let data = match &e.undecodable {
+            let preview = match &e.undecodable {
                 Some(why) => format!("⚠ {why}"),
-                None => e.data.to_string(),
-            };
-            let preview = match data.char_indices().nth(PREVIEW_CHARS) {
-                Some((i, _)) => format!("{}…", &data[..i]),
-                None => data,
+                None => eventscope::preview(&e.data, PREVIEW_CHARS),
             };
             rows.push(EventRow {
                 key,
