@@ -375,6 +375,58 @@ fn bad_payloads_are_shown_marked_and_checked() {
 }
 
 #[test]
+fn deeply_nested_payloads_do_not_overflow_the_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
+    let db = raw_store(
+        dir.path(),
+        &[
+            ("D-1", 1, "Deep", deep.into_bytes(), "2024-01-01T00:00:01Z"),
+            (
+                "D-1",
+                2,
+                "Fine",
+                br#"{"n": 2}"#.to_vec(),
+                "2024-01-01T00:00:02Z",
+            ),
+        ],
+    );
+    let jq = dir.path().join("count.jq");
+    std::fs::write(
+        &jq,
+        "(. // {}) | .seen += 1 | if ($event.data | type) == \"object\" then .n = $event.data.n else .kind = ($event.data | type) end",
+    )
+    .unwrap();
+    let state = lines(&ok(&[
+        "state",
+        s(&db),
+        "D-1",
+        "--reducer",
+        s(&jq),
+        "--json",
+    ]));
+    assert_eq!(
+        state[0],
+        json!({"seen": 2, "kind": "string", "n": 2}),
+        "shown as its raw text"
+    );
+    // Errors quote values, but never a whole payload.
+    let strict = dir.path().join("strict.jq");
+    std::fs::write(&strict, ".n = $event.data.n").unwrap();
+    let err = fails(&["state", s(&db), "D-1", "--reducer", s(&strict)]);
+    assert!(err.len() < 1000, "{} bytes", err.len());
+    let events = lines(&ok(&["events", s(&db), "--json"]));
+    assert!(
+        events[0]["undecodable"]
+            .as_str()
+            .unwrap()
+            .contains("recursion limit"),
+        "{}",
+        events[0]["undecodable"]
+    );
+}
+
+#[test]
 fn check_finds_gaps_duplicates_and_backward_time() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("loose.db");

@@ -71,7 +71,7 @@ impl JqProgram {
         let mut out = self.filter.id.run((ctx, state)).map(jaq_core::unwrap_valr);
         match out.next() {
             Some(Ok(v)) => Ok(v),
-            Some(Err(e)) => Err(e.to_string()),
+            Some(Err(e)) => Err(cut(e.to_string(), 400)),
             None => Err("the reducer produced no state (end with `.` to keep it)".into()),
         }
     }
@@ -227,7 +227,7 @@ pub fn raw_event_val(r: &RawEvent, keys: &EnvelopeKeys, fields: Fields) -> Val {
         put(4, text(r.event_type));
     }
     if want(5) || want(11) {
-        match jaq_json::read::parse_single(r.data) {
+        match parse_bounded(r.data) {
             Ok(v) => put(5, v),
             Err(e) => {
                 put(
@@ -241,7 +241,7 @@ pub fn raw_event_val(r: &RawEvent, keys: &EnvelopeKeys, fields: Fields) -> Val {
     if want(6) {
         let meta = r
             .metadata
-            .and_then(|b| jaq_json::read::parse_single(b).ok())
+            .and_then(|b| parse_bounded(b).ok())
             .unwrap_or_else(|| Val::obj(Default::default()));
         put(6, meta);
     }
@@ -250,6 +250,56 @@ pub fn raw_event_val(r: &RawEvent, keys: &EnvelopeKeys, fields: Fields) -> Val {
         put(7, Val::utf8_str(ts.into_bytes()));
     }
     Val::obj(m)
+}
+
+/// How deep JSON may nest, as `serde_json` allows: jaq's reader recurses without a limit,
+/// and a hostile payload of `[[[[…` would overflow the stack.
+const MAX_DEPTH: usize = 128;
+
+fn parse_bounded(b: &[u8]) -> Result<Val, String> {
+    if !nesting_within(b, MAX_DEPTH) {
+        return Err(format!(
+            "recursion limit exceeded (deeper than {MAX_DEPTH} levels)"
+        ));
+    }
+    jaq_json::read::parse_single(b).map_err(|e| e.to_string())
+}
+
+/// Whether brackets outside strings nest at most `max` deep.
+fn nesting_within(b: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
+    for &c in b {
+        if in_str {
+            match c {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
+}
+
+/// jq's messages quote the values involved, which may be whole payloads: keep them short.
+fn cut(mut s: String, max: usize) -> String {
+    if let Some((i, _)) = s.char_indices().nth(max) {
+        s.truncate(i);
+        s.push('…');
+    }
+    s
 }
 
 /// Builds `$event` from a decoded envelope, with the fields the program reads.
@@ -325,6 +375,18 @@ mod tests {
         assert_eq!(names(fields_used(code)), vec!["type", "data"]);
         let interp = r#""at \($event.timestamp)" | .x = $event.version # $event | keys"#;
         assert_eq!(names(fields_used(interp)), vec!["version", "timestamp"]);
+    }
+
+    #[test]
+    fn nesting_is_measured_outside_strings() {
+        assert!(nesting_within(br#"{"a": [1, {"b": "[[[[["}]}"#, 3));
+        assert!(!nesting_within(br#"[[[[1]]]]"#, 3));
+        assert!(nesting_within(br#""\"[[[[""#, 1));
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse_bounded(deep.as_bytes())
+            .unwrap_err()
+            .contains("recursion limit"));
+        assert!(parse_bounded(br#"{"ok": [1]}"#).is_ok());
     }
 
     #[test]
