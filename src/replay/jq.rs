@@ -256,7 +256,8 @@ pub fn raw_event_val(r: &RawEvent, keys: &EnvelopeKeys, fields: Fields) -> Val {
 /// and a hostile payload of `[[[[…` would overflow the stack.
 const MAX_DEPTH: usize = 128;
 
-fn parse_bounded(b: &[u8]) -> Result<Val, String> {
+/// Parses a payload into a jaq value, refusing nesting deeper than serde_json allows.
+pub fn parse_bounded(b: &[u8]) -> Result<Val, String> {
     if !nesting_within(b, MAX_DEPTH) {
         return Err(format!(
             "recursion limit exceeded (deeper than {MAX_DEPTH} levels)"

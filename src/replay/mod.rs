@@ -10,6 +10,9 @@ mod watch;
 use std::path::PathBuf;
 
 pub use diff::{diff, Change, Op};
+/// For the fuzz targets: how jq reducers read a raw payload.
+#[doc(hidden)]
+pub use jq::parse_bounded as parse_payload_for_jq;
 pub use jq::JqProgram;
 pub use reducer::{merge, Fold, Reducer};
 pub use seek::{Replayer, SeekOptions, PROGRESS_EVERY};

@@ -375,10 +375,19 @@ pub fn detect(conn: &Connection, tables: &[String], format: Option<&str>) -> Res
 /// Reads a `--map` spec: `key=column` pairs split by commas or new lines, given inline or
 /// as the path of a file that holds them.
 pub fn parse_map(conn: &Connection, spec: &str) -> Result<Mapping> {
-    let text = match std::fs::read_to_string(spec) {
-        Ok(t) if !spec.contains('=') => t,
-        _ => spec.to_string(),
-    };
+    if spec.contains('=') {
+        return parse_map_text(conn, spec);
+    }
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(spec)
+        .and_then(|f| f.take(64 << 10).read_to_string(&mut text))
+        .map_err(|e| StoreError::BadMap(format!("{spec}: {e}")))?;
+    parse_map_text(conn, &text)
+}
+
+/// Reads `key=column` pairs (see [`parse_map`]) against the tables of `conn`.
+pub fn parse_map_text(conn: &Connection, text: &str) -> Result<Mapping> {
     let bad = |m: String| StoreError::BadMap(m);
     let mut pairs = std::collections::BTreeMap::new();
     for part in text

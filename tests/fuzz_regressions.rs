@@ -1,0 +1,48 @@
+//! Inputs the fuzz targets (fuzz/) found or were seeded with, replayed on every
+//! `cargo test` with the same checks the targets make. A new crash from `fuzz/run.sh` goes
+//! into tests/fuzz_regressions/<target>/.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use eventscope::store::{decode_payload, Decoder};
+
+fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz_regressions")
+        .join(target);
+    let mut out: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    out.sort();
+    assert!(!out.is_empty(), "no inputs in {}", dir.display());
+    out
+}
+
+#[test]
+fn payload_decoders() {
+    for (path, data) in inputs("payload") {
+        for decoder in [Decoder::Json, Decoder::Eventsourcing, Decoder::TaggedEnum] {
+            if let Ok(v) = decode_payload(&data, decoder) {
+                serde_json::to_string(&v).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            }
+        }
+    }
+}
+
+#[test]
+fn jq_payload_reader() {
+    for (path, data) in inputs("jq_payload") {
+        // Runs on the test thread's small stack: an unbounded reader would overflow it.
+        let result = eventscope::replay::parse_payload_for_jq(&data);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("deep-array") {
+            assert!(result.unwrap_err().contains("recursion limit"), "{name}");
+        }
+    }
+}
