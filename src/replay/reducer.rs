@@ -183,23 +183,7 @@ impl Fold<'_> {
 /// else replaces. A `patch` that is not an object leaves `state` alone, since events whose
 /// data is not an object say nothing about the aggregate's fields.
 pub fn merge(state: &mut Value, patch: &Value) {
-    let Value::Object(patch) = patch else {
-        return;
-    };
-    if !state.is_object() {
-        *state = Value::Object(Default::default());
-    }
-    let Value::Object(target) = state else {
-        return;
-    };
-    for (k, v) in patch {
-        match target.get_mut(k) {
-            Some(existing) if existing.is_object() && v.is_object() => merge(existing, v),
-            _ => {
-                target.insert(k.clone(), v.clone());
-            }
-        }
-    }
+    merge_owned(state, patch.clone());
 }
 
 /// [`merge`] for a patch the caller no longer needs: values move instead of being copied.

@@ -161,17 +161,12 @@ impl Store {
         Ok(stmt.query_row([stream], |r| r.get(0))?)
     }
 
-    /// Reads a stream's events whose version lies in `versions`, in version order.
-    pub fn read_stream<E: From<StoreError>>(
-        &self,
-        stream: &str,
-        versions: RangeInclusive<i64>,
-        f: impl FnMut(Event) -> Result<ControlFlow<()>, E>,
-    ) -> Result<(), E> {
+    /// `SELECT columns` of one stream's rows with versions between `?2` and `?3`, in
+    /// version order; `?1` is the stream.
+    fn stream_range_sql(&self, columns: &str) -> String {
         let m = &self.mapping;
-        let sql = format!(
-            "SELECT {} FROM {}{} ORDER BY {v}",
-            m.select_list(),
+        format!(
+            "SELECT {columns} FROM {}{} ORDER BY {v}",
             m.table,
             m.where_clause(&format!(
                 "{} = ?1 AND {v} BETWEEN ?2 AND ?3",
@@ -179,7 +174,17 @@ impl Store {
                 v = m.version
             )),
             v = m.version
-        );
+        )
+    }
+
+    /// Reads a stream's events whose version lies in `versions`, in version order.
+    pub fn read_stream<E: From<StoreError>>(
+        &self,
+        stream: &str,
+        versions: RangeInclusive<i64>,
+        f: impl FnMut(Event) -> Result<ControlFlow<()>, E>,
+    ) -> Result<(), E> {
+        let sql = self.stream_range_sql(&self.mapping.select_list());
         let params: Vec<Box<dyn ToSql>> = vec![
             Box::new(stream.to_string()),
             Box::new(*versions.start()),
@@ -197,17 +202,7 @@ impl Store {
         mut f: impl FnMut(StreamRow<'_>) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
         let m = &self.mapping;
-        let sql = format!(
-            "SELECT {} FROM {}{} ORDER BY {v}",
-            m.select_list(),
-            m.table,
-            m.where_clause(&format!(
-                "{} = ?1 AND {v} BETWEEN ?2 AND ?3",
-                m.stream,
-                v = m.version
-            )),
-            v = m.version
-        );
+        let sql = self.stream_range_sql(&m.select_list());
         let raw_ok = m.decoder == Decoder::Json;
         let mut stmt = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
         let mut rows = stmt
@@ -237,17 +232,7 @@ impl Store {
         if m.decoder != Decoder::Json {
             return Ok(None);
         }
-        let sql = format!(
-            "SELECT {v}, {} FROM {}{} ORDER BY {v}",
-            m.data,
-            m.table,
-            m.where_clause(&format!(
-                "{} = ?1 AND {v} BETWEEN ?2 AND ?3",
-                m.stream,
-                v = m.version
-            )),
-            v = m.version
-        );
+        let sql = self.stream_range_sql(&format!("{}, {}", m.version, m.data));
         let mut stmt = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
         let mut rows = stmt
             .query(rusqlite::params![stream, versions.start(), versions.end()])
