@@ -350,3 +350,29 @@ fn a_ten_megabyte_payload_does_not_freeze_the_screen() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+#[test]
+fn a_crash_that_cannot_unwind_still_gives_the_terminal_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let jq = dir.path().join("recurse.jq");
+    // Recursion without end: the stack overflows and the process aborts, no unwinding.
+    std::fs::write(&jq, "def f: [f]; if $event.version == 2 then f else . end").unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {}", jq.display()), 100, 30);
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    let screen = t.wait_for(&["EXITED 1"]);
+    assert!(
+        screen.contains("the terminal UI stopped abruptly"),
+        "{screen}"
+    );
+    assert!(
+        screen.lines().any(|l| l.starts_with("EXITED 1")),
+        "cooked mode is back:\n{screen}"
+    );
+    assert!(
+        !screen.contains("Timeline"),
+        "the normal screen is back:\n{screen}"
+    );
+}

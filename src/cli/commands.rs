@@ -143,6 +143,11 @@ fn seek_options(args: &ReplayArgs) -> SeekOptions {
 
 /// No command: the TUI, on STORE or on the bundled demo with its bundled reducers.
 fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) -> Result<()> {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() && crate::tui::guard::should_guard() {
+        let code = crate::tui::guard::run_guarded()?;
+        std::process::exit(code);
+    }
     let (store, reducer) = match store {
         Some(p) => (p, replay.reducer.clone()),
         None => {

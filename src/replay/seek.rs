@@ -19,6 +19,9 @@ pub struct SeekOptions {
     /// `max_checkpoints`).
     pub checkpoint_every: i64,
     pub max_checkpoints: usize,
+    /// Roughly how much memory one stream's checkpoints may take; past it they thin out
+    /// like past `max_checkpoints`.
+    pub max_checkpoint_bytes: usize,
     /// Start from the store's own snapshots when they are nearer than anything in memory.
     pub use_snapshots: bool,
     /// Record a failing event (see [`Replayer::failure`]) and fold on past it with the state
@@ -31,6 +34,7 @@ impl Default for SeekOptions {
         SeekOptions {
             checkpoint_every: 1000,
             max_checkpoints: 512,
+            max_checkpoint_bytes: 64 << 20,
             use_snapshots: true,
             skip_failed_events: false,
         }
@@ -56,6 +60,8 @@ struct StreamCache {
     /// Events the reducer failed on, by version (only with `skip_failed_events`).
     failures: BTreeMap<i64, String>,
     checkpoints: BTreeMap<i64, Value>,
+    /// The checkpoints' approximate size.
+    bytes: usize,
     /// The last state computed, so that stepping forward costs one event.
     cursor: Option<(i64, Value)>,
 }
@@ -93,6 +99,7 @@ impl<'a> Replayer<'a> {
         // States past it were computed with it: forget them.
         if let Some(cache) = self.streams.get_mut(stream) {
             cache.checkpoints.retain(|v, _| *v < version);
+            cache.bytes = cache.checkpoints.values().map(approx_size).sum();
             cache.cursor = cache.cursor.take().filter(|(v, _)| *v < version);
         }
     }
@@ -132,6 +139,7 @@ impl<'a> Replayer<'a> {
             return Ok(Some(state));
         }
         let max = self.options.max_checkpoints;
+        let max_bytes = self.options.max_checkpoint_bytes;
         let skip_failed = self.options.skip_failed_events;
         let store = self.store;
         let category = self.category(stream)?;
@@ -154,11 +162,18 @@ impl<'a> Replayer<'a> {
                 Err(e) => return Err(e),
             }
             if v % cache.every == 0 {
-                cache.checkpoints.insert(v, fold.state());
-                if cache.checkpoints.len() > max {
+                let state = fold.state();
+                cache.bytes += approx_size(&state);
+                if let Some(old) = cache.checkpoints.insert(v, state) {
+                    cache.bytes = cache.bytes.saturating_sub(approx_size(&old));
+                }
+                while cache.checkpoints.len() > max
+                    || (cache.bytes > max_bytes && cache.checkpoints.len() > 1)
+                {
                     cache.every *= 2;
                     let every = cache.every;
                     cache.checkpoints.retain(|v, _| v % every == 0);
+                    cache.bytes = cache.checkpoints.values().map(approx_size).sum();
                 }
             }
             done += 1;
@@ -213,6 +228,11 @@ impl<'a> Replayer<'a> {
         Ok(Some(state))
     }
 
+    /// The approximate memory the checkpoints of `stream` hold.
+    pub fn checkpoint_bytes(&self, stream: &str) -> usize {
+        self.streams.get(stream).map_or(0, |c| c.bytes)
+    }
+
     /// Why the reducer failed at `version` of `stream`, if it did during a seek that skipped
     /// failed events.
     pub fn failure(&self, stream: &str, version: i64) -> Option<&str> {
@@ -261,6 +281,7 @@ impl<'a> Replayer<'a> {
                 category: None,
                 every,
                 checkpoints: BTreeMap::new(),
+                bytes: 0,
                 failures: BTreeMap::new(),
                 cursor: None,
             })
@@ -287,5 +308,21 @@ impl<'a> Replayer<'a> {
             }
         }
         Ok((v, s))
+    }
+}
+
+/// About how many bytes a JSON value holds in memory: enough to bound checkpoints.
+fn approx_size(v: &Value) -> usize {
+    const NODE: usize = 32;
+    match v {
+        Value::String(s) => NODE + s.len(),
+        Value::Array(a) => NODE + a.iter().map(approx_size).sum::<usize>(),
+        Value::Object(o) => {
+            NODE + o
+                .iter()
+                .map(|(k, v)| NODE + k.len() + approx_size(v))
+                .sum::<usize>()
+        }
+        _ => NODE,
     }
 }

@@ -3,6 +3,7 @@
 
 mod action;
 mod app;
+pub mod guard;
 mod json_view;
 mod keymap;
 mod ui;
@@ -91,6 +92,8 @@ fn start_worker(config: WorkerConfig) -> Result<Channels> {
     let (msg_tx, msg_rx) = mpsc::channel();
     std::thread::Builder::new()
         .name("eventscope-worker".into())
+        // Deep but finite recursion in a reducer gets room; pages are only used if touched.
+        .stack_size(256 << 20)
         .spawn(move || worker::run(config, req_rx, msg_tx))
         .context("starting the worker thread")?;
     Ok((req_tx, msg_rx))

@@ -1,0 +1,63 @@
+//! The terminal's guard. Some failures end a process without unwinding (a reducer that
+//! recurses without end overflows the stack, and Rust aborts), so no panic hook runs and
+//! the terminal would be left in raw mode. The TUI therefore runs in a child process; this
+//! parent waits and, if the child died by a signal, puts the terminal back and says why.
+
+use std::io::stdout;
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result};
+use ratatui::crossterm::cursor::Show;
+use ratatui::crossterm::event::DisableMouseCapture;
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::LeaveAlternateScreen;
+
+/// Set in the child, so that it runs the TUI itself.
+const CHILD: &str = "EVENTSCOPE_TUI_CHILD";
+
+/// Whether this process should hand the TUI to a guarded child.
+pub fn should_guard() -> bool {
+    std::env::var_os(CHILD).is_none()
+}
+
+/// Runs this same command line in a child and waits; returns its exit code.
+pub fn run_guarded() -> Result<i32> {
+    // The terminal's settings as they are now, to put back (crossterm can only undo raw
+    // mode in the process that set it).
+    let saved = Command::new("stty")
+        .arg("-g")
+        .stdin(Stdio::inherit())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let exe = std::env::current_exe().context("finding this program")?;
+    let status = Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env(CHILD, "1")
+        .status()
+        .context("starting the terminal UI")?;
+    if let Some(code) = status.code() {
+        return Ok(code);
+    }
+    let _ = execute!(stdout(), DisableMouseCapture, LeaveAlternateScreen, Show);
+    let restored = saved.is_some_and(|s| {
+        Command::new("stty")
+            .arg(s)
+            .stdin(Stdio::inherit())
+            .status()
+            .is_ok_and(|st| st.success())
+    });
+    if !restored {
+        let _ = Command::new("stty")
+            .arg("sane")
+            .stdin(Stdio::inherit())
+            .status();
+    }
+    eprintln!(
+        "eventscope: the terminal UI stopped abruptly ({status}); the terminal is restored. \
+         A reducer that recurses without end overflows the stack: check the --reducer program."
+    );
+    Ok(1)
+}
