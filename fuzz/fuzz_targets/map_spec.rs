@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
          INSERT INTO log VALUES (1, 'a-1', 1, 'K', '{}', '2024-01-01T00:00:00Z');",
     )
     .expect("schema");
-    if let Ok(m) = eventscope::store::layout::parse_map_text(&conn, text) {
+    if let Ok(m) = eventscope::store::parse_map_text(&conn, text) {
         let sql = format!("SELECT {} FROM {}", m.select_list(), m.table);
         conn.prepare(&sql)
             .expect("a parsed mapping makes valid SQL");

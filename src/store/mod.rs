@@ -5,6 +5,7 @@
 
 mod decode;
 pub mod layout;
+mod map_spec;
 mod read;
 mod schema;
 mod subscribe;
@@ -20,6 +21,7 @@ use serde_json::Value;
 pub use decode::{decode_payload, normalise_time};
 pub use layout::Decoder;
 pub use layout::{Layout, Mapping, FORMATS};
+pub use map_spec::{parse_map, parse_map_text};
 pub use read::{LogFilter, RawEvent, StreamRow};
 pub use subscribe::Subscription;
 pub use write::{ExpectedVersion, NewEvent, Writer};
@@ -187,7 +189,7 @@ impl Store {
         conn.busy_timeout(busy_timeout)?;
         let tables = schema::tables(&conn).map_err(|e| open_error(&path, e))?;
         let mapping = match &options.map {
-            Some(spec) => layout::parse_map(&conn, spec)?,
+            Some(spec) => map_spec::parse_map(&conn, spec)?,
             None => {
                 layout::detect(&conn, &tables, options.format.as_deref()).map_err(|e| match e {
                     StoreError::UnknownLayout { tables, .. } => StoreError::UnknownLayout {

@@ -9,7 +9,7 @@ use eventscope::store::StreamInfo;
 use super::action::{Action, Command};
 use super::json_view;
 use super::keymap::Keymap;
-use super::worker::{EventRow, Msg, Req, StateAt, Target};
+use super::worker::{EventRow, Req, StateAt, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -402,7 +402,7 @@ impl App {
         &self.state_view
     }
 
-    fn reflatten(&mut self) {
+    pub(super) fn reflatten(&mut self) {
         self.state_view = match self.view.as_ref().and_then(|v| v.state.as_ref()) {
             Some((_, Ok(s))) => json_view::flatten(&s.state, &self.folded),
             _ => Vec::new(),
@@ -456,7 +456,7 @@ impl App {
         self.seek(len);
     }
 
-    fn stream_len(&self, id: &str) -> i64 {
+    pub(super) fn stream_len(&self, id: &str) -> i64 {
         self.streams
             .binary_search_by(|s| s.stream_id.as_str().cmp(id))
             .map(|i| self.streams[i].last_version)
@@ -483,7 +483,7 @@ impl App {
         self.refresh_diff();
     }
 
-    fn ensure_rows(&mut self) {
+    pub(super) fn ensure_rows(&mut self) {
         let Some(v) = &mut self.view else { return };
         let (lo, hi) = v.rows_requested;
         let margin = ROWS_AROUND / 3;
@@ -502,7 +502,7 @@ impl App {
         });
     }
 
-    fn refresh_diff(&mut self) {
+    pub(super) fn refresh_diff(&mut self) {
         let Some(v) = &mut self.view else { return };
         let Some(pair) = v.diff_pair() else { return };
         if self.tab != Tab::Diff || v.diff_requested == Some(pair) {
@@ -516,7 +516,7 @@ impl App {
         });
     }
 
-    fn rebuild_list(&mut self) {
+    pub(super) fn rebuild_list(&mut self) {
         let keep = self.list.get(self.selected).cloned();
         let needle = self.filter.to_lowercase();
         let mut list = Vec::new();
@@ -553,161 +553,8 @@ impl App {
                 .unwrap_or(0),
         };
     }
-
-    fn on_worker(&mut self, msg: Msg) {
-        let matches = |app: &App, t: &Target| app.view.as_ref().is_some_and(|v| &v.target == t);
-        match msg {
-            Msg::Streams {
-                streams,
-                last_position,
-            } => {
-                self.streams = streams;
-                self.last_position = last_position;
-                self.streams_loaded = true;
-                self.rebuild_list();
-            }
-            Msg::Rows {
-                target,
-                from,
-                to,
-                rows,
-            } if matches(self, &target) => {
-                if let Some(v) = &mut self.view {
-                    v.rows_known = (from, to);
-                    v.rows.retain(|k, _| !(from..=to).contains(k));
-                    for r in rows {
-                        v.rows.insert(r.key, r);
-                    }
-                    let p = v.playhead;
-                    v.rows
-                        .retain(|k, _| (p - ROWS_KEPT..=p + ROWS_KEPT).contains(k));
-                }
-            }
-            Msg::Progress {
-                target,
-                key,
-                done,
-                total,
-            } if matches(self, &target) => {
-                if let Some(v) = self.view.as_mut().filter(|v| v.playhead == key) {
-                    v.progress = Some((done, total));
-                }
-            }
-            Msg::State {
-                target,
-                key,
-                result,
-            } if matches(self, &target) => {
-                if let Some(v) = &mut self.view {
-                    if key == v.playhead {
-                        v.progress = None;
-                        v.state = Some((key, result));
-                    }
-                }
-                self.reflatten();
-            }
-            Msg::Diff {
-                target,
-                a,
-                b,
-                result,
-            } if matches(self, &target) => {
-                if let Some(v) = &mut self.view {
-                    v.diff = Some(((a, b), result));
-                }
-            }
-            Msg::Density { target, counts } if matches(self, &target) => {
-                if let Some(v) = &mut self.view {
-                    v.density = counts;
-                }
-            }
-            Msg::TimeResolved { target, key } if matches(self, &target) => match key {
-                Some(k) => self.seek(k),
-                None => self.status = Some(("no event at or before that time".into(), true)),
-            },
-            Msg::Appended { events } => self.on_appended(events),
-            Msg::ReducerTimeout(t) => self.on_reducer_timeout(t),
-            Msg::Error(e) => self.status = Some((e, true)),
-            _ => {}
-        }
-    }
-
-    /// The worker is stuck in the reducer: a new one takes over, skipping that event, and
-    /// everything in flight is asked for again.
-    fn on_reducer_timeout(&mut self, t: eventscope::replay::TimedOut) {
-        self.status = Some((t.to_string(), true));
-        self.timed_out.push(t);
-        self.replace_worker = true;
-        self.outbox.clear();
-        if !self.streams_loaded {
-            self.outbox.push(Req::Streams);
-        }
-        if self.following {
-            self.outbox.push(Req::Follow(true));
-        }
-        if let Some(v) = &mut self.view {
-            v.rows_requested = (0, -1);
-            v.diff_requested = None;
-            v.state = None;
-            v.progress = None;
-            self.outbox.push(Req::State {
-                target: v.target.clone(),
-                key: v.playhead,
-            });
-            self.outbox.push(Req::Density {
-                target: v.target.clone(),
-                buckets: DENSITY_BUCKETS,
-            });
-        }
-        self.ensure_rows();
-        self.refresh_diff();
-    }
-
-    fn on_appended(&mut self, events: Vec<(String, i64, i64)>) {
-        for (stream, version, position) in &events {
-            self.last_position = self.last_position.max(*position);
-            match self
-                .streams
-                .binary_search_by(|s| s.stream_id.as_str().cmp(stream))
-            {
-                Ok(i) => {
-                    let s = &mut self.streams[i];
-                    s.events += 1;
-                    s.last_version = s.last_version.max(*version);
-                }
-                Err(i) => self.streams.insert(
-                    i,
-                    StreamInfo {
-                        stream_id: stream.clone(),
-                        category: eventscope::category_of(stream).to_string(),
-                        events: 1,
-                        last_version: *version,
-                    },
-                ),
-            }
-        }
-        self.rebuild_list();
-        let Some(v) = &mut self.view else { return };
-        let new_len = match &v.target {
-            Target::All => self.last_position,
-            Target::Stream(id) => {
-                let id = id.clone();
-                self.stream_len(&id)
-            }
-        };
-        let Some(v) = &mut self.view else { return };
-        if new_len == v.len {
-            return;
-        }
-        v.len = new_len;
-        v.rows_requested = (0, -1);
-        if self.following {
-            self.seek(i64::MAX);
-        } else {
-            self.ensure_rows();
-        }
-    }
 }
 
+mod answers;
 #[cfg(test)]
 mod tests;

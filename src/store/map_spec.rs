@@ -1,0 +1,149 @@
+//! `--map`: a column mapping for a home-grown schema, so that a user whose table no
+//! library wrote is not stuck. Column names are checked against the table and quoted, so a
+//! spec can name columns but never inject SQL.
+
+use rusqlite::Connection;
+
+use super::layout::{columns, q, CategoryRule, Decoder, Layout, Mapping};
+use super::{Result, StoreError};
+
+/// Reads a `--map` spec: `key=column` pairs split by commas or new lines, given inline or
+/// as the path of a file that holds them.
+pub fn parse_map(conn: &Connection, spec: &str) -> Result<Mapping> {
+    if spec.contains('=') {
+        return parse_map_text(conn, spec);
+    }
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(spec)
+        .and_then(|f| f.take(64 << 10).read_to_string(&mut text))
+        .map_err(|e| StoreError::BadMap(format!("{spec}: {e}")))?;
+    parse_map_text(conn, &text)
+}
+
+/// Reads `key=column` pairs (see [`parse_map`]) against the tables of `conn`.
+pub fn parse_map_text(conn: &Connection, text: &str) -> Result<Mapping> {
+    let bad = |m: String| StoreError::BadMap(m);
+    let mut pairs = std::collections::BTreeMap::new();
+    for part in text
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && !p.starts_with('#'))
+    {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| bad(format!("{part:?} is not key=column")))?;
+        let (k, v) = (k.trim(), v.trim());
+        const KEYS: [&str; 9] = [
+            "table", "stream", "version", "type", "data", "metadata", "time", "position", "id",
+        ];
+        if !KEYS.contains(&k) {
+            return Err(bad(format!(
+                "unknown key {k:?} (keys: {})",
+                KEYS.join(", ")
+            )));
+        }
+        if v.is_empty() {
+            return Err(bad(format!("{k} has no column")));
+        }
+        if pairs.insert(k, v.to_string()).is_some() {
+            return Err(bad(format!("{k} is given twice")));
+        }
+    }
+    let table = pairs
+        .get("table")
+        .ok_or_else(|| bad("table= is missing".into()))?
+        .clone();
+    let cols = columns(conn, &table)?;
+    if cols.is_empty() {
+        return Err(bad(format!("no table {table:?} in this database")));
+    }
+    let column = |key: &str, required: bool| -> Result<Option<String>> {
+        match pairs.get(key) {
+            None if required => Err(bad(format!("{key}= is missing"))),
+            None => Ok(None),
+            Some(c) if key == "position" && c == "rowid" => Ok(Some("rowid".into())),
+            Some(c) if cols.contains(c) => Ok(Some(q(c))),
+            Some(c) => Err(bad(format!(
+                "{table} has no column {c:?} (columns: {})",
+                cols.join(", ")
+            ))),
+        }
+    };
+    let need = |key: &str| column(key, true).map(Option::unwrap_or_default);
+    Ok(Mapping {
+        layout: Layout::Custom,
+        table: q(&table),
+        position: column("position", false)?.unwrap_or_else(|| "rowid".into()),
+        stream: need("stream")?,
+        version: need("version")?,
+        event_id: column("id", false)?,
+        event_type: need("type")?,
+        data: need("data")?,
+        metadata: column("metadata", false)?,
+        time: column("time", false)?,
+        schema_version: None,
+        original_position: None,
+        category: CategoryRule::Prefix,
+        decoder: Decoder::Json,
+        snapshots: None,
+        filter: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> Connection {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(
+            "CREATE TABLE log (seq INTEGER, agg TEXT, n INTEGER, kind TEXT, body TEXT, at TEXT)",
+        )
+        .unwrap();
+        c
+    }
+
+    #[test]
+    fn map_specs_name_columns_that_exist() {
+        let c = db();
+        let m = parse_map(
+            &c,
+            "table=log, stream=agg, version=n, type=kind, data=body, time=at, position=seq",
+        )
+        .unwrap();
+        assert_eq!(m.stream, "\"agg\"");
+        assert_eq!(m.position, "\"seq\"");
+        assert_eq!(m.metadata, None);
+        let m = parse_map(&c, "table=log\nstream=agg\nversion=n\ntype=kind\ndata=body").unwrap();
+        assert_eq!(m.position, "rowid");
+    }
+
+    #[test]
+    fn map_spec_errors_say_what_is_wrong() {
+        let c = db();
+        let e = |spec: &str| parse_map(&c, spec).unwrap_err().to_string();
+        assert!(e("stream=agg").contains("table= is missing"));
+        assert!(e("table=nope,stream=a").contains("no table \"nope\""));
+        assert!(e("table=log,stream=agg,version=n,type=kind").contains("data= is missing"));
+        let msg = e("table=log,stream=who,version=n,type=kind,data=body");
+        assert!(
+            msg.contains("no column \"who\"") && msg.contains("columns: seq, agg"),
+            "{msg}"
+        );
+        assert!(e("table=log,colour=red").contains("unknown key \"colour\""));
+        assert!(e("table=log,table=log").contains("given twice"));
+        assert!(e("table=log,stream").contains("is not key=column"));
+    }
+
+    #[test]
+    fn column_names_cannot_inject_sql() {
+        let c = db();
+        let e = parse_map(
+            &c,
+            "table=log,stream=agg; DROP TABLE log,version=n,type=kind,data=body",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("no column"), "{e}");
+    }
+}
