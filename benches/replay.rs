@@ -56,6 +56,27 @@ fn median(mut f: impl FnMut()) -> Duration {
     times[times.len() / 2]
 }
 
+/// Runs the reference and `f` alternately, `runs()` times each: the median time of `f`,
+/// and the median of each pair's ratio, so that drift on a shared machine (cache, clock)
+/// weighs on both sides of a ratio alike.
+fn paired(path: &Path, mut f: impl FnMut()) -> (Duration, f64) {
+    let mut times = Vec::new();
+    let mut ratios = Vec::new();
+    for _ in 0..runs() {
+        let t = Instant::now();
+        reference(path);
+        let reference_time = t.elapsed();
+        let t = Instant::now();
+        f();
+        let time = t.elapsed();
+        times.push(time);
+        ratios.push(time.as_secs_f64() / reference_time.as_secs_f64());
+    }
+    times.sort();
+    ratios.sort_by(f64::total_cmp);
+    (times[times.len() / 2], ratios[ratios.len() / 2])
+}
+
 /// The reference: read the rows, parse each payload, fold the balance by hand.
 fn reference(path: &Path) -> i64 {
     let conn =
@@ -190,32 +211,25 @@ fn main() {
 
     if on("merge") {
         let merge = Reducer::Merge;
-        let t = median(|| {
+        let (t, ratio) = paired(&path, || {
             full_replay(&store, &merge);
         });
         println!("merge replay: {:.3} s", t.as_secs_f64());
-        report.ratio(
-            "full replay, built-in merge",
-            t.as_secs_f64() / reference_time.as_secs_f64(),
-            1.3,
-        );
+        report.ratio("full replay, built-in merge", ratio, 1.3);
     }
 
     let jq = Reducer::load(Path::new(ACCOUNT_JQ)).unwrap();
     let mut jq_time = Duration::ZERO;
     if on("jq") || on("seek") || on("at") {
         let mut state = Value::Null;
-        jq_time = median(|| state = full_replay(&store, &jq));
+        let (t, ratio) = paired(&path, || state = full_replay(&store, &jq));
+        jq_time = t;
         assert_eq!(
             state["balance"], expected,
             "the jq fold agrees with the reference"
         );
         println!("jq replay: {:.3} s", jq_time.as_secs_f64());
-        report.ratio(
-            "full replay, Account.jq",
-            jq_time.as_secs_f64() / reference_time.as_secs_f64(),
-            6.0,
-        );
+        report.ratio("full replay, Account.jq", ratio, 6.0);
     }
 
     if on("seek") {
@@ -338,15 +352,26 @@ fn tui_figures(path: &Path) -> Option<(Duration, f64)> {
     let first = wait("1000000", Duration::from_secs(30))?;
     tmux(&["send-keys", "-t", "b", "/hot", "Enter"]);
     wait("\"balance\"", Duration::from_secs(120))?;
-    let pane_pid = tmux(&["display", "-p", "-t", "b", "#{pane_pid}"]);
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pane_pid.trim())).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
+    // The pane runs the guard process; the TUI itself is its child.
+    let pane_pid = tmux(&["display", "-p", "-t", "b", "#{pane_pid}"])
+        .trim()
+        .to_string();
+    let children = std::fs::read_to_string(format!("/proc/{pane_pid}/task/{pane_pid}/children"))
+        .unwrap_or_default();
+    let hwm_kb = |pid: &str| -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    let kb = std::iter::once(pane_pid.as_str())
+        .chain(children.split_whitespace())
+        .filter_map(hwm_kb)
+        .fold(0.0, f64::max);
     tmux(&["kill-server"]);
     Some((first, kb / 1024.0))
 }
