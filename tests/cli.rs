@@ -1,59 +1,22 @@
 //! The binary end to end, on real SQLite files made by `eventscope demo`.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::bin::{bin, fails, lines as json_lines, ok, run, s};
+
+use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
 const ACCOUNT_JQ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers/Account.jq");
 const REDUCERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers");
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_eventscope"));
-    c.env("NO_COLOR", "1");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-/// Fails with exit code 1 and exactly one line on stderr, which is returned.
-fn fails(args: &[&str]) -> String {
-    let out = run(args);
-    assert_eq!(out.status.code(), Some(1), "{args:?} should fail with 1");
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(err.lines().count(), 1, "one line expected, got: {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
-
-fn json_lines(s: &str) -> Vec<Value> {
-    s.lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
-}
-
 fn demo_store() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.db");
     ok(&["demo", "--out", path.to_str().unwrap()]);
     (dir, path)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[test]

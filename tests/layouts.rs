@@ -3,8 +3,9 @@
 
 mod common;
 
+use common::bin::{fails, lines, ok, s};
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
@@ -13,42 +14,6 @@ const BALANCE_JQ: &str = r#"(. // {balance: 0})
 | if ($event.type | contains("Deposit")) then .balance += $event.data.amount
   elif ($event.type | contains("Withdr")) then .balance -= $event.data.amount
   else .opened = $event.type end"#;
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_eventscope"))
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = run(args);
-    assert_eq!(out.status.code(), Some(1), "{args:?} should fail");
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(err.lines().count(), 1, "{err}");
-    err
-}
-
-fn lines(s: &str) -> Vec<Value> {
-    s.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn reducer(dir: &Path) -> String {
     let p = dir.join("balance.jq");

@@ -3,6 +3,8 @@
 //! +50) so that every layout must come to a balance of 120.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod bin;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
