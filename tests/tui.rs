@@ -16,7 +16,7 @@ fn patience() -> Duration {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    Duration::from_secs(15 * scale)
+    Duration::from_secs(60 * scale)
 }
 
 /// One tmux server of its own per test, so tests run in parallel without meeting.
