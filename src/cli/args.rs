@@ -73,6 +73,7 @@ pub enum Command {
     },
     /// List streams with their event counts and last versions.
     Streams {
+        /// The event store (a SQLite file).
         store: PathBuf,
         /// Only streams of this category.
         #[arg(long)]
@@ -83,6 +84,7 @@ pub enum Command {
     },
     /// List events in global order.
     Events {
+        /// The event store (a SQLite file).
         store: PathBuf,
         /// Only this stream.
         #[arg(long, value_name = "ID")]
@@ -105,7 +107,9 @@ pub enum Command {
     },
     /// Print a stream's state, by default after its last event.
     State {
+        /// The event store (a SQLite file).
         store: PathBuf,
+        /// The stream id, as `streams` lists it.
         stream: String,
         /// Version(s) to show; a comma list prints one line per version, in the order given.
         #[arg(
@@ -127,7 +131,9 @@ pub enum Command {
     },
     /// Compare a stream's state at two versions.
     Diff {
+        /// The event store (a SQLite file).
         store: PathBuf,
+        /// The stream id, as `streams` lists it.
         stream: String,
         #[arg(long, value_name = "V1")]
         from: i64,
@@ -154,10 +160,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Check a store's integrity: version gaps and duplicates, timestamps going backwards,
-    /// undecodable payloads and, with --reducer, snapshots that replay disagrees with.
-    /// Exits 1 when it finds problems.
+    /// Check a store's integrity; exits 1 when it finds problems.
+    ///
+    /// Reports version gaps and duplicates, timestamps going backwards, undecodable
+    /// payloads and, with --reducer, snapshots that replaying disagrees with.
     Check {
+        /// The event store (a SQLite file).
         store: PathBuf,
         #[command(flatten)]
         replay: ReplayArgs,
@@ -167,6 +175,7 @@ pub enum Command {
     },
     /// List the snapshots a store keeps.
     Snapshots {
+        /// The event store (a SQLite file).
         store: PathBuf,
         /// Only this stream's.
         #[arg(long, value_name = "ID")]
