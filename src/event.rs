@@ -46,6 +46,18 @@ impl Event {
     }
 }
 
+/// `text` cut to at most `width` characters, the cut marked with `…`.
+pub fn fit(text: &str, width: usize) -> String {
+    match text.char_indices().nth(width) {
+        None => text.to_string(),
+        Some(_) => {
+            let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+            s.push('…');
+            s
+        }
+    }
+}
+
 /// The first `max` characters of `value` as compact JSON, with `…` when cut. Stops
 /// serialising at the cut, so a 10 MB payload costs no more than a small one.
 pub fn preview(value: &Value, max: usize) -> String {
@@ -97,6 +109,14 @@ mod tests {
         assert_eq!(category_of("Order-123"), "Order");
         assert_eq!(category_of("standalone"), "standalone");
         assert_eq!(category_of("-x"), "");
+    }
+
+    #[test]
+    fn fit_marks_the_cut() {
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abcd", 4), "abcd");
+        assert_eq!(fit("héllo", 3), "hé…");
+        assert_eq!(fit("", 0), "");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use anyhow::Result;
 use eventscope::store::{LogFilter, Store};
 use eventscope::Event;
 
-use super::output::{truncate, Out, Paint};
+use super::output::{Out, Paint};
 
 pub fn list(store: &Store, filter: &LogFilter, json: bool) -> Result<()> {
     let mut o = Out::stdout();
@@ -74,7 +74,7 @@ fn print(o: &mut Out, e: &Event, json: bool) -> Result<()> {
     }
     let ty = o.paint(
         Paint::Yellow,
-        &format!("{:<18}", truncate(&e.event_type, 18)),
+        &format!("{:<18}", eventscope::fit(&e.event_type, 18)),
     );
     let data = match &e.undecodable {
         Some(why) => o.paint(Paint::Red, &format!("⚠ {why}")),
@@ -83,7 +83,7 @@ fn print(o: &mut Out, e: &Event, json: bool) -> Result<()> {
     o.line(&format!(
         "{:>8}  {:<24}  {:>5}  {ty}  {:<24}  {data}",
         e.global_position,
-        truncate(&e.stream_id, 24),
+        eventscope::fit(&e.stream_id, 24),
         e.version,
         e.timestamp,
     ))?;

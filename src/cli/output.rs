@@ -56,16 +56,6 @@ impl Out {
     }
 }
 
-/// Cuts `text` to at most `width` characters, marking the cut with `…`.
-pub fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
-    s.push('…');
-    s
-}
-
 /// Left-aligned columns sized to their widest cell; the last column is not padded.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
@@ -105,11 +95,5 @@ mod tests {
             ],
         );
         assert_eq!(lines, vec!["A     BB", "long  x", "s     y"]);
-    }
-
-    #[test]
-    fn truncate_marks_cut() {
-        assert_eq!(truncate("abcdef", 4), "abc…");
-        assert_eq!(truncate("abc", 4), "abc");
     }
 }

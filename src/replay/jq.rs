@@ -71,7 +71,8 @@ impl JqProgram {
         let mut out = self.filter.id.run((ctx, state)).map(jaq_core::unwrap_valr);
         match out.next() {
             Some(Ok(v)) => Ok(v),
-            Some(Err(e)) => Err(cut(e.to_string(), 400)),
+            // jq's messages quote the values involved, which may be whole payloads.
+            Some(Err(e)) => Err(crate::event::fit(&e.to_string(), 401)),
             None => Err("the reducer produced no state (end with `.` to keep it)".into()),
         }
     }
@@ -292,15 +293,6 @@ fn nesting_within(b: &[u8], max: usize) -> bool {
         }
     }
     true
-}
-
-/// jq's messages quote the values involved, which may be whole payloads: keep them short.
-fn cut(mut s: String, max: usize) -> String {
-    if let Some((i, _)) = s.char_indices().nth(max) {
-        s.truncate(i);
-        s.push('…');
-    }
-    s
 }
 
 /// Builds `$event` from a decoded envelope, with the fields the program reads.

@@ -7,9 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::streams::fit;
 use crate::tui::app::{App, Pane};
 use crate::tui::worker::Target;
+use eventscope::fit;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let Some(view) = &app.view else {

@@ -60,7 +60,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             };
             let count = count.to_string();
             let room = width.saturating_sub(count.len() + 1);
-            let label = fit(&label, room);
+            let label = eventscope::fit(&label, room);
             let pad = width.saturating_sub(label.chars().count() + count.len());
             let text = format!("{label}{}{count}", " ".repeat(pad));
             let style = if i == app.selected {
@@ -76,14 +76,4 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     } else {
         frame.render_widget(Paragraph::new(lines), inner);
     }
-}
-
-/// Cuts `s` to `width` characters with a trailing `…`.
-pub fn fit(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
