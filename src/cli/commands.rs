@@ -177,12 +177,8 @@ fn demo_reducers(demo: &Path) -> Result<PathBuf> {
 
 /// The bundled demo lives in the user's cache directory, written once.
 pub fn demo_path() -> Result<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("eventscope");
+    let base = crate::dirs::user_dir("XDG_CACHE_HOME", ".cache")
+        .unwrap_or_else(|| std::env::temp_dir().join("eventscope"));
     let path = base.join(format!("demo-{}.sqlite", env!("CARGO_PKG_VERSION")));
     if path.exists() {
         return Ok(path);

@@ -2,7 +2,7 @@
 //! footer are drawn. A user file (`keymap.json` in the config directory) can rebind any
 //! command: `{"quit": ["q", "ctrl-c"], "step_forward": ["right", "n"]}`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -428,11 +428,7 @@ impl Keymap {
 
 /// `$XDG_CONFIG_HOME/eventscope/keymap.json`, else `~/.config/eventscope/keymap.json`.
 pub fn user_keymap_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".config")))?;
-    Some(base.join("eventscope").join("keymap.json"))
+    Some(crate::dirs::user_dir("XDG_CONFIG_HOME", ".config")?.join("keymap.json"))
 }
 
 #[cfg(test)]
