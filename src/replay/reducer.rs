@@ -131,9 +131,8 @@ impl Fold<'_> {
     /// [`merge`].
     pub fn merge_payload(&mut self, data: &[u8]) -> Result<()> {
         if let Fold::Merge(state) = self {
-            let patch = serde_json::from_slice::<Value>(data)
-                .or_else(|_| crate::store::decode_payload(data, crate::store::Decoder::Json));
-            if let Ok(patch) = patch {
+            // The same decoding the envelope gets: JSON, or zlib-compressed JSON.
+            if let Ok(patch) = crate::store::decode_payload(data, crate::store::Decoder::Json) {
                 merge_owned(state, patch);
             }
         }

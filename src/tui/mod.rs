@@ -9,6 +9,9 @@ mod keymap;
 mod ui;
 mod worker;
 
+#[cfg(test)]
+mod test_support;
+
 use std::io::{stdout, IsTerminal};
 use std::path::PathBuf;
 use std::sync::mpsc;

@@ -1,20 +1,11 @@
 //! Key handling as pure transitions: Action → App, and what the app asks of the worker.
 
+use crate::tui::test_support::info;
 use eventscope::replay::{Change, Op};
-use eventscope::store::StreamInfo;
 use serde_json::json;
 
 use super::*;
 use crate::tui::worker::{EventRow, Msg, Req, StateAt, Target};
-
-fn info(id: &str, n: i64) -> StreamInfo {
-    StreamInfo {
-        stream_id: id.into(),
-        category: eventscope::category_of(id).into(),
-        events: n,
-        last_version: n,
-    }
-}
 
 fn loaded() -> App {
     let mut app = App::new(Keymap::default(), "demo.db".into(), "built-in merge".into());

@@ -1,8 +1,8 @@
 //! Every pane and overlay rendered through TestBackend at fixed sizes, from app states
 //! built here.
 
+use crate::tui::test_support::info;
 use eventscope::replay::{Change, Op};
-use eventscope::store::StreamInfo;
 use eventscope::Event;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -36,15 +36,6 @@ fn screen(app: &App) -> Vec<String> {
 
 fn has(screen: &[String], text: &str) -> bool {
     screen.iter().any(|l| l.contains(text))
-}
-
-fn info(id: &str, n: i64) -> StreamInfo {
-    StreamInfo {
-        stream_id: id.into(),
-        category: eventscope::category_of(id).into(),
-        events: n,
-        last_version: n,
-    }
 }
 
 const TYPES: [&str; 4] = [
