@@ -19,8 +19,14 @@ pub fn run(cli: Cli) -> Result<()> {
         live: false,
         busy_timeout: Some(std::time::Duration::from_millis(cli.open.busy_timeout)),
     };
+    // One-shot commands read one consistent snapshot of the store from start to end.
     let open = |path: &Path| -> Result<Store> {
-        Store::open_with(path, &options).with_context(|| format!("opening {}", path.display()))
+        let store = Store::open_with(path, &options)
+            .with_context(|| format!("opening {}", path.display()))?;
+        store
+            .pin_snapshot()
+            .with_context(|| format!("reading {}", path.display()))?;
+        Ok(store)
     };
     let Some(command) = cli.command else {
         let live = OpenOptions {
@@ -127,8 +133,13 @@ pub fn timed_replayer<'a>(
 ) -> Result<Replayer<'a>> {
     let watch = std::sync::Arc::new(Watch::default());
     let limit = std::time::Duration::from_secs_f64(args.reducer_timeout);
-    watch.monitor(limit, |t| {
+    // Weak: the watchdog outlives the command, and must not keep the cleanup from running.
+    let sidecars = store.sidecar_guard().map(|s| std::sync::Arc::downgrade(&s));
+    watch.monitor(limit, move |t| {
         eprintln!("eventscope: {t}");
+        if let Some(s) = sidecars.as_ref().and_then(std::sync::Weak::upgrade) {
+            s.clean_up();
+        }
         std::process::exit(1);
     })?;
     Ok(Replayer::new(store, reducer, options).with_watch(watch))
@@ -144,10 +155,6 @@ fn seek_options(args: &ReplayArgs) -> SeekOptions {
 /// No command: the TUI, on STORE or on the bundled demo with its bundled reducers.
 fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) -> Result<()> {
     use std::io::IsTerminal;
-    if std::io::stdout().is_terminal() && crate::tui::guard::should_guard() {
-        let code = crate::tui::guard::run_guarded()?;
-        std::process::exit(code);
-    }
     let (store, reducer) = match store {
         Some(p) => (p, replay.reducer.clone()),
         None => {
@@ -156,6 +163,18 @@ fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) 
             (demo, reducers)
         }
     };
+    if std::io::stdout().is_terminal() && crate::tui::guard::should_guard() {
+        // The child may end without unwinding; what SQLite left beside the store is
+        // cleared here then.
+        let sidecars = std::fs::canonicalize(&store)
+            .ok()
+            .map(|real| eventscope::store::Sidecars::note(&real));
+        let code = crate::tui::guard::run_guarded()?;
+        if let Some(s) = sidecars {
+            s.clean_up();
+        }
+        std::process::exit(code);
+    }
     crate::tui::run(crate::tui::Options {
         store,
         open,

@@ -4,7 +4,10 @@ use std::ops::ControlFlow;
 use std::time::Duration;
 
 use anyhow::Result;
-use eventscope::store::{LogFilter, Store};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use eventscope::store::{LogFilter, Store, StoreError};
 use eventscope::Event;
 
 use super::output::{Out, Paint};
@@ -34,9 +37,17 @@ pub fn follow(store: &Store, filter: &LogFilter, json: bool) -> Result<()> {
         Ok::<_, anyhow::Error>(ControlFlow::Continue(()))
     })?;
     o.flush()?;
+    if let Some(note) = store.access_note() {
+        eprintln!("eventscope: {note}");
+    }
+    let stop = stop_on_signal();
     let mut sub = store.subscribe(start.max(filter.from_position - 1))?;
-    loop {
-        let batch = sub.poll()?;
+    while !stop.load(Ordering::Relaxed) {
+        let batch = match sub.poll() {
+            // A writer's long transaction: its events come when it commits.
+            Err(StoreError::Locked) => Vec::new(),
+            other => other?,
+        };
         if batch.is_empty() {
             std::thread::sleep(Duration::from_millis(50));
             continue;
@@ -53,6 +64,18 @@ pub fn follow(store: &Store, filter: &LogFilter, json: bool) -> Result<()> {
         }
         o.flush()?;
     }
+    Ok(())
+}
+
+/// Ctrl-C and SIGTERM end `--follow` through its loop, so that the store is closed and the
+/// files SQLite made beside it are removed.
+fn stop_on_signal() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    if ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)).is_err() {
+        // Without the handler, a signal ends the process as it would have anyway.
+    }
+    stop
 }
 
 fn header(o: &mut Out, json: bool) -> Result<()> {

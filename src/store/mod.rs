@@ -6,6 +6,7 @@
 mod decode;
 pub mod layout;
 mod map_spec;
+mod open;
 mod read;
 mod schema;
 mod subscribe;
@@ -14,7 +15,7 @@ mod write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -22,6 +23,7 @@ pub use decode::{decode_payload, normalise_time};
 pub use layout::Decoder;
 pub use layout::{Layout, Mapping, FORMATS};
 pub use map_spec::{parse_map, parse_map_text};
+pub use open::Sidecars;
 pub use read::{LogFilter, RawEvent, StreamRow};
 pub use subscribe::Subscription;
 pub use write::{ExpectedVersion, NewEvent, Writer};
@@ -33,6 +35,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum StoreError {
     #[error("{0}: no such file")]
     NotFound(PathBuf),
+    #[error("{0}: is a directory; give the store's file")]
+    IsDirectory(PathBuf),
     #[error("{0}: not a SQLite database, or a corrupt or truncated one")]
     NotSqlite(PathBuf),
     #[error("{path}: no known event store layout (tables: {tables}); name the columns with --map 'table=T,stream=C,version=C,type=C,data=C' (see `eventscope formats`)")]
@@ -114,9 +118,7 @@ pub struct OpenOptions {
     pub format: Option<String>,
     /// A `--map` spec, or the path of a file holding one.
     pub map: Option<String>,
-    /// Keep watching for other processes' writes (the TUI, `--follow`). A one-shot read of
-    /// a WAL store that no process has open is made without SQLite's `-shm`/`-wal` files,
-    /// so that nothing is written beside the store; a live one needs them.
+    /// Keep watching for other processes' writes (the TUI, `--follow`).
     pub live: bool,
     /// How long to wait for a writer's lock; five seconds when unset.
     pub busy_timeout: Option<Duration>,
@@ -124,10 +126,32 @@ pub struct OpenOptions {
 
 /// An open event store.
 pub struct Store {
+    // Declared first so that it closes before `sidecars` looks for other users.
     conn: Connection,
     path: PathBuf,
     mapping: Mapping,
     busy_timeout: Duration,
+    /// The file itself, symlinks resolved: what SQLite opens and names its files after.
+    real: PathBuf,
+    access: open::Access,
+    sidecars: Option<std::sync::Arc<SidecarGuard>>,
+}
+
+/// Removes the `-wal`/`-shm` files this process made beside a store once the last of its
+/// connections (the store's and its subscriptions') is closed.
+pub struct SidecarGuard(Sidecars);
+
+impl SidecarGuard {
+    /// Cleans up now, for a process about to exit without unwinding.
+    pub fn clean_up(&self) -> bool {
+        self.0.clean_up()
+    }
+}
+
+impl Drop for SidecarGuard {
+    fn drop(&mut self) {
+        self.0.clean_up();
+    }
 }
 
 impl Store {
@@ -138,20 +162,55 @@ impl Store {
     }
 
     /// Opens read-only with a forced format or column mapping.
+    ///
+    /// Every read goes through SQLite's locks, so it sees all committed data, `-wal`
+    /// included; the `-wal`/`-shm` files SQLite makes for it are removed again when the
+    /// store is dropped and no other process has it open (see [`Sidecars`]).
     pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Store> {
-        let path = path.as_ref().to_path_buf();
-        if !path.exists() {
-            return Err(StoreError::NotFound(path));
+        let shown = path.as_ref().to_path_buf();
+        if shown.is_dir() {
+            return Err(StoreError::IsDirectory(shown));
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = if !options.live && is_idle_wal(&path) {
-            let uri = format!("file:{}?immutable=1", uri_path(&path));
-            Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
-        } else {
-            Connection::open_with_flags(&path, flags)
+        let real = open::resolve(&shown)?;
+        let guard = std::sync::Arc::new(SidecarGuard(Sidecars::note(&real)));
+        let (conn, access) = open::open_read_only(&real).map_err(|e| open_error(&shown, e))?;
+        let mut store = Store::from_connection(conn, shown, options)?;
+        store.access = access;
+        store.real = real;
+        store.sidecars = Some(guard);
+        Ok(store)
+    }
+
+    /// Reads everything from here on from one consistent snapshot of the store, whatever
+    /// other processes commit meanwhile. One-shot commands call it; followers must not,
+    /// since they want to see new events.
+    pub fn pin_snapshot(&self) -> Result<()> {
+        if self.conn.is_autocommit() {
+            self.conn.execute_batch("BEGIN")?;
+            self.conn
+                .query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))?;
         }
-        .map_err(|e| open_error(&path, e))?;
-        Store::from_connection(conn, path, options)
+        Ok(())
+    }
+
+    /// What removes, once this store and its subscriptions are closed, the files SQLite made
+    /// beside it.
+    pub fn sidecar_guard(&self) -> Option<std::sync::Arc<SidecarGuard>> {
+        self.sidecars.clone()
+    }
+
+    /// How this store is reached: through SQLite's locks, or (in a read-only place) as an
+    /// immutable file or a private copy.
+    pub fn access_note(&self) -> Option<&'static str> {
+        match self.access {
+            open::Access::Shared => None,
+            open::Access::Immutable => {
+                Some("read-only place: the store is read as it is on disk; appends are seen by polling its files")
+            }
+            open::Access::Copy { .. } => Some(
+                "read-only place: the store and its -wal are read from a private copy; appends are seen by polling its files",
+            ),
+        }
     }
 
     /// Creates a new native store at `path`, which must not exist yet.
@@ -202,9 +261,12 @@ impl Store {
         };
         Ok(Store {
             conn,
-            path,
             mapping,
             busy_timeout,
+            real: path.clone(),
+            path,
+            access: open::Access::Shared,
+            sidecars: None,
         })
     }
 
@@ -216,34 +278,6 @@ impl Store {
     pub fn path(&self) -> &Path {
         &self.path
     }
-}
-
-/// A WAL-mode database (header bytes 18–19 are 2) that no connection has open: a writer
-/// would have made its `-shm` file.
-fn is_idle_wal(path: &Path) -> bool {
-    use std::io::Read;
-    let mut header = [0u8; 20];
-    let wal = std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut header))
-        .is_ok_and(|()| {
-            header.starts_with(b"SQLite format 3\0") && header[18] == 2 && header[19] == 2
-        });
-    let mut shm = path.as_os_str().to_owned();
-    shm.push("-shm");
-    wal && !Path::new(&shm).exists()
-}
-
-/// A path as the body of a `file:` URI: `%`, `?` and `#` are escaped.
-fn uri_path(path: &Path) -> String {
-    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = String::new();
-    for c in abs.to_string_lossy().chars() {
-        match c {
-            '%' | '?' | '#' => out.push_str(&format!("%{:02X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn open_error(path: &Path, e: rusqlite::Error) -> StoreError {

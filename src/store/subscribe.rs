@@ -1,13 +1,18 @@
 //! Following a store: every event appended after a position, including appends made by
-//! other processes, which SQLite reveals through `PRAGMA data_version`.
+//! other processes, which SQLite reveals through `PRAGMA data_version`. Where the store
+//! cannot be shared with SQLite's locks (a read-only place), its files are polled instead
+//! and reopened when they change.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
 use super::decode::event_from_row;
-use super::{Mapping, Result, Store, StoreError};
+use super::open::{open_read_only, signature, Access};
+use super::{Mapping, Result, SidecarGuard, Store, StoreError};
 use crate::event::Event;
 
 const BATCH: i64 = 1000;
@@ -17,27 +22,38 @@ const POLL_INTERVAL: Duration = Duration::from_millis(50);
 ///
 /// It owns a read-only connection of its own, so it can move to another thread.
 pub struct Subscription {
+    // Declared first so that it closes before the guard looks for other users.
     conn: Connection,
+    access: Access,
+    real: PathBuf,
+    busy_timeout: Duration,
+    files: Vec<Option<(u64, SystemTime)>>,
     mapping: Mapping,
     after: i64,
     buffer: VecDeque<Event>,
     seen_data_version: Option<i64>,
     maybe_more: bool,
+    _sidecars: Option<Arc<SidecarGuard>>,
 }
 
 impl Store {
     /// Subscribes to events with a global position greater than `after`.
     pub fn subscribe(&self, after: i64) -> Result<Subscription> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.path, flags)?;
+        let files = signature(&self.real);
+        let (conn, access) = open_read_only(&self.real)?;
         conn.busy_timeout(self.busy_timeout)?;
         Ok(Subscription {
             conn,
+            access,
+            real: self.real.clone(),
+            busy_timeout: self.busy_timeout,
+            files,
             mapping: self.mapping.clone(),
             after,
             buffer: VecDeque::new(),
             seen_data_version: None,
             maybe_more: true,
+            _sidecars: self.sidecars.clone(),
         })
     }
 }
@@ -81,16 +97,34 @@ impl Subscription {
         }
     }
 
+    /// Whether the store may have changed since the last look.
+    fn changed(&mut self) -> Result<bool> {
+        if self.access.sees_writes() {
+            let version: i64 = self
+                .conn
+                .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+            let changed = self.seen_data_version != Some(version);
+            self.seen_data_version = Some(version);
+            return Ok(changed);
+        }
+        let now = signature(&self.real);
+        if now == self.files {
+            return Ok(false);
+        }
+        let (conn, access) = open_read_only(&self.real)?;
+        conn.busy_timeout(self.busy_timeout)?;
+        self.conn = conn;
+        self.access = access;
+        self.files = now;
+        Ok(true)
+    }
+
     /// Reads the next batch into the buffer when the database may have changed; returns
     /// whether anything was read.
     fn fetch(&mut self) -> Result<bool> {
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
-        if !self.maybe_more && self.seen_data_version == Some(version) {
+        if !self.changed()? && !self.maybe_more {
             return Ok(false);
         }
-        self.seen_data_version = Some(version);
         let from = self.buffer.back().map_or(self.after, |e| e.global_position);
         let m = &self.mapping;
         let sql = format!(
