@@ -19,8 +19,10 @@ pub struct Event {
     pub data: Value,
     #[serde(default = "empty_object")]
     pub metadata: Value,
-    /// RFC 3339 in UTC; empty where the layout records no time.
-    pub timestamp: String,
+    /// RFC 3339 in UTC with the stored precision; `null` where the layout records no time.
+    /// Text that is no time is kept as stored (and `check` reports it).
+    #[serde(default)]
+    pub timestamp: Option<String>,
     /// The full type name where the layout stores one (Python `eventsourcing`'s topic).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
@@ -139,7 +141,7 @@ mod tests {
             event_type: "ItemAdded".into(),
             data: serde_json::json!({"a": 1}),
             metadata: serde_json::json!({}),
-            timestamp: "2024-01-01T00:00:00Z".into(),
+            timestamp: Some("2024-01-01T00:00:00Z".into()),
             ..Default::default()
         };
         let v = serde_json::to_value(&e).unwrap();

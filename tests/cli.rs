@@ -23,14 +23,16 @@ fn demo_store() -> (tempfile::TempDir, PathBuf) {
 fn seed_bank_example_end_to_end() {
     let (_d, db) = demo_store();
     let db = s(&db);
-    let state: Value = serde_json::from_str(&ok(&[
-        "state",
-        db,
-        "Account-acc-1",
-        "--reducer",
-        ACCOUNT_JQ,
-    ]))
-    .unwrap();
+    let shown = ok(&["state", db, "Account-acc-1", "--reducer", ACCOUNT_JQ]);
+    let (header, body) = shown.split_once('\n').unwrap();
+    assert_eq!(
+        header,
+        format!(
+            "Account-acc-1 at version 4 (2024-03-01 09:16:00 UTC) · reducer: {ACCOUNT_JQ} · replayed from the first event"
+        ),
+        "the answer says what it is"
+    );
+    let state: Value = serde_json::from_str(body).unwrap();
     assert_eq!(state["balance"], 120);
     assert_eq!(state["owner"], "Alice");
 
@@ -54,6 +56,7 @@ fn seed_bank_example_end_to_end() {
         "1,2,3,4",
         "--reducer",
         ACCOUNT_JQ,
+        "--json",
     ]);
     let balances: Vec<Value> = json_lines(&all)
         .iter()
@@ -69,6 +72,7 @@ fn seed_bank_example_end_to_end() {
         "4,1",
         "--reducer",
         ACCOUNT_JQ,
+        "--json",
     ]);
     let balances: Vec<Value> = json_lines(&reversed)
         .iter()
@@ -327,7 +331,7 @@ fn bad_inputs_get_one_clear_line() {
     assert!(err.contains("not a SQLite database"), "{err}");
 
     let err = fails(&["state", s(&db), "Nope-1"]);
-    assert!(err.contains("stream Nope-1 not found"), "{err}");
+    assert!(err.contains("stream not found: \"Nope-1\""), "{err}");
     let err = fails(&["state", s(&db), "Account-acc-1", "--at", "9"]);
     assert!(err.contains("version 9 does not exist"), "{err}");
     let err = fails(&["state", s(&db), "Account-acc-1", "--at-time", "soon"]);

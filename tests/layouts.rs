@@ -116,7 +116,7 @@ fn python_eventsourcing_plain_and_zlib() {
             "bankaccounts.domainmodel:BankAccount.Deposited"
         );
         assert_eq!(events[1]["data"], json!({"amount": 100.0}));
-        assert_eq!(events[1]["timestamp"], "2024-03-01T09:02:00.000Z");
+        assert_eq!(events[1]["timestamp"], "2024-03-01T09:02:00.000000Z");
         assert_eq!(events[0]["data"]["full_name"], "Alice");
         let positions: Vec<i64> = events
             .iter()
@@ -149,17 +149,38 @@ fn python_eventsourcing_plain_and_zlib() {
         assert_eq!(deposits[0]["global_position"], 3);
 
         assert_bank(db, common::ACCOUNT_HEX, &jq, &["--no-snapshots"]);
-        // The snapshot at version 2 is the starting point when allowed.
-        let from_snapshot = lines(&ok(&[
+        // The stored snapshot is the application's aggregate: it never silently becomes
+        // the state, and opting in needs a mapping.
+        let state_at = |extra: &[&str]| {
+            let mut args = vec!["state", db, common::ACCOUNT_HEX, "--at", "2", "--json"];
+            args.extend(extra);
+            lines(&ok(&args))
+        };
+        assert_eq!(state_at(&[]), state_at(&["--no-snapshots"]));
+        assert!(state_at(&[])[0].get("state").is_none());
+        let err = fails(&["state", db, common::ACCOUNT_HEX, "--from-snapshots"]);
+        assert!(err.contains("needs a mapping"), "{err}");
+        let map = dir.path().join("map.jq");
+        std::fs::write(&map, "{balance}").unwrap();
+        let mapped = lines(&ok(&[
             "state",
             db,
             common::ACCOUNT_HEX,
             "--at",
-            "2",
+            "3",
+            "--reducer",
+            &jq,
+            "--from-snapshots",
+            "--snapshot-map",
+            s(&map),
             "--json",
+            "--envelope",
         ]));
-        assert_eq!(from_snapshot[0]["_version"], 2);
-        assert_eq!(from_snapshot[0]["balance"], 100.0);
+        assert_eq!(
+            mapped[0]["from_snapshot"], 2,
+            "the answer names its snapshot"
+        );
+        assert_eq!(mapped[0]["state"]["balance"].as_f64(), Some(70.0));
         let at_time = lines(&ok(&[
             "state",
             db,
@@ -173,9 +194,14 @@ fn python_eventsourcing_plain_and_zlib() {
         ]));
         assert_eq!(at_time[0]["balance"], 70.0);
         let snaps = lines(&ok(&["snapshots", db, "--json"]));
+        assert_eq!(snaps.len(), 1);
+        assert_eq!(snaps[0]["stream_id"], common::ACCOUNT_HEX);
+        assert_eq!(snaps[0]["version"], 2);
+        assert_eq!(snaps[0]["topic"], "bankaccounts.domainmodel:BankAccount");
+        assert_eq!(snaps[0]["data"]["balance"], 100.0, "unwrapped and untagged");
         assert_eq!(
-            snaps,
-            vec![json!({"stream_id": common::ACCOUNT_HEX, "version": 2})]
+            snaps[0]["data"]["_created_on"],
+            "2024-03-01T09:00:00.000000+00:00"
         );
     }
 }
@@ -216,7 +242,10 @@ fn emmett_sqlite() {
     );
     let events = lines(&ok(&["events", db, "--json"]));
     assert_eq!(events.len(), 4);
-    assert_eq!(events[0]["timestamp"], "2024-03-01T09:01:00.000Z");
+    assert_eq!(
+        events[0]["timestamp"], "2024-03-01T09:01:00Z",
+        "as stored, in UTC"
+    );
     assert_eq!(events[0]["schema_version"], "1");
     assert_eq!(events[0]["event_id"], "m-1");
     assert_eq!(events[1]["metadata"]["streamPosition"], "2");
@@ -245,7 +274,11 @@ fn cqrs_es_with_sqlite_es() {
     );
     assert_eq!(events[1]["schema_version"], "1.0");
     assert_eq!(events[1]["metadata"], json!({"user_id": "u-7"}));
-    assert_eq!(events[1]["timestamp"], "");
+    assert_eq!(
+        events[1]["timestamp"],
+        Value::Null,
+        "cqrs-es records no times"
+    );
     assert_bank(db, "BankAccount-ACC-0002", &jq, &["--no-snapshots"]);
     // Merge with the snapshot at 3 as the start: its balance, then the last deposit's.
     let merged = lines(&ok(&["state", db, "BankAccount-ACC-0002", "--json"]));
@@ -273,7 +306,10 @@ fn message_db_layout() {
     assert_eq!(events[0]["version"], 1);
     assert_eq!(events[0]["original_position"], 0);
     assert_eq!(events[3]["original_position"], 3);
-    assert_eq!(events[0]["timestamp"], "2024-03-01T09:01:00.123Z");
+    assert_eq!(
+        events[0]["timestamp"], "2024-03-01T09:01:00.123456Z",
+        "microseconds kept"
+    );
     assert_bank(db, "account-123", &jq, &[]);
 }
 

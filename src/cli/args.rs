@@ -41,9 +41,19 @@ pub struct ReplayArgs {
     /// default.jq). Without it, each event's data is deep-merged into the state.
     #[arg(long, value_name = "PATH")]
     pub reducer: Option<PathBuf>,
-    /// Replay from the first event even where the store has snapshots.
-    #[arg(long)]
+    /// Replay from the first event (the default; kept for scripts).
+    #[arg(long, conflicts_with = "from_snapshots")]
     pub no_snapshots: bool,
+    /// Start replays from the store's snapshots. A snapshot holds the application's
+    /// aggregate, so this needs a mapping to the reducer's state: <category>.snapshot.jq
+    /// beside the reducers, or --snapshot-map (without one, only native stores with a
+    /// --reducer). Every answer then says which snapshot it started from.
+    #[arg(long)]
+    pub from_snapshots: bool,
+    /// A jq program from a stored snapshot (its input) to the reducer's state, for every
+    /// category; `$event` holds the snapshot's stream_id, version, topic and created_at.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot_map: Option<PathBuf>,
     /// Stop a reducer that spends longer than this many seconds on one event.
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = positive_seconds)]
     pub reducer_timeout: f64,
@@ -119,15 +129,23 @@ pub enum Command {
             conflicts_with = "at_time"
         )]
         at: Vec<i64>,
-        /// The state after the last event at or before this time (RFC 3339 or a prefix of it,
-        /// such as 2024-03-01; without an offset the time is UTC).
+        /// The state after the last event, in version order, whose time is at or before T.
+        /// If times go backwards in the stream, that state includes the versions before that
+        /// event even when they are stamped after T (`check` lists such streams). T is
+        /// RFC 3339, a `±hhmm` offset, SQLite's `YYYY-MM-DD HH:MM:SS.fff`, Unix seconds or
+        /// milliseconds, or a prefix such as 2024-03-01 that means the end of the period it
+        /// names; without an offset it is UTC.
         #[arg(long, value_name = "T")]
         at_time: Option<String>,
         #[command(flatten)]
         replay: ReplayArgs,
-        /// Compact JSON on one line.
+        /// Compact JSON on one line: the bare state.
         #[arg(long)]
         json: bool,
+        /// With --json: one {"stream_id", "version", "timestamp", "reducer",
+        /// "from_snapshot", "state"} per requested point.
+        #[arg(long, requires = "json")]
+        envelope: bool,
     },
     /// Compare a stream's state at two versions.
     Diff {
@@ -173,7 +191,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List the snapshots a store keeps.
+    /// List the snapshots a store keeps (with --json, their decoded content).
     Snapshots {
         /// The event store (a SQLite file).
         store: PathBuf,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::CommandFactory;
-use eventscope::replay::{diff, Op, Reducer, Replayer, SeekOptions, Watch};
+use eventscope::replay::{Reducer, Replayer, SeekOptions, Watch};
 use eventscope::store::{ExpectedVersion, LogFilter, NewEvent, OpenOptions, Store, FORMATS};
 use serde_json::Value;
 
@@ -76,13 +76,15 @@ pub fn run(cli: Cli) -> Result<()> {
             at_time,
             replay,
             json,
-        } => state(
+            envelope,
+        } => super::answer::state(
             &open(&store)?,
             &stream,
             &at,
             at_time.as_deref(),
             &replay,
             json,
+            envelope,
         ),
         Command::Diff {
             store,
@@ -91,7 +93,7 @@ pub fn run(cli: Cli) -> Result<()> {
             to,
             replay,
             json,
-        } => diff_cmd(&open(&store)?, &stream, from, to, &replay, json),
+        } => super::answer::diff_cmd(&open(&store)?, &stream, from, to, &replay, json),
         Command::Import { file, out } => import(&file, &out),
         Command::Formats { json } => formats(json),
         Command::Check {
@@ -103,7 +105,7 @@ pub fn run(cli: Cli) -> Result<()> {
             store,
             stream,
             json,
-        } => snapshots(&open(&store)?, stream.as_deref(), json),
+        } => super::answer::snapshots(&open(&store)?, stream.as_deref(), json),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -145,13 +147,6 @@ pub fn timed_replayer<'a>(
     Ok(Replayer::new(store, reducer, options).with_watch(watch))
 }
 
-fn seek_options(args: &ReplayArgs) -> SeekOptions {
-    SeekOptions {
-        use_snapshots: !args.no_snapshots,
-        ..SeekOptions::default()
-    }
-}
-
 /// No command: the TUI, on STORE or on the bundled demo with its bundled reducers.
 fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) -> Result<()> {
     use std::io::IsTerminal;
@@ -179,7 +174,8 @@ fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) 
         store,
         open,
         reducer,
-        use_snapshots: !replay.no_snapshots,
+        from_snapshots: replay.from_snapshots,
+        snapshot_map: replay.snapshot_map.clone(),
         reducer_timeout: std::time::Duration::from_secs_f64(replay.reducer_timeout),
     })
 }
@@ -256,93 +252,6 @@ fn streams(store: &Store, category: Option<&str>, json: bool) -> Result<()> {
                 o.paint(Paint::Bold, line)
             } else {
                 line.clone()
-            };
-            o.line(&line)?;
-        }
-    }
-    o.flush()?;
-    Ok(())
-}
-
-fn state(
-    store: &Store,
-    stream: &str,
-    at: &[i64],
-    at_time: Option<&str>,
-    args: &ReplayArgs,
-    json: bool,
-) -> Result<()> {
-    let reducer = load_reducer(args)?;
-    let mut replayer = timed_replayer(store, &reducer, args, seek_options(args))?;
-    let mut o = Out::stdout();
-    if let Some(t) = at_time {
-        let t = eventscope::time::parse_time_bound(t).map_err(|e| anyhow!(e))?;
-        let (_, s) = replayer.state_at_time(stream, t)?;
-        print_state(&mut o, &s, json)?;
-    } else if at.is_empty() {
-        let last = replayer.last_version(stream)?;
-        print_state(&mut o, &replayer.state_at(stream, last)?, json)?;
-    } else if let [v] = at {
-        print_state(&mut o, &replayer.state_at(stream, *v)?, json)?;
-    } else {
-        // Fold once, in version order, keeping each asked-for state; print in the order given.
-        let mut order: Vec<usize> = (0..at.len()).collect();
-        order.sort_by_key(|&i| at[i]);
-        let mut states = vec![Value::Null; at.len()];
-        for i in order {
-            states[i] = replayer.state_at(stream, at[i])?;
-        }
-        for s in &states {
-            o.json_line(s)?;
-        }
-    }
-    o.flush()?;
-    Ok(())
-}
-
-fn print_state(o: &mut Out, state: &Value, json: bool) -> Result<()> {
-    if json {
-        o.json_line(state)?;
-    } else {
-        o.line(&serde_json::to_string_pretty(state)?)?;
-    }
-    Ok(())
-}
-
-fn diff_cmd(
-    store: &Store,
-    stream: &str,
-    from: i64,
-    to: Option<i64>,
-    args: &ReplayArgs,
-    json: bool,
-) -> Result<()> {
-    let reducer = load_reducer(args)?;
-    let mut replayer = timed_replayer(store, &reducer, args, seek_options(args))?;
-    let to = match to {
-        Some(v) => v,
-        None => replayer.last_version(stream)?,
-    };
-    let old = replayer.state_at(stream, from)?;
-    let new = replayer.state_at(stream, to)?;
-    let changes = diff(&old, &new);
-    let mut o = Out::stdout();
-    if json {
-        o.line(&serde_json::to_string(&changes)?)?;
-    } else if changes.is_empty() {
-        o.line(&format!("{stream}: no changes from version {from} to {to}"))?;
-    } else {
-        let header = o.paint(Paint::Dim, &format!("{stream}: version {from} → {to}"));
-        o.line(&header)?;
-        for c in &changes {
-            let show = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
-            let line = match c.op {
-                Op::Added => o.paint(Paint::Green, &format!("+ {}  {}", c.path, show(&c.new))),
-                Op::Removed => o.paint(Paint::Red, &format!("- {}  {}", c.path, show(&c.old))),
-                Op::Changed => o.paint(
-                    Paint::Yellow,
-                    &format!("~ {}  {} → {}", c.path, show(&c.old), show(&c.new)),
-                ),
             };
             o.line(&line)?;
         }
@@ -444,28 +353,6 @@ fn formats(json: bool) -> Result<()> {
             let name = o.paint(Paint::Bold, &format!("{:<14}", f.name));
             o.line(&format!("{name}{}", f.library))?;
             o.line(&format!("              {}", f.maps))?;
-        }
-    }
-    o.flush()?;
-    Ok(())
-}
-
-fn snapshots(store: &Store, stream: Option<&str>, json: bool) -> Result<()> {
-    let list = store.snapshot_versions(stream)?;
-    let mut o = Out::stdout();
-    if json {
-        for (stream_id, version) in &list {
-            o.json_line(&serde_json::json!({"stream_id": stream_id, "version": version}))?;
-        }
-    } else if list.is_empty() {
-        o.line("no snapshots")?;
-    } else {
-        let rows: Vec<Vec<String>> = list
-            .iter()
-            .map(|(s, v)| vec![s.clone(), v.to_string()])
-            .collect();
-        for line in table(&["STREAM", "VERSION"], &rows) {
-            o.line(&line)?;
         }
     }
     o.flush()?;

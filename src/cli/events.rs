@@ -81,7 +81,7 @@ fn stop_on_signal() -> Arc<AtomicBool> {
 fn header(o: &mut Out, json: bool) -> Result<()> {
     if !json {
         let header = format!(
-            "{:>8}  {:<24}  {:>5}  {:<18}  {:<24}  DATA",
+            "{:>8}  {:<24}  {:>5}  {:<18}  {:<26}  DATA",
             "POS", "STREAM", "VER", "TYPE", "TIMESTAMP"
         );
         let header = o.paint(Paint::Bold, &header);
@@ -104,11 +104,14 @@ fn print(o: &mut Out, e: &Event, json: bool) -> Result<()> {
         None => eventscope::preview(&e.data, 60),
     };
     o.line(&format!(
-        "{:>8}  {:<24}  {:>5}  {ty}  {:<24}  {data}",
+        "{:>8}  {:<24}  {:>5}  {ty}  {:<26}  {data}",
         e.global_position,
         eventscope::fit(&e.stream_id, 24),
         e.version,
-        e.timestamp,
+        e.timestamp
+            .as_deref()
+            .map(|t| eventscope::time::display(t, false))
+            .unwrap_or_default(),
     ))?;
     Ok(())
 }

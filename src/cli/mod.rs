@@ -1,5 +1,6 @@
 //! The headless command line: argument definitions and dispatch. No terminal-UI code.
 
+mod answer;
 mod args;
 mod check;
 mod commands;

@@ -8,7 +8,7 @@ use jaq_json::Val;
 use serde_json::{Map, Number, Value};
 
 use crate::event::Event;
-use crate::store::{normalise_time, RawEvent};
+use crate::store::RawEvent;
 
 type Data = JustLut<Val>;
 
@@ -247,8 +247,8 @@ pub fn raw_event_val(r: &RawEvent, keys: &EnvelopeKeys, fields: Fields) -> Val {
         put(6, meta);
     }
     if want(7) {
-        let ts = r.timestamp.map(normalise_time).unwrap_or_default();
-        put(7, Val::utf8_str(ts.into_bytes()));
+        let ts = r.timestamp.map(crate::time::normalise);
+        put(7, ts.map_or(Val::Null, |t| Val::utf8_str(t.into_bytes())));
     }
     Val::obj(m)
 }

@@ -5,6 +5,7 @@ mod diff;
 mod jq;
 mod reducer;
 mod seek;
+mod snapshot_use;
 mod watch;
 
 use std::path::PathBuf;
@@ -14,8 +15,9 @@ pub use diff::{diff, Change, Op};
 #[doc(hidden)]
 pub use jq::parse_bounded as parse_payload_for_jq;
 pub use jq::JqProgram;
-pub use reducer::{merge, Fold, Reducer};
-pub use seek::{Replayer, SeekOptions, PROGRESS_EVERY};
+pub use reducer::{merge, Fold, Reducer, MERGE_LABEL};
+pub use seek::{Replayer, SeekOptions, Traced, PROGRESS_EVERY};
+pub use snapshot_use::{map_snapshot, SnapshotMaps, SnapshotUse};
 pub use watch::{TimedOut, Watch};
 
 use crate::store::StoreError;
@@ -36,7 +38,7 @@ pub enum ReplayError {
     },
     #[error("stream {0} not found")]
     NoStream(String),
-    #[error("{stream} has versions 0 to {last}; version {version} does not exist")]
+    #[error("{stream} ends at version {last}; version {version} does not exist")]
     OutOfRange {
         stream: String,
         version: i64,

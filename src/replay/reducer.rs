@@ -11,6 +11,10 @@ use super::{ReplayError, Result};
 use crate::event::Event;
 use crate::store::StreamRow;
 
+/// What every view of a merge state says.
+pub const MERGE_LABEL: &str =
+    "built-in merge (each event's data deep-merged; a guess: pass --reducer for your fold)";
+
 /// How events become state.
 pub enum Reducer {
     /// Deep-merges each event's `data` object into the state (jq's `*`).
@@ -46,6 +50,10 @@ impl Reducer {
             let Some(stem) = file.file_stem().and_then(|s| s.to_str()) else {
                 continue;
             };
+            // `<category>.snapshot.jq` maps snapshots, it is no reducer (see SnapshotMaps).
+            if stem.ends_with(".snapshot") {
+                continue;
+            }
             let program = compile_file(&file)?;
             if stem == "default" {
                 default = Some(program);
@@ -70,10 +78,17 @@ impl Reducer {
         }
     }
 
-    /// A human name for what folds streams of `category`.
+    /// A human name for what folds streams of `category`. The built-in merge says what it
+    /// is and how to replace it: deep merge is a fair default only for events that carry
+    /// full values, and most stores carry changes.
     pub fn describe(&self, category: &str) -> String {
         self.program_for(category)
-            .map_or_else(|| "built-in merge".to_string(), |p| p.name.clone())
+            .map_or_else(|| MERGE_LABEL.to_string(), |p| p.name.clone())
+    }
+
+    /// Whether streams of `category` are folded by the built-in merge.
+    pub fn is_merge_for(&self, category: &str) -> bool {
+        self.program_for(category).is_none()
     }
 
     /// Starts folding a stream of `category` from `state`.
@@ -85,7 +100,7 @@ impl Reducer {
     }
 }
 
-fn compile_file(path: &Path) -> Result<JqProgram> {
+pub(super) fn compile_file(path: &Path) -> Result<JqProgram> {
     let code = std::fs::read_to_string(path).map_err(|e| ReplayError::Load {
         path: path.to_path_buf(),
         message: e.to_string(),

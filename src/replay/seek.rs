@@ -1,16 +1,15 @@
 //! Seeking: the state of a stream at any version or time, starting each fold from the
-//! nearest known state (an in-memory checkpoint, the last position reached, or a store
-//! snapshot) rather than from the first event.
+//! nearest known state (an in-memory checkpoint or the last position reached) rather than
+//! from the first event, and from a store snapshot only when the caller opted in.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use std::sync::Arc;
-
-use super::{Fold, Reducer, ReplayError, Result, Watch};
+use super::{Fold, Reducer, ReplayError, Result, SnapshotUse, Watch};
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
@@ -22,8 +21,10 @@ pub struct SeekOptions {
     /// Roughly how much memory one stream's checkpoints may take; past it they thin out
     /// like past `max_checkpoints`.
     pub max_checkpoint_bytes: usize,
-    /// Start from the store's own snapshots when they are nearer than anything in memory.
-    pub use_snapshots: bool,
+    /// How many streams keep checkpoints, and how many bytes all of them together: past
+    /// either, the least recently used stream's are dropped.
+    pub max_cached_streams: usize,
+    pub max_cache_bytes: usize,
     /// Record a failing event (see [`Replayer::failure`]) and fold on past it with the state
     /// unchanged, instead of failing the seek. The TUI browses on this way.
     pub skip_failed_events: bool,
@@ -35,42 +36,58 @@ impl Default for SeekOptions {
             checkpoint_every: 1000,
             max_checkpoints: 512,
             max_checkpoint_bytes: 64 << 20,
-            use_snapshots: true,
+            max_cached_streams: 64,
+            max_cache_bytes: 256 << 20,
             skip_failed_events: false,
         }
     }
 }
+
+/// A state and what it was computed from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Traced {
+    pub state: Value,
+    /// The version of the store snapshot the fold started from; `None` when it started
+    /// from the first event.
+    pub from_snapshot: Option<i64>,
+}
+
+/// The key before every version: nothing applied yet. Streams may start at 0 (Axon,
+/// KurrentDB revisions) or anywhere else, so "before the first event" is not version 0.
+const BEFORE: i64 = i64::MIN;
 
 /// Computes states of streams, remembering checkpoints between calls.
 pub struct Replayer<'a> {
     store: &'a Store,
     reducer: &'a Reducer,
     options: SeekOptions,
+    snapshots: SnapshotUse,
     streams: HashMap<String, StreamCache>,
+    /// Bumped at every use of a stream's cache, for least-recently-used eviction.
+    clock: u64,
     watch: Option<Arc<Watch>>,
     /// Events never to hand to the reducer (a call on them once ran past its time limit),
     /// with the reason to record as their failure.
     skips: HashMap<String, BTreeMap<i64, String>>,
+    warnings: Vec<String>,
 }
 
 struct StreamCache {
     /// Picks the reducer; fetched once.
     category: Option<String>,
     every: i64,
+    last_used: u64,
     /// Events the reducer failed on, by version (only with `skip_failed_events`).
     failures: BTreeMap<i64, String>,
-    checkpoints: BTreeMap<i64, Value>,
+    checkpoints: BTreeMap<i64, Traced>,
     /// The checkpoints' approximate size.
     bytes: usize,
     /// The last state computed, so that stepping forward costs one event.
-    cursor: Option<(i64, Value)>,
+    cursor: Option<(i64, Traced)>,
 }
 
 /// How often `state_at_with` reports progress, in events.
 pub const PROGRESS_EVERY: i64 = 4096;
-
-/// How many streams keep checkpoints before the cache is cleared.
-const MAX_CACHED_STREAMS: usize = 64;
 
 impl<'a> Replayer<'a> {
     pub fn new(store: &'a Store, reducer: &'a Reducer, options: SeekOptions) -> Self {
@@ -78,16 +95,37 @@ impl<'a> Replayer<'a> {
             store,
             reducer,
             options,
+            snapshots: SnapshotUse::Never,
             streams: HashMap::new(),
+            clock: 0,
             watch: None,
             skips: HashMap::new(),
+            warnings: Vec::new(),
         }
+    }
+
+    /// Lets folds start from store snapshots as `snapshots` allows.
+    pub fn with_snapshots(mut self, snapshots: SnapshotUse) -> Self {
+        self.snapshots = snapshots;
+        self
     }
 
     /// Marks every jq reducer call on `watch`, for a monitor to time (see [`Watch`]).
     pub fn with_watch(mut self, watch: Arc<Watch>) -> Self {
         self.watch = Some(watch);
         self
+    }
+
+    /// Things that did not stop the answer but that the user should hear of (snapshots
+    /// that could not be read or mapped), each once.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    fn warn(&mut self, w: String) {
+        if !self.warnings.contains(&w) {
+            self.warnings.push(w);
+        }
     }
 
     /// Never runs the reducer on this event again; it counts as failed with `reason`.
@@ -99,7 +137,11 @@ impl<'a> Replayer<'a> {
         // States past it were computed with it: forget them.
         if let Some(cache) = self.streams.get_mut(stream) {
             cache.checkpoints.retain(|v, _| *v < version);
-            cache.bytes = cache.checkpoints.values().map(approx_size).sum();
+            cache.bytes = cache
+                .checkpoints
+                .values()
+                .map(|t| approx_size(&t.state))
+                .sum();
             cache.cursor = cache.cursor.take().filter(|(v, _)| *v < version);
         }
     }
@@ -111,13 +153,22 @@ impl<'a> Replayer<'a> {
             .ok_or_else(|| ReplayError::NoStream(stream.to_string()))
     }
 
-    /// The state after applying versions 1..=`version` (`null` at version 0).
+    /// The state after applying every event with a version up to `version` (`null` below
+    /// the first event).
     pub fn state_at(&mut self, stream: &str, version: i64) -> Result<Value> {
-        let state = self.state_at_with(stream, version, &mut |_| ControlFlow::Continue(()))?;
-        Ok(state.unwrap_or_default())
+        Ok(self.traced_state_at(stream, version)?.state)
     }
 
-    /// Like [`Replayer::state_at`], reporting the version it has reached every
+    /// [`Replayer::state_at`] with where the fold started.
+    pub fn traced_state_at(&mut self, stream: &str, version: i64) -> Result<Traced> {
+        let state = self.state_at_with(stream, version, &mut |_| ControlFlow::Continue(()))?;
+        Ok(state.unwrap_or(Traced {
+            state: Value::Null,
+            from_snapshot: None,
+        }))
+    }
+
+    /// Like [`Replayer::traced_state_at`], reporting the version it has reached every
     /// [`PROGRESS_EVERY`] events. When `progress` breaks, the seek stops and returns `None`;
     /// the checkpoints it passed are kept, so the next seek resumes from them.
     pub fn state_at_with(
@@ -125,9 +176,9 @@ impl<'a> Replayer<'a> {
         stream: &str,
         version: i64,
         progress: &mut dyn FnMut(i64) -> ControlFlow<()>,
-    ) -> Result<Option<Value>> {
+    ) -> Result<Option<Traced>> {
         let last = self.last_version(stream)?;
-        if !(0..=last).contains(&version) {
+        if version > last {
             return Err(ReplayError::OutOfRange {
                 stream: stream.to_string(),
                 version,
@@ -138,12 +189,13 @@ impl<'a> Replayer<'a> {
         if start == version {
             return Ok(Some(state));
         }
+        let from_snapshot = state.from_snapshot;
         let max = self.options.max_checkpoints;
         let max_bytes = self.options.max_checkpoint_bytes;
         let skip_failed = self.options.skip_failed_events;
         let store = self.store;
         let category = self.category(stream)?;
-        let mut fold = self.reducer.start(&category, state);
+        let mut fold = self.reducer.start(&category, state.state);
         let skips = self.skips.get(stream).cloned();
         let watch = self.watch.clone();
         let cache = self.cache(stream);
@@ -164,16 +216,24 @@ impl<'a> Replayer<'a> {
             if v % cache.every == 0 {
                 let state = fold.state();
                 cache.bytes += approx_size(&state);
-                if let Some(old) = cache.checkpoints.insert(v, state) {
-                    cache.bytes = cache.bytes.saturating_sub(approx_size(&old));
+                let kept = Traced {
+                    state,
+                    from_snapshot,
+                };
+                if let Some(old) = cache.checkpoints.insert(v, kept) {
+                    cache.bytes = cache.bytes.saturating_sub(approx_size(&old.state));
                 }
                 while cache.checkpoints.len() > max
                     || (cache.bytes > max_bytes && cache.checkpoints.len() > 1)
                 {
-                    cache.every *= 2;
+                    cache.every = cache.every.saturating_mul(2);
                     let every = cache.every;
                     cache.checkpoints.retain(|v, _| v % every == 0);
-                    cache.bytes = cache.checkpoints.values().map(approx_size).sum();
+                    cache.bytes = cache
+                        .checkpoints
+                        .values()
+                        .map(|t| approx_size(&t.state))
+                        .sum();
                 }
             }
             done += 1;
@@ -183,7 +243,7 @@ impl<'a> Replayer<'a> {
             }
             Ok(ControlFlow::Continue(()))
         };
-        let range = start + 1..=version;
+        let range = start.saturating_add(1)..=version;
         let merged = match &mut fold {
             Fold::Merge(_) => store.read_stream_payloads(stream, range.clone(), |v, data| {
                 let applied = fold.merge_payload(data);
@@ -221,16 +281,28 @@ impl<'a> Replayer<'a> {
             })?;
         }
         if aborted {
+            self.evict();
             return Ok(None);
         }
-        let state = fold.into_state();
-        cache.cursor = Some((version, state.clone()));
-        Ok(Some(state))
+        let traced = Traced {
+            state: fold.into_state(),
+            from_snapshot,
+        };
+        self.cache(stream).cursor = Some((version, traced.clone()));
+        self.evict();
+        Ok(Some(traced))
     }
 
     /// The approximate memory the checkpoints of `stream` hold.
     pub fn checkpoint_bytes(&self, stream: &str) -> usize {
         self.streams.get(stream).map_or(0, |c| c.bytes)
+    }
+
+    /// Whether `stream` still has checkpoints or a cursor in memory.
+    pub fn is_cached(&self, stream: &str) -> bool {
+        self.streams
+            .get(stream)
+            .is_some_and(|c| !c.checkpoints.is_empty() || c.cursor.is_some())
     }
 
     /// Why the reducer failed at `version` of `stream`, if it did during a seek that skipped
@@ -253,15 +325,22 @@ impl<'a> Replayer<'a> {
         (cache.failures.range(..=version).count(), first)
     }
 
-    /// The version `at` falls on (the last event stamped at or before it, 0 when none) and
-    /// the state there.
-    pub fn state_at_time(&mut self, stream: &str, at: DateTime<Utc>) -> Result<(i64, Value)> {
+    /// The version `at` falls on — the last event, in version order, stamped at or before
+    /// it — and the state there; `None` when no event is that early.
+    pub fn state_at_time(
+        &mut self,
+        stream: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<(i64, Traced)>> {
         self.last_version(stream)?;
-        let version = self.store.version_at_time(stream, at)?.unwrap_or(0);
-        Ok((version, self.state_at(stream, version)?))
+        match self.store.version_at_time(stream, at)? {
+            None => Ok(None),
+            Some(v) => Ok(Some((v, self.traced_state_at(stream, v)?))),
+        }
     }
 
-    fn category(&mut self, stream: &str) -> Result<String> {
+    /// The category a stream's reducer is picked by.
+    pub fn category(&mut self, stream: &str) -> Result<String> {
         if let Some(c) = &self.cache(stream).category {
             return Ok(c.clone());
         }
@@ -271,26 +350,50 @@ impl<'a> Replayer<'a> {
     }
 
     fn cache(&mut self, stream: &str) -> &mut StreamCache {
-        if !self.streams.contains_key(stream) && self.streams.len() >= MAX_CACHED_STREAMS {
-            self.streams.clear();
-        }
+        self.clock += 1;
+        let now = self.clock;
         let every = self.options.checkpoint_every.max(1);
-        self.streams
+        let cache = self
+            .streams
             .entry(stream.to_string())
             .or_insert_with(|| StreamCache {
                 category: None,
                 every,
+                last_used: now,
                 checkpoints: BTreeMap::new(),
                 bytes: 0,
                 failures: BTreeMap::new(),
                 cursor: None,
-            })
+            });
+        cache.last_used = now;
+        cache
     }
 
-    fn nearest_start(&mut self, stream: &str, version: i64) -> Result<(i64, Value)> {
-        let use_snapshots = self.options.use_snapshots;
+    /// Drops the least recently used streams' states while there are too many streams or
+    /// too many bytes; the stream used last always stays.
+    fn evict(&mut self) {
+        loop {
+            let bytes: usize = self.streams.values().map(|c| c.bytes).sum();
+            let over = self.streams.len() > self.options.max_cached_streams
+                || bytes > self.options.max_cache_bytes;
+            if !over || self.streams.len() <= 1 {
+                return;
+            }
+            let Some(oldest) = self
+                .streams
+                .iter()
+                .min_by_key(|(_, c)| c.last_used)
+                .map(|(k, _)| k.clone())
+            else {
+                return;
+            };
+            self.streams.remove(&oldest);
+        }
+    }
+
+    fn nearest_start(&mut self, stream: &str, version: i64) -> Result<(i64, Traced)> {
         let cache = self.cache(stream);
-        let mut best: (i64, Option<&Value>) = (0, None);
+        let mut best: (i64, Option<&Traced>) = (BEFORE, None);
         if let Some((v, s)) = cache.checkpoints.range(..=version).next_back() {
             best = (*v, Some(s));
         }
@@ -299,15 +402,59 @@ impl<'a> Replayer<'a> {
                 best = (*v, Some(s));
             }
         }
-        let (v, s) = (best.0, best.1.cloned().unwrap_or(Value::Null));
-        if use_snapshots && v < version {
-            if let Some(snap) = self.store.latest_snapshot(stream, version)? {
-                if snap.version > v {
-                    return Ok((snap.version, snap.data));
+        let start = best.0;
+        let state = best.1.cloned().unwrap_or(Traced {
+            state: Value::Null,
+            from_snapshot: None,
+        });
+        if self.snapshots.enabled() && start < version {
+            if let Some((v, s)) = self.snapshot_start(stream, start, version)? {
+                return Ok((v, s));
+            }
+        }
+        Ok((start, state))
+    }
+
+    /// The newest usable snapshot above `above` and at or below `version`, mapped to the
+    /// reducer's state. Snapshots that cannot be read or mapped are passed over with a
+    /// warning naming them.
+    fn snapshot_start(
+        &mut self,
+        stream: &str,
+        above: i64,
+        version: i64,
+    ) -> Result<Option<(i64, Traced)>> {
+        let category = self.category(stream)?;
+        let mut at = version;
+        while let Some(snap) = self.store.latest_snapshot(stream, at)? {
+            if snap.version <= above {
+                return Ok(None);
+            }
+            let state = match &snap.unreadable {
+                Some(why) => Err(why.clone()),
+                None => match self.snapshots.state_from(&category, &snap) {
+                    None => return Ok(None),
+                    Some(r) => r,
+                },
+            };
+            match state {
+                Ok(state) => {
+                    let traced = Traced {
+                        state,
+                        from_snapshot: Some(snap.version),
+                    };
+                    return Ok(Some((snap.version, traced)));
+                }
+                Err(why) => {
+                    self.warn(format!(
+                        "snapshot of {stream} at version {} skipped: {why}",
+                        snap.version
+                    ));
+                    at = snap.version - 1;
                 }
             }
         }
-        Ok((v, s))
+        Ok(None)
     }
 }
 

@@ -90,11 +90,17 @@ fn state_at_time_takes_last_event_at_or_before() {
     let t = |s: &str| crate::time::parse_time_bound(s).unwrap();
     let (v, s) = r
         .state_at_time("Account-acc-1", t("2024-01-01T10:00:01.5Z"))
+        .unwrap()
         .unwrap();
-    assert_eq!((v, s["balance"].clone()), (2, json!(100)));
-    let (v, s) = r.state_at_time("Account-acc-1", t("2023-12-31")).unwrap();
-    assert_eq!((v, s), (0, Value::Null));
-    let (v, _) = r.state_at_time("Account-acc-1", t("2024")).unwrap();
+    assert_eq!((v, s.state["balance"].clone()), (2, json!(100)));
+    assert_eq!(
+        r.state_at_time("Account-acc-1", t("2023-12-31")).unwrap(),
+        None
+    );
+    let (v, _) = r
+        .state_at_time("Account-acc-1", t("2024"))
+        .unwrap()
+        .unwrap();
     assert_eq!(v, 4);
 }
 
@@ -190,7 +196,7 @@ fn seeks_through_checkpoints_match_a_full_replay() {
 }
 
 #[test]
-fn store_snapshots_are_starting_points_unless_disabled() {
+fn store_snapshots_are_starting_points_only_when_asked() {
     let (d, store) = given(&alice());
     drop(store);
     let mut w = Store::open_writable(d.path().join("s.db")).unwrap();
@@ -204,21 +210,25 @@ fn store_snapshots_are_starting_points_unless_disabled() {
     drop(w);
     let store = Store::open(d.path().join("s.db")).unwrap();
     let reducer = jq(ACCOUNT_JQ);
+    // By default snapshots change nothing: the fold starts from the first event.
     let mut r = Replayer::new(&store, &reducer, SeekOptions::default());
+    let plain = r.traced_state_at("Account-acc-1", 4).unwrap();
     assert_eq!(
-        r.state_at("Account-acc-1", 4).unwrap(),
-        json!({"balance": 1020, "from": "snapshot"})
+        (plain.state["balance"].clone(), plain.from_snapshot),
+        (json!(120), None)
     );
+    // Opted in on a native store with a user reducer: used as stored, and said so.
+    let mut r = Replayer::new(&store, &reducer, SeekOptions::default())
+        .with_snapshots(SnapshotUse::AsStored);
+    let from = r.traced_state_at("Account-acc-1", 4).unwrap();
+    assert_eq!(from.state, json!({"balance": 1020, "from": "snapshot"}));
+    assert_eq!(from.from_snapshot, Some(2));
     assert_eq!(r.state_at("Account-acc-1", 1).unwrap()["balance"], json!(0));
-    let no_snaps = SeekOptions {
-        use_snapshots: false,
-        ..SeekOptions::default()
-    };
-    let mut r = Replayer::new(&store, &reducer, no_snaps);
-    assert_eq!(
-        r.state_at("Account-acc-1", 4).unwrap()["balance"],
-        json!(120)
-    );
+    // The merge has no mapping: opting in is refused with what to do.
+    let err = SnapshotUse::decide(true, &store, &Reducer::Merge, SnapshotMaps::default())
+        .err()
+        .unwrap();
+    assert!(err.contains("--snapshot-map"), "{err}");
 }
 
 #[test]
@@ -229,7 +239,7 @@ fn out_of_range_and_unknown_streams_are_errors() {
     let err = r.state_at("Account-acc-1", 5).unwrap_err().to_string();
     assert_eq!(
         err,
-        "Account-acc-1 has versions 0 to 4; version 5 does not exist"
+        "Account-acc-1 ends at version 4; version 5 does not exist"
     );
     assert!(matches!(
         r.state_at("Nope-1", 1),
@@ -245,7 +255,11 @@ fn reducer_folder_picks_by_category_with_default_and_merge() {
     let reducer = Reducer::load(dir.path()).unwrap();
     assert!(reducer.program_for("Account").is_some());
     assert!(reducer.program_for("Order").is_none());
-    assert_eq!(reducer.describe("Order"), "built-in merge");
+    assert!(reducer.describe("Order").starts_with("built-in merge"));
+    assert!(
+        reducer.describe("Order").contains("--reducer"),
+        "the label says what to do"
+    );
     std::fs::write(dir.path().join("default.jq"), ".").unwrap();
     let reducer = Reducer::load(dir.path()).unwrap();
     assert!(reducer.describe("Order").ends_with("default.jq"));
@@ -307,7 +321,7 @@ fn progress_can_stop_a_long_seek_and_keeps_its_checkpoints() {
             ControlFlow::Continue(())
         })
         .unwrap();
-    assert_eq!(state.unwrap(), json!({"c": n}));
+    assert_eq!(state.unwrap().state, json!({"c": n}));
     assert_eq!(resumed.len(), (n - 4000) / PROGRESS_EVERY as usize);
 }
 
@@ -369,4 +383,173 @@ fn checkpoints_stay_within_their_memory_budget() {
         r.checkpoint_bytes("Big-1")
     );
     assert!(r.checkpoint_bytes("Big-1") > 0);
+}
+
+/// A store with rows written as other systems write them: any versions, any times.
+fn raw(rows: &[(&str, i64, &str, Value, &str)]) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("raw.db");
+    drop(Store::create(&path).unwrap());
+    let c = rusqlite::Connection::open(&path).unwrap();
+    for (i, (stream, v, ty, data, ts)) in rows.iter().enumerate() {
+        c.execute(
+            "INSERT INTO events (stream_id, version, event_id, event_type, data, metadata, timestamp) VALUES (?, ?, ?, ?, ?, '{}', ?)",
+            rusqlite::params![stream, v, format!("e{i}"), ty, data.to_string(), ts],
+        )
+        .unwrap();
+    }
+    drop(c);
+    let store = Store::open(&path).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn streams_counting_from_zero_replay_every_event() {
+    let rows: Vec<_> = (0..5)
+        .map(|v| {
+            (
+                "Axon-1",
+                v,
+                "Added",
+                json!({"n": v}),
+                "2024-01-01T00:00:00Z",
+            )
+        })
+        .collect();
+    let (_d, store) = raw(&rows);
+    let reducer = jq("(. // {count: 0, sum: 0}) | .count += 1 | .sum += $event.data.n");
+    for every in [1, 2, 1000] {
+        let options = SeekOptions {
+            checkpoint_every: every,
+            ..SeekOptions::default()
+        };
+        let mut r = Replayer::new(&store, &reducer, options);
+        assert_eq!(
+            r.state_at("Axon-1", 4).unwrap(),
+            json!({"count": 5, "sum": 10})
+        );
+        assert_eq!(
+            r.state_at("Axon-1", 0).unwrap(),
+            json!({"count": 1, "sum": 0})
+        );
+        assert_eq!(
+            r.state_at("Axon-1", -1).unwrap(),
+            Value::Null,
+            "before the first event"
+        );
+        assert_eq!(
+            r.state_at("Axon-1", 2).unwrap(),
+            json!({"count": 3, "sum": 3})
+        );
+    }
+}
+
+#[test]
+fn at_time_is_the_last_event_in_version_order_stamped_at_or_before() {
+    // Times go backwards at version 3.
+    let (_d, store) = raw(&[
+        (
+            "A-1",
+            1,
+            "Added",
+            json!({"n": 1}),
+            "2024-01-01T10:00:00.000001Z",
+        ),
+        ("A-1", 2, "Added", json!({"n": 2}), "2024-01-01T10:05:00Z"),
+        ("A-1", 3, "Added", json!({"n": 3}), "2024-01-01T10:02:00Z"),
+        ("A-1", 4, "Added", json!({"n": 4}), "2024-01-01T10:09:00Z"),
+    ]);
+    let t = |s: &str| crate::time::parse_time_bound(s).unwrap();
+    assert_eq!(
+        store
+            .version_at_time("A-1", t("2024-01-01T10:03:00Z"))
+            .unwrap(),
+        Some(3)
+    );
+    assert_eq!(
+        store
+            .version_at_time("A-1", t("2024-01-01T10:01:00Z"))
+            .unwrap(),
+        Some(1)
+    );
+    // Microseconds count: v1's own time is at v1, a microsecond earlier is before it.
+    assert_eq!(
+        store
+            .version_at_time("A-1", t("2024-01-01T10:00:00.000001Z"))
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        store
+            .version_at_time("A-1", t("2024-01-01T10:00:00.000000Z"))
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn an_unreadable_time_is_refused_not_taken_as_early() {
+    let (_d, store) = raw(&[
+        ("A-1", 1, "Added", json!({}), "2024-01-01T10:00:00Z"),
+        ("A-1", 2, "Added", json!({}), "last tuesday"),
+    ]);
+    let err = store
+        .version_at_time("A-1", crate::time::parse_time_bound("2024-06").unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("\"last tuesday\"") && err.contains("events.timestamp"),
+        "{err}"
+    );
+    assert!(err.contains("A-1 version 2"), "{err}");
+}
+
+#[test]
+fn checkpoints_are_evicted_least_recently_used() {
+    let mut rows = Vec::new();
+    for s in 0..5 {
+        for v in 1..=10 {
+            rows.push((format!("S-{s}"), v));
+        }
+    }
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|(s, v)| {
+            (
+                s.as_str(),
+                *v,
+                "Added",
+                json!({"v": v}),
+                "2024-01-01T00:00:00Z",
+            )
+        })
+        .collect();
+    let (_d, store) = raw(&rows);
+    let reducer = Reducer::Merge;
+    let options = SeekOptions {
+        checkpoint_every: 2,
+        max_cached_streams: 3,
+        ..SeekOptions::default()
+    };
+    let mut r = Replayer::new(&store, &reducer, options);
+    for s in ["S-0", "S-1", "S-2"] {
+        r.state_at(s, 10).unwrap();
+    }
+    r.state_at("S-0", 9).unwrap(); // S-0 is now the most recent; S-1 the least.
+    r.state_at("S-3", 10).unwrap();
+    assert!(r.is_cached("S-0") && r.is_cached("S-2") && r.is_cached("S-3"));
+    assert!(
+        !r.is_cached("S-1"),
+        "only the least recently used stream is dropped"
+    );
+    // By bytes: a tiny budget keeps only the stream in use.
+    let options = SeekOptions {
+        checkpoint_every: 1,
+        max_cache_bytes: 1,
+        ..SeekOptions::default()
+    };
+    let mut r = Replayer::new(&store, &reducer, options);
+    r.state_at("S-0", 10).unwrap();
+    r.state_at("S-1", 10).unwrap();
+    assert!(r.is_cached("S-1") && !r.is_cached("S-0"));
 }

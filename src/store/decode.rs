@@ -50,9 +50,7 @@ pub fn event_from_row(row: &Row, m: &Mapping) -> Result<Event> {
         event_type: raw_type,
         data: Value::Null,
         metadata,
-        timestamp: text(row, 7)?
-            .map(|t| normalise_time(&t))
-            .unwrap_or_default(),
+        timestamp: time_of(row, 7, m)?,
         topic: None,
         schema_version: text(row, 8)?,
         original_position: row.get(9)?,
@@ -73,12 +71,28 @@ pub fn event_from_row(row: &Row, m: &Mapping) -> Result<Event> {
             if let Some(Value::String(t)) =
                 e.data.as_object_mut().and_then(|o| o.remove("timestamp"))
             {
-                e.timestamp = normalise_time(&t);
+                e.timestamp = Some(crate::time::normalise(&t));
             }
         }
         Decoder::Json | Decoder::TaggedEnum => {}
     }
     Ok(e)
+}
+
+/// The time column in the envelope's form: text normalised, epoch numbers converted.
+pub(super) fn time_of(row: &Row, idx: usize, m: &Mapping) -> Result<Option<String>> {
+    Ok(match row.get_ref(idx)? {
+        ValueRef::Null => None,
+        ValueRef::Integer(i) => Some(
+            crate::time::normalise_epoch(i as f64, m.time_unit).unwrap_or_else(|| i.to_string()),
+        ),
+        ValueRef::Real(f) => {
+            Some(crate::time::normalise_epoch(f, m.time_unit).unwrap_or_else(|| f.to_string()))
+        }
+        ValueRef::Text(b) | ValueRef::Blob(b) => {
+            Some(crate::time::normalise(&String::from_utf8_lossy(b)))
+        }
+    })
 }
 
 /// Decodes a payload; on failure, why, and what to show instead (the text, if it is text).
@@ -179,41 +193,6 @@ pub fn untag_enum(v: Value) -> Value {
     }
 }
 
-/// Timestamps as RFC 3339 in UTC; `2024-03-01 09:00:00` (SQLite's and Emmett's form) is
-/// read as UTC. Text that is no time at all is kept as it is.
-pub fn normalise_time(t: &str) -> String {
-    if is_plain_utc(t) {
-        return t.to_string();
-    }
-    if chrono::DateTime::parse_from_rfc3339(t).is_ok() && t.ends_with('Z') {
-        return t.to_string();
-    }
-    crate::time::parse_stored(t).map_or_else(|| t.to_string(), crate::time::format_stored)
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.f]Z`, checked by shape alone: the common case needs no parse.
-pub fn is_plain_utc(t: &str) -> bool {
-    let b = t.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    b.len() >= 20
-        && b.len() <= 30
-        && b[b.len() - 1] == b'Z'
-        && digits(0..4)
-        && b[4] == b'-'
-        && digits(5..7)
-        && b[7] == b'-'
-        && digits(8..10)
-        && b[10] == b'T'
-        && digits(11..13)
-        && b[13] == b':'
-        && digits(14..16)
-        && b[16] == b':'
-        && digits(17..19)
-        && b[19..b.len() - 1]
-            .iter()
-            .all(|c| c.is_ascii_digit() || *c == b'.')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,25 +272,5 @@ mod tests {
             decode_payload(br#""UnitVariant""#, Decoder::TaggedEnum).unwrap(),
             json!("UnitVariant")
         );
-    }
-
-    #[test]
-    fn times_become_rfc3339_utc() {
-        assert_eq!(
-            normalise_time("2024-03-01 09:00:00"),
-            "2024-03-01T09:00:00.000Z"
-        );
-        assert_eq!(
-            normalise_time("2024-03-01T10:00:00.5+01:00"),
-            "2024-03-01T09:00:00.500Z"
-        );
-        assert_eq!(
-            normalise_time("2024-03-01T09:00:00Z"),
-            "2024-03-01T09:00:00Z"
-        );
-        assert_eq!(normalise_time("sometime"), "sometime");
-        assert!(is_plain_utc("2024-03-01T09:00:00.000Z"));
-        assert!(!is_plain_utc("2024-03-01T09:00:00+01:00"));
-        assert!(!is_plain_utc("2024-03-01 09:00:00.000Z"));
     }
 }

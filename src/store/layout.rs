@@ -46,6 +46,10 @@ pub struct SnapshotMapping {
     pub version: String,
     pub data: String,
     pub created_at: Option<String>,
+    /// How its payloads are read (cqrs-es snapshots are plain JSON, unlike its events).
+    pub decoder: Decoder,
+    /// The table's columns these expressions use: a table without them is ignored.
+    pub columns: &'static [&'static str],
 }
 
 /// SQL expressions, one per envelope field, over `table`.
@@ -61,6 +65,8 @@ pub struct Mapping {
     pub data: String,
     pub metadata: Option<String>,
     pub time: Option<String>,
+    /// How a numeric time column counts.
+    pub time_unit: crate::time::EpochUnit,
     pub schema_version: Option<String>,
     pub original_position: Option<String>,
     pub category: CategoryRule,
@@ -177,6 +183,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             data: s("data"),
             metadata: o("metadata"),
             time: o("timestamp"),
+            time_unit: Default::default(),
             schema_version: None,
             original_position: None,
             filter: None,
@@ -191,6 +198,8 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
                     version: s("version"),
                     data: s("data"),
                     created_at: o("created_at"),
+                    decoder: Decoder::Json,
+                    columns: &["stream_id", "version", "data"],
                 }),
         },
         Layout::Eventsourcing => Mapping {
@@ -204,6 +213,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             data: s("state"),
             metadata: None,
             time: None,
+            time_unit: Default::default(),
             schema_version: None,
             original_position: None,
             filter: None,
@@ -218,6 +228,8 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
                     version: s("originator_version"),
                     data: s("state"),
                     created_at: None,
+                    decoder: Decoder::Eventsourcing,
+                    columns: &["originator_id", "originator_version", "state"],
                 }),
         },
         Layout::Emmett => Mapping {
@@ -231,6 +243,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             data: s("message_data"),
             metadata: o("message_metadata"),
             time: o("created"),
+            time_unit: Default::default(),
             schema_version: o("message_schema_version"),
             original_position: None,
             category: CategoryRule::Prefix,
@@ -249,6 +262,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             data: s("payload"),
             metadata: o("metadata"),
             time: None,
+            time_unit: Default::default(),
             schema_version: o("event_version"),
             original_position: None,
             filter: None,
@@ -263,6 +277,8 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
                     version: s("last_sequence"),
                     data: s("payload"),
                     created_at: None,
+                    decoder: Decoder::Json,
+                    columns: &["aggregate_type", "aggregate_id", "last_sequence", "payload"],
                 }),
         },
         Layout::MessageDb => Mapping {
@@ -276,6 +292,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             data: s("data"),
             metadata: o("metadata"),
             time: o("time"),
+            time_unit: Default::default(),
             schema_version: None,
             original_position: o("position"),
             category: CategoryRule::Prefix,
@@ -348,7 +365,13 @@ pub fn detect(conn: &Connection, tables: &[String], format: Option<&str>) -> Res
             continue;
         }
         if has_columns(conn, table, cols)? {
-            return Ok(mapping_for(layout, tables));
+            let mut mapping = mapping_for(layout, tables);
+            if let Some(snap) = &mapping.snapshots {
+                if !has_columns(conn, &snap.table, snap.columns)? {
+                    mapping.snapshots = None;
+                }
+            }
+            return Ok(mapping);
         }
         if let Some(w) = wanted.filter(|w| *w == layout) {
             let name = FORMATS

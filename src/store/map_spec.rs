@@ -50,6 +50,22 @@ pub fn parse_map_text(conn: &Connection, text: &str) -> Result<Mapping> {
             return Err(bad(format!("{k} is given twice")));
         }
     }
+    // `time=COL:s` or `time=COL:ms` names the unit of a numeric time column.
+    let mut time_unit = crate::time::EpochUnit::Auto;
+    if let Some(t) = pairs.get_mut("time") {
+        if let Some((col, unit)) = t.rsplit_once(':') {
+            time_unit = match unit {
+                "s" => crate::time::EpochUnit::Seconds,
+                "ms" => crate::time::EpochUnit::Millis,
+                other => {
+                    return Err(bad(format!(
+                        "time unit {other:?}: use time=COLUMN:s or time=COLUMN:ms"
+                    )))
+                }
+            };
+            *t = col.to_string();
+        }
+    }
     let table = pairs
         .get("table")
         .ok_or_else(|| bad("table= is missing".into()))?
@@ -82,6 +98,7 @@ pub fn parse_map_text(conn: &Connection, text: &str) -> Result<Mapping> {
         data: need("data")?,
         metadata: column("metadata", false)?,
         time: column("time", false)?,
+        time_unit,
         schema_version: None,
         original_position: None,
         category: CategoryRule::Prefix,
@@ -134,6 +151,23 @@ mod tests {
         assert!(e("table=log,colour=red").contains("unknown key \"colour\""));
         assert!(e("table=log,table=log").contains("given twice"));
         assert!(e("table=log,stream").contains("is not key=column"));
+    }
+
+    #[test]
+    fn time_columns_may_name_their_unit() {
+        let c = db();
+        let spec = "table=log,stream=agg,version=n,type=kind,data=body,time=at";
+        let m = parse_map(&c, &format!("{spec}:ms")).unwrap();
+        assert_eq!(m.time_unit, crate::time::EpochUnit::Millis);
+        assert_eq!(m.time.as_deref(), Some("\"at\""));
+        assert_eq!(
+            parse_map(&c, spec).unwrap().time_unit,
+            crate::time::EpochUnit::Auto
+        );
+        let e = parse_map(&c, &format!("{spec}:hours"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("time=COLUMN:s"), "{e}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod map_spec;
 mod open;
 mod read;
 mod schema;
+mod snapshots;
 mod subscribe;
 mod write;
 
@@ -17,14 +18,14 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 use serde::Serialize;
-use serde_json::Value;
 
-pub use decode::{decode_payload, normalise_time};
+pub use decode::decode_payload;
 pub use layout::Decoder;
 pub use layout::{Layout, Mapping, FORMATS};
 pub use map_spec::{parse_map, parse_map_text};
 pub use open::Sidecars;
-pub use read::{LogFilter, RawEvent, StreamRow};
+pub use read::{LogFilter, RawEvent, StreamRow, TimeRow};
+pub use snapshots::Snapshot;
 pub use subscribe::Subscription;
 pub use write::{ExpectedVersion, NewEvent, Writer};
 
@@ -53,6 +54,13 @@ pub enum StoreError {
     BadMap(String),
     #[error("this layout records no event times, so times cannot be looked up")]
     NoTimes,
+    #[error("{stream} version {version}: its time {value:?} (in {column}) cannot be read, so times cannot be compared; `eventscope check` lists every such row")]
+    BadTime {
+        column: String,
+        stream: String,
+        version: i64,
+        value: String,
+    },
     #[error("{0}: only native stores can be written (this one is {1})")]
     NotNative(PathBuf, &'static str),
     #[error("{0}: already exists; choose another path or remove it first")]
@@ -100,15 +108,6 @@ pub struct StreamInfo {
     pub category: String,
     pub events: i64,
     pub last_version: i64,
-}
-
-/// A state the application saved for a stream at a version.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Snapshot {
-    pub stream_id: String,
-    pub version: i64,
-    pub data: Value,
-    pub created_at: String,
 }
 
 /// How to read a store: auto-detected, a named format, or a column mapping.

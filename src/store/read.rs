@@ -4,11 +4,11 @@
 use std::ops::{ControlFlow, RangeInclusive};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params_from_iter, OptionalExtension, Row, ToSql};
+use rusqlite::{params_from_iter, Row, ToSql};
 
-use super::decode::{decode_payload, event_from_row, text};
+use super::decode::{event_from_row, text};
 use super::layout::{class_of_topic, CategoryRule, Decoder};
-use super::{Result, Snapshot, Store, StoreError, StreamInfo};
+use super::{Result, Store, StoreError, StreamInfo};
 use crate::event::{category_of, Event};
 
 /// A row of the native (or any plain JSON) layout before decoding, borrowed from SQLite's
@@ -75,6 +75,16 @@ fn raw_event<'r>(row: &'r Row) -> Option<RawEvent<'r>> {
             && matches!(row.get_ref(9), Ok(V::Null))
             && !super::decode::looks_like_zlib(r.data)
     })
+}
+
+/// An event's place and time, for time lookups.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeRow {
+    pub position: i64,
+    pub stream_id: String,
+    pub version: i64,
+    /// In the envelope's form; `None` where the row has no time.
+    pub time: Option<String>,
 }
 
 /// Which part of the global log to read.
@@ -159,6 +169,38 @@ impl Store {
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         Ok(stmt.query_row([stream], |r| r.get(0))?)
+    }
+
+    /// The event at `version` of `stream`, or the last one below it where that version is
+    /// missing: the event a state at `version` ends with.
+    pub fn event_at_or_before(&self, stream: &str, version: i64) -> Result<Option<Event>> {
+        let m = &self.mapping;
+        let sql = format!(
+            "SELECT {} FROM {}{} ORDER BY {v} DESC LIMIT 1",
+            m.select_list(),
+            m.table,
+            m.where_clause(&format!("{} = ?1 AND {v} <= ?2", m.stream, v = m.version)),
+            v = m.version
+        );
+        let params: Vec<Box<dyn ToSql>> = vec![Box::new(stream.to_string()), Box::new(version)];
+        let mut found = None;
+        self.query_events(&sql, &params, |e| {
+            found = Some(e);
+            Ok::<_, StoreError>(ControlFlow::Break(()))
+        })?;
+        Ok(found)
+    }
+
+    /// Stream ids like `name`, closest first, for "did you mean".
+    pub fn closest_streams(&self, name: &str) -> Result<Vec<String>> {
+        let mut scored: Vec<(f64, String)> = self
+            .streams()?
+            .into_iter()
+            .map(|s| (strsim::jaro_winkler(name, &s.stream_id), s.stream_id))
+            .filter(|(score, _)| *score > 0.7)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        Ok(scored.into_iter().take(3).map(|(_, id)| id).collect())
     }
 
     /// `SELECT columns` of one stream's rows with versions between `?2` and `?3`, in
@@ -281,60 +323,62 @@ impl Store {
         }
     }
 
-    /// Reads a stream from its first event up to the last one stamped at or before `until`
-    /// (go-mink's `LoadUntil`): reading stops at the first event stamped later.
-    pub fn read_stream_until<E: From<StoreError>>(
-        &self,
-        stream: &str,
-        until: DateTime<Utc>,
-        mut f: impl FnMut(Event) -> Result<ControlFlow<()>, E>,
-    ) -> Result<(), E> {
-        self.need_times()?;
-        self.read_stream(stream, 1..=i64::MAX, |event| {
-            if is_after(&event.timestamp, until) {
-                return Ok(ControlFlow::Break(()));
-            }
-            f(event)
-        })
+    /// Where the layout keeps event times, for messages.
+    fn time_column(&self) -> String {
+        match &self.mapping.time {
+            Some(c) => format!("{}.{}", self.mapping.table, c),
+            None => format!(
+                "{}.{} (its timestamp)",
+                self.mapping.table, self.mapping.data
+            ),
+        }
     }
 
-    /// The version `read_stream_until` would stop at; `None` when the stream's first event
-    /// is later than `until` (or it has none).
+    /// The last version, in version order, whose event is stamped at or before `until`;
+    /// `None` when no event is that early. Every event's time is read: a time that cannot
+    /// be read is an error naming it, never "before everything". Where times go backwards,
+    /// the answer is still the last such event in version order, so the state there may
+    /// include earlier versions stamped after `until`.
     pub fn version_at_time(&self, stream: &str, until: DateTime<Utc>) -> Result<Option<i64>> {
-        self.need_times()?;
-        let mut last = None;
         let filter = LogFilter {
             stream: Some(stream.to_string()),
             ..Default::default()
         };
-        if self.mapping.time.is_some() {
-            let m = &self.mapping;
-            let sql = format!(
-                "SELECT {v}, {t} FROM {}{} ORDER BY {v}",
-                m.table,
-                m.where_clause(&format!("{} = ?1", m.stream)),
-                v = m.version,
-                t = m.time.as_deref().unwrap_or("NULL"),
-            );
-            let mut stmt = self.conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query([stream])?;
-            while let Some(row) = rows.next()? {
-                let ts = text(row, 1)?.unwrap_or_default();
-                if is_after(&ts, until) {
-                    break;
-                }
-                last = Some(row.get(0)?);
+        let mut last = None;
+        self.for_each_time(&filter, |row| {
+            let t = self.instant(&row)?;
+            if t <= until && last.is_none_or(|v| row.version >= v) {
+                last = Some(row.version);
             }
-            return Ok(last);
-        }
-        self.read_log(&filter, |e| {
-            if is_after(&e.timestamp, until) {
-                return Ok::<_, StoreError>(ControlFlow::Break(()));
-            }
-            last = Some(e.version);
             Ok(ControlFlow::Continue(()))
         })?;
         Ok(last)
+    }
+
+    /// The last global position, in global order, whose event is stamped at or before
+    /// `until` (the log's counterpart of [`Store::version_at_time`]).
+    pub fn position_at_time(&self, until: DateTime<Utc>) -> Result<Option<i64>> {
+        let mut last = None;
+        self.for_each_time(&LogFilter::default(), |row| {
+            if self.instant(&row)? <= until {
+                last = Some(row.position);
+            }
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(last)
+    }
+
+    /// The instant of a row's time, or an error naming the column and the value.
+    pub fn instant(&self, row: &TimeRow) -> Result<DateTime<Utc>> {
+        row.time
+            .as_deref()
+            .and_then(crate::time::parse_stored)
+            .ok_or_else(|| StoreError::BadTime {
+                column: self.time_column(),
+                stream: row.stream_id.clone(),
+                version: row.version,
+                value: row.time.clone().unwrap_or_else(|| "NULL".into()),
+            })
     }
 
     /// Reads the global log in order, filtered.
@@ -363,25 +407,44 @@ impl Store {
         })
     }
 
-    /// Each event's global position and timestamp: enough for time lookups and density
-    /// charts, without reading payloads where the layout has a time column.
-    pub fn for_each_timestamp(
+    /// Each event's place and time (in the envelope's form), in global order: enough for
+    /// time lookups and density charts, without reading payloads where the layout has a
+    /// time column.
+    pub fn for_each_time(
         &self,
         filter: &LogFilter,
-        mut f: impl FnMut(i64, &str) -> ControlFlow<()>,
+        mut f: impl FnMut(TimeRow) -> Result<ControlFlow<()>>,
     ) -> Result<()> {
-        let Some(time) = self.mapping.time.clone() else {
+        self.need_times()?;
+        let m = &self.mapping;
+        if m.time.is_none() {
             return self.read_log(filter, |e| {
-                Ok::<_, StoreError>(f(e.global_position, &e.timestamp))
+                f(TimeRow {
+                    position: e.global_position,
+                    stream_id: e.stream_id,
+                    version: e.version,
+                    time: e.timestamp,
+                })
             });
-        };
-        let columns = format!("{}, {time}", self.mapping.position);
+        }
+        let columns = format!(
+            "{}, {}, {}, {}",
+            m.position,
+            m.stream,
+            m.version,
+            m.time.as_deref().unwrap_or("NULL")
+        );
         let (sql, params) = self.log_query(&columns, filter, false);
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(params.iter()))?;
         while let Some(row) = rows.next()? {
-            let ts = text(row, 1)?.unwrap_or_default();
-            if f(row.get(0)?, &ts).is_break() {
+            let item = TimeRow {
+                position: row.get(0)?,
+                stream_id: text(row, 1)?.unwrap_or_default(),
+                version: row.get(2)?,
+                time: super::decode::time_of(row, 3, m)?,
+            };
+            if f(item)?.is_break() {
                 break;
             }
         }
@@ -444,73 +507,4 @@ impl Store {
             .map(|s| s.category)
             .unwrap_or_else(|| category_of(stream).to_string()))
     }
-
-    /// The newest snapshot of `stream` taken at or before `version`, if the store keeps any.
-    pub fn latest_snapshot(&self, stream: &str, version: i64) -> Result<Option<Snapshot>> {
-        let Some(s) = &self.mapping.snapshots else {
-            return Ok(None);
-        };
-        let sql = format!(
-            "SELECT {v}, {d}, {c} FROM {t} WHERE {s} = ?1 AND {v} <= ?2 ORDER BY {v} DESC LIMIT 1",
-            v = s.version,
-            d = s.data,
-            c = s.created_at.as_deref().unwrap_or("NULL"),
-            t = s.table,
-            s = s.stream
-        );
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let row = stmt
-            .query_row(rusqlite::params![stream, version], |r| {
-                let data = match r.get_ref(1)? {
-                    rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => {
-                        b.to_vec()
-                    }
-                    _ => Vec::new(),
-                };
-                Ok((r.get::<_, i64>(0)?, data, r.get::<_, Option<String>>(2)?))
-            })
-            .optional()?;
-        row.map(|(version, data, created_at)| {
-            let data = decode_payload(&data, self.mapping.decoder).map_err(|(message, _)| {
-                StoreError::BadJson {
-                    position: version,
-                    field: "snapshot data",
-                    message,
-                }
-            })?;
-            Ok(Snapshot {
-                stream_id: stream.to_string(),
-                version,
-                data,
-                created_at: created_at.unwrap_or_default(),
-            })
-        })
-        .transpose()
-    }
-
-    /// Every snapshot's stream and version, for listing.
-    pub fn snapshot_versions(&self, stream: Option<&str>) -> Result<Vec<(String, i64)>> {
-        let Some(s) = &self.mapping.snapshots else {
-            return Ok(Vec::new());
-        };
-        let mut sql = format!("SELECT {}, {} FROM {}", s.stream, s.version, s.table);
-        if stream.is_some() {
-            sql.push_str(&format!(" WHERE {} = ?1", s.stream));
-        }
-        sql.push_str(" ORDER BY 1, 2");
-        let mut stmt = self.conn.prepare(&sql)?;
-        let mut rows = match stream {
-            Some(id) => stmt.query([id])?,
-            None => stmt.query([])?,
-        };
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push((text(row, 0)?.unwrap_or_default(), row.get(1)?));
-        }
-        Ok(out)
-    }
-}
-
-fn is_after(timestamp: &str, until: DateTime<Utc>) -> bool {
-    crate::time::parse_stored(timestamp).is_some_and(|t| t > until)
 }

@@ -175,14 +175,6 @@ fn read_until_stops_at_first_later_event() {
         )
         .unwrap();
     let until = crate::time::parse_time_bound("2024-01-01T11:30:00Z").unwrap();
-    let mut seen = Vec::new();
-    store
-        .read_stream_until("A-1", until, |e| {
-            seen.push(e.version);
-            Ok::<_, StoreError>(ControlFlow::Continue(()))
-        })
-        .unwrap();
-    assert_eq!(seen, vec![1, 2]);
     assert_eq!(store.version_at_time("A-1", until).unwrap(), Some(2));
     let early = crate::time::parse_time_bound("2023").unwrap();
     assert_eq!(store.version_at_time("A-1", early).unwrap(), None);

@@ -155,7 +155,7 @@ impl Writer<'_> {
                 event_type: e.event_type.clone(),
                 data: e.data.clone(),
                 metadata: e.metadata.clone(),
-                timestamp,
+                timestamp: Some(timestamp),
                 ..Default::default()
             });
         }

@@ -30,6 +30,7 @@ pub enum Command {
     TabDiff,
     ToggleFollow,
     ToggleTimeZone,
+    ToggleSnapshots,
     Filter,
     Help,
     Cancel,

@@ -73,6 +73,8 @@ pub struct View {
     pub diff: Option<DiffResult>,
     pub diff_requested: Option<(i64, i64)>,
     pub density: Vec<u64>,
+    /// Versions the store keeps a snapshot at.
+    pub snapshots: Vec<i64>,
 }
 
 impl View {
@@ -91,6 +93,7 @@ impl View {
             diff: None,
             diff_requested: None,
             density: Vec::new(),
+            snapshots: Vec::new(),
         }
     }
 
@@ -152,6 +155,8 @@ pub struct App {
     /// Reducer calls that timed out; when one is added, the worker must be replaced.
     pub timed_out: Vec<eventscope::replay::TimedOut>,
     pub replace_worker: bool,
+    /// Replays start from store snapshots (the `s` toggle; `--from-snapshots`).
+    pub from_snapshots: bool,
     state_view: Vec<json_view::JsonLine>,
 }
 
@@ -184,6 +189,7 @@ impl App {
             quit: false,
             timed_out: Vec::new(),
             replace_worker: false,
+            from_snapshots: false,
             state_view: Vec::new(),
         }
     }
@@ -314,6 +320,20 @@ impl App {
                 }
             }
             Command::ToggleTimeZone => self.local_time = !self.local_time,
+            Command::ToggleSnapshots => {
+                self.from_snapshots = !self.from_snapshots;
+                self.replace_worker = true;
+                self.outbox.clear();
+                self.status = Some((
+                    if self.from_snapshots {
+                        "replays start from stored snapshots (through their mapping)".into()
+                    } else {
+                        "replays start from the first event".into()
+                    },
+                    false,
+                ));
+                self.ask_again();
+            }
         }
     }
 
@@ -338,17 +358,19 @@ impl App {
                     Ok(v) => self.seek(v),
                     Err(_) => self.status = Some((format!("not a version: {input:?}"), true)),
                 },
-                PromptKind::Time => match eventscope::time::parse_time_bound(&input) {
-                    Ok(at) => {
-                        if let Some(v) = &self.view {
-                            self.outbox.push(Req::ResolveTime {
-                                target: v.target.clone(),
-                                at,
-                            });
+                PromptKind::Time => {
+                    match eventscope::time::parse_time_bound_in(&input, self.local_time) {
+                        Ok(at) => {
+                            if let Some(v) = &self.view {
+                                self.outbox.push(Req::ResolveTime {
+                                    target: v.target.clone(),
+                                    at,
+                                });
+                            }
                         }
+                        Err(e) => self.status = Some((e, true)),
                     }
-                    Err(e) => self.status = Some((e, true)),
-                },
+                }
             }
         } else if self.filtering {
             self.filtering = false;

@@ -328,6 +328,14 @@ const DEFAULTS: &[DefaultBinding] = &[
         "View",
         None,
     ),
+    (
+        Command::ToggleSnapshots,
+        "from_snapshots",
+        &["s"],
+        "replay from snapshots",
+        "View",
+        None,
+    ),
     (Command::Help, "help", &["?"], "help", "Other", Some("help")),
     (
         Command::Cancel,

@@ -34,7 +34,8 @@ pub struct Options {
     pub store: PathBuf,
     pub open: eventscope::store::OpenOptions,
     pub reducer: Option<PathBuf>,
-    pub use_snapshots: bool,
+    pub from_snapshots: bool,
+    pub snapshot_map: Option<PathBuf>,
     pub reducer_timeout: Duration,
 }
 
@@ -65,7 +66,8 @@ pub fn run(options: Options) -> Result<()> {
         store: options.store,
         open: options.open,
         reducer: options.reducer,
-        use_snapshots: options.use_snapshots,
+        from_snapshots: options.from_snapshots,
+        snapshot_map: options.snapshot_map,
         reducer_timeout: options.reducer_timeout,
         skips: Vec::new(),
     };
@@ -81,6 +83,7 @@ pub fn run(options: Options) -> Result<()> {
     let _ = execute!(stdout(), EnableMouseCapture);
 
     let mut app = App::new(keymap, store_name, reducer_name);
+    app.from_snapshots = config.from_snapshots;
     let result = event_loop(&mut terminal, &mut app, channels, config);
 
     let _ = execute!(stdout(), DisableMouseCapture);
@@ -113,6 +116,7 @@ fn event_loop(
             // The old worker is stuck inside the reducer and cannot be stopped; its
             // channels are dropped and a new one skips the events that hung it.
             config.skips = app.timed_out.clone();
+            config.from_snapshots = app.from_snapshots;
             channels = start_worker(config.clone())?;
         }
         for req in app.outbox.drain(..) {

@@ -12,7 +12,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
-use eventscope::replay::{diff, Change, Reducer, Replayer, SeekOptions, TimedOut, Watch};
+use eventscope::replay::{
+    diff, Change, Reducer, Replayer, SeekOptions, SnapshotMaps, SnapshotUse, TimedOut, Traced,
+    Watch,
+};
 use eventscope::store::{LogFilter, Store, StreamInfo};
 use eventscope::Event;
 use serde_json::Value;
@@ -34,8 +37,11 @@ pub struct EventRow {
     pub stream_id: String,
     pub version: i64,
     pub event_type: String,
-    pub timestamp: String,
+    /// `None` where the layout records no time.
+    pub timestamp: Option<String>,
     pub preview: String,
+    /// The store keeps a snapshot at this version.
+    pub snapshot: bool,
 }
 
 /// The state pane's content at one playhead position.
@@ -53,6 +59,13 @@ pub struct StateAt {
     pub error: Option<String>,
     /// Events before this one that the reducer failed on: how many, and the first.
     pub failed_before: (usize, Option<i64>),
+    /// What folded it: the reducer's name, or the built-in merge labelled as a guess.
+    pub reducer: String,
+    pub merge: bool,
+    /// The store snapshot the fold started from, if it did.
+    pub from_snapshot: Option<i64>,
+    /// Things that did not stop the answer (a snapshot skipped), for the footer.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -99,6 +112,8 @@ pub enum Msg {
     Density {
         target: Target,
         counts: Vec<u64>,
+        /// Versions with a stored snapshot (streams only), for the timeline.
+        snapshots: Vec<i64>,
     },
     TimeResolved {
         target: Target,
@@ -117,7 +132,9 @@ pub struct WorkerConfig {
     pub store: PathBuf,
     pub open: eventscope::store::OpenOptions,
     pub reducer: Option<PathBuf>,
-    pub use_snapshots: bool,
+    /// Start replays from store snapshots (through `snapshot_map` or `<category>.snapshot.jq`).
+    pub from_snapshots: bool,
+    pub snapshot_map: Option<PathBuf>,
     pub reducer_timeout: Duration,
     /// Events whose reducer call timed out before: never run again.
     pub skips: Vec<TimedOut>,
@@ -144,10 +161,16 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
         }
     };
     let options = SeekOptions {
-        use_snapshots: config.use_snapshots,
         skip_failed_events: true,
         ..SeekOptions::default()
     };
+    let snapshots = SnapshotMaps::load(config.reducer.as_deref(), config.snapshot_map.as_deref())
+        .map_err(|e| e.to_string())
+        .and_then(|maps| SnapshotUse::decide(config.from_snapshots, &store, &reducer, maps));
+    let snapshots = snapshots.unwrap_or_else(|e| {
+        let _ = replies.send(Msg::Error(e));
+        SnapshotUse::Never
+    });
     let watch = Arc::new(Watch::default());
     let to_ui = replies.clone();
     if let Err(e) = watch.monitor(config.reducer_timeout, move |t| {
@@ -157,7 +180,9 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
             "cannot start the reducer watchdog: {e}"
         )));
     }
-    let mut replayer = Replayer::new(&store, &reducer, options).with_watch(watch);
+    let mut replayer = Replayer::new(&store, &reducer, options)
+        .with_watch(watch)
+        .with_snapshots(snapshots);
     for t in &config.skips {
         let reason = format!(
             "did not finish within {:.1} s; does it loop forever? (--reducer-timeout sets the limit)",
@@ -167,6 +192,7 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
     }
     let mut w = Worker {
         store: &store,
+        reducer: &reducer,
         replayer,
         requests,
         replies,
@@ -178,6 +204,7 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
 
 struct Worker<'a> {
     store: &'a Store,
+    reducer: &'a Reducer,
     replayer: Replayer<'a>,
     requests: Receiver<Req>,
     replies: Sender<Msg>,
@@ -300,7 +327,18 @@ impl Worker<'_> {
             }
             Req::Density { target, buckets } => {
                 let counts = self.density(&target, buckets).map_err(|e| e.to_string())?;
-                self.send(Msg::Density { target, counts });
+                let snapshots = match &target {
+                    Target::Stream(s) => self
+                        .store
+                        .snapshot_versions_of(s)
+                        .map_err(|e| e.to_string())?,
+                    Target::All => Vec::new(),
+                };
+                self.send(Msg::Density {
+                    target,
+                    counts,
+                    snapshots,
+                });
             }
             Req::ResolveTime { target, at } => {
                 let key = match &target {
@@ -308,7 +346,7 @@ impl Worker<'_> {
                         .store
                         .version_at_time(s, at)
                         .map_err(|e| e.to_string())?,
-                    Target::All => self.position_at_time(at).map_err(|e| e.to_string())?,
+                    Target::All => self.store.position_at_time(at).map_err(|e| e.to_string())?,
                 };
                 self.send(Msg::TimeResolved { target, key });
             }
@@ -348,6 +386,10 @@ impl Worker<'_> {
         to: i64,
     ) -> eventscope::store::Result<Vec<EventRow>> {
         let mut rows = Vec::new();
+        let snapshots = match target {
+            Target::Stream(s) => self.store.snapshot_versions_of(s)?,
+            Target::All => Vec::new(),
+        };
         let mut push = |e: Event, key: i64| {
             let preview = match &e.undecodable {
                 Some(why) => format!("⚠ {why}"),
@@ -358,6 +400,7 @@ impl Worker<'_> {
                 stream_id: e.stream_id,
                 version: e.version,
                 event_type: e.event_type,
+                snapshot: snapshots.binary_search(&e.version).is_ok(),
                 timestamp: e.timestamp,
                 preview,
             });
@@ -443,7 +486,11 @@ impl Worker<'_> {
             Ok(None) => return None,
             Err(e) => return Some(Err(e)),
         };
-        let changed = diff(&before, &after);
+        let changed = diff(&before.state, &after.state);
+        let category = match self.replayer.category(&stream) {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e.to_string())),
+        };
         let event_lines = event
             .as_ref()
             .and_then(|e| serde_json::to_value(e).ok())
@@ -453,9 +500,13 @@ impl Worker<'_> {
             event_lines,
             error: self.replayer.failure(&stream, version).map(str::to_string),
             failed_before: self.replayer.failures_up_to(&stream, version - 1),
+            reducer: self.reducer.describe(&category),
+            merge: self.reducer.is_merge_for(&category),
+            from_snapshot: after.from_snapshot,
+            warnings: self.replayer.take_warnings(),
             stream_id: stream,
             version,
-            state: after,
+            state: after.state,
             changed,
             event,
         })))
@@ -467,9 +518,12 @@ impl Worker<'_> {
         key: i64,
         stream: &str,
         version: i64,
-    ) -> Result<Option<Value>, String> {
+    ) -> Result<Option<Traced>, String> {
         if version <= 0 {
-            return Ok(Some(Value::Null));
+            return Ok(Some(Traced {
+                state: Value::Null,
+                from_snapshot: None,
+            }));
         }
         let replies = self.replies.clone();
         let requests = &self.requests;
@@ -527,26 +581,16 @@ impl Worker<'_> {
             },
             Target::All => LogFilter::default(),
         };
-        self.store.for_each_timestamp(&filter, |_, ts| {
-            if let Some(t) = eventscope::time::parse_stored(ts) {
+        if !self.store.has_times() {
+            return Ok(Vec::new());
+        }
+        self.store.for_each_time(&filter, |row| {
+            if let Some(t) = row.time.as_deref().and_then(eventscope::time::parse_stored) {
                 times.push(t.timestamp_millis());
             }
-            ControlFlow::Continue(())
+            Ok(ControlFlow::Continue(()))
         })?;
         Ok(bucket_counts(&times, buckets))
-    }
-
-    fn position_at_time(&self, at: DateTime<Utc>) -> eventscope::store::Result<Option<i64>> {
-        let mut last = None;
-        self.store
-            .for_each_timestamp(&LogFilter::default(), |position, ts| {
-                if eventscope::time::parse_stored(ts).is_some_and(|t| t > at) {
-                    return ControlFlow::Break(());
-                }
-                last = Some(position);
-                ControlFlow::Continue(())
-            })?;
-        Ok(last)
     }
 }
 

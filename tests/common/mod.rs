@@ -111,8 +111,11 @@ pub fn eventsourcing(dir: &Path, compress: bool) -> PathBuf {
         params![OTHER_HEX, 2, format!("{t}.Deposited"), cipher],
     )
     .unwrap();
+    // eventsourcing's Snapshot event as its mapper stores it: the event's own fields, with
+    // the aggregate's attributes (less _id, _version, _pending_events) under `state`.
     let snapshot = format!(
-        r#"{{"_id":{{"_type_":"uuid_hex","_data_":"{ACCOUNT_HEX}"}},"_version":2,"_created_on":{},"_modified_on":{},"full_name":"Alice","balance":{}}}"#,
+        r#"{{"timestamp":{},"topic":"{t}","state":{{"_created_on":{},"_modified_on":{},"full_name":"Alice","email_address":"alice@example.com","balance":{}}}}}"#,
+        dt(5),
         dt(0),
         dt(2),
         dec("100.00")
@@ -124,7 +127,7 @@ pub fn eventsourcing(dir: &Path, compress: bool) -> PathBuf {
     };
     c.execute(
         "INSERT INTO stored_snapshots VALUES (?,?,?,?)",
-        params![ACCOUNT_HEX, 2, t, snapshot],
+        params![ACCOUNT_HEX, 2, "eventsourcing.domain:Snapshot", snapshot],
     )
     .unwrap();
     path

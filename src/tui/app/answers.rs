@@ -51,6 +51,11 @@ impl App {
                 key,
                 result,
             } if matches(self, &target) => {
+                if let Ok(s) = &result {
+                    if let Some(w) = s.warnings.last() {
+                        self.status = Some((w.clone(), true));
+                    }
+                }
                 if let Some(v) = &mut self.view {
                     if key == v.playhead {
                         v.progress = None;
@@ -69,9 +74,14 @@ impl App {
                     v.diff = Some(((a, b), result));
                 }
             }
-            Msg::Density { target, counts } if matches(self, &target) => {
+            Msg::Density {
+                target,
+                counts,
+                snapshots,
+            } if matches(self, &target) => {
                 if let Some(v) = &mut self.view {
                     v.density = counts;
+                    v.snapshots = snapshots;
                 }
             }
             Msg::TimeResolved { target, key } if matches(self, &target) => match key {
@@ -92,6 +102,11 @@ impl App {
         self.timed_out.push(t);
         self.replace_worker = true;
         self.outbox.clear();
+        self.ask_again();
+    }
+
+    /// Asks a new worker for everything on screen.
+    pub(in crate::tui) fn ask_again(&mut self) {
         if !self.streams_loaded {
             self.outbox.push(Req::Streams);
         }

@@ -66,6 +66,10 @@ fn state_msg(app: &mut App, key: i64, balance: i64) {
             event_lines: vec![],
             error: None,
             failed_before: (0, None),
+            reducer: "Account.jq".into(),
+            merge: false,
+            from_snapshot: None,
+            warnings: vec![],
         })),
     }));
 }
@@ -300,7 +304,7 @@ fn time_prompt_asks_the_worker_and_seeks_to_its_answer() {
         Req::ResolveTime { at, .. } => Some(eventscope::time::format_stored(*at)),
         _ => None,
     });
-    assert_eq!(asked.as_deref(), Some("2024-03-01T09:05:59.999Z"));
+    assert_eq!(asked.as_deref(), Some("2024-03-01T09:05:59.999999999Z"));
     let target = app.view.as_ref().unwrap().target.clone();
     app.update(Action::Worker(Msg::TimeResolved {
         target: target.clone(),
@@ -371,6 +375,10 @@ fn folding_the_line_under_the_cursor() {
             event_lines: vec![],
             error: None,
             failed_before: (0, None),
+            reducer: "Account.jq".into(),
+            merge: false,
+            from_snapshot: None,
+            warnings: vec![],
         })),
     }));
     app.focus = Pane::State;
@@ -444,8 +452,9 @@ fn rows_arrive_and_far_ones_are_dropped() {
         stream_id: "Big-1".into(),
         version: k,
         event_type: "T".into(),
-        timestamp: "2024-01-01T00:00:00Z".into(),
+        timestamp: Some("2024-01-01T00:00:00Z".into()),
         preview: "{}".into(),
+        snapshot: false,
     };
     app.update(Action::Worker(Msg::Rows {
         target,

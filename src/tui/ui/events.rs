@@ -28,11 +28,26 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     }
     let all = view.target == Target::All;
     let key_head = if all { "POS" } else { "VER" };
-    let time_width = if app.local_time { 26 } else { 19 };
+    let time_width = view
+        .rows
+        .values()
+        .map(|r| {
+            super::show_time(r.timestamp.as_deref(), app.local_time)
+                .chars()
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+        .max(if view.rows.is_empty() { 19 } else { 0 });
+    let time_head = if time_width == 0 {
+        String::new()
+    } else {
+        format!("TIME {}", super::zone_label(app.local_time))
+    };
     let mut lines = vec![Line::styled(
         format!(
-            "  {key_head:>6} {:<20} {:<time_width$} DATA",
-            "TYPE", "TIME"
+            "  {key_head:>6} {:<20} {time_head:<time_width$} DATA",
+            "TYPE"
         ),
         Style::new()
             .fg(Color::DarkGray)
@@ -58,8 +73,13 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                 let head = format!(
                     "{key:>6} {:<20} {:<time_width$} ",
                     fit(&ty, 20),
-                    super::show_time(&r.timestamp, app.local_time)
+                    super::show_time(r.timestamp.as_deref(), app.local_time)
                 );
+                let mark = if r.snapshot && mark == "  " {
+                    " S"
+                } else {
+                    mark
+                };
                 let room = width.saturating_sub(head.chars().count() + 2);
                 Line::from(vec![
                     Span::styled(

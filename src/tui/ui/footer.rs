@@ -13,8 +13,11 @@ use crate::tui::app::{App, PromptKind};
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let line = if let Some(p) = &app.prompt {
         let label = match p.kind {
-            PromptKind::Version => "Go to version: ",
-            PromptKind::Time => "Go to time (RFC 3339 or a prefix, UTC): ",
+            PromptKind::Version => "Go to version: ".to_string(),
+            PromptKind::Time => format!(
+                "Go to time (RFC 3339 or a prefix, {}): ",
+                super::zone_label(app.local_time)
+            ),
         };
         Line::from(vec![
             Span::styled(

@@ -19,12 +19,22 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         .map(|b| label(&b.keys).chars().count())
         .max()
         .unwrap_or(0);
+    // Sections are set apart by a blank line where the screen has room for them.
+    let sections = app
+        .keymap
+        .bindings
+        .windows(2)
+        .filter(|w| w[0].section != w[1].section)
+        .count()
+        + 1;
+    let rows = app.keymap.bindings.len() + 2 * sections;
+    let spaced = (rows.div_ceil(2) as u16 + 2) < area.height;
     let mut lines = Vec::new();
     let mut section = "";
     for b in &app.keymap.bindings {
         if b.section != section {
             section = b.section;
-            if !lines.is_empty() {
+            if !lines.is_empty() && spaced {
                 lines.push(Line::from(""));
             }
             lines.push(Line::styled(
@@ -40,8 +50,15 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     }
     // Split between sections, as near the middle as they allow.
     let half = lines.len().div_ceil(2);
+    let starts_section = |i: usize| {
+        lines[i].width() == 0
+            || lines[i]
+                .spans
+                .first()
+                .is_some_and(|s| !s.content.starts_with(' '))
+    };
     let split = (0..lines.len())
-        .filter(|&i| i == lines.len() || lines[i].spans.is_empty() || lines[i].width() == 0)
+        .filter(|&i| i == lines.len() || starts_section(i))
         .min_by_key(|&i| i.abs_diff(half))
         .unwrap_or(half);
     let mut right: Vec<Line> = lines.split_off(split);

@@ -97,15 +97,18 @@ fn pane_block<'a>(app: &App, pane: Pane, title: Line<'a>) -> Block<'a> {
         .title_style(Style::new().add_modifier(Modifier::BOLD).fg(Color::Reset))
 }
 
-/// A timestamp as shown: `2024-03-01 09:04:00` in UTC, or local time with its offset.
-pub fn show_time(stored: &str, local: bool) -> String {
-    match eventscope::time::parse_stored(stored) {
-        Some(t) if local => t
-            .with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M:%S %:z")
-            .to_string(),
-        Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
-        None => stored.to_string(),
+/// A timestamp as shown: `2024-03-01 09:04:00` plus the stored fraction, in UTC or in the
+/// local zone (the Events pane's header names it); nothing where the layout has no times.
+pub fn show_time(stored: Option<&str>, local: bool) -> String {
+    stored.map_or_else(String::new, |t| eventscope::time::display(t, local))
+}
+
+/// The zone times are shown in, for headers and prompts.
+pub fn zone_label(local: bool) -> String {
+    if local {
+        eventscope::time::local_zone_name()
+    } else {
+        "UTC".into()
     }
 }
 

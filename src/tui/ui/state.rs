@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::tui::action::Command;
 use crate::tui::app::{App, Pane, Tab, View};
 use crate::tui::json_view::{JsonLine, LineKind};
+use crate::tui::worker::StateAt;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let tab = |name: &str, key: char, t: Tab| {
@@ -82,7 +83,7 @@ fn state_lines(app: &App, view: &View, height: usize) -> Vec<Line<'static>> {
         Ok(s) => s,
         Err(e) => return vec![Line::styled(e.clone(), Style::new().fg(Color::Red))],
     };
-    let mut out = Vec::new();
+    let mut out = provenance(s);
     if let Some(e) = &s.error {
         out.push(Line::styled(
             format!("✗ {e}"),
@@ -112,6 +113,27 @@ fn state_lines(app: &App, view: &View, height: usize) -> Vec<Line<'static>> {
             line = line.style(Style::new().add_modifier(Modifier::REVERSED));
         }
         out.push(line);
+    }
+    out
+}
+
+/// What the state was computed with, where that is not plain: the built-in merge (a guess
+/// for stores whose events carry changes) or a stored snapshot.
+fn provenance(s: &StateAt) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    if s.merge {
+        out.push(Line::styled(
+            "⚠ built-in merge: each event's data deep-merged, a guess; pass --reducer for your fold",
+            Style::new().fg(Color::Yellow),
+        ));
+    }
+    if let Some(v) = s.from_snapshot {
+        out.push(Line::styled(
+            format!(
+                "started from the stored snapshot at version {v} (s: replay from the first event)"
+            ),
+            Style::new().fg(Color::Magenta),
+        ));
     }
     out
 }
@@ -190,12 +212,16 @@ fn diff_lines(app: &App, view: &View) -> Vec<Line<'static>> {
     } else {
         format!("playhead {b}")
     };
-    let mut out = vec![Line::styled(
+    let mut out = match view.current_state() {
+        Some(Ok(s)) => provenance(s),
+        _ => Vec::new(),
+    };
+    out.push(Line::styled(
         format!("A {a} → {b_label}"),
         Style::new()
             .fg(Color::DarkGray)
             .add_modifier(Modifier::BOLD),
-    )];
+    ));
     match &view.diff {
         Some((pair, Ok(changes))) if *pair == (a, b) => {
             if changes.is_empty() {

@@ -72,7 +72,7 @@ fn event(v: i64) -> Event {
         event_type: TYPES[v as usize - 1].into(),
         data: json!({"amount": 10 * v}),
         metadata: json!({"correlationId": "corr-1"}),
-        timestamp: format!("2024-03-01T09:0{v}:00.000Z"),
+        timestamp: Some(format!("2024-03-01T09:0{v}:00.000Z")),
         ..Default::default()
     }
 }
@@ -89,8 +89,9 @@ fn opened_at(playhead: i64) -> App {
             stream_id: "Account-acc-1".into(),
             version: v,
             event_type: TYPES[v as usize - 1].into(),
-            timestamp: format!("2024-03-01T09:0{v}:00.000Z"),
+            timestamp: Some(format!("2024-03-01T09:0{v}:00.000Z")),
             preview: format!("{{\"amount\":{}}}", 10 * v),
+            snapshot: false,
         })
         .collect();
     app.update(Action::Worker(Msg::Rows {
@@ -102,6 +103,7 @@ fn opened_at(playhead: i64) -> App {
     app.update(Action::Worker(Msg::Density {
         target: target.clone(),
         counts: vec![1, 0, 2, 1],
+        snapshots: vec![],
     }));
     app.seek(playhead);
     let old = if playhead > 1 {
@@ -129,6 +131,10 @@ fn opened_at(playhead: i64) -> App {
             ),
             error: None,
             failed_before: (0, None),
+            reducer: "Account.jq".into(),
+            merge: false,
+            from_snapshot: None,
+            warnings: vec![],
         })),
     }));
     app.outbox.clear();
@@ -229,12 +235,24 @@ fn local_time_toggle_changes_the_timestamps() {
     let mut app = opened_at(4);
     assert!(has(&screen(&app), "2024-03-01 09:04:00"));
     app.update(Action::Command(Command::ToggleTimeZone));
-    let local = eventscope::time::parse_stored("2024-03-01T09:04:00Z")
+    let local = eventscope::time::parse_stored("2024-03-01T09:04:00.000Z")
         .unwrap()
         .with_timezone(&chrono::Local)
-        .format("%Y-%m-%d %H:%M:%S %:z")
+        .format("%Y-%m-%d %H:%M:%S%.3f")
         .to_string();
-    assert!(has(&screen(&app), &local), "{local}");
+    let s = screen(&app);
+    assert!(has(&s, &local), "{local}");
+    let zone = format!("TIME {}", eventscope::time::local_zone_name());
+    assert!(has(&s, &zone), "the header names the zone: {s:#?}");
+    app.update(Action::Command(Command::GoToTime));
+    let prompt = format!(
+        "Go to time (RFC 3339 or a prefix, {}): ",
+        eventscope::time::local_zone_name()
+    );
+    assert!(
+        screen(&app)[23].starts_with(&prompt),
+        "typed times are read in the shown zone"
+    );
 }
 
 #[test]
@@ -265,6 +283,10 @@ fn state_tab_shows_a_reducer_error_and_browsing_goes_on() {
                 "reducer x.jq failed at Account-acc-1 version 3 (MoneyWithdrawn): boom".into(),
             ),
             failed_before: (1, Some(2)),
+            reducer: "x.jq".into(),
+            merge: false,
+            from_snapshot: None,
+            warnings: vec![],
         })),
     }));
     let s = screen(&app);
@@ -411,7 +433,7 @@ fn help_lists_every_binding_in_effect() {
     let s = screen(&app);
     assert!(has(&s, "Keys — Esc or ? closes"), "{s:#?}");
     for b in &app.keymap.bindings {
-        assert!(has(&s, b.help), "help lacks {:?}", b.help);
+        assert!(has(&s, b.help), "help lacks {:?}: {s:#?}", b.help);
         let keys = b
             .keys
             .iter()

@@ -61,6 +61,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         .map(|_| Span::styled("─", Style::new().fg(Color::DarkGray)))
         .collect();
     if width > 0 {
+        for &k in &view.snapshots {
+            if (1..=view.len).contains(&k) {
+                cells[cell(k).min(width - 1)] = Span::styled("S", Style::new().fg(Color::Magenta));
+            }
+        }
         for (mark, key) in [("A", view.mark_a), ("B", view.mark_b)] {
             if let Some(k) = key {
                 cells[cell(k).min(width - 1)] = Span::styled(
@@ -79,7 +84,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let time = view
         .rows
         .get(&view.playhead)
-        .map(|r| super::show_time(&r.timestamp, app.local_time))
+        .map(|r| super::show_time(r.timestamp.as_deref(), app.local_time))
         .unwrap_or_default();
     let mut first = cells;
     first.push(Span::raw(" "));
