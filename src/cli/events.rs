@@ -13,6 +13,9 @@ use eventscope::Event;
 use super::output::{Out, Paint};
 
 pub fn list(store: &Store, filter: &LogFilter, json: bool) -> Result<()> {
+    if let Some(stream) = &filter.stream {
+        super::answer::need_stream(store, stream)?;
+    }
     let mut o = Out::stdout();
     header(&mut o, json)?;
     store.read_log(filter, |e: Event| {

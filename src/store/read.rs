@@ -387,6 +387,9 @@ impl Store {
         filter: &LogFilter,
         mut f: impl FnMut(Event) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
+        if filter.limit == Some(0) {
+            return Ok(());
+        }
         // Topics hold the type's full name, so that filter is applied to decoded events.
         let type_in_rust = self.mapping.decoder == Decoder::Eventsourcing;
         let (sql, params) = self.log_query(&self.mapping.select_list(), filter, type_in_rust);
