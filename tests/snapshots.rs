@@ -29,13 +29,19 @@ fn python_fold(db: &Path) -> Value {
         .arg(db)
         .output()
         .expect("python3 runs (the independent fold needs it)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn close(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => (x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 1e-9,
+        (Value::Number(x), Value::Number(y)) => {
+            (x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 1e-9
+        }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| close(v, w)))
         }
@@ -47,7 +53,16 @@ fn states(db: &Path, stream: &str, n: usize, extra: &[&str]) -> Vec<Value> {
     let reducers = format!("{FIXTURES}/es-reducers");
     let at: Vec<String> = (1..=n).map(|v| v.to_string()).collect();
     let at = at.join(",");
-    let mut args = vec!["state", s(db), stream, "--reducer", &reducers, "--at", &at, "--json"];
+    let mut args = vec![
+        "state",
+        s(db),
+        stream,
+        "--reducer",
+        &reducers,
+        "--at",
+        &at,
+        "--json",
+    ];
     args.extend(extra);
     lines(&ok(&args))
 }
@@ -65,7 +80,11 @@ fn default_state_equals_a_replay_from_the_first_event_at_every_version() {
         let no_snapshots = states(&db, stream, expected.len(), &["--no-snapshots"]);
         assert_eq!(default, no_snapshots, "{stream}");
         for (v, (got, want)) in default.iter().zip(expected).enumerate() {
-            assert!(close(got, want), "{stream} v{}: {got} vs Python's {want}", v + 1);
+            assert!(
+                close(got, want),
+                "{stream} v{}: {got} vs Python's {want}",
+                v + 1
+            );
         }
     }
     // Opting in with the mapping gives the same states (Alice's snapshots are sound) and
@@ -73,24 +92,62 @@ fn default_state_equals_a_replay_from_the_first_event_at_every_version() {
     let reducers = format!("{FIXTURES}/es-reducers");
     let n = reference[ALICE].as_array().unwrap().len();
     let mapped = states(&db, ALICE, n, &["--from-snapshots"]);
-    for (v, (got, want)) in mapped.iter().zip(reference[ALICE].as_array().unwrap()).enumerate() {
-        assert!(close(got, want), "from snapshots, v{}: {got} vs {want}", v + 1);
+    for (v, (got, want)) in mapped
+        .iter()
+        .zip(reference[ALICE].as_array().unwrap())
+        .enumerate()
+    {
+        assert!(
+            close(got, want),
+            "from snapshots, v{}: {got} vs {want}",
+            v + 1
+        );
     }
     let env = lines(&ok(&[
-        "state", s(&db), ALICE, "--reducer", &reducers, "--from-snapshots", "--at", "25,9",
-        "--json", "--envelope",
+        "state",
+        s(&db),
+        ALICE,
+        "--reducer",
+        &reducers,
+        "--from-snapshots",
+        "--at",
+        "25,9",
+        "--json",
+        "--envelope",
     ]));
     assert_eq!(env[0]["from_snapshot"], 20);
-    assert_eq!(env[1]["from_snapshot"], Value::Null, "no snapshot at or below 9");
+    assert_eq!(
+        env[1]["from_snapshot"],
+        Value::Null,
+        "no snapshot at or below 9"
+    );
     assert_eq!(env[0]["version"], 25);
-    assert!(env[0]["reducer"].as_str().unwrap().ends_with("BankAccount.jq"));
+    assert!(env[0]["reducer"]
+        .as_str()
+        .unwrap()
+        .ends_with("BankAccount.jq"));
     assert!(env[0]["timestamp"].as_str().unwrap().ends_with('Z'));
-    let header = ok(&["state", s(&db), ALICE, "--reducer", &reducers, "--from-snapshots"]);
+    let header = ok(&[
+        "state",
+        s(&db),
+        ALICE,
+        "--reducer",
+        &reducers,
+        "--from-snapshots",
+    ]);
     assert!(
-        header.lines().next().unwrap().contains("started from the stored snapshot at version 60"),
+        header
+            .lines()
+            .next()
+            .unwrap()
+            .contains("started from the stored snapshot at version 60"),
         "{header}"
     );
-    assert_eq!(std::fs::read(&db).unwrap(), before, "the store is untouched");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "the store is untouched"
+    );
 }
 
 #[test]
@@ -101,8 +158,15 @@ fn check_compares_snapshots_only_through_a_mapping() {
     let out = run(&["check", s(&db), "--json"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
-    assert!(err.contains("8 snapshot(s) not compared") && err.contains("snapshot.jq"), "{err}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        err.contains("8 snapshot(s) not compared") && err.contains("snapshot.jq"),
+        "{err}"
+    );
     // With the mapping beside the reducers: exactly Bob's corrupted snapshot (999).
     let reducers = format!("{FIXTURES}/es-reducers");
     let out = run(&["check", s(&db), "--reducer", &reducers, "--json"]);
@@ -112,7 +176,10 @@ fn check_compares_snapshots_only_through_a_mapping() {
     assert_eq!(problems[0]["stream_id"], BOB);
     assert_eq!(problems[0]["version"], 5);
     assert_eq!(problems[0]["problem"], "snapshot differs from replay");
-    assert!(problems[0]["detail"].as_str().unwrap().contains("snapshot has 999"));
+    assert!(problems[0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("snapshot has 999"));
 }
 
 #[test]
@@ -124,10 +191,16 @@ fn snapshots_show_their_decoded_content() {
     assert_eq!(snaps[0]["version"], 5);
     assert_eq!(snaps[0]["data"]["balance"], 999.0, "tagged decimal decoded");
     assert_eq!(snaps[0]["data"]["full_name"], "Bob");
-    assert!(snaps[0]["data"].get("state").is_none(), "the wrapper is unwrapped");
+    assert!(
+        snaps[0]["data"].get("state").is_none(),
+        "the wrapper is unwrapped"
+    );
     assert_eq!(snaps[0]["topic"], "__main__:BankAccount");
     let table = ok(&["snapshots", s(&db)]);
-    assert!(table.contains("5d7b693fa5594aa8bf860dff8a72c505  5        {\"_created_on\""), "{table}");
+    assert!(
+        table.contains("5d7b693fa5594aa8bf860dff8a72c505  5        {\"_created_on\""),
+        "{table}"
+    );
 }
 
 /// A native store with snapshots written by hand, as a careless application might.
@@ -151,18 +224,31 @@ fn unreadable_snapshots_are_skipped_with_a_warning_and_listed_by_check() {
     let db = native_with_snapshots(
         dir.path(),
         &[
-            ("Account-acc-1", 2, r#"{"id":"acc-1","owner":"Alice","balance":100}"#),
+            (
+                "Account-acc-1",
+                2,
+                r#"{"id":"acc-1","owner":"Alice","balance":100}"#,
+            ),
             ("Account-acc-1", 3, "{not json"),
         ],
     );
     let reducer = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers/Account.jq");
     let out = run(&[
-        "state", s(&db), "Account-acc-1", "--reducer", reducer, "--from-snapshots", "--json",
+        "state",
+        s(&db),
+        "Account-acc-1",
+        "--reducer",
+        reducer,
+        "--from-snapshots",
+        "--json",
         "--envelope",
     ]);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("snapshot of Account-acc-1 at version 3 skipped"), "{err}");
+    assert!(
+        err.contains("snapshot of Account-acc-1 at version 3 skipped"),
+        "{err}"
+    );
     let env = lines(&String::from_utf8_lossy(&out.stdout));
     assert_eq!(env[0]["from_snapshot"], 2, "the readable one below is used");
     assert_eq!(env[0]["state"]["balance"], 120);
@@ -185,11 +271,18 @@ fn a_snapshots_table_of_another_shape_is_ignored() {
     c.execute_batch("DROP TABLE snapshots; CREATE TABLE snapshots (who TEXT, what BLOB); INSERT INTO snapshots VALUES ('x', 'y');")
         .unwrap();
     drop(c);
-    assert_eq!(ok(&["snapshots", s(&p)]).trim(), "this store keeps no snapshots");
+    assert_eq!(
+        ok(&["snapshots", s(&p)]).trim(),
+        "this store keeps no snapshots"
+    );
     let state = lines(&ok(&["state", s(&p), "Account-acc-1", "--json"]));
     assert_eq!(state[0]["amount"], 50, "the merge of the seed");
     let out = run(&["check", s(&p)]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -198,10 +291,26 @@ fn the_merge_is_labelled_wherever_its_state_is_shown() {
     let db = native_with_snapshots(dir.path(), &[]);
     let shown = ok(&["state", s(&db), "Account-acc-1"]);
     let header = shown.lines().next().unwrap();
-    assert!(header.contains("built-in merge") && header.contains("--reducer"), "{header}");
-    let env = lines(&ok(&["state", s(&db), "Account-acc-1", "--json", "--envelope"]));
-    assert!(env[0]["reducer"].as_str().unwrap().contains("a guess"), "{}", env[0]);
+    assert!(
+        header.contains("built-in merge") && header.contains("--reducer"),
+        "{header}"
+    );
+    let env = lines(&ok(&[
+        "state",
+        s(&db),
+        "Account-acc-1",
+        "--json",
+        "--envelope",
+    ]));
+    assert!(
+        env[0]["reducer"].as_str().unwrap().contains("a guess"),
+        "{}",
+        env[0]
+    );
     let diff = ok(&["diff", s(&db), "Account-acc-1", "--from", "1"]);
-    assert!(diff.lines().next().unwrap().contains("built-in merge"), "{diff}");
+    assert!(
+        diff.lines().next().unwrap().contains("built-in merge"),
+        "{diff}"
+    );
     assert_eq!(json!(env[0]["from_snapshot"]), Value::Null);
 }
