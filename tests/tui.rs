@@ -376,3 +376,71 @@ fn a_crash_that_cannot_unwind_still_gives_the_terminal_back() {
         "the normal screen is back:\n{screen}"
     );
 }
+
+#[test]
+fn the_terminal_ui_leaves_nothing_beside_a_wal_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
+        .unwrap();
+    let before = std::fs::read(&db).unwrap();
+    let listing = || {
+        let mut v: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(listing(), vec!["bank.db"]);
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    for follow in [false, true] {
+        let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
+        t.wait_for(&["Account-acc-1"]);
+        t.keys(&["/acc-1", "Enter"]);
+        t.wait_for(&["4/4", "\"balance\": 120"]);
+        if follow {
+            t.keys(&["f"]);
+            t.wait_for(&["LIVE"]);
+            // An application comes, writes and goes while the UI follows.
+            let mut app = eventscope::store::Store::open_writable(&db).unwrap();
+            let deposit = eventscope::store::NewEvent::new(
+                "MoneyDeposited",
+                serde_json::json!({"amount": 1}),
+            );
+            app.append(
+                "Account-acc-1",
+                eventscope::store::ExpectedVersion::Any,
+                &[deposit],
+            )
+            .unwrap();
+            drop(app);
+            t.wait_for(&["5/5", "\"balance\": 121"]);
+        }
+        t.keys(&["q"]);
+        t.wait_for(&["EXITED 0"]);
+        let left = listing();
+        assert!(
+            !left.contains(&"bank.db-shm".to_string()),
+            "follow={follow}: {left:?}"
+        );
+        if left.contains(&"bank.db-wal".to_string()) {
+            let wal = std::fs::metadata(dir.path().join("bank.db-wal"))
+                .unwrap()
+                .len();
+            assert!(
+                follow && wal > 0,
+                "only a -wal holding the application's frames stays"
+            );
+        }
+        if !follow {
+            assert_eq!(
+                std::fs::read(&db).unwrap(),
+                before,
+                "the store is not written"
+            );
+        }
+    }
+}
