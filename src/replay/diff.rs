@@ -23,8 +23,8 @@ pub struct Change {
     pub new: Option<Value>,
 }
 
-/// The changes that turn `old` into `new`: objects are compared key by key, arrays index by
-/// index, anything else as a whole. `null` against an object (a stream before its first
+/// The changes that turn `old` into `new`: objects are compared key by key, anything else
+/// as a whole, and arrays as lists that gained, lost or changed items (see [`walk_arrays`]). `null` against an object (a stream before its first
 /// event) compares as an empty object, so every field shows as added.
 pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
     let mut out = Vec::new();
@@ -54,18 +54,7 @@ fn walk(path: &mut String, old: &Value, new: &Value, out: &mut Vec<Change>) {
                 }
             }
         }
-        (Value::Array(a), Value::Array(b)) => {
-            for i in 0..a.len().max(b.len()) {
-                let len = push(path, &i.to_string());
-                match (a.get(i), b.get(i)) {
-                    (Some(av), Some(bv)) => walk(path, av, bv, out),
-                    (Some(av), None) => out.push(removed(path, av)),
-                    (None, Some(bv)) => out.push(added(path, bv)),
-                    (None, None) => {}
-                }
-                path.truncate(len);
-            }
-        }
+        (Value::Array(a), Value::Array(b)) => walk_arrays(path, a, b, out),
         _ if old == new => {}
         _ => out.push(Change {
             path: path.clone(),
@@ -74,6 +63,152 @@ fn walk(path: &mut String, old: &Value, new: &Value, out: &mut Vec<Change>) {
             new: Some(new.clone()),
         }),
     }
+}
+
+/// Arrays of objects that all carry one key field (`id`, a field ending in `Id` or `_id`, or
+/// `sku`, unique on each side) are matched by that key; other arrays by their longest common
+/// subsequence. So removing item 0 is one removal, not every item shifted. A removal's path
+/// is its index in the old array; an addition's or a change's, its index in the new one.
+fn walk_arrays(path: &mut String, a: &[Value], b: &[Value], out: &mut Vec<Change>) {
+    let pairs = match key_field(a, b) {
+        Some(key) => match_by_key(a, b, &key),
+        None => match_by_lcs(a, b),
+    };
+    for (i, j) in pairs {
+        match (i, j) {
+            (Some(i), Some(j)) => {
+                let len = push(path, &j.to_string());
+                walk(path, &a[i], &b[j], out);
+                path.truncate(len);
+            }
+            (Some(i), None) => {
+                let len = push(path, &i.to_string());
+                out.push(removed(path, &a[i]));
+                path.truncate(len);
+            }
+            (None, Some(j)) => {
+                let len = push(path, &j.to_string());
+                out.push(added(path, &b[j]));
+                path.truncate(len);
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+type Pairs = Vec<(Option<usize>, Option<usize>)>;
+
+/// The key field every item on both sides carries, with values unique on each side.
+fn key_field(a: &[Value], b: &[Value]) -> Option<String> {
+    let first = a.first().or(b.first())?.as_object()?;
+    let mut candidates: Vec<&String> = first
+        .keys()
+        .filter(|k| *k == "id" || k.ends_with("Id") || k.ends_with("_id") || *k == "sku")
+        .collect();
+    candidates.sort_by_key(|k| (*k != "id", k.len()));
+    candidates
+        .into_iter()
+        .find(|k| {
+            [a, b].iter().all(|side| {
+                let mut seen = std::collections::HashSet::new();
+                side.iter().all(|item| {
+                    item.get(k.as_str())
+                        .filter(|v| v.is_string() || v.is_number())
+                        .is_some_and(|v| seen.insert(v.to_string()))
+                })
+            })
+        })
+        .cloned()
+}
+
+fn match_by_key(a: &[Value], b: &[Value], key: &str) -> Pairs {
+    let id = |v: &Value| v.get(key).map(Value::to_string).unwrap_or_default();
+    let in_b: std::collections::HashMap<String, usize> =
+        b.iter().enumerate().map(|(j, v)| (id(v), j)).collect();
+    let in_a: std::collections::HashSet<String> = a.iter().map(id).collect();
+    let mut pairs: Pairs = Vec::new();
+    for (i, v) in a.iter().enumerate() {
+        pairs.push((Some(i), in_b.get(&id(v)).copied()));
+    }
+    for (j, v) in b.iter().enumerate() {
+        if !in_a.contains(&id(v)) {
+            pairs.push((None, Some(j)));
+        }
+    }
+    pairs
+}
+
+/// Beyond this many cells the subsequence table is not built: items are then compared
+/// index by index between the common head and tail.
+const LCS_CELLS: usize = 4_000_000;
+
+fn match_by_lcs(a: &[Value], b: &[Value]) -> Pairs {
+    let head = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let tail = a[head..]
+        .iter()
+        .rev()
+        .zip(b[head..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (ma, mb) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
+    let mut pairs: Pairs = (0..head).map(|i| (Some(i), Some(i))).collect();
+    let middle: Pairs = if ma.len().saturating_mul(mb.len()) > LCS_CELLS {
+        (0..ma.len().max(mb.len()))
+            .map(|k| ((k < ma.len()).then_some(k), (k < mb.len()).then_some(k)))
+            .collect()
+    } else {
+        lcs_pairs(ma, mb)
+    };
+    pairs.extend(
+        middle
+            .into_iter()
+            .map(|(i, j)| (i.map(|i| i + head), j.map(|j| j + head))),
+    );
+    pairs.extend((0..tail).map(|k| (Some(a.len() - tail + k), Some(b.len() - tail + k))));
+    pairs
+}
+
+/// Equal items matched by longest common subsequence; between two matches, what was
+/// removed and what was added are paired up as changes, one for one.
+fn lcs_pairs(a: &[Value], b: &[Value]) -> Pairs {
+    let (n, m) = (a.len(), b.len());
+    let mut len = vec![0u32; (n + 1) * (m + 1)];
+    let at = |i: usize, j: usize| i * (m + 1) + j;
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            len[at(i, j)] = if a[i] == b[j] {
+                len[at(i + 1, j + 1)] + 1
+            } else {
+                len[at(i + 1, j)].max(len[at(i, j + 1)])
+            };
+        }
+    }
+    let mut pairs = Vec::new();
+    let (mut gone, mut new): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
+    let flush = |pairs: &mut Pairs, gone: &mut Vec<usize>, new: &mut Vec<usize>| {
+        for k in 0..gone.len().max(new.len()) {
+            pairs.push((gone.get(k).copied(), new.get(k).copied()));
+        }
+        gone.clear();
+        new.clear();
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            flush(&mut pairs, &mut gone, &mut new);
+            pairs.push((Some(i), Some(j)));
+            i += 1;
+            j += 1;
+        } else if j >= m || (i < n && len[at(i + 1, j)] >= len[at(i, j + 1)]) {
+            gone.push(i);
+            i += 1;
+        } else {
+            new.push(j);
+            j += 1;
+        }
+    }
+    flush(&mut pairs, &mut gone, &mut new);
+    pairs
 }
 
 /// Appends an escaped pointer segment and returns the length to truncate back to.
@@ -143,6 +278,59 @@ mod tests {
                 ("/items/1".into(), Op::Changed),
                 ("/items/2".into(), Op::Removed),
             ]
+        );
+    }
+
+    #[test]
+    fn removing_the_first_item_is_one_removal() {
+        let d = diff(
+            &json!({"tags": ["a", "b", "c"]}),
+            &json!({"tags": ["b", "c"]}),
+        );
+        assert_eq!(ops(&d), vec![("/tags/0".into(), Op::Removed)]);
+        assert_eq!(d[0].old, Some(json!("a")));
+        let d = diff(&json!([1, 2, 3, 4]), &json!([1, 3, 4, 5]));
+        assert_eq!(
+            ops(&d),
+            vec![("/1".into(), Op::Removed), ("/3".into(), Op::Added)]
+        );
+        let d = diff(&json!([1, 2, 3]), &json!([1, 9, 3]));
+        assert_eq!(
+            ops(&d),
+            vec![("/1".into(), Op::Changed)],
+            "a replaced item is a change"
+        );
+    }
+
+    #[test]
+    fn objects_with_a_key_are_matched_by_it() {
+        let old = json!({"lines": [
+            {"sku": "A", "qty": 1}, {"sku": "B", "qty": 2}, {"sku": "C", "qty": 3}
+        ]});
+        let new = json!({"lines": [
+            {"sku": "B", "qty": 5}, {"sku": "C", "qty": 3}, {"sku": "D", "qty": 1}
+        ]});
+        let d = diff(&old, &new);
+        assert_eq!(
+            ops(&d),
+            vec![
+                ("/lines/0".into(), Op::Removed),
+                ("/lines/0/qty".into(), Op::Changed),
+                ("/lines/2".into(), Op::Added),
+            ]
+        );
+        assert_eq!(d[0].old, Some(json!({"sku": "A", "qty": 1})));
+        assert_eq!(
+            (d[1].old.clone(), d[1].new.clone()),
+            (Some(json!(2)), Some(json!(5)))
+        );
+        let by_id = diff(
+            &json!([{"orderId": 1, "s": "new"}, {"orderId": 2, "s": "new"}]),
+            &json!([{"orderId": 2, "s": "paid"}]),
+        );
+        assert_eq!(
+            ops(&by_id),
+            vec![("/0".into(), Op::Removed), ("/0/s".into(), Op::Changed)]
         );
     }
 
