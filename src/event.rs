@@ -26,6 +26,10 @@ pub struct Event {
     /// The full type name where the layout stores one (Python `eventsourcing`'s topic).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
+    /// The stream's category where the layout names it (an aggregate class or type);
+    /// absent where it is the stream id before its first `-`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
     /// The payload's schema version (cqrs-es `event_version`, Emmett's schema version).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema_version: Option<String>,
@@ -44,7 +48,9 @@ fn empty_object() -> Value {
 
 impl Event {
     pub fn category(&self) -> &str {
-        category_of(&self.stream_id)
+        self.category
+            .as_deref()
+            .unwrap_or_else(|| category_of(&self.stream_id))
     }
 }
 

@@ -265,20 +265,42 @@ fn import_round_trips_and_checks_versions() {
     assert!(out.contains("imported 18 events in 5 streams"), "{out}");
     assert_eq!(ok(&["events", s(&copy), "--json"]), dump);
 
+    // Versions go in as they are: a gap is kept (and `check` reports it), a version that
+    // does not increase is refused, and a failed import leaves no file at all.
     let gap = d.path().join("gap.ndjson");
     std::fs::write(
         &gap,
-        "{\"stream_id\":\"A-1\",\"version\":1,\"type\":\"X\",\"data\":{}}\n\n{\"stream_id\":\"A-1\",\"version\":3,\"type\":\"X\",\"data\":{}}\n",
+        "{\"stream_id\":\"A-1\",\"version\":1,\"type\":\"X\",\"data\":{}}\n\n{\"stream_id\":\"A-1\",\"version\":3,\"type\":\"X\",\"data\":{}}\n{\"stream_id\":\"A-1\",\"version\":2,\"type\":\"X\",\"data\":{}}\n",
     )
     .unwrap();
     let target = d.path().join("gap.db");
     let err = fails(&["import", s(&gap), "--out", s(&target)]);
     assert!(
-        err.contains("line 3: A-1 version 3 does not follow version 1"),
+        err.contains("line 4: A-1 version 2 does not follow version 3"),
         "{err}"
     );
-    let streams = ok(&["streams", s(&target), "--json"]);
-    assert_eq!(streams, "", "a failed import writes no events");
+    assert!(!target.exists(), "a failed import leaves no file behind");
+    let listing: Vec<_> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        !listing
+            .iter()
+            .any(|n| n.to_string_lossy().contains("eventscope-import")),
+        "nor a temporary one: {listing:?}"
+    );
+    let dup = d.path().join("dup.ndjson");
+    std::fs::write(
+        &dup,
+        "{\"stream_id\":\"A-1\",\"version\":1,\"type\":\"X\",\"data\":{},\"event_id\":\"e1\"}\n{\"stream_id\":\"A-2\",\"version\":1,\"type\":\"X\",\"data\":{},\"event_id\":\"e1\"}\n",
+    )
+    .unwrap();
+    let err = fails(&["import", s(&dup), "--out", s(&target)]);
+    assert!(
+        err.contains("line 2: event id \"e1\" appears again (first at line 1)"),
+        "{err}"
+    );
 
     let junk = d.path().join("junk.ndjson");
     std::fs::write(&junk, "{\"stream_id\": 5}\n").unwrap();

@@ -1,13 +1,11 @@
 //! One function per command, each a thin layer over `eventscope::store` and `::replay`.
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::CommandFactory;
 use eventscope::replay::{Reducer, Replayer, SeekOptions, Watch};
-use eventscope::store::{ExpectedVersion, LogFilter, NewEvent, OpenOptions, Store, FORMATS};
-use serde_json::Value;
+use eventscope::store::{LogFilter, OpenOptions, Store, FORMATS};
 
 use super::args::{Cli, Command, ReplayArgs};
 use super::output::{table, Out, Paint};
@@ -94,7 +92,7 @@ pub fn run(cli: Cli) -> Result<()> {
             replay,
             json,
         } => super::answer::diff_cmd(&open(&store)?, &stream, from, to, &replay, json),
-        Command::Import { file, out } => import(&file, &out),
+        Command::Import { file, out } => super::import::run(&file, &out),
         Command::Formats { json } => formats(json),
         Command::Check {
             store,
@@ -256,88 +254,6 @@ fn streams(store: &Store, category: Option<&str>, json: bool) -> Result<()> {
             o.line(&line)?;
         }
     }
-    o.flush()?;
-    Ok(())
-}
-
-/// One line of an import file: an envelope whose position, id, metadata and timestamp may
-/// be left out.
-#[derive(serde::Deserialize)]
-struct ImportLine {
-    stream_id: String,
-    version: i64,
-    #[serde(rename = "type")]
-    event_type: String,
-    data: Value,
-    #[serde(default)]
-    metadata: Option<Value>,
-    #[serde(default)]
-    event_id: Option<String>,
-    #[serde(default)]
-    timestamp: Option<String>,
-    #[serde(default)]
-    global_position: Option<i64>,
-}
-
-fn import(file: &Path, out: &Path) -> Result<()> {
-    let input: Box<dyn BufRead> = if file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-        Box::new(std::io::BufReader::new(f))
-    };
-    let mut store =
-        Store::open_writable(out).with_context(|| format!("opening {}", out.display()))?;
-    let mut count = 0usize;
-    let mut streams = std::collections::HashSet::new();
-    let mut writer = store.writer()?;
-    for (i, line) in input.lines().enumerate() {
-        let n = i + 1;
-        let line = line.with_context(|| format!("{}: line {n}", file.display()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let e: ImportLine = serde_json::from_str(&line)
-            .with_context(|| format!("{}: line {n} is not an event envelope", file.display()))?;
-        if let Some(ts) = &e.timestamp {
-            if eventscope::time::parse_stored(ts).is_none() {
-                bail!(
-                    "{}: line {n}: timestamp {ts:?} is not RFC 3339",
-                    file.display()
-                );
-            }
-        }
-        let new = NewEvent {
-            event_type: e.event_type,
-            data: e.data,
-            metadata: e
-                .metadata
-                .unwrap_or_else(|| Value::Object(Default::default())),
-            event_id: e.event_id,
-            timestamp: e.timestamp,
-            global_position: e.global_position,
-        };
-        writer
-            .append(&e.stream_id, ExpectedVersion::Exact(e.version - 1), &[new])
-            .map_err(|err| match err {
-                eventscope::store::StoreError::Conflict { actual, .. } => anyhow!(
-                    "{}: line {n}: {} version {} does not follow version {actual}",
-                    file.display(),
-                    e.stream_id,
-                    e.version
-                ),
-                other => anyhow!("{}: line {n}: {other}", file.display()),
-            })?;
-        streams.insert(e.stream_id);
-        count += 1;
-    }
-    writer.commit()?;
-    let mut o = Out::stdout();
-    o.line(&format!(
-        "imported {count} events in {} streams into {}",
-        streams.len(),
-        out.display()
-    ))?;
     o.flush()?;
     Ok(())
 }

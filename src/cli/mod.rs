@@ -5,6 +5,7 @@ mod args;
 mod check;
 mod commands;
 mod events;
+mod import;
 mod output;
 
 use anyhow::Result;

@@ -51,11 +51,21 @@ pub fn event_from_row(row: &Row, m: &Mapping) -> Result<Event> {
         data: Value::Null,
         metadata,
         timestamp: time_of(row, 7, m)?,
-        topic: None,
         schema_version: text(row, 8)?,
         original_position: row.get(9)?,
+        topic: text(row, 10)?,
+        category: text(row, 12)?.filter(|c| !c.is_empty()),
         undecodable: None,
     };
+    // An imported event that was undecodable where it came from keeps its mark and text.
+    if let Some(reason) = text(row, 11)? {
+        e.undecodable = Some(reason);
+        e.data = match String::from_utf8(payload) {
+            Ok(t) if !t.is_empty() => Value::String(t),
+            _ => Value::Null,
+        };
+        return Ok(e);
+    }
     match decode_payload(&payload, m.decoder) {
         Ok(data) => e.data = data,
         Err((reason, raw)) => {
@@ -67,6 +77,7 @@ pub fn event_from_row(row: &Row, m: &Mapping) -> Result<Event> {
         Decoder::Eventsourcing => {
             let topic = std::mem::take(&mut e.event_type);
             e.event_type = event_of_topic(&topic).to_string();
+            e.category = Some(super::layout::class_of_topic(&topic).to_string());
             e.topic = Some(topic);
             if let Some(Value::String(t)) =
                 e.data.as_object_mut().and_then(|o| o.remove("timestamp"))

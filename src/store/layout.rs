@@ -35,6 +35,8 @@ pub enum CategoryRule {
     Prefix,
     /// A column of the stream's rows (cqrs-es `aggregate_type`).
     Column(String),
+    /// A column where it is set, else the prefix (a native store filled by `import`).
+    ColumnOrPrefix(String),
     /// The aggregate class named by a topic such as `bank:BankAccount.Opened`.
     Topic(String),
 }
@@ -69,6 +71,10 @@ pub struct Mapping {
     pub time_unit: crate::time::EpochUnit,
     pub schema_version: Option<String>,
     pub original_position: Option<String>,
+    /// The full type name, where the layout stores one apart from `event_type`.
+    pub topic: Option<String>,
+    /// Why a payload could not be read, kept by an import (native stores only).
+    pub undecodable: Option<String>,
     pub category: CategoryRule,
     pub decoder: Decoder,
     pub snapshots: Option<SnapshotMapping>,
@@ -101,6 +107,12 @@ impl Mapping {
             or_null(&self.time),
             or_null(&self.schema_version),
             or_null(&self.original_position),
+            or_null(&self.topic),
+            or_null(&self.undecodable),
+            match &self.category {
+                CategoryRule::Column(c) | CategoryRule::ColumnOrPrefix(c) => c.clone(),
+                CategoryRule::Prefix | CategoryRule::Topic(_) => "NULL".into(),
+            },
         ]
         .join(", ")
     }
@@ -186,6 +198,8 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             time_unit: Default::default(),
             schema_version: None,
             original_position: None,
+            topic: None,
+            undecodable: None,
             filter: None,
             category: CategoryRule::Prefix,
             decoder: Decoder::Json,
@@ -216,6 +230,8 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             time_unit: Default::default(),
             schema_version: None,
             original_position: None,
+            topic: None,
+            undecodable: None,
             filter: None,
             category: CategoryRule::Topic(s("topic")),
             decoder: Decoder::Eventsourcing,
@@ -246,6 +262,8 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             time_unit: Default::default(),
             schema_version: o("message_schema_version"),
             original_position: None,
+            topic: None,
+            undecodable: None,
             category: CategoryRule::Prefix,
             decoder: Decoder::Json,
             snapshots: None,
@@ -265,6 +283,8 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             time_unit: Default::default(),
             schema_version: o("event_version"),
             original_position: None,
+            topic: None,
+            undecodable: None,
             filter: None,
             category: CategoryRule::Column(s("aggregate_type")),
             decoder: Decoder::TaggedEnum,
@@ -295,6 +315,8 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             time_unit: Default::default(),
             schema_version: None,
             original_position: o("position"),
+            topic: None,
+            undecodable: None,
             category: CategoryRule::Prefix,
             decoder: Decoder::Json,
             snapshots: None,
@@ -366,6 +388,17 @@ pub fn detect(conn: &Connection, tables: &[String], format: Option<&str>) -> Res
         }
         if has_columns(conn, table, cols)? {
             let mut mapping = mapping_for(layout, tables);
+            if layout == Layout::Native {
+                let cols = columns(conn, "events")?;
+                let has = |name: &str| cols.iter().any(|c| c == name).then(|| name.to_string());
+                mapping.topic = has("topic");
+                mapping.schema_version = has("schema_version");
+                mapping.original_position = has("original_position");
+                mapping.undecodable = has("undecodable");
+                if cols.iter().any(|c| c == "category") {
+                    mapping.category = CategoryRule::ColumnOrPrefix("category".into());
+                }
+            }
             if let Some(snap) = &mapping.snapshots {
                 if !has_columns(conn, &snap.table, snap.columns)? {
                     mapping.snapshots = None;

@@ -101,6 +101,8 @@ pub fn parse_map_text(conn: &Connection, text: &str) -> Result<Mapping> {
         time_unit,
         schema_version: None,
         original_position: None,
+        topic: None,
+        undecodable: None,
         category: CategoryRule::Prefix,
         decoder: Decoder::Json,
         snapshots: None,

@@ -192,6 +192,14 @@ impl Store {
         Ok(())
     }
 
+    /// Writes a consistent copy of the whole store (its `-wal` included) to a new file,
+    /// without writing the store itself.
+    pub fn copy_to(&self, to: &Path) -> Result<()> {
+        self.conn
+            .execute("VACUUM INTO ?1", [to.to_string_lossy()])?;
+        Ok(())
+    }
+
     /// What removes, once this store and its subscriptions are closed, the files SQLite made
     /// beside it.
     pub fn sidecar_guard(&self) -> Option<std::sync::Arc<SidecarGuard>> {

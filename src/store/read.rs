@@ -71,8 +71,7 @@ fn raw_event<'r>(row: &'r Row) -> Option<RawEvent<'r>> {
         timestamp: str_at(7)?,
     })
     .filter(|r| {
-        matches!(row.get_ref(8), Ok(V::Null))
-            && matches!(row.get_ref(9), Ok(V::Null))
+        (8..=12).all(|i| matches!(row.get_ref(i), Ok(V::Null)))
             && !super::decode::looks_like_zlib(r.data)
     })
 }
@@ -101,7 +100,9 @@ impl Store {
     fn category_expr(&self) -> String {
         match &self.mapping.category {
             CategoryRule::Prefix => "NULL".into(),
-            CategoryRule::Column(c) | CategoryRule::Topic(c) => format!("MIN({c})"),
+            CategoryRule::Column(c) | CategoryRule::Topic(c) | CategoryRule::ColumnOrPrefix(c) => {
+                format!("MIN({c})")
+            }
         }
     }
 
@@ -111,6 +112,10 @@ impl Store {
         let category = match &self.mapping.category {
             CategoryRule::Prefix => category_of(&stream_id).to_string(),
             CategoryRule::Column(_) => found,
+            CategoryRule::ColumnOrPrefix(_) if found.is_empty() => {
+                category_of(&stream_id).to_string()
+            }
+            CategoryRule::ColumnOrPrefix(_) => found,
             CategoryRule::Topic(_) => class_of_topic(&found).to_string(),
         };
         Ok(StreamInfo {

@@ -2,7 +2,10 @@
 
 use rusqlite::Connection;
 
-/// Idempotent DDL for the native layout. `snapshots` is optional when reading.
+/// Idempotent DDL for the native layout. `snapshots` is optional when reading; so are
+/// `topic` and `category`, which keep what an import from another layout needs to
+/// round-trip (go-mink's own tables do not have them), and a `timestamp` may be NULL where
+/// the events came from a layout without times.
 pub const NATIVE_DDL: &str = "
 CREATE TABLE IF NOT EXISTS events (
   global_position INTEGER PRIMARY KEY,
@@ -12,7 +15,12 @@ CREATE TABLE IF NOT EXISTS events (
   event_type  TEXT    NOT NULL,
   data        TEXT    NOT NULL,
   metadata    TEXT    NOT NULL DEFAULT '{}',
-  timestamp   TEXT    NOT NULL,
+  timestamp   TEXT,
+  topic       TEXT,
+  category    TEXT,
+  schema_version    TEXT,
+  original_position INTEGER,
+  undecodable TEXT,
   UNIQUE (stream_id, version)
 );
 CREATE TABLE IF NOT EXISTS snapshots (

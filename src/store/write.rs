@@ -38,10 +38,21 @@ pub struct NewEvent {
     pub data: Value,
     pub metadata: Value,
     pub event_id: Option<String>,
-    /// RFC 3339; now when missing.
+    /// RFC 3339; now when missing, unless the writer keeps missing times (`import`).
     pub timestamp: Option<String>,
     /// Kept by `import`; the next free position when missing.
     pub global_position: Option<i64>,
+    /// Kept by `import` (streams may count from 0); the next version when missing.
+    pub version: Option<i64>,
+    /// The full type name and the category, kept by `import` from layouts that have them.
+    pub topic: Option<String>,
+    pub category: Option<String>,
+    /// A payload that is no JSON, stored as this text (an undecodable event, imported).
+    pub raw_data: Option<String>,
+    /// Kept by `import` from layouts that have them (see [`Event`]).
+    pub schema_version: Option<String>,
+    pub original_position: Option<i64>,
+    pub undecodable: Option<String>,
 }
 
 impl NewEvent {
@@ -61,6 +72,7 @@ impl Store {
         Ok(Writer {
             tx: self.conn.transaction()?,
             heads: HashMap::new(),
+            stamp_missing: true,
         })
     }
 
@@ -89,9 +101,16 @@ impl Store {
 pub struct Writer<'a> {
     tx: Transaction<'a>,
     heads: HashMap<String, i64>,
+    stamp_missing: bool,
 }
 
 impl Writer<'_> {
+    /// Leaves events without a timestamp without one, instead of stamping them now:
+    /// an import must not invent times.
+    pub fn keep_missing_times(&mut self) {
+        self.stamp_missing = false;
+    }
+
     fn head(&mut self, stream: &str) -> Result<i64> {
         if let Some(v) = self.heads.get(stream) {
             return Ok(*v);
@@ -100,7 +119,7 @@ impl Writer<'_> {
             .tx
             .prepare_cached("SELECT MAX(version) FROM events WHERE stream_id = ?1")?;
         let v: Option<i64> = stmt.query_row([stream], |r| r.get(0)).optional()?.flatten();
-        let v = v.unwrap_or(0);
+        let v = v.unwrap_or(i64::MIN);
         self.heads.insert(stream.to_string(), v);
         Ok(v)
     }
@@ -113,39 +132,59 @@ impl Writer<'_> {
         events: &[NewEvent],
     ) -> Result<Vec<Event>> {
         let head = self.head(stream)?;
+        // `i64::MIN` stands for no stream: its first version is 1 unless the event says.
+        let shown = if head == i64::MIN { 0 } else { head };
         let ok = match expected {
             ExpectedVersion::Any => true,
-            ExpectedVersion::NoStream => head == 0,
-            ExpectedVersion::Exact(v) => head == v,
+            ExpectedVersion::NoStream => head == i64::MIN,
+            ExpectedVersion::Exact(v) => shown == v,
         };
         if !ok {
             return Err(StoreError::Conflict {
                 stream: stream.to_string(),
                 expected,
-                actual: head,
+                actual: shown,
             });
         }
         let mut stmt = self.tx.prepare_cached(
-            "INSERT INTO events (global_position, stream_id, version, event_id, event_type, data, metadata, timestamp)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO events (global_position, stream_id, version, event_id, event_type, data, metadata, timestamp, topic, category, schema_version, original_position, undecodable)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?;
         let mut written = Vec::with_capacity(events.len());
-        for (i, e) in events.iter().enumerate() {
-            let version = head + 1 + i as i64;
+        let mut last = head;
+        for e in events {
+            let version = match e.version {
+                Some(v) if v > last => v,
+                Some(_) => {
+                    return Err(StoreError::Conflict {
+                        stream: stream.to_string(),
+                        expected,
+                        actual: last,
+                    })
+                }
+                None => last.max(0) + 1,
+            };
+            last = version;
             let event_id = e.event_id.clone().unwrap_or_else(new_event_id);
-            let timestamp = e
-                .timestamp
-                .clone()
-                .unwrap_or_else(|| crate::time::format_stored(chrono::Utc::now()));
+            let timestamp = e.timestamp.clone().or_else(|| {
+                self.stamp_missing
+                    .then(|| crate::time::format_stored(chrono::Utc::now()))
+            });
+            let data = e.raw_data.clone().unwrap_or_else(|| e.data.to_string());
             stmt.execute(rusqlite::params![
                 e.global_position,
                 stream,
                 version,
                 event_id,
                 e.event_type,
-                e.data.to_string(),
+                data,
                 e.metadata.to_string(),
                 timestamp,
+                e.topic,
+                e.category,
+                e.schema_version,
+                e.original_position,
+                e.undecodable,
             ])?;
             written.push(Event {
                 global_position: self.tx.last_insert_rowid(),
@@ -155,12 +194,15 @@ impl Writer<'_> {
                 event_type: e.event_type.clone(),
                 data: e.data.clone(),
                 metadata: e.metadata.clone(),
-                timestamp: Some(timestamp),
-                ..Default::default()
+                timestamp,
+                topic: e.topic.clone(),
+                category: e.category.clone(),
+                schema_version: e.schema_version.clone(),
+                original_position: e.original_position,
+                undecodable: e.undecodable.clone(),
             });
         }
-        self.heads
-            .insert(stream.to_string(), head + events.len() as i64);
+        self.heads.insert(stream.to_string(), last);
         Ok(written)
     }
 
