@@ -444,3 +444,37 @@ fn the_terminal_ui_leaves_nothing_beside_a_wal_store() {
         }
     }
 }
+
+#[test]
+fn events_appended_while_not_following_are_counted_then_caught_up() {
+    use eventscope::store::{ExpectedVersion, NewEvent, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    let mut store = Store::open_writable(&db).unwrap();
+    for amount in [5, 7] {
+        let deposit = NewEvent::new("MoneyDeposited", serde_json::json!({ "amount": amount }));
+        store
+            .append("Account-acc-1", ExpectedVersion::Any, &[deposit])
+            .unwrap();
+    }
+    t.wait_for(&["2 new events: r refreshes, f follows"]);
+    // Following now catches up from where the UI was: neither event is lost.
+    t.keys(&["f"]);
+    t.wait_for(&["LIVE", "6/6", "\"balance\": 132"]);
+    t.keys(&["f"]);
+    let deposit = NewEvent::new("MoneyDeposited", serde_json::json!({ "amount": 1 }));
+    store
+        .append("Account-acc-1", ExpectedVersion::Any, &[deposit])
+        .unwrap();
+    t.wait_for(&["1 new events"]);
+    t.keys(&["Home", "a", "r"]);
+    // The refresh keeps the playhead and the mark, and shows the new length.
+    t.wait_for(&["1/7", "A 1"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

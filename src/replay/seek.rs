@@ -70,6 +70,8 @@ pub struct Replayer<'a> {
     /// with the reason to record as their failure.
     skips: HashMap<String, BTreeMap<i64, String>>,
     warnings: Vec<String>,
+    /// Events handed to the reducer so far, for measuring what a seek cost.
+    folded: u64,
 }
 
 struct StreamCache {
@@ -101,7 +103,13 @@ impl<'a> Replayer<'a> {
             watch: None,
             skips: HashMap::new(),
             warnings: Vec::new(),
+            folded: 0,
         }
+    }
+
+    /// How many events this replayer has folded in all: what its seeks cost.
+    pub fn events_folded(&self) -> u64 {
+        self.folded
     }
 
     /// Lets folds start from store snapshots as `snapshots` allows.
@@ -280,6 +288,7 @@ impl<'a> Replayer<'a> {
                 step(v, applied, &fold)
             })?;
         }
+        self.folded += done as u64;
         if aborted {
             self.evict();
             return Ok(None);
@@ -370,7 +379,9 @@ impl<'a> Replayer<'a> {
     }
 
     /// Drops the least recently used streams' states while there are too many streams or
-    /// too many bytes; the stream used last always stays.
+    /// too many bytes; the stream used last always stays. Streams with checkpoints (long
+    /// ones, costly to replay) go last: browsing `$all` across thousands of short streams
+    /// must not push out the long stream's checkpoints.
     fn evict(&mut self) {
         loop {
             let bytes: usize = self.streams.values().map(|c| c.bytes).sum();
@@ -382,7 +393,12 @@ impl<'a> Replayer<'a> {
             let Some(oldest) = self
                 .streams
                 .iter()
-                .min_by_key(|(_, c)| c.last_used)
+                .min_by_key(|(_, c)| {
+                    (
+                        !c.checkpoints.is_empty() && bytes <= self.options.max_cache_bytes,
+                        c.last_used,
+                    )
+                })
                 .map(|(k, _)| k.clone())
             else {
                 return;

@@ -553,3 +553,41 @@ fn checkpoints_are_evicted_least_recently_used() {
     r.state_at("S-1", 10).unwrap();
     assert!(r.is_cached("S-1") && !r.is_cached("S-0"));
 }
+
+#[test]
+fn browsing_many_short_streams_keeps_a_long_streams_checkpoints() {
+    let mut rows = Vec::new();
+    for v in 1..=3000 {
+        rows.push(("Hot-1".to_string(), v));
+    }
+    for s in 0..200 {
+        rows.push((format!("Small-{s}"), 1));
+    }
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|(s, v)| {
+            (
+                s.as_str(),
+                *v,
+                "Added",
+                json!({"v": v}),
+                "2024-01-01T00:00:00Z",
+            )
+        })
+        .collect();
+    let (_d, store) = raw(&rows);
+    let reducer = jq("(. // {n: 0}) | .n += 1");
+    let mut r = Replayer::new(&store, &reducer, SeekOptions::default());
+    r.state_at("Hot-1", 3000).unwrap();
+    assert_eq!(r.events_folded(), 3000);
+    for s in 0..200 {
+        r.state_at(&format!("Small-{s}"), 1).unwrap();
+    }
+    let before = r.events_folded();
+    assert_eq!(r.state_at("Hot-1", 2500).unwrap(), json!({"n": 2500}));
+    assert!(
+        r.events_folded() - before <= 1000,
+        "resumed from a checkpoint, not from the start: {} events",
+        r.events_folded() - before
+    );
+}

@@ -206,6 +206,18 @@ impl Store {
         self.sidecars.clone()
     }
 
+    /// Runs `f` inside one read transaction, so that all it reads agrees (the stream list
+    /// and the last position, say), even while other processes write.
+    pub fn read_consistently<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            return f(self);
+        }
+        self.conn.execute_batch("BEGIN")?;
+        let out = f(self);
+        let _ = self.conn.execute_batch("COMMIT");
+        out
+    }
+
     /// How this store is reached: through SQLite's locks, or (in a read-only place) as an
     /// immutable file or a private copy.
     pub fn access_note(&self) -> Option<&'static str> {

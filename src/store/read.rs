@@ -492,6 +492,18 @@ impl Store {
         (sql, params)
     }
 
+    /// How many events lie past global position `after`: what a refresh would add.
+    pub fn count_after(&self, after: i64) -> Result<i64> {
+        let m = &self.mapping;
+        let sql = format!(
+            "SELECT COUNT(*) FROM {}{}",
+            m.table,
+            m.where_clause(&format!("{} > ?1", m.position))
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        Ok(stmt.query_row([after], |r| r.get(0))?)
+    }
+
     /// The highest global position in the store (0 when it is empty).
     pub fn last_position(&self) -> Result<i64> {
         let m = &self.mapping;

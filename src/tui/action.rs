@@ -31,6 +31,7 @@ pub enum Command {
     ToggleFollow,
     ToggleTimeZone,
     ToggleSnapshots,
+    Refresh,
     Filter,
     Help,
     Cancel,

@@ -1,7 +1,7 @@
 //! The app's state and `update`, the one function that changes it. Store work is asked
 //! of the worker through `outbox`; its answers come back as `Action::Worker`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use eventscope::replay::Change;
 use eventscope::store::StreamInfo;
@@ -133,7 +133,12 @@ pub struct App {
     pub focus: Pane,
     pub tab: Tab,
     pub streams: Vec<StreamInfo>,
+    /// Where each stream id is in `streams`: ids are matched exactly, never by a sort
+    /// order that SQL and Rust may not share (an INTEGER column sorts 9 before 10).
+    pub stream_index: HashMap<String, usize>,
     pub streams_loaded: bool,
+    /// Events stored past `last_position` that the UI has not loaded (while not following).
+    pub pending: i64,
     pub last_position: i64,
     pub filter: String,
     pub filtering: bool,
@@ -169,7 +174,9 @@ impl App {
             focus: Pane::Streams,
             tab: Tab::State,
             streams: Vec::new(),
+            stream_index: HashMap::new(),
             streams_loaded: false,
+            pending: 0,
             last_position: 0,
             filter: String::new(),
             filtering: false,
@@ -314,11 +321,14 @@ impl App {
             }
             Command::ToggleFollow => {
                 self.following = !self.following;
-                self.outbox.push(Req::Follow(self.following));
+                // Catch up from the last position this UI knows: nothing in between is lost.
+                let from = self.following.then_some(self.last_position);
+                self.outbox.push(Req::Follow(from));
                 if self.following {
                     self.seek(i64::MAX);
                 }
             }
+            Command::Refresh => self.refresh(),
             Command::ToggleTimeZone => self.local_time = !self.local_time,
             Command::ToggleSnapshots => {
                 self.from_snapshots = !self.from_snapshots;
@@ -479,10 +489,40 @@ impl App {
     }
 
     pub(super) fn stream_len(&self, id: &str) -> i64 {
-        self.streams
-            .binary_search_by(|s| s.stream_id.as_str().cmp(id))
-            .map(|i| self.streams[i].last_version)
-            .unwrap_or(0)
+        self.stream_index
+            .get(id)
+            .map_or(0, |&i| self.streams[i].last_version)
+    }
+
+    /// Reloads the stream list and the open view, keeping the playhead and marks.
+    pub fn refresh(&mut self) {
+        self.pending = 0;
+        self.outbox.push(Req::Streams);
+        if let Some(v) = &mut self.view {
+            v.rows_requested = (0, -1);
+            v.diff_requested = None;
+            v.state = None;
+            v.progress = None;
+            self.outbox.push(Req::State {
+                target: v.target.clone(),
+                key: v.playhead,
+            });
+            self.outbox.push(Req::Density {
+                target: v.target.clone(),
+                buckets: DENSITY_BUCKETS,
+            });
+        }
+        self.ensure_rows();
+        self.refresh_diff();
+    }
+
+    pub(super) fn reindex_streams(&mut self) {
+        self.stream_index = self
+            .streams
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.stream_id.clone(), i))
+            .collect();
     }
 
     /// Moves the playhead to `key`, clamped to the view, and asks for what it shows.
@@ -538,33 +578,42 @@ impl App {
         });
     }
 
+    /// The stream list: `$all`, then each category once, whatever order streams arrived in,
+    /// with its streams by id. The selection stays on the same stream id.
     pub(super) fn rebuild_list(&mut self) {
-        let keep = self.list.get(self.selected).cloned();
+        let keep = match self.list.get(self.selected) {
+            Some(ListRow::Stream(i)) => self.streams.get(*i).map(|s| s.stream_id.clone()),
+            _ => None,
+        };
+        let keep_all = self.list.get(self.selected) == Some(&ListRow::All);
         let needle = self.filter.to_lowercase();
         let mut list = Vec::new();
         if needle.is_empty() || "$all".contains(&needle) {
             list.push(ListRow::All);
         }
-        let mut i = 0;
-        while i < self.streams.len() {
-            let category = self.streams[i].category.clone();
-            let mut members = Vec::new();
-            while i < self.streams.len() && self.streams[i].category == category {
-                if needle.is_empty() || self.streams[i].stream_id.to_lowercase().contains(&needle) {
-                    members.push(ListRow::Stream(i));
-                }
-                i += 1;
-            }
-            if !members.is_empty() {
-                list.push(ListRow::Category {
-                    name: category,
-                    streams: members.len(),
-                });
-                list.extend(members);
+        let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, s) in self.streams.iter().enumerate() {
+            if needle.is_empty() || s.stream_id.to_lowercase().contains(&needle) {
+                groups.entry(s.category.as_str()).or_default().push(i);
             }
         }
+        for (category, mut members) in groups {
+            members.sort_by(|a, b| self.streams[*a].stream_id.cmp(&self.streams[*b].stream_id));
+            list.push(ListRow::Category {
+                name: category.to_string(),
+                streams: members.len(),
+            });
+            list.extend(members.into_iter().map(ListRow::Stream));
+        }
         self.list = list;
-        let same = keep.and_then(|k| self.list.iter().position(|r| *r == k));
+        let same = match keep {
+            Some(id) => self
+                .stream_index
+                .get(&id)
+                .and_then(|&i| self.list.iter().position(|r| *r == ListRow::Stream(i))),
+            None if keep_all => self.list.iter().position(|r| *r == ListRow::All),
+            None => None,
+        };
         self.selected = match same {
             Some(i) if !self.filtering => i,
             _ => self

@@ -329,6 +329,14 @@ const DEFAULTS: &[DefaultBinding] = &[
         None,
     ),
     (
+        Command::Refresh,
+        "refresh",
+        &["r"],
+        "reload list and stream",
+        "View",
+        None,
+    ),
+    (
         Command::ToggleSnapshots,
         "from_snapshots",
         &["s"],

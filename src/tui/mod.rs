@@ -39,6 +39,9 @@ pub struct Options {
     pub reducer_timeout: Duration,
 }
 
+/// How often the store is asked for events the UI has not loaded, while not following.
+const PENDING_EVERY: Duration = Duration::from_secs(1);
+
 /// How long the loop waits for input before looking at the worker's answers again.
 const TICK: Duration = Duration::from_millis(20);
 
@@ -111,7 +114,13 @@ fn event_loop(
     mut channels: Channels,
     mut config: WorkerConfig,
 ) -> Result<()> {
+    let mut asked_pending = std::time::Instant::now();
     loop {
+        // While not following, count what has arrived, for "N new events".
+        if !app.following && app.streams_loaded && asked_pending.elapsed() >= PENDING_EVERY {
+            app.outbox.push(worker::Req::Pending(app.last_position));
+            asked_pending = std::time::Instant::now();
+        }
         if std::mem::take(&mut app.replace_worker) {
             // The old worker is stuck inside the reducer and cannot be stopped; its
             // channels are dropped and a new one skips the events that hung it.

@@ -29,6 +29,16 @@ pub enum Target {
     Stream(String),
 }
 
+/// An event another process appended, as the stream list needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appended {
+    pub stream_id: String,
+    /// The category the layout's rule gives (a topic's class, a type column, the prefix).
+    pub category: String,
+    pub version: i64,
+    pub position: i64,
+}
+
 /// One line of the events pane; payloads are cut to a preview, never held whole.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRow {
@@ -71,12 +81,32 @@ pub struct StateAt {
 #[derive(Debug)]
 pub enum Req {
     Streams,
-    Rows { target: Target, from: i64, to: i64 },
-    State { target: Target, key: i64 },
-    Diff { target: Target, a: i64, b: i64 },
-    Density { target: Target, buckets: usize },
-    ResolveTime { target: Target, at: DateTime<Utc> },
-    Follow(bool),
+    Rows {
+        target: Target,
+        from: i64,
+        to: i64,
+    },
+    State {
+        target: Target,
+        key: i64,
+    },
+    Diff {
+        target: Target,
+        a: i64,
+        b: i64,
+    },
+    Density {
+        target: Target,
+        buckets: usize,
+    },
+    ResolveTime {
+        target: Target,
+        at: DateTime<Utc>,
+    },
+    /// Follow on, catching up from after this position, or off.
+    Follow(Option<i64>),
+    /// How many events the store holds past this position (while not following).
+    Pending(i64),
 }
 
 #[derive(Debug)]
@@ -120,7 +150,12 @@ pub enum Msg {
         key: Option<i64>,
     },
     Appended {
-        events: Vec<(String, i64, i64)>,
+        events: Vec<Appended>,
+    },
+    /// Events stored past the position the UI knows, counted while it does not follow.
+    Pending {
+        after: i64,
+        count: i64,
     },
     /// A reducer call ran past its limit: this worker is stuck for good.
     ReducerTimeout(TimedOut),
@@ -218,6 +253,7 @@ fn priority(r: &Req) -> usize {
     match r {
         Req::Streams => 0,
         Req::Follow(_) => 1,
+        Req::Pending(_) => 7,
         Req::Rows { .. } => 2,
         Req::ResolveTime { .. } => 3,
         Req::State { .. } => 4,
@@ -275,7 +311,7 @@ impl Worker<'_> {
         while let Ok(r) = self.requests.try_recv() {
             self.pending.push_back(r);
         }
-        let mut newest: [Option<Req>; 7] = Default::default();
+        let mut newest: [Option<Req>; 8] = Default::default();
         while let Some(r) = self.pending.pop_front() {
             let k = priority(&r);
             newest[k] = Some(r);
@@ -290,8 +326,10 @@ impl Worker<'_> {
     fn handle(&mut self, req: Req) -> Result<(), String> {
         match req {
             Req::Streams => {
-                let streams = self.store.streams().map_err(|e| e.to_string())?;
-                let last_position = self.store.last_position().map_err(|e| e.to_string())?;
+                let (streams, last_position) = self
+                    .store
+                    .read_consistently(|s| Ok((s.streams()?, s.last_position()?)))
+                    .map_err(|e| e.to_string())?;
                 self.send(Msg::Streams {
                     streams,
                     last_position,
@@ -350,13 +388,18 @@ impl Worker<'_> {
                 };
                 self.send(Msg::TimeResolved { target, key });
             }
-            Req::Follow(on) => {
-                self.subscription = if on {
-                    let after = self.store.last_position().map_err(|e| e.to_string())?;
-                    Some(self.store.subscribe(after).map_err(|e| e.to_string())?)
-                } else {
-                    None
+            Req::Follow(from) => {
+                self.subscription = match from {
+                    Some(after) => Some(self.store.subscribe(after).map_err(|e| e.to_string())?),
+                    None => None,
                 };
+                if self.subscription.is_some() {
+                    self.poll_follow();
+                }
+            }
+            Req::Pending(after) => {
+                let count = self.store.count_after(after).map_err(|e| e.to_string())?;
+                self.send(Msg::Pending { after, count });
             }
         }
         Ok(())
@@ -370,7 +413,12 @@ impl Worker<'_> {
             Ok(events) if !events.is_empty() => {
                 let events = events
                     .into_iter()
-                    .map(|e| (e.stream_id, e.version, e.global_position))
+                    .map(|e| Appended {
+                        category: e.category().to_string(),
+                        stream_id: e.stream_id,
+                        version: e.version,
+                        position: e.global_position,
+                    })
                     .collect();
                 self.send(Msg::Appended { events });
             }

@@ -4,7 +4,7 @@
 use eventscope::store::StreamInfo;
 
 use super::{App, Req, DENSITY_BUCKETS, ROWS_KEPT};
-use crate::tui::worker::{Msg, Target};
+use crate::tui::worker::{Appended, Msg, Target};
 
 impl App {
     pub(super) fn on_worker(&mut self, msg: Msg) {
@@ -15,9 +15,11 @@ impl App {
                 last_position,
             } => {
                 self.streams = streams;
+                self.reindex_streams();
                 self.last_position = last_position;
                 self.streams_loaded = true;
                 self.rebuild_list();
+                self.reopen_view();
             }
             Msg::Rows {
                 target,
@@ -89,6 +91,9 @@ impl App {
                 None => self.status = Some(("no event at or before that time".into(), true)),
             },
             Msg::Appended { events } => self.on_appended(events),
+            Msg::Pending { after, count } if after == self.last_position && !self.following => {
+                self.pending = count;
+            }
             Msg::ReducerTimeout(t) => self.on_reducer_timeout(t),
             Msg::Error(e) => self.status = Some((e, true)),
             _ => {}
@@ -111,7 +116,7 @@ impl App {
             self.outbox.push(Req::Streams);
         }
         if self.following {
-            self.outbox.push(Req::Follow(true));
+            self.outbox.push(Req::Follow(Some(self.last_position)));
         }
         if let Some(v) = &mut self.view {
             v.rows_requested = (0, -1);
@@ -131,30 +136,36 @@ impl App {
         self.refresh_diff();
     }
 
-    fn on_appended(&mut self, events: Vec<(String, i64, i64)>) {
-        for (stream, version, position) in &events {
-            self.last_position = self.last_position.max(*position);
-            match self
-                .streams
-                .binary_search_by(|s| s.stream_id.as_str().cmp(stream))
-            {
-                Ok(i) => {
+    fn on_appended(&mut self, events: Vec<Appended>) {
+        for e in events {
+            if e.position <= self.last_position {
+                continue; // Already counted: the list was loaded after it.
+            }
+            self.last_position = e.position;
+            match self.stream_index.get(&e.stream_id) {
+                Some(&i) => {
                     let s = &mut self.streams[i];
                     s.events += 1;
-                    s.last_version = s.last_version.max(*version);
+                    s.last_version = s.last_version.max(e.version);
                 }
-                Err(i) => self.streams.insert(
-                    i,
-                    StreamInfo {
-                        stream_id: stream.clone(),
-                        category: eventscope::category_of(stream).to_string(),
+                None => {
+                    self.stream_index
+                        .insert(e.stream_id.clone(), self.streams.len());
+                    self.streams.push(StreamInfo {
+                        stream_id: e.stream_id,
+                        category: e.category,
                         events: 1,
-                        last_version: *version,
-                    },
-                ),
+                        last_version: e.version,
+                    });
+                }
             }
         }
         self.rebuild_list();
+        self.reopen_view();
+    }
+
+    /// Brings the open view's length up to date with the stream list.
+    fn reopen_view(&mut self) {
         let Some(v) = &mut self.view else { return };
         let new_len = match &v.target {
             Target::All => self.last_position,

@@ -5,7 +5,8 @@ use eventscope::replay::{Change, Op};
 use serde_json::json;
 
 use super::*;
-use crate::tui::worker::{EventRow, Msg, Req, StateAt, Target};
+use crate::tui::worker::{Appended, EventRow, Msg, Req, StateAt, Target};
+use eventscope::store::StreamInfo;
 
 fn loaded() -> App {
     let mut app = App::new(Keymap::default(), "demo.db".into(), "built-in merge".into());
@@ -413,10 +414,16 @@ fn follow_moves_the_playhead_to_appended_events() {
     app.outbox.clear();
     cmd(&mut app, Command::ToggleFollow);
     assert!(app.following);
-    assert!(matches!(app.outbox.first(), Some(Req::Follow(true))));
+    assert!(
+        matches!(app.outbox.first(), Some(Req::Follow(Some(17)))),
+        "follow catches up from the last position the UI knew"
+    );
     assert_eq!(app.view.as_ref().unwrap().playhead, 4);
     app.update(Action::Worker(Msg::Appended {
-        events: vec![("Account-acc-1".into(), 5, 18), ("Brand-new".into(), 1, 19)],
+        events: vec![
+            appended("Account-acc-1", 5, 18),
+            appended("Brand-new", 1, 19),
+        ],
     }));
     let v = app.view.as_ref().unwrap();
     assert_eq!((v.len, v.playhead), (5, 5));
@@ -425,7 +432,7 @@ fn follow_moves_the_playhead_to_appended_events() {
     assert!(app.streams.iter().any(|s| s.stream_id == "Brand-new"));
     cmd(&mut app, Command::ToggleFollow);
     app.update(Action::Worker(Msg::Appended {
-        events: vec![("Account-acc-1".into(), 6, 20)],
+        events: vec![appended("Account-acc-1", 6, 20)],
     }));
     let v = app.view.as_ref().unwrap();
     assert_eq!(
@@ -479,4 +486,136 @@ fn rows_arrive_and_far_ones_are_dropped() {
             ..
         }
     )));
+}
+
+fn appended(stream: &str, version: i64, position: i64) -> Appended {
+    Appended {
+        stream_id: stream.into(),
+        category: eventscope::category_of(stream).into(),
+        version,
+        position,
+    }
+}
+
+fn selected_id(app: &App) -> Option<String> {
+    match app.list.get(app.selected) {
+        Some(ListRow::Stream(i)) => Some(app.streams[*i].stream_id.clone()),
+        _ => None,
+    }
+}
+
+#[test]
+fn categories_group_once_whatever_order_streams_arrive_in() {
+    let mut app = App::new(Keymap::default(), "es.db".into(), "x".into());
+    let stream = |id: &str, category: &str| StreamInfo {
+        stream_id: id.into(),
+        category: category.into(),
+        events: 1,
+        last_version: 1,
+    };
+    // Python eventsourcing: ids are UUIDs, categories come from topics.
+    app.update(Action::Worker(Msg::Streams {
+        streams: vec![
+            stream("1a", "Order"),
+            stream("2b", "BankAccount"),
+            stream("3c", "Order"),
+        ],
+        last_position: 3,
+    }));
+    let headers: Vec<String> = app
+        .list
+        .iter()
+        .filter_map(|r| match r {
+            ListRow::Category { name, streams } => Some(format!("{name}:{streams}")),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(headers, vec!["BankAccount:1", "Order:2"]);
+    // A followed stream gets the category the layout gave it, not its id's prefix.
+    app.update(Action::Worker(Msg::Appended {
+        events: vec![Appended {
+            stream_id: "4d".into(),
+            category: "Order".into(),
+            version: 1,
+            position: 4,
+        }],
+    }));
+    assert!(app.list.contains(&ListRow::Category {
+        name: "Order".into(),
+        streams: 3
+    }));
+}
+
+#[test]
+fn streams_are_found_by_id_not_by_sort_order() {
+    let mut app = App::new(Keymap::default(), "m.db".into(), "x".into());
+    // SQL orders an INTEGER column 9 before 10; a string sort would not.
+    app.update(Action::Worker(Msg::Streams {
+        streams: vec![info("9", 3), info("10", 7)],
+        last_position: 10,
+    }));
+    assert_eq!(app.stream_len("10"), 7);
+    assert_eq!(app.stream_len("9"), 3);
+    app.update(Action::Worker(Msg::Appended {
+        events: vec![appended("10", 8, 11)],
+    }));
+    assert_eq!(app.stream_len("10"), 8);
+    assert_eq!(
+        app.streams.iter().filter(|s| s.stream_id == "10").count(),
+        1
+    );
+}
+
+#[test]
+fn a_new_stream_leaves_the_selection_on_the_same_id() {
+    let mut app = loaded();
+    cmd(&mut app, Command::Down);
+    cmd(&mut app, Command::Down);
+    assert_eq!(selected_id(&app).as_deref(), Some("Account-acc-2"));
+    app.update(Action::Worker(Msg::Appended {
+        events: vec![
+            appended("Account-acc-0", 1, 18),
+            appended("Aardvark-1", 1, 19),
+        ],
+    }));
+    assert_eq!(selected_id(&app).as_deref(), Some("Account-acc-2"));
+    let counted: i64 = app.streams.iter().map(|s| s.events).sum();
+    assert_eq!(counted, 4 + 3 + 8 + 2 + 2);
+    // An event the list already counted is not counted twice.
+    app.update(Action::Worker(Msg::Appended {
+        events: vec![appended("Aardvark-1", 1, 19)],
+    }));
+    assert_eq!(app.streams.iter().map(|s| s.events).sum::<i64>(), counted);
+}
+
+#[test]
+fn refresh_reloads_and_keeps_the_playhead_and_marks() {
+    let mut app = opened();
+    cmd(&mut app, Command::StepBack);
+    cmd(&mut app, Command::MarkA);
+    app.update(Action::Worker(Msg::Pending {
+        after: 17,
+        count: 3,
+    }));
+    assert_eq!(app.pending, 3);
+    app.outbox.clear();
+    cmd(&mut app, Command::Refresh);
+    assert_eq!(app.pending, 0);
+    assert!(app.outbox.iter().any(|r| matches!(r, Req::Streams)));
+    assert!(app
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::State { key: 3, .. })));
+    app.update(Action::Worker(Msg::Streams {
+        streams: vec![info("Account-acc-1", 6), info("Order-123", 8)],
+        last_position: 20,
+    }));
+    let v = app.view.as_ref().unwrap();
+    assert_eq!((v.len, v.playhead, v.mark_a), (6, 3, Some(3)));
+    // A count for a position the UI has moved past is stale.
+    app.update(Action::Worker(Msg::Pending {
+        after: 17,
+        count: 3,
+    }));
+    assert_eq!(app.pending, 0);
 }

@@ -36,6 +36,13 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             Span::raw(format!("{}▏", app.filter)),
             Span::styled("  Enter open · Esc clear", Style::new().fg(Color::DarkGray)),
         ])
+    } else if app.status.is_none() && app.pending > 0 && !app.following {
+        let r = app.keymap.keys_label(Command::Refresh);
+        let f = app.keymap.keys_label(Command::ToggleFollow);
+        Line::styled(
+            format!("{} new events: {r} refreshes, {f} follows", app.pending),
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+        )
     } else if let Some((msg, error)) = &app.status {
         let color = if *error { Color::Red } else { Color::Yellow };
         Line::styled(msg.clone(), Style::new().fg(color))
