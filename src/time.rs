@@ -83,6 +83,10 @@ pub fn normalise(ts: &str) -> String {
     if is_plain_utc(ts) {
         return ts.to_string();
     }
+    // Epoch numbers kept as text (a TEXT column's affinity turns them into text).
+    if let Some(t) = ts.trim().parse::<f64>().ok().and_then(|n| normalise_epoch(n, EpochUnit::Auto)) {
+        return t;
+    }
     match parse_stored(ts) {
         Some(t) => envelope_text(t, fraction_digits(ts)),
         None => ts.to_string(),

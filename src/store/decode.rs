@@ -101,7 +101,13 @@ pub(super) fn time_of(row: &Row, idx: usize, m: &Mapping) -> Result<Option<Strin
             Some(crate::time::normalise_epoch(f, m.time_unit).unwrap_or_else(|| f.to_string()))
         }
         ValueRef::Text(b) | ValueRef::Blob(b) => {
-            Some(crate::time::normalise(&String::from_utf8_lossy(b)))
+            let t = String::from_utf8_lossy(b);
+            let epoch = t.trim().parse::<f64>().ok();
+            Some(
+                epoch
+                    .and_then(|n| crate::time::normalise_epoch(n, m.time_unit))
+                    .unwrap_or_else(|| crate::time::normalise(&t)),
+            )
         }
     })
 }
