@@ -84,7 +84,12 @@ pub fn normalise(ts: &str) -> String {
         return ts.to_string();
     }
     // Epoch numbers kept as text (a TEXT column's affinity turns them into text).
-    if let Some(t) = ts.trim().parse::<f64>().ok().and_then(|n| normalise_epoch(n, EpochUnit::Auto)) {
+    if let Some(t) = ts
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|n| normalise_epoch(n, EpochUnit::Auto))
+    {
         return t;
     }
     match parse_stored(ts) {

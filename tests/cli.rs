@@ -191,7 +191,7 @@ fn streams_table_and_json() {
     assert_eq!(json.len(), 5);
     assert_eq!(
         json[0],
-        json!({"stream_id": "Account-acc-1", "category": "Account", "events": 4, "last_version": 4})
+        json!({"stream_id": "Account-acc-1", "category": "Account", "events": 4, "first_version": 1, "last_version": 4})
     );
     let orders = json_lines(&ok(&["streams", s(&db), "--category", "Order", "--json"]));
     assert_eq!(orders.len(), 1);

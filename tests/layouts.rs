@@ -98,7 +98,7 @@ fn python_eventsourcing_plain_and_zlib() {
         let streams = lines(&ok(&["streams", db, "--json"]));
         assert_eq!(
             streams[0],
-            json!({"stream_id": common::ACCOUNT_HEX, "category": "BankAccount", "events": 4, "last_version": 4})
+            json!({"stream_id": common::ACCOUNT_HEX, "category": "BankAccount", "events": 4, "first_version": 1, "last_version": 4})
         );
         assert_eq!(streams[1]["events"], 2);
 
@@ -236,7 +236,7 @@ fn emmett_sqlite() {
     assert_eq!(
         streams,
         vec![
-            json!({"stream_id": "bank_account-acc-1", "category": "bank_account", "events": 4, "last_version": 4})
+            json!({"stream_id": "bank_account-acc-1", "category": "bank_account", "events": 4, "first_version": 1, "last_version": 4})
         ],
         "archived messages and commands are not events"
     );
@@ -263,7 +263,7 @@ fn cqrs_es_with_sqlite_es() {
     assert_eq!(
         streams,
         vec![
-            json!({"stream_id": "BankAccount-ACC-0002", "category": "BankAccount", "events": 4, "last_version": 4})
+            json!({"stream_id": "BankAccount-ACC-0002", "category": "BankAccount", "events": 4, "first_version": 1, "last_version": 4})
         ]
     );
     let events = lines(&ok(&["events", db, "--json"]));
@@ -329,7 +329,7 @@ fn home_grown_schema_with_map() {
     let streams = lines(&ok(&["streams", db, "--map", map, "--json"]));
     assert_eq!(
         streams,
-        vec![json!({"stream_id": "acct-1", "category": "acct", "events": 4, "last_version": 4})]
+        vec![json!({"stream_id": "acct-1", "category": "acct", "events": 4, "first_version": 1, "last_version": 4})]
     );
     let events = lines(&ok(&["events", db, "--map", map, "--json", "--from", "25"]));
     assert_eq!(events[0]["global_position"], 30);

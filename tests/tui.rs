@@ -478,3 +478,31 @@ fn events_appended_while_not_following_are_counted_then_caught_up() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+#[test]
+fn streams_from_version_zero_and_missing_versions_in_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("axon.db");
+    drop(eventscope::store::Store::create(&db).unwrap());
+    let c = rusqlite::Connection::open(&db).unwrap();
+    for (i, v) in [0, 1, 2, 4].iter().enumerate() {
+        c.execute(
+            "INSERT INTO events (stream_id, version, event_id, event_type, data, metadata, timestamp) VALUES ('Axon-1', ?, ?, 'Counted', ?, '{}', '2024-03-01T09:00:00Z')",
+            rusqlite::params![v, format!("e{i}"), format!("{{\"n\": {}}}", i + 1)],
+        )
+        .unwrap();
+    }
+    drop(c);
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {}", db.display()), 100, 30);
+    t.wait_for(&["Axon-1"]);
+    t.keys(&["/Axon", "Enter"]);
+    t.wait_for(&["4/4", "\"n\": 4"]);
+    t.keys(&["Home"]);
+    t.wait_for(&["0/4", "\"n\": 1"]);
+    // Version 3 has no event: the state after version 2, as the CLI answers.
+    t.keys(&["g", "3", "Enter"]);
+    t.wait_for(&["3/4", "\"n\": 3", "(no event at this version)"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

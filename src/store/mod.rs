@@ -107,6 +107,8 @@ pub struct StreamInfo {
     pub stream_id: String,
     pub category: String,
     pub events: i64,
+    /// The first version as stored: streams may count from 0 (Axon, KurrentDB).
+    pub first_version: i64,
     pub last_version: i64,
 }
 

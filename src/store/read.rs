@@ -122,6 +122,7 @@ impl Store {
             stream_id,
             category,
             events: row.get(1)?,
+            first_version: row.get(4)?,
             last_version: row.get(2)?,
         })
     }
@@ -130,12 +131,12 @@ impl Store {
     pub fn streams(&self) -> Result<Vec<StreamInfo>> {
         let m = &self.mapping;
         let sql = format!(
-            "SELECT {}, COUNT(*), MAX({}), {} FROM {}{} GROUP BY 1 ORDER BY 1",
+            "SELECT {}, COUNT(*), MAX({v}), {}, MIN({v}) FROM {}{} GROUP BY 1 ORDER BY 1",
             m.stream,
-            m.version,
             self.category_expr(),
             m.table,
-            m.where_clause("")
+            m.where_clause(""),
+            v = m.version
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([])?;
@@ -150,12 +151,12 @@ impl Store {
     pub fn stream_info(&self, stream: &str) -> Result<Option<StreamInfo>> {
         let m = &self.mapping;
         let sql = format!(
-            "SELECT {}, COUNT(*), MAX({}), {} FROM {}{} GROUP BY 1",
+            "SELECT {}, COUNT(*), MAX({v}), {}, MIN({v}) FROM {}{} GROUP BY 1",
             m.stream,
-            m.version,
             self.category_expr(),
             m.table,
-            m.where_clause(&format!("{} = ?1", m.stream))
+            m.where_clause(&format!("{} = ?1", m.stream)),
+            v = m.version
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([stream])?;

@@ -56,11 +56,14 @@ pub type DiffResult = ((i64, i64), Result<Vec<Change>, String>);
 #[derive(Debug, Clone)]
 pub struct View {
     pub target: Target,
+    /// The first key: a stream's first stored version (0 or 1, usually), 1 in the log.
+    pub first: i64,
     /// The last key: version for a stream, global position for the log.
     pub len: i64,
     pub playhead: i64,
-    /// Rows near the playhead; the rest are fetched when needed.
-    pub rows: BTreeMap<i64, EventRow>,
+    /// Rows near the playhead, by key (several where events share a version); the rest
+    /// are fetched when needed.
+    pub rows: BTreeMap<i64, Vec<EventRow>>,
     pub rows_requested: (i64, i64),
     /// The keys the last rows answer covered; a key in it without a row has no event.
     pub rows_known: (i64, i64),
@@ -78,9 +81,10 @@ pub struct View {
 }
 
 impl View {
-    fn new(target: Target, len: i64) -> View {
+    fn new(target: Target, first: i64, len: i64) -> View {
         View {
             target,
+            first,
             len,
             playhead: len,
             rows: BTreeMap::new(),
@@ -102,6 +106,11 @@ impl View {
             Target::All => "$all".to_string(),
             Target::Stream(s) => s.clone(),
         }
+    }
+
+    /// No events at all: the last key is below the first.
+    pub fn is_empty(&self) -> bool {
+        self.len < self.first
     }
 
     /// The state for the playhead, if it has arrived.
@@ -216,7 +225,8 @@ impl App {
             Action::Submit => self.on_submit(),
             Action::SeekFraction(f) => {
                 if let Some(v) = &self.view {
-                    let key = 1 + ((v.len - 1) as f64 * f.clamp(0.0, 1.0)).round() as i64;
+                    let key =
+                        v.first + ((v.len - v.first) as f64 * f.clamp(0.0, 1.0)).round() as i64;
                     self.seek(key);
                 }
             }
@@ -282,7 +292,7 @@ impl App {
             Command::StepForward => step(self, 1),
             Command::JumpBack => step(self, -10),
             Command::JumpForward => step(self, 10),
-            Command::First => self.seek(1),
+            Command::First => self.seek(i64::MIN),
             Command::Last => self.seek(i64::MAX),
             Command::GoToVersion | Command::GoToTime if self.view.is_some() => {
                 let kind = if c == Command::GoToVersion {
@@ -474,7 +484,14 @@ impl App {
             Target::All => self.last_position,
             Target::Stream(id) => self.stream_len(id),
         };
-        self.view = Some(View::new(target.clone(), len));
+        let first = match &target {
+            Target::All => 1,
+            Target::Stream(id) => self
+                .stream_index
+                .get(id)
+                .map_or(1, |&i| self.streams[i].first_version),
+        };
+        self.view = Some(View::new(target.clone(), first, len));
         self.folded.clear();
         self.state_view.clear();
         self.state_cursor = 0;
@@ -528,10 +545,10 @@ impl App {
     /// Moves the playhead to `key`, clamped to the view, and asks for what it shows.
     pub fn seek(&mut self, key: i64) {
         let Some(v) = &mut self.view else { return };
-        if v.len < 1 {
+        if v.is_empty() {
             return;
         }
-        let key = key.clamp(1, v.len);
+        let key = key.clamp(v.first, v.len);
         let have = v.state.as_ref().is_some_and(|(k, _)| *k == key);
         v.playhead = key;
         if !have {
@@ -549,12 +566,12 @@ impl App {
         let Some(v) = &mut self.view else { return };
         let (lo, hi) = v.rows_requested;
         let margin = ROWS_AROUND / 3;
-        let low_ok = lo <= 1 || v.playhead - margin >= lo;
+        let low_ok = lo <= v.first || v.playhead - margin >= lo;
         let high_ok = hi >= v.len || v.playhead + margin <= hi;
         if lo <= v.playhead && v.playhead <= hi && low_ok && high_ok {
             return;
         }
-        let from = (v.playhead - ROWS_AROUND).max(1);
+        let from = (v.playhead - ROWS_AROUND).max(v.first);
         let to = (v.playhead + ROWS_AROUND).min(v.len);
         v.rows_requested = (from, to);
         self.outbox.push(Req::Rows {

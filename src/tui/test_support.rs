@@ -8,6 +8,7 @@ pub fn info(id: &str, n: i64) -> StreamInfo {
         stream_id: id.into(),
         category: eventscope::category_of(id).into(),
         events: n,
+        first_version: 1,
         last_version: n,
     }
 }

@@ -496,7 +496,8 @@ impl Worker<'_> {
             }
         }
         .map_err(|e| e.to_string())?;
-        Ok(found)
+        // The log's read starts at `key`: an event further on is not the one at `key`.
+        Ok(found.filter(|e| matches!(target, Target::Stream(_)) || e.global_position == key))
     }
 
     /// The state at the playhead, or `None` when other requests came in meanwhile: then
@@ -518,23 +519,29 @@ impl Worker<'_> {
             Ok(e) => e,
             Err(e) => return Some(Err(e)),
         };
+        // A version with no event shows the state after the last event below it, as the
+        // CLI does, and nothing changed there.
         let (stream, version) = match (&event, target) {
             (Some(e), _) => (e.stream_id.clone(), e.version),
-            (None, Target::Stream(s)) => (s.clone(), 0),
+            (None, Target::Stream(s)) => (s.clone(), key),
             (None, Target::All) => return Some(Err(format!("no event at position {key}"))),
         };
         // Fold to the version before first, so the event itself is one step from there.
-        let before = match self.seek(target, key, &stream, version - 1) {
-            Ok(Some(s)) => s,
-            Ok(None) => return None,
-            Err(e) => return Some(Err(e)),
+        let before = if event.is_some() {
+            match self.seek(target, key, &stream, version - 1) {
+                Ok(Some(s)) => Some(s),
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e)),
+            }
+        } else {
+            None
         };
         let after = match self.seek(target, key, &stream, version) {
             Ok(Some(s)) => s,
             Ok(None) => return None,
             Err(e) => return Some(Err(e)),
         };
-        let changed = diff(&before.state, &after.state);
+        let changed = before.map_or_else(Vec::new, |b| diff(&b.state, &after.state));
         let category = match self.replayer.category(&stream) {
             Ok(c) => c,
             Err(e) => return Some(Err(e.to_string())),
@@ -567,12 +574,6 @@ impl Worker<'_> {
         stream: &str,
         version: i64,
     ) -> Result<Option<Traced>, String> {
-        if version <= 0 {
-            return Ok(Some(Traced {
-                state: Value::Null,
-                from_snapshot: None,
-            }));
-        }
         let replies = self.replies.clone();
         let requests = &self.requests;
         let pending = &mut self.pending;

@@ -31,7 +31,7 @@ impl App {
                     v.rows_known = (from, to);
                     v.rows.retain(|k, _| !(from..=to).contains(k));
                     for r in rows {
-                        v.rows.insert(r.key, r);
+                        v.rows.entry(r.key).or_default().push(r);
                     }
                     let p = v.playhead;
                     v.rows
@@ -155,6 +155,7 @@ impl App {
                         stream_id: e.stream_id,
                         category: e.category,
                         events: 1,
+                        first_version: e.version,
                         last_version: e.version,
                     });
                 }

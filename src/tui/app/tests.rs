@@ -511,6 +511,7 @@ fn categories_group_once_whatever_order_streams_arrive_in() {
         stream_id: id.into(),
         category: category.into(),
         events: 1,
+        first_version: 1,
         last_version: 1,
     };
     // Python eventsourcing: ids are UUIDs, categories come from topics.

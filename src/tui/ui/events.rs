@@ -31,6 +31,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let time_width = view
         .rows
         .values()
+        .flatten()
         .map(|r| {
             super::show_time(r.timestamp.as_deref(), app.local_time)
                 .chars()
@@ -54,7 +55,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             .add_modifier(Modifier::BOLD),
     )];
     let rows = inner.height as i64 - 1;
-    let start = (view.playhead - rows / 2).clamp(1, (view.len - rows + 1).max(1));
+    let start = (view.playhead - rows / 2).clamp(view.first, (view.len - rows + 1).max(view.first));
     let width = inner.width as usize;
     for key in start..(start + rows).min(view.len + 1) {
         let mark = match (view.mark_a == Some(key), view.mark_b == Some(key)) {
@@ -63,50 +64,58 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             (false, true) => " B",
             _ => "  ",
         };
-        let line = match view.rows.get(&key) {
-            Some(r) => {
-                let ty = if all {
-                    format!("{} {}", r.stream_id, r.event_type)
-                } else {
-                    r.event_type.clone()
-                };
-                let head = format!(
-                    "{key:>6} {:<20} {:<time_width$} ",
-                    fit(&ty, 20),
-                    super::show_time(r.timestamp.as_deref(), app.local_time)
-                );
-                let mark = if r.snapshot && mark == "  " {
-                    " S"
-                } else {
-                    mark
-                };
-                let room = width.saturating_sub(head.chars().count() + 2);
-                Line::from(vec![
-                    Span::styled(
-                        mark,
-                        Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-                    ),
-                    Span::raw(head),
-                    Span::styled(fit(&r.preview, room), Style::new().fg(Color::DarkGray)),
-                ])
-            }
-            None if (view.rows_known.0..=view.rows_known.1).contains(&key) => Line::styled(
+        let found = view.rows.get(&key).filter(|rows| !rows.is_empty());
+        let key_lines: Vec<Line> = match found {
+            // Events sharing a version are all listed, each on its own line.
+            Some(found) => found
+                .iter()
+                .map(|r| {
+                    let ty = if all {
+                        format!("{} {}", r.stream_id, r.event_type)
+                    } else {
+                        r.event_type.clone()
+                    };
+                    let head = format!(
+                        "{key:>6} {:<20} {:<time_width$} ",
+                        fit(&ty, 20),
+                        super::show_time(r.timestamp.as_deref(), app.local_time)
+                    );
+                    let mark = if r.snapshot && mark == "  " {
+                        " S"
+                    } else {
+                        mark
+                    };
+                    let room = width.saturating_sub(head.chars().count() + 2);
+                    Line::from(vec![
+                        Span::styled(
+                            mark,
+                            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+                        ),
+                        Span::raw(head),
+                        Span::styled(fit(&r.preview, room), Style::new().fg(Color::DarkGray)),
+                    ])
+                })
+                .collect(),
+            None if (view.rows_known.0..=view.rows_known.1).contains(&key) => vec![Line::styled(
                 format!(
                     "{mark}{key:>6} (no event at this {})",
                     if all { "position" } else { "version" }
                 ),
                 Style::new().fg(Color::Red),
-            ),
-            None => Line::from(format!("{mark}{key:>6} …")),
+            )],
+            None => vec![Line::from(format!("{mark}{key:>6} …"))],
         };
-        let line = if key == view.playhead {
-            line.style(Style::new().add_modifier(Modifier::REVERSED))
-        } else {
-            line
-        };
-        lines.push(line);
+        for line in key_lines {
+            let line = if key == view.playhead {
+                line.style(Style::new().add_modifier(Modifier::REVERSED))
+            } else {
+                line
+            };
+            lines.push(line);
+        }
     }
-    if view.len == 0 {
+    lines.truncate(rows as usize + 1);
+    if view.is_empty() {
         lines.push(Line::from("This stream has no events."));
     }
     frame.render_widget(Paragraph::new(lines), inner);

@@ -65,7 +65,7 @@ fn state_note(v: &View) -> Option<String> {
         let pct = if total > 0 { reached * 100 / total } else { 0 };
         return Some(format!("replaying {pct}% ({reached}/{total})"));
     }
-    if v.current_state().is_none() && v.len > 0 {
+    if v.current_state().is_none() && !v.is_empty() {
         return Some(format!("loading {}…", v.playhead));
     }
     None

@@ -216,6 +216,7 @@ fn versions_without_events_say_so() {
         .unwrap()
         .rows
         .values()
+        .flatten()
         .filter(|r| r.key != 2)
         .cloned()
         .collect();
@@ -484,4 +485,37 @@ fn mouse_positions_map_onto_the_slider() {
     );
     assert_eq!(super::slider_fraction(areas.timeline, 1, y + 1), None);
     assert_eq!(super::slider_fraction(areas.timeline, 79, y), None);
+}
+
+#[test]
+fn events_sharing_a_version_are_all_listed() {
+    let mut app = opened_at(4);
+    let target = Target::Stream("Account-acc-1".into());
+    let row = |v: i64, ty: &str| EventRow {
+        key: v,
+        stream_id: "Account-acc-1".into(),
+        version: v,
+        event_type: ty.into(),
+        timestamp: Some(format!("2024-03-01T09:0{v}:00.000Z")),
+        preview: "{}".into(),
+        snapshot: false,
+    };
+    app.update(Action::Worker(Msg::Rows {
+        target,
+        from: 1,
+        to: 4,
+        rows: vec![
+            row(1, "AccountOpened"),
+            row(2, "MoneyDeposited"),
+            row(2, "DuplicateAtTwo"),
+            row(3, "MoneyWithdrawn"),
+            row(4, "MoneyDeposited"),
+        ],
+    }));
+    let s = screen(&app);
+    assert!(has(&s, "2 MoneyDeposited"), "{s:#?}");
+    assert!(
+        has(&s, "2 DuplicateAtTwo"),
+        "both events at version 2: {s:#?}"
+    );
 }

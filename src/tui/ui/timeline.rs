@@ -51,10 +51,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let slider = slider_area(area);
     let width = slider.width as usize;
     let cell = |key: i64| -> usize {
-        if view.len <= 1 || width < 2 {
+        if view.len <= view.first || width < 2 {
             0
         } else {
-            (((key - 1) as f64 / (view.len - 1) as f64) * (width - 1) as f64).round() as usize
+            (((key - view.first) as f64 / (view.len - view.first) as f64) * (width - 1) as f64)
+                .round() as usize
         }
     };
     let mut cells: Vec<Span> = (0..width)
@@ -62,7 +63,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         .collect();
     if width > 0 {
         for &k in &view.snapshots {
-            if (1..=view.len).contains(&k) {
+            if (view.first..=view.len).contains(&k) {
                 cells[cell(k).min(width - 1)] = Span::styled("S", Style::new().fg(Color::Magenta));
             }
         }
@@ -74,7 +75,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                 );
             }
         }
-        if view.len > 0 {
+        if !view.is_empty() {
             cells[cell(view.playhead).min(width - 1)] = Span::styled(
                 "●",
                 Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
@@ -84,6 +85,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let time = view
         .rows
         .get(&view.playhead)
+        .and_then(|rows| rows.first())
         .map(|r| super::show_time(r.timestamp.as_deref(), app.local_time))
         .unwrap_or_default();
     let mut first = cells;
