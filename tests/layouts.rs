@@ -329,7 +329,9 @@ fn home_grown_schema_with_map() {
     let streams = lines(&ok(&["streams", db, "--map", map, "--json"]));
     assert_eq!(
         streams,
-        vec![json!({"stream_id": "acct-1", "category": "acct", "events": 4, "first_version": 1, "last_version": 4})]
+        vec![
+            json!({"stream_id": "acct-1", "category": "acct", "events": 4, "first_version": 1, "last_version": 4})
+        ]
     );
     let events = lines(&ok(&["events", db, "--map", map, "--json", "--from", "25"]));
     assert_eq!(events[0]["global_position"], 30);

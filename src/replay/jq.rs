@@ -315,7 +315,19 @@ pub fn to_val(v: &Value) -> Val {
         Value::Bool(b) => Val::Bool(*b),
         Value::Number(n) => match n.as_i64().and_then(|i| isize::try_from(i).ok()) {
             Some(i) => Val::from(i),
-            None => Val::from(n.as_f64().unwrap_or(f64::NAN)),
+            // Integers beyond 64 bits stay exact, as jaq reads them from a payload; so a
+            // state is the same whether it came from a checkpoint or a fresh replay.
+            None => {
+                let text = n.to_string();
+                let integral = !text.contains(['.', 'e', 'E']);
+                match integral
+                    .then(|| jaq_json::Num::from_str_radix(&text, 10))
+                    .flatten()
+                {
+                    Some(big) => Val::Num(big),
+                    None => Val::from(n.as_f64().unwrap_or(f64::NAN)),
+                }
+            }
         },
         Value::String(s) => Val::from(s.clone()),
         Value::Array(a) => a.iter().map(to_val).collect(),

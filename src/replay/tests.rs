@@ -591,3 +591,43 @@ fn browsing_many_short_streams_keeps_a_long_streams_checkpoints() {
         r.events_folded() - before
     );
 }
+
+#[test]
+fn integers_beyond_64_bits_stay_exact_however_a_version_is_reached() {
+    let big = "123456789012345678901234567890";
+    let rows: Vec<_> = (1..=3)
+        .map(|v| {
+            let data: Value = serde_json::from_str(&format!("{{\"n\": {big}}}")).unwrap();
+            ("Big-1", v, "Added", data, "2024-01-01T00:00:00Z")
+        })
+        .collect();
+    let (_d, store) = raw(&rows);
+    let reducer = jq("{n: ((.n // 0) + $event.data.n), last: $event.data.n}");
+    let want: Value = serde_json::from_str(&format!(
+        "{{\"n\": 370370367037037036703703703670, \"last\": {big}}}"
+    ))
+    .unwrap();
+    // Fresh, from a checkpoint at every version, and stepping from the cursor.
+    let fresh = Replayer::new(&store, &reducer, SeekOptions::default())
+        .state_at("Big-1", 3)
+        .unwrap();
+    let options = SeekOptions {
+        checkpoint_every: 1,
+        ..SeekOptions::default()
+    };
+    let mut r = Replayer::new(&store, &reducer, options);
+    r.state_at("Big-1", 2).unwrap();
+    let from_cursor = r.state_at("Big-1", 3).unwrap();
+    let from_checkpoint = r.state_at("Big-1", 3).unwrap();
+    for (how, got) in [
+        ("fresh", &fresh),
+        ("cursor", &from_cursor),
+        ("checkpoint", &from_checkpoint),
+    ] {
+        assert_eq!(got.to_string(), want.to_string(), "{how}");
+    }
+    let merged = Replayer::new(&store, &Reducer::Merge, SeekOptions::default())
+        .state_at("Big-1", 3)
+        .unwrap();
+    assert_eq!(merged.to_string(), format!("{{\"n\":{big}}}"));
+}
