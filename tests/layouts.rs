@@ -399,7 +399,7 @@ fn other_layouts_are_never_written() {
     let _guard = Untouched::new(&db);
     let err = fails(&["import", s(&file), "--out", s(&db)]);
     assert!(
-        err.contains("only native stores can be imported into (this one is emmett)"),
+        err.contains("already exists; import writes a new store"),
         "{err}"
     );
 }

@@ -423,3 +423,47 @@ fn one_shot_commands_on_an_idle_wal_store_leave_nothing_behind() {
         assert_eq!(listing(dir.path()), vec!["live.db"], "{args:?}");
     }
 }
+
+#[test]
+fn follow_waits_through_a_writers_long_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    // Rollback-journal mode: a writer's exclusive lock shuts readers out while it lasts.
+    let db = dir.path().join("journal.db");
+    drop(eventscope::store::Store::create(&db).unwrap());
+    let mut c = Connection::open(&db).unwrap();
+    append(&mut c, 0, 3);
+    let mut follow = bin()
+        .args([
+            "events",
+            s(&db),
+            "--follow",
+            "--json",
+            "--busy-timeout",
+            "100",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(follow.stdout.take().unwrap());
+    let mut line = String::new();
+    for _ in 0..3 {
+        line.clear();
+        out.read_line(&mut line).unwrap();
+    }
+    c.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        follow.try_wait().unwrap().is_none(),
+        "still following through the lock"
+    );
+    c.execute_batch("INSERT INTO events (stream_id, version, event_id, event_type, data, metadata, timestamp) VALUES ('Late-1', 1, 'late', 'Came', '{}', '{}', '2024-03-01T10:00:00Z'); COMMIT")
+        .unwrap();
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(lines(&line)[0]["event_id"], "late");
+    let _ = Command::new("kill")
+        .args(["-TERM", &follow.id().to_string()])
+        .status();
+    assert!(follow.wait().unwrap().success());
+}

@@ -168,7 +168,7 @@ pub enum Command {
     Import {
         /// The NDJSON file; `-` reads standard input.
         file: PathBuf,
-        /// The store to write; created when missing, appended to otherwise.
+        /// The new native store to write; it must not exist yet.
         #[arg(long, value_name = "STORE")]
         out: PathBuf,
     },

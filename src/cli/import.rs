@@ -1,5 +1,5 @@
 //! `import`: NDJSON envelopes (as `events --json` prints them, from any layout) into a
-//! native store. Nothing is invented or lost: a missing time stays missing, an undecodable
+//! new native store. Nothing is invented or lost: a missing time stays missing, an undecodable
 //! payload keeps its raw text and its mark, topic and category are kept. The store is built
 //! in a temporary file beside the target and renamed into place only when every line went
 //! in, so a failed import leaves nothing behind.
@@ -44,6 +44,13 @@ struct ImportLine {
 }
 
 pub fn run(file: &Path, out: &Path) -> Result<()> {
+    // A user's store is never written: import makes a new one.
+    if out.exists() {
+        bail!(
+            "{}: already exists; import writes a new store (choose another path)",
+            out.display()
+        );
+    }
     let input: Box<dyn BufRead> = if file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -59,16 +66,7 @@ pub fn run(file: &Path, out: &Path) -> Result<()> {
         .tempdir_in(parent)
         .with_context(|| format!("making a temporary file in {}", parent.display()))?;
     let tmp = work.path().join("store.db");
-    if out.exists() {
-        copy_store(out, &tmp)?;
-    }
-    let mut store = Store::open_writable(&tmp).map_err(|e| match e {
-        StoreError::NotNative(_, layout) => anyhow!(
-            "{}: only native stores can be imported into (this one is {layout})",
-            out.display()
-        ),
-        other => anyhow!("{}: {other}", out.display()),
-    })?;
+    let mut store = Store::create(&tmp).map_err(|e| anyhow!("{}: {e}", out.display()))?;
     let (count, streams) = import_lines(&mut store, input, &file.display().to_string())?;
     drop(store);
     std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
@@ -78,15 +76,6 @@ pub fn run(file: &Path, out: &Path) -> Result<()> {
         out.display()
     ))?;
     o.flush()?;
-    Ok(())
-}
-
-/// A consistent copy of an existing store, its `-wal` included, made without writing it.
-fn copy_store(from: &Path, to: &Path) -> Result<()> {
-    let source = Store::open(from).with_context(|| format!("opening {}", from.display()))?;
-    source
-        .copy_to(to)
-        .with_context(|| format!("copying {} to append to it", from.display()))?;
     Ok(())
 }
 

@@ -194,14 +194,6 @@ impl Store {
         Ok(())
     }
 
-    /// Writes a consistent copy of the whole store (its `-wal` included) to a new file,
-    /// without writing the store itself.
-    pub fn copy_to(&self, to: &Path) -> Result<()> {
-        self.conn
-            .execute("VACUUM INTO ?1", [to.to_string_lossy()])?;
-        Ok(())
-    }
-
     /// What removes, once this store and its subscriptions are closed, the files SQLite made
     /// beside it.
     pub fn sidecar_guard(&self) -> Option<std::sync::Arc<SidecarGuard>> {
@@ -253,7 +245,7 @@ impl Store {
             return Store::create(path);
         }
         let conn = Connection::open(&path).map_err(|e| open_error(&path, e))?;
-        let store = Store::from_connection(conn, path, &OpenOptions::default())?;
+        let mut store = Store::from_connection(conn, path, &OpenOptions::default())?;
         if store.mapping.layout != Layout::Native {
             let name = FORMATS
                 .iter()
@@ -261,7 +253,24 @@ impl Store {
                 .map_or("?", |f| f.name);
             return Err(StoreError::NotNative(store.path, name));
         }
+        store.add_optional_columns()?;
         Ok(store)
+    }
+
+    /// Brings an older native store up to the columns `import` fills. Only for stores
+    /// opened to be written (a new file, or import's temporary copy).
+    fn add_optional_columns(&mut self) -> Result<()> {
+        let have = layout::columns(&self.conn, "events")?;
+        for (name, kind) in schema::OPTIONAL_COLUMNS {
+            if !have.iter().any(|c| c == name) {
+                self.conn
+                    .execute_batch(&format!("ALTER TABLE events ADD COLUMN {name} {kind}"))?;
+            }
+        }
+        self.conn.execute_batch(schema::NATIVE_DDL)?;
+        let tables = schema::tables(&self.conn)?;
+        self.mapping = layout::detect(&self.conn, &tables, Some("native"))?;
+        Ok(())
     }
 
     fn from_connection(conn: Connection, path: PathBuf, options: &OpenOptions) -> Result<Store> {

@@ -100,9 +100,10 @@ impl Store {
     fn category_expr(&self) -> String {
         match &self.mapping.category {
             CategoryRule::Prefix => "NULL".into(),
-            CategoryRule::Column(c) | CategoryRule::Topic(c) | CategoryRule::ColumnOrPrefix(c) => {
-                format!("MIN({c})")
-            }
+            CategoryRule::Column(c) | CategoryRule::Topic(c) => format!("MIN({c})"),
+            // Per stream from `stream_categories` instead: a MIN over every row would read
+            // the whole table.
+            CategoryRule::ColumnOrPrefix(_) => "NULL".into(),
         }
     }
 
@@ -144,6 +145,41 @@ impl Store {
         while let Some(row) = rows.next()? {
             out.push(self.row_to_stream_info(row)?);
         }
+        let named = self.named_categories(None)?;
+        if !named.is_empty() {
+            for s in &mut out {
+                if let Some(c) = named.get(&s.stream_id) {
+                    s.category = c.clone();
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Categories kept per stream by an import (`stream_categories`), where they are not
+    /// the prefix of the id.
+    fn named_categories(
+        &self,
+        stream: Option<&str>,
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        if !matches!(self.mapping.category, CategoryRule::ColumnOrPrefix(_)) {
+            return Ok(out);
+        }
+        let sql = match stream {
+            Some(_) => "SELECT stream_id, category FROM stream_categories WHERE stream_id = ?1",
+            None => "SELECT stream_id, category FROM stream_categories",
+        };
+        let Ok(mut stmt) = self.conn.prepare_cached(sql) else {
+            return Ok(out);
+        };
+        let mut rows = match stream {
+            Some(s) => stmt.query([s])?,
+            None => stmt.query([])?,
+        };
+        while let Some(row) = rows.next()? {
+            out.insert(row.get(0)?, row.get(1)?);
+        }
         Ok(out)
     }
 
@@ -160,7 +196,16 @@ impl Store {
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([stream])?;
-        rows.next()?.map(|r| self.row_to_stream_info(r)).transpose()
+        let mut info = rows
+            .next()?
+            .map(|r| self.row_to_stream_info(r))
+            .transpose()?;
+        if let Some(info) = &mut info {
+            if let Some(c) = self.named_categories(Some(stream))?.remove(stream) {
+                info.category = c;
+            }
+        }
+        Ok(info)
     }
 
     /// The stream's last version, or `None` when it has no events: one index lookup, unlike
@@ -520,7 +565,13 @@ impl Store {
 
     /// The category of a stream, as the stream list shows it.
     pub fn stream_category(&self, stream: &str) -> Result<String> {
-        if self.mapping.category == CategoryRule::Prefix {
+        if matches!(
+            self.mapping.category,
+            CategoryRule::Prefix | CategoryRule::ColumnOrPrefix(_)
+        ) {
+            if let Some(c) = self.named_categories(Some(stream))?.remove(stream) {
+                return Ok(c);
+            }
             return Ok(category_of(stream).to_string());
         }
         Ok(self

@@ -23,6 +23,10 @@ CREATE TABLE IF NOT EXISTS events (
   undecodable TEXT,
   UNIQUE (stream_id, version)
 );
+CREATE TABLE IF NOT EXISTS stream_categories (
+  stream_id TEXT PRIMARY KEY,
+  category  TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS snapshots (
   stream_id  TEXT NOT NULL,
   version    INTEGER NOT NULL,
@@ -31,6 +35,16 @@ CREATE TABLE IF NOT EXISTS snapshots (
   PRIMARY KEY (stream_id, version)
 );
 ";
+
+/// Columns an older native store (go-mink's, or eventscope's before import kept everything)
+/// lacks; added to the copy that `import` writes, never to a store in place.
+pub const OPTIONAL_COLUMNS: [(&str, &str); 5] = [
+    ("topic", "TEXT"),
+    ("category", "TEXT"),
+    ("schema_version", "TEXT"),
+    ("original_position", "INTEGER"),
+    ("undecodable", "TEXT"),
+];
 
 /// Names of the tables in the database, sorted.
 pub fn tables(conn: &Connection) -> rusqlite::Result<Vec<String>> {

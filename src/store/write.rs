@@ -171,6 +171,12 @@ impl Writer<'_> {
                     .then(|| crate::time::format_stored(chrono::Utc::now()))
             });
             let data = e.raw_data.clone().unwrap_or_else(|| e.data.to_string());
+            if let Some(c) = &e.category {
+                self.tx.execute(
+                    "INSERT OR IGNORE INTO stream_categories (stream_id, category) VALUES (?1, ?2)",
+                    rusqlite::params![stream, c],
+                )?;
+            }
             stmt.execute(rusqlite::params![
                 e.global_position,
                 stream,

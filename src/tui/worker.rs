@@ -76,6 +76,9 @@ pub struct StateAt {
     pub from_snapshot: Option<i64>,
     /// Things that did not stop the answer (a snapshot skipped), for the footer.
     pub warnings: Vec<String>,
+    /// The application's snapshot stored at exactly this version, flattened for the Event
+    /// tab, or why it cannot be read.
+    pub snapshot: Option<Result<Vec<JsonLine>, String>>,
 }
 
 #[derive(Debug)]
@@ -559,12 +562,27 @@ impl Worker<'_> {
             merge: self.reducer.is_merge_for(&category),
             from_snapshot: after.from_snapshot,
             warnings: self.replayer.take_warnings(),
+            snapshot: self.snapshot_at(&stream, version),
             stream_id: stream,
             version,
             state: after.state,
             changed,
             event,
         })))
+    }
+
+    fn snapshot_at(&self, stream: &str, version: i64) -> Option<Result<Vec<JsonLine>, String>> {
+        let snap = match self.store.latest_snapshot(stream, version) {
+            Ok(s) => s?,
+            Err(e) => return Some(Err(e.to_string())),
+        };
+        if snap.version != version {
+            return None;
+        }
+        Some(match snap.unreadable {
+            Some(why) => Err(why),
+            None => Ok(super::json_view::flatten(&snap.data, &Default::default())),
+        })
     }
 
     fn seek(

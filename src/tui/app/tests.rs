@@ -71,6 +71,7 @@ fn state_msg(app: &mut App, key: i64, balance: i64) {
             merge: false,
             from_snapshot: None,
             warnings: vec![],
+            snapshot: None,
         })),
     }));
 }
@@ -380,6 +381,7 @@ fn folding_the_line_under_the_cursor() {
             merge: false,
             from_snapshot: None,
             warnings: vec![],
+            snapshot: None,
         })),
     }));
     app.focus = Pane::State;

@@ -189,10 +189,29 @@ fn event_lines(view: &View) -> Vec<Line<'static>> {
     let Some(Ok(s)) = view.current_state() else {
         return vec![Line::from("…")];
     };
-    if s.event.is_none() {
-        return vec![Line::from("No event at this position.")];
+    let mut out: Vec<Line<'static>> = if s.event.is_none() {
+        vec![Line::from("No event at this position.")]
+    } else {
+        s.event_lines.iter().map(|l| json_line(l, false)).collect()
+    };
+    if let Some(snapshot) = &s.snapshot {
+        out.push(Line::from(""));
+        out.push(Line::styled(
+            format!(
+                "S stored snapshot at version {} (the application's aggregate, not the reducer's state):",
+                s.version
+            ),
+            Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+        ));
+        match snapshot {
+            Ok(lines) => out.extend(lines.iter().map(|l| json_line(l, false))),
+            Err(why) => out.push(Line::styled(
+                format!("⚠ unreadable: {why}"),
+                Style::new().fg(Color::Red),
+            )),
+        }
     }
-    s.event_lines.iter().map(|l| json_line(l, false)).collect()
+    out
 }
 
 fn diff_lines(app: &App, view: &View) -> Vec<Line<'static>> {

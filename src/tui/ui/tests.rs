@@ -135,6 +135,7 @@ fn opened_at(playhead: i64) -> App {
             merge: false,
             from_snapshot: None,
             warnings: vec![],
+            snapshot: None,
         })),
     }));
     app.outbox.clear();
@@ -288,6 +289,7 @@ fn state_tab_shows_a_reducer_error_and_browsing_goes_on() {
             merge: false,
             from_snapshot: None,
             warnings: vec![],
+            snapshot: None,
         })),
     }));
     let s = screen(&app);
@@ -517,5 +519,28 @@ fn events_sharing_a_version_are_all_listed() {
     assert!(
         has(&s, "2 DuplicateAtTwo"),
         "both events at version 2: {s:#?}"
+    );
+}
+
+#[test]
+fn the_event_tab_shows_a_snapshot_stored_at_the_playhead() {
+    let mut app = opened_at(2);
+    if let Some((_, Ok(s))) = app.view.as_mut().and_then(|v| v.state.as_mut()) {
+        s.snapshot = Some(Ok(crate::tui::json_view::flatten(
+            &json!({"full_name": "Alice", "balance": 999}),
+            &Default::default(),
+        )));
+        s.from_snapshot = Some(2);
+    }
+    app.update(Action::Command(Command::TabEvent));
+    app.event_scroll = 13; // below the event's envelope
+    let s = screen(&app);
+    assert!(has(&s, "S stored snapshot at version 2"), "{s:#?}");
+    assert!(has(&s, "\"balance\": 999"), "{s:#?}");
+    app.update(Action::Command(Command::TabState));
+    let s = screen(&app);
+    assert!(
+        has(&s, "started from the stored snapshot at version 2"),
+        "{s:#?}"
     );
 }
