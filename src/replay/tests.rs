@@ -403,6 +403,23 @@ fn raw(rows: &[(&str, i64, &str, Value, &str)]) -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+/// Events `{"v": version}` at the given streams and versions.
+fn numbered(rows: &[(String, i64)]) -> (tempfile::TempDir, Store) {
+    let rows: Vec<_> = rows
+        .iter()
+        .map(|(s, v)| {
+            (
+                s.as_str(),
+                *v,
+                "Added",
+                json!({"v": v}),
+                "2024-01-01T00:00:00Z",
+            )
+        })
+        .collect();
+    raw(&rows)
+}
+
 #[test]
 fn streams_counting_from_zero_replay_every_event() {
     let rows: Vec<_> = (0..5)
@@ -512,19 +529,7 @@ fn checkpoints_are_evicted_least_recently_used() {
             rows.push((format!("S-{s}"), v));
         }
     }
-    let rows: Vec<_> = rows
-        .iter()
-        .map(|(s, v)| {
-            (
-                s.as_str(),
-                *v,
-                "Added",
-                json!({"v": v}),
-                "2024-01-01T00:00:00Z",
-            )
-        })
-        .collect();
-    let (_d, store) = raw(&rows);
+    let (_d, store) = numbered(&rows);
     let reducer = Reducer::Merge;
     let options = SeekOptions {
         checkpoint_every: 2,
@@ -563,19 +568,7 @@ fn browsing_many_short_streams_keeps_a_long_streams_checkpoints() {
     for s in 0..200 {
         rows.push((format!("Small-{s}"), 1));
     }
-    let rows: Vec<_> = rows
-        .iter()
-        .map(|(s, v)| {
-            (
-                s.as_str(),
-                *v,
-                "Added",
-                json!({"v": v}),
-                "2024-01-01T00:00:00Z",
-            )
-        })
-        .collect();
-    let (_d, store) = raw(&rows);
+    let (_d, store) = numbered(&rows);
     let reducer = jq("(. // {n: 0}) | .n += 1");
     let mut r = Replayer::new(&store, &reducer, SeekOptions::default());
     r.state_at("Hot-1", 3000).unwrap();

@@ -515,6 +515,12 @@ impl App {
     pub fn refresh(&mut self) {
         self.pending = 0;
         self.outbox.push(Req::Streams);
+        self.reask_view();
+    }
+
+    /// Asks again for all the open view shows (its rows, state, density, diff), keeping
+    /// the playhead and marks.
+    pub(super) fn reask_view(&mut self) {
         if let Some(v) = &mut self.view {
             v.rows_requested = (0, -1);
             v.diff_requested = None;

@@ -3,7 +3,7 @@
 
 use eventscope::store::StreamInfo;
 
-use super::{App, Req, DENSITY_BUCKETS, ROWS_KEPT};
+use super::{App, Req, ROWS_KEPT};
 use crate::tui::worker::{Appended, Msg, Target};
 
 impl App {
@@ -118,22 +118,7 @@ impl App {
         if self.following {
             self.outbox.push(Req::Follow(Some(self.last_position)));
         }
-        if let Some(v) = &mut self.view {
-            v.rows_requested = (0, -1);
-            v.diff_requested = None;
-            v.state = None;
-            v.progress = None;
-            self.outbox.push(Req::State {
-                target: v.target.clone(),
-                key: v.playhead,
-            });
-            self.outbox.push(Req::Density {
-                target: v.target.clone(),
-                buckets: DENSITY_BUCKETS,
-            });
-        }
-        self.ensure_rows();
-        self.refresh_diff();
+        self.reask_view();
     }
 
     fn on_appended(&mut self, events: Vec<Appended>) {
