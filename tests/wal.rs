@@ -262,8 +262,20 @@ fn unprivileged(args: &[&str]) -> Command {
         .output()
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
     let mut c = if is_root {
+        // A copy nobody can reach, wherever the checkout lives.
+        static COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+        let exe = COPY.get_or_init(|| {
+            use std::os::unix::fs::PermissionsExt;
+            let dir = std::env::temp_dir().join(format!("eventscope-bin-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+            let exe = dir.join("eventscope");
+            std::fs::copy(env!("CARGO_BIN_EXE_eventscope"), &exe).unwrap();
+            std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+            exe
+        });
         let mut c = Command::new("runuser");
-        c.args(["-u", "nobody", "--", env!("CARGO_BIN_EXE_eventscope")]);
+        c.args(["-u", "nobody", "--"]).arg(exe);
         c
     } else {
         Command::new(env!("CARGO_BIN_EXE_eventscope"))
