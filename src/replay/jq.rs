@@ -24,6 +24,9 @@ pub struct JqProgram {
 impl JqProgram {
     /// Compiles `code`; the error points at the line and column of the mistake.
     pub fn compile(name: &str, code: &str) -> Result<JqProgram, String> {
+        let user_code = code;
+        let full = format!("{PRELUDE}{code}");
+        let code = full.as_str();
         let defs = jaq_core::defs()
             .chain(jaq_std::defs())
             .chain(jaq_json::defs());
@@ -61,18 +64,29 @@ impl JqProgram {
         Ok(JqProgram {
             filter,
             name: name.to_string(),
-            fields: fields_used(code),
+            fields: fields_used(user_code),
         })
     }
 
     /// Runs the program on `state` with `$event` bound; its first output is the new state.
     pub fn run(&self, state: Val, event: Val) -> Result<Val, String> {
         let ctx = Ctx::<Data>::new(&self.filter.lut, Vars::new([event]));
-        let mut out = self.filter.id.run((ctx, state)).map(jaq_core::unwrap_valr);
+        // jaq's own unwrapping ends the process on `halt`: a reducer's halt is an error.
+        let mut out = self.filter.id.run((ctx, state)).map(|r| {
+            r.map_err(|exn| match exn.get_err() {
+                Ok(e) => e.to_string(),
+                Err(exn) => match exn.get_halt() {
+                    Ok(code) => {
+                        format!("the reducer called halt({code}); a reducer must output a state")
+                    }
+                    Err(_) => "the reducer stopped with an unexpected exception".into(),
+                },
+            })
+        });
         match out.next() {
             Some(Ok(v)) => Ok(v),
             // jq's messages quote the values involved, which may be whole payloads.
-            Some(Err(e)) => Err(crate::event::fit(&e.to_string(), 401)),
+            Some(Err(e)) => Err(crate::event::fit(&e, 401)),
             None => Err("the reducer produced no state (end with `.` to keep it)".into()),
         }
     }
@@ -99,12 +113,21 @@ fn load_error(name: &str, code: &str, err: jaq_core::load::Error<&str>) -> Strin
     }
 }
 
-/// `name:line:column` of `at`, a slice of `code` that jaq points at.
+/// Definitions put before every reducer, on its first line so that line numbers stay the
+/// user's. Nothing a reducer does may write to the terminal (the TUI owns it) or end the
+/// process: `halt_error` is an error that quotes its input, and `stderr` passes its input
+/// on without printing (`debug` prints nothing without a logger).
+const PRELUDE: &str = "def stderr: .; def halt_error($code): error(\"halt_error(\\($code)): \\(tojson)\"); def halt_error: halt_error(5); ";
+
+/// `name:line:column` of `at`, a slice of `code` (the prelude and the user's program) that
+/// jaq points at.
 fn locate(name: &str, code: &str, at: &str) -> String {
     let offset = (at.as_ptr() as usize).wrapping_sub(code.as_ptr() as usize);
-    if offset > code.len() {
+    if offset > code.len() || offset < PRELUDE.len() {
         return name.to_string();
     }
+    let code = &code[PRELUDE.len()..];
+    let offset = offset - PRELUDE.len();
     let before = &code[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
@@ -251,6 +274,39 @@ pub fn raw_event_val(r: &RawEvent, keys: &EnvelopeKeys, fields: Fields) -> Val {
         put(7, ts.map_or(Val::Null, |t| Val::utf8_str(t.into_bytes())));
     }
     Val::obj(m)
+}
+
+/// How deep a reducer's state may nest. Converting, comparing, printing and dropping a
+/// value recurse once per level; past this a reducer like `{prev: .}` would overflow the
+/// stack after some thousands of events, so the state is refused instead.
+pub const MAX_STATE_DEPTH: usize = 512;
+
+/// Whether `v` nests at most `max` levels, found without recursion.
+pub fn depth_within(v: &Val, max: usize) -> bool {
+    let mut stack = vec![(v, 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Val>> = match v {
+            Val::Arr(a) => Box::new(a.iter()),
+            Val::Obj(o) => Box::new(o.values()),
+            _ => continue,
+        };
+        if depth >= max {
+            return false;
+        }
+        stack.extend(
+            children
+                .filter(|c| matches!(c, Val::Arr(_) | Val::Obj(_)))
+                .map(|c| (c, depth + 1)),
+        );
+    }
+    true
+}
+
+/// The error for a state past [`MAX_STATE_DEPTH`].
+pub fn too_deep() -> String {
+    format!(
+        "the state nests deeper than {MAX_STATE_DEPTH} levels, which eventscope refuses (a reducer like {{prev: .}} nests the whole history)"
+    )
 }
 
 /// How deep JSON may nest, as `serde_json` allows: jaq's reader recurses without a limit,

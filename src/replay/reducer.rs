@@ -129,6 +129,7 @@ impl Fold<'_> {
             Fold::Jq(program, state, _) => {
                 let next = program
                     .run(state.clone(), jq::event_val(event, program.fields))
+                    .and_then(within_depth)
                     .map_err(|message| ReplayError::Reducer {
                         reducer: program.name.clone(),
                         stream: event.stream_id.clone(),
@@ -165,6 +166,7 @@ impl Fold<'_> {
             Fold::Jq(program, state, keys) => {
                 let next = program
                     .run(state.clone(), jq::raw_event_val(raw, keys, program.fields))
+                    .and_then(within_depth)
                     .map_err(|message| ReplayError::Reducer {
                         reducer: program.name.clone(),
                         stream: raw.stream_id.to_string(),
@@ -190,6 +192,15 @@ impl Fold<'_> {
             Fold::Merge(state) => state,
             Fold::Jq(_, state, _) => jq::from_val(&state),
         }
+    }
+}
+
+/// A new state, unless it nests too deep to convert, compare, print or drop safely.
+fn within_depth(state: Val) -> Result<Val, String> {
+    if jq::depth_within(&state, jq::MAX_STATE_DEPTH) {
+        Ok(state)
+    } else {
+        Err(jq::too_deep())
     }
 }
 

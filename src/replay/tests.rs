@@ -624,3 +624,65 @@ fn integers_beyond_64_bits_stay_exact_however_a_version_is_reached() {
         .unwrap();
     assert_eq!(merged.to_string(), format!("{{\"n\":{big}}}"));
 }
+
+#[test]
+fn halt_and_halt_error_are_reducer_errors_not_exits() {
+    let (_d, store) = given(&alice());
+    for (code, says) in [
+        (
+            "if $event.version == 3 then halt_error else . end",
+            "halt_error(5)",
+        ),
+        (
+            "if $event.version == 3 then \"bye\" | halt_error(2) else . end",
+            "halt_error(2)",
+        ),
+        ("halt", "called halt(0)"),
+        (
+            "if $event.version == 2 then halt(3) else . end",
+            "called halt(3)",
+        ),
+    ] {
+        let reducer = jq(code);
+        let err = Replayer::new(&store, &reducer, SeekOptions::default())
+            .state_at("Account-acc-1", 4)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(says) && err.contains("version"),
+            "{code}: {err}"
+        );
+    }
+    // stderr passes its input on, printing nothing.
+    let reducer = jq("stderr | (. // {}) | .n += 1");
+    let state = Replayer::new(&store, &reducer, SeekOptions::default())
+        .state_at("Account-acc-1", 4)
+        .unwrap();
+    assert_eq!(state, json!({"n": 4}));
+}
+
+#[test]
+fn states_nested_past_the_limit_are_refused_at_their_version() {
+    let rows: Vec<_> = (1..=2000).map(|v| ("Deep-1".to_string(), v)).collect();
+    let (_d, store) = numbered(&rows);
+    for code in ["{prev: .}", "[.]"] {
+        let reducer = jq(code);
+        let mut r = Replayer::new(&store, &reducer, SeekOptions::default());
+        let err = r.state_at("Deep-1", 2000).unwrap_err().to_string();
+        assert!(
+            err.contains("version 513") && err.contains("deeper than 512"),
+            "{err}"
+        );
+        let ok = r.state_at("Deep-1", 512).unwrap();
+        assert!(ok.is_object() || ok.is_array());
+    }
+    // Browsing on (the TUI's way): every later event fails, nothing overflows.
+    let reducer = jq("{prev: .}");
+    let options = SeekOptions {
+        skip_failed_events: true,
+        ..SeekOptions::default()
+    };
+    let mut r = Replayer::new(&store, &reducer, options);
+    r.state_at("Deep-1", 2000).unwrap();
+    assert_eq!(r.failures_up_to("Deep-1", 2000), (1488, Some(513)));
+}
