@@ -54,6 +54,34 @@ impl Event {
     }
 }
 
+/// `text` with every character that a terminal would act on escaped: C0 controls (tab and
+/// newline included, so columns and lines stay whole), DEL, C1 controls and the bidi
+/// controls that reorder what is shown. A store's bytes go through this before they reach
+/// a terminal. Escapes read as `\x1b` or `\u{202e}`.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !needs_escape(c) {
+            out.push(c);
+        } else if (c as u32) < 0x100 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{200e}' | '\u{200f}' | '\u{61c}'
+        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `text` cut to at most `width` characters, the cut marked with `…`.
 pub fn fit(text: &str, width: usize) -> String {
     match text.char_indices().nth(width) {
@@ -117,6 +145,21 @@ mod tests {
         assert_eq!(category_of("Order-123"), "Order");
         assert_eq!(category_of("standalone"), "standalone");
         assert_eq!(category_of("-x"), "");
+    }
+
+    #[test]
+    fn printable_escapes_what_a_terminal_would_act_on() {
+        assert_eq!(printable("Account-1"), "Account-1");
+        assert_eq!(
+            printable("a\u{1b}]0;owned\u{7}b\u{1b}[2J\n\t"),
+            "a\\x1b]0;owned\\x07b\\x1b[2J\\x0a\\x09"
+        );
+        assert_eq!(printable("x\u{9b}y\u{7f}"), "x\\x9by\\x7f");
+        assert_eq!(
+            printable("abc\u{202e}fed\u{2066}"),
+            "abc\\u{202e}fed\\u{2066}"
+        );
+        assert_eq!(printable("héllo ✓"), "héllo ✓");
     }
 
     #[test]

@@ -11,4 +11,4 @@ pub mod replay;
 pub mod store;
 pub mod time;
 
-pub use event::{category_of, fit, preview, Event};
+pub use event::{category_of, fit, preview, printable, Event};

@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if cli::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("eventscope: {}", cli::one_line(&e));
+            eprintln!("eventscope: {}", eventscope::printable(&cli::one_line(&e)));
             ExitCode::from(1)
         }
     }

@@ -87,10 +87,10 @@ pub fn state(
         match replayer.state_at_time(stream, t)? {
             Some((v, traced)) => points.push(Point::at(store, stream, v, traced)?),
             None => {
-                eprintln!(
-                    "eventscope: {stream} has no event at or before {}; the state there is null",
+                super::output::warn(&format!(
+                    "{stream} has no event at or before {}; the state there is null",
                     eventscope::time::envelope_text(t, 9)
-                );
+                ));
                 points.push(Point {
                     version: None,
                     timestamp: None,
@@ -115,7 +115,7 @@ pub fn state(
         }
     }
     for w in replayer.take_warnings() {
-        eprintln!("eventscope: {w}");
+        super::output::warn(&w);
     }
     let mut o = Out::stdout();
     for p in &points {
@@ -139,8 +139,10 @@ pub fn state(
                 .as_deref()
                 .map(|t| eventscope::time::display(t, false));
             let header = format!(
-                "{stream} at {version}{} · reducer: {described} · {}",
+                "{} at {version}{} · reducer: {} · {}",
+                eventscope::printable(stream),
                 time.map(|t| format!(" ({t} UTC)")).unwrap_or_default(),
+                eventscope::printable(&described),
                 snapshot_words(p.traced.from_snapshot)
             );
             let header = o.paint(Paint::Dim, &header);
@@ -171,7 +173,7 @@ pub fn diff_cmd(
     let old = replayer.traced_state_at(stream, from)?;
     let new = replayer.traced_state_at(stream, to)?;
     for w in replayer.take_warnings() {
-        eprintln!("eventscope: {w}");
+        super::output::warn(&w);
     }
     let changes = diff(&old.state, &new.state);
     let mut o = Out::stdout();
@@ -190,7 +192,11 @@ pub fn diff_cmd(
     };
     let header = o.paint(
         Paint::Dim,
-        &format!("{stream}: version {from} → {to} · reducer: {described} · {started}"),
+        &format!(
+            "{}: version {from} → {to} · reducer: {} · {started}",
+            eventscope::printable(stream),
+            eventscope::printable(&described)
+        ),
     );
     o.line(&header)?;
     if changes.is_empty() {
@@ -199,11 +205,22 @@ pub fn diff_cmd(
     for c in &changes {
         let show = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
         let line = match c.op {
-            Op::Added => o.paint(Paint::Green, &format!("+ {}  {}", c.path, show(&c.new))),
-            Op::Removed => o.paint(Paint::Red, &format!("- {}  {}", c.path, show(&c.old))),
+            Op::Added => o.paint(
+                Paint::Green,
+                &format!("+ {}  {}", eventscope::printable(&c.path), show(&c.new)),
+            ),
+            Op::Removed => o.paint(
+                Paint::Red,
+                &format!("- {}  {}", eventscope::printable(&c.path), show(&c.old)),
+            ),
             Op::Changed => o.paint(
                 Paint::Yellow,
-                &format!("~ {}  {} → {}", c.path, show(&c.old), show(&c.new)),
+                &format!(
+                    "~ {}  {} → {}",
+                    eventscope::printable(&c.path),
+                    show(&c.old),
+                    show(&c.new)
+                ),
             ),
         };
         o.line(&line)?;
@@ -243,12 +260,12 @@ pub fn snapshots(store: &Store, stream: Option<&str>, json: bool) -> Result<()> 
     }
     o.flush()?;
     for s in list.iter().filter(|s| s.unreadable.is_some()) {
-        eprintln!(
-            "eventscope: snapshot of {} at version {} cannot be read: {}",
+        super::output::warn(&format!(
+            "snapshot of {} at version {} cannot be read: {}",
             s.stream_id,
             s.version,
             s.unreadable.as_deref().unwrap_or_default()
-        );
+        ));
     }
     Ok(())
 }

@@ -34,7 +34,9 @@ pub fn run(store: &Store, reducer: &Reducer, args: &ReplayArgs, json: bool) -> R
             let what = o.paint(Paint::Red, p.problem);
             o.line(&format!(
                 "{} version {}: {what}: {}",
-                p.stream_id, p.version, p.detail
+                eventscope::printable(&p.stream_id),
+                p.version,
+                eventscope::printable(&p.detail)
             ))?;
         }
     }

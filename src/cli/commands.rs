@@ -136,7 +136,7 @@ pub fn timed_replayer<'a>(
     // Weak: the watchdog outlives the command, and must not keep the cleanup from running.
     let sidecars = store.sidecar_guard().map(|s| std::sync::Arc::downgrade(&s));
     watch.monitor(limit, move |t| {
-        eprintln!("eventscope: {t}");
+        super::output::warn(&t.to_string());
         if let Some(s) = sidecars.as_ref().and_then(std::sync::Weak::upgrade) {
             s.clean_up();
         }

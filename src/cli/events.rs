@@ -41,7 +41,7 @@ pub fn follow(store: &Store, filter: &LogFilter, json: bool) -> Result<()> {
     })?;
     o.flush()?;
     if let Some(note) = store.access_note() {
-        eprintln!("eventscope: {note}");
+        super::output::warn(note);
     }
     let stop = stop_on_signal();
     let mut sub = store.subscribe(start.max(filter.from_position - 1))?;
@@ -98,18 +98,21 @@ fn print(o: &mut Out, e: &Event, json: bool) -> Result<()> {
         o.json_line(e)?;
         return Ok(());
     }
+    // Escaped before padding, so that escapes do not push columns out of line; ids are
+    // never cut.
+    let p = eventscope::printable;
     let ty = o.paint(
         Paint::Yellow,
-        &format!("{:<18}", eventscope::fit(&e.event_type, 18)),
+        &format!("{:<18}", eventscope::fit(&p(&e.event_type), 18)),
     );
     let data = match &e.undecodable {
-        Some(why) => o.paint(Paint::Red, &format!("⚠ {why}")),
-        None => eventscope::preview(&e.data, 60),
+        Some(why) => o.paint(Paint::Red, &format!("⚠ {}", p(why))),
+        None => p(&eventscope::preview(&e.data, 60)).into_owned(),
     };
     o.line(&format!(
         "{:>8}  {:<24}  {:>5}  {ty}  {:<26}  {data}",
         e.global_position,
-        eventscope::fit(&e.stream_id, 24),
+        p(&e.stream_id),
         e.version,
         e.timestamp
             .as_deref()

@@ -28,8 +28,14 @@ impl Out {
         }
     }
 
+    /// Writes a line, its control characters escaped (see [`eventscope::printable`]); only
+    /// the colours this module paints survive as escape sequences.
+    /// Several lines may be written at once (pretty JSON); each is escaped on its own.
     pub fn line(&mut self, text: &str) -> std::io::Result<()> {
-        writeln!(self.w, "{text}")
+        for part in text.split('\n') {
+            writeln!(self.w, "{}", escape_keeping_paint(part, self.color))?;
+        }
+        Ok(())
     }
 
     pub fn json_line(&mut self, value: &impl Serialize) -> std::io::Result<()> {
@@ -56,8 +62,51 @@ impl Out {
     }
 }
 
+const PAINT_CODES: [&str; 6] = [
+    "\x1b[0m", "\x1b[1m", "\x1b[2m", "\x1b[31m", "\x1b[32m", "\x1b[33m",
+];
+
+fn escape_keeping_paint(text: &str, color: bool) -> String {
+    if !color {
+        return eventscope::printable(text).into_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\x1b') {
+        out.push_str(&eventscope::printable(&rest[..at]));
+        let tail = &rest[at..];
+        match PAINT_CODES.iter().find(|p| tail.starts_with(*p)) {
+            Some(p) => {
+                out.push_str(p);
+                rest = &tail[p.len()..];
+            }
+            None => {
+                out.push_str("\\x1b");
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(&eventscope::printable(rest));
+    out
+}
+
+/// A line for stderr, its control characters escaped.
+pub fn warn(text: &str) {
+    eprintln!("eventscope: {}", eventscope::printable(text));
+}
+
 /// Left-aligned columns sized to their widest cell; the last column is not padded.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+    // Cells are escaped first, so that widths count what is shown.
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| eventscope::printable(c).into_owned())
+                .collect()
+        })
+        .collect();
+    let rows = &rows;
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -104,7 +104,7 @@ impl View {
     pub fn title(&self) -> String {
         match &self.target {
             Target::All => "$all".to_string(),
-            Target::Stream(s) => s.clone(),
+            Target::Stream(s) => eventscope::printable(s).into_owned(),
         }
     }
 

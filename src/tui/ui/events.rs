@@ -70,10 +70,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             Some(found) => found
                 .iter()
                 .map(|r| {
+                    let p = eventscope::printable;
                     let ty = if all {
-                        format!("{} {}", r.stream_id, r.event_type)
+                        format!("{} {}", p(&r.stream_id), p(&r.event_type))
                     } else {
-                        r.event_type.clone()
+                        p(&r.event_type).into_owned()
                     };
                     let head = format!(
                         "{key:>6} {:<20} {:<time_width$} ",
@@ -92,7 +93,10 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
                         ),
                         Span::raw(head),
-                        Span::styled(fit(&r.preview, room), Style::new().fg(Color::DarkGray)),
+                        Span::styled(
+                            fit(&eventscope::printable(&r.preview), room),
+                            Style::new().fg(Color::DarkGray),
+                        ),
                     ])
                 })
                 .collect(),

@@ -45,7 +45,10 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         )
     } else if let Some((msg, error)) = &app.status {
         let color = if *error { Color::Red } else { Color::Yellow };
-        Line::styled(msg.clone(), Style::new().fg(color))
+        Line::styled(
+            eventscope::printable(msg).into_owned(),
+            Style::new().fg(color),
+        )
     } else {
         hints(app)
     };

@@ -81,12 +81,17 @@ fn state_lines(app: &App, view: &View, height: usize) -> Vec<Line<'static>> {
     };
     let s = match result {
         Ok(s) => s,
-        Err(e) => return vec![Line::styled(e.clone(), Style::new().fg(Color::Red))],
+        Err(e) => {
+            return vec![Line::styled(
+                eventscope::printable(e).into_owned(),
+                Style::new().fg(Color::Red),
+            )]
+        }
     };
     let mut out = provenance(s);
     if let Some(e) = &s.error {
         out.push(Line::styled(
-            format!("✗ {e}"),
+            format!("✗ {}", eventscope::printable(e)),
             Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
         ));
         out.push(Line::styled(
@@ -157,7 +162,10 @@ fn json_line(l: &JsonLine, changed: bool) -> Line<'static> {
         spans.push(Span::styled(fold, Style::new().fg(Color::DarkGray)));
     }
     if let Some(k) = &l.key {
-        spans.push(Span::styled(format!("{k:?}"), Style::new().fg(Color::Cyan)));
+        spans.push(Span::styled(
+            eventscope::printable(&format!("{k:?}")).into_owned(),
+            Style::new().fg(Color::Cyan),
+        ));
         spans.push(Span::raw(": "));
     }
     let value_style = match l.kind {
@@ -170,7 +178,10 @@ fn json_line(l: &JsonLine, changed: bool) -> Line<'static> {
     } else {
         value_style
     };
-    spans.push(Span::styled(l.text.clone(), value_style));
+    spans.push(Span::styled(
+        eventscope::printable(&l.text).into_owned(),
+        value_style,
+    ));
     if l.comma {
         spans.push(Span::raw(","));
     }
@@ -269,9 +280,12 @@ fn change_line(c: &Change) -> Line<'static> {
     };
     Line::from(vec![
         Span::styled(
-            format!("{sign} {} ", c.path),
+            format!("{sign} {} ", eventscope::printable(&c.path)),
             Style::new().fg(color).add_modifier(Modifier::BOLD),
         ),
-        Span::styled(text, Style::new().fg(color)),
+        Span::styled(
+            eventscope::printable(&text).into_owned(),
+            Style::new().fg(color),
+        ),
     ])
 }

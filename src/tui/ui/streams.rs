@@ -49,13 +49,14 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                     Style::new().add_modifier(Modifier::BOLD),
                 ),
                 ListRow::Category { name, streams } => (
-                    format!("▾ {name}"),
+                    format!("▾ {}", eventscope::printable(name)),
                     *streams as i64,
                     Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
                 ),
                 ListRow::Stream(s) => {
                     let info = &app.streams[*s];
-                    (format!("  {}", info.stream_id), info.events, Style::new())
+                    let id = eventscope::printable(&info.stream_id);
+                    (format!("  {id}"), info.events, Style::new())
                 }
             };
             let count = count.to_string();

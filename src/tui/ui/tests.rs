@@ -544,3 +544,38 @@ fn the_event_tab_shows_a_snapshot_stored_at_the_playhead() {
         "{s:#?}"
     );
 }
+
+#[test]
+fn store_bytes_are_escaped_on_screen() {
+    let mut app = App::new(Keymap::default(), "x.db".into(), "x".into());
+    let evil = "Evil-\u{1b}[2J\u{202e}x";
+    app.update(Action::Worker(Msg::Streams {
+        streams: vec![info(evil, 1)],
+        last_position: 1,
+    }));
+    app.update(Action::Command(Command::Down));
+    app.update(Action::Command(Command::Open));
+    app.update(Action::Worker(Msg::Rows {
+        target: Target::Stream(evil.into()),
+        from: 1,
+        to: 1,
+        rows: vec![EventRow {
+            key: 1,
+            stream_id: evil.into(),
+            version: 1,
+            event_type: "T\u{7}\u{9b}".into(),
+            timestamp: Some("2024-03-01T09:00:00Z".into()),
+            preview: "{\"a\":\"\u{1b}]0;t\u{7}\"}".into(),
+            snapshot: false,
+        }],
+    }));
+    let s = screen(&app);
+    assert!(has(&s, "Evil-\\x1b[2J\\u{202e}x"), "{s:#?}");
+    assert!(has(&s, "T\\x07\\x9b"), "{s:#?}");
+    for line in &s {
+        assert!(
+            !line.chars().any(|c| c.is_control() || c == '\u{202e}'),
+            "{line:?}"
+        );
+    }
+}
