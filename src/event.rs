@@ -36,6 +36,10 @@ pub struct Event {
     /// The stream position as stored, where it is not `version` (Message DB counts from 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_position: Option<i64>,
+    /// The stored version where it is not an integer (text, a real, NULL); `version` is
+    /// then 0 and the event takes no part in replays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bad_version: Option<String>,
     /// Why the payload could not be read (encrypted, not JSON, ...); `data` is then `null`
     /// or the raw text.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -26,7 +26,13 @@ pub fn replayer<'a>(
 
 /// Fails with "stream not found" and the closest names when `stream` has no events.
 pub fn need_stream(store: &Store, stream: &str) -> Result<()> {
-    if store.last_version(stream)?.is_some() {
+    if let Some(info) = store.stream_info(stream)? {
+        if info.bad_versions > 0 {
+            super::output::warn(&format!(
+                "{stream} has {} row(s) whose version is not an integer; they are left out of its states (`eventscope check` lists them)",
+                info.bad_versions
+            ));
+        }
         return Ok(());
     }
     let close = store.closest_streams(stream)?;

@@ -25,6 +25,17 @@ pub fn run(store: &Store, reducer: &Reducer, args: &ReplayArgs, json: bool) -> R
     for info in &streams {
         check_stream(store, &info.stream_id, &mut problems)?;
     }
+    for bad in store.bad_versions()? {
+        problems.push(Problem {
+            stream_id: bad.stream_id,
+            version: 0,
+            problem: "version not an integer",
+            detail: format!(
+                "version {:?} at row {} is not an integer",
+                bad.value, bad.position
+            ),
+        });
+    }
     check_snapshots(store, reducer, args, &mut problems)?;
     let mut o = Out::stdout();
     for p in &problems {

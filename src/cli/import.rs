@@ -41,6 +41,8 @@ struct ImportLine {
     schema_version: Option<String>,
     #[serde(default)]
     original_position: Option<i64>,
+    #[serde(default)]
+    bad_version: Option<String>,
 }
 
 pub fn run(file: &Path, out: &Path) -> Result<()> {
@@ -98,6 +100,9 @@ fn import_lines(store: &mut Store, input: Box<dyn BufRead>, name: &str) -> Resul
             if eventscope::time::parse_stored(ts).is_none() {
                 bail!("{name}: line {n}: timestamp {ts:?} is not a time (RFC 3339, or null where there is none)");
             }
+        }
+        if let Some(v) = &e.bad_version {
+            bail!("{name}: line {n}: version {v:?} is not an integer, so it cannot be imported");
         }
         if let Some(first) = versions.insert((e.stream_id.clone(), e.version), n) {
             bail!(

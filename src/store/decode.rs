@@ -34,7 +34,10 @@ fn bytes(row: &Row, idx: usize) -> Result<Vec<u8>> {
 pub fn event_from_row(row: &Row, m: &Mapping) -> Result<Event> {
     let global_position: i64 = row.get(0)?;
     let stream_id = text(row, 1)?.unwrap_or_default();
-    let version: i64 = row.get(2)?;
+    let (version, bad_version) = match row.get_ref(2)? {
+        ValueRef::Integer(v) => (v, None),
+        _ => (0, Some(text(row, 2)?.unwrap_or_else(|| "NULL".into()))),
+    };
     let event_id = text(row, 3)?.unwrap_or_else(|| format!("{stream_id}@{version}"));
     let raw_type = text(row, 4)?.unwrap_or_default();
     let payload = bytes(row, 5)?;
@@ -56,6 +59,7 @@ pub fn event_from_row(row: &Row, m: &Mapping) -> Result<Event> {
         topic: text(row, 10)?,
         category: text(row, 12)?.filter(|c| !c.is_empty()),
         undecodable: None,
+        bad_version,
     };
     // An imported event that was undecodable where it came from keeps its mark and text.
     if let Some(reason) = text(row, 11)? {

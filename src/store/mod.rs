@@ -24,7 +24,7 @@ pub use layout::Decoder;
 pub use layout::{Layout, Mapping, FORMATS};
 pub use map_spec::{parse_map, parse_map_text};
 pub use open::Sidecars;
-pub use read::{LogFilter, RawEvent, StreamRow, TimeRow};
+pub use read::{BadVersion, LogFilter, RawEvent, StreamRow, TimeRow};
 pub use snapshots::Snapshot;
 pub use subscribe::Subscription;
 pub use write::{ExpectedVersion, NewEvent, Writer};
@@ -110,6 +110,14 @@ pub struct StreamInfo {
     /// The first version as stored: streams may count from 0 (Axon, KurrentDB).
     pub first_version: i64,
     pub last_version: i64,
+    /// Rows whose version is not an integer (text, real, NULL): left out of replays and
+    /// reported by `check`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub bad_versions: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// How to read a store: auto-detected, a named format, or a column mapping.

@@ -4,7 +4,7 @@
 use std::ops::{ControlFlow, RangeInclusive};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params_from_iter, Row, ToSql};
+use rusqlite::{params_from_iter, OptionalExtension, Row, ToSql};
 
 use super::decode::{event_from_row, text};
 use super::layout::{class_of_topic, CategoryRule, Decoder};
@@ -76,6 +76,21 @@ fn raw_event<'r>(row: &'r Row) -> Option<RawEvent<'r>> {
     })
 }
 
+/// `expr` where it is an integer, else NULL: versions stored as text, reals or NULL are
+/// left out of counts and ranges (and reported) instead of breaking them.
+fn integer_only(expr: &str) -> String {
+    format!("CASE WHEN typeof({expr}) = 'integer' THEN {expr} END")
+}
+
+/// A row whose version is not an integer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadVersion {
+    pub position: i64,
+    pub stream_id: String,
+    /// The stored value, as text (`NULL` for none).
+    pub value: String,
+}
+
 /// An event's place and time, for time lookups.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimeRow {
@@ -123,8 +138,9 @@ impl Store {
             stream_id,
             category,
             events: row.get(1)?,
-            first_version: row.get(4)?,
-            last_version: row.get(2)?,
+            first_version: row.get::<_, Option<i64>>(4)?.unwrap_or(1),
+            last_version: row.get::<_, Option<i64>>(2)?.unwrap_or(0),
+            bad_versions: row.get::<_, Option<i64>>(5)?.unwrap_or(0),
         })
     }
 
@@ -132,12 +148,13 @@ impl Store {
     pub fn streams(&self) -> Result<Vec<StreamInfo>> {
         let m = &self.mapping;
         let sql = format!(
-            "SELECT {}, COUNT(*), MAX({v}), {}, MIN({v}) FROM {}{} GROUP BY 1 ORDER BY 1",
+            "SELECT {}, COUNT(*), MAX({i}), {}, MIN({i}), SUM(typeof({v}) <> 'integer') FROM {}{} GROUP BY 1 ORDER BY 1",
             m.stream,
             self.category_expr(),
             m.table,
             m.where_clause(""),
-            v = m.version
+            v = m.version,
+            i = integer_only(&m.version)
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([])?;
@@ -187,12 +204,13 @@ impl Store {
     pub fn stream_info(&self, stream: &str) -> Result<Option<StreamInfo>> {
         let m = &self.mapping;
         let sql = format!(
-            "SELECT {}, COUNT(*), MAX({v}), {}, MIN({v}) FROM {}{} GROUP BY 1",
+            "SELECT {}, COUNT(*), MAX({i}), {}, MIN({i}), SUM(typeof({v}) <> 'integer') FROM {}{} GROUP BY 1",
             m.stream,
             self.category_expr(),
             m.table,
             m.where_clause(&format!("{} = ?1", m.stream)),
-            v = m.version
+            v = m.version,
+            i = integer_only(&m.version)
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query([stream])?;
@@ -213,13 +231,17 @@ impl Store {
     pub fn last_version(&self, stream: &str) -> Result<Option<i64>> {
         let m = &self.mapping;
         let sql = format!(
-            "SELECT MAX({}) FROM {}{}",
-            m.version,
+            "SELECT {v} FROM {}{} ORDER BY {v} DESC LIMIT 1",
             m.table,
-            m.where_clause(&format!("{} = ?1", m.stream))
+            m.where_clause(&format!(
+                "{} = ?1 AND typeof({v}) = 'integer'",
+                m.stream,
+                v = m.version
+            )),
+            v = m.version
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        Ok(stmt.query_row([stream], |r| r.get(0))?)
+        Ok(stmt.query_row([stream], |r| r.get(0)).optional()?)
     }
 
     /// The event at `version` of `stream`, or the last one below it where that version is
@@ -262,7 +284,7 @@ impl Store {
             "SELECT {columns} FROM {}{} ORDER BY {v}",
             m.table,
             m.where_clause(&format!(
-                "{} = ?1 AND {v} BETWEEN ?2 AND ?3",
+                "{} = ?1 AND {v} BETWEEN ?2 AND ?3 AND typeof({v}) = 'integer'",
                 m.stream,
                 v = m.version
             )),
@@ -536,6 +558,30 @@ impl Store {
             sql.push_str(&format!(" LIMIT {limit}"));
         }
         (sql, params)
+    }
+
+    /// Every row whose version is not an integer, in global order.
+    pub fn bad_versions(&self) -> Result<Vec<BadVersion>> {
+        let m = &self.mapping;
+        let sql = format!(
+            "SELECT {p}, {s}, {v} FROM {t}{w} ORDER BY {p}",
+            p = m.position,
+            s = m.stream,
+            v = m.version,
+            t = m.table,
+            w = m.where_clause(&format!("typeof({}) <> 'integer'", m.version)),
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(BadVersion {
+                position: row.get(0)?,
+                stream_id: text(row, 1)?.unwrap_or_default(),
+                value: text(row, 2)?.unwrap_or_else(|| "NULL".into()),
+            });
+        }
+        Ok(out)
     }
 
     /// How many events lie past global position `after`: what a refresh would add.

@@ -206,6 +206,7 @@ impl Writer<'_> {
                 schema_version: e.schema_version.clone(),
                 original_position: e.original_position,
                 undecodable: e.undecodable.clone(),
+                bad_version: None,
             });
         }
         self.heads.insert(stream.to_string(), last);

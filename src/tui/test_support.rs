@@ -10,5 +10,6 @@ pub fn info(id: &str, n: i64) -> StreamInfo {
         events: n,
         first_version: 1,
         last_version: n,
+        bad_versions: 0,
     }
 }

@@ -142,6 +142,7 @@ impl App {
                         events: 1,
                         first_version: e.version,
                         last_version: e.version,
+                        bad_versions: 0,
                     });
                 }
             }

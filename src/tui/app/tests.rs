@@ -515,6 +515,7 @@ fn categories_group_once_whatever_order_streams_arrive_in() {
         events: 1,
         first_version: 1,
         last_version: 1,
+        bad_versions: 0,
     };
     // Python eventsourcing: ids are UUIDs, categories come from topics.
     app.update(Action::Worker(Msg::Streams {

@@ -56,7 +56,13 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                 ListRow::Stream(s) => {
                     let info = &app.streams[*s];
                     let id = eventscope::printable(&info.stream_id);
-                    (format!("  {id}"), info.events, Style::new())
+                    // A stream with rows whose version is no integer is marked; the rest
+                    // of the store stays browsable.
+                    if info.bad_versions > 0 {
+                        (format!("⚠ {id}"), info.events, Style::new().fg(Color::Red))
+                    } else {
+                        (format!("  {id}"), info.events, Style::new())
+                    }
                 }
             };
             let count = count.to_string();
