@@ -169,3 +169,138 @@ fn rows_whose_version_is_no_integer_break_nothing_else() {
     let ok = common::bin::ok(&["state", s(&p), "Account-acc-1", "--json"]);
     assert!(ok.contains("\"amount\":50"));
 }
+
+/// Exit code and stderr of a command.
+fn failing(args: &[&str]) -> (Option<i32>, String) {
+    let out = run(args);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!err.contains("panicked"), "{err}");
+    (out.status.code(), err)
+}
+
+#[test]
+fn errors_people_can_act_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = d.join("bank.db");
+    common::bin::ok(&["demo", "--out", s(&db)]);
+
+    let (code, err) = failing(&["stream", s(&db)]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("unrecognized subcommand 'stream'; did you mean 'streams'?"),
+        "{err}"
+    );
+
+    let (code, err) = failing(&["events", s(&db), "--limit", "9223372036854775808"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("not a count from 0 to 9223372036854775807"),
+        "{err}"
+    );
+    assert_eq!(
+        common::bin::ok(&["events", s(&db), "--json", "--limit", "9223372036854775807"])
+            .lines()
+            .count(),
+        18
+    );
+
+    let (code, err) = failing(&["streams", s(d)]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("is a directory") && err.lines().count() == 1,
+        "{err}"
+    );
+
+    let zeros = d.join("zeros.map");
+    std::fs::write(&zeros, vec![0u8; 131_072]).unwrap();
+    let (code, err) = failing(&["streams", s(&db), "--map", s(&zeros)]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("not a mapping file") && err.len() < 400,
+        "{err}"
+    );
+
+    let array = d.join("array.ndjson");
+    std::fs::write(
+        &array,
+        "[{\"stream_id\":\"A-1\",\"version\":1,\"type\":\"X\",\"data\":{}}]\n",
+    )
+    .unwrap();
+    let (code, err) = failing(&["import", s(&array), "--out", s(&d.join("a.db"))]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("line 1 is a JSON array"), "{err}");
+    assert!(!err.contains("--map"), "import never suggests --map: {err}");
+    let empty = d.join("empty.db");
+    std::fs::write(&empty, "").unwrap();
+    let (_, err) = failing(&["import", s(&array), "--out", s(&empty)]);
+    assert!(
+        err.contains("already exists; import writes a new store"),
+        "{err}"
+    );
+
+    let (code, err) = failing(&["demo", "--out", s(&d.join("h.db")), "--hot", "100"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--hot 100 needs --events of at least 118"),
+        "{err}"
+    );
+    assert!(!d.join("h.db").exists());
+}
+
+#[test]
+fn a_crashed_writers_journal_is_named_not_called_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+import sqlite3, shutil, sys
+d = sys.argv[1]
+c = sqlite3.connect(d + "/orig.db", isolation_level=None)
+c.execute("CREATE TABLE events (global_position INTEGER PRIMARY KEY, stream_id TEXT, version INTEGER, event_type TEXT, data TEXT)")
+c.execute("PRAGMA cache_size=1")
+c.execute("BEGIN")
+for i in range(5000):
+    c.execute("INSERT INTO events (stream_id, version, event_type, data) VALUES ('A-1', ?, 'T', ?)", (i + 1, "x" * 200))
+shutil.copy(d + "/orig.db", d + "/crashed.db")
+shutil.copy(d + "/orig.db-journal", d + "/crashed.db-journal")
+c.execute("ROLLBACK")
+"#;
+    let ok = std::process::Command::new("python3")
+        .args(["-c", script, s(dir.path())])
+        .status()
+        .expect("python3 runs");
+    assert!(ok.success());
+    let crashed = dir.path().join("crashed.db");
+    let before = std::fs::read(&crashed).unwrap();
+    let (code, err) = failing(&["streams", s(&crashed)]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("unfinished transaction") && err.contains("recovery"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&crashed).unwrap(), before);
+    assert!(
+        dir.path().join("crashed.db-journal").exists(),
+        "the journal is left for recovery"
+    );
+}
+
+#[test]
+fn edited_demo_reducers_are_kept() {
+    let cache = tempfile::tempdir().unwrap();
+    let run_bare = || {
+        common::bin::bin()
+            .env("XDG_CACHE_HOME", cache.path())
+            .output()
+            .unwrap()
+    };
+    run_bare();
+    let account = std::fs::read_dir(cache.path().join("eventscope"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "reducers"))
+        .unwrap()
+        .join("Account.jq");
+    std::fs::write(&account, "# mine\n.").unwrap();
+    run_bare();
+    assert_eq!(std::fs::read_to_string(&account).unwrap(), "# mine\n.");
+}

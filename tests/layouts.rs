@@ -361,7 +361,9 @@ fn format_can_be_forced_and_must_fit() {
         err.contains("not a cqrs-es store") && err.contains("aggregate_type"),
         "{err}"
     );
-    let err = fails(&["streams", s(&db), "--format", "kafka"]);
+    let out = common::bin::run(&["streams", s(&db), "--format", "kafka"]);
+    assert_eq!(out.status.code(), Some(2), "an unknown format is a usage mistake");
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown format \"kafka\""), "{err}");
 }
 

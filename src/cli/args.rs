@@ -24,7 +24,7 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct OpenArgs {
     /// Read the store as this layout (see `eventscope formats`).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", value_parser = format_name)]
     pub format: Option<String>,
     /// Read a home-grown schema: 'table=T,stream=C,version=C,type=C,data=C[,metadata=C]
     /// [,time=C][,position=C][,id=C]', or the path of a file with those pairs.
@@ -57,6 +57,35 @@ pub struct ReplayArgs {
     /// Stop a reducer that spends longer than this many seconds on one event.
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = positive_seconds)]
     pub reducer_timeout: f64,
+}
+
+/// A time `--at-time` can read: checked here so that a typo is a usage error (exit 2).
+fn time_bound(s: &str) -> Result<String, String> {
+    eventscope::time::parse_time_bound(s).map(|_| s.to_string())
+}
+
+/// A format name from `eventscope formats`.
+fn format_name(s: &str) -> Result<String, String> {
+    let names: Vec<&str> = eventscope::store::FORMATS
+        .iter()
+        .filter(|f| f.layout != eventscope::store::Layout::Custom)
+        .map(|f| f.name)
+        .collect();
+    if names.contains(&s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("unknown format {s:?}; the formats are {} (or --map)", names.join(", ")))
+    }
+}
+
+/// A row count SQLite can take: at most i64::MAX.
+fn limit_in_range(s: &str) -> Result<usize, String> {
+    match s.parse::<u64>() {
+        Ok(n) if n <= i64::MAX as u64 => {
+            usize::try_from(n).map_err(|_| format!("{s} is too large"))
+        }
+        _ => Err(format!("{s:?} is not a count from 0 to {}", i64::MAX)),
+    }
 }
 
 fn positive_seconds(s: &str) -> Result<f64, String> {
@@ -106,7 +135,7 @@ pub enum Command {
         #[arg(long, value_name = "POS", default_value_t = 1)]
         from: i64,
         /// Show at most N events (with --follow: of those already stored).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = limit_in_range)]
         limit: Option<usize>,
         /// One JSON envelope per line.
         #[arg(long)]
@@ -135,7 +164,7 @@ pub enum Command {
         /// RFC 3339, a `±hhmm` offset, SQLite's `YYYY-MM-DD HH:MM:SS.fff`, Unix seconds or
         /// milliseconds, or a prefix such as 2024-03-01 that means the end of the period it
         /// names; without an offset it is UTC.
-        #[arg(long, value_name = "T")]
+        #[arg(long, value_name = "T", value_parser = time_bound)]
         at_time: Option<String>,
         #[command(flatten)]
         replay: ReplayArgs,

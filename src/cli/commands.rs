@@ -182,8 +182,12 @@ fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) 
 fn demo_reducers(demo: &Path) -> Result<PathBuf> {
     let dir = demo.with_extension("reducers");
     std::fs::create_dir_all(&dir)?;
+    // Written once: a reducer the user edited there is theirs and stays.
     for (name, code) in eventscope::demo::REDUCERS {
-        std::fs::write(dir.join(name), code)?;
+        let file = dir.join(name);
+        if !file.exists() {
+            std::fs::write(file, code)?;
+        }
     }
     Ok(dir)
 }
@@ -205,6 +209,19 @@ pub fn demo_path() -> Result<PathBuf> {
 }
 
 fn demo(out: &Path, events: usize, hot: usize) -> Result<()> {
+    let room = events.saturating_sub(eventscope::demo::seed_len());
+    if hot > room {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "--hot {hot} needs --events of at least {} (the seed's {} events come first)",
+                    hot + eventscope::demo::seed_len(),
+                    eventscope::demo::seed_len()
+                ),
+            )
+            .exit();
+    }
     let store = eventscope::demo::write_demo(out, events, hot)
         .with_context(|| format!("writing {}", out.display()))?;
     let streams = store.streams()?;

@@ -44,7 +44,7 @@ pub fn follow(store: &Store, filter: &LogFilter, json: bool) -> Result<()> {
         super::output::warn(note);
     }
     let stop = stop_on_signal();
-    let mut sub = store.subscribe(start.max(filter.from_position - 1))?;
+    let mut sub = store.subscribe(start.max(filter.from_position.saturating_sub(1)))?;
     while !stop.load(Ordering::Relaxed) {
         let batch = match sub.poll() {
             // A writer's long transaction: its events come when it commits.

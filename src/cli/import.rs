@@ -94,7 +94,12 @@ fn import_lines(store: &mut Store, input: Box<dyn BufRead>, name: &str) -> Resul
         if line.trim().is_empty() {
             continue;
         }
-        let e: ImportLine = serde_json::from_str(&line)
+        let value: Value =
+            serde_json::from_str(&line).with_context(|| format!("{name}: line {n} is not JSON"))?;
+        if value.is_array() {
+            bail!("{name}: line {n} is a JSON array; each line must hold one envelope object (as `events --json` prints them)");
+        }
+        let e: ImportLine = serde_json::from_value(value)
             .with_context(|| format!("{name}: line {n} is not an event envelope"))?;
         if let Some(ts) = &e.timestamp {
             if eventscope::time::parse_stored(ts).is_none() {

@@ -14,7 +14,41 @@ use clap::Parser;
 pub use args::Cli;
 
 pub fn parse() -> Cli {
+    if let Some(first) = std::env::args_os().nth(1) {
+        mistyped_command(&first.to_string_lossy());
+    }
     Cli::parse()
+}
+
+/// `eventscope stream x.db`: the optional STORE would take the mistyped command. When the
+/// first word names no file but is close to a command's name, say so as clap would, with
+/// exit code 2.
+fn mistyped_command(word: &str) {
+    use clap::CommandFactory;
+    if word.starts_with('-') || word.contains(['/', '.']) || std::path::Path::new(word).exists() {
+        return;
+    }
+    let command = Cli::command();
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .chain(["help".to_string()])
+        .collect();
+    if names.iter().any(|n| n == word) {
+        return;
+    }
+    let close = names
+        .iter()
+        .map(|n| (strsim::jaro_winkler(word, n), n))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    if let Some((_, name)) = close {
+        eprintln!(
+            "error: unrecognized subcommand '{}'; did you mean '{name}'? (see eventscope --help)",
+            eventscope::printable(word)
+        );
+        std::process::exit(2);
+    }
 }
 
 pub fn run(cli: Cli) -> Result<()> {

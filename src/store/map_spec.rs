@@ -14,10 +14,18 @@ pub fn parse_map(conn: &Connection, spec: &str) -> Result<Mapping> {
         return parse_map_text(conn, spec);
     }
     use std::io::Read;
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     std::fs::File::open(spec)
-        .and_then(|f| f.take(64 << 10).read_to_string(&mut text))
+        .and_then(|f| f.take(64 << 10).read_to_end(&mut bytes))
         .map_err(|e| StoreError::BadMap(format!("{spec}: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .ok()
+        .filter(|t| !t.contains('\0'))
+        .ok_or_else(|| {
+            StoreError::BadMap(format!(
+                "{spec}: not a mapping file (it holds binary data; a mapping is lines of key=column)"
+            ))
+        })?;
     parse_map_text(conn, &text)
 }
 
@@ -87,10 +95,19 @@ pub fn parse_map_text(conn: &Connection, text: &str) -> Result<Mapping> {
         }
     };
     let need = |key: &str| column(key, true).map(Option::unwrap_or_default);
+    let position = column("position", false)?;
+    let has_rowid = conn
+        .prepare(&format!("SELECT rowid FROM {} LIMIT 0", q(&table)))
+        .is_ok();
+    if (position.is_none() || position.as_deref() == Some("rowid")) && !has_rowid {
+        return Err(bad(format!(
+            "{table} has no rowid (WITHOUT ROWID): name the column that orders it with position=COLUMN"
+        )));
+    }
     Ok(Mapping {
         layout: Layout::Custom,
         table: q(&table),
-        position: column("position", false)?.unwrap_or_else(|| "rowid".into()),
+        position: position.unwrap_or_else(|| "rowid".into()),
         stream: need("stream")?,
         version: need("version")?,
         event_id: column("id", false)?,
@@ -170,6 +187,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("time=COLUMN:s"), "{e}");
+    }
+
+    #[test]
+    fn a_table_without_rowid_needs_a_position() {
+        let c = db();
+        c.execute_batch("CREATE TABLE j (s TEXT, n INTEGER, k TEXT, b TEXT, seq INTEGER, PRIMARY KEY (s, n)) WITHOUT ROWID")
+            .unwrap();
+        let e = parse_map(&c, "table=j,stream=s,version=n,type=k,data=b")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("WITHOUT ROWID") && e.contains("position=COLUMN"),
+            "{e}"
+        );
+        assert_eq!(e.lines().count(), 1);
+        let m = parse_map(&c, "table=j,stream=s,version=n,type=k,data=b,position=seq").unwrap();
+        assert_eq!(m.position, "\"seq\"");
+    }
+
+    #[test]
+    fn a_binary_file_is_not_a_mapping() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("zeros");
+        std::fs::write(&f, vec![0u8; 131_072]).unwrap();
+        let e = parse_map(&db(), f.to_str().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a mapping file") && e.len() < 300, "{e}");
     }
 
     #[test]

@@ -79,6 +79,8 @@ pub enum StoreError {
     },
     #[error("the store is locked by another process; try again when its write finishes (or raise --busy-timeout)")]
     Locked,
+    #[error("an unfinished transaction (a journal left by a writer that crashed) needs recovery first: open the store once with its application, or run `sqlite3 STORE 'PRAGMA schema_version'`, which rolls it back; eventscope never writes a store")]
+    HotJournal,
     #[error("the store is corrupt or truncated ({0})")]
     Corrupt(String),
     #[error("{0}")]
@@ -87,6 +89,11 @@ pub enum StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            if f.extended_code == rusqlite::ffi::SQLITE_READONLY_ROLLBACK {
+                return StoreError::HotJournal;
+            }
+        }
         match e.sqlite_error_code() {
             Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
                 StoreError::Locked

@@ -401,6 +401,7 @@ impl Keymap {
     pub fn apply_overrides(&mut self, json: &str) -> Result<(), String> {
         let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
             .map_err(|e| format!("not a JSON object of key lists: {e}"))?;
+        let mut claimed: Vec<(Key, String)> = Vec::new();
         for (name, keys) in map {
             let Some(binding) = self.bindings.iter_mut().find(|b| b.name == name) else {
                 let known: Vec<&str> = DEFAULTS.iter().map(|d| d.1).collect();
@@ -417,7 +418,22 @@ impl Keymap {
                 let spec = k
                     .as_str()
                     .ok_or_else(|| format!("{name}: keys are strings"))?;
-                parsed.push(Key::parse(spec).map_err(|e| format!("{name}: {e}"))?);
+                let key = Key::parse(spec).map_err(|e| format!("{name}: {e}"))?;
+                if key == Key::parse("ctrl-c")? && name != "quit" {
+                    return Err(format!("{name}: ctrl-c always quits; choose another key"));
+                }
+                if let Some((_, other)) = claimed.iter().find(|(k, _)| *k == key) {
+                    return Err(format!(
+                        "{spec:?} is bound to both {other} and {name}; give each key one command"
+                    ));
+                }
+                claimed.push((key, name.clone()));
+                parsed.push(key);
+            }
+            if parsed.is_empty() {
+                return Err(format!(
+                    "{name}: an empty list would leave the command without a key"
+                ));
             }
             binding.keys = parsed.clone();
             // A key the user binds on purpose leaves whatever command had it by default.
@@ -533,5 +549,18 @@ mod tests {
             .unwrap_err();
         assert!(e.contains("unknown key"), "{e}");
         assert!(km.apply_overrides("[1]").is_err());
+    }
+
+    #[test]
+    fn empty_lists_conflicts_and_ctrl_c_are_refused() {
+        let mut km = Keymap::default();
+        let e = km.apply_overrides(r#"{"quit": []}"#).unwrap_err();
+        assert!(e.contains("quit") && e.contains("without a key"), "{e}");
+        let e = km
+            .apply_overrides(r#"{"help": ["x"], "refresh": ["x"]}"#)
+            .unwrap_err();
+        assert!(e.contains("\"x\" is bound to both help and refresh"), "{e}");
+        let e = km.apply_overrides(r#"{"help": ["ctrl-c"]}"#).unwrap_err();
+        assert!(e.contains("ctrl-c always quits"), "{e}");
     }
 }

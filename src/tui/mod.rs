@@ -164,6 +164,10 @@ fn to_action(app: &App, event: Event, area: Rect) -> Option<Action> {
     match event {
         Event::Key(k) if k.kind == KeyEventKind::Press => {
             let key = Key::from_event(&k);
+            // Ctrl-C quits whatever the keymap or the mode says.
+            if key.ctrl && k.code == KeyCode::Char('c') {
+                return Some(Action::Command(action::Command::Quit));
+            }
             if app.taking_text() {
                 return match k.code {
                     KeyCode::Enter => Some(Action::Submit),
