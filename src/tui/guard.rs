@@ -38,8 +38,9 @@ pub fn run_guarded() -> Result<i32> {
         .env(CHILD, "1")
         .status()
         .context("starting the terminal UI")?;
-    if let Some(code) = status.code() {
-        return Ok(code);
+    // A clean exit restored the terminal itself; any other end may not have.
+    if status.success() {
+        return Ok(0);
     }
     let _ = execute!(stdout(), DisableMouseCapture, LeaveAlternateScreen, Show);
     let restored = saved.is_some_and(|s| {
@@ -54,6 +55,9 @@ pub fn run_guarded() -> Result<i32> {
             .arg("sane")
             .stdin(Stdio::inherit())
             .status();
+    }
+    if let Some(code) = status.code() {
+        return Ok(code);
     }
     eprintln!(
         "eventscope: the terminal UI stopped abruptly ({status}); the terminal is restored. \
