@@ -357,7 +357,11 @@ fn bad_inputs_get_one_clear_line() {
     let err = fails(&["state", s(&db), "Account-acc-1", "--at", "9"]);
     assert!(err.contains("version 9 does not exist"), "{err}");
     let out = run(&["state", s(&db), "Account-acc-1", "--at-time", "soon"]);
-    assert_eq!(out.status.code(), Some(2), "a malformed time is a usage mistake");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a malformed time is a usage mistake"
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read time"));
 
     let bad = d.path().join("bad.jq");

@@ -362,7 +362,11 @@ fn format_can_be_forced_and_must_fit() {
         "{err}"
     );
     let out = common::bin::run(&["streams", s(&db), "--format", "kafka"]);
-    assert_eq!(out.status.code(), Some(2), "an unknown format is a usage mistake");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown format is a usage mistake"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown format \"kafka\""), "{err}");
 }

@@ -74,7 +74,10 @@ fn format_name(s: &str) -> Result<String, String> {
     if names.contains(&s) {
         Ok(s.to_string())
     } else {
-        Err(format!("unknown format {s:?}; the formats are {} (or --map)", names.join(", ")))
+        Err(format!(
+            "unknown format {s:?}; the formats are {} (or --map)",
+            names.join(", ")
+        ))
     }
 }
 

@@ -24,8 +24,9 @@ pub struct Change {
 }
 
 /// The changes that turn `old` into `new`: objects are compared key by key, anything else
-/// as a whole, and arrays as lists that gained, lost or changed items (see [`walk_arrays`]). `null` against an object (a stream before its first
-/// event) compares as an empty object, so every field shows as added.
+/// as a whole, and arrays as lists that gained, lost or changed items (see [`walk_arrays`]).
+/// A whole state of `null` against an object (a stream before its first event) compares as
+/// an empty object, so every field shows as added.
 pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
     let mut out = Vec::new();
     walk(&mut String::new(), old, new, &mut out);
@@ -35,8 +36,9 @@ pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
 fn walk(path: &mut String, old: &Value, new: &Value, out: &mut Vec<Change>) {
     let empty = Value::Object(Default::default());
     match (old, new) {
-        (Value::Null, Value::Object(_)) => walk(path, &empty, new, out),
-        (Value::Object(_), Value::Null) => walk(path, old, &empty, out),
+        // Only the whole state: before a stream's first event it is null.
+        (Value::Null, Value::Object(_)) if path.is_empty() => walk(path, &empty, new, out),
+        (Value::Object(_), Value::Null) if path.is_empty() => walk(path, old, &empty, out),
         (Value::Object(a), Value::Object(b)) => {
             for (k, av) in a {
                 let len = push(path, k);
@@ -70,10 +72,9 @@ fn walk(path: &mut String, old: &Value, new: &Value, out: &mut Vec<Change>) {
 /// subsequence. So removing item 0 is one removal, not every item shifted. A removal's path
 /// is its index in the old array; an addition's or a change's, its index in the new one.
 fn walk_arrays(path: &mut String, a: &[Value], b: &[Value], out: &mut Vec<Change>) {
-    let pairs = match key_field(a, b) {
-        Some(key) => match_by_key(a, b, &key),
-        None => match_by_lcs(a, b),
-    };
+    let pairs = key_field(a, b)
+        .and_then(|key| match_by_key(a, b, &key))
+        .unwrap_or_else(|| match_by_lcs(a, b));
     for (i, j) in pairs {
         match (i, j) {
             (Some(i), Some(j)) => {
@@ -121,7 +122,9 @@ fn key_field(a: &[Value], b: &[Value]) -> Option<String> {
         .cloned()
 }
 
-fn match_by_key(a: &[Value], b: &[Value], key: &str) -> Pairs {
+/// Items matched by their key, or `None` when the kept items changed their order (a
+/// reorder is no add, remove or change, so the subsequence match describes it instead).
+fn match_by_key(a: &[Value], b: &[Value], key: &str) -> Option<Pairs> {
     let id = |v: &Value| v.get(key).map(Value::to_string).unwrap_or_default();
     let in_b: std::collections::HashMap<String, usize> =
         b.iter().enumerate().map(|(j, v)| (id(v), j)).collect();
@@ -130,12 +133,16 @@ fn match_by_key(a: &[Value], b: &[Value], key: &str) -> Pairs {
     for (i, v) in a.iter().enumerate() {
         pairs.push((Some(i), in_b.get(&id(v)).copied()));
     }
+    let kept: Vec<usize> = pairs.iter().filter_map(|(_, j)| *j).collect();
+    if kept.windows(2).any(|w| w[0] > w[1]) {
+        return None;
+    }
     for (j, v) in b.iter().enumerate() {
         if !in_a.contains(&id(v)) {
             pairs.push((None, Some(j)));
         }
     }
-    pairs
+    Some(pairs)
 }
 
 /// Beyond this many cells the subsequence table is not built: items are then compared
@@ -332,6 +339,129 @@ mod tests {
             ops(&by_id),
             vec![("/0".into(), Op::Removed), ("/0/s".into(), Op::Changed)]
         );
+    }
+
+    /// Applies changes as their paths are written: at an array, removals by old index
+    /// (last first), then additions and changes by new index, then what lies deeper.
+    fn apply(mut v: Value, changes: &[Change]) -> Value {
+        if changes.is_empty() {
+            return v;
+        }
+        let mut direct: Vec<&Change> = Vec::new();
+        let mut deeper: std::collections::BTreeMap<String, Vec<Change>> = Default::default();
+        for c in changes {
+            if c.path.is_empty() {
+                return c.new.clone().unwrap_or(Value::Null);
+            }
+            let rest = &c.path[1..];
+            match rest.split_once('/') {
+                None => direct.push(c),
+                Some((head, tail)) => deeper.entry(head.to_string()).or_default().push(Change {
+                    path: format!("/{tail}"),
+                    ..c.clone()
+                }),
+            }
+        }
+        let seg = |c: &Change| c.path[1..].replace("~1", "/").replace("~0", "~");
+        if v.is_null() && (!direct.is_empty() || !deeper.is_empty()) {
+            v = Value::Object(Default::default());
+        }
+        match &mut v {
+            Value::Array(items) => {
+                let idx = |c: &Change| seg(c).parse::<usize>().unwrap();
+                let mut removed: Vec<usize> = direct
+                    .iter()
+                    .filter(|c| c.op == Op::Removed)
+                    .map(|c| idx(c))
+                    .collect();
+                removed.sort_unstable();
+                for i in removed.into_iter().rev() {
+                    items.remove(i);
+                }
+                let mut added: Vec<&&Change> =
+                    direct.iter().filter(|c| c.op == Op::Added).collect();
+                added.sort_by_key(|c| idx(c));
+                for c in added {
+                    items.insert(idx(c), c.new.clone().unwrap());
+                }
+                for c in direct.iter().filter(|c| c.op == Op::Changed) {
+                    items[idx(c)] = c.new.clone().unwrap();
+                }
+                for (head, inner) in deeper {
+                    let i: usize = head.parse().unwrap();
+                    items[i] = apply(std::mem::take(&mut items[i]), &inner);
+                }
+            }
+            Value::Object(map) => {
+                for c in direct {
+                    match c.op {
+                        Op::Removed => {
+                            map.shift_remove(&seg(c));
+                        }
+                        _ => {
+                            map.insert(seg(c), c.new.clone().unwrap());
+                        }
+                    }
+                }
+                for (head, inner) in deeper {
+                    let k = head.replace("~1", "/").replace("~0", "~");
+                    let old = map.get(&k).cloned().unwrap_or(Value::Null);
+                    map.insert(k, apply(old, &inner));
+                }
+            }
+            _ => panic!("changes below a scalar"),
+        }
+        v
+    }
+
+    fn leaf() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Value::Null),
+            (0..4i64).prop_map(Value::from),
+            prop::sample::select(vec!["x", "y"]).prop_map(Value::from),
+        ]
+    }
+
+    fn json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        leaf().prop_recursive(3, 24, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop::sample::select(vec!["a", "b/c", "id", "n~"]),
+                    inner,
+                    0..4
+                )
+                .prop_map(|m| Value::Object(
+                    m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+                )),
+                prop::collection::vec((0..4i64, 0..3i64), 0..5).prop_map(|rows| {
+                    let mut seen = std::collections::HashSet::new();
+                    Value::Array(
+                        rows.into_iter()
+                            .filter(|(id, _)| seen.insert(*id))
+                            .map(|(id, q)| json!({"sku": id, "qty": q}))
+                            .collect(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        #[test]
+        fn applying_the_changes_to_a_gives_b(a in json(), b in json()) {
+            let changes = diff(&a, &b);
+            // A whole state of null against an object counts as an empty object (see `diff`).
+            let root = |v: Value, other: &Value| {
+                if v.is_null() && other.is_object() { Value::Object(Default::default()) } else { v }
+            };
+            let got = root(apply(a.clone(), &changes), &b);
+            let want = root(b.clone(), &a);
+            proptest::prop_assert_eq!(got, want, "changes: {:?}", changes);
+        }
     }
 
     #[test]

@@ -686,3 +686,53 @@ fn states_nested_past_the_limit_are_refused_at_their_version() {
     r.state_at("Deep-1", 2000).unwrap();
     assert_eq!(r.failures_up_to("Deep-1", 2000), (1488, Some(513)));
 }
+
+/// Reducer pieces for the replay property: each reads the envelope its own way.
+const STEPS: [&str; 6] = [
+    ".n += $event.data.k",
+    ".l += [$event.data.k]",
+    ".m[$event.type] = $event.version",
+    "if $event.data.k % 2 == 0 then .even += 1 else .odd = $event.data.k end",
+    ".l |= (if length > 4 then .[1:] else . end)",
+    "del(.m.B)",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    #[test]
+    fn a_state_is_the_same_from_a_checkpoint_the_cursor_or_scratch(
+        steps in proptest::collection::vec(0..STEPS.len(), 1..4),
+        events in proptest::collection::vec((0..3usize, 0..5i64), 1..40),
+        every in 1..7i64,
+        probes in proptest::collection::vec(0..40i64, 1..8),
+    ) {
+        let types = ["A", "B", "C"];
+        let rows: Vec<_> = events
+            .iter()
+            .enumerate()
+            .map(|(i, (t, k))| ("P-1", i as i64 + 1, types[*t], json!({"k": k}), "2024-01-01T00:00:00Z"))
+            .collect();
+        let (_d, store) = raw(&rows);
+        let body: Vec<&str> = steps.iter().map(|i| STEPS[*i]).collect();
+        let code = format!("(. // {{n: 0, l: [], m: {{}}, even: 0}}) | {}", body.join(" | "));
+        let reducer = jq(&code);
+        let last = events.len() as i64;
+        let scratch = |v: i64| {
+            let options = SeekOptions { checkpoint_every: i64::MAX, ..SeekOptions::default() };
+            Replayer::new(&store, &reducer, options).state_at("P-1", v).unwrap()
+        };
+        let options = SeekOptions { checkpoint_every: every, ..SeekOptions::default() };
+        let mut kept = Replayer::new(&store, &reducer, options);
+        kept.state_at("P-1", last).unwrap(); // every checkpoint laid down
+        for p in probes {
+            let v = p % (last + 1);
+            let want = scratch(v);
+            proptest::prop_assert_eq!(&kept.state_at("P-1", v).unwrap(), &want, "from checkpoints at {}", v);
+            if v < last {
+                // One step on from the cursor.
+                let next = kept.state_at("P-1", v + 1).unwrap();
+                proptest::prop_assert_eq!(next, scratch(v + 1), "cursor to {}", v + 1);
+            }
+        }
+    }
+}
