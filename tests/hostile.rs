@@ -304,3 +304,65 @@ fn edited_demo_reducers_are_kept() {
     run_bare();
     assert_eq!(std::fs::read_to_string(&account).unwrap(), "# mine\n.");
 }
+
+#[test]
+fn reducers_merge_and_events_see_one_envelope() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("odd.db");
+    drop(eventscope::store::Store::create(&p).unwrap());
+    let c = rusqlite::Connection::open(&p).unwrap();
+    let payloads: Vec<Vec<u8>> = vec![
+        b"{\"s\": \"a\xffb\"}".to_vec(),
+        b"{\"big\": 1e400, \"n\": 123456789012345678901234567890}".to_vec(),
+        b"not json".to_vec(),
+        b"{\"ok\": 1}".to_vec(),
+    ];
+    for (i, data) in payloads.iter().enumerate() {
+        c.execute(
+            "INSERT INTO events (stream_id, version, event_id, event_type, data, metadata, timestamp) VALUES ('Odd-1', ?1, ?2, 'T', ?3, ?4, '2024-01-01T00:00:00Z')",
+            rusqlite::params![i as i64 + 1, format!("e{i}"), data, if i == 3 { "not json meta" } else { "{}" }],
+        )
+        .unwrap();
+    }
+    drop(c);
+    let envelopes = common::bin::lines(&common::bin::ok(&[
+        "events",
+        s(&p),
+        "--stream",
+        "Odd-1",
+        "--json",
+    ]));
+    assert!(envelopes[0]["undecodable"].is_string() && envelopes[2]["undecodable"].is_string());
+    let echo = dir.path().join("echo.jq");
+    std::fs::write(&echo, "$event").unwrap();
+    let at = (1..=payloads.len())
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let seen = common::bin::lines(&common::bin::ok(&[
+        "state",
+        s(&p),
+        "Odd-1",
+        "--reducer",
+        s(&echo),
+        "--at",
+        &at,
+        "--json",
+    ]));
+    for (v, (env, got)) in envelopes.iter().zip(&seen).enumerate() {
+        assert_eq!(
+            env,
+            got,
+            "version {}: $event is the envelope events --json prints",
+            v + 1
+        );
+    }
+    // The merge takes only what decoded, and says nothing different.
+    let merged = common::bin::lines(&common::bin::ok(&["state", s(&p), "Odd-1", "--json"]));
+    assert_eq!(merged[0]["ok"], 1);
+    assert!(
+        merged[0].get("s").is_none(),
+        "the undecodable payload is not merged"
+    );
+    assert_eq!(merged[0]["n"].to_string(), "123456789012345678901234567890");
+}

@@ -251,22 +251,35 @@ pub fn raw_event_val(r: &RawEvent, keys: &EnvelopeKeys, fields: Fields) -> Val {
         put(4, text(r.event_type));
     }
     if want(5) || want(11) {
-        match parse_bounded(r.data) {
-            Ok(v) => put(5, v),
-            Err(e) => {
-                put(
-                    5,
-                    Val::utf8_str(String::from_utf8_lossy(r.data).into_owned()),
-                );
-                put(11, text(&format!("not JSON: {e}")));
+        // Text that is not UTF-8 or not JSON is marked exactly as the envelope marks it
+        // (`events --json`, the merge): jaq's reader alone would take invalid UTF-8.
+        match std::str::from_utf8(r.data)
+            .ok()
+            .map(|_| parse_bounded(r.data))
+        {
+            Some(Ok(v)) => put(5, v),
+            _ => {
+                let (reason, shown) =
+                    crate::store::decode_payload(r.data, crate::store::Decoder::Json)
+                        .err()
+                        .unwrap_or_else(|| ("not JSON".into(), Value::Null));
+                put(5, to_val(&shown));
+                put(11, text(&reason));
             }
         }
     }
     if want(6) {
-        let meta = r
-            .metadata
-            .and_then(|b| parse_bounded(b).ok())
-            .unwrap_or_else(|| Val::obj(Default::default()));
+        // As the envelope reads it: JSON, else the text itself.
+        let meta = match r.metadata {
+            None => Val::obj(Default::default()),
+            Some(b) => {
+                let t = String::from_utf8_lossy(b);
+                match serde_json::from_str::<Value>(&t) {
+                    Ok(v) => to_val(&v),
+                    Err(_) => Val::utf8_str(t.into_owned()),
+                }
+            }
+        };
         put(6, meta);
     }
     if want(7) {
