@@ -13,6 +13,12 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    if tui::worker_process::is_worker() {
+        return match tui::worker_process::serve() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::from(1),
+        };
+    }
     let args = cli::parse();
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -506,3 +506,38 @@ fn a_reducer_that_never_ends_is_stopped() {
     let out = run(&["state", s(&db), "Account-acc-1", "--reducer-timeout", "0"]);
     assert_eq!(out.status.code(), Some(2), "a bad limit is a usage error");
 }
+
+#[test]
+fn a_reducer_that_eats_memory_is_stopped_at_its_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path(), "greedy.db");
+    let jq = dir.path().join("greedy.jq");
+    std::fs::write(
+        &jq,
+        "if $event.version == 2 then [range(200000000)] | length else . end",
+    )
+    .unwrap();
+    let out = run(&[
+        "state",
+        s(&db),
+        "Account-acc-1",
+        "--reducer",
+        s(&jq),
+        "--reducer-memory",
+        "64",
+        "--reducer-timeout",
+        "60",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("grew the process past 64 MiB at Account-acc-1 version 2"),
+        "{err}"
+    );
+    let out = run(&["state", s(&db), "Account-acc-1", "--reducer-memory", "1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a limit too small to run in is a usage error"
+    );
+}

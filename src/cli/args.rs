@@ -57,6 +57,9 @@ pub struct ReplayArgs {
     /// Stop a reducer that spends longer than this many seconds on one event.
     #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = positive_seconds)]
     pub reducer_timeout: f64,
+    /// Stop a reducer call that grows eventscope past this many MiB of memory.
+    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(16..))]
+    pub reducer_memory: u64,
 }
 
 /// A time `--at-time` can read: checked here so that a typo is a usage error (exit 2).

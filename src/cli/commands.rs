@@ -132,6 +132,7 @@ pub fn timed_replayer<'a>(
     options: SeekOptions,
 ) -> Result<Replayer<'a>> {
     let watch = std::sync::Arc::new(Watch::default());
+    watch.limit_memory(args.reducer_memory);
     let limit = std::time::Duration::from_secs_f64(args.reducer_timeout);
     // Weak: the watchdog outlives the command, and must not keep the cleanup from running.
     let sidecars = store.sidecar_guard().map(|s| std::sync::Arc::downgrade(&s));
@@ -175,6 +176,7 @@ fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) 
         from_snapshots: replay.from_snapshots,
         snapshot_map: replay.snapshot_map.clone(),
         reducer_timeout: std::time::Duration::from_secs_f64(replay.reducer_timeout),
+        reducer_memory: replay.reducer_memory,
     })
 }
 

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Op {
     Added,
@@ -12,7 +12,7 @@ pub enum Op {
 }
 
 /// One difference. `old` is absent for additions, `new` for removals.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Change {
     /// RFC 6901 JSON Pointer; `""` is the whole state.
     pub path: String,

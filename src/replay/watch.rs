@@ -16,20 +16,32 @@ pub struct Watch {
     started: AtomicU64,
     version: AtomicI64,
     labels: Mutex<(String, String, String)>,
+    /// The process's resident memory a call may grow it to, in bytes; 0 for no limit.
+    memory_limit: AtomicU64,
 }
 
 /// A reducer call that ran past its limit.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TimedOut {
     pub reducer: String,
     pub stream: String,
     pub version: i64,
     pub event_type: String,
     pub limit: Duration,
+    /// Set when the call was stopped for memory, not time: the limit in MiB.
+    #[serde(default)]
+    pub memory_mib: Option<u64>,
 }
 
 impl std::fmt::Display for TimedOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(mib) = self.memory_mib {
+            return write!(
+                f,
+                "reducer {} grew the process past {mib} MiB at {} version {} ({}); is its state growing without end? (--reducer-memory sets the limit)",
+                self.reducer, self.stream, self.version, self.event_type
+            );
+        }
         write!(
             f,
             "reducer {} did not finish within {:.1} s at {} version {} ({}); does it loop forever? (--reducer-timeout sets the limit)",
@@ -49,6 +61,7 @@ impl Default for Watch {
             started: AtomicU64::new(0),
             version: AtomicI64::new(0),
             labels: Mutex::new(Default::default()),
+            memory_limit: AtomicU64::new(0),
         }
     }
 }
@@ -70,6 +83,11 @@ impl Watch {
         self.started.store(now, Ordering::Release);
     }
 
+    /// Stops a call that grows the process's resident memory past `mib` MiB.
+    pub fn limit_memory(&self, mib: u64) {
+        self.memory_limit.store(mib << 20, Ordering::Relaxed);
+    }
+
     pub fn end(&self) {
         self.started.store(0, Ordering::Release);
     }
@@ -81,7 +99,9 @@ impl Watch {
             return None;
         }
         let now = self.epoch.elapsed().as_millis() as u64 + 1;
-        if now.saturating_sub(started) <= limit.as_millis() as u64 {
+        let memory = self.memory_limit.load(Ordering::Relaxed);
+        let too_big = memory > 0 && resident_bytes().is_some_and(|rss| rss > memory);
+        if now.saturating_sub(started) <= limit.as_millis() as u64 && !too_big {
             return None;
         }
         let (reducer, stream, event_type) = self.labels.lock().ok()?.clone();
@@ -91,6 +111,7 @@ impl Watch {
             version: self.version.load(Ordering::Relaxed),
             event_type,
             limit,
+            memory_mib: too_big.then_some(memory >> 20),
         })
     }
 
@@ -117,6 +138,19 @@ impl Watch {
             })
             .map(|_| ())
     }
+}
+
+/// This process's resident memory (Linux's /proc; elsewhere unknown).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
 }
 
 #[cfg(test)]
@@ -152,5 +186,21 @@ mod tests {
         let t = rx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(t.version, 3);
         assert!(rx.recv_timeout(Duration::from_millis(100)).is_err(), "once");
+    }
+
+    #[test]
+    fn a_call_that_grows_the_process_past_its_memory_is_reported() {
+        let w = Watch::default();
+        w.limit_memory(1); // this test process is larger than 1 MiB
+        w.begin("r.jq", "A-1", 9, "T");
+        let t = w.overdue(Duration::from_secs(60)).unwrap();
+        assert_eq!(t.memory_mib, Some(1));
+        assert!(
+            t.to_string()
+                .contains("grew the process past 1 MiB at A-1 version 9"),
+            "{t}"
+        );
+        w.end();
+        assert_eq!(w.overdue(Duration::ZERO), None, "only during a call");
     }
 }

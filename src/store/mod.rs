@@ -109,7 +109,7 @@ impl From<rusqlite::Error> for StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// One line of the stream list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StreamInfo {
     pub stream_id: String,
     pub category: String,
@@ -119,7 +119,7 @@ pub struct StreamInfo {
     pub last_version: i64,
     /// Rows whose version is not an integer (text, real, NULL): left out of replays and
     /// reported by `check`.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub bad_versions: i64,
 }
 
@@ -128,7 +128,7 @@ fn is_zero(n: &i64) -> bool {
 }
 
 /// How to read a store: auto-detected, a named format, or a column mapping.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct OpenOptions {
     /// A name from [`FORMATS`].
     pub format: Option<String>,

@@ -171,6 +171,8 @@ pub struct App {
     pub replace_worker: bool,
     /// Replays start from store snapshots (the `s` toggle; `--from-snapshots`).
     pub from_snapshots: bool,
+    /// How often the worker process died without a word.
+    pub worker_deaths: u32,
     state_view: Vec<json_view::JsonLine>,
 }
 
@@ -206,6 +208,7 @@ impl App {
             timed_out: Vec::new(),
             replace_worker: false,
             from_snapshots: false,
+            worker_deaths: 0,
             state_view: Vec::new(),
         }
     }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use eventscope::replay::Change;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LineKind {
     /// `{` or `[` of an unfolded container.
     Open,
@@ -16,7 +16,7 @@ pub enum LineKind {
     Leaf,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct JsonLine {
     pub depth: usize,
     pub key: Option<String>,

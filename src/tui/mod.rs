@@ -8,13 +8,13 @@ mod json_view;
 mod keymap;
 mod ui;
 mod worker;
+pub mod worker_process;
 
 #[cfg(test)]
 mod test_support;
 
 use std::io::{stdout, IsTerminal};
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
@@ -37,6 +37,7 @@ pub struct Options {
     pub from_snapshots: bool,
     pub snapshot_map: Option<PathBuf>,
     pub reducer_timeout: Duration,
+    pub reducer_memory: u64,
 }
 
 /// How often the store is asked for events the UI has not loaded, while not following.
@@ -72,6 +73,7 @@ pub fn run(options: Options) -> Result<()> {
         from_snapshots: options.from_snapshots,
         snapshot_map: options.snapshot_map,
         reducer_timeout: options.reducer_timeout,
+        reducer_memory: options.reducer_memory,
         skips: Vec::new(),
     };
     let channels = start_worker(config.clone())?;
@@ -94,18 +96,23 @@ pub fn run(options: Options) -> Result<()> {
     result
 }
 
-type Channels = (mpsc::Sender<worker::Req>, mpsc::Receiver<worker::Msg>);
+use worker_process::Channels;
 
 fn start_worker(config: WorkerConfig) -> Result<Channels> {
-    let (req_tx, req_rx) = mpsc::channel();
-    let (msg_tx, msg_rx) = mpsc::channel();
-    std::thread::Builder::new()
-        .name("eventscope-worker".into())
-        // Deep but finite recursion in a reducer gets room; pages are only used if touched.
-        .stack_size(256 << 20)
-        .spawn(move || worker::run(config, req_rx, msg_tx))
-        .context("starting the worker thread")?;
-    Ok((req_tx, msg_rx))
+    worker_process::spawn(&config)
+}
+
+/// Ends a worker child: closing its requests lets an idle one exit (closing the store); a
+/// stuck one is killed. On quit this waits (briefly), so the store is closed on return.
+fn end_worker(channels: Channels, wait: bool) {
+    let (requests, answers, process) = channels;
+    drop(requests);
+    drop(answers);
+    if wait {
+        process.finish();
+    } else {
+        std::thread::spawn(move || process.finish());
+    }
 }
 
 fn event_loop(
@@ -126,16 +133,16 @@ fn event_loop(
             // channels are dropped and a new one skips the events that hung it.
             config.skips = app.timed_out.clone();
             config.from_snapshots = app.from_snapshots;
-            channels = start_worker(config.clone())?;
+            let old = std::mem::replace(&mut channels, start_worker(config.clone())?);
+            end_worker(old, false);
         }
         for req in app.outbox.drain(..) {
-            channels
-                .0
-                .send(req)
-                .map_err(|_| anyhow!("the worker thread stopped"))?;
+            // A worker that died says so through its answers (Msg::WorkerDied).
+            let _ = channels.0.send(req);
         }
         terminal.draw(|f| ui::draw(app, f))?;
         if app.quit {
+            end_worker(channels, true);
             return Ok(());
         }
         if event::poll(TICK)? {

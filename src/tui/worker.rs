@@ -18,19 +18,20 @@ use eventscope::replay::{
 };
 use eventscope::store::{LogFilter, Store, StreamInfo};
 use eventscope::Event;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::json_view::JsonLine;
 
 /// What the timeline runs over: one stream by version, or the global log by position.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Target {
     All,
     Stream(String),
 }
 
 /// An event another process appended, as the stream list needs it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Appended {
     pub stream_id: String,
     /// The category the layout's rule gives (a topic's class, a type column, the prefix).
@@ -40,7 +41,7 @@ pub struct Appended {
 }
 
 /// One line of the events pane; payloads are cut to a preview, never held whole.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventRow {
     /// The version in a stream, the global position in the log.
     pub key: i64,
@@ -55,7 +56,7 @@ pub struct EventRow {
 }
 
 /// The state pane's content at one playhead position.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StateAt {
     pub stream_id: String,
     pub version: i64,
@@ -81,7 +82,7 @@ pub struct StateAt {
     pub snapshot: Option<Result<Vec<JsonLine>, String>>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum Req {
     Streams,
     Rows {
@@ -112,7 +113,7 @@ pub enum Req {
     Pending(i64),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum Msg {
     Streams {
         streams: Vec<StreamInfo>,
@@ -162,10 +163,12 @@ pub enum Msg {
     },
     /// A reducer call ran past its limit: this worker is stuck for good.
     ReducerTimeout(TimedOut),
+    /// The worker process ended without a word (a reducer overflowed its stack).
+    WorkerDied,
     Error(String),
 }
 
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct WorkerConfig {
     pub store: PathBuf,
     pub open: eventscope::store::OpenOptions,
@@ -174,6 +177,8 @@ pub struct WorkerConfig {
     pub from_snapshots: bool,
     pub snapshot_map: Option<PathBuf>,
     pub reducer_timeout: Duration,
+    /// MiB of memory a reducer call may grow the worker to.
+    pub reducer_memory: u64,
     /// Events whose reducer call timed out before: never run again.
     pub skips: Vec<TimedOut>,
 }
@@ -210,6 +215,7 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
         SnapshotUse::Never
     });
     let watch = Arc::new(Watch::default());
+    watch.limit_memory(config.reducer_memory);
     let to_ui = replies.clone();
     if let Err(e) = watch.monitor(config.reducer_timeout, move |t| {
         let _ = to_ui.send(Msg::ReducerTimeout(t));
@@ -222,10 +228,15 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
         .with_watch(watch)
         .with_snapshots(snapshots);
     for t in &config.skips {
-        let reason = format!(
-            "did not finish within {:.1} s; does it loop forever? (--reducer-timeout sets the limit)",
-            t.limit.as_secs_f64()
-        );
+        let reason = match t.memory_mib {
+            Some(mib) => format!(
+                "grew the process past {mib} MiB; is its state growing without end? (--reducer-memory sets the limit)"
+            ),
+            None => format!(
+                "did not finish within {:.1} s; does it loop forever? (--reducer-timeout sets the limit)",
+                t.limit.as_secs_f64()
+            ),
+        };
         replayer.skip_event(&t.stream, t.version, reason);
     }
     let mut w = Worker {

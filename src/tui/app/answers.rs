@@ -95,6 +95,7 @@ impl App {
                 self.pending = count;
             }
             Msg::ReducerTimeout(t) => self.on_reducer_timeout(t),
+            Msg::WorkerDied => self.on_worker_died(),
             Msg::Error(e) => self.status = Some((e, true)),
             _ => {}
         }
@@ -105,6 +106,26 @@ impl App {
     fn on_reducer_timeout(&mut self, t: eventscope::replay::TimedOut) {
         self.status = Some((t.to_string(), true));
         self.timed_out.push(t);
+        self.replace_worker = true;
+        self.outbox.clear();
+        self.ask_again();
+    }
+
+    /// The worker process ended without a word: most likely a reducer recursed until its
+    /// stack overflowed. A new one takes over a few times; then the UI stops asking.
+    fn on_worker_died(&mut self) {
+        self.worker_deaths += 1;
+        if self.worker_deaths > 3 {
+            self.status = Some((
+                "the worker process keeps stopping (does a reducer recurse without end?); quit and check --reducer".into(),
+                true,
+            ));
+            return;
+        }
+        self.status = Some((
+            "the worker process stopped (a reducer that recurses without end overflows the stack); started a new one".into(),
+            true,
+        ));
         self.replace_worker = true;
         self.outbox.clear();
         self.ask_again();
