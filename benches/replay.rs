@@ -352,12 +352,11 @@ fn tui_figures(path: &Path) -> Option<(Duration, f64)> {
     let first = wait("1000000", Duration::from_secs(30))?;
     tmux(&["send-keys", "-t", "b", "/hot", "Enter"]);
     wait("\"balance\"", Duration::from_secs(120))?;
-    // The pane runs the guard process; the TUI itself is its child.
+    // The pane runs the guard process; the TUI is its child, and the worker the TUI's.
+    // Their peaks are added: an upper bound of what the UI holds at once.
     let pane_pid = tmux(&["display", "-p", "-t", "b", "#{pane_pid}"])
         .trim()
         .to_string();
-    let children = std::fs::read_to_string(format!("/proc/{pane_pid}/task/{pane_pid}/children"))
-        .unwrap_or_default();
     let hwm_kb = |pid: &str| -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         status
@@ -368,10 +367,14 @@ fn tui_figures(path: &Path) -> Option<(Duration, f64)> {
             .parse()
             .ok()
     };
-    let kb = std::iter::once(pane_pid.as_str())
-        .chain(children.split_whitespace())
-        .filter_map(hwm_kb)
-        .fold(0.0, f64::max);
+    let mut tree = vec![pane_pid];
+    let mut kb = 0.0;
+    while let Some(pid) = tree.pop() {
+        kb += hwm_kb(&pid).unwrap_or(0.0);
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        tree.extend(children.split_whitespace().map(str::to_string));
+    }
     tmux(&["kill-server"]);
     Some((first, kb / 1024.0))
 }

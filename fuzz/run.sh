@@ -8,7 +8,10 @@ seconds="${1:-60}"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 # cargo-fuzz needs nightly flags; the one stable toolchain here accepts them this way.
 export RUSTC_BOOTSTRAP=1
-for target in payload jq_payload map_spec diff time_bound; do
+# The store target starts from real stores.
+mkdir -p corpus/store_file
+[ -e corpus/store_file/demo.db ] || cargo run --quiet --manifest-path ../Cargo.toml -- demo --out corpus/store_file/demo.db >/dev/null
+for target in payload jq_payload map_spec diff time_bound store_file printable; do
   mkdir -p "corpus/$target"
   echo "== $target ($seconds s)"
   cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536

@@ -294,23 +294,19 @@ pub fn raw_event_val(r: &RawEvent, keys: &EnvelopeKeys, fields: Fields) -> Val {
 /// stack after some thousands of events, so the state is refused instead.
 pub const MAX_STATE_DEPTH: usize = 512;
 
-/// Whether `v` nests at most `max` levels, found without recursion.
+/// Whether `v` nests at most `max` levels, found without recursion. A state whose
+/// containers hold only scalars (most aggregates) is checked without allocating.
 pub fn depth_within(v: &Val, max: usize) -> bool {
-    let mut stack = vec![(v, 0usize)];
-    while let Some((v, depth)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Val>> = match v {
-            Val::Arr(a) => Box::new(a.iter()),
-            Val::Obj(o) => Box::new(o.values()),
-            _ => continue,
-        };
-        if depth >= max {
-            return false;
+    let mut stack: Vec<(&Val, usize)> = Vec::new();
+    let mut next = Some((v, 0usize));
+    while let Some((v, depth)) = next.take().or_else(|| stack.pop()) {
+        let is_container = |c: &&Val| matches!(c, Val::Arr(_) | Val::Obj(_));
+        match v {
+            Val::Arr(_) | Val::Obj(_) if depth >= max => return false,
+            Val::Arr(a) => stack.extend(a.iter().filter(is_container).map(|c| (c, depth + 1))),
+            Val::Obj(o) => stack.extend(o.values().filter(is_container).map(|c| (c, depth + 1))),
+            _ => {}
         }
-        stack.extend(
-            children
-                .filter(|c| matches!(c, Val::Arr(_) | Val::Obj(_)))
-                .map(|c| (c, depth + 1)),
-        );
     }
     true
 }

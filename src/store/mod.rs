@@ -336,3 +336,40 @@ fn open_error(path: &Path, e: rusqlite::Error) -> StoreError {
 
 #[cfg(test)]
 mod tests;
+
+/// Opens a file as a store and reads all of it the ways the commands do; errors are
+/// fine, panics and hangs are not. For the fuzz target on mutated store files and the
+/// regression test that replays its finds.
+#[doc(hidden)]
+pub fn read_everything(path: &Path) {
+    use std::ops::ControlFlow;
+    let Ok(store) = Store::open(path) else {
+        return;
+    };
+    let _ = store.pin_snapshot();
+    let Ok(streams) = store.streams() else {
+        return;
+    };
+    let _ = store.bad_versions();
+    let _ = store.snapshots(None);
+    let _ = store.last_position();
+    let _ = store.read_log(
+        &LogFilter {
+            limit: Some(200),
+            ..Default::default()
+        },
+        |e| {
+            let _ = serde_json::to_string(&e);
+            Ok::<_, StoreError>(ControlFlow::Continue(()))
+        },
+    );
+    let reducer = crate::replay::Reducer::Merge;
+    let mut replayer = crate::replay::Replayer::new(&store, &reducer, Default::default());
+    for s in streams.iter().take(20) {
+        let _ = store.stream_info(&s.stream_id);
+        let _ = replayer.state_at(&s.stream_id, s.last_version);
+        if let Ok(t) = crate::time::parse_time_bound("2024") {
+            let _ = store.version_at_time(&s.stream_id, t);
+        }
+    }
+}
