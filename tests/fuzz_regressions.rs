@@ -46,3 +46,27 @@ fn jq_payload_reader() {
         }
     }
 }
+
+#[test]
+fn store_files() {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, data) in inputs("store_file") {
+        // A copy: reading must never change the file, and SQLite may make sidecars.
+        let copy = dir.path().join(path.file_name().unwrap());
+        std::fs::write(&copy, &data).unwrap();
+        eventscope::store::read_everything(&copy);
+        assert_eq!(std::fs::read(&copy).unwrap(), data, "{}", path.display());
+    }
+}
+
+#[test]
+fn terminal_sanitiser() {
+    for (_, data) in inputs("printable") {
+        let text = String::from_utf8_lossy(&data);
+        let shown = eventscope::printable(&text);
+        assert!(!shown
+            .chars()
+            .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)));
+        assert_eq!(eventscope::printable(&shown), shown);
+    }
+}
