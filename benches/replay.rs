@@ -306,7 +306,11 @@ fn main() {
                 report.ms("TUI: stream list on screen, 1M store", first, 500.0);
                 // The worker process's replay, answers over its pipe included: compare
                 // with the in-process jq replay above.
-                report.ms("TUI: 500k stream replayed in the worker, shown", replay, 10_000.0);
+                report.ms(
+                    "TUI: 500k stream replayed in the worker, shown",
+                    replay,
+                    10_000.0,
+                );
                 report.mb("TUI: peak RSS with the 500k stream open", mb, 250.0);
             }
             None => println!("tmux not found: TUI figures skipped (apt-get install tmux)"),

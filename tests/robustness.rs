@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::listing;
+
 use common::bin::{bin, fails, lines, ok, run, s};
 
 use std::io::{BufRead, BufReader, Write};
@@ -19,15 +21,6 @@ fn demo(dir: &Path, name: &str) -> PathBuf {
     let p = dir.join(name);
     ok(&["demo", "--out", s(&p)]);
     p
-}
-
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 /// A native store whose rows are written with plain SQL, as a careless writer might.

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::listing;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,15 +14,6 @@ use std::time::{Duration, Instant};
 
 use common::bin::{bin, fails, lines, ok, s};
 use rusqlite::{params, Connection};
-
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
 
 /// A native store with `n` events, in WAL mode, no process attached.
 fn wal_store(dir: &Path, n: i64) -> PathBuf {

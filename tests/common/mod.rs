@@ -5,6 +5,16 @@
 
 pub mod bin;
 
+/// The names of the files in `dir`, sorted: what a command left beside a store.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
