@@ -163,6 +163,8 @@ pub enum Msg {
     },
     /// A reducer call ran past its limit: this worker is stuck for good.
     ReducerTimeout(TimedOut),
+    /// Replays cannot start from snapshots (no mapping): they start from the first event.
+    SnapshotsRefused(String),
     /// The worker process ended without a word (a reducer overflowed its stack).
     WorkerDied,
     Error(String),
@@ -211,7 +213,7 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
         .map_err(|e| e.to_string())
         .and_then(|maps| SnapshotUse::decide(config.from_snapshots, &store, &reducer, maps));
     let snapshots = snapshots.unwrap_or_else(|e| {
-        let _ = replies.send(Msg::Error(e));
+        let _ = replies.send(Msg::SnapshotsRefused(e));
         SnapshotUse::Never
     });
     let watch = Arc::new(Watch::default());

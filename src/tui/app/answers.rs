@@ -96,6 +96,10 @@ impl App {
             }
             Msg::ReducerTimeout(t) => self.on_reducer_timeout(t),
             Msg::WorkerDied => self.on_worker_died(),
+            Msg::SnapshotsRefused(why) => {
+                self.from_snapshots = false;
+                self.status = Some((why, true));
+            }
             Msg::Error(e) => self.status = Some((e, true)),
             _ => {}
         }

@@ -623,3 +623,15 @@ fn refresh_reloads_and_keeps_the_playhead_and_marks() {
     }));
     assert_eq!(app.pending, 0);
 }
+
+#[test]
+fn a_refused_snapshot_toggle_is_turned_back() {
+    let mut app = opened();
+    cmd(&mut app, Command::ToggleSnapshots);
+    assert!(app.from_snapshots && app.replace_worker);
+    app.update(Action::Worker(Msg::SnapshotsRefused(
+        "needs a mapping".into(),
+    )));
+    assert!(!app.from_snapshots, "the toggle shows what the worker does");
+    assert_eq!(app.status, Some(("needs a mapping".into(), true)));
+}
