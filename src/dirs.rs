@@ -1,12 +1,18 @@
-//! The user's directories, XDG style: `$XDG_CACHE_HOME` else `~/.cache`, and so on.
+//! The user's directories, from the `directories` crate: XDG on Linux (`$XDG_CACHE_HOME`
+//! else `~/.cache`, and so on), the platform's own places elsewhere.
 
 use std::path::PathBuf;
 
-/// `$<var>/eventscope`, else `~/<home_dir>/eventscope`; `None` without either.
-pub fn user_dir(var: &str, home_dir: &str) -> Option<PathBuf> {
-    let base = std::env::var_os(var)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(home_dir)))?;
-    Some(base.join("eventscope"))
+fn project() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "eventscope")
+}
+
+/// Where the demo store is kept.
+pub fn cache_dir() -> Option<PathBuf> {
+    Some(project()?.cache_dir().to_path_buf())
+}
+
+/// Where the user's keymap and theme live.
+pub fn config_dir() -> Option<PathBuf> {
+    Some(project()?.config_dir().to_path_buf())
 }

@@ -1,4 +1,5 @@
-//! The `eventscope` binary: the CLI's commands and, with no command, the TUI.
+//! The `eventscope` binary: parses the command line, then runs a CLI command or, with no
+//! command, the terminal UI. The CLI and the TUI know nothing of each other.
 #![forbid(unsafe_code)]
 
 mod cli;
@@ -13,14 +14,26 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    if tui::worker_process::is_worker() {
-        return match tui::worker_process::serve() {
+    if tui::is_worker() {
+        return match tui::serve_worker() {
             Ok(()) => ExitCode::SUCCESS,
             Err(_) => ExitCode::from(1),
         };
     }
     let args = cli::parse();
-    match cli::run(args) {
+    let result = cli::run(args).and_then(|outcome| match outcome {
+        cli::Outcome::Done => Ok(()),
+        cli::Outcome::OpenUi(r) => tui::open(tui::Options {
+            store: r.store,
+            open: r.open,
+            reducer: r.reducer,
+            from_snapshots: r.from_snapshots,
+            snapshot_map: r.snapshot_map,
+            reducer_timeout: r.reducer_timeout,
+            reducer_memory: r.reducer_memory,
+        }),
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if cli::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {

@@ -10,7 +10,24 @@ use eventscope::store::{LogFilter, OpenOptions, Store, FORMATS};
 use super::args::{Cli, Command, ReplayArgs};
 use super::output::{table, Out, Paint};
 
-pub fn run(cli: Cli) -> Result<()> {
+/// What the command line asks for once parsed: a command that ran, or the terminal UI.
+pub enum Outcome {
+    Done,
+    OpenUi(UiRequest),
+}
+
+/// The terminal UI's store and settings, for `main` to hand to the UI.
+pub struct UiRequest {
+    pub store: PathBuf,
+    pub open: OpenOptions,
+    pub reducer: Option<PathBuf>,
+    pub from_snapshots: bool,
+    pub snapshot_map: Option<PathBuf>,
+    pub reducer_timeout: std::time::Duration,
+    pub reducer_memory: u64,
+}
+
+pub fn run(cli: Cli) -> Result<Outcome> {
     let options = OpenOptions {
         format: cli.open.format.clone(),
         map: cli.open.map.clone(),
@@ -33,7 +50,7 @@ pub fn run(cli: Cli) -> Result<()> {
         };
         return open_default(cli.store, &cli.replay, live);
     };
-    match command {
+    let done: Result<()> = match command {
         Command::Demo { out, events, hot } => demo(&out, events, hot),
         Command::Streams {
             store,
@@ -113,7 +130,8 @@ pub fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-    }
+    };
+    done.map(|()| Outcome::Done)
 }
 
 pub fn load_reducer(args: &ReplayArgs) -> Result<Reducer> {
@@ -147,8 +165,7 @@ pub fn timed_replayer<'a>(
 }
 
 /// No command: the TUI, on STORE or on the bundled demo with its bundled reducers.
-fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) -> Result<()> {
-    use std::io::IsTerminal;
+fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) -> Result<Outcome> {
     let (store, reducer) = match store {
         Some(p) => (p, replay.reducer.clone()),
         None => {
@@ -157,19 +174,7 @@ fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) 
             (demo, reducers)
         }
     };
-    if std::io::stdout().is_terminal() && crate::tui::guard::should_guard() {
-        // The child may end without unwinding; what SQLite left beside the store is
-        // cleared here then.
-        let sidecars = std::fs::canonicalize(&store)
-            .ok()
-            .map(|real| eventscope::store::Sidecars::note(&real));
-        let code = crate::tui::guard::run_guarded()?;
-        if let Some(s) = sidecars {
-            s.clean_up();
-        }
-        std::process::exit(code);
-    }
-    crate::tui::run(crate::tui::Options {
+    Ok(Outcome::OpenUi(UiRequest {
         store,
         open,
         reducer,
@@ -177,7 +182,7 @@ fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) 
         snapshot_map: replay.snapshot_map.clone(),
         reducer_timeout: std::time::Duration::from_secs_f64(replay.reducer_timeout),
         reducer_memory: replay.reducer_memory,
-    })
+    }))
 }
 
 /// The bundled reducers, written beside the cached demo so the demo opens with them.
@@ -196,8 +201,7 @@ fn demo_reducers(demo: &Path) -> Result<PathBuf> {
 
 /// The bundled demo lives in the user's cache directory, written once.
 pub fn demo_path() -> Result<PathBuf> {
-    let base = crate::dirs::user_dir("XDG_CACHE_HOME", ".cache")
-        .unwrap_or_else(|| std::env::temp_dir().join("eventscope"));
+    let base = crate::dirs::cache_dir().unwrap_or_else(|| std::env::temp_dir().join("eventscope"));
     let path = base.join(format!("demo-{}.sqlite", env!("CARGO_PKG_VERSION")));
     if path.exists() {
         return Ok(path);

@@ -12,6 +12,7 @@ use anyhow::Result;
 use clap::Parser;
 
 pub use args::Cli;
+pub use commands::Outcome;
 
 pub fn parse() -> Cli {
     if let Some(first) = std::env::args_os().nth(1) {
@@ -51,7 +52,7 @@ fn mistyped_command(word: &str) {
     }
 }
 
-pub fn run(cli: Cli) -> Result<()> {
+pub fn run(cli: Cli) -> Result<Outcome> {
     commands::run(cli)
 }
 

@@ -11,6 +11,7 @@ mod read;
 mod schema;
 mod snapshots;
 mod subscribe;
+mod timeline;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ pub use open::Sidecars;
 pub use read::{BadVersion, LogFilter, RawEvent, StreamRow, TimeRow};
 pub use snapshots::Snapshot;
 pub use subscribe::Subscription;
+pub use timeline::{bucket_counts, Activity};
 pub use write::{ExpectedVersion, NewEvent, Writer};
 
 /// How long a read waits for a writer's lock before giving up.

@@ -1,23 +1,57 @@
-//! Everything that can happen to the app: key-bound commands, text input, mouse seeks and
-//! the worker's answers. `App::update` is the only place that reacts to them.
+//! Everything that can happen to the app: commands (bound to keys by the keymap), typed
+//! text, mouse events and the worker's answers. `App::update` is the only place that
+//! reacts to them.
 
+use ratatui::crossterm::event::MouseEvent;
+use ratatui::layout::Rect;
+use serde::{Deserialize, Serialize};
+
+use super::keymap::Key;
 use super::worker::Msg;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a key can run: the names keymap files use (`run = "step_forward"`,
+/// `run = { tab = 2 }`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     Quit,
+    Help,
+    /// Close the overlay or prompt; clear the stream filter.
+    Cancel,
+    /// Accept what was typed.
+    Submit,
+    DeleteChar,
     FocusNext,
     FocusPrev,
     Up,
     Down,
     PageUp,
     PageDown,
-    /// Open the selected stream; in the State pane, fold or unfold the line.
+    HalfPageUp,
+    HalfPageDown,
+    /// Top and bottom of the focused list.
+    Top,
+    Bottom,
+    /// Open the selected stream, fold a category or a JSON line, show an event.
     Open,
+    /// Filter streams; in the inspector, search the JSON shown.
+    Search,
+    SearchNext,
+    SearchPrev,
+    SortStreams,
     StepBack,
     StepForward,
     JumpBack,
     JumpForward,
+    /// ±10% of the stream.
+    BackTenth,
+    ForwardTenth,
+    /// ±1 hour and ±1 day of event time.
+    BackHour,
+    ForwardHour,
+    BackDay,
+    ForwardDay,
+    /// The playhead to the first or last event.
     First,
     Last,
     GoToVersion,
@@ -25,26 +59,37 @@ pub enum Command {
     MarkA,
     MarkB,
     ClearMarks,
-    TabState,
-    TabEvent,
-    TabDiff,
+    /// Show the inspector's nth tab (from 1).
+    Tab(u8),
     ToggleFollow,
     ToggleTimeZone,
     ToggleSnapshots,
+    ToggleMouse,
     Refresh,
-    Filter,
-    Help,
-    Cancel,
+}
+
+impl Command {
+    /// The name a keymap file uses, as help shows it.
+    pub fn name(&self) -> String {
+        match self {
+            Command::Tab(n) => format!("tab {n}"),
+            other => serde_json::to_value(other)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Debug)]
 pub enum Action {
-    Command(Command),
-    /// A character typed into the filter or a prompt.
-    Input(char),
-    Backspace,
-    Submit,
-    /// Move the playhead to this fraction (0.0–1.0) of the timeline: a click or drag.
-    SeekFraction(f64),
+    /// A key, turned into a command or text by the keymap layer in force.
+    Key(Key),
+    /// A mouse event on a screen of this size.
+    Mouse(MouseEvent, Rect),
     Worker(Msg),
+    /// Once a second: look for new events and reducer edits.
+    Tick,
+    /// The terminal was resized: draw again.
+    Redraw,
 }

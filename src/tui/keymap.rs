@@ -1,14 +1,18 @@
-//! The keymap as data: every binding with its help text, from which the help overlay and the
-//! footer are drawn. A user file (`keymap.json` in the config directory) can rebind any
-//! command: `{"quit": ["q", "ctrl-c"], "step_forward": ["right", "n"]}`.
+//! The keymap as data: layers of bindings (normal, filter, prompt, overlay) read from
+//! `assets/keymap.toml`, from which help and the footer are drawn. A user file
+//! (`keymap.toml` in the config directory) with the same layers rebinds commands per layer.
 
 use std::path::PathBuf;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::Deserialize;
 
 use super::action::Command;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The shipped keymap.
+pub const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.toml");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Key {
     pub code: KeyCode,
     pub ctrl: bool,
@@ -114,331 +118,200 @@ impl Key {
     }
 }
 
+/// Which keys are in force: the main screen's, or those of a mode on top of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layer {
+    Normal,
+    Filter,
+    Prompt,
+    Overlay,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 4] = [Layer::Normal, Layer::Filter, Layer::Prompt, Layer::Overlay];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Normal => "normal",
+            Layer::Filter => "filter",
+            Layer::Prompt => "prompt",
+            Layer::Overlay => "overlay",
+        }
+    }
+}
+
 /// One command with the keys that run it.
 #[derive(Debug, Clone)]
 pub struct Binding {
     pub command: Command,
-    /// The name a keymap file uses.
-    pub name: &'static str,
     pub keys: Vec<Key>,
-    pub help: &'static str,
-    pub section: &'static str,
+    pub desc: String,
+    pub group: String,
     /// The footer's short name for it, when the footer shows it.
-    pub footer: Option<&'static str>,
+    pub footer: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    pub bindings: Vec<Binding>,
+    layers: [Vec<Binding>; 4],
 }
 
-/// Command, name in keymap files, keys, help, help section, footer label.
-type DefaultBinding = (
-    Command,
-    &'static str,
-    &'static [&'static str],
-    &'static str,
-    &'static str,
-    Option<&'static str>,
-);
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBinding {
+    on: Vec<String>,
+    run: Command,
+    #[serde(default)]
+    desc: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    footer: Option<String>,
+}
 
-const DEFAULTS: &[DefaultBinding] = &[
-    (
-        Command::FocusNext,
-        "focus_next",
-        &["tab"],
-        "next pane",
-        "Panes",
-        None,
-    ),
-    (
-        Command::FocusPrev,
-        "focus_prev",
-        &["backtab"],
-        "previous pane",
-        "Panes",
-        None,
-    ),
-    (Command::Up, "up", &["up", "k"], "move up", "Panes", None),
-    (
-        Command::Down,
-        "down",
-        &["down", "j"],
-        "move down",
-        "Panes",
-        None,
-    ),
-    (
-        Command::PageUp,
-        "page_up",
-        &["pageup"],
-        "page up",
-        "Panes",
-        None,
-    ),
-    (
-        Command::PageDown,
-        "page_down",
-        &["pagedown"],
-        "page down",
-        "Panes",
-        None,
-    ),
-    (
-        Command::Open,
-        "open",
-        &["enter", "space"],
-        "open stream / fold JSON",
-        "Panes",
-        Some("open"),
-    ),
-    (
-        Command::Filter,
-        "filter",
-        &["/"],
-        "filter streams",
-        "Panes",
-        Some("filter"),
-    ),
-    (
-        Command::StepBack,
-        "step_back",
-        &["left", "h"],
-        "previous event",
-        "Playhead",
-        None,
-    ),
-    (
-        Command::StepForward,
-        "step_forward",
-        &["right", "l"],
-        "next event",
-        "Playhead",
-        Some("step"),
-    ),
-    (
-        Command::JumpBack,
-        "jump_back",
-        &["shift-left", "H"],
-        "back 10 events",
-        "Playhead",
-        None,
-    ),
-    (
-        Command::JumpForward,
-        "jump_forward",
-        &["shift-right", "L"],
-        "forward 10 events",
-        "Playhead",
-        None,
-    ),
-    (
-        Command::First,
-        "first",
-        &["home"],
-        "first event",
-        "Playhead",
-        None,
-    ),
-    (
-        Command::Last,
-        "last",
-        &["end"],
-        "last event",
-        "Playhead",
-        None,
-    ),
-    (
-        Command::GoToVersion,
-        "go_to_version",
-        &["g"],
-        "go to version",
-        "Playhead",
-        Some("go to"),
-    ),
-    (
-        Command::GoToTime,
-        "go_to_time",
-        &["t"],
-        "go to time",
-        "Playhead",
-        None,
-    ),
-    (
-        Command::MarkA,
-        "mark_a",
-        &["a"],
-        "set mark A",
-        "Compare",
-        Some("mark"),
-    ),
-    (
-        Command::MarkB,
-        "mark_b",
-        &["b"],
-        "set mark B",
-        "Compare",
-        None,
-    ),
-    (
-        Command::ClearMarks,
-        "clear_marks",
-        &["x"],
-        "clear marks",
-        "Compare",
-        None,
-    ),
-    (
-        Command::TabState,
-        "tab_state",
-        &["1"],
-        "State tab",
-        "View",
-        None,
-    ),
-    (
-        Command::TabEvent,
-        "tab_event",
-        &["2"],
-        "Event tab",
-        "View",
-        None,
-    ),
-    (
-        Command::TabDiff,
-        "tab_diff",
-        &["3"],
-        "Diff tab",
-        "View",
-        None,
-    ),
-    (
-        Command::ToggleFollow,
-        "follow",
-        &["f"],
-        "follow new events",
-        "View",
-        Some("follow"),
-    ),
-    (
-        Command::ToggleTimeZone,
-        "time_zone",
-        &["z"],
-        "UTC / local time",
-        "View",
-        None,
-    ),
-    (
-        Command::Refresh,
-        "refresh",
-        &["r"],
-        "reload list and stream",
-        "View",
-        None,
-    ),
-    (
-        Command::ToggleSnapshots,
-        "from_snapshots",
-        &["s"],
-        "replay from snapshots",
-        "View",
-        None,
-    ),
-    (Command::Help, "help", &["?"], "help", "Other", Some("help")),
-    (
-        Command::Cancel,
-        "cancel",
-        &["esc"],
-        "close overlay / prompt",
-        "Other",
-        None,
-    ),
-    (
-        Command::Quit,
-        "quit",
-        &["q", "ctrl-c"],
-        "quit",
-        "Other",
-        Some("quit"),
-    ),
-];
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLayer {
+    keymap: Vec<FileBinding>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct KeymapFile {
+    normal: Option<FileLayer>,
+    filter: Option<FileLayer>,
+    prompt: Option<FileLayer>,
+    overlay: Option<FileLayer>,
+}
+
+impl KeymapFile {
+    fn parse(text: &str) -> Result<KeymapFile, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))
+    }
+
+    fn layer(&self, layer: Layer) -> Option<&FileLayer> {
+        match layer {
+            Layer::Normal => self.normal.as_ref(),
+            Layer::Filter => self.filter.as_ref(),
+            Layer::Prompt => self.prompt.as_ref(),
+            Layer::Overlay => self.overlay.as_ref(),
+        }
+    }
+}
+
+fn parse_keys(command: Command, specs: &[String]) -> Result<Vec<Key>, String> {
+    let name = command.name();
+    if specs.is_empty() {
+        return Err(format!(
+            "{name}: an empty list would leave the command without a key"
+        ));
+    }
+    specs
+        .iter()
+        .map(|spec| {
+            let key = Key::parse(spec).map_err(|e| format!("{name}: {e}"))?;
+            if key == CTRL_C && command != Command::Quit {
+                return Err(format!("{name}: ctrl-c always quits; choose another key"));
+            }
+            Ok(key)
+        })
+        .collect()
+}
+
+const CTRL_C: Key = Key {
+    code: KeyCode::Char('c'),
+    ctrl: true,
+    shift: false,
+};
 
 impl Default for Keymap {
     fn default() -> Self {
-        let bindings = DEFAULTS
-            .iter()
-            .map(|(command, name, keys, help, section, footer)| Binding {
-                command: *command,
-                name,
-                keys: keys.iter().filter_map(|k| Key::parse(k).ok()).collect(),
-                help,
-                section,
-                footer: *footer,
-            })
-            .collect();
-        Keymap { bindings }
+        Keymap::from_toml(DEFAULT_KEYMAP).expect("the shipped keymap is valid")
     }
 }
 
 impl Keymap {
-    pub fn command_for(&self, key: Key) -> Option<Command> {
-        self.bindings
+    /// A whole keymap from a file with every layer.
+    pub fn from_toml(text: &str) -> Result<Keymap, String> {
+        let file = KeymapFile::parse(text)?;
+        let mut layers: [Vec<Binding>; 4] = Default::default();
+        for layer in Layer::ALL {
+            for b in file.layer(layer).map_or(&[][..], |l| &l.keymap) {
+                layers[layer as usize].push(Binding {
+                    command: b.run,
+                    keys: parse_keys(b.run, &b.on)?,
+                    desc: b.desc.clone().unwrap_or_else(|| b.run.name()),
+                    group: b.group.clone().unwrap_or_default(),
+                    footer: b.footer.clone(),
+                });
+            }
+        }
+        Ok(Keymap { layers })
+    }
+
+    pub fn bindings(&self, layer: Layer) -> &[Binding] {
+        &self.layers[layer as usize]
+    }
+
+    pub fn command_for(&self, layer: Layer, key: Key) -> Option<Command> {
+        self.bindings(layer)
             .iter()
             .find(|b| b.keys.contains(&key))
             .map(|b| b.command)
     }
 
+    /// The keys of a command in the normal layer, as help shows them.
     pub fn keys_label(&self, command: Command) -> String {
-        self.bindings
+        self.bindings(Layer::Normal)
             .iter()
             .find(|b| b.command == command)
             .map(|b| b.keys.iter().map(Key::label).collect::<Vec<_>>().join("/"))
             .unwrap_or_default()
     }
 
-    /// Applies a user keymap in JSON: command name → list of keys. Named commands get
-    /// exactly the keys given, which other commands give up; the rest keep their defaults.
-    pub fn apply_overrides(&mut self, json: &str) -> Result<(), String> {
-        let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
-            .map_err(|e| format!("not a JSON object of key lists: {e}"))?;
-        let mut claimed: Vec<(Key, String)> = Vec::new();
-        for (name, keys) in map {
-            let Some(binding) = self.bindings.iter_mut().find(|b| b.name == name) else {
-                let known: Vec<&str> = DEFAULTS.iter().map(|d| d.1).collect();
-                return Err(format!(
-                    "unknown command {name:?} (known: {})",
-                    known.join(", ")
-                ));
+    /// Applies a user keymap: per layer, each command named gets exactly the keys given,
+    /// which other commands of that layer give up; the rest keep their defaults. A
+    /// command the layer did not have is added.
+    pub fn apply_overrides(&mut self, text: &str) -> Result<(), String> {
+        let file = KeymapFile::parse(text)?;
+        for layer in Layer::ALL {
+            let Some(user) = file.layer(layer) else {
+                continue;
             };
-            let list = keys
-                .as_array()
-                .ok_or_else(|| format!("{name}: expected a list of keys"))?;
-            let mut parsed = Vec::new();
-            for k in list {
-                let spec = k
-                    .as_str()
-                    .ok_or_else(|| format!("{name}: keys are strings"))?;
-                let key = Key::parse(spec).map_err(|e| format!("{name}: {e}"))?;
-                if key == Key::parse("ctrl-c")? && name != "quit" {
-                    return Err(format!("{name}: ctrl-c always quits; choose another key"));
+            let mut claimed: Vec<(Key, Command)> = Vec::new();
+            for b in &user.keymap {
+                let keys = parse_keys(b.run, &b.on)?;
+                for (key, spec) in keys.iter().zip(&b.on) {
+                    if let Some((_, other)) = claimed.iter().find(|(k, c)| k == key && *c != b.run)
+                    {
+                        return Err(format!(
+                            "[{}] {spec:?} is bound to both {} and {}; give each key one command",
+                            layer.name(),
+                            other.name(),
+                            b.run.name()
+                        ));
+                    }
+                    claimed.push((*key, b.run));
                 }
-                if let Some((_, other)) = claimed.iter().find(|(k, _)| *k == key) {
-                    return Err(format!(
-                        "{spec:?} is bound to both {other} and {name}; give each key one command"
-                    ));
+                let bindings = &mut self.layers[layer as usize];
+                for other in bindings.iter_mut().filter(|o| o.command != b.run) {
+                    other.keys.retain(|k| !keys.contains(k));
                 }
-                claimed.push((key, name.clone()));
-                parsed.push(key);
-            }
-            if parsed.is_empty() {
-                return Err(format!(
-                    "{name}: an empty list would leave the command without a key"
-                ));
-            }
-            binding.keys = parsed.clone();
-            // A key the user binds on purpose leaves whatever command had it by default.
-            for other in self.bindings.iter_mut().filter(|b| b.name != name) {
-                other.keys.retain(|k| !parsed.contains(k));
+                match bindings.iter_mut().find(|o| o.command == b.run) {
+                    Some(existing) => {
+                        existing.keys = keys;
+                        if let Some(d) = &b.desc {
+                            existing.desc = d.clone();
+                        }
+                    }
+                    None => bindings.push(Binding {
+                        command: b.run,
+                        keys,
+                        desc: b.desc.clone().unwrap_or_else(|| b.run.name()),
+                        group: b.group.clone().unwrap_or_else(|| "User".into()),
+                        footer: b.footer.clone(),
+                    }),
+                }
             }
         }
         Ok(())
@@ -458,9 +331,9 @@ impl Keymap {
     }
 }
 
-/// `$XDG_CONFIG_HOME/eventscope/keymap.json`, else `~/.config/eventscope/keymap.json`.
+/// `keymap.toml` in the user's config directory (`~/.config/eventscope` on Linux).
 pub fn user_keymap_path() -> Option<PathBuf> {
-    Some(crate::dirs::user_dir("XDG_CONFIG_HOME", ".config")?.join("keymap.json"))
+    Some(crate::dirs::config_dir()?.join("keymap.toml"))
 }
 
 #[cfg(test)]
@@ -471,96 +344,145 @@ mod tests {
         Key::from_event(&KeyEvent::new(code, mods))
     }
 
+    fn normal(km: &Keymap, code: KeyCode, mods: KeyModifiers) -> Option<Command> {
+        km.command_for(Layer::Normal, key(code, mods))
+    }
+
     #[test]
     fn defaults_cover_arrows_and_vim_keys() {
         let km = Keymap::default();
         let none = KeyModifiers::NONE;
         assert_eq!(
-            km.command_for(key(KeyCode::Right, none)),
+            normal(&km, KeyCode::Right, none),
             Some(Command::StepForward)
         );
         assert_eq!(
-            km.command_for(key(KeyCode::Char('l'), none)),
+            normal(&km, KeyCode::Char('l'), none),
             Some(Command::StepForward)
         );
         assert_eq!(
-            km.command_for(key(KeyCode::Right, KeyModifiers::SHIFT)),
+            normal(&km, KeyCode::Right, KeyModifiers::SHIFT),
             Some(Command::JumpForward)
         );
         assert_eq!(
-            km.command_for(key(KeyCode::Char('L'), KeyModifiers::SHIFT)),
+            normal(&km, KeyCode::Char('L'), KeyModifiers::SHIFT),
             Some(Command::JumpForward)
         );
         assert_eq!(
-            km.command_for(key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            normal(&km, KeyCode::Char('c'), KeyModifiers::CONTROL),
             Some(Command::Quit)
         );
         assert_eq!(
-            km.command_for(key(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            normal(&km, KeyCode::BackTab, KeyModifiers::SHIFT),
             Some(Command::FocusPrev)
         );
-        assert_eq!(km.command_for(key(KeyCode::Char('c'), none)), None);
-    }
-
-    #[test]
-    fn every_command_has_a_key_and_unique_name() {
-        let km = Keymap::default();
-        let mut names: Vec<&str> = km.bindings.iter().map(|b| b.name).collect();
-        assert!(km.bindings.iter().all(|b| !b.keys.is_empty()));
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), km.bindings.len());
-    }
-
-    #[test]
-    fn user_file_rebinds_commands() {
-        let mut km = Keymap::default();
-        km.apply_overrides(r#"{"quit": ["x", "ctrl-q"], "step_forward": ["shift-n"]}"#)
-            .unwrap();
-        let none = KeyModifiers::NONE;
-        assert_eq!(km.command_for(key(KeyCode::Char('q'), none)), None);
+        assert_eq!(normal(&km, KeyCode::Char('g'), none), Some(Command::Top));
+        assert_eq!(normal(&km, KeyCode::Home, none), Some(Command::Top));
         assert_eq!(
-            km.command_for(key(KeyCode::Char('q'), KeyModifiers::CONTROL)),
+            normal(&km, KeyCode::Char('G'), KeyModifiers::SHIFT),
+            Some(Command::Bottom)
+        );
+        assert_eq!(normal(&km, KeyCode::Char('3'), none), Some(Command::Tab(3)));
+        assert_eq!(normal(&km, KeyCode::Char('c'), none), None);
+        let prompt = |c| km.command_for(Layer::Prompt, key(c, none));
+        assert_eq!(prompt(KeyCode::Char('q')), Some(Command::Cancel));
+        assert_eq!(prompt(KeyCode::Esc), Some(Command::Cancel));
+        let overlay = |c| km.command_for(Layer::Overlay, key(c, none));
+        assert_eq!(overlay(KeyCode::Char('q')), Some(Command::Cancel));
+        // In the filter, q is a letter to type.
+        assert_eq!(
+            km.command_for(Layer::Filter, key(KeyCode::Char('q'), none)),
+            None
+        );
+    }
+
+    #[test]
+    fn every_command_in_a_layer_has_a_key_and_no_key_two_commands() {
+        let km = Keymap::default();
+        for layer in Layer::ALL {
+            let mut seen: Vec<Key> = Vec::new();
+            for b in km.bindings(layer) {
+                assert!(!b.keys.is_empty(), "{:?}", b.command);
+                for k in &b.keys {
+                    assert!(!seen.contains(k), "{} twice in {}", k.label(), layer.name());
+                    seen.push(*k);
+                }
+            }
+            assert!(!km.bindings(layer).is_empty());
+        }
+    }
+
+    #[test]
+    fn user_file_rebinds_commands_per_layer() {
+        let mut km = Keymap::default();
+        km.apply_overrides(
+            r#"
+[normal]
+keymap = [
+  { on = ["x", "ctrl-q"], run = "quit" },
+  { on = ["shift-n"], run = "step_forward" },
+]
+[prompt]
+keymap = [ { on = ["esc"], run = "cancel" } ]
+"#,
+        )
+        .unwrap();
+        let none = KeyModifiers::NONE;
+        assert_eq!(normal(&km, KeyCode::Char('q'), none), None);
+        assert_eq!(
+            normal(&km, KeyCode::Char('q'), KeyModifiers::CONTROL),
             Some(Command::Quit)
         );
         assert_eq!(
-            km.command_for(key(KeyCode::Char('N'), KeyModifiers::SHIFT)),
+            normal(&km, KeyCode::Char('N'), KeyModifiers::SHIFT),
             Some(Command::StepForward)
         );
         assert_eq!(km.keys_label(Command::Quit), "x/Ctrl-q");
         // x now quits, and clearing marks gives it up.
-        assert_eq!(
-            km.command_for(key(KeyCode::Char('x'), none)),
-            Some(Command::Quit)
-        );
+        assert_eq!(normal(&km, KeyCode::Char('x'), none), Some(Command::Quit));
         assert_eq!(km.keys_label(Command::ClearMarks), "");
+        // The prompt's q no longer cancels; the overlay's still does.
+        assert_eq!(
+            km.command_for(Layer::Prompt, key(KeyCode::Char('q'), none)),
+            None
+        );
+        assert_eq!(
+            km.command_for(Layer::Overlay, key(KeyCode::Char('q'), none)),
+            Some(Command::Cancel)
+        );
     }
 
     #[test]
     fn bad_user_files_say_what_is_wrong() {
         let mut km = Keymap::default();
-        let e = km.apply_overrides(r#"{"fly": ["x"]}"#).unwrap_err();
-        assert!(
-            e.contains("unknown command \"fly\"") && e.contains("quit"),
-            "{e}"
-        );
         let e = km
-            .apply_overrides(r#"{"quit": ["meta-banana"]}"#)
+            .apply_overrides("[normal]\nkeymap = [{ on = [\"x\"], run = \"fly\" }]")
+            .unwrap_err();
+        assert!(e.contains("fly") && e.contains("quit"), "{e}");
+        let e = km
+            .apply_overrides("[normal]\nkeymap = [{ on = [\"meta-banana\"], run = \"quit\" }]")
             .unwrap_err();
         assert!(e.contains("unknown key"), "{e}");
-        assert!(km.apply_overrides("[1]").is_err());
+        let e = km.apply_overrides("[nromal]\nkeymap = []").unwrap_err();
+        assert!(e.contains("nromal"), "{e}");
     }
 
     #[test]
     fn empty_lists_conflicts_and_ctrl_c_are_refused() {
         let mut km = Keymap::default();
-        let e = km.apply_overrides(r#"{"quit": []}"#).unwrap_err();
+        let e = km
+            .apply_overrides("[normal]\nkeymap = [{ on = [], run = \"quit\" }]")
+            .unwrap_err();
         assert!(e.contains("quit") && e.contains("without a key"), "{e}");
         let e = km
-            .apply_overrides(r#"{"help": ["x"], "refresh": ["x"]}"#)
+            .apply_overrides(
+                "[normal]\nkeymap = [{ on = [\"x\"], run = \"help\" }, { on = [\"x\"], run = \"refresh\" }]",
+            )
             .unwrap_err();
         assert!(e.contains("\"x\" is bound to both help and refresh"), "{e}");
-        let e = km.apply_overrides(r#"{"help": ["ctrl-c"]}"#).unwrap_err();
+        let e = km
+            .apply_overrides("[normal]\nkeymap = [{ on = [\"ctrl-c\"], run = \"help\" }]")
+            .unwrap_err();
         assert!(e.contains("ctrl-c always quits"), "{e}");
     }
 }

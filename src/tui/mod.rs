@@ -1,26 +1,29 @@
-//! The full-screen terminal UI. The UI thread reads keys and draws; a worker thread does
-//! all store reads and replays (see `worker`).
+//! The full-screen terminal UI. The UI thread waits on one channel that carries terminal
+//! input, the worker's answers and nothing else, wakes once a second for housekeeping, and
+//! draws only when something changed. A worker process does all store reads and replays.
 
 mod action;
 mod app;
-pub mod guard;
-mod json_view;
+mod components;
+mod guard;
 mod keymap;
-mod ui;
+mod model;
+mod reducer_watch;
+mod screen;
+mod theme;
 mod worker;
-pub mod worker_process;
 
 #[cfg(test)]
 mod test_support;
 
 use std::io::{stdout, IsTerminal};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
 use ratatui::crossterm::event::{
-    self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEventKind, MouseButton,
-    MouseEventKind,
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind,
 };
 use ratatui::crossterm::execute;
 use ratatui::layout::Rect;
@@ -28,7 +31,11 @@ use ratatui::layout::Rect;
 use action::Action;
 use app::App;
 use keymap::{Key, Keymap};
-use worker::WorkerConfig;
+use theme::Theme;
+use worker::process::Channels;
+use worker::{Msg, WorkerConfig};
+
+pub use worker::process::{is_worker, serve as serve_worker};
 
 pub struct Options {
     pub store: PathBuf,
@@ -40,21 +47,45 @@ pub struct Options {
     pub reducer_memory: u64,
 }
 
-/// How often the store is asked for events the UI has not loaded, while not following.
-const PENDING_EVERY: Duration = Duration::from_secs(1);
+/// How often the loop wakes with nothing to do: to count new events, look at the reducer
+/// file and retry what met a lock.
+const TICK: Duration = Duration::from_secs(1);
 
-/// How long the loop waits for input before looking at the worker's answers again.
-const TICK: Duration = Duration::from_millis(20);
+/// Everything the UI thread waits for, on one channel.
+enum Input {
+    Terminal(Event),
+    /// An answer from the worker of this generation (older workers' answers are dropped).
+    Worker(u64, Msg),
+}
 
-pub fn run(options: Options) -> Result<()> {
+/// Opens the UI: in a guarded child process (so even an abort gives the terminal back)
+/// when this process is the one the user started.
+pub fn open(options: Options) -> Result<()> {
+    if stdout().is_terminal() && guard::should_guard() {
+        // The child may end without unwinding; what SQLite left beside the store is
+        // cleared here then.
+        let sidecars = std::fs::canonicalize(&options.store)
+            .ok()
+            .map(|real| eventscope::store::Sidecars::note(&real));
+        let code = guard::run_guarded()?;
+        if let Some(s) = sidecars {
+            s.clean_up();
+        }
+        std::process::exit(code);
+    }
+    run(options)
+}
+
+fn run(options: Options) -> Result<()> {
     // Everything that can fail with a clear message fails before the screen is taken.
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+    if !stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(anyhow!(
             "the terminal UI needs a terminal; without one, use a command such as `eventscope streams {}` (see --help)",
             options.store.display()
         ));
     }
     let keymap = Keymap::load().map_err(|e| anyhow!("keymap {e}"))?;
+    let theme = Theme::load().map_err(|e| anyhow!("theme {e}"))?;
     eventscope::store::Store::open_with(&options.store, &options.open)
         .with_context(|| format!("opening {}", options.store.display()))?;
     let reducer_name = match &options.reducer {
@@ -65,7 +96,6 @@ pub fn run(options: Options) -> Result<()> {
         None => "built-in merge".to_string(),
     };
     let store_name = options.store.display().to_string();
-
     let config = WorkerConfig {
         store: options.store,
         open: options.open,
@@ -76,7 +106,13 @@ pub fn run(options: Options) -> Result<()> {
         reducer_memory: options.reducer_memory,
         skips: Vec::new(),
     };
-    let channels = start_worker(config.clone())?;
+    let (tx, rx) = mpsc::channel::<Input>();
+    let workers = Workers {
+        tx: tx.clone(),
+        generation: 0,
+    };
+    let mut workers = workers;
+    let channels = workers.start(&config)?;
 
     let mut terminal = ratatui::try_init().context("setting up the terminal")?;
     let hook = std::panic::take_hook();
@@ -86,28 +122,49 @@ pub fn run(options: Options) -> Result<()> {
         hook(info);
     }));
     let _ = execute!(stdout(), EnableMouseCapture);
+    std::thread::Builder::new()
+        .name("terminal-input".into())
+        .spawn(move || {
+            while let Ok(e) = event::read() {
+                if tx.send(Input::Terminal(e)).is_err() {
+                    return;
+                }
+            }
+        })
+        .context("starting the input reader")?;
 
-    let mut app = App::new(keymap, store_name, reducer_name);
-    app.from_snapshots = config.from_snapshots;
-    let result = event_loop(&mut terminal, &mut app, channels, config);
+    let mut app = App::new(keymap, theme, store_name, reducer_name);
+    app.model.from_snapshots = config.from_snapshots;
+    let result = event_loop(&mut terminal, &mut app, rx, channels, workers, config);
 
     let _ = execute!(stdout(), DisableMouseCapture);
     ratatui::restore();
     result
 }
 
-use worker_process::Channels;
+/// Starts worker processes whose answers come in on the UI's channel, tagged so that a
+/// replaced worker's last words are dropped.
+struct Workers {
+    tx: mpsc::Sender<Input>,
+    generation: u64,
+}
 
-fn start_worker(config: WorkerConfig) -> Result<Channels> {
-    worker_process::spawn(&config)
+impl Workers {
+    fn start(&mut self, config: &WorkerConfig) -> Result<Channels> {
+        self.generation += 1;
+        let generation = self.generation;
+        let tx = self.tx.clone();
+        worker::process::spawn(config, move |msg| {
+            tx.send(Input::Worker(generation, msg)).is_ok()
+        })
+    }
 }
 
 /// Ends a worker child: closing its requests lets an idle one exit (closing the store); a
 /// stuck one is killed. On quit this waits (briefly), so the store is closed on return.
 fn end_worker(channels: Channels, wait: bool) {
-    let (requests, answers, process) = channels;
+    let (requests, process) = channels;
     drop(requests);
-    drop(answers);
     if wait {
         process.finish();
     } else {
@@ -118,84 +175,89 @@ fn end_worker(channels: Channels, wait: bool) {
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
+    rx: mpsc::Receiver<Input>,
     mut channels: Channels,
+    mut workers: Workers,
     mut config: WorkerConfig,
 ) -> Result<()> {
-    let mut asked_pending = std::time::Instant::now();
+    let mut next_tick = Instant::now() + TICK;
+    let mut reducer = config
+        .reducer
+        .as_deref()
+        .map(reducer_watch::ReducerWatch::new);
+    let mut mouse = true;
     loop {
-        // While not following, count what has arrived, for "N new events".
-        if !app.following && app.streams_loaded && asked_pending.elapsed() >= PENDING_EVERY {
-            app.outbox.push(worker::Req::Pending(app.last_position));
-            asked_pending = std::time::Instant::now();
-        }
-        if std::mem::take(&mut app.replace_worker) {
+        if std::mem::take(&mut app.model.replace_worker) {
             // The old worker is stuck inside the reducer and cannot be stopped; its
             // channels are dropped and a new one skips the events that hung it.
-            config.skips = app.timed_out.clone();
-            config.from_snapshots = app.from_snapshots;
-            let old = std::mem::replace(&mut channels, start_worker(config.clone())?);
+            config.skips = app.model.timed_out.clone();
+            config.from_snapshots = app.model.from_snapshots;
+            let old = std::mem::replace(&mut channels, workers.start(&config)?);
             end_worker(old, false);
         }
-        for req in app.outbox.drain(..) {
+        for req in app.model.outbox.drain(..) {
             // A worker that died says so through its answers (Msg::WorkerDied).
             let _ = channels.0.send(req);
         }
-        terminal.draw(|f| ui::draw(app, f))?;
-        if app.quit {
+        if app.model.mouse != mouse {
+            mouse = app.model.mouse;
+            let _ = if mouse {
+                execute!(stdout(), EnableMouseCapture)
+            } else {
+                execute!(stdout(), DisableMouseCapture)
+            };
+        }
+        if std::mem::take(&mut app.dirty) {
+            terminal.draw(|f| screen::draw(app, f))?;
+        }
+        if app.model.quit {
             end_worker(channels, true);
             return Ok(());
         }
-        if event::poll(TICK)? {
-            let size = terminal.size()?;
-            let area = Rect::new(0, 0, size.width, size.height);
-            // Handle every input that is already waiting before drawing again.
-            loop {
-                if let Some(action) = to_action(app, event::read()?, area) {
-                    app.update(action);
-                }
-                if app.quit || !event::poll(Duration::ZERO)? {
-                    break;
-                }
+        let wait = next_tick.saturating_duration_since(Instant::now());
+        let first = match rx.recv_timeout(wait) {
+            Ok(input) => Some(input),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+        };
+        if Instant::now() >= next_tick {
+            next_tick = Instant::now() + TICK;
+            app.update(Action::Tick);
+            if reducer.as_mut().is_some_and(|w| w.changed()) {
+                app.model.outbox.push(worker::Req::ReloadReducer);
             }
         }
-        while let Ok(msg) = channels.1.try_recv() {
-            app.update(Action::Worker(msg));
-            if app.replace_worker {
+        // Everything already waiting is handled before drawing again.
+        let size = terminal.size()?;
+        let area = Rect::new(0, 0, size.width, size.height);
+        for input in first
+            .into_iter()
+            .chain(std::iter::from_fn(|| rx.try_recv().ok()))
+        {
+            match input {
+                Input::Terminal(e) => {
+                    if let Some(action) = to_action(e, area) {
+                        app.update(action);
+                    }
+                }
+                Input::Worker(g, msg) if g == workers.generation => {
+                    app.update(Action::Worker(msg));
+                }
+                Input::Worker(..) => {}
+            }
+            if app.model.quit || app.model.replace_worker {
                 break;
             }
         }
     }
 }
 
-fn to_action(app: &App, event: Event, area: Rect) -> Option<Action> {
+fn to_action(event: Event, area: Rect) -> Option<Action> {
     match event {
-        Event::Key(k) if k.kind == KeyEventKind::Press => {
-            let key = Key::from_event(&k);
-            // Ctrl-C quits whatever the keymap or the mode says.
-            if key.ctrl && k.code == KeyCode::Char('c') {
-                return Some(Action::Command(action::Command::Quit));
-            }
-            if app.taking_text() {
-                return match k.code {
-                    KeyCode::Enter => Some(Action::Submit),
-                    KeyCode::Backspace => Some(Action::Backspace),
-                    KeyCode::Esc => Some(Action::Command(action::Command::Cancel)),
-                    KeyCode::Char('c') if key.ctrl => Some(Action::Command(action::Command::Quit)),
-                    KeyCode::Char(c) if !key.ctrl => Some(Action::Input(c)),
-                    _ => None,
-                };
-            }
-            app.keymap.command_for(key).map(Action::Command)
-        }
-        Event::Mouse(m)
-            if matches!(
-                m.kind,
-                MouseEventKind::Down(MouseButton::Left) | MouseEventKind::Drag(MouseButton::Left)
-            ) =>
-        {
-            let areas = ui::layout(area)?;
-            ui::slider_fraction(areas.timeline, m.column, m.row).map(Action::SeekFraction)
-        }
+        Event::Key(k) if k.kind == KeyEventKind::Press => Some(Action::Key(Key::from_event(&k))),
+        Event::Mouse(m) => Some(Action::Mouse(m, area)),
+        // Drawn again at the new size.
+        Event::Resize(..) => Some(Action::Redraw),
         _ => None,
     }
 }

@@ -1,6 +1,9 @@
-//! What the TUI's unit and buffer tests build their app states from.
+//! What the TUI's unit and screen tests build their app states from.
 
 use eventscope::store::StreamInfo;
+use serde_json::Value;
+
+use crate::tui::worker::StateAt;
 
 /// A stream list entry whose versions run 1..=`n`.
 pub fn info(id: &str, n: i64) -> StreamInfo {
@@ -11,5 +14,23 @@ pub fn info(id: &str, n: i64) -> StreamInfo {
         first_version: 1,
         last_version: n,
         bad_versions: 0,
+    }
+}
+
+/// Account-acc-1's state at `version`.
+pub fn state_at(version: i64, state: Value) -> StateAt {
+    StateAt {
+        stream_id: "Account-acc-1".into(),
+        version,
+        state,
+        changed: vec![],
+        event: None,
+        error: None,
+        failed_before: (0, None),
+        reducer: "Account.jq".into(),
+        merge: false,
+        from_snapshot: None,
+        warnings: vec![],
+        snapshot: None,
     }
 }

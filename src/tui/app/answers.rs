@@ -1,33 +1,43 @@
 //! How the app takes the worker's answers: each one is applied only if it is still for
-//! what the app shows (the same view, the same playhead).
+//! what the app shows (the same view, the same playhead). Returns whether the screen
+//! changed.
 
 use eventscope::store::StreamInfo;
 
-use super::{App, Req, ROWS_KEPT};
-use crate::tui::worker::{Appended, Msg, Target};
+use super::App;
+use crate::tui::model::ROWS_KEPT;
+use crate::tui::worker::{Appended, Msg, Req, Target, WorkerError};
 
 impl App {
-    pub(super) fn on_worker(&mut self, msg: Msg) {
-        let matches = |app: &App, t: &Target| app.view.as_ref().is_some_and(|v| &v.target == t);
+    pub(super) fn on_worker(&mut self, msg: Msg) -> bool {
+        let m = &mut self.model;
+        let matches = |t: &Target| m.view.as_ref().is_some_and(|v| &v.target == t);
         match msg {
             Msg::Streams {
                 streams,
                 last_position,
+                has_times,
             } => {
-                self.streams = streams;
-                self.reindex_streams();
-                self.last_position = last_position;
-                self.streams_loaded = true;
-                self.rebuild_list();
+                let c = &mut m.catalog;
+                c.streams = streams;
+                c.reindex();
+                c.last_position = last_position;
+                c.has_times = has_times;
+                c.loaded = true;
+                self.streams.rebuild(&self.model.catalog);
                 self.reopen_view();
+            }
+            Msg::Activity(activity) => {
+                m.catalog.activity = activity;
+                self.streams.rebuild(&self.model.catalog);
             }
             Msg::Rows {
                 target,
                 from,
                 to,
                 rows,
-            } if matches(self, &target) => {
-                if let Some(v) = &mut self.view {
+            } if matches(&target) => {
+                if let Some(v) = &mut m.view {
                     v.rows_known = (from, to);
                     v.rows.retain(|k, _| !(from..=to).contains(k));
                     for r in rows {
@@ -43,8 +53,8 @@ impl App {
                 key,
                 done,
                 total,
-            } if matches(self, &target) => {
-                if let Some(v) = self.view.as_mut().filter(|v| v.playhead == key) {
+            } if matches(&target) => {
+                if let Some(v) = m.view.as_mut().filter(|v| v.playhead == key) {
                     v.progress = Some((done, total));
                 }
             }
@@ -52,27 +62,27 @@ impl App {
                 target,
                 key,
                 result,
-            } if matches(self, &target) => {
+            } if matches(&target) => {
                 if let Ok(s) = &result {
                     if let Some(w) = s.warnings.last() {
-                        self.status = Some((w.clone(), true));
+                        m.warn(w.clone());
                     }
                 }
-                if let Some(v) = &mut self.view {
+                if let Some(v) = &mut m.view {
                     if key == v.playhead {
                         v.progress = None;
                         v.state = Some((key, result));
                     }
                 }
-                self.reflatten();
+                self.inspector.on_view_changed(&self.model);
             }
             Msg::Diff {
                 target,
                 a,
                 b,
                 result,
-            } if matches(self, &target) => {
-                if let Some(v) = &mut self.view {
+            } if matches(&target) => {
+                if let Some(v) = &mut m.view {
                     v.diff = Some(((a, b), result));
                 }
             }
@@ -80,88 +90,129 @@ impl App {
                 target,
                 counts,
                 snapshots,
-            } if matches(self, &target) => {
-                if let Some(v) = &mut self.view {
+            } if matches(&target) => {
+                if let Some(v) = &mut m.view {
                     v.density = counts;
                     v.snapshots = snapshots;
                 }
             }
-            Msg::TimeResolved { target, key } if matches(self, &target) => match key {
-                Some(k) => self.seek(k),
-                None => self.status = Some(("no event at or before that time".into(), true)),
-            },
+            Msg::TimeResolved { target, key, step } if matches(&target) => {
+                self.on_time_resolved(key, step)
+            }
             Msg::Appended { events } => self.on_appended(events),
-            Msg::Pending { after, count } if after == self.last_position && !self.following => {
-                self.pending = count;
+            Msg::Pending { after, count } if after == m.catalog.last_position && !m.following => {
+                if m.pending == count {
+                    return false;
+                }
+                m.pending = count;
+            }
+            Msg::ReducerReloaded(Ok(())) => {
+                m.say("reducer reloaded");
+                m.reask_view();
+            }
+            Msg::ReducerReloaded(Err(e)) => {
+                m.warn(format!("reducer not reloaded, the old one is kept: {e}"));
             }
             Msg::ReducerTimeout(t) => self.on_reducer_timeout(t),
             Msg::WorkerDied => self.on_worker_died(),
             Msg::SnapshotsRefused(why) => {
-                self.from_snapshots = false;
-                self.status = Some((why, true));
+                m.from_snapshots = false;
+                m.warn(why);
             }
-            Msg::Error(e) => self.status = Some((e, true)),
-            _ => {}
+            Msg::Failed {
+                error: WorkerError::Locked,
+                retry,
+            } => {
+                m.warn(WorkerError::Locked.to_string());
+                // Asked again on the next tick, when the writer may be done.
+                self.retry.extend(retry);
+            }
+            Msg::Failed { error, .. } => m.warn(error.to_string()),
+            _ => return false,
+        }
+        true
+    }
+
+    fn on_time_resolved(&mut self, key: Option<i64>, step: Option<crate::tui::worker::TimeStep>) {
+        let m = &mut self.model;
+        let Some(view) = &m.view else { return };
+        let playhead = view.playhead;
+        let span = |s: i64| match s.abs() {
+            86_400 => "a day",
+            _ => "an hour",
+        };
+        match (key, step) {
+            (Some(k), None) => m.seek(k),
+            (None, None) => m.warn("no event at or before that time"),
+            // Forward with nothing new within the span: on to the next event, said so.
+            (Some(k), Some(s)) if s.seconds > 0 && k <= playhead => {
+                m.step(1);
+                m.say(format!(
+                    "no event within {} after this one: went to the next event",
+                    span(s.seconds)
+                ));
+            }
+            (Some(k), Some(_)) => m.seek(k),
+            (None, Some(s)) => {
+                m.seek(i64::MIN);
+                m.say(format!(
+                    "no event {} or more before this one: went to the first event",
+                    span(s.seconds)
+                ));
+            }
         }
     }
 
     /// The worker is stuck in the reducer: a new one takes over, skipping that event, and
     /// everything in flight is asked for again.
     fn on_reducer_timeout(&mut self, t: eventscope::replay::TimedOut) {
-        self.status = Some((t.to_string(), true));
-        self.timed_out.push(t);
-        self.replace_worker = true;
-        self.outbox.clear();
-        self.ask_again();
+        let m = &mut self.model;
+        m.warn(t.to_string());
+        m.timed_out.push(t);
+        m.replace_worker = true;
+        m.outbox.clear();
+        m.ask_again();
     }
 
     /// The worker process ended without a word: most likely a reducer recursed until its
     /// stack overflowed. A new one takes over a few times; then the UI stops asking.
     fn on_worker_died(&mut self) {
-        self.worker_deaths += 1;
-        if self.worker_deaths > 3 {
-            self.status = Some((
-                "the worker process keeps stopping (does a reducer recurse without end?); quit and check --reducer".into(),
-                true,
-            ));
+        let m = &mut self.model;
+        m.worker_deaths += 1;
+        if m.worker_deaths > 3 {
+            m.warn("the worker process keeps stopping (does a reducer recurse without end?); quit and check --reducer");
             return;
         }
-        self.status = Some((
-            "the worker process stopped (a reducer that recurses without end overflows the stack); started a new one".into(),
-            true,
-        ));
-        self.replace_worker = true;
-        self.outbox.clear();
-        self.ask_again();
-    }
-
-    /// Asks a new worker for everything on screen.
-    pub(in crate::tui) fn ask_again(&mut self) {
-        if !self.streams_loaded {
-            self.outbox.push(Req::Streams);
-        }
-        if self.following {
-            self.outbox.push(Req::Follow(Some(self.last_position)));
-        }
-        self.reask_view();
+        m.warn("the worker process stopped (a reducer that recurses without end overflows the stack); started a new one");
+        m.replace_worker = true;
+        m.outbox.clear();
+        m.ask_again();
     }
 
     fn on_appended(&mut self, events: Vec<Appended>) {
+        let c = &mut self.model.catalog;
         for e in events {
-            if e.position <= self.last_position {
+            if e.position <= c.last_position {
                 continue; // Already counted: the list was loaded after it.
             }
-            self.last_position = e.position;
-            match self.stream_index.get(&e.stream_id) {
+            c.last_position = e.position;
+            let activity = c.activity.entry(e.stream_id.clone()).or_insert_with(|| {
+                eventscope::store::Activity {
+                    last_position: 0,
+                    last_time: None,
+                }
+            });
+            activity.last_position = e.position;
+            activity.last_time = e.timestamp.clone();
+            match c.index.get(&e.stream_id) {
                 Some(&i) => {
-                    let s = &mut self.streams[i];
+                    let s = &mut c.streams[i];
                     s.events += 1;
                     s.last_version = s.last_version.max(e.version);
                 }
                 None => {
-                    self.stream_index
-                        .insert(e.stream_id.clone(), self.streams.len());
-                    self.streams.push(StreamInfo {
+                    c.index.insert(e.stream_id.clone(), c.streams.len());
+                    c.streams.push(StreamInfo {
                         stream_id: e.stream_id,
                         category: e.category,
                         events: 1,
@@ -172,30 +223,33 @@ impl App {
                 }
             }
         }
-        self.rebuild_list();
+        self.streams.rebuild(&self.model.catalog);
         self.reopen_view();
     }
 
     /// Brings the open view's length up to date with the stream list.
     fn reopen_view(&mut self) {
-        let Some(v) = &mut self.view else { return };
+        let m = &mut self.model;
+        let Some(v) = &m.view else { return };
         let new_len = match &v.target {
-            Target::All => self.last_position,
-            Target::Stream(id) => {
-                let id = id.clone();
-                self.stream_len(&id)
-            }
+            Target::All => m.catalog.last_position,
+            Target::Stream(id) => m.stream_len(id),
         };
-        let Some(v) = &mut self.view else { return };
+        let Some(v) = &mut m.view else { return };
         if new_len == v.len {
             return;
         }
         v.len = new_len;
         v.rows_requested = (0, -1);
-        if self.following {
-            self.seek(i64::MAX);
+        if m.following {
+            m.seek(i64::MAX);
         } else {
-            self.ensure_rows();
+            m.ensure_rows();
         }
+    }
+
+    /// Requests that failed on a lock, asked again (on a tick).
+    pub(super) fn take_retries(&mut self) -> Vec<Req> {
+        std::mem::take(&mut self.retry)
     }
 }

@@ -1,41 +1,63 @@
-//! Key handling as pure transitions: Action → App, and what the app asks of the worker.
+//! Key handling as pure transitions: keys and answers → App, and what the app asks of the
+//! worker.
 
-use crate::tui::test_support::info;
+use crate::tui::components::stream_list::ListRow;
+use crate::tui::test_support::{info, state_at};
 use eventscope::replay::{Change, Op};
+use ratatui::crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use serde_json::json;
 
 use super::*;
-use crate::tui::worker::{Appended, EventRow, Msg, Req, StateAt, Target};
+use crate::tui::worker::{Appended, EventRow, Msg, Req, Target, TimeStep};
 use eventscope::store::StreamInfo;
 
+fn streams_msg(streams: Vec<StreamInfo>, last_position: i64) -> Msg {
+    Msg::Streams {
+        streams,
+        last_position,
+        has_times: true,
+    }
+}
+
 fn loaded() -> App {
-    let mut app = App::new(Keymap::default(), "demo.db".into(), "built-in merge".into());
-    assert!(matches!(app.outbox.as_slice(), [Req::Streams]));
-    app.outbox.clear();
-    app.update(Action::Worker(Msg::Streams {
-        streams: vec![
+    let mut app = App::new(
+        Keymap::default(),
+        Theme::default(),
+        "demo.db".into(),
+        "built-in merge".into(),
+    );
+    assert!(matches!(app.model.outbox.as_slice(), [Req::Streams]));
+    app.model.outbox.clear();
+    app.update(Action::Worker(streams_msg(
+        vec![
             info("Account-acc-1", 4),
             info("Account-acc-2", 3),
             info("Order-123", 8),
             info("User-user-1", 2),
         ],
-        last_position: 17,
-    }));
+        17,
+    )));
     app
 }
 
 fn cmd(app: &mut App, c: Command) {
-    app.update(Action::Command(c));
+    app.on_command(c);
+}
+
+/// Presses keys as a keymap file names them: `press(app, "g")`, `press(app, "ctrl-d")`.
+fn press(app: &mut App, spec: &str) {
+    app.update(Action::Key(Key::parse(spec).unwrap()));
 }
 
 fn typed(app: &mut App, text: &str) {
     for c in text.chars() {
-        app.update(Action::Input(c));
+        press(app, &c.to_string());
     }
 }
 
 fn state_requests(app: &App) -> Vec<i64> {
-    app.outbox
+    app.model
+        .outbox
         .iter()
         .filter_map(|r| match r {
             Req::State { key, .. } => Some(*key),
@@ -44,155 +66,307 @@ fn state_requests(app: &App) -> Vec<i64> {
         .collect()
 }
 
+fn playhead(app: &App) -> i64 {
+    app.model.view.as_ref().unwrap().playhead
+}
+
+fn status(app: &App) -> String {
+    app.model
+        .status
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default()
+}
+
 /// The app with Account-acc-1 opened through the filter, as a user would.
 fn opened() -> App {
     let mut app = loaded();
-    cmd(&mut app, Command::Filter);
+    press(&mut app, "/");
     typed(&mut app, "acc-1");
-    app.update(Action::Submit);
+    press(&mut app, "enter");
     app
 }
 
 fn state_msg(app: &mut App, key: i64, balance: i64) {
-    let target = app.view.as_ref().unwrap().target.clone();
+    let target = app.model.view.as_ref().unwrap().target.clone();
     app.update(Action::Worker(Msg::State {
         target,
         key,
-        result: Ok(Box::new(StateAt {
-            stream_id: "Account-acc-1".into(),
-            version: key,
-            state: json!({"balance": balance}),
-            changed: vec![],
-            event: None,
-            event_lines: vec![],
-            error: None,
-            failed_before: (0, None),
-            reducer: "Account.jq".into(),
-            merge: false,
-            from_snapshot: None,
-            warnings: vec![],
-            snapshot: None,
-        })),
+        result: Ok(Box::new(state_at(key, json!({"balance": balance})))),
     }));
+}
+
+fn selected_id(app: &App) -> Option<String> {
+    match app.streams.rows.get(app.streams.selected) {
+        Some(ListRow::Stream(i)) => Some(app.model.catalog.streams[*i].stream_id.clone()),
+        _ => None,
+    }
+}
+
+fn category(name: &str, streams: usize) -> ListRow {
+    ListRow::Category {
+        name: name.into(),
+        streams,
+        folded: false,
+    }
 }
 
 #[test]
 fn stream_list_is_grouped_by_category_after_all() {
     let app = loaded();
     assert_eq!(
-        app.list,
+        app.streams.rows,
         vec![
             ListRow::All,
-            ListRow::Category {
-                name: "Account".into(),
-                streams: 2
-            },
+            category("Account", 2),
             ListRow::Stream(0),
             ListRow::Stream(1),
-            ListRow::Category {
-                name: "Order".into(),
-                streams: 1
-            },
+            category("Order", 1),
             ListRow::Stream(2),
-            ListRow::Category {
-                name: "User".into(),
-                streams: 1
-            },
+            category("User", 1),
             ListRow::Stream(3),
         ]
     );
-    assert_eq!(app.selected, 0);
+    assert_eq!(app.streams.selected, 0, "$all first");
 }
 
 #[test]
-fn moving_skips_category_headers() {
+fn categories_fold_and_unfold() {
     let mut app = loaded();
-    cmd(&mut app, Command::Down);
-    assert_eq!(app.list[app.selected], ListRow::Stream(0));
-    cmd(&mut app, Command::Down);
-    cmd(&mut app, Command::Down);
-    assert_eq!(app.list[app.selected], ListRow::Stream(2));
-    cmd(&mut app, Command::PageDown);
-    assert_eq!(app.list[app.selected], ListRow::Stream(3));
-    cmd(&mut app, Command::PageUp);
-    assert_eq!(app.list[app.selected], ListRow::All);
-}
-
-#[test]
-fn filter_narrows_live_and_enter_opens_at_the_last_event() {
-    let mut app = loaded();
-    cmd(&mut app, Command::Filter);
-    assert!(app.taking_text());
-    typed(&mut app, "ACC-1");
+    press(&mut app, "down");
     assert_eq!(
-        app.list,
-        vec![
-            ListRow::Category {
-                name: "Account".into(),
-                streams: 1
-            },
-            ListRow::Stream(0)
-        ]
+        app.streams.rows[app.streams.selected],
+        category("Account", 2)
     );
-    // A key bound to a command is text while the filter takes it.
-    app.update(Action::Input('q'));
-    assert!(!app.quit);
-    assert!(app.list.is_empty());
-    app.update(Action::Backspace);
-    app.update(Action::Submit);
-    assert!(!app.filtering);
-    let v = app.view.as_ref().unwrap();
-    assert_eq!(v.target, Target::Stream("Account-acc-1".into()));
-    assert_eq!((v.playhead, v.len), (4, 4));
-    assert_eq!(app.focus, Pane::Events);
-    assert_eq!(state_requests(&app), vec![4]);
-    assert!(app
-        .outbox
-        .iter()
-        .any(|r| matches!(r, Req::Rows { from: 1, to: 4, .. })));
-    assert!(app.outbox.iter().any(|r| matches!(r, Req::Density { .. })));
+    press(&mut app, "enter");
+    assert!(
+        app.model.view.is_none(),
+        "a category folds, it does not open"
+    );
+    assert_eq!(app.streams.rows.len(), 6);
+    assert!(matches!(
+        app.streams.rows[1],
+        ListRow::Category { folded: true, .. }
+    ));
+    press(&mut app, "enter");
+    assert_eq!(app.streams.rows.len(), 8);
 }
 
 #[test]
-fn escape_clears_the_filter() {
+fn top_bottom_pages_and_half_pages_move_in_the_focused_list() {
     let mut app = loaded();
-    cmd(&mut app, Command::Filter);
+    press(&mut app, "G");
+    assert_eq!(selected_id(&app).as_deref(), Some("User-user-1"));
+    press(&mut app, "g");
+    assert_eq!(app.streams.selected, 0);
+    press(&mut app, "end");
+    assert_eq!(app.streams.selected, 7);
+    press(&mut app, "home");
+    // The page is what the pane showed when drawn (10 before any draw).
+    press(&mut app, "pagedown");
+    assert_eq!(app.streams.selected, 7);
+    press(&mut app, "ctrl-u");
+    assert_eq!(app.streams.selected, 2);
+    // In the events table they move the playhead.
+    let mut app = opened();
+    press(&mut app, "g");
+    assert_eq!(playhead(&app), 1);
+    press(&mut app, "G");
+    assert_eq!(playhead(&app), 4);
+    press(&mut app, "ctrl-u");
+    assert_eq!(playhead(&app), 1);
+}
+
+#[test]
+fn sorting_by_size_and_activity() {
+    let mut app = loaded();
+    press(&mut app, "o");
+    let order = |app: &App| -> Vec<String> {
+        app.streams
+            .rows
+            .iter()
+            .filter_map(|r| match r {
+                ListRow::Stream(i) => Some(app.model.catalog.streams[*i].stream_id.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(
+        order(&app),
+        vec!["Order-123", "Account-acc-1", "Account-acc-2", "User-user-1"]
+    );
+    let activity = [
+        ("User-user-1", 17),
+        ("Account-acc-2", 16),
+        ("Order-123", 3),
+        ("Account-acc-1", 2),
+    ]
+    .into_iter()
+    .map(|(s, p)| {
+        (
+            s.to_string(),
+            eventscope::store::Activity {
+                last_position: p,
+                last_time: None,
+            },
+        )
+    })
+    .collect();
+    app.update(Action::Worker(Msg::Activity(activity)));
+    press(&mut app, "o");
+    assert!(status(&app).contains("last activity"));
+    assert_eq!(
+        order(&app),
+        vec!["User-user-1", "Account-acc-2", "Account-acc-1", "Order-123"]
+    );
+}
+
+#[test]
+fn the_filter_is_fuzzy_and_enter_opens_at_the_last_event() {
+    let mut app = loaded();
+    press(&mut app, "/");
+    assert_eq!(app.layer(), Layer::Filter);
+    typed(&mut app, "ac2");
+    assert_eq!(app.streams.rows, vec![ListRow::Stream(1)]);
+    // A key bound to a command in the main screen is text while the filter takes it.
+    typed(&mut app, "q");
+    assert!(!app.model.quit);
+    assert!(app.streams.rows.is_empty());
+    press(&mut app, "backspace");
+    press(&mut app, "enter");
+    assert!(!app.streams.filtering);
+    let v = app.model.view.as_ref().unwrap();
+    assert_eq!(v.target, Target::Stream("Account-acc-2".into()));
+    assert_eq!((v.playhead, v.len), (3, 3));
+    assert_eq!(app.focus, Pane::Events);
+    assert_eq!(state_requests(&app), vec![3]);
+    let o = &app.model.outbox;
+    assert!(o
+        .iter()
+        .any(|r| matches!(r, Req::Rows { from: 1, to: 3, .. })));
+    assert!(o.iter().any(|r| matches!(r, Req::Density { .. })));
+}
+
+#[test]
+fn escape_clears_the_filter_while_typing_and_after() {
+    let mut app = loaded();
+    press(&mut app, "/");
     typed(&mut app, "zzz");
-    assert!(app.list.is_empty());
-    cmd(&mut app, Command::Cancel);
-    assert!(!app.filtering && app.filter.is_empty());
-    assert_eq!(app.list.len(), 8);
+    assert!(app.streams.rows.is_empty());
+    press(&mut app, "esc");
+    assert!(!app.streams.filtering && app.streams.filter.is_empty());
+    assert_eq!(app.streams.rows.len(), 8);
+    // A filter kept after Enter is cleared by Esc on the main screen.
+    let mut app = opened();
+    assert_eq!(app.streams.filter, "acc-1");
+    press(&mut app, "esc");
+    assert!(app.streams.filter.is_empty());
+    assert_eq!(app.streams.rows.len(), 8);
+    assert_eq!(selected_id(&app).as_deref(), Some("Account-acc-1"));
 }
 
 #[test]
 fn playhead_keys_step_jump_and_clamp() {
     let mut app = opened();
-    app.outbox.clear();
-    cmd(&mut app, Command::First);
-    cmd(&mut app, Command::StepForward);
-    cmd(&mut app, Command::StepForward);
-    assert_eq!(app.view.as_ref().unwrap().playhead, 3);
-    cmd(&mut app, Command::JumpForward);
-    assert_eq!(app.view.as_ref().unwrap().playhead, 4);
-    cmd(&mut app, Command::JumpBack);
-    assert_eq!(app.view.as_ref().unwrap().playhead, 1);
-    cmd(&mut app, Command::StepBack);
-    assert_eq!(app.view.as_ref().unwrap().playhead, 1);
+    app.model.outbox.clear();
+    press(&mut app, "^");
+    press(&mut app, "right");
+    press(&mut app, "l");
+    assert_eq!(playhead(&app), 3);
+    press(&mut app, "L");
+    assert_eq!(playhead(&app), 4);
+    press(&mut app, "H");
+    assert_eq!(playhead(&app), 1);
+    press(&mut app, "left");
+    assert_eq!(playhead(&app), 1);
     assert_eq!(state_requests(&app), vec![1, 2, 3, 4, 1, 1]);
     // Playhead keys work from any pane.
     app.focus = Pane::Streams;
-    cmd(&mut app, Command::Last);
-    assert_eq!(app.view.as_ref().unwrap().playhead, 4);
+    press(&mut app, "$");
+    assert_eq!(playhead(&app), 4);
+}
+
+#[test]
+fn tenths_of_the_stream() {
+    let mut app = loaded();
+    app.update(Action::Worker(streams_msg(vec![info("Big-1", 1000)], 1000)));
+    typed(&mut app, "jj");
+    press(&mut app, "enter");
+    assert_eq!(playhead(&app), 1000);
+    press(&mut app, "[");
+    assert_eq!(playhead(&app), 900);
+    press(&mut app, "[");
+    press(&mut app, "]");
+    assert_eq!(playhead(&app), 900);
+}
+
+#[test]
+fn hour_and_day_steps_go_by_event_time() {
+    let mut app = opened();
+    let target = app.model.view.as_ref().unwrap().target.clone();
+    press(&mut app, "{");
+    assert!(status(&app).contains("not arrived"), "{}", status(&app));
+    app.update(Action::Worker(Msg::Rows {
+        target: target.clone(),
+        from: 1,
+        to: 4,
+        rows: (1..=4).map(|k| row("Account-acc-1", k)).collect(),
+    }));
+    app.model.outbox.clear();
+    press(&mut app, "{");
+    let asked = app.model.outbox.iter().find_map(|r| match r {
+        Req::ResolveTime { at, step, .. } => {
+            Some((eventscope::time::format_stored(*at), step.clone()))
+        }
+        _ => None,
+    });
+    let (at, step) = asked.expect("a time step asks the worker");
+    assert_eq!(at, "2024-03-01T08:04:00Z");
+    assert_eq!(step.as_ref().map(|s| s.seconds), Some(-3600));
+    app.update(Action::Worker(Msg::TimeResolved {
+        target: target.clone(),
+        key: None,
+        step: step.clone(),
+    }));
+    assert_eq!(playhead(&app), 1);
+    assert!(status(&app).contains("went to the first event"));
+    // Forward with nothing new within a day: on to the next event, said so.
+    let forward = Some(TimeStep {
+        from: "2024-03-01T09:01:00Z".into(),
+        seconds: 86_400,
+    });
+    app.update(Action::Worker(Msg::TimeResolved {
+        target,
+        key: Some(1),
+        step: forward,
+    }));
+    assert_eq!(playhead(&app), 2);
+    assert!(status(&app).contains("within a day"));
+}
+
+#[test]
+fn no_times_is_said_before_any_prompt() {
+    let mut app = opened();
+    app.update(Action::Worker(Msg::Streams {
+        streams: vec![info("Account-acc-1", 4)],
+        last_position: 4,
+        has_times: false,
+    }));
+    press(&mut app, "t");
+    assert!(app.prompt.is_none());
+    assert!(status(&app).contains("records no event times"));
+    press(&mut app, "}");
+    assert!(status(&app).contains("records no event times"));
 }
 
 #[test]
 fn a_state_that_arrived_is_not_asked_for_again() {
     let mut app = opened();
     state_msg(&mut app, 4, 120);
-    app.outbox.clear();
+    app.model.outbox.clear();
     cmd(&mut app, Command::Last);
     assert!(state_requests(&app).is_empty());
-    assert!(app.view.as_ref().unwrap().current_state().is_some());
+    assert!(app.model.view.as_ref().unwrap().current_state().is_some());
 }
 
 #[test]
@@ -200,16 +374,10 @@ fn stale_states_are_ignored() {
     let mut app = opened();
     cmd(&mut app, Command::First);
     state_msg(&mut app, 4, 120);
-    assert!(app.view.as_ref().unwrap().current_state().is_none());
+    assert!(app.model.view.as_ref().unwrap().current_state().is_none());
     state_msg(&mut app, 1, 0);
-    let s = app
-        .view
-        .as_ref()
-        .unwrap()
-        .current_state()
-        .unwrap()
-        .as_ref()
-        .unwrap();
+    let v = app.model.view.as_ref().unwrap();
+    let s = v.current_state().unwrap().as_ref().unwrap();
     assert_eq!(s.state["balance"], 0);
 }
 
@@ -217,49 +385,49 @@ fn stale_states_are_ignored() {
 fn progress_shows_only_for_the_playhead() {
     let mut app = opened();
     let target = Target::Stream("Account-acc-1".into());
-    app.update(Action::Worker(Msg::Progress {
+    let progress = |key| Msg::Progress {
         target: target.clone(),
-        key: 3,
+        key,
         done: 10,
         total: 20,
-    }));
-    assert_eq!(app.view.as_ref().unwrap().progress, None);
-    app.update(Action::Worker(Msg::Progress {
-        target,
-        key: 4,
-        done: 10,
-        total: 20,
-    }));
-    assert_eq!(app.view.as_ref().unwrap().progress, Some((10, 20)));
+    };
+    app.update(Action::Worker(progress(3)));
+    assert_eq!(app.model.view.as_ref().unwrap().progress, None);
+    app.update(Action::Worker(progress(4)));
+    assert_eq!(app.model.view.as_ref().unwrap().progress, Some((10, 20)));
     state_msg(&mut app, 4, 1);
-    assert_eq!(app.view.as_ref().unwrap().progress, None);
+    assert_eq!(app.model.view.as_ref().unwrap().progress, None);
 }
 
-#[test]
-fn marks_and_the_diff_tab() {
-    let mut app = opened();
-    cmd(&mut app, Command::First);
-    cmd(&mut app, Command::MarkA);
-    cmd(&mut app, Command::Last);
-    app.outbox.clear();
-    cmd(&mut app, Command::TabDiff);
-    assert_eq!(app.tab, Tab::Diff);
-    let diffs: Vec<(i64, i64)> = app
+fn diffs_asked(app: &App) -> Vec<(i64, i64)> {
+    app.model
         .outbox
         .iter()
         .filter_map(|r| match r {
             Req::Diff { a, b, .. } => Some((*a, *b)),
             _ => None,
         })
-        .collect();
-    assert_eq!(diffs, vec![(1, 4)], "A → playhead while B is unset");
-    cmd(&mut app, Command::StepBack);
-    cmd(&mut app, Command::MarkB);
-    assert!(app
-        .outbox
-        .iter()
-        .any(|r| matches!(r, Req::Diff { a: 1, b: 3, .. })));
-    let target = app.view.as_ref().unwrap().target.clone();
+        .collect()
+}
+
+#[test]
+fn marks_and_the_diff_tab() {
+    let mut app = opened();
+    press(&mut app, "^");
+    press(&mut app, "a");
+    press(&mut app, "$");
+    app.model.outbox.clear();
+    press(&mut app, "3");
+    assert_eq!(app.inspector.active_title(), "Diff");
+    assert_eq!(
+        diffs_asked(&app),
+        vec![(1, 4)],
+        "A → playhead while B is unset"
+    );
+    press(&mut app, "left");
+    press(&mut app, "b");
+    assert!(diffs_asked(&app).contains(&(1, 3)));
+    let target = app.model.view.as_ref().unwrap().target.clone();
     let change = Change {
         path: "/balance".into(),
         op: Op::Changed,
@@ -272,171 +440,275 @@ fn marks_and_the_diff_tab() {
         b: 3,
         result: Ok(vec![change]),
     }));
-    assert!(matches!(&app.view.as_ref().unwrap().diff, Some(((1, 3), Ok(c))) if c.len() == 1));
-    cmd(&mut app, Command::ClearMarks);
-    assert_eq!(app.view.as_ref().unwrap().diff_pair(), None);
+    let v = app.model.view.as_ref().unwrap();
+    assert!(matches!(&v.diff, Some(((1, 3), Ok(c))) if c.len() == 1));
+    press(&mut app, "x");
+    assert_eq!(app.model.view.as_ref().unwrap().diff_pair(), None);
+}
+
+#[test]
+fn with_only_b_set_the_diff_compares_the_playhead_with_b() {
+    let mut app = opened();
+    press(&mut app, "b");
+    press(&mut app, "^");
+    app.model.outbox.clear();
+    press(&mut app, "3");
+    assert_eq!(diffs_asked(&app), vec![(1, 4)]);
+}
+
+#[test]
+fn enter_in_the_events_pane_opens_the_event_and_keeps_the_view() {
+    let mut app = opened();
+    press(&mut app, "left");
+    press(&mut app, "a");
+    press(&mut app, "left");
+    press(&mut app, "b");
+    assert_eq!(app.focus, Pane::Events);
+    app.model.outbox.clear();
+    press(&mut app, "enter");
+    let v = app.model.view.as_ref().unwrap();
+    assert_eq!((v.playhead, v.mark_a, v.mark_b), (2, Some(3), Some(2)));
+    assert_eq!(app.inspector.active_title(), "Event");
+    assert!(
+        !app.model
+            .outbox
+            .iter()
+            .any(|r| matches!(r, Req::Density { .. })),
+        "the stream is not opened again"
+    );
 }
 
 #[test]
 fn version_prompt_goes_there_or_says_why_not() {
     let mut app = opened();
-    cmd(&mut app, Command::GoToVersion);
-    assert!(app.taking_text());
+    press(&mut app, ":");
+    assert_eq!(app.layer(), Layer::Prompt);
     typed(&mut app, "2");
-    app.update(Action::Submit);
-    assert_eq!(app.view.as_ref().unwrap().playhead, 2);
+    press(&mut app, "enter");
+    assert_eq!(playhead(&app), 2);
     assert!(app.prompt.is_none());
-    cmd(&mut app, Command::GoToVersion);
-    typed(&mut app, "two");
-    app.update(Action::Submit);
-    assert_eq!(app.status, Some(("not a version: \"two\"".into(), true)));
-    cmd(&mut app, Command::GoToVersion);
-    cmd(&mut app, Command::Cancel);
+    press(&mut app, ":");
+    typed(&mut app, "99");
+    press(&mut app, "enter");
+    assert_eq!(playhead(&app), 4);
+    assert!(
+        status(&app).contains("past the end: went to the last version, 4"),
+        "{}",
+        status(&app)
+    );
+    press(&mut app, ":");
+    app.prompt.as_mut().unwrap().input = "two".into();
+    press(&mut app, "enter");
+    assert_eq!(status(&app), "not a version: \"two\"");
+    assert!(app.model.status.as_ref().unwrap().error);
+    // q and Esc close prompts.
+    press(&mut app, ":");
+    press(&mut app, "q");
+    assert!(app.prompt.is_none() && !app.model.quit);
+    press(&mut app, "t");
+    press(&mut app, "esc");
     assert!(app.prompt.is_none());
 }
 
 #[test]
 fn time_prompt_asks_the_worker_and_seeks_to_its_answer() {
     let mut app = opened();
-    app.outbox.clear();
-    cmd(&mut app, Command::GoToTime);
+    app.model.outbox.clear();
+    press(&mut app, "t");
     typed(&mut app, "2024-03-01T09:05");
-    app.update(Action::Submit);
-    let asked = app.outbox.iter().find_map(|r| match r {
+    press(&mut app, "enter");
+    let asked = app.model.outbox.iter().find_map(|r| match r {
         Req::ResolveTime { at, .. } => Some(eventscope::time::format_stored(*at)),
         _ => None,
     });
     assert_eq!(asked.as_deref(), Some("2024-03-01T09:05:59.999999999Z"));
-    let target = app.view.as_ref().unwrap().target.clone();
+    let target = app.model.view.as_ref().unwrap().target.clone();
     app.update(Action::Worker(Msg::TimeResolved {
         target: target.clone(),
         key: Some(2),
+        step: None,
     }));
-    assert_eq!(app.view.as_ref().unwrap().playhead, 2);
-    app.update(Action::Worker(Msg::TimeResolved { target, key: None }));
-    assert_eq!(app.status.as_ref().map(|s| s.1), Some(true));
-    cmd(&mut app, Command::GoToTime);
-    typed(&mut app, "whenever");
-    app.update(Action::Submit);
-    assert!(app.status.as_ref().unwrap().0.contains("cannot read time"));
+    assert_eq!(playhead(&app), 2);
+    app.update(Action::Worker(Msg::TimeResolved {
+        target,
+        key: None,
+        step: None,
+    }));
+    assert!(app.model.status.as_ref().unwrap().error);
+    press(&mut app, "t");
+    typed(&mut app, "2024-13");
+    press(&mut app, "enter");
+    assert!(app.model.status.as_ref().unwrap().error, "{}", status(&app));
 }
 
 #[test]
 fn prompts_need_an_open_stream() {
     let mut app = loaded();
-    cmd(&mut app, Command::GoToVersion);
+    press(&mut app, ":");
     assert!(app.prompt.is_none());
-    assert!(app
-        .status
-        .as_ref()
-        .unwrap()
-        .0
-        .contains("open a stream first"));
+    assert!(status(&app).contains("open a stream first"));
 }
 
 #[test]
-fn help_overlay_swallows_other_commands() {
+fn help_overlay_swallows_other_commands_and_closes_with_q() {
     let mut app = opened();
-    cmd(&mut app, Command::Help);
-    assert!(app.help);
-    cmd(&mut app, Command::First);
-    assert_eq!(app.view.as_ref().unwrap().playhead, 4);
-    cmd(&mut app, Command::Cancel);
-    assert!(!app.help);
-    cmd(&mut app, Command::Help);
-    cmd(&mut app, Command::Quit);
-    assert!(app.quit);
+    press(&mut app, "?");
+    assert!(app.help.is_some());
+    press(&mut app, "^");
+    assert_eq!(playhead(&app), 4);
+    press(&mut app, "esc");
+    assert!(app.help.is_none());
+    press(&mut app, "?");
+    press(&mut app, "q");
+    assert!(
+        app.help.is_none() && !app.model.quit,
+        "q closes the overlay"
+    );
+    press(&mut app, "q");
+    assert!(app.model.quit, "q on the main screen quits");
+}
+
+#[test]
+fn ctrl_c_quits_from_any_mode() {
+    for setup in [":", "/", "?"] {
+        let mut app = opened();
+        press(&mut app, setup);
+        press(&mut app, "ctrl-c");
+        assert!(app.model.quit, "{setup}");
+    }
 }
 
 #[test]
 fn focus_cycles_both_ways() {
     let mut app = loaded();
-    cmd(&mut app, Command::FocusNext);
+    press(&mut app, "tab");
     assert_eq!(app.focus, Pane::Events);
-    cmd(&mut app, Command::FocusNext);
-    assert_eq!(app.focus, Pane::State);
-    cmd(&mut app, Command::FocusNext);
+    press(&mut app, "tab");
+    assert_eq!(app.focus, Pane::Inspector);
+    press(&mut app, "tab");
     assert_eq!(app.focus, Pane::Streams);
-    cmd(&mut app, Command::FocusPrev);
-    assert_eq!(app.focus, Pane::State);
+    press(&mut app, "backtab");
+    assert_eq!(app.focus, Pane::Inspector);
 }
 
 #[test]
-fn folding_the_line_under_the_cursor() {
+fn folding_and_searching_the_state() {
     let mut app = opened();
-    let target = app.view.as_ref().unwrap().target.clone();
+    let target = app.model.view.as_ref().unwrap().target.clone();
     app.update(Action::Worker(Msg::State {
         target,
         key: 4,
-        result: Ok(Box::new(StateAt {
-            stream_id: "Account-acc-1".into(),
-            version: 4,
-            state: json!({"items": {"a": 1, "b": 2}, "n": 1}),
-            changed: vec![],
-            event: None,
-            event_lines: vec![],
-            error: None,
-            failed_before: (0, None),
-            reducer: "Account.jq".into(),
-            merge: false,
-            from_snapshot: None,
-            warnings: vec![],
-            snapshot: None,
-        })),
+        result: Ok(Box::new(state_at(
+            4,
+            json!({"items": {"a": 1, "b": 2}, "n": 1}),
+        ))),
     }));
-    app.focus = Pane::State;
-    assert_eq!(app.state_lines().len(), 7);
-    cmd(&mut app, Command::Down);
-    cmd(&mut app, Command::Open);
-    assert!(app.folded.contains("/items"));
-    assert_eq!(app.state_lines().len(), 4);
-    cmd(&mut app, Command::Open);
-    assert_eq!(app.state_lines().len(), 7);
-    for _ in 0..20 {
-        cmd(&mut app, Command::Down);
-    }
-    assert_eq!(app.state_cursor, 6, "the cursor stops at the last line");
+    app.focus = Pane::Inspector;
+    press(&mut app, "down");
+    press(&mut app, "enter");
+    press(&mut app, "/");
+    assert_eq!(app.layer(), Layer::Prompt, "/ in the inspector searches");
+    typed(&mut app, "b");
+    press(&mut app, "enter");
+    assert!(status(&app).contains("1 lines match"), "{}", status(&app));
+    press(&mut app, "n");
+    assert!(app.model.status.is_none() || !app.model.status.as_ref().unwrap().error);
 }
 
 #[test]
-fn clicking_the_timeline_seeks_by_fraction() {
-    let mut app = opened();
-    app.update(Action::SeekFraction(0.0));
-    assert_eq!(app.view.as_ref().unwrap().playhead, 1);
-    app.update(Action::SeekFraction(0.7));
-    assert_eq!(app.view.as_ref().unwrap().playhead, 3);
-    app.update(Action::SeekFraction(1.0));
-    assert_eq!(app.view.as_ref().unwrap().playhead, 4);
+fn clicking_rows_tabs_and_the_timeline() {
+    let mut app = loaded();
+    let area = Rect::new(0, 0, 100, 30);
+    let areas = crate::tui::screen::layout(area).unwrap();
+    let click = |app: &mut App, x: u16, y: u16| {
+        app.update(Action::Mouse(
+            MouseEvent {
+                kind: MouseEventKind::Down(MouseButton::Left),
+                column: x,
+                row: y,
+                modifiers: KeyModifiers::NONE,
+            },
+            area,
+        ))
+    };
+    // Draw once so the components know their rows.
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| crate::tui::screen::draw(&app, f)).unwrap();
+    // Row 6 of the list (inside the border): Order-123.
+    click(&mut app, areas.streams.x + 3, areas.streams.y + 1 + 5);
+    assert_eq!(selected_id(&app).as_deref(), Some("Order-123"));
+    click(&mut app, areas.streams.x + 3, areas.streams.y + 1 + 5);
+    assert_eq!(
+        app.model.view.as_ref().unwrap().target,
+        Target::Stream("Order-123".into())
+    );
+    let target = app.model.view.as_ref().unwrap().target.clone();
+    app.update(Action::Worker(Msg::Rows {
+        target,
+        from: 1,
+        to: 8,
+        rows: (1..=8).map(|k| row("Order-123", k)).collect(),
+    }));
+    t.draw(|f| crate::tui::screen::draw(&app, f)).unwrap();
+    // The events table: header on the first inner row, then versions 1..
+    // The table shows versions 2..=8 around the playhead at 8.
+    click(&mut app, areas.events.x + 5, areas.events.y + 2 + 1);
+    assert_eq!(playhead(&app), 3);
+    // The inspector's tab titles: " 1 State " starts two cells in.
+    let tab3 = areas.inspector.x + 2 + 9 + 1 + 9 + 1 + 2;
+    click(&mut app, tab3, areas.inspector.y);
+    assert_eq!(app.inspector.active_title(), "Diff");
+    // The timeline's slider.
+    click(&mut app, areas.timeline.x + 1, areas.timeline.y + 1);
+    assert_eq!(playhead(&app), 1);
+    // With the mouse released, clicks are the terminal's.
+    press(&mut app, "m");
+    click(&mut app, tab3 - 10, areas.inspector.y);
+    assert_eq!(app.inspector.active_title(), "Diff");
+}
+
+fn row(stream: &str, k: i64) -> EventRow {
+    EventRow {
+        key: k,
+        stream_id: stream.into(),
+        version: k,
+        event_type: "T".into(),
+        timestamp: Some(format!("2024-03-01T09:0{k}:00Z")),
+        preview: "{}".into(),
+        snapshot: false,
+    }
 }
 
 #[test]
 fn follow_moves_the_playhead_to_appended_events() {
     let mut app = opened();
     cmd(&mut app, Command::First);
-    app.outbox.clear();
-    cmd(&mut app, Command::ToggleFollow);
-    assert!(app.following);
+    app.model.outbox.clear();
+    press(&mut app, "f");
+    assert!(app.model.following);
     assert!(
-        matches!(app.outbox.first(), Some(Req::Follow(Some(17)))),
+        matches!(app.model.outbox.first(), Some(Req::Follow(Some(17)))),
         "follow catches up from the last position the UI knew"
     );
-    assert_eq!(app.view.as_ref().unwrap().playhead, 4);
+    assert_eq!(playhead(&app), 4);
     app.update(Action::Worker(Msg::Appended {
         events: vec![
             appended("Account-acc-1", 5, 18),
             appended("Brand-new", 1, 19),
         ],
     }));
-    let v = app.view.as_ref().unwrap();
+    let v = app.model.view.as_ref().unwrap();
     assert_eq!((v.len, v.playhead), (5, 5));
-    assert_eq!(app.last_position, 19);
-    assert_eq!(app.streams[0].events, 5);
-    assert!(app.streams.iter().any(|s| s.stream_id == "Brand-new"));
-    cmd(&mut app, Command::ToggleFollow);
+    let c = &app.model.catalog;
+    assert_eq!(c.last_position, 19);
+    assert_eq!(c.streams[0].events, 5);
+    assert!(c.streams.iter().any(|s| s.stream_id == "Brand-new"));
+    assert_eq!(c.activity["Brand-new"].last_position, 19);
+    press(&mut app, "f");
     app.update(Action::Worker(Msg::Appended {
         events: vec![appended("Account-acc-1", 6, 20)],
     }));
-    let v = app.view.as_ref().unwrap();
+    let v = app.model.view.as_ref().unwrap();
     assert_eq!(
         (v.len, v.playhead),
         (6, 5),
@@ -447,40 +719,27 @@ fn follow_moves_the_playhead_to_appended_events() {
 #[test]
 fn rows_arrive_and_far_ones_are_dropped() {
     let mut app = loaded();
-    app.update(Action::Worker(Msg::Streams {
-        streams: vec![info("Big-1", 5000)],
-        last_position: 5000,
-    }));
-    app.update(Action::Submit); // not filtering: nothing happens
-    assert!(app.view.is_none());
-    cmd(&mut app, Command::Down);
-    cmd(&mut app, Command::Open);
+    app.update(Action::Worker(streams_msg(vec![info("Big-1", 5000)], 5000)));
+    assert!(app.model.view.is_none());
+    typed(&mut app, "jj");
+    press(&mut app, "enter");
     let target = Target::Stream("Big-1".into());
-    let row = |k: i64| EventRow {
-        key: k,
-        stream_id: "Big-1".into(),
-        version: k,
-        event_type: "T".into(),
-        timestamp: Some("2024-01-01T00:00:00Z".into()),
-        preview: "{}".into(),
-        snapshot: false,
-    };
     app.update(Action::Worker(Msg::Rows {
         target,
         from: 1,
         to: 5000,
-        rows: (1..=5000).map(row).collect(),
+        rows: (1..=5000).map(|k| row("Big-1", k)).collect(),
     }));
-    let v = app.view.as_ref().unwrap();
+    let v = app.model.view.as_ref().unwrap();
     assert!(
         v.rows.len() <= 301,
-        "only rows near the playhead are kept: {}",
+        "only rows near the playhead: {}",
         v.rows.len()
     );
     assert!(v.rows.contains_key(&5000));
-    app.outbox.clear();
+    app.model.outbox.clear();
     cmd(&mut app, Command::First);
-    assert!(app.outbox.iter().any(|r| matches!(
+    assert!(app.model.outbox.iter().any(|r| matches!(
         r,
         Req::Rows {
             from: 1,
@@ -496,19 +755,18 @@ fn appended(stream: &str, version: i64, position: i64) -> Appended {
         category: eventscope::category_of(stream).into(),
         version,
         position,
-    }
-}
-
-fn selected_id(app: &App) -> Option<String> {
-    match app.list.get(app.selected) {
-        Some(ListRow::Stream(i)) => Some(app.streams[*i].stream_id.clone()),
-        _ => None,
+        timestamp: None,
     }
 }
 
 #[test]
 fn categories_group_once_whatever_order_streams_arrive_in() {
-    let mut app = App::new(Keymap::default(), "es.db".into(), "x".into());
+    let mut app = App::new(
+        Keymap::default(),
+        Theme::default(),
+        "es.db".into(),
+        "x".into(),
+    );
     let stream = |id: &str, category: &str| StreamInfo {
         stream_id: id.into(),
         category: category.into(),
@@ -518,23 +776,25 @@ fn categories_group_once_whatever_order_streams_arrive_in() {
         bad_versions: 0,
     };
     // Python eventsourcing: ids are UUIDs, categories come from topics.
-    app.update(Action::Worker(Msg::Streams {
-        streams: vec![
+    app.update(Action::Worker(streams_msg(
+        vec![
             stream("1a", "Order"),
             stream("2b", "BankAccount"),
             stream("3c", "Order"),
         ],
-        last_position: 3,
-    }));
-    let headers: Vec<String> = app
-        .list
-        .iter()
-        .filter_map(|r| match r {
-            ListRow::Category { name, streams } => Some(format!("{name}:{streams}")),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(headers, vec!["BankAccount:1", "Order:2"]);
+        3,
+    )));
+    let headers = |app: &App| -> Vec<String> {
+        app.streams
+            .rows
+            .iter()
+            .filter_map(|r| match r {
+                ListRow::Category { name, streams, .. } => Some(format!("{name}:{streams}")),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(headers(&app), vec!["BankAccount:1", "Order:2"]);
     // A followed stream gets the category the layout gave it, not its id's prefix.
     app.update(Action::Worker(Msg::Appended {
         events: vec![Appended {
@@ -542,39 +802,39 @@ fn categories_group_once_whatever_order_streams_arrive_in() {
             category: "Order".into(),
             version: 1,
             position: 4,
+            timestamp: None,
         }],
     }));
-    assert!(app.list.contains(&ListRow::Category {
-        name: "Order".into(),
-        streams: 3
-    }));
+    assert_eq!(headers(&app), vec!["BankAccount:1", "Order:3"]);
 }
 
 #[test]
 fn streams_are_found_by_id_not_by_sort_order() {
-    let mut app = App::new(Keymap::default(), "m.db".into(), "x".into());
+    let mut app = App::new(
+        Keymap::default(),
+        Theme::default(),
+        "m.db".into(),
+        "x".into(),
+    );
     // SQL orders an INTEGER column 9 before 10; a string sort would not.
-    app.update(Action::Worker(Msg::Streams {
-        streams: vec![info("9", 3), info("10", 7)],
-        last_position: 10,
-    }));
-    assert_eq!(app.stream_len("10"), 7);
-    assert_eq!(app.stream_len("9"), 3);
+    app.update(Action::Worker(streams_msg(
+        vec![info("9", 3), info("10", 7)],
+        10,
+    )));
+    assert_eq!(app.model.stream_len("10"), 7);
+    assert_eq!(app.model.stream_len("9"), 3);
     app.update(Action::Worker(Msg::Appended {
         events: vec![appended("10", 8, 11)],
     }));
-    assert_eq!(app.stream_len("10"), 8);
-    assert_eq!(
-        app.streams.iter().filter(|s| s.stream_id == "10").count(),
-        1
-    );
+    assert_eq!(app.model.stream_len("10"), 8);
+    let c = &app.model.catalog;
+    assert_eq!(c.streams.iter().filter(|s| s.stream_id == "10").count(), 1);
 }
 
 #[test]
 fn a_new_stream_leaves_the_selection_on_the_same_id() {
     let mut app = loaded();
-    cmd(&mut app, Command::Down);
-    cmd(&mut app, Command::Down);
+    typed(&mut app, "jjj");
     assert_eq!(selected_id(&app).as_deref(), Some("Account-acc-2"));
     app.update(Action::Worker(Msg::Appended {
         events: vec![
@@ -583,55 +843,104 @@ fn a_new_stream_leaves_the_selection_on_the_same_id() {
         ],
     }));
     assert_eq!(selected_id(&app).as_deref(), Some("Account-acc-2"));
-    let counted: i64 = app.streams.iter().map(|s| s.events).sum();
+    let total = |app: &App| -> i64 { app.model.catalog.streams.iter().map(|s| s.events).sum() };
+    let counted = total(&app);
     assert_eq!(counted, 4 + 3 + 8 + 2 + 2);
     // An event the list already counted is not counted twice.
     app.update(Action::Worker(Msg::Appended {
         events: vec![appended("Aardvark-1", 1, 19)],
     }));
-    assert_eq!(app.streams.iter().map(|s| s.events).sum::<i64>(), counted);
+    assert_eq!(total(&app), counted);
 }
 
 #[test]
 fn refresh_reloads_and_keeps_the_playhead_and_marks() {
     let mut app = opened();
-    cmd(&mut app, Command::StepBack);
-    cmd(&mut app, Command::MarkA);
+    press(&mut app, "left");
+    press(&mut app, "a");
     app.update(Action::Worker(Msg::Pending {
         after: 17,
         count: 3,
     }));
-    assert_eq!(app.pending, 3);
-    app.outbox.clear();
-    cmd(&mut app, Command::Refresh);
-    assert_eq!(app.pending, 0);
-    assert!(app.outbox.iter().any(|r| matches!(r, Req::Streams)));
-    assert!(app
-        .outbox
-        .iter()
-        .any(|r| matches!(r, Req::State { key: 3, .. })));
-    app.update(Action::Worker(Msg::Streams {
-        streams: vec![info("Account-acc-1", 6), info("Order-123", 8)],
-        last_position: 20,
-    }));
-    let v = app.view.as_ref().unwrap();
+    assert_eq!(app.model.pending, 3);
+    app.model.outbox.clear();
+    press(&mut app, "r");
+    assert_eq!(app.model.pending, 0);
+    let o = &app.model.outbox;
+    assert!(o.iter().any(|r| matches!(r, Req::Streams)));
+    assert!(o.iter().any(|r| matches!(r, Req::State { key: 3, .. })));
+    app.update(Action::Worker(streams_msg(
+        vec![info("Account-acc-1", 6), info("Order-123", 8)],
+        20,
+    )));
+    let v = app.model.view.as_ref().unwrap();
     assert_eq!((v.len, v.playhead, v.mark_a), (6, 3, Some(3)));
     // A count for a position the UI has moved past is stale.
     app.update(Action::Worker(Msg::Pending {
         after: 17,
         count: 3,
     }));
-    assert_eq!(app.pending, 0);
+    assert_eq!(app.model.pending, 0);
 }
 
 #[test]
 fn a_refused_snapshot_toggle_is_turned_back() {
     let mut app = opened();
-    cmd(&mut app, Command::ToggleSnapshots);
-    assert!(app.from_snapshots && app.replace_worker);
+    press(&mut app, "s");
+    assert!(app.model.from_snapshots && app.model.replace_worker);
     app.update(Action::Worker(Msg::SnapshotsRefused(
         "needs a mapping".into(),
     )));
-    assert!(!app.from_snapshots, "the toggle shows what the worker does");
-    assert_eq!(app.status, Some(("needs a mapping".into(), true)));
+    assert!(
+        !app.model.from_snapshots,
+        "the toggle shows what the worker does"
+    );
+    assert_eq!(status(&app), "needs a mapping");
+}
+
+#[test]
+fn errors_are_typed_and_a_lock_is_retried_on_the_next_tick() {
+    let mut app = opened();
+    let req = Req::Rows {
+        target: Target::Stream("Account-acc-1".into()),
+        from: 1,
+        to: 4,
+    };
+    app.update(Action::Worker(Msg::Failed {
+        error: WorkerError::Locked,
+        retry: Some(req.clone()),
+    }));
+    assert!(status(&app).contains("locked"));
+    app.model.outbox.clear();
+    app.update(Action::Tick);
+    assert!(app.model.outbox.contains(&req));
+    app.update(Action::Worker(Msg::Failed {
+        error: WorkerError::Store("corrupt".into()),
+        retry: None,
+    }));
+    app.model.outbox.clear();
+    app.update(Action::Tick);
+    assert!(
+        !app.model.outbox.contains(&req),
+        "other errors are not retried"
+    );
+}
+
+#[test]
+fn reloading_the_reducer_keeps_the_playhead() {
+    let mut app = opened();
+    press(&mut app, "left");
+    app.model.outbox.clear();
+    app.update(Action::Worker(Msg::ReducerReloaded(Ok(()))));
+    assert_eq!(status(&app), "reducer reloaded");
+    assert!(app
+        .model
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::State { key: 3, .. })));
+    app.update(Action::Worker(Msg::ReducerReloaded(Err(
+        "syntax error at 1:3".into(),
+    ))));
+    assert!(status(&app).contains("old one is kept") && status(&app).contains("syntax error"));
+    assert_eq!(playhead(&app), 3);
 }

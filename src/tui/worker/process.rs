@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use super::worker::{self, Msg, Req, WorkerConfig};
+use super::{Msg, Req, WorkerConfig};
 
 /// Set in the child, so that it serves requests instead of parsing a command line.
 pub const WORKER_ENV: &str = "EVENTSCOPE_TUI_WORKER";
@@ -52,7 +52,7 @@ pub fn serve() -> Result<()> {
         .name("eventscope-worker".into())
         // Deep but finite recursion in a reducer gets room; pages are only used if touched.
         .stack_size(256 << 20)
-        .spawn(move || worker::run(config, req_rx, msg_tx))
+        .spawn(move || super::run(config, req_rx, msg_tx))
         .context("starting the worker thread")?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for msg in msg_rx {
@@ -89,12 +89,15 @@ impl WorkerProcess {
     }
 }
 
-pub type Channels = (mpsc::Sender<Req>, mpsc::Receiver<Msg>, WorkerProcess);
+pub type Channels = (mpsc::Sender<Req>, WorkerProcess);
 
 /// Starts a worker child for `config` and threads that carry requests to it and its
-/// answers back. If the child dies without a word (a reducer overflowed its stack), the UI
-/// gets [`Msg::WorkerDied`].
-pub fn spawn(config: &WorkerConfig) -> Result<Channels> {
+/// answers back to `deliver` (which returns false once nobody listens). If the child dies
+/// without a word (a reducer overflowed its stack), `deliver` gets [`Msg::WorkerDied`].
+pub fn spawn(
+    config: &WorkerConfig,
+    deliver: impl Fn(Msg) -> bool + Send + 'static,
+) -> Result<Channels> {
     let exe = std::env::current_exe().context("finding this program")?;
     let mut child = Command::new(exe)
         .env(WORKER_ENV, "1")
@@ -108,7 +111,6 @@ pub fn spawn(config: &WorkerConfig) -> Result<Channels> {
     serde_json::to_writer(&mut stdin, config)?;
     stdin.write_all(b"\n")?;
     let (req_tx, req_rx) = mpsc::channel::<Req>();
-    let (msg_tx, msg_rx) = mpsc::channel::<Msg>();
     std::thread::Builder::new()
         .name("to-worker".into())
         .spawn(move || {
@@ -133,15 +135,15 @@ pub fn spawn(config: &WorkerConfig) -> Result<Channels> {
                     break;
                 };
                 stopped |= matches!(msg, Msg::ReducerTimeout(_));
-                if msg_tx.send(msg).is_err() {
+                if !deliver(msg) {
                     return;
                 }
             }
             if !stopped {
-                let _ = msg_tx.send(Msg::WorkerDied);
+                deliver(Msg::WorkerDied);
             }
         })
         .context("starting the worker's reader")?;
     // The writer thread owns stdin now; the handle keeps the child to end it.
-    Ok((req_tx, msg_rx, WorkerProcess { child }))
+    Ok((req_tx, WorkerProcess { child }))
 }

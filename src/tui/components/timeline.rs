@@ -2,12 +2,16 @@
 //! sparkline of event density over time.
 
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Sparkline};
 use ratatui::Frame;
 
-use crate::tui::app::App;
+use super::{Component, Outcome};
+use crate::tui::action::Command;
+use crate::tui::model::Model;
+
+#[derive(Default)]
+pub struct Timeline;
 
 /// The slider's cells inside the timeline area: the first inner row, left of the label.
 fn slider_area(area: Rect) -> Rect {
@@ -30,18 +34,38 @@ pub fn slider_fraction(timeline: Rect, x: u16, y: u16) -> Option<f64> {
     Some((x - s.x) as f64 / (s.width - 1) as f64)
 }
 
-pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+impl Component for Timeline {
+    fn on_command(&mut self, _command: Command, _model: &mut Model) -> Outcome {
+        Outcome::Ignored
+    }
+
+    /// A click or drag on the slider moves the playhead there.
+    fn on_click(&mut self, x: u16, y: u16, area: Rect, model: &mut Model) -> Outcome {
+        let Some(f) = slider_fraction(area, x, y) else {
+            return Outcome::Ignored;
+        };
+        if let Some(v) = &model.view {
+            let key = v.first + ((v.len - v.first) as f64 * f.clamp(0.0, 1.0)).round() as i64;
+            model.seek(key);
+        }
+        Outcome::Done
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, _focused: bool) {
+        draw(model, frame, area)
+    }
+}
+
+fn draw(app: &Model, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
     let mut title = vec![Span::raw(" Timeline ")];
     if app.following {
-        title.push(Span::styled(
-            "● LIVE ",
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        ));
+        title.push(Span::styled("● LIVE ", t.bold(t.live)));
     }
     let block = Block::bordered()
-        .border_style(Style::new().fg(Color::DarkGray))
+        .border_style(t.fg(t.border))
         .title(Line::from(title))
-        .title_style(Style::new().fg(Color::Reset).add_modifier(Modifier::BOLD));
+        .title_style(t.bold(t.title));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(view) = &app.view else {
@@ -59,27 +83,21 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         }
     };
     let mut cells: Vec<Span> = (0..width)
-        .map(|_| Span::styled("─", Style::new().fg(Color::DarkGray)))
+        .map(|_| Span::styled("─", t.fg(t.muted)))
         .collect();
     if width > 0 {
         for &k in &view.snapshots {
             if (view.first..=view.len).contains(&k) {
-                cells[cell(k).min(width - 1)] = Span::styled("S", Style::new().fg(Color::Magenta));
+                cells[cell(k).min(width - 1)] = Span::styled("S", t.fg(t.snapshot));
             }
         }
         for (mark, key) in [("A", view.mark_a), ("B", view.mark_b)] {
             if let Some(k) = key {
-                cells[cell(k).min(width - 1)] = Span::styled(
-                    mark,
-                    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-                );
+                cells[cell(k).min(width - 1)] = Span::styled(mark, t.bold(t.marks));
             }
         }
         if !view.is_empty() {
-            cells[cell(view.playhead).min(width - 1)] = Span::styled(
-                "●",
-                Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
-            );
+            cells[cell(view.playhead).min(width - 1)] = Span::styled("●", t.bold(t.playhead));
         }
     }
     let time = view
@@ -92,7 +110,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     first.push(Span::raw(" "));
     first.push(Span::styled(
         format!("{}/{}", view.playhead, view.len),
-        Style::new().add_modifier(Modifier::BOLD),
+        t.bold(t.title),
     ));
     first.push(Span::raw(format!(" {time}")));
     frame.render_widget(
@@ -110,9 +128,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     };
     let data = resample(&view.density, spark_area.width as usize);
     frame.render_widget(
-        Sparkline::default()
-            .data(&data)
-            .style(Style::new().fg(Color::Blue)),
+        Sparkline::default().data(&data).style(t.fg(t.chart)),
         spark_area,
     );
     let marks = format!(
@@ -126,10 +142,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         width: inner.width.saturating_sub(spark_area.width),
         height: 1,
     };
-    frame.render_widget(
-        Paragraph::new(marks).style(Style::new().fg(Color::Yellow)),
-        label_area,
-    );
+    frame.render_widget(Paragraph::new(marks).style(t.fg(t.marks)), label_area);
 }
 
 /// Sums `counts` into `width` columns.

@@ -1,0 +1,126 @@
+//! Queries a timeline view needs: how events spread over time, the event at one key, and
+//! each stream's last activity. Shared by the TUI's worker and anything else that charts.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use rusqlite::params_from_iter;
+
+use super::decode::text;
+use super::{LogFilter, Result, Store};
+use crate::Event;
+
+/// A stream's most recent event: its global position and stored time.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Activity {
+    pub last_position: i64,
+    pub last_time: Option<String>,
+}
+
+impl Store {
+    /// Event counts in `buckets` equal spans of time from the first event to the last, of
+    /// one stream or the whole log; empty where the layout records no times. Events whose
+    /// time cannot be read are left out.
+    pub fn density(&self, stream: Option<&str>, buckets: usize) -> Result<Vec<u64>> {
+        if !self.has_times() {
+            return Ok(Vec::new());
+        }
+        let filter = LogFilter {
+            stream: stream.map(str::to_string),
+            ..Default::default()
+        };
+        let mut times = Vec::new();
+        self.for_each_time(&filter, |row| {
+            if let Some(t) = row.time.as_deref().and_then(crate::time::parse_stored) {
+                times.push(t.timestamp_millis());
+            }
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(bucket_counts(&times, buckets))
+    }
+
+    /// The event at `version` of `stream` (the first, where several share it).
+    pub fn event_at_version(&self, stream: &str, version: i64) -> Result<Option<Event>> {
+        let mut found = None;
+        self.read_stream(stream, version..=version, |e| {
+            found = Some(e);
+            Ok::<_, super::StoreError>(ControlFlow::Break(()))
+        })?;
+        Ok(found)
+    }
+
+    /// The event at global `position` exactly.
+    pub fn event_at_position(&self, position: i64) -> Result<Option<Event>> {
+        let mut found = None;
+        let filter = LogFilter {
+            from_position: position,
+            limit: Some(1),
+            ..Default::default()
+        };
+        self.read_log(&filter, |e| {
+            found = Some(e);
+            Ok::<_, super::StoreError>(ControlFlow::Break(()))
+        })?;
+        Ok(found.filter(|e| e.global_position == position))
+    }
+
+    /// Each stream's last event by global position, with its time where the layout keeps
+    /// times in a column (one grouped scan; payload-borne times are not read for this).
+    pub fn activity(&self) -> Result<HashMap<String, Activity>> {
+        let m = &self.mapping;
+        // SQLite takes the bare column from the row that holds the MAX.
+        let sql = format!(
+            "SELECT {}, MAX({}), {} FROM {}{} GROUP BY 1",
+            m.stream,
+            m.position,
+            m.time.as_deref().unwrap_or("NULL"),
+            m.table,
+            m.where_clause(""),
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params_from_iter(std::iter::empty::<i64>()))?;
+        let mut out = HashMap::new();
+        while let Some(row) = rows.next()? {
+            let stream = text(row, 0)?.unwrap_or_default();
+            let last_time = match m.time {
+                Some(_) => super::decode::time_of(row, 2, m)?,
+                None => None,
+            };
+            out.insert(
+                stream,
+                Activity {
+                    last_position: row.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                    last_time,
+                },
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// Counts of `times` in `buckets` equal spans from the earliest to the latest.
+pub fn bucket_counts(times: &[i64], buckets: usize) -> Vec<u64> {
+    let mut counts = vec![0u64; buckets.max(1)];
+    let (Some(min), Some(max)) = (times.iter().min(), times.iter().max()) else {
+        return counts;
+    };
+    let span = (max - min).max(1) as f64;
+    let last = counts.len() - 1;
+    for t in times {
+        let i = (((t - min) as f64 / span) * last as f64).round() as usize;
+        counts[i.min(last)] += 1;
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_spread_events_over_time() {
+        assert_eq!(bucket_counts(&[0, 0, 10, 100], 3), vec![3, 0, 1]);
+        assert_eq!(bucket_counts(&[], 4), vec![0, 0, 0, 0]);
+        assert_eq!(bucket_counts(&[5, 5], 2), vec![2, 0]);
+    }
+}

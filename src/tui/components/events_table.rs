@@ -1,0 +1,226 @@
+//! The events table: the opened stream's events around the playhead, the playhead's row
+//! highlighted, marks and snapshots in the gutter. Moving in it moves the playhead.
+
+use std::cell::{Cell, RefCell};
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{Component, Outcome};
+use crate::tui::action::Command;
+use crate::tui::model::Model;
+use crate::tui::worker::Target;
+use eventscope::fit;
+
+pub struct EventsTable {
+    page: Cell<usize>,
+    /// The key each drawn line shows, by line, for clicks.
+    drawn: RefCell<Vec<i64>>,
+}
+
+impl Default for EventsTable {
+    fn default() -> Self {
+        EventsTable {
+            page: Cell::new(10),
+            drawn: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+/// Column widths for a table `width` wide.
+struct Columns {
+    key: usize,
+    stream: usize,
+    kind: usize,
+}
+
+fn columns(width: usize, key_digits: usize, all: bool, time: usize) -> Columns {
+    let key = key_digits.max(3);
+    // What is left after the gutter, the key and the time goes to type (and stream) and
+    // the payload preview, which takes the rest.
+    let rest = width.saturating_sub(2 + key + 1 + time + 1);
+    let kind = (rest / 4).clamp(12, 32);
+    let stream = if all { (rest / 4).clamp(12, 36) } else { 0 };
+    Columns { key, stream, kind }
+}
+
+impl EventsTable {
+    pub fn page(&self) -> usize {
+        self.page.get().max(1)
+    }
+}
+
+impl Component for EventsTable {
+    fn on_command(&mut self, command: Command, model: &mut Model) -> Outcome {
+        if model.view.is_none() {
+            return Outcome::Ignored;
+        }
+        let page = self.page() as i64;
+        match command {
+            Command::Up => model.step(-1),
+            Command::Down => model.step(1),
+            Command::PageUp => model.step(-page),
+            Command::PageDown => model.step(page),
+            Command::HalfPageUp => model.step(-(page / 2).max(1)),
+            Command::HalfPageDown => model.step((page / 2).max(1)),
+            Command::Top => model.seek(i64::MIN),
+            Command::Bottom => model.seek(i64::MAX),
+            // The event opens in the inspector; marks and the playhead stay.
+            Command::Open => return Outcome::ShowTab("Event"),
+            _ => return Outcome::Ignored,
+        }
+        Outcome::Done
+    }
+
+    fn on_click(&mut self, _x: u16, y: u16, area: Rect, model: &mut Model) -> Outcome {
+        let first_row = area.y + 2; // border, then the header
+        if y < first_row {
+            return Outcome::Ignored;
+        }
+        let key = self.drawn.borrow().get((y - first_row) as usize).copied();
+        match key {
+            Some(k) => {
+                model.seek(k);
+                Outcome::Focus(super::Pane::Events)
+            }
+            None => Outcome::Ignored,
+        }
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool) {
+        let t = &model.theme;
+        let Some(view) = &model.view else {
+            let block = super::pane_block(model, focused, Line::from(" Events "));
+            let inner = block.inner(area);
+            frame.render_widget(block, area);
+            frame.render_widget(Paragraph::new("Select a stream and press Enter."), inner);
+            return;
+        };
+        let title = Line::from(format!(" Events · {} ", view.title()));
+        let block = super::pane_block(model, focused, title);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        self.drawn.borrow_mut().clear();
+        if inner.height < 2 {
+            return;
+        }
+        let local = model.local_time;
+        let all = view.target == Target::All;
+        let time_width = if model.catalog.has_times {
+            view.rows
+                .values()
+                .flatten()
+                .map(|r| {
+                    super::show_time(r.timestamp.as_deref(), local)
+                        .chars()
+                        .count()
+                })
+                .max()
+                .unwrap_or(19)
+                .max(19)
+        } else {
+            0
+        };
+        let width = inner.width as usize;
+        let digits = view.len.max(view.first.abs()).to_string().len() + usize::from(view.first < 0);
+        let c = columns(width, digits, all, time_width);
+        let time_head = if time_width == 0 {
+            String::new()
+        } else {
+            format!("TIME {}", super::zone_label(local))
+        };
+        let mut head = format!("  {:>kw$} ", if all { "POS" } else { "VER" }, kw = c.key);
+        if all {
+            head.push_str(&format!("{:<sw$} ", "STREAM", sw = c.stream));
+        }
+        head.push_str(&format!("{:<tw$} ", "TYPE", tw = c.kind));
+        if time_width > 0 {
+            head.push_str(&format!("{time_head:<time_width$} "));
+        }
+        head.push_str("DATA");
+        let mut lines = vec![Line::styled(head, t.bold(t.muted))];
+        let rows = inner.height as i64 - 1;
+        self.page.set(rows as usize);
+        let start =
+            (view.playhead - rows / 2).clamp(view.first, (view.len - rows + 1).max(view.first));
+        let mut drawn = Vec::new();
+        for key in start..(start + rows).min(view.len + 1) {
+            let mark = match (view.mark_a == Some(key), view.mark_b == Some(key)) {
+                (true, true) => "AB",
+                (true, false) => "A ",
+                (false, true) => " B",
+                _ => "  ",
+            };
+            let found = view.rows.get(&key).filter(|rows| !rows.is_empty());
+            let key_lines: Vec<Line> = match found {
+                // Events sharing a version are all listed, each on its own line.
+                Some(found) => found
+                    .iter()
+                    .map(|r| {
+                        let p = eventscope::printable;
+                        let mut head = format!("{key:>kw$} ", kw = c.key);
+                        if all {
+                            head.push_str(&format!(
+                                "{:<sw$} ",
+                                fit(&p(&r.stream_id), c.stream),
+                                sw = c.stream
+                            ));
+                        }
+                        head.push_str(&format!(
+                            "{:<tw$} ",
+                            fit(&p(&r.event_type), c.kind),
+                            tw = c.kind
+                        ));
+                        if time_width > 0 {
+                            head.push_str(&format!(
+                                "{:<time_width$} ",
+                                super::show_time(r.timestamp.as_deref(), local)
+                            ));
+                        }
+                        let mark = if r.snapshot && mark == "  " {
+                            " S"
+                        } else {
+                            mark
+                        };
+                        let room = width.saturating_sub(head.chars().count() + 2);
+                        Line::from(vec![
+                            Span::styled(mark, t.bold(t.marks)),
+                            Span::raw(head),
+                            Span::styled(fit(&p(&r.preview), room), t.fg(t.muted)),
+                        ])
+                    })
+                    .collect(),
+                None if (view.rows_known.0..=view.rows_known.1).contains(&key) => {
+                    vec![Line::styled(
+                        format!(
+                            "{mark}{key:>kw$} (no event at this {})",
+                            if all { "position" } else { "version" },
+                            kw = c.key
+                        ),
+                        t.fg(t.errors),
+                    )]
+                }
+                None => vec![Line::from(format!("{mark}{key:>kw$} …", kw = c.key))],
+            };
+            for line in key_lines {
+                let line = if key == view.playhead {
+                    line.style(Style::new().add_modifier(Modifier::REVERSED))
+                } else {
+                    line
+                };
+                lines.push(line);
+                drawn.push(key);
+            }
+        }
+        lines.truncate(rows as usize + 1);
+        drawn.truncate(rows as usize);
+        *self.drawn.borrow_mut() = drawn;
+        if view.is_empty() {
+            lines.push(Line::from("This stream has no events."));
+        }
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+}

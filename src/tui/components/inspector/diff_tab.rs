@@ -1,0 +1,123 @@
+//! The Diff tab: what changed between mark A and mark B (or the playhead for the unset one).
+
+use eventscope::replay::{Change, Op};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+use serde_json::Value;
+
+use super::InspectorTab;
+use crate::tui::action::Command;
+use crate::tui::components::Outcome;
+use crate::tui::model::Model;
+use crate::tui::theme::Theme;
+
+#[derive(Default)]
+pub struct DiffTab {
+    scroll: usize,
+}
+
+impl InspectorTab for DiffTab {
+    fn title(&self) -> &'static str {
+        "Diff"
+    }
+
+    fn shows_diff(&self) -> bool {
+        true
+    }
+
+    fn on_command(&mut self, command: Command, _model: &mut Model) -> Outcome {
+        let d: i64 = match command {
+            Command::Up => -1,
+            Command::Down => 1,
+            Command::PageUp | Command::HalfPageUp => -10,
+            Command::PageDown | Command::HalfPageDown => 10,
+            Command::Top => -(self.scroll as i64),
+            _ => return Outcome::Ignored,
+        };
+        self.scroll = (self.scroll as i64 + d).max(0) as usize;
+        Outcome::Done
+    }
+
+    fn on_open(&mut self) {
+        self.scroll = 0;
+    }
+
+    fn heading(&self, model: &Model) -> Option<String> {
+        let v = model.view.as_ref()?;
+        let (a, b) = v.diff_pair()?;
+        Some(format!("{} {a} → {b}", v.title()))
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, _focused: bool) {
+        let t = &model.theme;
+        let Some(view) = &model.view else { return };
+        let Some((a, b)) = view.diff_pair() else {
+            let ka = model.keymap.keys_label(Command::MarkA);
+            let kb = model.keymap.keys_label(Command::MarkB);
+            let lines = vec![
+                Line::from("No marks set."),
+                Line::from(format!(
+                    "Press {ka} to set mark A at the playhead, move, and {kb} to set mark B."
+                )),
+                Line::from("With one mark set, the diff compares it with the playhead."),
+            ];
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+            return;
+        };
+        let label = |mark: Option<i64>, name: &str, key: i64| match mark {
+            Some(_) => format!("{name} {key}"),
+            None => format!("playhead {key}"),
+        };
+        let mut out = match view.current_state() {
+            Some(Ok(s)) => super::provenance(model, s),
+            _ => Vec::new(),
+        };
+        out.push(Line::styled(
+            format!(
+                "{} → {}",
+                label(view.mark_a, "A", a),
+                label(view.mark_b, "B", b)
+            ),
+            t.bold(t.muted),
+        ));
+        match &view.diff {
+            Some((pair, Ok(changes))) if *pair == (a, b) => {
+                if changes.is_empty() {
+                    out.push(Line::from("no changes"));
+                }
+                out.extend(changes.iter().map(|c| change_line(t, c)));
+            }
+            Some((pair, Err(e))) if *pair == (a, b) => {
+                out.push(Line::styled(
+                    eventscope::printable(&e.to_string()).into_owned(),
+                    t.fg(t.errors),
+                ));
+            }
+            _ => out.push(Line::from("comparing…")),
+        }
+        let out: Vec<Line> = out.into_iter().skip(self.scroll).collect();
+        frame.render_widget(Paragraph::new(out).wrap(Wrap { trim: false }), area);
+    }
+}
+
+fn change_line(t: &Theme, c: &Change) -> Line<'static> {
+    let show = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
+    let (sign, color, text) = match c.op {
+        Op::Added => ("+", t.added, show(&c.new)),
+        Op::Removed => ("-", t.removed, show(&c.old)),
+        Op::Changed => (
+            "~",
+            t.changed,
+            format!("{} → {}", show(&c.old), show(&c.new)),
+        ),
+    };
+    Line::from(vec![
+        Span::styled(
+            format!("{sign} {} ", eventscope::printable(&c.path)),
+            t.bold(color),
+        ),
+        Span::styled(eventscope::printable(&text).into_owned(), t.fg(color)),
+    ])
+}

@@ -1,0 +1,116 @@
+//! The Event tab: the event at the playhead, its envelope foldable with a cursor, and the
+//! application's snapshot stored at that version, if any.
+
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+use serde_json::{json, Value};
+
+use super::state_tab::tree_command;
+use super::InspectorTab;
+use crate::tui::action::Command;
+use crate::tui::components::json_tree::JsonTree;
+use crate::tui::components::Outcome;
+use crate::tui::model::Model;
+
+#[derive(Default)]
+pub struct EventTab {
+    tree: JsonTree,
+    shown: Option<i64>,
+    /// Why the snapshot at this version cannot be read.
+    snapshot_error: Option<String>,
+    has_event: bool,
+}
+
+impl InspectorTab for EventTab {
+    fn title(&self) -> &'static str {
+        "Event"
+    }
+
+    fn on_command(&mut self, command: Command, _model: &mut Model) -> Outcome {
+        tree_command(&mut self.tree, command)
+    }
+
+    fn on_view_changed(&mut self, model: &Model) {
+        let Some(v) = &model.view else { return };
+        let current = v.current_state().and_then(|s| s.as_ref().ok());
+        let key = current.map(|_| v.playhead);
+        if key == self.shown {
+            return;
+        }
+        self.shown = key;
+        self.snapshot_error = None;
+        let Some(s) = current else {
+            self.tree.set(None);
+            self.has_event = false;
+            return;
+        };
+        self.has_event = s.event.is_some();
+        let mut value = match &s.event {
+            Some(e) => serde_json::to_value(e).unwrap_or(Value::Null),
+            None => json!({}),
+        };
+        match &s.snapshot {
+            Some(Ok(snap)) => {
+                if let Value::Object(m) = &mut value {
+                    m.insert(
+                        "stored snapshot (the application's, not the reducer's state)".into(),
+                        snap.clone(),
+                    );
+                }
+            }
+            Some(Err(why)) => self.snapshot_error = Some(why.clone()),
+            None => {}
+        }
+        self.tree.set(Some(value));
+    }
+
+    fn on_open(&mut self) {
+        self.tree.reset();
+        self.shown = None;
+    }
+
+    fn search(&mut self, query: &str) -> Option<usize> {
+        Some(self.tree.search(query))
+    }
+
+    fn next_match(&mut self, forward: bool) -> bool {
+        self.tree.next_match(forward)
+    }
+
+    fn heading(&self, model: &Model) -> Option<String> {
+        let v = model.view.as_ref()?;
+        Some(format!("{} @ {}", v.title(), v.playhead))
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool) {
+        let t = &model.theme;
+        let Some(view) = &model.view else { return };
+        let mut out = Vec::new();
+        match view.current_state() {
+            None => out.push(Line::from("…")),
+            Some(Err(e)) => out.push(Line::styled(
+                eventscope::printable(&e.to_string()).into_owned(),
+                t.fg(t.errors),
+            )),
+            Some(Ok(_)) => {
+                if !self.has_event {
+                    out.push(Line::from("No event at this position."));
+                }
+                if let Some(why) = &self.snapshot_error {
+                    out.push(Line::styled(
+                        format!(
+                            "⚠ the stored snapshot here is unreadable: {}",
+                            eventscope::printable(why)
+                        ),
+                        t.fg(t.errors),
+                    ));
+                }
+                let room = (area.height as usize).saturating_sub(out.len()).max(1);
+                out.extend(self.tree.render(t, room, focused, &|_| false));
+            }
+        }
+        frame.render_widget(Paragraph::new(out), area);
+    }
+}

@@ -1,0 +1,218 @@
+//! The inspector: tabs over the playhead (State, Event, Diff, …). Each tab is a file here
+//! implementing `InspectorTab`; `tabs()` registers them, in key order (1, 2, 3…).
+
+mod diff_tab;
+mod event_tab;
+mod state_tab;
+
+use std::cell::RefCell;
+
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::{Component, Outcome};
+use crate::tui::action::Command;
+use crate::tui::model::{Model, View};
+
+pub trait InspectorTab {
+    fn title(&self) -> &'static str;
+
+    /// A command while the inspector has focus and this tab shows.
+    fn on_command(&mut self, command: Command, model: &mut Model) -> Outcome;
+
+    /// The view's state, diff or stream changed: take what this tab shows from it.
+    fn on_view_changed(&mut self, _model: &Model) {}
+
+    /// Another stream was opened.
+    fn on_open(&mut self) {}
+
+    /// Searches what the tab shows; `None` where it cannot be searched.
+    fn search(&mut self, _query: &str) -> Option<usize> {
+        None
+    }
+
+    fn next_match(&mut self, _forward: bool) -> bool {
+        false
+    }
+
+    /// Whether this tab shows the diff between marks, so it is worth computing.
+    fn shows_diff(&self) -> bool {
+        false
+    }
+
+    /// A note for the pane's title (the stream and version shown).
+    fn heading(&self, _model: &Model) -> Option<String> {
+        None
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool);
+}
+
+/// Every tab, in the order of their keys.
+fn tabs() -> Vec<Box<dyn InspectorTab>> {
+    vec![
+        Box::new(state_tab::StateTab::default()),
+        Box::new(event_tab::EventTab::default()),
+        Box::new(diff_tab::DiffTab::default()),
+    ]
+}
+
+pub struct Inspector {
+    tabs: Vec<Box<dyn InspectorTab>>,
+    pub active: usize,
+    /// Where each tab's title was drawn (x range), for clicks.
+    title_spans: RefCell<Vec<(u16, u16)>>,
+}
+
+impl Default for Inspector {
+    fn default() -> Self {
+        Inspector {
+            tabs: tabs(),
+            active: 0,
+            title_spans: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+impl Inspector {
+    #[cfg(test)]
+    pub fn active_title(&self) -> &'static str {
+        self.tabs[self.active].title()
+    }
+
+    /// Shows the tab with this index (from 0); false when there is none.
+    pub fn show(&mut self, index: usize, model: &mut Model) -> bool {
+        if index >= self.tabs.len() {
+            return false;
+        }
+        self.active = index;
+        model.diff_shown = self.tabs[index].shows_diff();
+        self.tabs[index].on_view_changed(model);
+        model.refresh_diff();
+        true
+    }
+
+    pub fn show_titled(&mut self, title: &str, model: &mut Model) {
+        if let Some(i) = self.tabs.iter().position(|t| t.title() == title) {
+            self.show(i, model);
+        }
+    }
+
+    pub fn on_view_changed(&mut self, model: &Model) {
+        for t in &mut self.tabs {
+            t.on_view_changed(model);
+        }
+    }
+
+    pub fn on_open(&mut self) {
+        for t in &mut self.tabs {
+            t.on_open();
+        }
+    }
+
+    pub fn search(&mut self, query: &str) -> Option<usize> {
+        self.tabs[self.active].search(query)
+    }
+
+    pub fn next_match(&mut self, forward: bool) -> bool {
+        self.tabs[self.active].next_match(forward)
+    }
+}
+
+/// "replaying 43%" or "loading v7" while the playhead's state is on its way.
+fn state_note(v: &View) -> Option<String> {
+    if let Some((reached, total)) = v.progress {
+        let pct = if total > 0 { reached * 100 / total } else { 0 };
+        return Some(format!("replaying {pct}% ({reached}/{total})"));
+    }
+    if v.current_state().is_none() && !v.is_empty() {
+        return Some(format!("loading {}…", v.playhead));
+    }
+    None
+}
+
+impl Component for Inspector {
+    fn on_command(&mut self, command: Command, model: &mut Model) -> Outcome {
+        self.tabs[self.active].on_command(command, model)
+    }
+
+    fn on_click(&mut self, x: u16, y: u16, area: Rect, model: &mut Model) -> Outcome {
+        if y == area.y {
+            let hit = self
+                .title_spans
+                .borrow()
+                .iter()
+                .position(|(from, to)| (*from..*to).contains(&x));
+            if let Some(i) = hit {
+                self.show(i, model);
+                return Outcome::Focus(super::Pane::Inspector);
+            }
+        }
+        Outcome::Focus(super::Pane::Inspector)
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool) {
+        let t = &model.theme;
+        let mut title = vec![Span::raw(" ")];
+        let mut x = area.x + 2;
+        let mut spans = Vec::new();
+        for (i, tab) in self.tabs.iter().enumerate() {
+            let text = format!(" {} {} ", i + 1, tab.title());
+            let style = if i == self.active {
+                t.bold(t.focus).add_modifier(Modifier::REVERSED)
+            } else {
+                t.fg(t.muted)
+            };
+            let w = text.chars().count() as u16;
+            spans.push((x, x + w));
+            x += w + 1;
+            title.push(Span::styled(text, style));
+            title.push(Span::raw(" "));
+        }
+        *self.title_spans.borrow_mut() = spans;
+        if let Some(h) = self.tabs[self.active].heading(model) {
+            title.push(Span::styled(
+                format!("{} ", eventscope::printable(&h)),
+                t.bold(t.title),
+            ));
+        }
+        if let Some(note) = model.view.as_ref().and_then(state_note) {
+            title.push(Span::styled(format!("{note} "), t.fg(t.warnings)));
+        }
+        let block = super::pane_block(model, focused, Line::from(title));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if model.view.is_none() {
+            let hint = format!("Reducer: {}", eventscope::printable(&model.reducer_name));
+            frame.render_widget(Paragraph::new(hint), inner);
+            return;
+        }
+        self.tabs[self.active].draw(frame, inner, model, focused);
+    }
+}
+
+/// What the state was computed with, where that is not plain: the built-in merge (a guess
+/// for stores whose events carry changes) or a stored snapshot.
+pub fn provenance(model: &Model, s: &crate::tui::worker::StateAt) -> Vec<Line<'static>> {
+    let t = &model.theme;
+    let mut out = Vec::new();
+    if s.merge {
+        out.push(Line::styled(
+            "⚠ built-in merge: each event's data deep-merged, a guess; pass --reducer for your fold",
+            t.fg(t.warnings),
+        ));
+    }
+    if let Some(v) = s.from_snapshot {
+        let key = model.keymap.keys_label(Command::ToggleSnapshots);
+        out.push(Line::styled(
+            format!(
+                "started from the stored snapshot at version {v} ({key}: replay from the first event)"
+            ),
+            t.fg(t.snapshot),
+        ));
+    }
+    out
+}

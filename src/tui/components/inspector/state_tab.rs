@@ -1,0 +1,127 @@
+//! The State tab: the reducer's state at the playhead, changed fields marked, foldable.
+
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::InspectorTab;
+use crate::tui::action::Command;
+use crate::tui::components::json_tree::JsonTree;
+use crate::tui::components::Outcome;
+use crate::tui::model::Model;
+
+#[derive(Default)]
+pub struct StateTab {
+    tree: JsonTree,
+    /// The key whose state the tree shows.
+    shown: Option<i64>,
+}
+
+/// The moves every JSON tab shares.
+pub fn tree_command(tree: &mut JsonTree, command: Command) -> Outcome {
+    let page = tree.page() as i64;
+    match command {
+        Command::Up => tree.move_by(-1),
+        Command::Down => tree.move_by(1),
+        Command::PageUp => tree.move_by(-page),
+        Command::PageDown => tree.move_by(page),
+        Command::HalfPageUp => tree.move_by(-(page / 2).max(1)),
+        Command::HalfPageDown => tree.move_by((page / 2).max(1)),
+        Command::Top => tree.top(),
+        Command::Bottom => tree.bottom(),
+        Command::Open => tree.toggle_fold(),
+        _ => return Outcome::Ignored,
+    }
+    Outcome::Done
+}
+
+impl InspectorTab for StateTab {
+    fn title(&self) -> &'static str {
+        "State"
+    }
+
+    fn on_command(&mut self, command: Command, _model: &mut Model) -> Outcome {
+        tree_command(&mut self.tree, command)
+    }
+
+    fn on_view_changed(&mut self, model: &Model) {
+        let current = model.view.as_ref().and_then(|v| v.state.as_ref());
+        let key = current.map(|(k, _)| *k);
+        if key == self.shown {
+            return;
+        }
+        self.shown = key;
+        match current {
+            Some((_, Ok(s))) => self.tree.set(Some(s.state.clone())),
+            _ => self.tree.set(None),
+        }
+    }
+
+    fn on_open(&mut self) {
+        self.tree.reset();
+        self.shown = None;
+    }
+
+    fn search(&mut self, query: &str) -> Option<usize> {
+        Some(self.tree.search(query))
+    }
+
+    fn next_match(&mut self, forward: bool) -> bool {
+        self.tree.next_match(forward)
+    }
+
+    fn heading(&self, model: &Model) -> Option<String> {
+        let v = model.view.as_ref()?;
+        match v.state.as_ref() {
+            Some((_, Ok(s))) => Some(format!("{} @ v{}", s.stream_id, s.version)),
+            _ => Some(format!("{} @ {}", v.title(), v.playhead)),
+        }
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool) {
+        let t = &model.theme;
+        let Some(view) = &model.view else { return };
+        let Some((_, result)) = &view.state else {
+            frame.render_widget(Paragraph::new("…"), area);
+            return;
+        };
+        let s = match result {
+            Ok(s) => s,
+            Err(e) => {
+                let text = eventscope::printable(&e.to_string()).into_owned();
+                frame.render_widget(
+                    Paragraph::new(Line::styled(text, t.fg(t.errors))).wrap(Wrap { trim: false }),
+                    area,
+                );
+                return;
+            }
+        };
+        let mut out = super::provenance(model, s);
+        if let Some(e) = &s.error {
+            out.push(Line::styled(
+                format!("✗ {}", eventscope::printable(e)),
+                t.bold(t.errors),
+            ));
+            out.push(Line::styled(
+                "  the state below is the one before this event",
+                t.fg(t.errors),
+            ));
+        }
+        if let (n @ 1.., Some(first)) = s.failed_before {
+            out.push(Line::styled(
+                match n {
+                    1 => format!("⚠ 1 earlier event failed and was skipped (first at {first})"),
+                    _ => format!("⚠ {n} earlier events failed and were skipped (first at {first})"),
+                },
+                t.fg(t.warnings),
+            ));
+        }
+        let room = (area.height as usize).saturating_sub(out.len()).max(1);
+        out.extend(
+            self.tree
+                .render(t, room, focused, &|l| l.is_changed(&s.changed)),
+        );
+        frame.render_widget(Paragraph::new(out), area);
+    }
+}

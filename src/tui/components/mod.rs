@@ -1,0 +1,90 @@
+//! The screen's parts. Each owns its state, handles the commands it is given while it has
+//! focus, and draws itself from that state and the shared `Model` (pure `draw`). `App`
+//! composes them and routes actions; see gitui's `src/components`.
+
+pub mod events_table;
+pub mod footer;
+pub mod help;
+pub mod inspector;
+pub mod json_tree;
+pub mod json_view;
+pub mod prompt;
+pub mod stream_list;
+pub mod timeline;
+
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType};
+use ratatui::Frame;
+
+use super::action::Command;
+use super::model::Model;
+use super::worker::Target;
+
+/// What a component did with a command or a click, and what it asks of the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Not for this component: the app tries its own commands.
+    Ignored,
+    Done,
+    /// Open a stream (or the log) in the events table.
+    Open(Target),
+    /// Show an inspector tab, by its title.
+    ShowTab(&'static str),
+    Focus(Pane),
+}
+
+/// The panes that take focus, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Streams,
+    Events,
+    Inspector,
+}
+
+pub trait Component {
+    /// Runs a command while this has focus.
+    fn on_command(&mut self, command: Command, model: &mut Model) -> Outcome;
+
+    fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool);
+
+    /// A left click at (`x`, `y`) inside `area`, where this was last drawn.
+    fn on_click(&mut self, _x: u16, _y: u16, _area: Rect, _model: &mut Model) -> Outcome {
+        Outcome::Ignored
+    }
+}
+
+/// A pane's frame: highlighted when it has focus.
+pub fn pane_block<'a>(model: &Model, focused: bool, title: Line<'a>) -> Block<'a> {
+    let t = &model.theme;
+    let style = if focused {
+        t.fg(t.focus)
+    } else {
+        t.fg(t.border)
+    };
+    Block::bordered()
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(style)
+        .title(title)
+        .title_style(t.fg(t.title).add_modifier(Modifier::BOLD))
+}
+
+/// A timestamp as shown: `2024-03-01 09:04:00` plus the stored fraction, in UTC or in the
+/// local zone (the Events pane's header names it); nothing where the layout has no times.
+pub fn show_time(stored: Option<&str>, local: bool) -> String {
+    stored.map_or_else(String::new, |t| eventscope::time::display(t, local))
+}
+
+/// The zone times are shown in, for headers and prompts.
+pub fn zone_label(local: bool) -> String {
+    if local {
+        eventscope::time::local_zone_name()
+    } else {
+        "UTC".into()
+    }
+}

@@ -1,0 +1,46 @@
+//! The one-line prompts: go to version, go to time, search the inspector.
+
+use super::zone_label;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Version,
+    Time,
+    Search,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+}
+
+impl Prompt {
+    pub fn new(kind: PromptKind) -> Prompt {
+        Prompt {
+            kind,
+            input: String::new(),
+        }
+    }
+
+    /// Whether `c` is text here rather than a key of the prompt layer (`q` closes the
+    /// version and time prompts, but is a letter in a search).
+    pub fn takes(&self, c: char) -> bool {
+        match self.kind {
+            PromptKind::Search => true,
+            PromptKind::Version => c.is_ascii_digit() || c == '-' || c == '+',
+            PromptKind::Time => c.is_ascii_digit() || " -:+.TZtz".contains(c),
+        }
+    }
+
+    pub fn label(&self, local_time: bool) -> String {
+        match self.kind {
+            PromptKind::Version => "Go to version: ".into(),
+            PromptKind::Time => format!(
+                "Go to time (RFC 3339 or a prefix, {}): ",
+                zone_label(local_time)
+            ),
+            PromptKind::Search => "Search keys and values: ".into(),
+        }
+    }
+}

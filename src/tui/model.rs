@@ -1,0 +1,364 @@
+//! What the components share: the store's streams, the opened stream with its playhead
+//! and marks, settings, the status line and the requests for the worker (`outbox`). The
+//! components own how they show it; this owns what there is.
+
+use std::collections::{BTreeMap, HashMap};
+
+use eventscope::replay::Change;
+use eventscope::store::{Activity, StreamInfo};
+
+use super::keymap::Keymap;
+use super::theme::Theme;
+use super::worker::{EventRow, Req, StateAt, Target, WorkerError};
+
+/// The compared pair of keys and the changes between them.
+pub type DiffResult = ((i64, i64), Result<Vec<Change>, WorkerError>);
+
+/// Rows fetched on each side of the playhead.
+const ROWS_AROUND: i64 = 100;
+/// Rows kept on each side; farther ones are dropped.
+pub const ROWS_KEPT: i64 = 300;
+/// Buckets of the density sparkline.
+pub const DENSITY_BUCKETS: usize = 200;
+
+/// An opened stream (or the global log) and where the playhead is on it.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub target: Target,
+    /// The first key: a stream's first stored version (0 or 1, usually), 1 in the log.
+    pub first: i64,
+    /// The last key: version for a stream, global position for the log.
+    pub len: i64,
+    pub playhead: i64,
+    /// Rows near the playhead, by key (several where events share a version); the rest
+    /// are fetched when needed.
+    pub rows: BTreeMap<i64, Vec<EventRow>>,
+    pub rows_requested: (i64, i64),
+    /// The keys the last rows answer covered; a key in it without a row has no event.
+    pub rows_known: (i64, i64),
+    pub mark_a: Option<i64>,
+    pub mark_b: Option<i64>,
+    /// The newest state received and the key it is for.
+    pub state: Option<(i64, Result<Box<StateAt>, WorkerError>)>,
+    /// Replay progress towards the playhead: events done, events to do.
+    pub progress: Option<(i64, i64)>,
+    pub diff: Option<DiffResult>,
+    pub diff_requested: Option<(i64, i64)>,
+    pub density: Vec<u64>,
+    /// Versions the store keeps a snapshot at.
+    pub snapshots: Vec<i64>,
+}
+
+impl View {
+    pub fn new(target: Target, first: i64, len: i64) -> View {
+        View {
+            target,
+            first,
+            len,
+            playhead: len,
+            rows: BTreeMap::new(),
+            rows_requested: (0, -1),
+            rows_known: (0, -1),
+            mark_a: None,
+            mark_b: None,
+            state: None,
+            progress: None,
+            diff: None,
+            diff_requested: None,
+            density: Vec::new(),
+            snapshots: Vec::new(),
+        }
+    }
+
+    pub fn title(&self) -> String {
+        match &self.target {
+            Target::All => "$all".to_string(),
+            Target::Stream(s) => eventscope::printable(s).into_owned(),
+        }
+    }
+
+    /// No events at all: the last key is below the first.
+    pub fn is_empty(&self) -> bool {
+        self.len < self.first
+    }
+
+    /// The state for the playhead, if it has arrived.
+    pub fn current_state(&self) -> Option<&Result<Box<StateAt>, WorkerError>> {
+        self.state
+            .as_ref()
+            .filter(|(k, _)| *k == self.playhead)
+            .map(|(_, s)| s)
+    }
+
+    /// The pair the Diff tab compares: A → B, A → playhead while B is unset, playhead → B
+    /// while A is unset.
+    pub fn diff_pair(&self) -> Option<(i64, i64)> {
+        match (self.mark_a, self.mark_b) {
+            (Some(a), Some(b)) => Some((a, b)),
+            (Some(a), None) => Some((a, self.playhead)),
+            (None, Some(b)) => Some((self.playhead, b)),
+            (None, None) => None,
+        }
+    }
+
+    /// The stored time of the event at the playhead, from its row or its state.
+    pub fn playhead_time(&self) -> Option<String> {
+        self.rows
+            .get(&self.playhead)
+            .and_then(|r| r.first())
+            .and_then(|r| r.timestamp.clone())
+            .or_else(|| match self.current_state() {
+                Some(Ok(s)) => s.event.as_ref().and_then(|e| e.timestamp.clone()),
+                _ => None,
+            })
+    }
+}
+
+/// The store's streams as the worker last reported them, plus what was appended since.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub streams: Vec<StreamInfo>,
+    /// Where each stream id is in `streams`: ids are matched exactly, never by a sort
+    /// order that SQL and Rust may not share (an INTEGER column sorts 9 before 10).
+    pub index: HashMap<String, usize>,
+    pub activity: HashMap<String, Activity>,
+    pub loaded: bool,
+    pub last_position: i64,
+    pub has_times: bool,
+}
+
+impl Catalog {
+    pub fn reindex(&mut self) {
+        self.index = self
+            .streams
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.stream_id.clone(), i))
+            .collect();
+    }
+
+    pub fn get(&self, id: &str) -> Option<&StreamInfo> {
+        self.index.get(id).map(|&i| &self.streams[i])
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+}
+
+pub struct Model {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub store_name: String,
+    pub reducer_name: String,
+    pub catalog: Catalog,
+    pub view: Option<View>,
+    /// Events stored past `last_position` that the UI has not loaded (while not following).
+    pub pending: i64,
+    pub local_time: bool,
+    pub following: bool,
+    /// Whether the UI captures the mouse (off: the terminal's own selection works).
+    pub mouse: bool,
+    /// Replays start from store snapshots (the `s` toggle; `--from-snapshots`).
+    pub from_snapshots: bool,
+    /// Whether the Diff tab is showing, so diffs are worth asking for.
+    pub diff_shown: bool,
+    pub status: Option<Status>,
+    pub outbox: Vec<Req>,
+    pub quit: bool,
+    /// Reducer calls that timed out; when one is added, the worker must be replaced.
+    pub timed_out: Vec<eventscope::replay::TimedOut>,
+    pub replace_worker: bool,
+    /// How often the worker process died without a word.
+    pub worker_deaths: u32,
+}
+
+impl Model {
+    pub fn new(keymap: Keymap, theme: Theme, store_name: String, reducer_name: String) -> Model {
+        Model {
+            keymap,
+            theme,
+            store_name,
+            reducer_name,
+            catalog: Catalog::default(),
+            view: None,
+            pending: 0,
+            local_time: false,
+            following: false,
+            mouse: true,
+            from_snapshots: false,
+            diff_shown: false,
+            status: None,
+            outbox: vec![Req::Streams],
+            quit: false,
+            timed_out: Vec::new(),
+            replace_worker: false,
+            worker_deaths: 0,
+        }
+    }
+
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    pub fn warn(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            error: true,
+        });
+    }
+
+    pub fn hint_open_first(&mut self) {
+        self.say("open a stream first (Enter)");
+    }
+
+    pub fn stream_len(&self, id: &str) -> i64 {
+        self.catalog.get(id).map_or(0, |s| s.last_version)
+    }
+
+    /// Opens a stream or the log at its last event.
+    pub fn open(&mut self, target: Target) {
+        let (first, len) = match &target {
+            Target::All => (1, self.catalog.last_position),
+            Target::Stream(id) => (
+                self.catalog.get(id).map_or(1, |s| s.first_version),
+                self.stream_len(id),
+            ),
+        };
+        self.view = Some(View::new(target.clone(), first, len));
+        self.outbox.push(Req::Density {
+            target,
+            buckets: DENSITY_BUCKETS,
+        });
+        self.seek(len);
+    }
+
+    /// Moves the playhead to `key`, clamped to the view, and asks for what it shows.
+    pub fn seek(&mut self, key: i64) {
+        let Some(v) = &mut self.view else { return };
+        if v.is_empty() {
+            return;
+        }
+        let key = key.clamp(v.first, v.len);
+        let have = v.state.as_ref().is_some_and(|(k, _)| *k == key);
+        v.playhead = key;
+        if !have {
+            v.progress = None;
+            self.outbox.push(Req::State {
+                target: v.target.clone(),
+                key,
+            });
+        }
+        self.ensure_rows();
+        self.refresh_diff();
+    }
+
+    /// Moves the playhead by `d` keys.
+    pub fn step(&mut self, d: i64) {
+        if let Some(v) = &self.view {
+            let key = v.playhead.saturating_add(d);
+            self.seek(key);
+        }
+    }
+
+    pub fn ensure_rows(&mut self) {
+        let Some(v) = &mut self.view else { return };
+        let (lo, hi) = v.rows_requested;
+        let margin = ROWS_AROUND / 3;
+        let low_ok = lo <= v.first || v.playhead - margin >= lo;
+        let high_ok = hi >= v.len || v.playhead + margin <= hi;
+        if lo <= v.playhead && v.playhead <= hi && low_ok && high_ok {
+            return;
+        }
+        let from = (v.playhead - ROWS_AROUND).max(v.first);
+        let to = (v.playhead + ROWS_AROUND).min(v.len);
+        v.rows_requested = (from, to);
+        self.outbox.push(Req::Rows {
+            target: v.target.clone(),
+            from,
+            to,
+        });
+    }
+
+    pub fn refresh_diff(&mut self) {
+        let Some(v) = &mut self.view else { return };
+        let Some(pair) = v.diff_pair() else { return };
+        if !self.diff_shown || v.diff_requested == Some(pair) {
+            return;
+        }
+        v.diff_requested = Some(pair);
+        self.outbox.push(Req::Diff {
+            target: v.target.clone(),
+            a: pair.0,
+            b: pair.1,
+        });
+    }
+
+    /// Reloads the stream list and the open view, keeping the playhead and marks.
+    pub fn refresh(&mut self) {
+        self.pending = 0;
+        self.outbox.push(Req::Streams);
+        self.reask_view();
+    }
+
+    /// Asks again for all the open view shows (its rows, state, density, diff), keeping
+    /// the playhead and marks.
+    pub fn reask_view(&mut self) {
+        if let Some(v) = &mut self.view {
+            v.rows_requested = (0, -1);
+            v.diff_requested = None;
+            v.state = None;
+            v.progress = None;
+            self.outbox.push(Req::State {
+                target: v.target.clone(),
+                key: v.playhead,
+            });
+            self.outbox.push(Req::Density {
+                target: v.target.clone(),
+                buckets: DENSITY_BUCKETS,
+            });
+        }
+        self.ensure_rows();
+        self.refresh_diff();
+    }
+
+    /// Asks a new worker for everything on screen.
+    pub fn ask_again(&mut self) {
+        if !self.catalog.loaded {
+            self.outbox.push(Req::Streams);
+        }
+        if self.following {
+            self.outbox
+                .push(Req::Follow(Some(self.catalog.last_position)));
+        }
+        self.reask_view();
+    }
+
+    /// Moves the playhead by event time: to the last event at or before the playhead's
+    /// time plus `seconds`.
+    pub fn step_time(&mut self, seconds: i64) {
+        let Some(v) = &self.view else {
+            return self.hint_open_first();
+        };
+        if !self.catalog.has_times {
+            return self.warn("this store's layout records no event times");
+        }
+        let Some(from) = v.playhead_time() else {
+            return self.say("the playhead's time has not arrived yet");
+        };
+        let Some(t) = eventscope::time::parse_stored(&from) else {
+            return self.warn(format!("the playhead's time {from:?} cannot be read"));
+        };
+        let at = t + chrono::Duration::seconds(seconds);
+        self.outbox.push(Req::ResolveTime {
+            target: v.target.clone(),
+            at,
+            step: Some(super::worker::TimeStep { from, seconds }),
+        });
+    }
+}

@@ -1,0 +1,214 @@
+//! The worker's answers that take more than one query: event rows, the state at the
+//! playhead (with what its event changed) and diffs between marks.
+
+use std::ops::ControlFlow;
+
+use eventscope::replay::{diff, Change, Traced};
+use eventscope::store::LogFilter;
+use eventscope::Event;
+
+use super::protocol::{EventRow, Msg, Req, StateAt, Target, WorkerError};
+use super::Worker;
+
+const PREVIEW_CHARS: usize = 160;
+
+impl Worker<'_, '_> {
+    pub(super) fn rows(
+        &self,
+        target: &Target,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<EventRow>, WorkerError> {
+        let mut rows = Vec::new();
+        let snapshots = match target {
+            Target::Stream(s) => self.store.snapshot_versions_of(s)?,
+            Target::All => Vec::new(),
+        };
+        let mut push = |e: Event, key: i64| {
+            let preview = match &e.undecodable {
+                Some(why) => format!("⚠ {why}"),
+                None => eventscope::preview(&e.data, PREVIEW_CHARS),
+            };
+            rows.push(EventRow {
+                key,
+                stream_id: e.stream_id,
+                version: e.version,
+                event_type: e.event_type,
+                snapshot: snapshots.binary_search(&e.version).is_ok(),
+                timestamp: e.timestamp,
+                preview,
+            });
+        };
+        match target {
+            Target::Stream(s) => self.store.read_stream(s, from..=to, |e| {
+                let key = e.version;
+                push(e, key);
+                Ok::<_, eventscope::store::StoreError>(ControlFlow::Continue(()))
+            })?,
+            Target::All => {
+                let filter = LogFilter {
+                    from_position: from,
+                    limit: Some((to - from + 1).max(0) as usize),
+                    ..Default::default()
+                };
+                self.store.read_log(&filter, |e| {
+                    if e.global_position > to {
+                        return Ok(ControlFlow::Break(()));
+                    }
+                    let key = e.global_position;
+                    push(e, key);
+                    Ok::<_, eventscope::store::StoreError>(ControlFlow::Continue(()))
+                })?
+            }
+        }
+        Ok(rows)
+    }
+
+    fn event_at(&self, target: &Target, key: i64) -> Result<Option<Event>, WorkerError> {
+        Ok(match target {
+            Target::Stream(s) => self.store.event_at_version(s, key)?,
+            Target::All => self.store.event_at_position(key)?,
+        })
+    }
+
+    /// The state at the playhead, or `None` when more urgent requests came in meanwhile:
+    /// then this one waits behind them (unless a newer seek replaced it) and resumes from
+    /// the checkpoints it reached.
+    pub(super) fn state(
+        &mut self,
+        target: &Target,
+        key: i64,
+    ) -> Option<Result<Box<StateAt>, WorkerError>> {
+        let result = self.state_now(target, key);
+        if result.is_none() {
+            self.s.queue.push_back_unless_newer(Req::State {
+                target: target.clone(),
+                key,
+            });
+        }
+        result
+    }
+
+    fn state_now(
+        &mut self,
+        target: &Target,
+        key: i64,
+    ) -> Option<Result<Box<StateAt>, WorkerError>> {
+        let event = match self.event_at(target, key) {
+            Ok(e) => e,
+            Err(e) => return Some(Err(e)),
+        };
+        // A version with no event shows the state after the last event below it, as the
+        // CLI does, and nothing changed there.
+        let (stream, version) = match (&event, target) {
+            (Some(e), _) => (e.stream_id.clone(), e.version),
+            (None, Target::Stream(s)) => (s.clone(), key),
+            (None, Target::All) => return Some(Err(WorkerError::NoEventAt(key))),
+        };
+        // Fold to the version before first, so the event itself is one step from there.
+        let before = if event.is_some() {
+            match self.seek(target, key, &stream, version - 1) {
+                Ok(Some(s)) => Some(s),
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e)),
+            }
+        } else {
+            None
+        };
+        let after = match self.seek(target, key, &stream, version) {
+            Ok(Some(s)) => s,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        let changed = before.map_or_else(Vec::new, |b| diff(&b.state, &after.state));
+        let category = match self.replayer.category(&stream) {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e.into())),
+        };
+        Some(Ok(Box::new(StateAt {
+            error: self.replayer.failure(&stream, version).map(str::to_string),
+            failed_before: self.replayer.failures_up_to(&stream, version - 1),
+            reducer: self.reducer.describe(&category),
+            merge: self.reducer.is_merge_for(&category),
+            from_snapshot: after.from_snapshot,
+            warnings: self.replayer.take_warnings(),
+            snapshot: self.snapshot_at(&stream, version),
+            stream_id: stream,
+            version,
+            state: after.state,
+            changed,
+            event,
+        })))
+    }
+
+    fn snapshot_at(&self, stream: &str, version: i64) -> Option<Result<serde_json::Value, String>> {
+        let snap = match self.store.latest_snapshot(stream, version) {
+            Ok(s) => s?,
+            Err(e) => return Some(Err(e.to_string())),
+        };
+        if snap.version != version {
+            return None;
+        }
+        Some(match snap.unreadable {
+            Some(why) => Err(why),
+            None => Ok(snap.data),
+        })
+    }
+
+    /// Folds to `version`, reporting progress; `None` when interrupted.
+    fn seek(
+        &mut self,
+        target: &Target,
+        key: i64,
+        stream: &str,
+        version: i64,
+    ) -> Result<Option<Traced>, WorkerError> {
+        let replies = self.s.replies.clone();
+        let requests = &self.s.requests;
+        let queue = &mut self.s.queue;
+        let mut progress = |done: i64| {
+            let _ = replies.send(Msg::Progress {
+                target: target.clone(),
+                key,
+                done,
+                total: version,
+            });
+            while let Ok(r) = requests.try_recv() {
+                queue.push(r);
+            }
+            if queue.interrupts_replay() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        Ok(self
+            .replayer
+            .state_at_with(stream, version, &mut progress)?)
+    }
+
+    pub(super) fn diff(
+        &mut self,
+        target: &Target,
+        a: i64,
+        b: i64,
+    ) -> Result<Vec<Change>, WorkerError> {
+        let resolve = |w: &Worker, key: i64| -> Result<(String, i64), WorkerError> {
+            match target {
+                Target::Stream(s) => Ok((s.clone(), key)),
+                Target::All => w
+                    .event_at(target, key)?
+                    .map(|e| (e.stream_id, e.version))
+                    .ok_or(WorkerError::NoEventAt(key)),
+            }
+        };
+        let (sa, va) = resolve(self, a)?;
+        let (sb, vb) = resolve(self, b)?;
+        if sa != sb {
+            return Err(WorkerError::MarksInTwoStreams { a: sa, b: sb });
+        }
+        let old = self.replayer.state_at(&sa, va)?;
+        let new = self.replayer.state_at(&sb, vb)?;
+        Ok(diff(&old, &new))
+    }
+}

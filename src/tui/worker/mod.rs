@@ -1,0 +1,326 @@
+//! The worker: all store reads and replays happen here, so the UI thread only ever sends
+//! requests and receives answers. Newer requests of a kind replace older ones still
+//! waiting (`queue.rs`), and a long replay stops early when something more urgent arrives
+//! (its checkpoints stay, so the next seek resumes from them).
+
+mod answers;
+pub mod process;
+pub mod protocol;
+pub mod queue;
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::Duration;
+
+use eventscope::replay::{
+    Reducer, Replayer, SeekOptions, SnapshotMaps, SnapshotUse, TimedOut, Watch,
+};
+use eventscope::store::Store;
+use serde::{Deserialize, Serialize};
+
+pub use protocol::{Appended, EventRow, Msg, Req, StateAt, Target, TimeStep, WorkerError};
+use queue::RequestQueue;
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct WorkerConfig {
+    pub store: PathBuf,
+    pub open: eventscope::store::OpenOptions,
+    pub reducer: Option<PathBuf>,
+    /// Start replays from store snapshots (through `snapshot_map` or `<category>.snapshot.jq`).
+    pub from_snapshots: bool,
+    pub snapshot_map: Option<PathBuf>,
+    pub reducer_timeout: Duration,
+    /// MiB of memory a reducer call may grow the worker to.
+    pub reducer_memory: u64,
+    /// Events whose reducer call timed out before: never run again.
+    pub skips: Vec<TimedOut>,
+}
+
+const FOLLOW_POLL: Duration = Duration::from_millis(100);
+
+/// What outlives one reducer: the channels, what waits, the subscription.
+struct Session {
+    requests: Receiver<Req>,
+    replies: Sender<Msg>,
+    queue: RequestQueue,
+    subscription: Option<eventscope::store::Subscription>,
+}
+
+/// Why serving stopped.
+enum Stop {
+    Closed,
+    /// The reducer file changed and compiled: serve again with it.
+    Reload(Reducer),
+}
+
+/// Runs until the request channel closes.
+pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) {
+    let store = match Store::open_with(&config.store, &config.open) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = replies.send(Msg::Failed {
+                error: e.into(),
+                retry: None,
+            });
+            return;
+        }
+    };
+    let mut reducer = match config.reducer.as_deref().map(Reducer::load) {
+        None => Reducer::Merge,
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            let _ = replies.send(Msg::Failed {
+                error: WorkerError::Reducer(e.to_string()),
+                retry: None,
+            });
+            Reducer::Merge
+        }
+    };
+    let watch = Arc::new(Watch::default());
+    watch.limit_memory(config.reducer_memory);
+    let to_ui = replies.clone();
+    if let Err(e) = watch.monitor(config.reducer_timeout, move |t| {
+        let _ = to_ui.send(Msg::ReducerTimeout(t));
+    }) {
+        let _ = replies.send(Msg::Failed {
+            error: WorkerError::Reducer(format!("cannot start the reducer watchdog: {e}")),
+            retry: None,
+        });
+    }
+    let mut session = Session {
+        requests,
+        replies,
+        queue: RequestQueue::default(),
+        subscription: None,
+    };
+    loop {
+        let replayer = replayer(&config, &store, &reducer, &watch, &session.replies);
+        let mut w = Worker {
+            store: &store,
+            reducer: &reducer,
+            replayer,
+            s: &mut session,
+            reducer_path: config.reducer.as_deref(),
+        };
+        match w.serve() {
+            Stop::Closed => return,
+            Stop::Reload(new) => reducer = new,
+        }
+    }
+}
+
+fn replayer<'a>(
+    config: &WorkerConfig,
+    store: &'a Store,
+    reducer: &'a Reducer,
+    watch: &Arc<Watch>,
+    replies: &Sender<Msg>,
+) -> Replayer<'a> {
+    let options = SeekOptions {
+        skip_failed_events: true,
+        ..SeekOptions::default()
+    };
+    let snapshots = SnapshotMaps::load(config.reducer.as_deref(), config.snapshot_map.as_deref())
+        .map_err(|e| e.to_string())
+        .and_then(|maps| SnapshotUse::decide(config.from_snapshots, store, reducer, maps));
+    let snapshots = snapshots.unwrap_or_else(|e| {
+        let _ = replies.send(Msg::SnapshotsRefused(e));
+        SnapshotUse::Never
+    });
+    let mut replayer = Replayer::new(store, reducer, options)
+        .with_watch(watch.clone())
+        .with_snapshots(snapshots);
+    for t in &config.skips {
+        let reason = match t.memory_mib {
+            Some(mib) => format!(
+                "grew the process past {mib} MiB; is its state growing without end? (--reducer-memory sets the limit)"
+            ),
+            None => format!(
+                "did not finish within {:.1} s; does it loop forever? (--reducer-timeout sets the limit)",
+                t.limit.as_secs_f64()
+            ),
+        };
+        replayer.skip_event(&t.stream, t.version, reason);
+    }
+    replayer
+}
+
+struct Worker<'a, 's> {
+    store: &'a Store,
+    reducer: &'a Reducer,
+    replayer: Replayer<'a>,
+    s: &'s mut Session,
+    reducer_path: Option<&'a std::path::Path>,
+}
+
+impl Worker<'_, '_> {
+    fn serve(&mut self) -> Stop {
+        loop {
+            if self.s.queue.is_empty() {
+                let next = if self.s.subscription.is_some() {
+                    match self.s.requests.recv_timeout(FOLLOW_POLL) {
+                        Ok(r) => r,
+                        Err(RecvTimeoutError::Timeout) => {
+                            self.poll_follow();
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => return Stop::Closed,
+                    }
+                } else {
+                    match self.s.requests.recv() {
+                        Ok(r) => r,
+                        Err(_) => return Stop::Closed,
+                    }
+                };
+                self.s.queue.push(next);
+            }
+            self.take_waiting();
+            let Some(req) = self.s.queue.pop() else {
+                continue;
+            };
+            if let Req::ReloadReducer = req {
+                match self.reload() {
+                    Some(new) => return Stop::Reload(new),
+                    None => continue,
+                }
+            }
+            if let Err(error) = self.handle(req.clone()) {
+                let retry = (error == WorkerError::Locked).then_some(req);
+                self.send(Msg::Failed { error, retry });
+            }
+            if self.s.subscription.is_some() {
+                self.poll_follow();
+            }
+        }
+    }
+
+    /// Moves every request already sent into the queue.
+    fn take_waiting(&mut self) {
+        while let Ok(r) = self.s.requests.try_recv() {
+            self.s.queue.push(r);
+        }
+    }
+
+    fn send(&self, msg: Msg) {
+        let _ = self.s.replies.send(msg);
+    }
+
+    fn reload(&mut self) -> Option<Reducer> {
+        let path = self.reducer_path?;
+        match Reducer::load(path) {
+            Ok(r) => {
+                self.send(Msg::ReducerReloaded(Ok(())));
+                Some(r)
+            }
+            Err(e) => {
+                self.send(Msg::ReducerReloaded(Err(e.to_string())));
+                None
+            }
+        }
+    }
+
+    fn handle(&mut self, req: Req) -> Result<(), WorkerError> {
+        match req {
+            Req::Streams => {
+                let (streams, last_position) = self
+                    .store
+                    .read_consistently(|s| Ok((s.streams()?, s.last_position()?)))?;
+                self.send(Msg::Streams {
+                    streams,
+                    last_position,
+                    has_times: self.store.has_times(),
+                });
+                // Slower (a grouped scan): after the list is on screen.
+                let activity = self.store.activity()?;
+                self.send(Msg::Activity(activity));
+            }
+            Req::Rows { target, from, to } => {
+                let rows = self.rows(&target, from, to)?;
+                self.send(Msg::Rows {
+                    target,
+                    from,
+                    to,
+                    rows,
+                });
+            }
+            Req::State { target, key } => {
+                if let Some(result) = self.state(&target, key) {
+                    self.send(Msg::State {
+                        target,
+                        key,
+                        result,
+                    });
+                }
+            }
+            Req::Diff { target, a, b } => {
+                let result = self.diff(&target, a, b);
+                self.send(Msg::Diff {
+                    target,
+                    a,
+                    b,
+                    result,
+                });
+            }
+            Req::Density { target, buckets } => {
+                let (counts, snapshots) = match &target {
+                    Target::Stream(s) => (
+                        self.store.density(Some(s), buckets)?,
+                        self.store.snapshot_versions_of(s)?,
+                    ),
+                    Target::All => (self.store.density(None, buckets)?, Vec::new()),
+                };
+                self.send(Msg::Density {
+                    target,
+                    counts,
+                    snapshots,
+                });
+            }
+            Req::ResolveTime { target, at, step } => {
+                let key = match &target {
+                    Target::Stream(s) => self.store.version_at_time(s, at)?,
+                    Target::All => self.store.position_at_time(at)?,
+                };
+                self.send(Msg::TimeResolved { target, key, step });
+            }
+            Req::Follow(from) => {
+                self.s.subscription = match from {
+                    Some(after) => Some(self.store.subscribe(after)?),
+                    None => None,
+                };
+            }
+            Req::Pending(after) => {
+                let count = self.store.count_after(after)?;
+                self.send(Msg::Pending { after, count });
+            }
+            Req::ReloadReducer => {}
+        }
+        Ok(())
+    }
+
+    fn poll_follow(&mut self) {
+        let Some(sub) = self.s.subscription.as_mut() else {
+            return;
+        };
+        match sub.poll() {
+            Ok(events) if !events.is_empty() => {
+                let events = events
+                    .into_iter()
+                    .map(|e| Appended {
+                        category: e.category().to_string(),
+                        stream_id: e.stream_id,
+                        version: e.version,
+                        position: e.global_position,
+                        timestamp: e.timestamp,
+                    })
+                    .collect();
+                self.send(Msg::Appended { events });
+            }
+            Ok(_) => {}
+            Err(e) => self.send(Msg::Failed {
+                error: e.into(),
+                retry: None,
+            }),
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! What crosses between the UI and the worker: requests, answers and typed errors. All of
+//! it is serialisable, since the worker runs in a child process (see `process.rs`).
+
+use chrono::{DateTime, Utc};
+use eventscope::replay::{Change, TimedOut};
+use eventscope::store::{StoreError, StreamInfo};
+use eventscope::Event;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What the timeline runs over: one stream by version, or the global log by position.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Target {
+    All,
+    Stream(String),
+}
+
+/// An event another process appended, as the stream list needs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Appended {
+    pub stream_id: String,
+    /// The category the layout's rule gives (a topic's class, a type column, the prefix).
+    pub category: String,
+    pub version: i64,
+    pub position: i64,
+    pub timestamp: Option<String>,
+}
+
+/// One line of the events pane; payloads are cut to a preview, never held whole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRow {
+    /// The version in a stream, the global position in the log.
+    pub key: i64,
+    pub stream_id: String,
+    pub version: i64,
+    pub event_type: String,
+    /// `None` where the layout records no time.
+    pub timestamp: Option<String>,
+    pub preview: String,
+    /// The store keeps a snapshot at this version.
+    pub snapshot: bool,
+}
+
+/// The state pane's content at one playhead position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateAt {
+    pub stream_id: String,
+    pub version: i64,
+    pub state: Value,
+    /// What the event at the playhead changed.
+    pub changed: Vec<Change>,
+    pub event: Option<Event>,
+    /// The reducer's error at this very event, if it failed here.
+    pub error: Option<String>,
+    /// Events before this one that the reducer failed on: how many, and the first.
+    pub failed_before: (usize, Option<i64>),
+    /// What folded it: the reducer's name, or the built-in merge labelled as a guess.
+    pub reducer: String,
+    pub merge: bool,
+    /// The store snapshot the fold started from, if it did.
+    pub from_snapshot: Option<i64>,
+    /// Things that did not stop the answer (a snapshot skipped), for the footer.
+    pub warnings: Vec<String>,
+    /// The application's snapshot stored at exactly this version, or why it cannot be read.
+    pub snapshot: Option<Result<Value, String>>,
+}
+
+/// Why a request could not be answered, by kind, so the UI can react to each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum WorkerError {
+    /// Another process holds a write lock: worth asking again shortly.
+    #[error("the store is locked by another process; retrying")]
+    Locked,
+    /// The store cannot be read as it is (corrupt, vanished, layout).
+    #[error("{0}")]
+    Store(String),
+    /// The reducer could not be loaded or failed outside one event.
+    #[error("{0}")]
+    Reducer(String),
+    #[error("no event at position {0}")]
+    NoEventAt(i64),
+    #[error("A is in {a} and B in {b}: marks compare states of one stream")]
+    MarksInTwoStreams { a: String, b: String },
+    /// The layout records no times, so nothing can be found by time.
+    #[error("this store's layout records no event times")]
+    NoTimes,
+}
+
+impl From<StoreError> for WorkerError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Locked => WorkerError::Locked,
+            StoreError::NoTimes => WorkerError::NoTimes,
+            other => WorkerError::Store(other.to_string()),
+        }
+    }
+}
+
+impl From<eventscope::replay::ReplayError> for WorkerError {
+    fn from(e: eventscope::replay::ReplayError) -> Self {
+        match e {
+            eventscope::replay::ReplayError::Store(s) => s.into(),
+            other => WorkerError::Reducer(other.to_string()),
+        }
+    }
+}
+
+/// Where to move a time step from, and by how much.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeStep {
+    pub from: String,
+    pub seconds: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Req {
+    Streams,
+    Rows {
+        target: Target,
+        from: i64,
+        to: i64,
+    },
+    State {
+        target: Target,
+        key: i64,
+    },
+    Diff {
+        target: Target,
+        a: i64,
+        b: i64,
+    },
+    Density {
+        target: Target,
+        buckets: usize,
+    },
+    /// The last key at or before a time; `step` says it came from a time step.
+    ResolveTime {
+        target: Target,
+        at: DateTime<Utc>,
+        step: Option<TimeStep>,
+    },
+    /// Follow on, catching up from after this position, or off.
+    Follow(Option<i64>),
+    /// How many events the store holds past this position (while not following).
+    Pending(i64),
+    /// Load the reducer again (its file changed) and start replays over.
+    ReloadReducer,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Msg {
+    Streams {
+        streams: Vec<StreamInfo>,
+        last_position: i64,
+        /// Whether the layout records event times at all.
+        has_times: bool,
+    },
+    /// Each stream's last event, sent after `Streams`.
+    Activity(std::collections::HashMap<String, eventscope::store::Activity>),
+    Rows {
+        target: Target,
+        /// The keys asked for: those without a row have no event.
+        from: i64,
+        to: i64,
+        rows: Vec<EventRow>,
+    },
+    Progress {
+        target: Target,
+        key: i64,
+        done: i64,
+        total: i64,
+    },
+    State {
+        target: Target,
+        key: i64,
+        result: Result<Box<StateAt>, WorkerError>,
+    },
+    Diff {
+        target: Target,
+        a: i64,
+        b: i64,
+        result: Result<Vec<Change>, WorkerError>,
+    },
+    Density {
+        target: Target,
+        counts: Vec<u64>,
+        /// Versions with a stored snapshot (streams only), for the timeline.
+        snapshots: Vec<i64>,
+    },
+    TimeResolved {
+        target: Target,
+        key: Option<i64>,
+        step: Option<TimeStep>,
+    },
+    Appended {
+        events: Vec<Appended>,
+    },
+    /// Events stored past the position the UI knows, counted while it does not follow.
+    Pending {
+        after: i64,
+        count: i64,
+    },
+    /// The reducer was loaded again: `Err` keeps the old one, with the compiler's message.
+    ReducerReloaded(Result<(), String>),
+    /// A reducer call ran past its limit: this worker is stuck for good.
+    ReducerTimeout(TimedOut),
+    /// Replays cannot start from snapshots (no mapping): they start from the first event.
+    SnapshotsRefused(String),
+    /// The worker process ended without a word (a reducer overflowed its stack).
+    WorkerDied,
+    /// A request failed; `retry` is the request to ask again when the error is passing.
+    Failed {
+        error: WorkerError,
+        retry: Option<Req>,
+    },
+}
