@@ -141,7 +141,10 @@ fn seed_bank_example_in_the_terminal() {
     assert!(screen.contains("4/4"), "{screen}");
 
     t.keys(&["?"]);
-    t.wait_for(&["Keys — Esc or ? closes", "go to version", "set mark A"]);
+    t.wait_for(&["Keys — Esc q ? closes", "focus_next", "next pane"]);
+    // The help scrolls where the terminal is short.
+    t.keys(&["PageDown"]);
+    t.wait_for(&["go_to_version", "set mark A"]);
 
     t.keys(&["Escape", "q"]);
     let screen = t.wait_for(&["EXITED 0"]);
@@ -540,8 +543,128 @@ fn streams_from_version_zero_and_missing_versions_in_the_terminal() {
     t.keys(&["Home"]);
     t.wait_for(&["0/4", "\"n\": 1"]);
     // Version 3 has no event: the state after version 2, as the CLI answers.
-    t.keys(&["g", "3", "Enter"]);
+    t.keys(&[":", "3", "Enter"]);
     t.wait_for(&["3/4", "\"n\": 3", "(no event at this version)"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
+
+/// The TUI process itself (the guarded child, not the guard nor the worker).
+fn ui_pid(t: &Tmux) -> Option<u32> {
+    let marker = format!("XDG_CONFIG_HOME={}", t._config.path().display());
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
+                let env = String::from_utf8_lossy(&env);
+                env.split('\0').any(|v| v == marker)
+                    && env.split('\0').any(|v| v == "EVENTSCOPE_TUI_CHILD=1")
+                    && !env.split('\0').any(|v| v == "EVENTSCOPE_TUI_WORKER=1")
+            })
+        })
+}
+
+/// Nanoseconds every thread of a process has run, from the scheduler's own count.
+fn run_nanos(pid: u32) -> u64 {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[test]
+fn enter_on_an_event_opens_it_and_keeps_marks_and_playhead() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    t.keys(&["Left", "Left", "a", "Right", "b"]);
+    t.wait_for(&["3/4", "A 2  B 3"]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for(&["\"type\": \"MoneyWithdrawn\"", "3/4", "A 2  B 3"]);
+    assert!(screen.contains("2 Event"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
+
+#[test]
+fn mouse_clicks_select_streams_events_and_tabs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
+    t.wait_for(&["Account-acc-1"]);
+    // SGR mouse reports, as a terminal sends them (1-based column;row).
+    let click = |x: u16, y: u16| {
+        let press = format!("\x1b[<0;{};{}M", x + 1, y + 1);
+        let release = format!("\x1b[<0;{};{}m", x + 1, y + 1);
+        t.tmux(&["send-keys", "-t", "e2e", "-l", &press]);
+        t.tmux(&["send-keys", "-t", "e2e", "-l", &release]);
+    };
+    let screen = t.screen();
+    let row = screen
+        .lines()
+        .position(|l| l.contains("  Account-acc-1 "))
+        .unwrap() as u16;
+    click(4, row);
+    click(4, row);
+    t.wait_for(&["Events · Account-acc-1", "4/4", "\"balance\": 120"]);
+    // The events table: its first event row is two below its top border.
+    let screen = t.screen();
+    let first = screen
+        .lines()
+        .position(|l| l.contains("AccountOpened"))
+        .unwrap() as u16;
+    click(40, first);
+    t.wait_for(&["1/4", "\"balance\": 0"]);
+    // The Diff tab's title.
+    let screen = t.screen();
+    let (y, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(" 3 Diff "))
+        .unwrap();
+    let x = line[..line.find(" 3 Diff ").unwrap()].chars().count() as u16 + 2;
+    click(x, y as u16);
+    t.wait_for(&["No marks set."]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
+
+#[test]
+fn the_idle_ui_uses_almost_no_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    let pid = ui_pid(&t).expect("the UI process");
+    // Let the answers that follow opening (density, activity) land first.
+    std::thread::sleep(Duration::from_secs(3));
+    let window = Duration::from_secs(5);
+    let before = run_nanos(pid);
+    std::thread::sleep(window);
+    let used = run_nanos(pid) - before;
+    let share = used as f64 / window.as_nanos() as f64;
+    eprintln!(
+        "idle UI: {:.3} ms of CPU in {} s = {:.4}% of a core",
+        used as f64 / 1e6,
+        window.as_secs(),
+        share * 100.0
+    );
+    assert!(
+        share < 0.002,
+        "idle UI used {:.3}% of a core",
+        share * 100.0
+    );
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }

@@ -10,6 +10,8 @@ mod keymap;
 mod model;
 mod reducer_watch;
 mod screen;
+#[cfg(test)]
+mod screen_tests;
 mod theme;
 mod worker;
 

@@ -37,13 +37,37 @@ struct Columns {
     kind: usize,
 }
 
-fn columns(width: usize, key_digits: usize, all: bool, time: usize) -> Columns {
+/// Widths from the terminal's width and the longest type (and stream) shown: the payload
+/// preview takes what is left, but never less than a third of the room.
+fn columns(
+    width: usize,
+    key_digits: usize,
+    all: bool,
+    time: usize,
+    longest: (usize, usize, usize),
+) -> Columns {
     let key = key_digits.max(3);
-    // What is left after the gutter, the key and the time goes to type (and stream) and
-    // the payload preview, which takes the rest.
     let rest = width.saturating_sub(2 + key + 1 + time + 1);
-    let kind = (rest / 4).clamp(12, 32);
-    let stream = if all { (rest / 4).clamp(12, 36) } else { 0 };
+    let (longest_stream, longest_kind, longest_data) = longest;
+    let stream_need = if all { longest_stream.max(6) + 1 } else { 0 };
+    if stream_need + longest_kind.max(4) + 1 + longest_data <= rest {
+        // Everything fits whole.
+        return Columns {
+            key,
+            stream: stream_need.saturating_sub(1),
+            kind: longest_kind.max(4),
+        };
+    }
+    let budget = rest * 2 / 3;
+    let stream = if all {
+        longest_stream.max(6).min(budget / 2).max(6)
+    } else {
+        0
+    };
+    let kind = longest_kind
+        .max(4)
+        .min(budget.saturating_sub(stream + 1))
+        .max(4);
     Columns { key, stream, kind }
 }
 
@@ -126,7 +150,18 @@ impl Component for EventsTable {
         };
         let width = inner.width as usize;
         let digits = view.len.max(view.first.abs()).to_string().len() + usize::from(view.first < 0);
-        let c = columns(width, digits, all, time_width);
+        let longest = view
+            .rows
+            .values()
+            .flatten()
+            .fold((0, 0, 0), |(s, k, d), r| {
+                (
+                    s.max(eventscope::printable(&r.stream_id).chars().count()),
+                    k.max(eventscope::printable(&r.event_type).chars().count()),
+                    d.max(eventscope::printable(&r.preview).chars().count()),
+                )
+            });
+        let c = columns(width, digits, all, time_width, longest);
         let time_head = if time_width == 0 {
             String::new()
         } else {

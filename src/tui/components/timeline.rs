@@ -14,9 +14,11 @@ use crate::tui::model::Model;
 pub struct Timeline;
 
 /// The slider's cells inside the timeline area: the first inner row, left of the label.
-fn slider_area(area: Rect) -> Rect {
+fn slider_area(area: Rect, last_key: i64) -> Rect {
     let inner = Block::bordered().inner(area);
-    let label = 34.min(inner.width / 2);
+    // "N/M" and a time with nanoseconds, whatever the number of digits.
+    let digits = last_key.to_string().len() as u16;
+    let label = (2 * digits + 33).min(inner.width / 2);
     Rect {
         x: inner.x,
         y: inner.y,
@@ -26,8 +28,8 @@ fn slider_area(area: Rect) -> Rect {
 }
 
 /// Where a click at (x, y) falls on the slider, as a fraction of the timeline.
-pub fn slider_fraction(timeline: Rect, x: u16, y: u16) -> Option<f64> {
-    let s = slider_area(timeline);
+fn slider_fraction(timeline: Rect, last_key: i64, x: u16, y: u16) -> Option<f64> {
+    let s = slider_area(timeline, last_key);
     if s.width < 2 || y != s.y || x < s.x || x >= s.x + s.width {
         return None;
     }
@@ -41,10 +43,13 @@ impl Component for Timeline {
 
     /// A click or drag on the slider moves the playhead there.
     fn on_click(&mut self, x: u16, y: u16, area: Rect, model: &mut Model) -> Outcome {
-        let Some(f) = slider_fraction(area, x, y) else {
+        let Some(v) = &model.view else {
             return Outcome::Ignored;
         };
-        if let Some(v) = &model.view {
+        let Some(f) = slider_fraction(area, v.len, x, y) else {
+            return Outcome::Ignored;
+        };
+        {
             let key = v.first + ((v.len - v.first) as f64 * f.clamp(0.0, 1.0)).round() as i64;
             model.seek(key);
         }
@@ -72,7 +77,7 @@ fn draw(app: &Model, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new("no stream open"), inner);
         return;
     };
-    let slider = slider_area(area);
+    let slider = slider_area(area, view.len);
     let width = slider.width as usize;
     let cell = |key: i64| -> usize {
         if view.len <= view.first || width < 2 {

@@ -71,7 +71,7 @@ impl InspectorTab for DiffTab {
             None => format!("playhead {key}"),
         };
         let mut out = match view.current_state() {
-            Some(Ok(s)) => super::provenance(model, s),
+            Some(Ok(s)) => super::wrap_lines(super::provenance(model, s), area.width as usize),
             _ => Vec::new(),
         };
         out.push(Line::styled(

@@ -216,3 +216,52 @@ pub fn provenance(model: &Model, s: &crate::tui::worker::StateAt) -> Vec<Line<'s
     }
     out
 }
+
+/// Styled one-line messages wrapped to `width`, each keeping its style.
+pub fn wrap_lines(lines: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+    lines
+        .into_iter()
+        .flat_map(|l| {
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            let style = l.style;
+            wrap(&text, width)
+                .into_iter()
+                .map(move |part| Line::styled(part, style))
+        })
+        .collect()
+}
+
+/// `text` cut into lines of at most `width` characters, at spaces where there are some.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        let used = line.chars().count();
+        if used > 0 && used + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        while word.len() > width {
+            lines.push(word.drain(..width).collect());
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.extend(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wrap_breaks_at_spaces_and_cuts_long_words() {
+        assert_eq!(super::wrap("abc def gh", 7), vec!["abc def", "gh"]);
+        assert_eq!(super::wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(super::wrap("", 4), vec![""]);
+    }
+}

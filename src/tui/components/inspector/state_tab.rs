@@ -117,6 +117,7 @@ impl InspectorTab for StateTab {
                 t.fg(t.warnings),
             ));
         }
+        let mut out = super::wrap_lines(out, area.width as usize);
         let room = (area.height as usize).saturating_sub(out.len()).max(1);
         out.extend(
             self.tree
