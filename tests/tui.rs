@@ -668,3 +668,79 @@ fn the_idle_ui_uses_almost_no_cpu() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+#[test]
+fn long_replays_show_a_progress_bar_on_a_terminal_and_nothing_when_piped() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hot.db");
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let out = Command::new(bin)
+        .args([
+            "demo",
+            "--out",
+            db.to_str().unwrap(),
+            "--events",
+            "15000",
+            "--hot",
+            "12000",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    // Slow on purpose: each event spins, so the bar is on screen for a while.
+    let jq = dir.path().join("slow.jq");
+    std::fs::write(
+        &jq,
+        "reduce range(0; 300) as $i (.; .) | . + {n: ((.n // 0) + 1)}",
+    )
+    .unwrap();
+    let command = format!(
+        "{bin} state {} Account-hot --reducer {} > {}",
+        db.display(),
+        jq.display(),
+        dir.path().join("state.json").display()
+    );
+    let t = Tmux::start(&command, 120, 10);
+    let screen = t.wait_for(&["replaying Account-hot", "/12000", "left"]);
+    assert!(screen.contains(" events/s"), "a rate is shown: {screen}");
+    let screen = t.wait_for(&["EXITED 0"]);
+    assert!(
+        !screen.contains("replaying"),
+        "the bar is cleared: {screen}"
+    );
+    let state = std::fs::read_to_string(dir.path().join("state.json")).unwrap();
+    assert!(state.contains("\"n\": 12000"), "{state}");
+    // Piped: stderr stays empty.
+    let out = Command::new(bin)
+        .args(["state", db.to_str().unwrap(), "Account-hot", "--reducer"])
+        .arg(&jq)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn editing_the_reducer_reloads_it_and_a_broken_edit_keeps_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let jq = dir.path().join("count.jq");
+    std::fs::write(&jq, "(. // {}) | .n = ((.n // 0) + 1)").unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {}", jq.display()), 100, 30);
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-1", "Enter", "Left"]);
+    t.wait_for(&["3/4", "\"n\": 3"]);
+    std::fs::write(&jq, "(. // {}) | .n = ((.n // 0) + 10)").unwrap();
+    t.wait_for(&["reducer reloaded", "3/4", "\"n\": 30"]);
+    std::fs::write(&jq, "(. // {}) | .n = ((.n // 0) + ").unwrap();
+    t.wait_for(&["reducer not reloaded, the old one is kept"]);
+    t.keys(&["Right"]);
+    t.wait_for(&["4/4", "\"n\": 40"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

@@ -237,6 +237,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print a shell completion script.
+    /// Print a shell completion script (bash and fish also complete stream ids from the
+    /// store on the command line).
     Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), e.g. `eventscope man > ~/.local/share/man/man1/eventscope.1`.
+    Man,
+    /// The stream ids of a store, one per line, for shell completion; prints nothing when
+    /// the store cannot be read.
+    #[command(name = "__streams", hide = true)]
+    StreamIds { store: PathBuf },
 }

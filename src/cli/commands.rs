@@ -121,13 +121,22 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             stream,
             json,
         } => super::answer::snapshots(&open(&store)?, stream.as_deref(), json),
-        Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "eventscope",
-                &mut std::io::stdout(),
-            );
+        Command::Completions { shell } => super::completions::print(shell),
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(())
+        }
+        Command::StreamIds { store } => {
+            // Completion must never print an error into the user's command line.
+            if let Ok(store) = open(&store) {
+                if let Ok(streams) = store.streams() {
+                    let mut out = std::io::stdout().lock();
+                    for s in streams {
+                        use std::io::Write;
+                        writeln!(out, "{}", eventscope::printable(&s.stream_id))?;
+                    }
+                }
+            }
             Ok(())
         }
     };
@@ -161,7 +170,9 @@ pub fn timed_replayer<'a>(
         }
         std::process::exit(1);
     })?;
-    Ok(Replayer::new(store, reducer, options).with_watch(watch))
+    Ok(Replayer::new(store, reducer, options)
+        .with_watch(watch)
+        .with_progress(super::progress::replay_bar()))
 }
 
 /// No command: the TUI, on STORE or on the bundled demo with its bundled reducers.

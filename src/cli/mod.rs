@@ -4,9 +4,11 @@ mod answer;
 mod args;
 mod check;
 mod commands;
+mod completions;
 mod events;
 mod import;
 mod output;
+mod progress;
 
 use anyhow::Result;
 use clap::Parser;

@@ -16,7 +16,7 @@ pub use diff::{diff, Change, Op};
 pub use jq::parse_bounded as parse_payload_for_jq;
 pub use jq::JqProgram;
 pub use reducer::{merge, Fold, Reducer, MERGE_LABEL};
-pub use seek::{Replayer, SeekOptions, Traced, PROGRESS_EVERY};
+pub use seek::{Replayer, SeekOptions, SeekProgress, Traced, PROGRESS_EVERY};
 pub use snapshot_use::{map_snapshot, SnapshotMaps, SnapshotUse};
 pub use watch::{TimedOut, Watch};
 

@@ -72,6 +72,22 @@ pub struct Replayer<'a> {
     warnings: Vec<String>,
     /// Events handed to the reducer so far, for measuring what a seek cost.
     folded: u64,
+    /// Told how far long seeks have got, for progress bars.
+    observer: Option<Observer<'a>>,
+}
+
+/// Told how far seeks have got.
+type Observer<'a> = Box<dyn FnMut(SeekProgress) + 'a>;
+
+/// How far a seek has got: reported every [`PROGRESS_EVERY`] events, then `Done`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeekProgress<'s> {
+    Reached {
+        stream: &'s str,
+        version: i64,
+        target: i64,
+    },
+    Done,
 }
 
 struct StreamCache {
@@ -104,6 +120,7 @@ impl<'a> Replayer<'a> {
             skips: HashMap::new(),
             warnings: Vec::new(),
             folded: 0,
+            observer: None,
         }
     }
 
@@ -121,6 +138,12 @@ impl<'a> Replayer<'a> {
     /// Marks every jq reducer call on `watch`, for a monitor to time (see [`Watch`]).
     pub fn with_watch(mut self, watch: Arc<Watch>) -> Self {
         self.watch = Some(watch);
+        self
+    }
+
+    /// Tells `observer` how far seeks through `state_at` and `traced_state_at` have got.
+    pub fn with_progress(mut self, observer: impl FnMut(SeekProgress) + 'a) -> Self {
+        self.observer = Some(Box::new(observer));
         self
     }
 
@@ -169,7 +192,22 @@ impl<'a> Replayer<'a> {
 
     /// [`Replayer::state_at`] with where the fold started.
     pub fn traced_state_at(&mut self, stream: &str, version: i64) -> Result<Traced> {
-        let state = self.state_at_with(stream, version, &mut |_| ControlFlow::Continue(()))?;
+        let mut observer = self.observer.take();
+        let state = self.state_at_with(stream, version, &mut |v| {
+            if let Some(o) = observer.as_mut() {
+                o(SeekProgress::Reached {
+                    stream,
+                    version: v,
+                    target: version,
+                });
+            }
+            ControlFlow::Continue(())
+        });
+        if let Some(o) = observer.as_mut() {
+            o(SeekProgress::Done);
+        }
+        self.observer = observer;
+        let state = state?;
         Ok(state.unwrap_or(Traced {
             state: Value::Null,
             from_snapshot: None,

@@ -67,6 +67,12 @@ impl Key {
             "backtab" => KeyCode::BackTab,
             "space" => KeyCode::Char(' '),
             "backspace" => KeyCode::Backspace,
+            f if f.len() > 1
+                && f.starts_with('f')
+                && f[1..].parse::<u8>().is_ok_and(|n| (1..=12).contains(&n)) =>
+            {
+                KeyCode::F(f[1..].parse().unwrap_or(1))
+            }
             _ => {
                 let mut chars = rest.chars();
                 match (chars.next(), chars.next()) {
@@ -105,6 +111,7 @@ impl Key {
             KeyCode::Backspace => "Backspace".to_string(),
             KeyCode::Char(' ') => "Space".to_string(),
             KeyCode::Char(c) => c.to_string(),
+            KeyCode::F(n) => format!("F{n}"),
             other => format!("{other:?}"),
         };
         let mut s = String::new();
@@ -339,6 +346,62 @@ pub fn user_keymap_path() -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The README's key table, as the shipped keymap gives it.
+    fn markdown_table(km: &Keymap) -> String {
+        let mut out = String::from("| keys | command | what it does |\n| --- | --- | --- |\n");
+        let mut group = String::new();
+        for b in km.bindings(Layer::Normal) {
+            if b.group != group {
+                group = b.group.clone();
+                out.push_str(&format!("| **{group}** | | |\n"));
+            }
+            let keys: Vec<String> = b
+                .keys
+                .iter()
+                .map(|k| format!("`{}`", k.label().replace('|', "\\|")))
+                .collect();
+            out.push_str(&format!(
+                "| {} | `{}` | {} |\n",
+                keys.join(" "),
+                b.command.name(),
+                b.desc
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn the_readme_key_table_is_the_shipped_keymap() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(path).unwrap();
+        let (start, end) = ("<!-- keys:start -->\n", "<!-- keys:end -->");
+        let from = readme.find(start).expect("README marks its key table") + start.len();
+        let to = readme.find(end).expect("README marks its key table's end");
+        let want = markdown_table(&Keymap::default());
+        if std::env::var_os("EVENTSCOPE_BLESS").is_some() {
+            let updated = format!("{}{want}{}", &readme[..from], &readme[to..]);
+            std::fs::write(path, updated).unwrap();
+            return;
+        }
+        // The README's example of a user file is one.
+        let example = readme
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("README shows a keymap.toml");
+        let mut km = Keymap::default();
+        km.apply_overrides(example).unwrap();
+        assert_eq!(
+            km.command_for(Layer::Normal, Key::parse("F5").unwrap()),
+            Some(Command::Tab(3))
+        );
+        assert_eq!(
+            &readme[from..to],
+            want,
+            "README's key table differs from assets/keymap.toml; EVENTSCOPE_BLESS=1 cargo test rewrites it"
+        );
+    }
 
     fn key(code: KeyCode, mods: KeyModifiers) -> Key {
         Key::from_event(&KeyEvent::new(code, mods))

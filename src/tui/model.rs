@@ -40,6 +40,9 @@ pub struct View {
     pub mark_b: Option<i64>,
     /// The newest state received and the key it is for.
     pub state: Option<(i64, Result<Box<StateAt>, WorkerError>)>,
+    /// Counts the states received, so views notice a new state for the same key (after
+    /// a reducer reload).
+    pub state_seq: u64,
     /// Replay progress towards the playhead: events done, events to do.
     pub progress: Option<(i64, i64)>,
     pub diff: Option<DiffResult>,
@@ -62,6 +65,7 @@ impl View {
             mark_a: None,
             mark_b: None,
             state: None,
+            state_seq: 0,
             progress: None,
             diff: None,
             diff_requested: None,

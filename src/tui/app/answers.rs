@@ -72,6 +72,7 @@ impl App {
                     if key == v.playhead {
                         v.progress = None;
                         v.state = Some((key, result));
+                        v.state_seq += 1;
                     }
                 }
                 self.inspector.on_view_changed(&self.model);

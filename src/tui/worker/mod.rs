@@ -95,15 +95,18 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
         subscription: None,
     };
     loop {
-        let replayer = replayer(&config, &store, &reducer, &watch, &session.replies);
-        let mut w = Worker {
-            store: &store,
-            reducer: &reducer,
-            replayer,
-            s: &mut session,
-            reducer_path: config.reducer.as_deref(),
+        let stop = {
+            let replayer = replayer(&config, &store, &reducer, &watch, &session.replies);
+            let mut w = Worker {
+                store: &store,
+                reducer: &reducer,
+                replayer,
+                s: &mut session,
+                reducer_path: config.reducer.as_deref(),
+            };
+            w.serve()
         };
-        match w.serve() {
+        match stop {
             Stop::Closed => return,
             Stop::Reload(new) => reducer = new,
         }

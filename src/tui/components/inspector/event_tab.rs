@@ -17,7 +17,8 @@ use crate::tui::model::Model;
 #[derive(Default)]
 pub struct EventTab {
     tree: JsonTree,
-    shown: Option<i64>,
+    /// Which state the tree shows (the view's `state_seq`).
+    shown: Option<u64>,
     /// Why the snapshot at this version cannot be read.
     snapshot_error: Option<String>,
     has_event: bool,
@@ -35,11 +36,11 @@ impl InspectorTab for EventTab {
     fn on_view_changed(&mut self, model: &Model) {
         let Some(v) = &model.view else { return };
         let current = v.current_state().and_then(|s| s.as_ref().ok());
-        let key = current.map(|_| v.playhead);
-        if key == self.shown {
+        let seq = current.map(|_| v.state_seq);
+        if seq == self.shown {
             return;
         }
-        self.shown = key;
+        self.shown = seq;
         self.snapshot_error = None;
         let Some(s) = current else {
             self.tree.set(None);

@@ -14,8 +14,8 @@ use crate::tui::model::Model;
 #[derive(Default)]
 pub struct StateTab {
     tree: JsonTree,
-    /// The key whose state the tree shows.
-    shown: Option<i64>,
+    /// Which state the tree shows (the view's `state_seq`).
+    shown: Option<u64>,
 }
 
 /// The moves every JSON tab shares.
@@ -47,11 +47,15 @@ impl InspectorTab for StateTab {
 
     fn on_view_changed(&mut self, model: &Model) {
         let current = model.view.as_ref().and_then(|v| v.state.as_ref());
-        let key = current.map(|(k, _)| *k);
-        if key == self.shown {
+        let seq = model
+            .view
+            .as_ref()
+            .filter(|_| current.is_some())
+            .map(|v| v.state_seq);
+        if seq == self.shown {
             return;
         }
-        self.shown = key;
+        self.shown = seq;
         match current {
             Some((_, Ok(s))) => self.tree.set(Some(s.state.clone())),
             _ => self.tree.set(None),

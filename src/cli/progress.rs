@@ -1,0 +1,49 @@
+//! A progress bar on stderr for long replays (events done, rate, time left), drawn only
+//! when stderr is a terminal: nothing is written when it is piped or redirected.
+
+use std::io::IsTerminal;
+
+use eventscope::replay::SeekProgress;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// An observer for `Replayer::with_progress`. The bar appears once a seek has folded
+/// `PROGRESS_EVERY` events (short replays never show one) and is cleared when it ends.
+pub fn replay_bar() -> impl FnMut(SeekProgress) {
+    let shown = std::io::stderr().is_terminal();
+    let mut bar: Option<ProgressBar> = None;
+    move |p| match p {
+        SeekProgress::Reached {
+            stream,
+            version,
+            target,
+        } if shown => {
+            let b = bar.get_or_insert_with(|| {
+                let b = ProgressBar::with_draw_target(
+                    Some(target.max(0) as u64),
+                    ProgressDrawTarget::stderr(),
+                );
+                let style = ProgressStyle::with_template(
+                    "replaying {msg} {wide_bar} {pos}/{len} · {rate} · {eta} left",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .with_key(
+                    "rate",
+                    |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0} events/s", s.per_sec());
+                    },
+                );
+                b.set_style(style);
+                b.set_message(eventscope::printable(stream).into_owned());
+                b.reset_eta();
+                b
+            });
+            b.set_position(version.max(0) as u64);
+        }
+        SeekProgress::Done => {
+            if let Some(b) = bar.take() {
+                b.finish_and_clear();
+            }
+        }
+        _ => {}
+    }
+}
