@@ -393,8 +393,9 @@ fn a_crash_that_cannot_unwind_still_gives_the_terminal_back() {
     );
 }
 
-/// The worker processes of the TUI started by `t` (found by its own config directory).
-fn worker_pids(t: &Tmux) -> Vec<u32> {
+/// Processes of the TUI started by `t` (found by its own config directory) that have
+/// `with` in their environment and not `without`.
+fn pids_of(t: &Tmux, with: &str, without: Option<&str>) -> Vec<u32> {
     let marker = format!("XDG_CONFIG_HOME={}", t._config.path().display());
     std::fs::read_dir("/proc")
         .unwrap()
@@ -402,11 +403,16 @@ fn worker_pids(t: &Tmux) -> Vec<u32> {
         .filter(|pid| {
             std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
                 let env = String::from_utf8_lossy(&env);
-                env.split('\0').any(|v| v == marker)
-                    && env.split('\0').any(|v| v == "EVENTSCOPE_TUI_WORKER=1")
+                let has = |v: &str| env.split('\0').any(|e| e == v);
+                has(&marker) && has(with) && !without.is_some_and(has)
             })
         })
         .collect()
+}
+
+/// The worker processes of the TUI started by `t`.
+fn worker_pids(t: &Tmux) -> Vec<u32> {
+    pids_of(t, "EVENTSCOPE_TUI_WORKER=1", None)
 }
 
 /// CPU seconds a process has used.
@@ -551,18 +557,9 @@ fn streams_from_version_zero_and_missing_versions_in_the_terminal() {
 
 /// The TUI process itself (the guarded child, not the guard nor the worker).
 fn ui_pid(t: &Tmux) -> Option<u32> {
-    let marker = format!("XDG_CONFIG_HOME={}", t._config.path().display());
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .find(|pid| {
-            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
-                let env = String::from_utf8_lossy(&env);
-                env.split('\0').any(|v| v == marker)
-                    && env.split('\0').any(|v| v == "EVENTSCOPE_TUI_CHILD=1")
-                    && !env.split('\0').any(|v| v == "EVENTSCOPE_TUI_WORKER=1")
-            })
-        })
+    pids_of(t, "EVENTSCOPE_TUI_CHILD=1", Some("EVENTSCOPE_TUI_WORKER=1"))
+        .first()
+        .copied()
 }
 
 /// Nanoseconds every thread of a process has run, from the scheduler's own count.

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{Component, Outcome};
+use super::{Component, Move, Outcome};
 use crate::tui::action::Command;
 use crate::tui::model::Model;
 use crate::tui::worker::Target;
@@ -82,18 +82,12 @@ impl Component for EventsTable {
         if model.view.is_none() {
             return Outcome::Ignored;
         }
-        let page = self.page() as i64;
-        match command {
-            Command::Up => model.step(-1),
-            Command::Down => model.step(1),
-            Command::PageUp => model.step(-page),
-            Command::PageDown => model.step(page),
-            Command::HalfPageUp => model.step(-(page / 2).max(1)),
-            Command::HalfPageDown => model.step((page / 2).max(1)),
-            Command::Top => model.seek(i64::MIN),
-            Command::Bottom => model.seek(i64::MAX),
+        match (Move::of(command, self.page()), command) {
+            (Some(Move::By(d)), _) => model.step(d),
+            (Some(Move::Top), _) => model.seek(i64::MIN),
+            (Some(Move::Bottom), _) => model.seek(i64::MAX),
             // The event opens in the inspector; marks and the playhead stay.
-            Command::Open => return Outcome::ShowTab("Event"),
+            (None, Command::Open) => return Outcome::ShowTab("Event"),
             _ => return Outcome::Ignored,
         }
         Outcome::Done

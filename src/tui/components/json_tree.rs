@@ -62,17 +62,8 @@ impl JsonTree {
         self.reflatten();
     }
 
-    pub fn move_by(&mut self, d: i64) {
-        let last = self.lines.len().saturating_sub(1) as i64;
-        self.cursor = (self.cursor as i64 + d).clamp(0, last.max(0)) as usize;
-    }
-
-    pub fn top(&mut self) {
-        self.cursor = 0;
-    }
-
-    pub fn bottom(&mut self) {
-        self.cursor = self.lines.len().saturating_sub(1);
+    pub fn line_count(&self) -> usize {
+        self.lines.len()
     }
 
     pub fn page(&self) -> usize {

@@ -55,6 +55,43 @@ pub trait Component {
     }
 }
 
+/// How a list moves for a command, given the rows it shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    By(i64),
+    Top,
+    Bottom,
+}
+
+impl Move {
+    /// The move `command` makes in a list showing `page` rows, if it is a move.
+    pub fn of(command: Command, page: usize) -> Option<Move> {
+        let page = page.max(1) as i64;
+        let half = (page / 2).max(1);
+        Some(match command {
+            Command::Up => Move::By(-1),
+            Command::Down => Move::By(1),
+            Command::PageUp => Move::By(-page),
+            Command::PageDown => Move::By(page),
+            Command::HalfPageUp => Move::By(-half),
+            Command::HalfPageDown => Move::By(half),
+            Command::Top => Move::Top,
+            Command::Bottom => Move::Bottom,
+            _ => return None,
+        })
+    }
+
+    /// Where the move lands from `at` in `0..len`.
+    pub fn apply(self, at: usize, len: usize) -> usize {
+        let last = len.saturating_sub(1);
+        match self {
+            Move::By(d) => (at as i64 + d).clamp(0, last as i64) as usize,
+            Move::Top => 0,
+            Move::Bottom => last,
+        }
+    }
+}
+
 /// A pane's frame: highlighted when it has focus.
 pub fn pane_block<'a>(model: &Model, focused: bool, title: Line<'a>) -> Block<'a> {
     let t = &model.theme;

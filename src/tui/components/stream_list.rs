@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{Component, Outcome};
+use super::{Component, Move, Outcome};
 use crate::tui::action::Command;
 use crate::tui::model::{Catalog, Model};
 use crate::tui::worker::Target;
@@ -236,11 +236,6 @@ impl StreamList {
         }
     }
 
-    fn move_by(&mut self, d: i64) {
-        let last = self.rows.len().saturating_sub(1) as i64;
-        self.selected = (self.selected as i64 + d).clamp(0, last) as usize;
-    }
-
     pub fn page(&self) -> usize {
         self.page.get().max(1)
     }
@@ -248,16 +243,11 @@ impl StreamList {
 
 impl Component for StreamList {
     fn on_command(&mut self, command: Command, model: &mut Model) -> Outcome {
-        let page = self.page() as i64;
+        if let Some(m) = Move::of(command, self.page()) {
+            self.selected = m.apply(self.selected, self.rows.len());
+            return Outcome::Done;
+        }
         match command {
-            Command::Up => self.move_by(-1),
-            Command::Down => self.move_by(1),
-            Command::PageUp => self.move_by(-page),
-            Command::PageDown => self.move_by(page),
-            Command::HalfPageUp => self.move_by(-(page / 2).max(1)),
-            Command::HalfPageDown => self.move_by((page / 2).max(1)),
-            Command::Top => self.selected = 0,
-            Command::Bottom => self.selected = self.rows.len().saturating_sub(1),
             Command::Open => return self.open_selected(model),
             Command::SortStreams => {
                 self.sort = self.sort.next();

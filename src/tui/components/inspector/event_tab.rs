@@ -72,12 +72,8 @@ impl InspectorTab for EventTab {
         self.shown = None;
     }
 
-    fn search(&mut self, query: &str) -> Option<usize> {
-        Some(self.tree.search(query))
-    }
-
-    fn next_match(&mut self, forward: bool) -> bool {
-        self.tree.next_match(forward)
+    fn tree(&mut self) -> Option<&mut JsonTree> {
+        Some(&mut self.tree)
     }
 
     fn heading(&self, model: &Model) -> Option<String> {

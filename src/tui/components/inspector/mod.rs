@@ -13,6 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use super::json_tree::JsonTree;
 use super::{Component, Outcome};
 use crate::tui::action::Command;
 use crate::tui::model::{Model, View};
@@ -29,13 +30,18 @@ pub trait InspectorTab {
     /// Another stream was opened.
     fn on_open(&mut self) {}
 
-    /// Searches what the tab shows; `None` where it cannot be searched.
-    fn search(&mut self, _query: &str) -> Option<usize> {
+    /// The JSON the tab shows, where it shows JSON: searches go to it.
+    fn tree(&mut self) -> Option<&mut JsonTree> {
         None
     }
 
-    fn next_match(&mut self, _forward: bool) -> bool {
-        false
+    /// Searches what the tab shows; `None` where it cannot be searched.
+    fn search(&mut self, query: &str) -> Option<usize> {
+        self.tree().map(|t| t.search(query))
+    }
+
+    fn next_match(&mut self, forward: bool) -> bool {
+        self.tree().is_some_and(|t| t.next_match(forward))
     }
 
     /// Whether this tab shows the diff between marks, so it is worth computing.

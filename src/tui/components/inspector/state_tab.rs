@@ -8,7 +8,7 @@ use ratatui::Frame;
 use super::InspectorTab;
 use crate::tui::action::Command;
 use crate::tui::components::json_tree::JsonTree;
-use crate::tui::components::Outcome;
+use crate::tui::components::{Move, Outcome};
 use crate::tui::model::Model;
 
 #[derive(Default)]
@@ -20,18 +20,10 @@ pub struct StateTab {
 
 /// The moves every JSON tab shares.
 pub fn tree_command(tree: &mut JsonTree, command: Command) -> Outcome {
-    let page = tree.page() as i64;
-    match command {
-        Command::Up => tree.move_by(-1),
-        Command::Down => tree.move_by(1),
-        Command::PageUp => tree.move_by(-page),
-        Command::PageDown => tree.move_by(page),
-        Command::HalfPageUp => tree.move_by(-(page / 2).max(1)),
-        Command::HalfPageDown => tree.move_by((page / 2).max(1)),
-        Command::Top => tree.top(),
-        Command::Bottom => tree.bottom(),
-        Command::Open => tree.toggle_fold(),
-        _ => return Outcome::Ignored,
+    match Move::of(command, tree.page()) {
+        Some(m) => tree.cursor = m.apply(tree.cursor, tree.line_count()),
+        None if command == Command::Open => tree.toggle_fold(),
+        None => return Outcome::Ignored,
     }
     Outcome::Done
 }
@@ -67,12 +59,8 @@ impl InspectorTab for StateTab {
         self.shown = None;
     }
 
-    fn search(&mut self, query: &str) -> Option<usize> {
-        Some(self.tree.search(query))
-    }
-
-    fn next_match(&mut self, forward: bool) -> bool {
-        self.tree.next_match(forward)
+    fn tree(&mut self) -> Option<&mut JsonTree> {
+        Some(&mut self.tree)
     }
 
     fn heading(&self, model: &Model) -> Option<String> {
