@@ -327,6 +327,15 @@ impl Keymap {
     /// The default keymap with the user's file applied, when there is one.
     pub fn load() -> Result<Keymap, String> {
         let mut keymap = Keymap::default();
+        let old = crate::dirs::config_dir().map(|d| d.join("keymap.json"));
+        if let Some(old) = old.filter(|p| p.exists()) {
+            if !user_keymap_path().is_some_and(|p| p.exists()) {
+                return Err(format!(
+                    "{}: keymap.json is no longer read; write its bindings as keymap.toml beside it, one layer per mode (see the README)",
+                    old.display()
+                ));
+            }
+        }
         if let Some(path) = user_keymap_path().filter(|p| p.exists()) {
             let text =
                 std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
