@@ -3,7 +3,7 @@
 
 use anyhow::{anyhow, bail, Result};
 use eventscope::replay::{
-    diff, Op, Reducer, Replayer, SeekOptions, SnapshotMaps, SnapshotUse, Traced,
+    diff, Op, Reducer, Replayer, SeekOptions, Skips, SnapshotMaps, SnapshotUse, Traced,
 };
 use eventscope::store::Store;
 use serde_json::{json, Value};
@@ -63,6 +63,35 @@ impl Point {
     }
 }
 
+/// "WHAT-IF without versions 3, 5 and type X: " before a header; nothing for a real replay.
+pub fn what_if_words(skips: &Skips) -> String {
+    if skips.is_empty() {
+        return String::new();
+    }
+    let mut parts = Vec::new();
+    if !skips.versions.is_empty() {
+        let v: Vec<String> = skips.versions.iter().map(i64::to_string).collect();
+        parts.push(format!("version(s) {}", v.join(", ")));
+    }
+    if !skips.types.is_empty() {
+        let mut t: Vec<String> = skips
+            .types
+            .iter()
+            .map(|t| eventscope::printable(t).into_owned())
+            .collect();
+        t.sort();
+        parts.push(format!("type(s) {}", t.join(", ")));
+    }
+    format!("WHAT-IF without {} · ", parts.join(" and "))
+}
+
+/// The skipped events as `--json --envelope` names them.
+pub fn skipped_json(skips: &Skips) -> Value {
+    let mut types: Vec<&String> = skips.types.iter().collect();
+    types.sort();
+    json!({"skip": skips.versions, "skip_type": types})
+}
+
 fn snapshot_words(from: Option<i64>) -> String {
     match from {
         Some(v) => format!("started from the stored snapshot at version {v}"),
@@ -70,16 +99,22 @@ fn snapshot_words(from: Option<i64>) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Which states `state` prints: versions, a time, and events left out.
+pub struct Points<'p> {
+    pub at: &'p [i64],
+    pub at_time: Option<&'p str>,
+    pub skips: &'p Skips,
+}
+
 pub fn state(
     store: &Store,
     stream: &str,
-    at: &[i64],
-    at_time: Option<&str>,
+    points_asked: &Points,
     args: &ReplayArgs,
     json: bool,
     envelope: bool,
 ) -> Result<()> {
+    let Points { at, at_time, skips } = *points_asked;
     let at_time = at_time
         .map(eventscope::time::parse_time_bound)
         .transpose()
@@ -89,7 +124,20 @@ pub fn state(
     let mut replayer = replayer(store, &reducer, args)?;
     let described = reducer.describe(&replayer.category(stream)?);
     let mut points = Vec::new();
-    if let Some(t) = at_time {
+    if !skips.is_empty() && at_time.is_some() {
+        bail!("--skip and --skip-type work with --at, not --at-time");
+    }
+    if !skips.is_empty() {
+        let versions = if at.is_empty() {
+            vec![replayer.last_version(stream)?]
+        } else {
+            at.to_vec()
+        };
+        for v in versions {
+            let traced = replayer.what_if(stream, v, skips)?;
+            points.push(Point::at(store, stream, v, traced)?);
+        }
+    } else if let Some(t) = at_time {
         match replayer.state_at_time(stream, t)? {
             Some((v, traced)) => points.push(Point::at(store, stream, v, traced)?),
             None => {
@@ -126,14 +174,18 @@ pub fn state(
     let mut o = Out::stdout();
     for p in &points {
         if envelope {
-            o.json_line(&json!({
+            let mut line = json!({
                 "stream_id": stream,
                 "version": p.version,
                 "timestamp": p.timestamp,
                 "reducer": described,
                 "from_snapshot": p.traced.from_snapshot,
                 "state": p.traced.state,
-            }))?;
+            });
+            if !skips.is_empty() {
+                line["what_if"] = skipped_json(skips);
+            }
+            o.json_line(&line)?;
         } else if json {
             o.json_line(&p.traced.state)?;
         } else {
@@ -145,7 +197,8 @@ pub fn state(
                 .as_deref()
                 .map(|t| eventscope::time::display(t, false));
             let header = format!(
-                "{} at {version}{} · reducer: {} · {}",
+                "{}{} at {version}{} · reducer: {} · {}",
+                what_if_words(skips),
                 eventscope::printable(stream),
                 time.map(|t| format!(" ({t} UTC)")).unwrap_or_default(),
                 eventscope::printable(&described),
@@ -182,12 +235,6 @@ pub fn diff_cmd(
         super::output::warn(&w);
     }
     let changes = diff(&old.state, &new.state);
-    let mut o = Out::stdout();
-    if json {
-        o.line(&serde_json::to_string(&changes)?)?;
-        o.flush()?;
-        return Ok(());
-    }
     let started = match (old.from_snapshot, new.from_snapshot) {
         (None, None) => snapshot_words(None),
         (a, b) => format!(
@@ -196,19 +243,32 @@ pub fn diff_cmd(
             snapshot_words(b)
         ),
     };
-    let header = o.paint(
-        Paint::Dim,
-        &format!(
-            "{}: version {from} → {to} · reducer: {} · {started}",
-            eventscope::printable(stream),
-            eventscope::printable(&described)
-        ),
+    let header = format!(
+        "{}: version {from} → {to} · reducer: {} · {started}",
+        eventscope::printable(stream),
+        eventscope::printable(&described)
     );
+    print_changes(&header, &changes, json)
+}
+
+/// Changes as `diff` prints them: a dim header then `+`/`-`/`~` lines, or a JSON array.
+pub fn print_changes(
+    header: &str,
+    changes: &[eventscope::replay::Change],
+    json: bool,
+) -> Result<()> {
+    let mut o = Out::stdout();
+    if json {
+        o.line(&serde_json::to_string(&changes)?)?;
+        o.flush()?;
+        return Ok(());
+    }
+    let header = o.paint(Paint::Dim, header);
     o.line(&header)?;
     if changes.is_empty() {
         o.line("no changes")?;
     }
-    for c in &changes {
+    for c in changes {
         let show = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
         let line = match c.op {
             Op::Added => o.paint(

@@ -62,6 +62,26 @@ pub struct ReplayArgs {
     pub reducer_memory: u64,
 }
 
+/// Events a replay leaves out (what-if).
+#[derive(Debug, Clone, Args, Default)]
+pub struct SkipArgs {
+    /// Replay without the events at these versions.
+    #[arg(long, value_name = "V[,V...]", value_delimiter = ',')]
+    pub skip: Vec<i64>,
+    /// Replay without events of this type (repeatable).
+    #[arg(long, value_name = "TYPE")]
+    pub skip_type: Vec<String>,
+}
+
+impl SkipArgs {
+    pub fn skips(&self) -> eventscope::replay::Skips {
+        eventscope::replay::Skips {
+            versions: self.skip.iter().copied().collect(),
+            types: self.skip_type.iter().cloned().collect(),
+        }
+    }
+}
+
 /// A time `--at-time` can read: checked here so that a typo is a usage error (exit 2).
 fn time_bound(s: &str) -> Result<String, String> {
     eventscope::time::parse_time_bound(s).map(|_| s.to_string())
@@ -150,12 +170,20 @@ pub enum Command {
         #[arg(long, short = 'f')]
         follow: bool,
     },
-    /// Print a stream's state, by default after its last event.
+    /// Print a stream's state, by default after its last event; or, with --category, the
+    /// state of every stream of a category.
     State {
         /// The event store (a SQLite file).
         store: PathBuf,
         /// The stream id, as `streams` lists it.
-        stream: String,
+        #[arg(required_unless_present = "category")]
+        stream: Option<String>,
+        /// Every stream of this category, as of --at-time (default: now): one pass over
+        /// the category's events in global order.
+        #[arg(long, value_name = "CAT", conflicts_with_all = ["stream", "at", "skip"])]
+        category: Option<String>,
+        #[command(flatten)]
+        skip: SkipArgs,
         /// Version(s) to show; a comma list prints one line per version, in the order given.
         #[arg(
             long,
@@ -181,6 +209,68 @@ pub enum Command {
         /// "from_snapshot", "state"} per requested point.
         #[arg(long, requires = "json")]
         envelope: bool,
+    },
+    /// Which event last changed each field of a stream's state.
+    Blame {
+        /// The event store (a SQLite file).
+        store: PathBuf,
+        /// The stream id, as `streams` lists it.
+        stream: String,
+        /// The state at this version (default: the last).
+        #[arg(long, value_name = "V")]
+        at: Option<i64>,
+        #[command(flatten)]
+        skip: SkipArgs,
+        #[command(flatten)]
+        replay: ReplayArgs,
+        /// One {"path", "value", "version", "type", "timestamp", "global_position",
+        /// "event_id"} per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The first version where a jq predicate on the state holds (`'.balance < 0'`); the
+    /// state after each event is its input and `$event` that event. Exits 1 when it never
+    /// holds.
+    When {
+        /// The event store (a SQLite file).
+        store: PathBuf,
+        /// STREAM PREDICATE, or with --category only PREDICATE.
+        #[arg(num_args = 1..=2, required = true, value_name = "STREAM PREDICATE")]
+        words: Vec<String>,
+        /// Every stream of this category (one pass in global order), one line per stream
+        /// where the predicate holds.
+        #[arg(long, value_name = "CAT")]
+        category: Option<String>,
+        /// Every version where the predicate turns from false to true.
+        #[arg(long, conflicts_with = "category")]
+        all: bool,
+        /// A predicate error (a missing field) fails the command instead of counting as
+        /// false.
+        #[arg(long)]
+        strict: bool,
+        #[command(flatten)]
+        replay: ReplayArgs,
+        /// One {"stream_id", "version", "type", "timestamp", "state"} per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changes without some events: the diff from the real state to the state
+    /// replayed without them. The store is never written.
+    Whatif {
+        /// The event store (a SQLite file).
+        store: PathBuf,
+        /// The stream id, as `streams` lists it.
+        stream: String,
+        #[command(flatten)]
+        skip: SkipArgs,
+        /// Compare at this version (default: the last).
+        #[arg(long, value_name = "V")]
+        at: Option<i64>,
+        #[command(flatten)]
+        replay: ReplayArgs,
+        /// The changes as a JSON array.
+        #[arg(long)]
+        json: bool,
     },
     /// Compare a stream's state at two versions.
     Diff {

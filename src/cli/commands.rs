@@ -71,6 +71,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 event_type,
                 from_position: from,
                 limit,
+                ..Default::default()
             };
             if follow {
                 let live = OpenOptions {
@@ -87,20 +88,67 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::State {
             store,
             stream,
+            category,
+            skip,
             at,
             at_time,
             replay,
             json,
             envelope,
-        } => super::answer::state(
+        } => match (stream, category) {
+            (_, Some(category)) => super::debug::category_state(
+                &open(&store)?,
+                &category,
+                at_time.as_deref(),
+                &replay,
+                json,
+            ),
+            (Some(stream), None) => super::answer::state(
+                &open(&store)?,
+                &stream,
+                &super::answer::Points {
+                    at: &at,
+                    at_time: at_time.as_deref(),
+                    skips: &skip.skips(),
+                },
+                &replay,
+                json,
+                envelope,
+            ),
+            (None, None) => Err(anyhow::anyhow!("give a STREAM or --category")),
+        },
+        Command::Blame {
+            store,
+            stream,
+            at,
+            skip,
+            replay,
+            json,
+        } => super::debug::blame(&open(&store)?, &stream, at, &skip.skips(), &replay, json),
+        Command::When {
+            store,
+            words,
+            category,
+            all,
+            strict,
+            replay,
+            json,
+        } => super::debug::when(
             &open(&store)?,
-            &stream,
-            &at,
-            at_time.as_deref(),
+            &words,
+            category.as_deref(),
+            eventscope::replay::WhenOptions { all, strict },
             &replay,
             json,
-            envelope,
         ),
+        Command::Whatif {
+            store,
+            stream,
+            skip,
+            at,
+            replay,
+            json,
+        } => super::debug::whatif(&open(&store)?, &stream, &skip.skips(), at, &replay, json),
         Command::Diff {
             store,
             stream,

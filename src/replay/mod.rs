@@ -1,15 +1,21 @@
 //! Replay: folding a stream's events into state with a reducer, seeking to any version or
 //! time through checkpoints, and comparing two states.
 
+mod blame;
+mod category;
 mod diff;
 mod jq;
 mod reducer;
 mod seek;
 mod snapshot_use;
+mod walk;
 mod watch;
+mod when;
 
 use std::path::PathBuf;
 
+pub use blame::{blame, BlameLine};
+pub use category::{category_at, StreamState};
 pub use diff::{diff, Change, Op};
 /// For the fuzz targets: how jq reducers read a raw payload.
 #[doc(hidden)]
@@ -18,7 +24,9 @@ pub use jq::JqProgram;
 pub use reducer::{merge, Fold, Reducer, MERGE_LABEL};
 pub use seek::{Replayer, SeekOptions, SeekProgress, Traced, PROGRESS_EVERY};
 pub use snapshot_use::{map_snapshot, SnapshotMaps, SnapshotUse};
+pub use walk::{Predicate, Skips, Verdict, Walk};
 pub use watch::{TimedOut, Watch};
+pub use when::{category_streams, when, when_category, Hit, WhenOptions};
 
 use crate::store::StoreError;
 

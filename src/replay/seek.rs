@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::walk::{Skips, Walk};
 use super::{Fold, Reducer, ReplayError, Result, SnapshotUse, Watch};
 use crate::store::Store;
 
@@ -212,6 +213,41 @@ impl<'a> Replayer<'a> {
             state: Value::Null,
             from_snapshot: None,
         }))
+    }
+
+    /// The state at `version` had the events `skips` names never happened. The store and
+    /// the real history's checkpoints are untouched: the fold starts from the last real
+    /// checkpoint before the first skipped event and goes on without caching.
+    pub fn what_if(&mut self, stream: &str, version: i64, skips: &Skips) -> Result<Traced> {
+        let first = match skips.first_version() {
+            Some(v) if v <= version => v,
+            _ => return self.traced_state_at(stream, version),
+        };
+        let last = self.last_version(stream)?;
+        if version > last {
+            return Err(ReplayError::OutOfRange {
+                stream: stream.to_string(),
+                version,
+                last,
+            });
+        }
+        let (start, traced) = self.nearest_start(stream, first.saturating_sub(1))?;
+        let fold = Walk {
+            store: self.store,
+            reducer: self.reducer,
+            watch: self.watch.as_deref(),
+        }
+        .run(
+            stream,
+            traced.state,
+            start.saturating_add(1)..=version,
+            skips,
+            |_, _| Ok(ControlFlow::Continue(())),
+        )?;
+        Ok(Traced {
+            state: fold.into_state(),
+            from_snapshot: traced.from_snapshot,
+        })
     }
 
     /// Like [`Replayer::traced_state_at`], reporting the version it has reached every

@@ -109,6 +109,10 @@ pub struct LogFilter {
     /// First global position to include.
     pub from_position: i64,
     pub limit: Option<usize>,
+    /// Only these streams (a category's, say), read in one pass in global order.
+    pub streams: Option<Vec<String>>,
+    /// Last global position to include.
+    pub to_position: Option<i64>,
 }
 
 impl Store {
@@ -567,6 +571,18 @@ impl Store {
         if let Some(stream) = &filter.stream {
             sql.push_str(&format!(" AND {} = ?", m.stream));
             params.push(Box::new(stream.clone()));
+        }
+        if let Some(streams) = &filter.streams {
+            // One parameter however many streams: a JSON array SQLite unpacks.
+            sql.push_str(&format!(
+                " AND {} IN (SELECT value FROM json_each(?))",
+                m.stream
+            ));
+            params.push(Box::new(serde_json::to_string(streams).unwrap_or_default()));
+        }
+        if let Some(to) = filter.to_position {
+            sql.push_str(&format!(" AND {} <= ?", m.position));
+            params.push(Box::new(to));
         }
         let mut limit = filter.limit;
         if let Some(ty) = &filter.event_type {

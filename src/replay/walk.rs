@@ -1,0 +1,158 @@
+//! Folding a stream event by event with a look at the state after each one: what blame,
+//! when and what-if are built on. Unlike `Replayer` seeks, a walk keeps no checkpoints;
+//! it costs one pass over the events it folds.
+
+use std::collections::{BTreeSet, HashSet};
+use std::ops::{ControlFlow, RangeInclusive};
+
+use jaq_json::Val;
+use serde_json::Value;
+
+use super::jq::{self, JqProgram};
+use super::{Fold, Reducer, ReplayError, Result, Watch};
+use crate::store::{Store, StreamRow};
+
+/// Events a what-if replay leaves out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skips {
+    pub versions: BTreeSet<i64>,
+    pub types: HashSet<String>,
+}
+
+impl Skips {
+    pub fn is_empty(&self) -> bool {
+        self.versions.is_empty() && self.types.is_empty()
+    }
+
+    pub fn skips(&self, version: i64, event_type: &str) -> bool {
+        self.versions.contains(&version) || self.types.contains(event_type)
+    }
+
+    /// The first version a skip can touch: by version, the lowest; by type, any.
+    pub fn first_version(&self) -> Option<i64> {
+        if !self.types.is_empty() {
+            return Some(i64::MIN);
+        }
+        self.versions.first().copied()
+    }
+}
+
+/// What a walk folds with: the store, the reducer and, optionally, its watchdog.
+#[derive(Clone, Copy)]
+pub struct Walk<'r> {
+    pub store: &'r Store,
+    pub reducer: &'r Reducer,
+    pub watch: Option<&'r Watch>,
+}
+
+impl<'r> Walk<'r> {
+    /// Folds `stream` over `versions`, starting from `start`, leaving out what `skips`
+    /// names, and hands each applied event and the fold after it to `after`.
+    pub fn run(
+        self,
+        stream: &str,
+        start: Value,
+        versions: RangeInclusive<i64>,
+        skips: &Skips,
+        after: impl FnMut(&StreamRow, &Fold) -> Result<ControlFlow<()>>,
+    ) -> Result<Fold<'r>> {
+        walk(self, stream, start, versions, skips, after)
+    }
+}
+
+fn walk<'r>(
+    w: Walk<'r>,
+    stream: &str,
+    start: Value,
+    versions: RangeInclusive<i64>,
+    skips: &Skips,
+    mut after: impl FnMut(&StreamRow, &Fold) -> Result<ControlFlow<()>>,
+) -> Result<Fold<'r>> {
+    let Walk {
+        store,
+        reducer,
+        watch,
+    } = w;
+    let category = store.stream_category(stream)?;
+    let mut fold = reducer.start(&category, start);
+    let name = match &fold {
+        Fold::Jq(p, ..) => p.name.clone(),
+        Fold::Merge(_) => String::new(),
+    };
+    store.read_stream_rows(stream, versions, |row| {
+        let v = row.version();
+        if skips.skips(v, row.event_type()) {
+            return Ok(ControlFlow::Continue(()));
+        }
+        if let Some(w) = watch {
+            w.begin(&name, stream, v, row.event_type());
+        }
+        let applied = fold.apply_row(&row);
+        if let Some(w) = watch {
+            w.end();
+        }
+        applied?;
+        after(&row, &fold)
+    })?;
+    Ok(fold)
+}
+
+/// A jq predicate over the state, with `$event` bound to the event just applied.
+pub struct Predicate {
+    program: JqProgram,
+    keys: Box<jq::EnvelopeKeys>,
+}
+
+/// What a predicate said of one state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Holds,
+    Fails,
+    /// The predicate raised an error there (a missing field, say).
+    Error(String),
+}
+
+impl Predicate {
+    pub fn compile(code: &str) -> Result<Predicate> {
+        let program =
+            JqProgram::compile("predicate", code).map_err(|message| ReplayError::Load {
+                path: "predicate".into(),
+                message,
+            })?;
+        Ok(Predicate {
+            program,
+            keys: Box::default(),
+        })
+    }
+
+    /// Whether the predicate holds for the fold's state after `row`: jq's truth (anything
+    /// but `false` and `null`).
+    pub fn test(&self, row: &StreamRow, fold: &Fold) -> Verdict {
+        let event = match row {
+            StreamRow::Raw(raw) => jq::raw_event_val(raw, &self.keys, self.program.fields),
+            StreamRow::Event(e) => jq::event_val(e, self.program.fields),
+        };
+        let state = match fold {
+            Fold::Jq(_, v, _) => v.clone(),
+            Fold::Merge(v) => jq::to_val(v),
+        };
+        self.test_val(state, event)
+    }
+
+    /// [`Predicate::test`] for a decoded event.
+    pub fn test_event(&self, event: &crate::Event, fold: &Fold) -> Verdict {
+        let state = match fold {
+            Fold::Jq(_, v, _) => v.clone(),
+            Fold::Merge(v) => jq::to_val(v),
+        };
+        self.test_val(state, jq::event_val(event, self.program.fields))
+    }
+
+    pub fn test_val(&self, state: Val, event: Val) -> Verdict {
+        match self.program.run(state, event) {
+            Ok(Val::Null | Val::Bool(false)) => Verdict::Fails,
+            Ok(_) => Verdict::Holds,
+            Err(e) => Verdict::Error(e),
+        }
+    }
+}

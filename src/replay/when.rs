@@ -1,0 +1,147 @@
+//! When: the first version of a stream where a jq predicate on the state holds, every
+//! version where it turns true, or, for a whole category, the first version per stream in
+//! one pass over the category's events in global order.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use serde_json::Value;
+
+use super::walk::{Predicate, Skips, Verdict, Walk};
+use super::{Fold, Reducer, ReplayError, Result, Watch};
+use crate::store::{LogFilter, Store};
+
+/// A version where the predicate holds (or turns true).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub stream_id: String,
+    pub version: i64,
+    pub state: Value,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WhenOptions {
+    /// Every version where it turns from false to true, not only the first.
+    pub all: bool,
+    /// A predicate error fails the search instead of counting as false.
+    pub strict: bool,
+}
+
+fn judge(verdict: Verdict, strict: bool, stream: &str, version: i64) -> Result<bool> {
+    match verdict {
+        Verdict::Holds => Ok(true),
+        Verdict::Fails => Ok(false),
+        Verdict::Error(message) if strict => Err(ReplayError::Reducer {
+            reducer: "predicate".into(),
+            stream: stream.to_string(),
+            version,
+            event_type: String::new(),
+            message,
+        }),
+        Verdict::Error(_) => Ok(false),
+    }
+}
+
+/// Where `predicate` holds on `stream`: the first version, or with `all` every version
+/// where it turns true (the first event included when it holds there).
+pub fn when(
+    store: &Store,
+    reducer: &Reducer,
+    stream: &str,
+    predicate: &Predicate,
+    options: WhenOptions,
+    skips: &Skips,
+    watch: Option<&Watch>,
+) -> Result<Vec<Hit>> {
+    if store.last_version(stream)?.is_none() {
+        return Err(ReplayError::NoStream(stream.to_string()));
+    }
+    let mut hits = Vec::new();
+    let mut before = false;
+    Walk {
+        store,
+        reducer,
+        watch,
+    }
+    .run(
+        stream,
+        Value::Null,
+        i64::MIN..=i64::MAX,
+        skips,
+        |row, fold| {
+            let v = row.version();
+            let holds = judge(predicate.test(row, fold), options.strict, stream, v)?;
+            if holds && !before {
+                hits.push(Hit {
+                    stream_id: stream.to_string(),
+                    version: v,
+                    state: fold.state(),
+                });
+                if !options.all {
+                    return Ok(ControlFlow::Break(()));
+                }
+            }
+            before = holds;
+            Ok(ControlFlow::Continue(()))
+        },
+    )?;
+    Ok(hits)
+}
+
+/// The first version where `predicate` holds, for every stream of `category` where it
+/// does: one pass over the category's events in global order, one state per stream.
+pub fn when_category(
+    store: &Store,
+    reducer: &Reducer,
+    category: &str,
+    predicate: &Predicate,
+    options: WhenOptions,
+) -> Result<Vec<Hit>> {
+    let streams = category_streams(store, category)?;
+    let mut folds: HashMap<String, Fold> = HashMap::new();
+    let mut done: HashMap<String, bool> = HashMap::new();
+    let mut hits = Vec::new();
+    let filter = LogFilter {
+        streams: Some(streams),
+        ..Default::default()
+    };
+    store.read_log(&filter, |e| {
+        if done.get(&e.stream_id).copied().unwrap_or(false) {
+            return Ok::<_, ReplayError>(ControlFlow::Continue(()));
+        }
+        let fold = folds
+            .entry(e.stream_id.clone())
+            .or_insert_with(|| reducer.start(e.category(), Value::Null));
+        fold.apply(&e)?;
+        if judge(
+            predicate.test_event(&e, fold),
+            options.strict,
+            &e.stream_id,
+            e.version,
+        )? {
+            hits.push(Hit {
+                stream_id: e.stream_id.clone(),
+                version: e.version,
+                state: fold.state(),
+            });
+            done.insert(e.stream_id.clone(), true);
+            folds.remove(&e.stream_id);
+        }
+        Ok(ControlFlow::Continue(()))
+    })?;
+    Ok(hits)
+}
+
+/// The ids of the streams the store files under `category`.
+pub fn category_streams(store: &Store, category: &str) -> Result<Vec<String>> {
+    let streams: Vec<String> = store
+        .streams()?
+        .into_iter()
+        .filter(|s| s.category == category)
+        .map(|s| s.stream_id)
+        .collect();
+    if streams.is_empty() {
+        return Err(ReplayError::NoStream(format!("category {category}")));
+    }
+    Ok(streams)
+}
