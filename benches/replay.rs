@@ -22,6 +22,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const EVENTS: usize = 1_000_000;
 const HOT: usize = 500_000;
 const ACCOUNT_JQ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers/Account.jq");
+const REDUCERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers");
 const BIN: &str = env!("CARGO_BIN_EXE_eventscope");
 
 fn fixture() -> PathBuf {
@@ -285,6 +286,10 @@ fn main() {
         );
     }
 
+    if on("debug") {
+        debugger_figures(&store, &jq, &mut report);
+    }
+
     if on("open") {
         let t = median(|| {
             let s = Store::open(&path).unwrap();
@@ -318,6 +323,100 @@ fn main() {
     }
     let _ = jq_time;
     report.print();
+}
+
+/// The median of `runs()` ratios of `f` to `base`, run alternately.
+fn versus(mut base: impl FnMut(), mut f: impl FnMut()) -> (f64, Duration, Duration) {
+    let mut ratios = Vec::new();
+    let (mut tb, mut tf) = (Vec::new(), Vec::new());
+    for _ in 0..runs() {
+        let t = Instant::now();
+        base();
+        let b = t.elapsed();
+        let t = Instant::now();
+        f();
+        let x = t.elapsed();
+        ratios.push(x.as_secs_f64() / b.as_secs_f64());
+        tb.push(b);
+        tf.push(x);
+    }
+    ratios.sort_by(f64::total_cmp);
+    tb.sort();
+    tf.sort();
+    (ratios[ratios.len() / 2], tb[tb.len() / 2], tf[tf.len() / 2])
+}
+
+/// blame and when against a plain replay of the 500k stream, and a category at a time
+/// against one replay of as many events.
+fn debugger_figures(store: &Store, jq: &Reducer, report: &mut Report) {
+    use eventscope::replay::{blame, category_at, when, Predicate, Skips, WhenOptions};
+    let skips = Skips::default();
+    let (ratio, plain, t) = versus(
+        || {
+            full_replay(store, jq);
+        },
+        || {
+            let lines = blame(store, jq, HOT_STREAM, None, &skips, None).unwrap();
+            assert!(lines.iter().any(|l| l.path == "/balance"));
+        },
+    );
+    println!(
+        "blame: {:.3} s against a plain replay's {:.3} s",
+        t.as_secs_f64(),
+        plain.as_secs_f64()
+    );
+    report.ratio("blame on the 500k stream / plain replay", ratio, 1.5);
+    let never = Predicate::compile(".balance < -1e300").unwrap();
+    let (ratio, plain, t) = versus(
+        || {
+            full_replay(store, jq);
+        },
+        || {
+            let hits = when(
+                store,
+                jq,
+                HOT_STREAM,
+                &never,
+                WhenOptions::default(),
+                &skips,
+                None,
+            )
+            .unwrap();
+            assert!(hits.is_empty());
+        },
+    );
+    println!(
+        "when (never holds, so every event): {:.3} s against {:.3} s",
+        t.as_secs_f64(),
+        plain.as_secs_f64()
+    );
+    report.ratio("when on the 500k stream / plain replay", ratio, 1.2);
+    // The small streams of two categories (Order, User: about 6,700 streams of 50), with
+    // the bundled reducers, against one replay of as many events of the long stream.
+    let folder = Reducer::load(Path::new(REDUCERS)).unwrap();
+    let list = store.streams().unwrap();
+    let n: i64 = list
+        .iter()
+        .filter(|s| s.category == "Order" || s.category == "User")
+        .map(|s| s.events)
+        .sum();
+    let (ratio, plain, t) = versus(
+        || {
+            let mut r = Replayer::new(store, jq, SeekOptions::default());
+            r.state_at(HOT_STREAM, n.min(HOT as i64)).unwrap();
+        },
+        || {
+            let orders = category_at(store, &folder, "Order", None).unwrap();
+            let users = category_at(store, &folder, "User", None).unwrap();
+            assert!(orders.len() + users.len() > 6_000);
+        },
+    );
+    println!(
+        "state --category Order + User ({n} events): {:.3} s against {:.3} s for one replay of as many",
+        t.as_secs_f64(),
+        plain.as_secs_f64()
+    );
+    report.ratio("state --category (small streams) / one replay", ratio, 1.5);
 }
 
 /// Starts the real TUI in tmux: how long until the stream list shows, and its peak memory

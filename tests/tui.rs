@@ -741,3 +741,34 @@ fn editing_the_reducer_reloads_it_and_a_broken_edit_keeps_the_old_one() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+#[test]
+fn blame_when_and_what_if_in_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    // Blame: the gutter, then from the owner field to the event that set it.
+    t.keys(&["B"]);
+    t.wait_for(&["v1     \"owner\": \"Alice\"", "v4 ●   \"balance\": 120"]);
+    t.keys(&["Tab", "Down", "Down", "J"]);
+    t.wait_for(&["/owner last changed at version 1", "1/4"]);
+    // When: the first version where the balance reaches 100, then the next turn.
+    t.keys(&["B", "w"]);
+    t.wait_for(&["When (jq on the state"]);
+    t.tmux(&["send-keys", "-t", "e2e", "-l", ".balance < 100"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["turns true at 2 version(s)", "1/4"]);
+    t.keys(&[")"]);
+    t.wait_for(&["3/4", "\"balance\": 70"]);
+    // What-if: leave the withdrawal out and look at the end.
+    t.keys(&["d", "$"]);
+    t.wait_for(&["WHAT-IF without version(s) 3", "4/4", "\"balance\": 150"]);
+    t.keys(&["D"]);
+    t.wait_for(&["\"balance\": 120", "every event is back"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

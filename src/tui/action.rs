@@ -66,6 +66,17 @@ pub enum Command {
     ToggleSnapshots,
     ToggleMouse,
     Refresh,
+    /// The State tab's gutter: which version last changed each field.
+    ToggleBlame,
+    /// The playhead to the version that last changed the field under the cursor.
+    BlameJump,
+    /// Ask for a jq predicate on the state; the playhead goes where it first holds.
+    When,
+    WhenNext,
+    WhenPrev,
+    /// Leave the event under the playhead out (what-if), or put it back.
+    ToggleSkip,
+    ClearSkips,
 }
 
 impl Command {

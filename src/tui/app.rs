@@ -290,6 +290,24 @@ impl App {
                 });
                 m.ask_again();
             }
+            Command::ToggleBlame => {
+                m.blame_on = !m.blame_on;
+                if m.blame_on {
+                    self.inspector.show_titled("State", m);
+                    m.ask_blame();
+                    let key = m.keymap.keys_label(Command::BlameJump);
+                    m.say(format!(
+                        "blame on: each field's version ({key} on a field goes there)"
+                    ));
+                }
+            }
+            Command::BlameJump => m.say("blame works on the State tab's fields (Tab to it)"),
+            Command::When if m.view.is_none() => m.hint_open_first(),
+            Command::When => self.prompt = Some(Prompt::new(PromptKind::When)),
+            Command::WhenNext => m.when_step(true),
+            Command::WhenPrev => m.when_step(false),
+            Command::ToggleSkip => m.toggle_skip(),
+            Command::ClearSkips => m.clear_skips(),
             Command::Open | Command::SortStreams => {}
             Command::PageUp | Command::PageDown | Command::HalfPageUp | Command::HalfPageDown => {}
             Command::Submit | Command::DeleteChar => {}
@@ -348,6 +366,7 @@ impl App {
                 }
                 Err(e) => m.warn(e),
             },
+            PromptKind::When => m.ask_when(input),
             PromptKind::Search => match self.inspector.search(&input) {
                 Some(0) => m.warn(format!("nothing matches {input:?}")),
                 Some(n) => m.say(format!("{n} lines match {input:?}: n next, N previous")),

@@ -2,7 +2,7 @@
 //! and marks, settings, the status line and the requests for the worker (`outbox`). The
 //! components own how they show it; this owns what there is.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use eventscope::replay::Change;
 use eventscope::store::{Activity, StreamInfo};
@@ -50,6 +50,12 @@ pub struct View {
     pub density: Vec<u64>,
     /// Versions the store keeps a snapshot at.
     pub snapshots: Vec<i64>,
+    /// Events left out (what-if), by version; states and diffs are asked without them.
+    pub skips: BTreeSet<i64>,
+    /// The blame at a key: path → the version that last changed it.
+    pub blame: Option<(i64, Result<HashMap<String, i64>, WorkerError>)>,
+    /// The `when` predicate and the versions where it turns true.
+    pub when: Option<(String, Result<Vec<i64>, WorkerError>)>,
 }
 
 impl View {
@@ -71,6 +77,25 @@ impl View {
             diff_requested: None,
             density: Vec::new(),
             snapshots: Vec::new(),
+            skips: BTreeSet::new(),
+            blame: None,
+            when: None,
+        }
+    }
+
+    /// The blame for the playhead, if it has arrived.
+    pub fn current_blame(&self) -> Option<&HashMap<String, i64>> {
+        match &self.blame {
+            Some((k, Ok(b))) if *k == self.playhead => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The versions where the `when` predicate turns true.
+    pub fn when_hits(&self) -> &[i64] {
+        match &self.when {
+            Some((_, Ok(hits))) => hits,
+            _ => &[],
         }
     }
 
@@ -169,6 +194,8 @@ pub struct Model {
     pub from_snapshots: bool,
     /// Whether the Diff tab is showing, so diffs are worth asking for.
     pub diff_shown: bool,
+    /// The State tab's blame gutter is on: blames are asked for as the playhead moves.
+    pub blame_on: bool,
     pub status: Option<Status>,
     pub outbox: Vec<Req>,
     pub quit: bool,
@@ -194,6 +221,7 @@ impl Model {
             mouse: true,
             from_snapshots: false,
             diff_shown: false,
+            blame_on: false,
             status: None,
             outbox: vec![Req::Streams],
             quit: false,
@@ -256,10 +284,117 @@ impl Model {
             self.outbox.push(Req::State {
                 target: v.target.clone(),
                 key,
+                skips: v.skips.iter().copied().collect(),
             });
         }
         self.ensure_rows();
         self.refresh_diff();
+        self.ask_blame();
+    }
+
+    /// Asks for the blame at the playhead while the gutter is on.
+    pub fn ask_blame(&mut self) {
+        let Some(v) = &self.view else { return };
+        if !self.blame_on || v.blame.as_ref().is_some_and(|(k, _)| *k == v.playhead) {
+            return;
+        }
+        self.outbox.push(Req::Blame {
+            target: v.target.clone(),
+            key: v.playhead,
+            skips: v.skips.iter().copied().collect(),
+        });
+    }
+
+    /// Leaves the event under the playhead out of replays, or puts it back.
+    pub fn toggle_skip(&mut self) {
+        let Some(v) = &mut self.view else {
+            return self.hint_open_first();
+        };
+        if v.target == Target::All {
+            return self.say("open a stream (not $all) to leave its events out");
+        }
+        let key = v.playhead;
+        if !v.skips.remove(&key) {
+            v.skips.insert(key);
+        }
+        let n = v.skips.len();
+        self.what_if_changed();
+        self.say(match n {
+            0 => "every event is back: the real history".to_string(),
+            n => format!("WHAT-IF: {n} event(s) left out"),
+        });
+    }
+
+    pub fn clear_skips(&mut self) {
+        let Some(v) = &mut self.view else { return };
+        if v.skips.is_empty() {
+            return;
+        }
+        v.skips.clear();
+        self.what_if_changed();
+        self.say("every event is back: the real history");
+    }
+
+    /// States, diffs, blames and `when` answers all change with the skips.
+    fn what_if_changed(&mut self) {
+        if let Some(v) = &mut self.view {
+            v.blame = None;
+            if let Some((p, _)) = v.when.take() {
+                self.outbox.push(Req::When {
+                    target: v.target.clone(),
+                    predicate: p.clone(),
+                    skips: v.skips.iter().copied().collect(),
+                });
+                v.when = Some((p, Ok(Vec::new())));
+            }
+        }
+        self.reask_view();
+        self.ask_blame();
+    }
+
+    /// Finds where a jq predicate on the state turns true; the playhead goes to the first.
+    pub fn ask_when(&mut self, predicate: String) {
+        let Some(v) = &mut self.view else {
+            return self.hint_open_first();
+        };
+        if v.target == Target::All {
+            return self.say("open a stream (not $all) to search its states");
+        }
+        v.when = None;
+        self.outbox.push(Req::When {
+            target: v.target.clone(),
+            predicate,
+            skips: v.skips.iter().copied().collect(),
+        });
+        self.say("searching…");
+    }
+
+    /// Moves to the next (or previous) version where the `when` predicate turns true.
+    pub fn when_step(&mut self, forward: bool) {
+        let Some(v) = &self.view else {
+            return self.hint_open_first();
+        };
+        let hits = v.when_hits();
+        let next = if forward {
+            hits.iter().find(|&&h| h > v.playhead)
+        } else {
+            hits.iter().rev().find(|&&h| h < v.playhead)
+        };
+        match (next, &v.when) {
+            (Some(&h), Some((p, _))) => {
+                let p = p.clone();
+                self.seek(h);
+                self.say(format!("{p} turns true at version {h}"));
+            }
+            (None, Some((p, _))) => {
+                let p = p.clone();
+                self.say(format!(
+                    "{p}: no turn to true {} this version",
+                    if forward { "after" } else { "before" }
+                ));
+            }
+            (_, None) => self.say("no predicate yet (w asks for one)"),
+        }
     }
 
     /// Moves the playhead by `d` keys.
@@ -300,6 +435,7 @@ impl Model {
             target: v.target.clone(),
             a: pair.0,
             b: pair.1,
+            skips: v.skips.iter().copied().collect(),
         });
     }
 
@@ -317,10 +453,12 @@ impl Model {
             v.rows_requested = (0, -1);
             v.diff_requested = None;
             v.state = None;
+            v.blame = None;
             v.progress = None;
             self.outbox.push(Req::State {
                 target: v.target.clone(),
                 key: v.playhead,
+                skips: v.skips.iter().copied().collect(),
             });
             self.outbox.push(Req::Density {
                 target: v.target.clone(),

@@ -502,3 +502,75 @@ fn the_light_theme_and_no_color_change_colours_not_layout() {
         "NO_COLOR leaves every cell in the terminal's colours"
     );
 }
+
+#[test]
+fn screen_blame_gutter() {
+    let mut app = opened_at(4);
+    press(&mut app, "B");
+    let blame: std::collections::HashMap<String, i64> =
+        [("/id", 1), ("/owner", 1), ("/balance", 4)]
+            .into_iter()
+            .map(|(p, v)| (p.to_string(), v))
+            .collect();
+    app.update(Action::Worker(Msg::Blame {
+        target: Target::Stream("Account-acc-1".into()),
+        key: 4,
+        result: Ok(blame),
+    }));
+    snap("blame_gutter", &app);
+    let t = render(&app, 80, 24);
+    let s = lines(t.backend().buffer()).join("\n");
+    assert!(s.contains("v4 ●   \"balance\": 120"), "{s}");
+    assert!(s.contains("v1     \"owner\": \"Alice\""), "{s}");
+}
+
+#[test]
+fn screen_when_prompt_and_marks() {
+    let mut app = opened_at(4);
+    press(&mut app, "w");
+    typed(&mut app, ".balance < 100");
+    snap("when_prompt", &app);
+    press(&mut app, "enter");
+    app.update(Action::Worker(Msg::When {
+        target: Target::Stream("Account-acc-1".into()),
+        predicate: ".balance < 100".into(),
+        result: Ok(vec![1, 3]),
+    }));
+    deliver_state(&mut app, 1);
+    snap("when_marks", &app);
+    let t = render(&app, 80, 24);
+    let s = lines(t.backend().buffer()).join("\n");
+    assert!(
+        s.contains('◆'),
+        "the timeline marks where it turns true: {s}"
+    );
+}
+
+#[test]
+fn screen_what_if_banner_and_struck_rows() {
+    let mut app = opened_at(4);
+    press(&mut app, "left");
+    press(&mut app, "d");
+    press(&mut app, "$");
+    let mut s = state_at(4, json!({"id": "acc-1", "owner": "Alice", "balance": 150}));
+    s.what_if = vec![3];
+    app.update(Action::Worker(Msg::State {
+        target: Target::Stream("Account-acc-1".into()),
+        key: 4,
+        result: Ok(Box::new(s)),
+    }));
+    snap("what_if", &app);
+    let t = render(&app, 80, 24);
+    let buf = t.backend().buffer();
+    let screen = lines(buf);
+    assert!(screen
+        .iter()
+        .any(|l| l.contains("WHAT-IF without version(s) 3")));
+    let y = screen
+        .iter()
+        .position(|l| l.contains("✗  3 MoneyWithdrawn"))
+        .expect("the skipped row is marked");
+    let at = screen[y].find("✗  3").unwrap();
+    let x = (screen[y][..at].chars().count() + 4) as u16;
+    assert!(buf[(x, y as u16)].modifier.contains(Modifier::CROSSED_OUT));
+}

@@ -32,5 +32,6 @@ pub fn state_at(version: i64, state: Value) -> StateAt {
         from_snapshot: None,
         warnings: vec![],
         snapshot: None,
+        what_if: vec![],
     }
 }

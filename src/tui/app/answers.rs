@@ -87,6 +87,50 @@ impl App {
                     v.diff = Some(((a, b), result));
                 }
             }
+            Msg::Blame {
+                target,
+                key,
+                result,
+            } if matches(&target) => {
+                if let Some(v) = &mut m.view {
+                    v.blame = Some((key, result));
+                }
+            }
+            Msg::When {
+                target,
+                predicate,
+                result,
+            } if matches(&target) => {
+                // A fresh question moves the playhead; an answer asked again because the
+                // skips changed only updates the marks.
+                let fresh = m.view.as_ref().is_some_and(|v| v.when.is_none());
+                let first = match &result {
+                    Ok(hits) if hits.is_empty() => {
+                        m.warn(format!("never holds: {predicate}"));
+                        None
+                    }
+                    Ok(hits) if fresh => {
+                        m.say(format!(
+                            "{predicate} turns true at {} version(s): {} next, {} previous",
+                            hits.len(),
+                            m.keymap.keys_label(crate::tui::action::Command::WhenNext),
+                            m.keymap.keys_label(crate::tui::action::Command::WhenPrev)
+                        ));
+                        hits.first().copied()
+                    }
+                    Ok(_) => None,
+                    Err(e) => {
+                        m.warn(format!("when {predicate}: {e}"));
+                        None
+                    }
+                };
+                if let Some(v) = &mut m.view {
+                    v.when = Some((predicate, result));
+                }
+                if let Some(h) = first {
+                    m.seek(h);
+                }
+            }
             Msg::Density {
                 target,
                 counts,

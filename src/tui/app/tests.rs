@@ -944,3 +944,102 @@ fn reloading_the_reducer_keeps_the_playhead() {
     assert!(status(&app).contains("old one is kept") && status(&app).contains("syntax error"));
     assert_eq!(playhead(&app), 3);
 }
+
+#[test]
+fn blame_is_asked_as_the_playhead_moves_and_jumps_to_a_field() {
+    let mut app = opened();
+    state_msg(&mut app, 4, 120);
+    app.model.outbox.clear();
+    press(&mut app, "B");
+    assert!(app
+        .model
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::Blame { key: 4, .. })));
+    let blame = [("/balance".to_string(), 2)].into_iter().collect();
+    app.update(Action::Worker(Msg::Blame {
+        target: Target::Stream("Account-acc-1".into()),
+        key: 4,
+        result: Ok(blame),
+    }));
+    app.focus = Pane::Inspector;
+    press(&mut app, "down");
+    app.model.outbox.clear();
+    press(&mut app, "J");
+    assert_eq!(playhead(&app), 2);
+    assert!(
+        status(&app).contains("/balance last changed at version 2"),
+        "{}",
+        status(&app)
+    );
+    assert!(app
+        .model
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::Blame { key: 2, .. })));
+}
+
+#[test]
+fn when_asks_the_worker_and_steps_between_turns() {
+    let mut app = opened();
+    app.model.outbox.clear();
+    press(&mut app, "w");
+    typed(&mut app, ".balance < 100");
+    press(&mut app, "enter");
+    assert!(app
+        .model
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::When { predicate, .. } if predicate == ".balance < 100")));
+    app.update(Action::Worker(Msg::When {
+        target: Target::Stream("Account-acc-1".into()),
+        predicate: ".balance < 100".into(),
+        result: Ok(vec![1, 3]),
+    }));
+    assert_eq!(playhead(&app), 1, "to the first version where it holds");
+    press(&mut app, ")");
+    assert_eq!(playhead(&app), 3);
+    press(&mut app, ")");
+    assert_eq!(playhead(&app), 3);
+    assert!(status(&app).contains("no turn to true after"));
+    press(&mut app, "(");
+    assert_eq!(playhead(&app), 1);
+    app.update(Action::Worker(Msg::When {
+        target: Target::Stream("Account-acc-1".into()),
+        predicate: ".balance < 0".into(),
+        result: Ok(vec![]),
+    }));
+    assert!(status(&app).contains("never holds"));
+}
+
+#[test]
+fn skipping_events_asks_again_without_them() {
+    let mut app = opened();
+    press(&mut app, "left");
+    app.model.outbox.clear();
+    press(&mut app, "d");
+    assert!(app
+        .model
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::State { key: 3, skips, .. } if skips == &vec![3])));
+    assert!(status(&app).contains("WHAT-IF"));
+    press(&mut app, "$");
+    assert!(app
+        .model
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::State { key: 4, skips, .. } if skips == &vec![3])));
+    app.model.outbox.clear();
+    press(&mut app, "D");
+    assert!(app
+        .model
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::State { key: 4, skips, .. } if skips.is_empty())));
+    // Not on the global log.
+    let mut app = loaded();
+    press(&mut app, "enter");
+    press(&mut app, "d");
+    assert!(status(&app).contains("not $all"));
+}

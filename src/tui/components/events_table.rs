@@ -209,17 +209,25 @@ impl Component for EventsTable {
                                 super::show_time(r.timestamp.as_deref(), local)
                             ));
                         }
-                        let mark = if r.snapshot && mark == "  " {
+                        let skipped = view.skips.contains(&key);
+                        let mark = if skipped && mark == "  " {
+                            " ✗"
+                        } else if r.snapshot && mark == "  " {
                             " S"
                         } else {
                             mark
                         };
                         let room = width.saturating_sub(head.chars().count() + 2);
-                        Line::from(vec![
+                        let line = Line::from(vec![
                             Span::styled(mark, t.bold(t.marks)),
                             Span::raw(head),
                             Span::styled(fit(&p(&r.preview), room), t.fg(t.muted)),
-                        ])
+                        ]);
+                        if skipped {
+                            line.style(Style::new().add_modifier(Modifier::CROSSED_OUT))
+                        } else {
+                            line
+                        }
                     })
                     .collect(),
                 None if (view.rows_known.0..=view.rows_known.1).contains(&key) => {

@@ -127,12 +127,18 @@ impl JsonTree {
 
     /// The lines to draw in `height` rows, the cursor's highlighted when `focused`, changed
     /// paths marked.
+    /// The line under the cursor.
+    pub fn current(&self) -> Option<&JsonLine> {
+        self.lines.get(self.cursor)
+    }
+
     pub fn render(
         &self,
         theme: &Theme,
         height: usize,
         focused: bool,
         changed: &dyn Fn(&JsonLine) -> bool,
+        gutter: Option<&dyn Fn(&JsonLine) -> String>,
     ) -> Vec<Line<'static>> {
         self.page.set(height);
         let offset = (self.cursor + 1).saturating_sub(height.max(1));
@@ -143,6 +149,10 @@ impl JsonTree {
             .take(height)
             .map(|(i, l)| {
                 let mut line = json_line(theme, l, changed(l), self.is_match(i));
+                if let Some(g) = gutter {
+                    line.spans
+                        .insert(0, Span::styled(g(l), theme.fg(theme.muted)));
+                }
                 if focused && i == self.cursor {
                     line = line.style(Style::new().add_modifier(Modifier::REVERSED));
                 }

@@ -7,6 +7,8 @@ pub enum PromptKind {
     Version,
     Time,
     Search,
+    /// A jq predicate on the state.
+    When,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +29,7 @@ impl Prompt {
     /// version and time prompts, but is a letter in a search).
     pub fn takes(&self, c: char) -> bool {
         match self.kind {
-            PromptKind::Search => true,
+            PromptKind::Search | PromptKind::When => true,
             PromptKind::Version => c.is_ascii_digit() || c == '-' || c == '+',
             PromptKind::Time => c.is_ascii_digit() || " -:+.TZtz".contains(c),
         }
@@ -41,6 +43,9 @@ impl Prompt {
                 zone_label(local_time)
             ),
             PromptKind::Search => "Search keys and values: ".into(),
+            PromptKind::When => {
+                "When (jq on the state, $event the event; e.g. .balance < 0): ".into()
+            }
         }
     }
 }

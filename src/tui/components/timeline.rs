@@ -96,6 +96,16 @@ fn draw(app: &Model, frame: &mut Frame, area: Rect) {
                 cells[cell(k).min(width - 1)] = Span::styled("S", t.fg(t.snapshot));
             }
         }
+        for &k in view.when_hits() {
+            if (view.first..=view.len).contains(&k) {
+                cells[cell(k).min(width - 1)] = Span::styled("◆", t.bold(t.changed));
+            }
+        }
+        for &k in &view.skips {
+            if (view.first..=view.len).contains(&k) {
+                cells[cell(k).min(width - 1)] = Span::styled("✗", t.bold(t.removed));
+            }
+        }
         for (mark, key) in [("A", view.mark_a), ("B", view.mark_b)] {
             if let Some(k) = key {
                 cells[cell(k).min(width - 1)] = Span::styled(mark, t.bold(t.marks));

@@ -3,7 +3,9 @@
 
 use std::ops::ControlFlow;
 
-use eventscope::replay::{diff, Change, Traced};
+use std::collections::HashMap;
+
+use eventscope::replay::{diff, Change, Predicate, Skips, Traced, WhenOptions};
 use eventscope::store::LogFilter;
 use eventscope::Event;
 
@@ -78,12 +80,14 @@ impl Worker<'_, '_> {
         &mut self,
         target: &Target,
         key: i64,
+        skips: &[i64],
     ) -> Option<Result<Box<StateAt>, WorkerError>> {
-        let result = self.state_now(target, key);
+        let result = self.state_now(target, key, skips);
         if result.is_none() {
             self.s.queue.push_back_unless_newer(Req::State {
                 target: target.clone(),
                 key,
+                skips: skips.to_vec(),
             });
         }
         result
@@ -93,7 +97,11 @@ impl Worker<'_, '_> {
         &mut self,
         target: &Target,
         key: i64,
+        skips: &[i64],
     ) -> Option<Result<Box<StateAt>, WorkerError>> {
+        if !skips.is_empty() {
+            return Some(self.what_if_state(target, key, skips));
+        }
         let event = match self.event_at(target, key) {
             Ok(e) => e,
             Err(e) => return Some(Err(e)),
@@ -138,7 +146,105 @@ impl Worker<'_, '_> {
             state: after.state,
             changed,
             event,
+            what_if: Vec::new(),
         })))
+    }
+
+    fn skips(versions: &[i64]) -> Skips {
+        Skips {
+            versions: versions.iter().copied().collect(),
+            types: Default::default(),
+        }
+    }
+
+    /// The state at `key` of a stream as if `skips` never happened: no progress, no
+    /// interruption (a what-if restarts from the checkpoint before the first skip).
+    fn what_if_state(
+        &mut self,
+        target: &Target,
+        key: i64,
+        skips: &[i64],
+    ) -> Result<Box<StateAt>, WorkerError> {
+        let Target::Stream(stream) = target else {
+            return Err(WorkerError::NeedsStream);
+        };
+        let set = Self::skips(skips);
+        let event = self.event_at(target, key)?;
+        let after = self.replayer.what_if(stream, key, &set)?;
+        let before = match &event {
+            Some(_) if !set.versions.contains(&key) => {
+                Some(self.replayer.what_if(stream, key - 1, &set)?)
+            }
+            _ => None,
+        };
+        let changed = before.map_or_else(Vec::new, |b| diff(&b.state, &after.state));
+        let category = self.replayer.category(stream)?;
+        Ok(Box::new(StateAt {
+            error: None,
+            failed_before: (0, None),
+            reducer: self.reducer.describe(&category),
+            merge: self.reducer.is_merge_for(&category),
+            from_snapshot: after.from_snapshot,
+            warnings: self.replayer.take_warnings(),
+            snapshot: self.snapshot_at(stream, key),
+            stream_id: stream.clone(),
+            version: key,
+            state: after.state,
+            changed,
+            event,
+            what_if: skips.to_vec(),
+        }))
+    }
+
+    pub(super) fn blame(
+        &mut self,
+        target: &Target,
+        key: i64,
+        skips: &[i64],
+    ) -> Result<HashMap<String, i64>, WorkerError> {
+        let (stream, version) = match target {
+            Target::Stream(s) => (s.clone(), key),
+            Target::All => self
+                .event_at(target, key)?
+                .map(|e| (e.stream_id, e.version))
+                .ok_or(WorkerError::NoEventAt(key))?,
+        };
+        let lines = eventscope::replay::blame(
+            self.store,
+            self.reducer,
+            &stream,
+            Some(version),
+            &Self::skips(skips),
+            Some(&self.watch),
+        )?;
+        Ok(lines.into_iter().map(|l| (l.path, l.version)).collect())
+    }
+
+    pub(super) fn when(
+        &mut self,
+        target: &Target,
+        code: &str,
+        skips: &[i64],
+    ) -> Result<Vec<i64>, WorkerError> {
+        let Target::Stream(stream) = target else {
+            return Err(WorkerError::NeedsStream);
+        };
+        let predicate =
+            Predicate::compile(code).map_err(|e| WorkerError::Predicate(e.to_string()))?;
+        let options = WhenOptions {
+            all: true,
+            strict: false,
+        };
+        let hits = eventscope::replay::when(
+            self.store,
+            self.reducer,
+            stream,
+            &predicate,
+            options,
+            &Self::skips(skips),
+            Some(&self.watch),
+        )?;
+        Ok(hits.into_iter().map(|h| h.version).collect())
     }
 
     fn snapshot_at(&self, stream: &str, version: i64) -> Option<Result<serde_json::Value, String>> {
@@ -192,6 +298,7 @@ impl Worker<'_, '_> {
         target: &Target,
         a: i64,
         b: i64,
+        skips: &[i64],
     ) -> Result<Vec<Change>, WorkerError> {
         let resolve = |w: &Worker, key: i64| -> Result<(String, i64), WorkerError> {
             match target {
@@ -206,6 +313,12 @@ impl Worker<'_, '_> {
         let (sb, vb) = resolve(self, b)?;
         if sa != sb {
             return Err(WorkerError::MarksInTwoStreams { a: sa, b: sb });
+        }
+        if !skips.is_empty() {
+            let set = Self::skips(skips);
+            let old = self.replayer.what_if(&sa, va, &set)?;
+            let new = self.replayer.what_if(&sb, vb, &set)?;
+            return Ok(diff(&old.state, &new.state));
         }
         let old = self.replayer.state_at(&sa, va)?;
         let new = self.replayer.state_at(&sb, vb)?;

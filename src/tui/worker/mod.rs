@@ -100,6 +100,7 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
             let mut w = Worker {
                 store: &store,
                 reducer: &reducer,
+                watch: watch.clone(),
                 replayer,
                 s: &mut session,
                 reducer_path: config.reducer.as_deref(),
@@ -152,6 +153,7 @@ fn replayer<'a>(
 struct Worker<'a, 's> {
     store: &'a Store,
     reducer: &'a Reducer,
+    watch: Arc<Watch>,
     replayer: Replayer<'a>,
     s: &'s mut Session,
     reducer_path: Option<&'a std::path::Path>,
@@ -247,8 +249,8 @@ impl Worker<'_, '_> {
                     rows,
                 });
             }
-            Req::State { target, key } => {
-                if let Some(result) = self.state(&target, key) {
+            Req::State { target, key, skips } => {
+                if let Some(result) = self.state(&target, key, &skips) {
                     self.send(Msg::State {
                         target,
                         key,
@@ -256,8 +258,33 @@ impl Worker<'_, '_> {
                     });
                 }
             }
-            Req::Diff { target, a, b } => {
-                let result = self.diff(&target, a, b);
+            Req::Blame { target, key, skips } => {
+                let result = self.blame(&target, key, &skips);
+                self.send(Msg::Blame {
+                    target,
+                    key,
+                    result,
+                });
+            }
+            Req::When {
+                target,
+                predicate,
+                skips,
+            } => {
+                let result = self.when(&target, &predicate, &skips);
+                self.send(Msg::When {
+                    target,
+                    predicate,
+                    result,
+                });
+            }
+            Req::Diff {
+                target,
+                a,
+                b,
+                skips,
+            } => {
+                let result = self.diff(&target, a, b, &skips);
                 self.send(Msg::Diff {
                     target,
                     a,

@@ -63,6 +63,9 @@ pub struct StateAt {
     pub warnings: Vec<String>,
     /// The application's snapshot stored at exactly this version, or why it cannot be read.
     pub snapshot: Option<Result<Value, String>>,
+    /// The versions left out (what-if); empty for the real history.
+    #[serde(default)]
+    pub what_if: Vec<i64>,
 }
 
 /// Why a request could not be answered, by kind, so the UI can react to each.
@@ -84,6 +87,11 @@ pub enum WorkerError {
     /// The layout records no times, so nothing can be found by time.
     #[error("this store's layout records no event times")]
     NoTimes,
+    /// The predicate does not compile, or fails with --strict semantics.
+    #[error("{0}")]
+    Predicate(String),
+    #[error("open a stream (not $all) for this")]
+    NeedsStream,
 }
 
 impl From<StoreError> for WorkerError {
@@ -120,14 +128,32 @@ pub enum Req {
         from: i64,
         to: i64,
     },
+    /// The state at `key`; with `skips` (versions of a stream), as if those events had
+    /// never happened.
     State {
         target: Target,
         key: i64,
+        #[serde(default)]
+        skips: Vec<i64>,
     },
     Diff {
         target: Target,
         a: i64,
         b: i64,
+        #[serde(default)]
+        skips: Vec<i64>,
+    },
+    /// Which event last changed each leaf of the state at `key`.
+    Blame {
+        target: Target,
+        key: i64,
+        skips: Vec<i64>,
+    },
+    /// Every version where a jq predicate on the state turns true.
+    When {
+        target: Target,
+        predicate: String,
+        skips: Vec<i64>,
     },
     Density {
         target: Target,
@@ -186,6 +212,17 @@ pub enum Msg {
         counts: Vec<u64>,
         /// Versions with a stored snapshot (streams only), for the timeline.
         snapshots: Vec<i64>,
+    },
+    Blame {
+        target: Target,
+        key: i64,
+        /// Path (JSON Pointer) → the version that last changed it.
+        result: Result<std::collections::HashMap<String, i64>, WorkerError>,
+    },
+    When {
+        target: Target,
+        predicate: String,
+        result: Result<Vec<i64>, WorkerError>,
     },
     TimeResolved {
         target: Target,

@@ -13,6 +13,8 @@ pub enum Kind {
     ResolveTime,
     State,
     Diff,
+    Blame,
+    When,
     Density,
     Pending,
 }
@@ -27,6 +29,8 @@ impl Kind {
             Req::ResolveTime { .. } => Kind::ResolveTime,
             Req::State { .. } => Kind::State,
             Req::Diff { .. } => Kind::Diff,
+            Req::Blame { .. } => Kind::Blame,
+            Req::When { .. } => Kind::When,
             Req::Density { .. } => Kind::Density,
             Req::Pending(_) => Kind::Pending,
         }
@@ -90,6 +94,7 @@ mod tests {
         Req::State {
             target: Target::All,
             key,
+            skips: vec![],
         }
     }
 
@@ -159,6 +164,17 @@ mod tests {
                 target: Target::All,
                 a: 1,
                 b: 2,
+                skips: vec![],
+            },
+            Req::Blame {
+                target: Target::All,
+                key: 1,
+                skips: vec![],
+            },
+            Req::When {
+                target: Target::All,
+                predicate: "true".into(),
+                skips: vec![],
             },
             density(),
             Req::Pending(0),

@@ -71,7 +71,11 @@ impl InspectorTab for DiffTab {
             None => format!("playhead {key}"),
         };
         let mut out = match view.current_state() {
-            Some(Ok(s)) => super::wrap_lines(super::provenance(model, s), area.width as usize),
+            Some(Ok(s)) => {
+                let mut head = super::what_if_banner(model, s);
+                head.extend(super::provenance(model, s));
+                super::wrap_lines(head, area.width as usize)
+            }
             _ => Vec::new(),
         };
         out.push(Line::styled(

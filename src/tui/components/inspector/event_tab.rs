@@ -105,7 +105,7 @@ impl InspectorTab for EventTab {
                     ));
                 }
                 let room = (area.height as usize).saturating_sub(out.len()).max(1);
-                out.extend(self.tree.render(t, room, focused, &|_| false));
+                out.extend(self.tree.render(t, room, focused, &|_| false, None));
             }
         }
         frame.render_widget(Paragraph::new(out), area);

@@ -200,6 +200,24 @@ impl Component for Inspector {
     }
 }
 
+/// A banner over a state replayed without some events.
+pub fn what_if_banner(model: &Model, s: &crate::tui::worker::StateAt) -> Vec<Line<'static>> {
+    if s.what_if.is_empty() {
+        return Vec::new();
+    }
+    let t = &model.theme;
+    let versions: Vec<String> = s.what_if.iter().map(i64::to_string).collect();
+    vec![Line::styled(
+        format!(
+            " WHAT-IF without version(s) {} ({} toggles, {} puts all back) ",
+            versions.join(", "),
+            model.keymap.keys_label(Command::ToggleSkip),
+            model.keymap.keys_label(Command::ClearSkips)
+        ),
+        t.bold(t.warnings).add_modifier(Modifier::REVERSED),
+    )]
+}
+
 /// What the state was computed with, where that is not plain: the built-in merge (a guess
 /// for stores whose events carry changes) or a stored snapshot.
 pub fn provenance(model: &Model, s: &crate::tui::worker::StateAt) -> Vec<Line<'static>> {

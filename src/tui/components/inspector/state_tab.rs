@@ -1,5 +1,7 @@
 //! The State tab: the reducer's state at the playhead, changed fields marked, foldable.
 
+use std::collections::HashMap;
+
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
@@ -28,12 +30,59 @@ pub fn tree_command(tree: &mut JsonTree, command: Command) -> Outcome {
     Outcome::Done
 }
 
+/// "v12" for a leaf; for a container, the newest version among its leaves.
+fn blamed_version(blame: &HashMap<String, i64>, path: &str) -> Option<i64> {
+    blame.get(path).copied().or_else(|| {
+        let prefix = format!("{path}/");
+        blame
+            .iter()
+            .filter(|(p, _)| p.starts_with(&prefix))
+            .map(|(_, v)| *v)
+            .max()
+    })
+}
+
+impl StateTab {
+    fn jump_to_blame(&self, model: &mut Model) {
+        let key = model.keymap.keys_label(Command::ToggleBlame);
+        if !model.blame_on {
+            return model.say(format!("turn blame on first ({key})"));
+        }
+        let Some(line) = self.tree.current() else {
+            return;
+        };
+        let path = line.path.clone();
+        let found = model
+            .view
+            .as_ref()
+            .and_then(|v| v.current_blame())
+            .map(|b| blamed_version(b, &path));
+        match found {
+            None => model.say("the blame is on its way"),
+            Some(None) => model.say("nothing set this field"),
+            Some(Some(v)) => {
+                let shown = if path.is_empty() { "/" } else { &path };
+                let text = format!(
+                    "{} last changed at version {v}",
+                    eventscope::printable(shown)
+                );
+                model.seek(v);
+                model.say(text);
+            }
+        }
+    }
+}
+
 impl InspectorTab for StateTab {
     fn title(&self) -> &'static str {
         "State"
     }
 
-    fn on_command(&mut self, command: Command, _model: &mut Model) -> Outcome {
+    fn on_command(&mut self, command: Command, model: &mut Model) -> Outcome {
+        if command == Command::BlameJump {
+            self.jump_to_blame(model);
+            return Outcome::Done;
+        }
         tree_command(&mut self.tree, command)
     }
 
@@ -89,7 +138,8 @@ impl InspectorTab for StateTab {
                 return;
             }
         };
-        let mut out = super::provenance(model, s);
+        let mut out = super::what_if_banner(model, s);
+        out.extend(super::provenance(model, s));
         if let Some(e) = &s.error {
             out.push(Line::styled(
                 format!("✗ {}", eventscope::printable(e)),
@@ -111,9 +161,25 @@ impl InspectorTab for StateTab {
         }
         let mut out = super::wrap_lines(out, area.width as usize);
         let room = (area.height as usize).saturating_sub(out.len()).max(1);
+        let blame = model.blame_on.then(|| view.current_blame()).map(|b| {
+            move |l: &crate::tui::components::json_view::JsonLine| match b {
+                None => "     … ".to_string(),
+                Some(b) if l.kind == crate::tui::components::json_view::LineKind::Close => {
+                    let _ = b;
+                    "       ".to_string()
+                }
+                Some(b) => match blamed_version(b, &l.path) {
+                    Some(v) => format!("{:>6} ", format!("v{v}")),
+                    None => "       ".to_string(),
+                },
+            }
+        });
+        let gutter = blame
+            .as_ref()
+            .map(|g| g as &dyn Fn(&crate::tui::components::json_view::JsonLine) -> String);
         out.extend(
             self.tree
-                .render(t, room, focused, &|l| l.is_changed(&s.changed)),
+                .render(t, room, focused, &|l| l.is_changed(&s.changed), gutter),
         );
         frame.render_widget(Paragraph::new(out), area);
     }
