@@ -14,6 +14,9 @@ use super::worker::{EventRow, Req, StateAt, Target, WorkerError};
 /// The compared pair of keys and the changes between them.
 pub type DiffResult = ((i64, i64), Result<Vec<Change>, WorkerError>);
 
+/// Path → the version that last changed it, or why it could not be found.
+pub type BlameResult = Result<HashMap<String, i64>, WorkerError>;
+
 /// Rows fetched on each side of the playhead.
 const ROWS_AROUND: i64 = 100;
 /// Rows kept on each side; farther ones are dropped.
@@ -53,7 +56,7 @@ pub struct View {
     /// Events left out (what-if), by version; states and diffs are asked without them.
     pub skips: BTreeSet<i64>,
     /// The blame at a key: path → the version that last changed it.
-    pub blame: Option<(i64, Result<HashMap<String, i64>, WorkerError>)>,
+    pub blame: Option<(i64, BlameResult)>,
     /// The `when` predicate and the versions where it turns true.
     pub when: Option<(String, Result<Vec<i64>, WorkerError>)>,
 }
