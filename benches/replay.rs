@@ -22,7 +22,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const EVENTS: usize = 1_000_000;
 const HOT: usize = 500_000;
 const ACCOUNT_JQ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers/Account.jq");
-const REDUCERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers");
 const BIN: &str = env!("CARGO_BIN_EXE_eventscope");
 
 fn fixture() -> PathBuf {
@@ -391,9 +390,10 @@ fn debugger_figures(store: &Store, jq: &Reducer, report: &mut Report) {
         plain.as_secs_f64()
     );
     report.ratio("when on the 500k stream / plain replay", ratio, 1.2);
-    // The small streams of two categories (Order, User: about 6,700 streams of 50), with
-    // the bundled reducers, against one replay of as many events of the long stream.
-    let folder = Reducer::load(Path::new(REDUCERS)).unwrap();
+    // The small streams of two categories (Order, User: about 6,700 streams of 50) against
+    // one replay of as many events of the long stream, both with the built-in merge so
+    // that the reducers' own costs do not differ.
+    let merge = Reducer::Merge;
     let list = store.streams().unwrap();
     let n: i64 = list
         .iter()
@@ -402,12 +402,12 @@ fn debugger_figures(store: &Store, jq: &Reducer, report: &mut Report) {
         .sum();
     let (ratio, plain, t) = versus(
         || {
-            let mut r = Replayer::new(store, jq, SeekOptions::default());
+            let mut r = Replayer::new(store, &merge, SeekOptions::default());
             r.state_at(HOT_STREAM, n.min(HOT as i64)).unwrap();
         },
         || {
-            let orders = category_at(store, &folder, "Order", None).unwrap();
-            let users = category_at(store, &folder, "User", None).unwrap();
+            let orders = category_at(store, &merge, "Order", None).unwrap();
+            let users = category_at(store, &merge, "User", None).unwrap();
             assert!(orders.len() + users.len() > 6_000);
         },
     );

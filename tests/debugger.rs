@@ -376,4 +376,6 @@ fn a_category_at_a_time_between_events() {
     assert_eq!(early.len(), 1, "only acc-1 existed then: {early:?}");
     let err = fails(&["state", s(&db), "--category", "Nope"]);
     assert!(err.contains("Nope"), "{err}");
+    let err = fails(&["blame", s(&db), "Account-acc-1", "--from-snapshots"]);
+    assert!(err.contains("from the first event"), "{err}");
 }

@@ -11,6 +11,14 @@ use super::args::ReplayArgs;
 use super::commands::load_reducer;
 use super::output::{table, Out, Paint};
 
+/// Blame, when and a category at a time must see every event: snapshots do not apply.
+fn from_first_event(args: &ReplayArgs, command: &str) -> Result<()> {
+    if args.from_snapshots {
+        bail!("{command} replays from the first event, since it must see every event; --from-snapshots does not apply");
+    }
+    Ok(())
+}
+
 /// The reducer's watchdog for one-pass commands, as `timed_replayer` sets it up.
 fn watch(args: &ReplayArgs) -> Result<std::sync::Arc<eventscope::replay::Watch>> {
     let watch = std::sync::Arc::new(eventscope::replay::Watch::default());
@@ -33,6 +41,7 @@ pub fn blame(
     args: &ReplayArgs,
     json: bool,
 ) -> Result<()> {
+    from_first_event(args, "blame")?;
     need_stream(store, stream)?;
     let reducer = load_reducer(args)?;
     if let Some(v) = at {
@@ -97,6 +106,7 @@ pub fn when(
         (Some(_), _) => bail!("with --category, give only the PREDICATE"),
         (None, _) => bail!("give STREAM and PREDICATE (or --category CAT and PREDICATE)"),
     };
+    from_first_event(args, "when")?;
     let predicate = Predicate::compile(code).map_err(|e| anyhow!("{e}"))?;
     let reducer = load_reducer(args)?;
     let hits = match (stream, category) {
@@ -209,6 +219,7 @@ pub fn category_state(
         .map(eventscope::time::parse_time_bound)
         .transpose()
         .map_err(|e| anyhow!(e))?;
+    from_first_event(args, "state --category")?;
     let reducer = load_reducer(args)?;
     let states = eventscope::replay::category_at(store, &reducer, category, until)?;
     let mut o = Out::stdout();

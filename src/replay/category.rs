@@ -56,6 +56,9 @@ pub fn category_at(
     let to_position = limits
         .as_ref()
         .map(|l| l.values().map(|(_, p)| *p).max().unwrap_or(-1));
+    // Each stream's reducer is picked by its category, which is the same for all. The
+    // streams are independent, so they are read stream by stream through the index: the
+    // same answer as global order, without sorting the category's events.
     let mut folds: HashMap<String, (i64, Fold)> = HashMap::new();
     let filter = LogFilter {
         streams: Some(match &limits {
@@ -63,20 +66,25 @@ pub fn category_at(
             None => streams,
         }),
         to_position,
+        by_stream: true,
         ..Default::default()
     };
-    store.read_log(&filter, |e| {
+    store.read_log_rows(&filter, |row| {
+        let (stream, v) = (row.stream_id(), row.version());
         if let Some(l) = &limits {
-            match l.get(&e.stream_id) {
-                Some((v, _)) if e.version <= *v => {}
+            match l.get(stream) {
+                Some((last, _)) if v <= *last => {}
                 _ => return Ok::<_, ReplayError>(ControlFlow::Continue(())),
             }
         }
-        let entry = folds
-            .entry(e.stream_id.clone())
-            .or_insert_with(|| (e.version, reducer.start(e.category(), Value::Null)));
-        entry.1.apply(&e)?;
-        entry.0 = e.version;
+        let entry = match folds.get_mut(stream) {
+            Some(e) => e,
+            None => folds
+                .entry(stream.to_string())
+                .or_insert_with(|| (v, reducer.start(category, Value::Null))),
+        };
+        entry.1.apply_row(&row)?;
+        entry.0 = v;
         Ok(ControlFlow::Continue(()))
     })?;
     let mut out: Vec<StreamState> = folds

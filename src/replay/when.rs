@@ -101,31 +101,33 @@ pub fn when_category(
     let mut folds: HashMap<String, Fold> = HashMap::new();
     let mut done: HashMap<String, bool> = HashMap::new();
     let mut hits = Vec::new();
+    // Streams are independent: read stream by stream through the index (see
+    // `category_at`), each stopping being folded once the predicate holds.
     let filter = LogFilter {
         streams: Some(streams),
+        by_stream: true,
         ..Default::default()
     };
-    store.read_log(&filter, |e| {
-        if done.get(&e.stream_id).copied().unwrap_or(false) {
+    store.read_log_rows(&filter, |row| {
+        let (stream, v) = (row.stream_id(), row.version());
+        if done.contains_key(stream) {
             return Ok::<_, ReplayError>(ControlFlow::Continue(()));
         }
-        let fold = folds
-            .entry(e.stream_id.clone())
-            .or_insert_with(|| reducer.start(e.category(), Value::Null));
-        fold.apply(&e)?;
-        if judge(
-            predicate.test_event(&e, fold),
-            options.strict,
-            &e.stream_id,
-            e.version,
-        )? {
+        let fold = match folds.get_mut(stream) {
+            Some(f) => f,
+            None => folds
+                .entry(stream.to_string())
+                .or_insert_with(|| reducer.start(category, Value::Null)),
+        };
+        fold.apply_row(&row)?;
+        if judge(predicate.test(&row, fold), options.strict, stream, v)? {
             hits.push(Hit {
-                stream_id: e.stream_id.clone(),
-                version: e.version,
+                stream_id: stream.to_string(),
+                version: v,
                 state: fold.state(),
             });
-            done.insert(e.stream_id.clone(), true);
-            folds.remove(&e.stream_id);
+            done.insert(stream.to_string(), true);
+            folds.remove(stream);
         }
         Ok(ControlFlow::Continue(()))
     })?;
@@ -134,12 +136,7 @@ pub fn when_category(
 
 /// The ids of the streams the store files under `category`.
 pub fn category_streams(store: &Store, category: &str) -> Result<Vec<String>> {
-    let streams: Vec<String> = store
-        .streams()?
-        .into_iter()
-        .filter(|s| s.category == category)
-        .map(|s| s.stream_id)
-        .collect();
+    let streams = store.streams_of_category(category)?;
     if streams.is_empty() {
         return Err(ReplayError::NoStream(format!("category {category}")));
     }

@@ -64,6 +64,40 @@ impl Store {
         Ok(found.filter(|e| e.global_position == position))
     }
 
+    /// The ids of the streams filed under `category`, by id. Where the category is the
+    /// id's prefix, one range of the stream index; otherwise from the stream list.
+    pub fn streams_of_category(&self, category: &str) -> Result<Vec<String>> {
+        let m = &self.mapping;
+        if matches!(m.category, super::layout::CategoryRule::Prefix) && m.filter.is_none() {
+            // category_of: the text before the first '-', or the whole id.
+            let sql = format!(
+                "SELECT DISTINCT {s} FROM {t} WHERE {s} >= ?1 AND {s} < ?2 ORDER BY 1",
+                s = m.stream,
+                t = m.table
+            );
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            // From the bare name through "<category>-…"; the check below drops ids such
+            // as "Order+x" that sort inside the range with another prefix.
+            let hi = format!("{category}.");
+            let mut rows = stmt.query(rusqlite::params![category, hi])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                if let Some(id) = text(row, 0)? {
+                    if crate::category_of(&id) == category {
+                        out.push(id);
+                    }
+                }
+            }
+            return Ok(out);
+        }
+        Ok(self
+            .streams()?
+            .into_iter()
+            .filter(|s| s.category == category)
+            .map(|s| s.stream_id)
+            .collect())
+    }
+
     /// Each stream's last event by global position, with its time where the layout keeps
     /// times in a column (one grouped scan; payload-borne times are not read for this).
     pub fn activity(&self) -> Result<HashMap<String, Activity>> {
