@@ -379,3 +379,29 @@ fn a_category_at_a_time_between_events() {
     let err = fails(&["blame", s(&db), "Account-acc-1", "--from-snapshots"]);
     assert!(err.contains("from the first event"), "{err}");
 }
+
+#[test]
+fn a_category_at_a_global_position_as_the_tui_asks_it() {
+    use eventscope::replay::{category_at_position, Reducer};
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let store = eventscope::store::Store::open(&db).unwrap();
+    for position in [1_i64, 6, 11, 17, 1000] {
+        let ours = category_at_position(&store, &Reducer::Merge, "Account", position).unwrap();
+        let theirs = python(&[s(&db), "category", "Account", &format!("pos:{position}")]);
+        let theirs = theirs.as_object().unwrap();
+        assert_eq!(
+            ours.len(),
+            theirs.len(),
+            "{position}: {ours:?} vs {theirs:?}"
+        );
+        for st in &ours {
+            assert_eq!(
+                json!(st.version),
+                theirs[&st.stream_id]["version"],
+                "{position}"
+            );
+            assert_eq!(st.state, theirs[&st.stream_id]["state"], "{position}");
+        }
+    }
+}

@@ -772,3 +772,25 @@ fn blame_when_and_what_if_in_the_terminal() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+#[test]
+fn a_category_as_a_table_in_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 120, 30);
+    t.wait_for(&["Account-acc-1"]);
+    // The second row of the list is the Account category.
+    t.keys(&["Down", "Enter"]);
+    let screen = t.wait_for(&["Account (category)", "4 Table", "Account-acc-2       3"]);
+    assert!(screen.contains("Bob"), "{screen}");
+    // Back to the category's first event: only acc-1 existed then.
+    t.keys(&["^"]);
+    let screen = t.wait_for(&["Account-acc-1       1"]);
+    assert!(!screen.contains("Account-acc-2       "), "{screen}");
+    // Enter on the table's row opens that stream at that point.
+    t.keys(&["Tab", "Enter"]);
+    t.wait_for(&["Events · Account-acc-1", "1/4", "\"balance\": 0"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

@@ -13,7 +13,7 @@ use super::{Fold, Reducer, ReplayError, Result};
 use crate::store::{LogFilter, Store};
 
 /// One stream of the category and its state.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StreamState {
     pub stream_id: String,
     pub version: i64,
@@ -28,6 +28,26 @@ pub fn category_at(
     reducer: &Reducer,
     category: &str,
     until: Option<DateTime<Utc>>,
+) -> Result<Vec<StreamState>> {
+    fold_category(store, reducer, category, until, None)
+}
+
+/// Every stream of `category` with events at or before global `position`, as of then.
+pub fn category_at_position(
+    store: &Store,
+    reducer: &Reducer,
+    category: &str,
+    position: i64,
+) -> Result<Vec<StreamState>> {
+    fold_category(store, reducer, category, None, Some(position))
+}
+
+fn fold_category(
+    store: &Store,
+    reducer: &Reducer,
+    category: &str,
+    until: Option<DateTime<Utc>>,
+    position: Option<i64>,
 ) -> Result<Vec<StreamState>> {
     let streams = category_streams(store, category)?;
     // Where each stream ends by `until`: a pass over times only (no payloads).
@@ -55,7 +75,8 @@ pub fn category_at(
     };
     let to_position = limits
         .as_ref()
-        .map(|l| l.values().map(|(_, p)| *p).max().unwrap_or(-1));
+        .map(|l| l.values().map(|(_, p)| *p).max().unwrap_or(-1))
+        .or(position);
     // Each stream's reducer is picked by its category, which is the same for all. The
     // streams are independent, so they are read stream by stream through the index: the
     // same answer as global order, without sorting the category's events.

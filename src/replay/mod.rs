@@ -15,7 +15,7 @@ mod when;
 use std::path::PathBuf;
 
 pub use blame::{blame, BlameLine};
-pub use category::{category_at, StreamState};
+pub use category::{category_at, category_at_position, StreamState};
 pub use diff::{diff, Change, Op};
 /// For the fuzz targets: how jq reducers read a raw payload.
 #[doc(hidden)]

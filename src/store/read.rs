@@ -120,6 +120,9 @@ pub struct LogFilter {
     pub streams: Option<Vec<String>>,
     /// Last global position to include.
     pub to_position: Option<i64>,
+    /// Rows to pass over first (after the other conditions): the category view's rows
+    /// are by their rank in the category, not by position.
+    pub offset: usize,
     /// Stream by stream (each in version order) instead of global order: for folds of
     /// many streams that are independent of each other, this reads through the stream
     /// index without sorting, and a stream's events come together.
@@ -646,8 +649,11 @@ impl Store {
         } else {
             sql.push_str(&format!(" ORDER BY {}", m.position));
         }
-        if let Some(limit) = limit {
-            sql.push_str(&format!(" LIMIT {limit}"));
+        match (limit, filter.offset) {
+            (Some(limit), 0) => sql.push_str(&format!(" LIMIT {limit}")),
+            (Some(limit), offset) => sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}")),
+            (None, 0) => {}
+            (None, offset) => sql.push_str(&format!(" LIMIT -1 OFFSET {offset}")),
         }
         (sql, params)
     }

@@ -32,8 +32,12 @@ pub enum Command {
     /// Top and bottom of the focused list.
     Top,
     Bottom,
-    /// Open the selected stream, fold a category or a JSON line, show an event.
+    /// Open the selected stream or category, fold a JSON line, show an event.
     Open,
+    /// Fold or unfold a category of the stream list, or a JSON line.
+    Fold,
+    /// Choose the category table's columns.
+    PickColumns,
     /// Filter streams; in the inspector, search the JSON shown.
     Search,
     SearchNext,

@@ -16,9 +16,9 @@ use super::keymap::{Key, Keymap, Layer};
 use super::model::Model;
 use super::screen;
 use super::theme::Theme;
-use super::worker::Req;
 #[cfg(test)]
 use super::worker::WorkerError;
+use super::worker::{Req, Target};
 
 pub struct App {
     pub model: Model,
@@ -308,7 +308,12 @@ impl App {
             Command::WhenPrev => m.when_step(false),
             Command::ToggleSkip => m.toggle_skip(),
             Command::ClearSkips => m.clear_skips(),
-            Command::Open | Command::SortStreams => {}
+            Command::PickColumns => {
+                let mut p = Prompt::new(PromptKind::Columns);
+                p.input = self.inspector.columns().unwrap_or_default().join(", ");
+                self.prompt = Some(p);
+            }
+            Command::Open | Command::SortStreams | Command::Fold => {}
             Command::PageUp | Command::PageDown | Command::HalfPageUp | Command::HalfPageDown => {}
             Command::Submit | Command::DeleteChar => {}
         }
@@ -318,17 +323,31 @@ impl App {
     fn apply(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Ignored | Outcome::Done => {}
-            Outcome::Open(target) => {
-                self.inspector.on_open();
-                self.model.open(target);
-                self.inspector.on_view_changed(&self.model);
-                self.focus = Pane::Events;
-            }
+            Outcome::Open(target) => self.open(target, None),
+            Outcome::OpenAt(target, key) => self.open(target, Some(key)),
             Outcome::ShowTab(title) => {
                 self.inspector.show_titled(title, &mut self.model);
             }
             Outcome::Focus(p) => self.focus = p,
         }
+    }
+
+    /// Opens a stream, the log or a category, at its end or at `key`; a category shows
+    /// in the Table tab, a stream leaves it for the State tab.
+    fn open(&mut self, target: Target, key: Option<i64>) {
+        let category = matches!(target, Target::Category(_));
+        self.inspector.on_open();
+        self.model.open(target);
+        if let Some(k) = key {
+            self.model.seek(k);
+        }
+        match (category, self.inspector.active_title()) {
+            (true, _) => self.inspector.show_titled("Table", &mut self.model),
+            (false, "Table") => self.inspector.show_titled("State", &mut self.model),
+            _ => {}
+        }
+        self.inspector.on_view_changed(&self.model);
+        self.focus = Pane::Events;
     }
 
     fn submit(&mut self, p: Prompt) {
@@ -367,6 +386,19 @@ impl App {
                 Err(e) => m.warn(e),
             },
             PromptKind::When => m.ask_when(input),
+            PromptKind::Columns => {
+                let columns: Vec<String> = input
+                    .split(',')
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                m.say(if columns.is_empty() {
+                    "columns: the states' own fields".to_string()
+                } else {
+                    format!("columns: {}", columns.join(", "))
+                });
+                self.inspector.set_columns(columns);
+            }
             PromptKind::Search => match self.inspector.search(&input) {
                 Some(0) => m.warn(format!("nothing matches {input:?}")),
                 Some(n) => m.say(format!("{n} lines match {input:?}: n next, N previous")),

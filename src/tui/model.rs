@@ -59,7 +59,12 @@ pub struct View {
     pub blame: Option<(i64, BlameResult)>,
     /// The `when` predicate and the versions where it turns true.
     pub when: Option<(String, Result<Vec<i64>, WorkerError>)>,
+    /// For a category: every stream as of the key's event.
+    pub category: Option<(i64, CategoryResult)>,
 }
+
+/// Every stream of a category and its state, or why not.
+pub type CategoryResult = Result<Vec<eventscope::replay::StreamState>, WorkerError>;
 
 impl View {
     pub fn new(target: Target, first: i64, len: i64) -> View {
@@ -83,7 +88,21 @@ impl View {
             skips: BTreeSet::new(),
             blame: None,
             when: None,
+            category: None,
         }
+    }
+
+    /// Whether the view runs over one stream (what blame, when and what-if need).
+    pub fn is_stream(&self) -> bool {
+        matches!(self.target, Target::Stream(_))
+    }
+
+    /// The category's streams for the playhead, if they have arrived.
+    pub fn current_category(&self) -> Option<&CategoryResult> {
+        self.category
+            .as_ref()
+            .filter(|(k, _)| *k == self.playhead)
+            .map(|(_, s)| s)
     }
 
     /// The blame for the playhead, if it has arrived.
@@ -105,6 +124,7 @@ impl View {
     pub fn title(&self) -> String {
         match &self.target {
             Target::All => "$all".to_string(),
+            Target::Category(c) => format!("{} (category)", eventscope::printable(c)),
             Target::Stream(s) => eventscope::printable(s).into_owned(),
         }
     }
@@ -252,6 +272,16 @@ impl Model {
         self.say("open a stream first (Enter)");
     }
 
+    /// How many events a category holds, from the stream list.
+    pub fn category_len(&self, category: &str) -> i64 {
+        self.catalog
+            .streams
+            .iter()
+            .filter(|s| s.category == category)
+            .map(|s| s.events)
+            .sum()
+    }
+
     pub fn stream_len(&self, id: &str) -> i64 {
         self.catalog.get(id).map_or(0, |s| s.last_version)
     }
@@ -260,6 +290,7 @@ impl Model {
     pub fn open(&mut self, target: Target) {
         let (first, len) = match &target {
             Target::All => (1, self.catalog.last_position),
+            Target::Category(c) => (1, self.category_len(c)),
             Target::Stream(id) => (
                 self.catalog.get(id).map_or(1, |s| s.first_version),
                 self.stream_len(id),
@@ -280,7 +311,8 @@ impl Model {
             return;
         }
         let key = key.clamp(v.first, v.len);
-        let have = v.state.as_ref().is_some_and(|(k, _)| *k == key);
+        let have = v.state.as_ref().is_some_and(|(k, _)| *k == key)
+            || v.category.as_ref().is_some_and(|(k, _)| *k == key);
         v.playhead = key;
         if !have {
             v.progress = None;
@@ -298,7 +330,10 @@ impl Model {
     /// Asks for the blame at the playhead while the gutter is on.
     pub fn ask_blame(&mut self) {
         let Some(v) = &self.view else { return };
-        if !self.blame_on || v.blame.as_ref().is_some_and(|(k, _)| *k == v.playhead) {
+        if !self.blame_on
+            || matches!(v.target, Target::Category(_))
+            || v.blame.as_ref().is_some_and(|(k, _)| *k == v.playhead)
+        {
             return;
         }
         self.outbox.push(Req::Blame {
@@ -313,8 +348,8 @@ impl Model {
         let Some(v) = &mut self.view else {
             return self.hint_open_first();
         };
-        if v.target == Target::All {
-            return self.say("open a stream (not $all) to leave its events out");
+        if !v.is_stream() {
+            return self.say("open a stream (not $all or a category) to leave its events out");
         }
         let key = v.playhead;
         if !v.skips.remove(&key) {
@@ -360,8 +395,8 @@ impl Model {
         let Some(v) = &mut self.view else {
             return self.hint_open_first();
         };
-        if v.target == Target::All {
-            return self.say("open a stream (not $all) to search its states");
+        if !v.is_stream() {
+            return self.say("open a stream (not $all or a category) to search its states");
         }
         v.when = None;
         self.outbox.push(Req::When {
@@ -456,6 +491,7 @@ impl Model {
             v.rows_requested = (0, -1);
             v.diff_requested = None;
             v.state = None;
+            v.category = None;
             v.blame = None;
             v.progress = None;
             self.outbox.push(Req::State {

@@ -574,3 +574,50 @@ fn screen_what_if_banner_and_struck_rows() {
     let x = (screen[y][..at].chars().count() + 4) as u16;
     assert!(buf[(x, y as u16)].modifier.contains(Modifier::CROSSED_OUT));
 }
+
+#[test]
+fn screen_category_table() {
+    let mut app = bank_app();
+    press(&mut app, "j");
+    press(&mut app, "enter");
+    let target = Target::Category("Account".into());
+    app.update(Action::Worker(Msg::Rows {
+        target: target.clone(),
+        from: 1,
+        to: 7,
+        rows: (1..=7)
+            .map(|k| EventRow {
+                key: k,
+                stream_id: if k % 2 == 0 {
+                    "Account-acc-2"
+                } else {
+                    "Account-acc-1"
+                }
+                .into(),
+                version: (k + 1) / 2,
+                ..bank_row(1)
+            })
+            .collect(),
+    }));
+    app.update(Action::Worker(Msg::CategoryState {
+        target,
+        key: 7,
+        result: Ok(vec![
+            eventscope::replay::StreamState {
+                stream_id: "Account-acc-1".into(),
+                version: 4,
+                state: json!({"id": "acc-1", "owner": "Alice", "balance": 120, "tags": ["vip"]}),
+            },
+            eventscope::replay::StreamState {
+                stream_id: "Account-acc-2".into(),
+                version: 3,
+                state: json!({"id": "acc-2", "owner": "Bob", "balance": 175}),
+            },
+        ]),
+    }));
+    snap("category_table", &app);
+    let t = render(&app, 120, 36);
+    let s = lines(t.backend().buffer()).join("\n");
+    assert!(s.contains("Account-acc-2       3 acc-2 Bob   175"), "{s}");
+    assert!(!s.contains("loading"), "{s}");
+}

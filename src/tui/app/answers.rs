@@ -87,6 +87,19 @@ impl App {
                     v.diff = Some(((a, b), result));
                 }
             }
+            Msg::CategoryState {
+                target,
+                key,
+                result,
+            } if matches(&target) => {
+                if let Some(v) = &mut m.view {
+                    if key == v.playhead {
+                        v.progress = None;
+                        v.category = Some((key, result));
+                    }
+                }
+                self.inspector.on_view_changed(&self.model);
+            }
             Msg::Blame {
                 target,
                 key,
@@ -278,6 +291,7 @@ impl App {
         let Some(v) = &m.view else { return };
         let new_len = match &v.target {
             Target::All => m.catalog.last_position,
+            Target::Category(c) => m.category_len(c),
             Target::Stream(id) => m.stream_len(id),
         };
         let Some(v) = &mut m.view else { return };

@@ -138,18 +138,27 @@ fn categories_fold_and_unfold() {
         app.streams.rows[app.streams.selected],
         category("Account", 2)
     );
-    press(&mut app, "enter");
-    assert!(
-        app.model.view.is_none(),
-        "a category folds, it does not open"
-    );
+    press(&mut app, "space");
+    assert!(app.model.view.is_none(), "space folds, it does not open");
     assert_eq!(app.streams.rows.len(), 6);
     assert!(matches!(
         app.streams.rows[1],
         ListRow::Category { folded: true, .. }
     ));
-    press(&mut app, "enter");
+    press(&mut app, "space");
     assert_eq!(app.streams.rows.len(), 8);
+    // On a stream row, space folds the stream's category and selects it.
+    press(&mut app, "down");
+    press(&mut app, "space");
+    assert_eq!(app.streams.rows.len(), 6);
+    assert_eq!(
+        app.streams.rows[app.streams.selected],
+        ListRow::Category {
+            name: "Account".into(),
+            streams: 2,
+            folded: true
+        }
+    );
 }
 
 #[test]
@@ -1042,4 +1051,69 @@ fn skipping_events_asks_again_without_them() {
     press(&mut app, "enter");
     press(&mut app, "d");
     assert!(status(&app).contains("not $all"));
+}
+
+#[test]
+fn a_category_opens_as_a_table_and_a_row_opens_its_stream_there() {
+    let mut app = loaded();
+    press(&mut app, "down");
+    app.model.outbox.clear();
+    press(&mut app, "enter");
+    let v = app.model.view.as_ref().unwrap();
+    assert_eq!(v.target, Target::Category("Account".into()));
+    assert_eq!((v.first, v.len, v.playhead), (1, 7, 7), "4 + 3 events");
+    assert_eq!(app.inspector.active_title(), "Table");
+    assert!(app
+        .model
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::State { key: 7, .. })));
+    let states = vec![
+        eventscope::replay::StreamState {
+            stream_id: "Account-acc-1".into(),
+            version: 4,
+            state: json!({"balance": 120}),
+        },
+        eventscope::replay::StreamState {
+            stream_id: "Account-acc-2".into(),
+            version: 3,
+            state: json!({"balance": 175}),
+        },
+    ];
+    app.update(Action::Worker(Msg::CategoryState {
+        target: Target::Category("Account".into()),
+        key: 7,
+        result: Ok(states),
+    }));
+    assert!(app
+        .model
+        .view
+        .as_ref()
+        .unwrap()
+        .current_category()
+        .is_some());
+    // Columns are picked through a prompt.
+    press(&mut app, "c");
+    assert_eq!(app.layer(), Layer::Prompt);
+    typed(&mut app, "balance");
+    press(&mut app, "enter");
+    assert_eq!(app.inspector.columns(), Some(vec!["balance".to_string()]));
+    // Enter on the second row opens Account-acc-2 at version 3, in the State tab.
+    app.focus = Pane::Inspector;
+    press(&mut app, "down");
+    press(&mut app, "enter");
+    let v = app.model.view.as_ref().unwrap();
+    assert_eq!(v.target, Target::Stream("Account-acc-2".into()));
+    assert_eq!(v.playhead, 3);
+    assert_eq!(app.inspector.active_title(), "State");
+    // Blame, when and skips are for streams.
+    let mut app = loaded();
+    press(&mut app, "down");
+    press(&mut app, "enter");
+    press(&mut app, "d");
+    assert!(
+        status(&app).contains("not $all or a category"),
+        "{}",
+        status(&app)
+    );
 }

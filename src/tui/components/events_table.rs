@@ -126,7 +126,8 @@ impl Component for EventsTable {
             return;
         }
         let local = model.local_time;
-        let all = view.target == Target::All;
+        // The log and a category list events of many streams: they get a STREAM column.
+        let all = !view.is_stream();
         let time_width = if model.catalog.has_times {
             view.rows
                 .values()
@@ -161,7 +162,16 @@ impl Component for EventsTable {
         } else {
             format!("TIME {}", super::zone_label(local))
         };
-        let mut head = format!("  {:>kw$} ", if all { "POS" } else { "VER" }, kw = c.key);
+        let mut head = format!(
+            "  {:>kw$} ",
+            match view.target {
+                Target::Stream(_) => "VER",
+                Target::All => "POS",
+                // A category's events by rank in its global order.
+                Target::Category(_) => "#",
+            },
+            kw = c.key
+        );
         if all {
             head.push_str(&format!("{:<sw$} ", "STREAM", sw = c.stream));
         }

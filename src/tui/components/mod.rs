@@ -28,8 +28,10 @@ pub enum Outcome {
     /// Not for this component: the app tries its own commands.
     Ignored,
     Done,
-    /// Open a stream (or the log) in the events table.
+    /// Open a stream (or the log, or a category) in the events table.
     Open(Target),
+    /// Open a stream at a version.
+    OpenAt(Target, i64),
     /// Show an inspector tab, by its title.
     ShowTab(&'static str),
     Focus(Pane),

@@ -9,6 +9,8 @@ pub enum PromptKind {
     Search,
     /// A jq predicate on the state.
     When,
+    /// The category table's columns, comma-separated.
+    Columns,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +31,7 @@ impl Prompt {
     /// version and time prompts, but is a letter in a search).
     pub fn takes(&self, c: char) -> bool {
         match self.kind {
-            PromptKind::Search | PromptKind::When => true,
+            PromptKind::Search | PromptKind::When | PromptKind::Columns => true,
             PromptKind::Version => c.is_ascii_digit() || c == '-' || c == '+',
             PromptKind::Time => c.is_ascii_digit() || " -:+.TZtz".contains(c),
         }
@@ -43,6 +45,9 @@ impl Prompt {
                 zone_label(local_time)
             ),
             PromptKind::Search => "Search keys and values: ".into(),
+            PromptKind::Columns => {
+                "Columns (top-level fields, comma-separated; empty: automatic): ".into()
+            }
             PromptKind::When => {
                 "When (jq on the state, $event the event; e.g. .balance < 0): ".into()
             }

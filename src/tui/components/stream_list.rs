@@ -225,14 +225,32 @@ impl StreamList {
                 Some(s) => Outcome::Open(Target::Stream(s.stream_id.clone())),
                 None => Outcome::Done,
             },
-            Some(ListRow::Category { name, .. }) => {
-                if !self.folded.remove(&name) {
-                    self.folded.insert(name);
-                }
-                self.rebuild(&model.catalog);
-                Outcome::Done
-            }
+            Some(ListRow::Category { name, .. }) => Outcome::Open(Target::Category(name)),
             None => Outcome::Done,
+        }
+    }
+
+    /// Folds or unfolds the category of the selected row.
+    fn fold_selected(&mut self, catalog: &Catalog) {
+        let name = match self.rows.get(self.selected) {
+            Some(ListRow::Category { name, .. }) => name.clone(),
+            Some(ListRow::Stream(i)) => match catalog.streams.get(*i) {
+                Some(s) => s.category.clone(),
+                None => return,
+            },
+            _ => return,
+        };
+        if !self.folded.remove(&name) {
+            self.folded.insert(name.clone());
+        }
+        self.rebuild(catalog);
+        // The selection stays on the category's row.
+        if let Some(i) = self
+            .rows
+            .iter()
+            .position(|r| matches!(r, ListRow::Category { name: n, .. } if *n == name))
+        {
+            self.selected = i;
         }
     }
 
@@ -249,6 +267,7 @@ impl Component for StreamList {
         }
         match command {
             Command::Open => return self.open_selected(model),
+            Command::Fold => self.fold_selected(&model.catalog),
             Command::SortStreams => {
                 self.sort = self.sort.next();
                 self.rebuild(&model.catalog);

@@ -24,7 +24,7 @@ impl Worker<'_, '_> {
         let mut rows = Vec::new();
         let snapshots = match target {
             Target::Stream(s) => self.store.snapshot_versions_of(s)?,
-            Target::All => Vec::new(),
+            Target::All | Target::Category(_) => Vec::new(),
         };
         let mut push = |e: Event, key: i64| {
             let preview = match &e.undecodable {
@@ -47,6 +47,20 @@ impl Worker<'_, '_> {
                 push(e, key);
                 Ok::<_, eventscope::store::StoreError>(ControlFlow::Continue(()))
             })?,
+            Target::Category(c) => {
+                let filter = LogFilter {
+                    streams: Some(self.category_streams(c)?),
+                    offset: (from - 1).max(0) as usize,
+                    limit: Some((to - from + 1).max(0) as usize),
+                    ..Default::default()
+                };
+                let mut key = from.max(1);
+                self.store.read_log(&filter, |e| {
+                    push(e, key);
+                    key += 1;
+                    Ok::<_, eventscope::store::StoreError>(ControlFlow::Continue(()))
+                })?
+            }
             Target::All => {
                 let filter = LogFilter {
                     from_position: from,
@@ -70,7 +84,53 @@ impl Worker<'_, '_> {
         Ok(match target {
             Target::Stream(s) => self.store.event_at_version(s, key)?,
             Target::All => self.store.event_at_position(key)?,
+            Target::Category(c) => {
+                let filter = LogFilter {
+                    streams: Some(self.category_streams(c)?),
+                    offset: (key - 1).max(0) as usize,
+                    limit: Some(1),
+                    ..Default::default()
+                };
+                let mut found = None;
+                self.store.read_log(&filter, |e| {
+                    found = Some(e);
+                    Ok::<_, eventscope::store::StoreError>(ControlFlow::Break(()))
+                })?;
+                found
+            }
         })
+    }
+
+    /// A category's stream ids, asked of the store once per worker.
+    fn category_streams(&self, category: &str) -> Result<Vec<String>, WorkerError> {
+        if let Some(s) = self.s.categories.borrow().get(category) {
+            return Ok(s.clone());
+        }
+        let streams = self.store.streams_of_category(category)?;
+        self.s
+            .categories
+            .borrow_mut()
+            .insert(category.to_string(), streams.clone());
+        Ok(streams)
+    }
+
+    /// Every stream of the category as of its `key`th event.
+    pub(super) fn category_state(
+        &self,
+        category: &str,
+        key: i64,
+    ) -> Result<Vec<eventscope::replay::StreamState>, WorkerError> {
+        let target = Target::Category(category.to_string());
+        let position = match self.event_at(&target, key)? {
+            Some(e) => e.global_position,
+            None => return Err(WorkerError::NoEventAt(key)),
+        };
+        Ok(eventscope::replay::category_at_position(
+            self.store,
+            self.reducer,
+            category,
+            position,
+        )?)
     }
 
     /// The state at the playhead, or `None` when more urgent requests came in meanwhile:
@@ -111,7 +171,9 @@ impl Worker<'_, '_> {
         let (stream, version) = match (&event, target) {
             (Some(e), _) => (e.stream_id.clone(), e.version),
             (None, Target::Stream(s)) => (s.clone(), key),
-            (None, Target::All) => return Some(Err(WorkerError::NoEventAt(key))),
+            (None, Target::All | Target::Category(_)) => {
+                return Some(Err(WorkerError::NoEventAt(key)))
+            }
         };
         // Fold to the version before first, so the event itself is one step from there.
         let before = if event.is_some() {
@@ -204,7 +266,7 @@ impl Worker<'_, '_> {
     ) -> Result<HashMap<String, i64>, WorkerError> {
         let (stream, version) = match target {
             Target::Stream(s) => (s.clone(), key),
-            Target::All => self
+            Target::All | Target::Category(_) => self
                 .event_at(target, key)?
                 .map(|e| (e.stream_id, e.version))
                 .ok_or(WorkerError::NoEventAt(key))?,
@@ -303,7 +365,7 @@ impl Worker<'_, '_> {
         let resolve = |w: &Worker, key: i64| -> Result<(String, i64), WorkerError> {
             match target {
                 Target::Stream(s) => Ok((s.clone(), key)),
-                Target::All => w
+                Target::All | Target::Category(_) => w
                     .event_at(target, key)?
                     .map(|e| (e.stream_id, e.version))
                     .ok_or(WorkerError::NoEventAt(key)),

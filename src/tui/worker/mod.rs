@@ -41,6 +41,8 @@ const FOLLOW_POLL: Duration = Duration::from_millis(100);
 
 /// What outlives one reducer: the channels, what waits, the subscription.
 struct Session {
+    /// Stream ids of the categories opened, asked of the store once.
+    categories: std::cell::RefCell<std::collections::HashMap<String, Vec<String>>>,
     requests: Receiver<Req>,
     replies: Sender<Msg>,
     queue: RequestQueue,
@@ -89,6 +91,7 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
         });
     }
     let mut session = Session {
+        categories: Default::default(),
         requests,
         replies,
         queue: RequestQueue::default(),
@@ -249,6 +252,18 @@ impl Worker<'_, '_> {
                     rows,
                 });
             }
+            Req::State {
+                target: Target::Category(c),
+                key,
+                ..
+            } => {
+                let result = self.category_state(&c, key);
+                self.send(Msg::CategoryState {
+                    target: Target::Category(c),
+                    key,
+                    result,
+                });
+            }
             Req::State { target, key, skips } => {
                 if let Some(result) = self.state(&target, key, &skips) {
                     self.send(Msg::State {
@@ -299,6 +314,7 @@ impl Worker<'_, '_> {
                         self.store.snapshot_versions_of(s)?,
                     ),
                     Target::All => (self.store.density(None, buckets)?, Vec::new()),
+                    Target::Category(_) => (Vec::new(), Vec::new()),
                 };
                 self.send(Msg::Density {
                     target,
@@ -310,6 +326,7 @@ impl Worker<'_, '_> {
                 let key = match &target {
                     Target::Stream(s) => self.store.version_at_time(s, at)?,
                     Target::All => self.store.position_at_time(at)?,
+                    Target::Category(_) => return Err(WorkerError::NeedsStream),
                 };
                 self.send(Msg::TimeResolved { target, key, step });
             }

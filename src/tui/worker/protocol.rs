@@ -13,6 +13,8 @@ use serde_json::Value;
 pub enum Target {
     All,
     Stream(String),
+    /// Every stream of a category; keys are ranks (1, 2, …) in the category's global order.
+    Category(String),
 }
 
 /// An event another process appended, as the stream list needs it.
@@ -212,6 +214,12 @@ pub enum Msg {
         counts: Vec<u64>,
         /// Versions with a stored snapshot (streams only), for the timeline.
         snapshots: Vec<i64>,
+    },
+    /// Every stream of a category as of the key's event.
+    CategoryState {
+        target: Target,
+        key: i64,
+        result: Result<Vec<eventscope::replay::StreamState>, WorkerError>,
     },
     Blame {
         target: Target,

@@ -4,6 +4,7 @@
 mod diff_tab;
 mod event_tab;
 mod state_tab;
+mod table_tab;
 
 use std::cell::RefCell;
 
@@ -54,6 +55,13 @@ pub trait InspectorTab {
         None
     }
 
+    /// The columns a table tab shows, and setting them; `None` where the tab has none.
+    fn columns(&self) -> Option<Vec<String>> {
+        None
+    }
+
+    fn set_columns(&mut self, _columns: Vec<String>) {}
+
     fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool);
 }
 
@@ -63,6 +71,7 @@ fn tabs() -> Vec<Box<dyn InspectorTab>> {
         Box::new(state_tab::StateTab::default()),
         Box::new(event_tab::EventTab::default()),
         Box::new(diff_tab::DiffTab::default()),
+        Box::new(table_tab::TableTab::default()),
     ]
 }
 
@@ -84,7 +93,6 @@ impl Default for Inspector {
 }
 
 impl Inspector {
-    #[cfg(test)]
     pub fn active_title(&self) -> &'static str {
         self.tabs[self.active].title()
     }
@@ -119,6 +127,19 @@ impl Inspector {
         }
     }
 
+    /// The category table's columns (the first tab that has some).
+    pub fn columns(&self) -> Option<Vec<String>> {
+        self.tabs.iter().find_map(|t| t.columns())
+    }
+
+    pub fn set_columns(&mut self, columns: Vec<String>) {
+        for t in &mut self.tabs {
+            if t.columns().is_some() {
+                t.set_columns(columns.clone());
+            }
+        }
+    }
+
     pub fn search(&mut self, query: &str) -> Option<usize> {
         self.tabs[self.active].search(query)
     }
@@ -134,7 +155,7 @@ fn state_note(v: &View) -> Option<String> {
         let pct = if total > 0 { reached * 100 / total } else { 0 };
         return Some(format!("replaying {pct}% ({reached}/{total})"));
     }
-    if v.current_state().is_none() && !v.is_empty() {
+    if v.current_state().is_none() && v.current_category().is_none() && !v.is_empty() {
         return Some(format!("loading {}…", v.playhead));
     }
     None

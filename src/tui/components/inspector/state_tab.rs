@@ -24,7 +24,7 @@ pub struct StateTab {
 pub fn tree_command(tree: &mut JsonTree, command: Command) -> Outcome {
     match Move::of(command, tree.page()) {
         Some(m) => tree.cursor = m.apply(tree.cursor, tree.line_count()),
-        None if command == Command::Open => tree.toggle_fold(),
+        None if matches!(command, Command::Open | Command::Fold) => tree.toggle_fold(),
         None => return Outcome::Ignored,
     }
     Outcome::Done
