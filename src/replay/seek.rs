@@ -215,14 +215,8 @@ impl<'a> Replayer<'a> {
         }))
     }
 
-    /// The state at `version` had the events `skips` names never happened. The store and
-    /// the real history's checkpoints are untouched: the fold starts from the last real
-    /// checkpoint before the first skipped event and goes on without caching.
-    pub fn what_if(&mut self, stream: &str, version: i64, skips: &Skips) -> Result<Traced> {
-        let first = match skips.first_version() {
-            Some(v) if v <= version => v,
-            _ => return self.traced_state_at(stream, version),
-        };
+    /// Fails when the stream ends before `version`.
+    fn need_version(&mut self, stream: &str, version: i64) -> Result<()> {
         let last = self.last_version(stream)?;
         if version > last {
             return Err(ReplayError::OutOfRange {
@@ -231,6 +225,18 @@ impl<'a> Replayer<'a> {
                 last,
             });
         }
+        Ok(())
+    }
+
+    /// The state at `version` had the events `skips` names never happened. The store and
+    /// the real history's checkpoints are untouched: the fold starts from the last real
+    /// checkpoint before the first skipped event and goes on without caching.
+    pub fn what_if(&mut self, stream: &str, version: i64, skips: &Skips) -> Result<Traced> {
+        let first = match skips.first_version() {
+            Some(v) if v <= version => v,
+            _ => return self.traced_state_at(stream, version),
+        };
+        self.need_version(stream, version)?;
         let (start, traced) = self.nearest_start(stream, first.saturating_sub(1))?;
         let fold = Walk {
             store: self.store,
@@ -259,14 +265,7 @@ impl<'a> Replayer<'a> {
         version: i64,
         progress: &mut dyn FnMut(i64) -> ControlFlow<()>,
     ) -> Result<Option<Traced>> {
-        let last = self.last_version(stream)?;
-        if version > last {
-            return Err(ReplayError::OutOfRange {
-                stream: stream.to_string(),
-                version,
-                last,
-            });
-        }
+        self.need_version(stream, version)?;
         let (start, state) = self.nearest_start(stream, version)?;
         if start == version {
             return Ok(Some(state));

@@ -356,14 +356,30 @@ impl Store {
         &self,
         stream: &str,
         versions: RangeInclusive<i64>,
+        f: impl FnMut(StreamRow<'_>) -> Result<ControlFlow<()>, E>,
+    ) -> Result<(), E> {
+        let sql = self.stream_range_sql(&self.mapping.select_list());
+        let params: Vec<Box<dyn ToSql>> = vec![
+            Box::new(stream.to_string()),
+            Box::new(*versions.start()),
+            Box::new(*versions.end()),
+        ];
+        self.each_row(&sql, &params, f)
+    }
+
+    /// Runs a query of the select list, handing out raw rows where the payloads are plain
+    /// JSON and decoded events elsewhere.
+    fn each_row<E: From<StoreError>>(
+        &self,
+        sql: &str,
+        params: &[Box<dyn ToSql>],
         mut f: impl FnMut(StreamRow<'_>) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
         let m = &self.mapping;
-        let sql = self.stream_range_sql(&m.select_list());
         let raw_ok = m.decoder == Decoder::Json;
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
+        let mut stmt = self.conn.prepare_cached(sql).map_err(StoreError::from)?;
         let mut rows = stmt
-            .query(rusqlite::params![stream, versions.start(), versions.end()])
+            .query(params_from_iter(params.iter()))
             .map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
             let item = match raw_ok.then(|| raw_event(row)).flatten() {
@@ -413,7 +429,7 @@ impl Store {
     pub fn read_log_rows<E: From<StoreError>>(
         &self,
         filter: &LogFilter,
-        mut f: impl FnMut(StreamRow<'_>) -> Result<ControlFlow<()>, E>,
+        f: impl FnMut(StreamRow<'_>) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
         let m = &self.mapping;
         let unfiltered = LogFilter {
@@ -421,21 +437,7 @@ impl Store {
             ..filter.clone()
         };
         let (sql, params) = self.log_query(&m.select_list(), &unfiltered, false);
-        let raw_ok = m.decoder == Decoder::Json;
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
-        let mut rows = stmt
-            .query(params_from_iter(params.iter()))
-            .map_err(StoreError::from)?;
-        while let Some(row) = rows.next().map_err(StoreError::from)? {
-            let item = match raw_ok.then(|| raw_event(row)).flatten() {
-                Some(raw) => StreamRow::Raw(raw),
-                None => StreamRow::Event(Box::new(event_from_row(row, m)?)),
-            };
-            if f(item)?.is_break() {
-                break;
-            }
-        }
-        Ok(())
+        self.each_row(&sql, &params, f)
     }
 
     fn query_events<E: From<StoreError>>(
