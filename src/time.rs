@@ -193,22 +193,36 @@ pub fn local_zone_name() -> String {
 /// end of that minute, so "at 2024-03-01" includes every event of March 1st. Times without
 /// an offset are in UTC, or in the local zone when `local` is set.
 pub fn parse_time_bound_in(input: &str, local: bool) -> Result<DateTime<Utc>, String> {
+    period(input, local).map(|(_, end)| end)
+}
+
+/// The first instant of the period `input` names (UTC): `2024-03-01` is its midnight.
+/// `--since` reads times this way, `--until` and `--at-time` the other.
+pub fn parse_time_start(input: &str) -> Result<DateTime<Utc>, String> {
+    period(input, false).map(|(start, _)| start)
+}
+
+/// The first and last instants of the period `input` names; one instant for a full time.
+fn period(input: &str, local: bool) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
     let s = input.trim();
+    let exact = |t: DateTime<Utc>| Ok((t, t));
     let bad = || {
         format!("cannot read time {input:?}: use RFC 3339 (2024-03-01T10:15:00Z), a prefix of it (2024-03-01, 2024-03-01T10:15), or Unix seconds or milliseconds")
     };
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
+        return exact(t.with_timezone(&Utc));
     }
     if let Ok(n) = s.parse::<f64>() {
         if s.len() > 4 {
-            return from_epoch(n, EpochUnit::Auto).ok_or_else(bad);
+            return from_epoch(n, EpochUnit::Auto)
+                .ok_or_else(bad)
+                .and_then(exact);
         }
     }
     let t = s.replacen(' ', "T", 1);
     for f in ["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M%#z"] {
         if let Ok(t) = DateTime::parse_from_str(&t, f) {
-            return Ok(t.with_timezone(&Utc));
+            return exact(t.with_timezone(&Utc));
         }
     }
     let s = t.strip_suffix('Z').unwrap_or(&t);
@@ -246,13 +260,16 @@ pub fn parse_time_bound_in(input: &str, local: bool) -> Result<DateTime<Utc>, St
     };
     let end = start + len - one;
     if local {
-        return chrono::Local
-            .from_local_datetime(&end)
-            .latest()
-            .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(bad);
+        let zone = |t: &NaiveDateTime| {
+            chrono::Local
+                .from_local_datetime(t)
+                .latest()
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(bad)
+        };
+        return Ok((zone(&start)?, zone(&end)?));
     }
-    Ok(Utc.from_utc_datetime(&end))
+    Ok((Utc.from_utc_datetime(&start), Utc.from_utc_datetime(&end)))
 }
 
 /// [`parse_time_bound_in`] in UTC.

@@ -62,6 +62,28 @@ pub struct ReplayArgs {
     pub reducer_memory: u64,
 }
 
+/// Finding events: by category, jq, text and time.
+#[derive(Debug, Clone, Args, Default)]
+pub struct FindArgs {
+    /// Only streams of this category.
+    #[arg(long, value_name = "CAT", conflicts_with = "stream")]
+    pub category: Option<String>,
+    /// Only events for which this jq predicate over the envelope holds (the envelope
+    /// reducers see as `$event`): `.data.amount > 1000`, `.type | test("Withdrawn$")`.
+    #[arg(long = "where", value_name = "JQ")]
+    pub where_: Option<String>,
+    /// Only events whose stored payload or metadata contains this text (no JSON parse).
+    #[arg(long, value_name = "STR")]
+    pub text: Option<String>,
+    /// Only events stamped at or after T (the syntax of --at-time).
+    #[arg(long, value_name = "T", value_parser = time_bound)]
+    pub since: Option<String>,
+    /// Only events stamped at or before T (the syntax of --at-time; a prefix such as
+    /// 2024-03-01 means the end of that day).
+    #[arg(long, value_name = "T", value_parser = time_bound)]
+    pub until: Option<String>,
+}
+
 /// Events a replay leaves out (what-if).
 #[derive(Debug, Clone, Args, Default)]
 pub struct SkipArgs {
@@ -163,6 +185,8 @@ pub enum Command {
         /// Show at most N events (with --follow: of those already stored).
         #[arg(long, value_name = "N", value_parser = limit_in_range)]
         limit: Option<usize>,
+        #[command(flatten)]
+        find: FindArgs,
         /// One JSON envelope per line.
         #[arg(long)]
         json: bool,

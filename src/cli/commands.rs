@@ -63,6 +63,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             event_type,
             from,
             limit,
+            find,
             json,
             follow,
         } => {
@@ -80,9 +81,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 };
                 let store = Store::open_with(&store, &live)
                     .with_context(|| format!("opening {}", store.display()))?;
-                super::events::follow(&store, &filter, json)
+                super::events::follow(&store, filter, &find, json)
             } else {
-                super::events::list(&open(&store)?, &filter, json)
+                super::events::list(&open(&store)?, filter, &find, json)
             }
         }
         Command::State {

@@ -7,38 +7,92 @@ use anyhow::Result;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use eventscope::store::{LogFilter, Store, StoreError};
+use eventscope::replay::EventTest;
+use eventscope::store::{LogFilter, Store, StoreError, StreamRow};
+
+use super::args::FindArgs;
 use eventscope::Event;
 
 use super::output::{Out, Paint};
 
-pub fn list(store: &Store, filter: &LogFilter, json: bool) -> Result<()> {
+/// The filter and the test `events` applies: stream, type, category, jq, text, times.
+fn prepare(
+    store: &Store,
+    mut filter: LogFilter,
+    find: &FindArgs,
+) -> Result<(LogFilter, EventTest)> {
     if let Some(stream) = &filter.stream {
         super::answer::need_stream(store, stream)?;
     }
+    if let Some(category) = &find.category {
+        let streams = store.streams_of_category(category)?;
+        if streams.is_empty() {
+            anyhow::bail!(
+                "no stream of category {:?} (`eventscope streams` lists them)",
+                eventscope::printable(category)
+            );
+        }
+        filter.streams = Some(streams);
+    }
+    let mut test = EventTest::new(find.where_.as_deref(), find.text.as_deref())
+        .map_err(|e| anyhow::anyhow!(e))?;
+    // A prefix names a period: --since takes its start, --until its end (as --at-time).
+    let read = |t: &Option<String>, parse: fn(&str) -> Result<_, String>| {
+        t.as_deref()
+            .map(parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!(e))
+    };
+    test.since = read(&find.since, eventscope::time::parse_time_start)?;
+    test.until = read(&find.until, eventscope::time::parse_time_bound)?;
+    if test.needs_times() && !store.has_times() {
+        anyhow::bail!(
+            "this store's layout records no event times, so --since/--until cannot be used"
+        );
+    }
+    Ok((filter, test))
+}
+
+pub fn list(store: &Store, filter: LogFilter, find: &FindArgs, json: bool) -> Result<()> {
+    let (filter, test) = prepare(store, filter, find)?;
     let mut o = Out::stdout();
     header(&mut o, json)?;
-    store.read_log(filter, |e: Event| {
+    let print_each = |e: Event| {
         print(&mut o, &e, json)?;
         Ok::<_, anyhow::Error>(ControlFlow::Continue(()))
-    })?;
+    };
+    if test.is_empty() {
+        store.read_log(&filter, print_each)?;
+    } else {
+        store.search_log(
+            &filter,
+            |row| Ok::<_, anyhow::Error>(test.keeps(row)),
+            print_each,
+        )?;
+    }
     o.flush()?;
     Ok(())
 }
 
 /// Prints what is stored, then every matching event other processes append, each once:
 /// the stored part ends at the position the subscription starts after.
-pub fn follow(store: &Store, filter: &LogFilter, json: bool) -> Result<()> {
+pub fn follow(store: &Store, filter: LogFilter, find: &FindArgs, json: bool) -> Result<()> {
+    let (filter, test) = prepare(store, filter, find)?;
+    let filter = &filter;
     let mut o = Out::stdout();
     header(&mut o, json)?;
     let start = store.last_position()?;
-    store.read_log(filter, |e: Event| {
-        if e.global_position > start {
-            return Ok(ControlFlow::Break(()));
-        }
-        print(&mut o, &e, json)?;
-        Ok::<_, anyhow::Error>(ControlFlow::Continue(()))
-    })?;
+    store.search_log(
+        filter,
+        |row| Ok::<_, anyhow::Error>(test.keeps(row)),
+        |e: Event| {
+            if e.global_position > start {
+                return Ok(ControlFlow::Break(()));
+            }
+            print(&mut o, &e, json)?;
+            Ok::<_, anyhow::Error>(ControlFlow::Continue(()))
+        },
+    )?;
     o.flush()?;
     if let Some(note) = store.access_note() {
         super::output::warn(note);
@@ -60,7 +114,12 @@ pub fn follow(store: &Store, filter: &LogFilter, json: bool) -> Result<()> {
                 && filter
                     .event_type
                     .as_ref()
-                    .is_none_or(|t| *t == e.event_type);
+                    .is_none_or(|t| *t == e.event_type)
+                && filter
+                    .streams
+                    .as_ref()
+                    .is_none_or(|s| s.contains(&e.stream_id))
+                && test.keeps(&StreamRow::Event(Box::new(e.clone())));
             if wanted {
                 print(&mut o, e, json)?;
             }

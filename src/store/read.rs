@@ -367,6 +367,59 @@ impl Store {
         self.each_row(&sql, &params, f)
     }
 
+    /// The log (as `filter` selects it, its limit counting kept events), with `keep` asked
+    /// of each row before it is decoded: raw rows where the payloads are plain JSON, so a
+    /// text or jq test need not build an envelope for events it drops.
+    pub fn search_log<E: From<StoreError>>(
+        &self,
+        filter: &LogFilter,
+        mut keep: impl FnMut(&StreamRow<'_>) -> Result<bool, E>,
+        mut f: impl FnMut(Event) -> Result<ControlFlow<()>, E>,
+    ) -> Result<(), E> {
+        let m = &self.mapping;
+        let type_in_rust = m.decoder == Decoder::Eventsourcing;
+        let unlimited = LogFilter {
+            limit: None,
+            ..filter.clone()
+        };
+        let (sql, params) = self.log_query(&m.select_list(), &unlimited, type_in_rust);
+        let mut left = filter.limit.unwrap_or(usize::MAX);
+        if left == 0 {
+            return Ok(());
+        }
+        let raw_ok = m.decoder == Decoder::Json;
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
+        let mut rows = stmt
+            .query(params_from_iter(params.iter()))
+            .map_err(StoreError::from)?;
+        while let Some(row) = rows.next().map_err(StoreError::from)? {
+            let item = match raw_ok.then(|| raw_event(row)).flatten() {
+                Some(raw) => StreamRow::Raw(raw),
+                None => StreamRow::Event(Box::new(event_from_row(row, m)?)),
+            };
+            if type_in_rust
+                && filter
+                    .event_type
+                    .as_ref()
+                    .is_some_and(|t| t != item.event_type())
+            {
+                continue;
+            }
+            if !keep(&item)? {
+                continue;
+            }
+            let event = match item {
+                StreamRow::Event(e) => *e,
+                StreamRow::Raw(_) => event_from_row(row, m)?,
+            };
+            left -= 1;
+            if f(event)?.is_break() || left == 0 {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Runs a query of the select list, handing out raw rows where the payloads are plain
     /// JSON and decoded events elsewhere.
     fn each_row<E: From<StoreError>>(

@@ -1,0 +1,93 @@
+//! Finding events: a jq predicate over the envelope (`--where`), a plain substring of the
+//! stored payload and metadata (`--text`), and time bounds, tested on each row before it is
+//! decoded.
+
+use chrono::{DateTime, Utc};
+use jaq_json::Val;
+
+use super::jq::{self, EnvelopeKeys, JqProgram};
+use crate::store::StreamRow;
+
+/// What an event must satisfy to be kept.
+#[derive(Default)]
+pub struct EventTest {
+    predicate: Option<(JqProgram, Box<EnvelopeKeys>)>,
+    text: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl EventTest {
+    /// `where_` is jq over the envelope, as reducers see `$event` (`.data.amount > 1000`).
+    /// Fails with the compiler's message (`--where:1:15: expected term`).
+    pub fn new(where_: Option<&str>, text: Option<&str>) -> Result<EventTest, String> {
+        let predicate = match where_ {
+            Some(code) => Some((JqProgram::compile("--where", code)?, Box::default())),
+            None => None,
+        };
+        Ok(EventTest {
+            predicate,
+            text: text.map(str::to_string),
+            since: None,
+            until: None,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.predicate.is_none()
+            && self.text.is_none()
+            && self.since.is_none()
+            && self.until.is_none()
+    }
+
+    pub fn needs_times(&self) -> bool {
+        self.since.is_some() || self.until.is_some()
+    }
+
+    /// Whether the row passes every test. The predicate's errors (a missing field) count
+    /// as false, as `when` counts them.
+    pub fn keeps(&self, row: &StreamRow) -> bool {
+        if let Some(needle) = &self.text {
+            let found = match row {
+                StreamRow::Raw(r) => {
+                    contains(r.data, needle.as_bytes())
+                        || r.metadata.is_some_and(|m| contains(m, needle.as_bytes()))
+                }
+                StreamRow::Event(e) => {
+                    e.data.to_string().contains(needle.as_str())
+                        || e.metadata.to_string().contains(needle.as_str())
+                }
+            };
+            if !found {
+                return false;
+            }
+        }
+        if self.needs_times() {
+            let stamp = match row {
+                StreamRow::Raw(r) => r.timestamp,
+                StreamRow::Event(e) => e.timestamp.as_deref(),
+            };
+            let Some(t) = stamp.and_then(crate::time::parse_stored) else {
+                return false;
+            };
+            if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u) {
+                return false;
+            }
+        }
+        if let Some((program, keys)) = &self.predicate {
+            let envelope = match row {
+                StreamRow::Raw(raw) => jq::raw_event_val(raw, keys, jq::Fields::ALL),
+                StreamRow::Event(e) => jq::event_val(e, jq::Fields::ALL),
+            };
+            return matches!(
+                program.run(envelope.clone(), envelope),
+                Ok(v) if !matches!(v, Val::Null | Val::Bool(false))
+            );
+        }
+        true
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}

@@ -1,0 +1,234 @@
+//! Finding events: `events --where/--text/--category/--since/--until`, checked on the
+//! seed's events against a Python filter of the raw rows, and round-tripped through import.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::bin::{fails, lines, ok, s};
+use serde_json::Value;
+
+fn demo(dir: &Path) -> PathBuf {
+    let path = dir.join("bank.db");
+    ok(&["demo", "--out", s(&path)]);
+    path
+}
+
+fn positions(v: &[Value]) -> Vec<i64> {
+    v.iter()
+        .map(|e| e["global_position"].as_i64().unwrap())
+        .collect()
+}
+
+/// Global positions of the rows a Python expression over (stream, type, data, metadata,
+/// timestamp) keeps.
+fn python_positions(db: &Path, expr: &str) -> Vec<i64> {
+    let program = format!(
+        "import json,sqlite3,sys\n\
+         db=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro',uri=True)\n\
+         out=[]\n\
+         for pos,stream,ty,data,meta,ts in db.execute('SELECT global_position,stream_id,event_type,data,metadata,timestamp FROM events ORDER BY global_position'):\n\
+         \x20   d=json.loads(data); m=json.loads(meta); raw=data+meta\n\
+         \x20   if {expr}: out.append(pos)\n\
+         print(json.dumps(out))"
+    );
+    let out = Command::new("python3")
+        .args(["-c", &program, s(db)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn where_keeps_the_events_a_jq_predicate_holds_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let deposits = lines(&ok(&[
+        "events",
+        s(&db),
+        "--stream",
+        "Account-acc-1",
+        "--where",
+        ".data.amount > 40",
+        "--json",
+    ]));
+    let amounts: Vec<i64> = deposits
+        .iter()
+        .map(|e| e["data"]["amount"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, vec![100, 50]);
+    let all = lines(&ok(&[
+        "events",
+        s(&db),
+        "--where",
+        ".data.amount > 40",
+        "--json",
+    ]));
+    assert_eq!(
+        positions(&all),
+        python_positions(
+            &db,
+            "isinstance(d.get('amount'), (int, float)) and d['amount'] > 40"
+        )
+    );
+    let by_meta = lines(&ok(&[
+        "events",
+        s(&db),
+        "--where",
+        ".metadata.userId == \"user-2\"",
+        "--json",
+    ]));
+    assert_eq!(
+        positions(&by_meta),
+        python_positions(&db, "m.get('userId') == 'user-2'")
+    );
+    let regex = lines(&ok(&[
+        "events",
+        s(&db),
+        "--where",
+        ".type | test(\"Withdrawn$\")",
+        "--json",
+    ]));
+    assert_eq!(
+        positions(&regex),
+        python_positions(&db, "ty.endswith('Withdrawn')")
+    );
+    // With --type and --limit, the limit counts kept events.
+    let limited = lines(&ok(&[
+        "events",
+        s(&db),
+        "--type",
+        "MoneyDeposited",
+        "--where",
+        ".data.amount >= 50",
+        "--limit",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(limited.len(), 2);
+    let err = fails(&["events", s(&db), "--where", ".data.amount >"]);
+    assert!(err.contains("--where:1:"), "{err}");
+}
+
+#[test]
+fn text_category_and_time_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let lisbon = lines(&ok(&["events", s(&db), "--text", "Lisbon", "--json"]));
+    assert_eq!(positions(&lisbon), python_positions(&db, "'Lisbon' in raw"));
+    let corr = lines(&ok(&[
+        "events",
+        s(&db),
+        "--text",
+        "corr-Order-123",
+        "--json",
+    ]));
+    assert_eq!(
+        positions(&corr),
+        python_positions(&db, "'corr-Order-123' in raw")
+    );
+    let order = lines(&ok(&["events", s(&db), "--category", "Order", "--json"]));
+    assert_eq!(
+        positions(&order),
+        python_positions(&db, "stream.split('-')[0] == 'Order'")
+    );
+    // Both bounds inclusive, at equal timestamps.
+    let events = lines(&ok(&["events", s(&db), "--json"]));
+    let t4 = events[3]["timestamp"].as_str().unwrap();
+    let t7 = events[6]["timestamp"].as_str().unwrap();
+    let window = lines(&ok(&[
+        "events",
+        s(&db),
+        "--since",
+        t4,
+        "--until",
+        t7,
+        "--json",
+    ]));
+    assert_eq!(
+        positions(&window),
+        python_positions(&db, &format!("'{t4}' <= ts <= '{t7}'"))
+    );
+    assert_eq!(window.first().unwrap()["timestamp"], t4);
+    assert_eq!(window.last().unwrap()["timestamp"], t7);
+    // A prefix: --since from its start, --until to its end.
+    let day = lines(&ok(&[
+        "events",
+        s(&db),
+        "--since",
+        "2024-03-01",
+        "--until",
+        "2024-03-01",
+        "--json",
+    ]));
+    assert_eq!(day.len(), events.len());
+    let combined = lines(&ok(&[
+        "events",
+        s(&db),
+        "--category",
+        "Account",
+        "--text",
+        "acc-2",
+        "--where",
+        ".data.amount > 100",
+        "--json",
+    ]));
+    assert_eq!(
+        positions(&combined),
+        python_positions(
+            &db,
+            "stream.startswith('Account-') and 'acc-2' in raw and (d.get('amount') or 0) > 100"
+        )
+    );
+    let err = fails(&["events", s(&db), "--category", "Nope"]);
+    assert!(err.contains("Nope"), "{err}");
+}
+
+#[test]
+fn filtered_output_imports_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    for args in [
+        vec!["--where", ".data.amount > 40"],
+        vec!["--text", "acc-1"],
+        vec!["--category", "Order"],
+        vec![
+            "--since",
+            "2024-03-01T09:05:00Z",
+            "--until",
+            "2024-03-01T09:12:00Z",
+        ],
+    ] {
+        let mut cmd = vec!["events", s(&db), "--json"];
+        cmd.extend(args.iter().copied());
+        let json = ok(&cmd);
+        let file = dir.path().join("part.ndjson");
+        std::fs::write(&file, &json).unwrap();
+        let out = dir
+            .path()
+            .join(format!("copy-{}.db", args[0].trim_start_matches('-')));
+        ok(&["import", s(&file), "--out", s(&out)]);
+        let back = ok(&["events", s(&out), "--json"]);
+        let strip = |text: &str| -> Vec<(String, i64, String, Value)> {
+            lines(text)
+                .into_iter()
+                .map(|e| {
+                    (
+                        e["stream_id"].as_str().unwrap().to_string(),
+                        e["version"].as_i64().unwrap(),
+                        e["type"].as_str().unwrap().to_string(),
+                        e["data"].clone(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(strip(&back), strip(&json), "{args:?}");
+    }
+}
