@@ -232,3 +232,112 @@ fn filtered_output_imports_back() {
         assert_eq!(strip(&back), strip(&json), "{args:?}");
     }
 }
+
+/// A store whose correlation crosses streams: an order causes a payment and a
+/// reservation, the payment causes a shipment; another correlation stays apart; one event
+/// uses snake-case keys, one names a cause outside the set.
+fn saga(dir: &Path) -> PathBuf {
+    let lines = [
+        ("Order-1", 1, "o1", "OrderPlaced", "c-1", None),
+        ("Other-9", 1, "x1", "Unrelated", "c-2", None),
+        ("Payment-1", 1, "p1", "PaymentTaken", "c-1", Some("o1")),
+        ("Stock-1", 1, "s1", "Reserved", "c-1", Some("o1")),
+        ("Shipment-1", 1, "h1", "Shipped", "c-1", Some("p1")),
+        ("Audit-1", 1, "a1", "Logged", "c-1", Some("gone")),
+    ];
+    let mut text = String::new();
+    for (i, (stream, v, id, ty, corr, cause)) in lines.iter().enumerate() {
+        let metadata = match (i, cause) {
+            (3, Some(c)) => serde_json::json!({"correlation_id": corr, "causation_id": c}),
+            (_, Some(c)) => serde_json::json!({"correlationId": corr, "causationId": c}),
+            (_, None) => serde_json::json!({"correlationId": corr}),
+        };
+        let e = serde_json::json!({
+            "stream_id": stream, "version": v, "event_id": id, "type": ty,
+            "data": {}, "metadata": metadata,
+            "timestamp": format!("2024-03-01T10:0{i}:00Z"),
+        });
+        text.push_str(&format!("{e}\n"));
+    }
+    let file = dir.join("saga.ndjson");
+    std::fs::write(&file, text).unwrap();
+    let db = dir.join("saga.db");
+    ok(&["import", s(&file), "--out", s(&db)]);
+    db
+}
+
+#[test]
+fn related_shows_the_correlation_as_a_causation_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = saga(dir.path());
+    let tree = ok(&["related", s(&db), "p1"]);
+    let lines: Vec<&str> = tree.lines().collect();
+    assert!(
+        lines[0].starts_with("5 events share correlationId c-1"),
+        "{tree}"
+    );
+    // Tree order: the order, then its effects (payment with its shipment, the stock),
+    // then the audit event whose cause is not in the set.
+    let order: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split_whitespace().find(|w| w.contains('-')).unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        vec!["Order-1", "Payment-1", "Shipment-1", "Stock-1", "Audit-1"]
+    );
+    assert!(lines[1].ends_with("(cause)"), "{tree}");
+    assert!(lines[2].starts_with("▶"), "{tree}");
+    assert!(
+        lines[3].ends_with("(effect)") && lines[3].contains("      "),
+        "{tree}"
+    );
+    assert!(
+        !lines[4].contains("(cause)") && !lines[4].contains("(effect)"),
+        "{tree}"
+    );
+    let json = lines(&ok(&["related", s(&db), "p1", "--json"]));
+    let summary: Vec<(String, i64, Value)> = json
+        .iter()
+        .map(|e| {
+            (
+                e["event_id"].as_str().unwrap().to_string(),
+                e["depth"].as_i64().unwrap(),
+                e["parent"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("o1".into(), 0, Value::Null),
+            ("p1".into(), 1, "o1".into()),
+            ("s1".into(), 1, "o1".into()),
+            ("h1".into(), 2, "p1".into()),
+            ("a1".into(), 0, Value::Null),
+        ],
+        "global order, with depth and parent"
+    );
+    // Named keys.
+    let named = ok(&[
+        "related",
+        s(&db),
+        "x1",
+        "--correlation-key",
+        "correlationId",
+    ]);
+    assert!(
+        named.starts_with("1 events share correlationId c-2"),
+        "{named}"
+    );
+    // Without such metadata: one line.
+    let plain = dir.path().join("plain.db");
+    ok(&["demo", "--out", s(&plain)]);
+    let err = fails(&["related", s(&plain), "1", "--correlation-key", "traceId"]);
+    assert!(
+        err.contains("no correlation id") && err.contains("traceId"),
+        "{err}"
+    );
+    let err = fails(&["related", s(&db), "nope"]);
+    assert!(err.contains("nope"), "{err}");
+}

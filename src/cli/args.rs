@@ -296,6 +296,23 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Every event that shares an event's correlation id, across all streams, with its
+    /// causes above it and its effects below it, as a tree.
+    Related {
+        /// The event store (a SQLite file).
+        store: PathBuf,
+        /// The event's id (or its global position).
+        event: String,
+        /// The metadata key of the correlation id, if not one of the common spellings.
+        #[arg(long, value_name = "KEY")]
+        correlation_key: Option<String>,
+        /// The metadata key of the causation id, if not one of the common spellings.
+        #[arg(long, value_name = "KEY")]
+        causation_key: Option<String>,
+        /// One envelope per line, in global order, with "depth" and "parent".
+        #[arg(long)]
+        json: bool,
+    },
     /// Compare a stream's state at two versions.
     Diff {
         /// The event store (a SQLite file).

@@ -142,6 +142,22 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             &replay,
             json,
         ),
+        Command::Related {
+            store,
+            event,
+            correlation_key,
+            causation_key,
+            json,
+        } => {
+            let mut keys = eventscope::store::RelatedKeys::default();
+            if let Some(k) = correlation_key {
+                keys.correlation = vec![k];
+            }
+            if let Some(k) = causation_key {
+                keys.causation = vec![k];
+            }
+            super::find::related(&open(&store)?, &event, &keys, json)
+        }
         Command::Whatif {
             store,
             stream,

@@ -7,6 +7,7 @@ mod commands;
 mod completions;
 mod debug;
 mod events;
+mod find;
 mod import;
 mod output;
 mod progress;

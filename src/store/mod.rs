@@ -8,6 +8,7 @@ pub mod layout;
 mod map_spec;
 mod open;
 mod read;
+mod related;
 mod schema;
 mod snapshots;
 mod subscribe;
@@ -26,6 +27,7 @@ pub use layout::{Layout, Mapping, FORMATS};
 pub use map_spec::{parse_map, parse_map_text};
 pub use open::Sidecars;
 pub use read::{BadVersion, LogFilter, RawEvent, StreamRow, TimeRow};
+pub use related::{Related, RelatedKeys, Relation};
 pub use snapshots::Snapshot;
 pub use subscribe::Subscription;
 pub use timeline::{bucket_counts, Activity};
@@ -79,6 +81,10 @@ pub enum StoreError {
         field: &'static str,
         message: String,
     },
+    #[error("no event with id or global position {0:?}")]
+    NoSuchEvent(String),
+    #[error("event {id} has no correlation id in its metadata (looked for {keys}); --correlation-key names another key")]
+    NoCorrelation { id: String, keys: String },
     #[error("the store is locked by another process; try again when its write finishes (or raise --busy-timeout)")]
     Locked,
     #[error("an unfinished transaction (a journal left by a writer that crashed) needs recovery first: open the store once with its application, or run `sqlite3 STORE 'PRAGMA schema_version'`, which rolls it back; eventscope never writes a store")]
