@@ -296,7 +296,7 @@ fn related_shows_the_correlation_as_a_causation_tree() {
         !lines[4].contains("(cause)") && !lines[4].contains("(effect)"),
         "{tree}"
     );
-    let json = lines(&ok(&["related", s(&db), "p1", "--json"]));
+    let json = common::bin::lines(&ok(&["related", s(&db), "p1", "--json"]));
     let summary: Vec<(String, i64, Value)> = json
         .iter()
         .map(|e| {
