@@ -341,3 +341,61 @@ fn related_shows_the_correlation_as_a_causation_tree() {
     let err = fails(&["related", s(&db), "nope"]);
     assert!(err.contains("nope"), "{err}");
 }
+
+#[test]
+fn stats_count_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let st: Value = serde_json::from_str(&ok(&["stats", s(&db), "--json"])).unwrap();
+    let program = "import json,sqlite3,sys,collections\n\
+        db=sqlite3.connect('file:'+sys.argv[1]+'?mode=ro',uri=True)\n\
+        rows=list(db.execute('SELECT stream_id,event_type,timestamp FROM events'))\n\
+        types=collections.Counter(r[1] for r in rows)\n\
+        cats=collections.Counter(r[0].split('-')[0] for r in rows)\n\
+        lens=sorted(collections.Counter(r[0] for r in rows).values())\n\
+        print(json.dumps({'events':len(rows),'streams':len(lens),'types':types,'categories':cats,'max':lens[-1],'first':min(r[2] for r in rows),'last':max(r[2] for r in rows)}))";
+    let out = Command::new("python3")
+        .args(["-c", program, s(&db)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let py: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(st["events"], py["events"]);
+    assert_eq!(st["streams"], py["streams"]);
+    assert_eq!(st["types"], py["types"]);
+    assert_eq!(st["categories"], py["categories"]);
+    assert_eq!(st["stream_length"]["max"], py["max"]);
+    assert_eq!(st["first_time"], py["first"]);
+    assert_eq!(st["last_time"], py["last"]);
+    let buckets = st["buckets"].as_array().unwrap();
+    let total: i64 = buckets.iter().map(|b| b["events"].as_i64().unwrap()).sum();
+    assert_eq!(
+        json_i64(&st["events"]),
+        total,
+        "every timed event is in a bucket"
+    );
+    // A set bucket size; a category.
+    let hourly: Value = serde_json::from_str(&ok(&[
+        "stats",
+        s(&db),
+        "--category",
+        "Account",
+        "--bucket",
+        "1h",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(hourly["bucket"], "1h");
+    assert_eq!(hourly["buckets"].as_array().unwrap().len(), 1);
+    assert_eq!(hourly["events"], py["categories"]["Account"]);
+    let err = common::bin::run(&["stats", s(&db), "--bucket", "5y"]);
+    assert_eq!(err.status.code(), Some(2));
+}
+
+fn json_i64(v: &Value) -> i64 {
+    v.as_i64().unwrap()
+}

@@ -296,6 +296,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What a store holds: events per type and category, stream lengths, the first and
+    /// last time, and events per time bucket.
+    Stats {
+        /// The event store (a SQLite file).
+        store: PathBuf,
+        /// Only this stream.
+        #[arg(long, value_name = "ID", conflicts_with = "category")]
+        stream: Option<String>,
+        /// Only streams of this category.
+        #[arg(long, value_name = "CAT")]
+        category: Option<String>,
+        /// The bucket size (30s, 15m, 1h, 1d, 1w); by default the span fits in 60.
+        #[arg(long, value_name = "SIZE", value_parser = eventscope::store::parse_bucket)]
+        bucket: Option<i64>,
+        /// One JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Every event that shares an event's correlation id, across all streams, with its
     /// causes above it and its effects below it, as a tree.
     Related {

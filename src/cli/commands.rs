@@ -142,6 +142,13 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             &replay,
             json,
         ),
+        Command::Stats {
+            store,
+            stream,
+            category,
+            bucket,
+            json,
+        } => super::find::stats(&open(&store)?, stream, category.as_deref(), bucket, json),
         Command::Related {
             store,
             event,

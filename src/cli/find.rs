@@ -1,10 +1,10 @@
-//! `related`: an event's correlation, as a causation tree.
+//! `related`: an event's correlation, as a causation tree; `stats`: what a store holds.
 
 use anyhow::Result;
-use eventscope::store::{RelatedKeys, Relation, Store};
+use eventscope::store::{LogFilter, RelatedKeys, Relation, Store};
 use serde_json::Value;
 
-use super::output::{Out, Paint};
+use super::output::{table, Out, Paint};
 
 pub fn related(store: &Store, id: &str, keys: &RelatedKeys, json: bool) -> Result<()> {
     let r = store.related(id, keys)?;
@@ -61,6 +61,104 @@ pub fn related(store: &Store, id: &str, keys: &RelatedKeys, json: bool) -> Resul
             line
         };
         o.line(&line)?;
+    }
+    o.flush()?;
+    Ok(())
+}
+
+pub fn stats(
+    store: &Store,
+    stream: Option<String>,
+    category: Option<&str>,
+    bucket: Option<i64>,
+    json: bool,
+) -> Result<()> {
+    if let Some(s) = &stream {
+        super::answer::need_stream(store, s)?;
+    }
+    let streams = match category {
+        Some(c) => {
+            let s = store.streams_of_category(c)?;
+            if s.is_empty() {
+                anyhow::bail!("no stream of category {:?}", eventscope::printable(c));
+            }
+            Some(s)
+        }
+        None => None,
+    };
+    let filter = LogFilter {
+        stream,
+        streams,
+        ..Default::default()
+    };
+    let st = store.stats(&filter, bucket)?;
+    let mut o = Out::stdout();
+    if json {
+        o.json_line(&st)?;
+        o.flush()?;
+        return Ok(());
+    }
+    let time = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| eventscope::time::display(t, false))
+            .unwrap_or_else(|| "-".into())
+    };
+    let head = format!(
+        "{} events in {} streams, {} → {} UTC",
+        st.events,
+        st.streams,
+        time(&st.first_time),
+        time(&st.last_time)
+    );
+    let head = o.paint(Paint::Dim, &head);
+    o.line(&head)?;
+    let l = &st.stream_length;
+    o.line(&format!(
+        "stream length: p50 {}, p90 {}, p99 {}, max {}",
+        l.p50, l.p90, l.p99, l.max
+    ))?;
+    if st.untimed > 0 {
+        o.line(&format!("{} events have no readable time", st.untimed))?;
+    }
+    let count_rows = |m: &std::collections::BTreeMap<String, u64>| -> Vec<Vec<String>> {
+        let mut rows: Vec<(&String, &u64)> = m.iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        rows.into_iter()
+            .map(|(k, n)| vec![k.clone(), n.to_string()])
+            .collect()
+    };
+    o.line("")?;
+    for line in table(&["TYPE", "EVENTS"], &count_rows(&st.types)) {
+        o.line(&line)?;
+    }
+    o.line("")?;
+    for line in table(&["CATEGORY", "EVENTS"], &count_rows(&st.categories)) {
+        o.line(&line)?;
+    }
+    if let Some(size) = &st.bucket {
+        o.line("")?;
+        let most = st
+            .buckets
+            .iter()
+            .map(|b| b.events)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        let rows: Vec<Vec<String>> = st
+            .buckets
+            .iter()
+            .map(|b| {
+                let bar = "█".repeat(((b.events * 40).div_ceil(most)) as usize);
+                vec![
+                    eventscope::time::display(&b.start, false),
+                    b.events.to_string(),
+                    bar,
+                ]
+            })
+            .collect();
+        for line in table(&[&format!("{size} FROM (UTC)"), "EVENTS", ""], &rows) {
+            o.line(&line)?;
+        }
     }
     o.flush()?;
     Ok(())
