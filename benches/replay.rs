@@ -289,6 +289,41 @@ fn main() {
         debugger_figures(&store, &jq, &mut report);
     }
 
+    if on("find") {
+        let p = path.to_str().unwrap();
+        let run = |extra: &[&str]| {
+            let mut args = vec!["events", p, "--json"];
+            args.extend_from_slice(extra);
+            median(|| {
+                let out = Command::new(BIN)
+                    .args(&args)
+                    .stdout(std::process::Stdio::null())
+                    .status()
+                    .unwrap();
+                assert!(out.success());
+            })
+        };
+        let all = run(&[]);
+        let jq = run(&["--where", ".data.amount > 990"]);
+        let text = run(&["--text", "zz-no-such-text"]);
+        println!(
+            "events --json {:.3} s, --where {:.3} s, --text {:.3} s",
+            all.as_secs_f64(),
+            jq.as_secs_f64(),
+            text.as_secs_f64()
+        );
+        report.ratio(
+            "events --where over the 1M log / events --json",
+            jq.as_secs_f64() / all.as_secs_f64(),
+            3.0,
+        );
+        report.ratio(
+            "events --text over the 1M log / events --json",
+            text.as_secs_f64() / all.as_secs_f64(),
+            1.5,
+        );
+    }
+
     if on("open") {
         let t = median(|| {
             let s = Store::open(&path).unwrap();
