@@ -809,3 +809,24 @@ fn a_category_as_a_table_in_the_terminal() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+#[test]
+fn finding_an_event_in_the_log_and_its_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 120, 30);
+    t.wait_for(&["$all"]);
+    // $all is the first row: open it, find the big deposit, go to it.
+    t.keys(&["Enter"]);
+    t.wait_for(&["Events · $all", "18/18"]);
+    t.keys(&["/"]);
+    t.wait_for(&["Find events"]);
+    t.tmux(&["send-keys", "-t", "e2e", "-l", "?.data.amount > 200"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["1 matches"]);
+    t.keys(&["^", "n"]);
+    t.wait_for(&["7/18", "Account-acc-2 @ v2", "\"balance\": 250"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

@@ -81,6 +81,14 @@ pub enum Command {
     /// Leave the event under the playhead out (what-if), or put it back.
     ToggleSkip,
     ClearSkips,
+    /// The correlation of the event under the playhead, as a tree (an overlay).
+    Related,
+    /// Back to where the view was before the last jump (Related, a table row).
+    Back,
+    /// Copy what the inspector shows, as JSON, to the clipboard (OSC 52).
+    Copy,
+    /// Write what the inspector shows, as JSON, to a file.
+    Export,
 }
 
 impl Command {

@@ -9,6 +9,7 @@ use super::components::events_table::EventsTable;
 use super::components::help::Help;
 use super::components::inspector::Inspector;
 use super::components::prompt::{Prompt, PromptKind};
+use super::components::related::Related;
 use super::components::stream_list::StreamList;
 use super::components::timeline::Timeline;
 use super::components::{Component, Outcome, Pane};
@@ -18,7 +19,7 @@ use super::screen;
 use super::theme::Theme;
 #[cfg(test)]
 use super::worker::WorkerError;
-use super::worker::{Req, Target};
+use super::worker::{FindSpec, Req, Target};
 
 pub struct App {
     pub model: Model,
@@ -27,7 +28,10 @@ pub struct App {
     pub inspector: Inspector,
     pub timeline: Timeline,
     pub help: Option<Help>,
+    pub related: Option<Related>,
     pub prompt: Option<Prompt>,
+    /// Where the view was before each jump (Related, a table row), for Back.
+    history: Vec<(Target, i64)>,
     pub focus: Pane,
     /// Whether something changed since the screen was last drawn.
     pub dirty: bool,
@@ -44,7 +48,9 @@ impl App {
             inspector: Inspector::default(),
             timeline: Timeline,
             help: None,
+            related: None,
             prompt: None,
+            history: Vec::new(),
             focus: Pane::Streams,
             dirty: true,
             retry: Vec::new(),
@@ -53,7 +59,7 @@ impl App {
 
     /// The keymap layer in force.
     pub fn layer(&self) -> Layer {
-        if self.help.is_some() {
+        if self.help.is_some() || self.related.is_some() {
             Layer::Overlay
         } else if self.prompt.is_some() {
             Layer::Prompt
@@ -119,10 +125,19 @@ impl App {
 
     fn overlay_command(&mut self, c: Command) {
         match c {
-            Command::Cancel | Command::Help | Command::Quit => self.help = None,
+            Command::Cancel | Command::Help | Command::Quit => {
+                self.help = None;
+                self.related = None;
+            }
             other => {
                 if let Some(h) = &mut self.help {
                     h.on_command(other, &mut self.model);
+                } else if let Some(r) = &mut self.related {
+                    let outcome = r.on_command(other, &mut self.model);
+                    if matches!(outcome, Outcome::OpenAt(..)) {
+                        self.related = None;
+                    }
+                    self.apply(outcome);
                 }
             }
         }
@@ -200,11 +215,20 @@ impl App {
                 Pane::Inspector if m.view.is_some() => {
                     self.prompt = Some(Prompt::new(PromptKind::Search));
                 }
+                Pane::Events if m.view.is_some() => {
+                    self.prompt = Some(Prompt::new(PromptKind::Find));
+                }
                 _ => {
                     self.focus = Pane::Streams;
                     self.streams.start_filter();
                 }
             },
+            Command::SearchNext | Command::SearchPrev
+                if self.focus == Pane::Events
+                    && m.view.as_ref().is_some_and(|v| v.found.is_some()) =>
+            {
+                m.find_step(c == Command::SearchNext);
+            }
             Command::SearchNext | Command::SearchPrev => {
                 if !self.inspector.next_match(c == Command::SearchNext) {
                     m.say("no search, or nothing matches (/ in the inspector searches)");
@@ -306,6 +330,24 @@ impl App {
             Command::When => self.prompt = Some(Prompt::new(PromptKind::When)),
             Command::WhenNext => m.when_step(true),
             Command::WhenPrev => m.when_step(false),
+            Command::Related => {
+                let position = m.view.as_ref().and_then(|v| match v.current_state() {
+                    Some(Ok(s)) => s.event.as_ref().map(|e| e.global_position),
+                    _ => None,
+                });
+                match position {
+                    Some(position) => {
+                        m.outbox.push(Req::Related { position });
+                        m.say("looking for its correlation…");
+                    }
+                    None => m.say("no event under the playhead yet"),
+                }
+            }
+            Command::Back => match self.history.pop() {
+                Some((target, key)) => self.open_without_history(target, Some(key)),
+                None => m.say("nothing to go back to"),
+            },
+            Command::Copy | Command::Export => self.copy(c == Command::Export),
             Command::ToggleSkip => m.toggle_skip(),
             Command::ClearSkips => m.clear_skips(),
             Command::PickColumns => {
@@ -324,7 +366,12 @@ impl App {
         match outcome {
             Outcome::Ignored | Outcome::Done => {}
             Outcome::Open(target) => self.open(target, None),
-            Outcome::OpenAt(target, key) => self.open(target, Some(key)),
+            Outcome::OpenAt(target, key) => {
+                if let Some(v) = &self.model.view {
+                    self.history.push((v.target.clone(), v.playhead));
+                }
+                self.open(target, Some(key));
+            }
             Outcome::ShowTab(title) => {
                 self.inspector.show_titled(title, &mut self.model);
             }
@@ -335,6 +382,10 @@ impl App {
     /// Opens a stream, the log or a category, at its end or at `key`; a category shows
     /// in the Table tab, a stream leaves it for the State tab.
     fn open(&mut self, target: Target, key: Option<i64>) {
+        self.open_without_history(target, key);
+    }
+
+    fn open_without_history(&mut self, target: Target, key: Option<i64>) {
         let category = matches!(target, Target::Category(_));
         self.inspector.on_open();
         self.model.open(target);
@@ -386,6 +437,15 @@ impl App {
                 Err(e) => m.warn(e),
             },
             PromptKind::When => m.ask_when(input),
+            PromptKind::Find => match input.strip_prefix('?') {
+                _ if input.is_empty() => {
+                    if let Some(v) = &mut m.view {
+                        v.found = None;
+                    }
+                }
+                Some(code) => m.ask_find(FindSpec::Jq(code.trim().to_string())),
+                None => m.ask_find(FindSpec::Text(input)),
+            },
             PromptKind::Columns => {
                 let columns: Vec<String> = input
                     .split(',')
@@ -468,6 +528,46 @@ impl App {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// What the inspector shows, as JSON: to the clipboard, or to a file whose path is
+    /// said.
+    fn copy(&mut self, to_file: bool) {
+        let Some((what, value)) = self.inspector.content(&self.model) else {
+            return self.model.say("nothing to copy here");
+        };
+        let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        if !to_file {
+            self.model.clipboard = Some(text);
+            return self
+                .model
+                .say(format!("{what} copied to the clipboard (OSC 52)"));
+        }
+        let name: String = what
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let file = format!("{name}.json");
+        let written = std::fs::write(&file, &text)
+            .map(|()| std::path::PathBuf::from(&file))
+            .or_else(|_| {
+                let path = std::env::temp_dir().join(&file);
+                std::fs::write(&path, &text).map(|()| path)
+            });
+        match written {
+            Ok(path) => {
+                let shown = std::fs::canonicalize(&path).unwrap_or(path);
+                self.model
+                    .say(format!("{what} written to {}", shown.display()))
+            }
+            Err(e) => self.model.warn(format!("cannot write {file}: {e}")),
         }
     }
 

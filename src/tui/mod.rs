@@ -212,6 +212,16 @@ fn event_loop(
         if std::mem::take(&mut app.dirty) {
             terminal.draw(|f| screen::draw(app, f))?;
         }
+        if let Some(text) = app.model.clipboard.take() {
+            // OSC 52: the terminal (or tmux, or the SSH client's terminal) sets its
+            // clipboard; no display server needed.
+            use base64::Engine;
+            use std::io::Write;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+            let mut out = stdout();
+            let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+            let _ = out.flush();
+        }
         if app.model.quit {
             end_worker(channels, true);
             return Ok(());

@@ -61,6 +61,18 @@ pub struct View {
     pub when: Option<(String, Result<Vec<i64>, WorkerError>)>,
     /// For a category: every stream as of the key's event.
     pub category: Option<(i64, CategoryResult)>,
+    /// The Events pane's search and what it found so far.
+    pub found: Option<Found>,
+}
+
+/// Events matching the Events pane's search, by key, as the scan goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub find: super::worker::FindSpec,
+    pub keys: BTreeSet<i64>,
+    pub scanned: i64,
+    pub done: bool,
+    pub error: Option<String>,
 }
 
 /// Every stream of a category and its state, or why not.
@@ -89,6 +101,7 @@ impl View {
             blame: None,
             when: None,
             category: None,
+            found: None,
         }
     }
 
@@ -221,6 +234,8 @@ pub struct Model {
     pub blame_on: bool,
     pub status: Option<Status>,
     pub outbox: Vec<Req>,
+    /// Text the loop puts on the terminal's clipboard (OSC 52) after drawing.
+    pub clipboard: Option<String>,
     pub quit: bool,
     /// Reducer calls that timed out; when one is added, the worker must be replaced.
     pub timed_out: Vec<eventscope::replay::TimedOut>,
@@ -247,6 +262,7 @@ impl Model {
             blame_on: false,
             status: None,
             outbox: vec![Req::Streams],
+            clipboard: None,
             quit: false,
             timed_out: Vec::new(),
             replace_worker: false,
@@ -388,6 +404,49 @@ impl Model {
         }
         self.reask_view();
         self.ask_blame();
+    }
+
+    /// Looks for events matching `find` over the whole view, in the background.
+    pub fn ask_find(&mut self, find: super::worker::FindSpec) {
+        let Some(v) = &mut self.view else {
+            return self.hint_open_first();
+        };
+        if matches!(v.target, Target::Category(_)) {
+            return self.say("find works on a stream or $all");
+        }
+        v.found = Some(Found {
+            find: find.clone(),
+            keys: BTreeSet::new(),
+            scanned: 0,
+            done: false,
+            error: None,
+        });
+        self.outbox.push(Req::Find {
+            target: v.target.clone(),
+            find,
+            from: 1,
+        });
+    }
+
+    /// Moves the playhead to the next (or previous) match of the Events pane's search.
+    pub fn find_step(&mut self, forward: bool) {
+        let Some(v) = &self.view else { return };
+        let Some(f) = &v.found else {
+            return self.say("nothing to find yet (/ in the Events pane)");
+        };
+        let next = if forward {
+            f.keys.range(v.playhead + 1..).next()
+        } else {
+            f.keys.range(..v.playhead).next_back()
+        };
+        match next {
+            Some(&k) => self.seek(k),
+            None if !f.done => self.say("no further match yet; still searching"),
+            None => self.say(format!(
+                "no match {} this one",
+                if forward { "after" } else { "before" }
+            )),
+        }
     }
 
     /// Finds where a jq predicate on the state turns true; the playhead goes to the first.

@@ -621,3 +621,43 @@ fn screen_category_table() {
     assert!(s.contains("Account-acc-2       3 acc-2 Bob   175"), "{s}");
     assert!(!s.contains("loading"), "{s}");
 }
+
+#[test]
+fn screen_find_and_related() {
+    let mut app = opened_at(4);
+    press(&mut app, "/");
+    typed(&mut app, "?.data.amount > 15");
+    snap("find_prompt", &app);
+    press(&mut app, "enter");
+    app.update(Action::Worker(Msg::Found {
+        target: Target::Stream("Account-acc-1".into()),
+        find: crate::tui::worker::FindSpec::Jq(".data.amount > 15".into()),
+        keys: vec![2, 3],
+        scanned: 3,
+        next: Some(4),
+        result: Ok(()),
+    }));
+    snap("find_marks", &app);
+    let line = |pos, stream: &str, v, rel: &str, depth| crate::tui::worker::RelatedLine {
+        depth,
+        relation: rel.into(),
+        position: pos,
+        stream_id: stream.into(),
+        version: v,
+        event_type: "T".into(),
+        timestamp: Some("2024-03-01T09:00:00Z".into()),
+    };
+    app.update(Action::Worker(Msg::Related {
+        position: 12,
+        result: Ok((
+            "correlationId corr-1".into(),
+            vec![
+                line(3, "Account-acc-1", 1, "cause", 0),
+                line(6, "Account-acc-1", 2, "cause", 1),
+                line(12, "Account-acc-1", 4, "asked", 2),
+                line(13, "Order-123", 1, "effect", 3),
+            ],
+        )),
+    }));
+    snap("related", &app);
+}

@@ -100,6 +100,35 @@ impl App {
                 }
                 self.inspector.on_view_changed(&self.model);
             }
+            Msg::Found {
+                target,
+                find,
+                keys,
+                scanned,
+                next,
+                result,
+            } if matches(&target) => {
+                let Some(f) = m.view.as_mut().and_then(|v| v.found.as_mut()) else {
+                    return false;
+                };
+                if f.find != find {
+                    return false;
+                }
+                f.keys.extend(keys);
+                f.scanned += scanned;
+                f.done = next.is_none() || result.is_err();
+                if let Err(e) = result {
+                    f.error = Some(e.to_string());
+                }
+            }
+            Msg::Related { result, .. } => match result {
+                Ok((title, lines)) => {
+                    m.status = None;
+                    self.related =
+                        Some(crate::tui::components::related::Related::new(title, lines));
+                }
+                Err(e) => m.warn(e.to_string()),
+            },
             Msg::Blame {
                 target,
                 key,

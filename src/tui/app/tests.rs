@@ -8,7 +8,7 @@ use ratatui::crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEven
 use serde_json::json;
 
 use super::*;
-use crate::tui::worker::{Appended, EventRow, Msg, Req, Target, TimeStep};
+use crate::tui::worker::{Appended, EventRow, FindSpec, Msg, RelatedLine, Req, Target, TimeStep};
 use eventscope::store::StreamInfo;
 
 fn streams_msg(streams: Vec<StreamInfo>, last_position: i64) -> Msg {
@@ -1116,4 +1116,154 @@ fn a_category_opens_as_a_table_and_a_row_opens_its_stream_there() {
         "{}",
         status(&app)
     );
+}
+
+#[test]
+fn finding_events_in_the_events_pane() {
+    let mut app = opened();
+    app.model.outbox.clear();
+    press(&mut app, "/");
+    assert_eq!(
+        app.layer(),
+        Layer::Prompt,
+        "/ in the Events pane finds events"
+    );
+    typed(&mut app, "?.data.amount > 40");
+    press(&mut app, "enter");
+    let spec = FindSpec::Jq(".data.amount > 40".into());
+    assert!(app
+        .model
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::Find { find, from: 1, .. } if *find == spec)));
+    let target = Target::Stream("Account-acc-1".into());
+    app.update(Action::Worker(Msg::Found {
+        target: target.clone(),
+        find: spec.clone(),
+        keys: vec![2],
+        scanned: 2,
+        next: Some(3),
+        result: Ok(()),
+    }));
+    app.update(Action::Worker(Msg::Found {
+        target: target.clone(),
+        find: spec.clone(),
+        keys: vec![4],
+        scanned: 2,
+        next: None,
+        result: Ok(()),
+    }));
+    let f = app.model.view.as_ref().unwrap().found.clone().unwrap();
+    assert_eq!(f.keys.iter().copied().collect::<Vec<_>>(), vec![2, 4]);
+    assert!(f.done);
+    press(&mut app, "^");
+    press(&mut app, "n");
+    assert_eq!(playhead(&app), 2);
+    press(&mut app, "n");
+    assert_eq!(playhead(&app), 4);
+    press(&mut app, "N");
+    assert_eq!(playhead(&app), 2);
+    // A stale answer (another search) changes nothing; an error shows in place.
+    app.update(Action::Worker(Msg::Found {
+        target: target.clone(),
+        find: FindSpec::Text("zzz".into()),
+        keys: vec![3],
+        scanned: 1,
+        next: None,
+        result: Ok(()),
+    }));
+    assert!(!app
+        .model
+        .view
+        .as_ref()
+        .unwrap()
+        .found
+        .as_ref()
+        .unwrap()
+        .keys
+        .contains(&3));
+    press(&mut app, "/");
+    typed(&mut app, "?.data.amount >");
+    press(&mut app, "enter");
+    app.update(Action::Worker(Msg::Found {
+        target,
+        find: FindSpec::Jq(".data.amount >".into()),
+        keys: vec![],
+        scanned: 0,
+        next: None,
+        result: Err(WorkerError::Predicate("--where:1:15: expected term".into())),
+    }));
+    let f = app.model.view.as_ref().unwrap().found.clone().unwrap();
+    assert_eq!(f.error.as_deref(), Some("--where:1:15: expected term"));
+}
+
+#[test]
+fn the_related_overlay_opens_an_event_and_back_returns() {
+    let mut app = opened();
+    let mut s = state_at(4, json!({"balance": 120}));
+    s.event = Some(eventscope::Event {
+        global_position: 16,
+        stream_id: "Account-acc-1".into(),
+        version: 4,
+        ..Default::default()
+    });
+    app.update(Action::Worker(Msg::State {
+        target: Target::Stream("Account-acc-1".into()),
+        key: 4,
+        result: Ok(Box::new(s)),
+    }));
+    app.model.outbox.clear();
+    press(&mut app, "R");
+    assert!(app.model.outbox.contains(&Req::Related { position: 16 }));
+    let line = |pos, stream: &str, v, rel: &str, depth| RelatedLine {
+        depth,
+        relation: rel.into(),
+        position: pos,
+        stream_id: stream.into(),
+        version: v,
+        event_type: "T".into(),
+        timestamp: None,
+    };
+    app.update(Action::Worker(Msg::Related {
+        position: 16,
+        result: Ok((
+            "correlationId c-1".into(),
+            vec![
+                line(1, "Order-123", 1, "cause", 0),
+                line(16, "Account-acc-1", 4, "asked", 1),
+                line(17, "Order-123", 2, "effect", 2),
+            ],
+        )),
+    }));
+    assert!(app.related.is_some());
+    assert_eq!(app.layer(), Layer::Overlay);
+    press(&mut app, "down");
+    press(&mut app, "enter");
+    assert!(app.related.is_none());
+    let v = app.model.view.as_ref().unwrap();
+    assert_eq!(
+        (v.target.clone(), v.playhead),
+        (Target::Stream("Order-123".into()), 2)
+    );
+    press(&mut app, "ctrl-o");
+    let v = app.model.view.as_ref().unwrap();
+    assert_eq!(
+        (v.target.clone(), v.playhead),
+        (Target::Stream("Account-acc-1".into()), 4)
+    );
+    press(&mut app, "ctrl-o");
+    assert!(status(&app).contains("nothing to go back to"));
+}
+
+#[test]
+fn copy_puts_the_state_on_the_clipboard() {
+    let mut app = opened();
+    state_msg(&mut app, 4, 120);
+    press(&mut app, "y");
+    let text = app.model.clipboard.clone().expect("copied");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+        json!({"balance": 120})
+    );
+    assert!(status(&app).contains("Account-acc-1@v4.state copied"));
 }

@@ -117,7 +117,30 @@ impl Component for EventsTable {
             frame.render_widget(Paragraph::new("Select a stream and press Enter."), inner);
             return;
         };
-        let title = Line::from(format!(" Events · {} ", view.title()));
+        let mut title = vec![Span::raw(format!(" Events · {} ", view.title()))];
+        if let Some(f) = &view.found {
+            let what = match &f.find {
+                crate::tui::worker::FindSpec::Text(s) => format!("/{s}"),
+                crate::tui::worker::FindSpec::Jq(s) => format!("/?{s}"),
+            };
+            let state = match (&f.error, f.done) {
+                (Some(e), _) => format!("{what}: {e} "),
+                (None, true) => format!("{what}: {} matches ", f.keys.len()),
+                (None, false) => {
+                    format!("{what}: {} matches, {} scanned… ", f.keys.len(), f.scanned)
+                }
+            };
+            let style = if f.error.is_some() {
+                t.fg(t.errors)
+            } else {
+                t.fg(t.warnings)
+            };
+            title.push(Span::styled(
+                eventscope::printable(&state).into_owned(),
+                style,
+            ));
+        }
+        let title = Line::from(title);
         let block = super::pane_block(model, focused, title);
         let inner = block.inner(area);
         frame.render_widget(block, area);
@@ -220,8 +243,11 @@ impl Component for EventsTable {
                             ));
                         }
                         let skipped = view.skips.contains(&key);
+                        let matched = view.found.as_ref().is_some_and(|f| f.keys.contains(&key));
                         let mark = if skipped && mark == "  " {
                             " ✗"
+                        } else if matched && mark == "  " {
+                            " »"
                         } else if r.snapshot && mark == "  " {
                             " S"
                         } else {

@@ -9,6 +9,7 @@ pub mod inspector;
 pub mod json_tree;
 pub mod json_view;
 pub mod prompt;
+pub mod related;
 pub mod stream_list;
 pub mod timeline;
 

@@ -11,6 +11,8 @@ pub enum PromptKind {
     When,
     /// The category table's columns, comma-separated.
     Columns,
+    /// Events to find: text, or `?` and a jq predicate over the envelope.
+    Find,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +33,7 @@ impl Prompt {
     /// version and time prompts, but is a letter in a search).
     pub fn takes(&self, c: char) -> bool {
         match self.kind {
-            PromptKind::Search | PromptKind::When | PromptKind::Columns => true,
+            PromptKind::Search | PromptKind::When | PromptKind::Columns | PromptKind::Find => true,
             PromptKind::Version => c.is_ascii_digit() || c == '-' || c == '+',
             PromptKind::Time => c.is_ascii_digit() || " -:+.TZtz".contains(c),
         }
@@ -45,6 +47,7 @@ impl Prompt {
                 zone_label(local_time)
             ),
             PromptKind::Search => "Search keys and values: ".into(),
+            PromptKind::Find => "Find events (text, or ?jq such as ?.data.amount > 100): ".into(),
             PromptKind::Columns => {
                 "Columns (top-level fields, comma-separated; empty: automatic): ".into()
             }

@@ -4,6 +4,7 @@
 //! (its checkpoints stay, so the next seek resumes from them).
 
 mod answers;
+mod find;
 pub mod process;
 pub mod protocol;
 pub mod queue;
@@ -19,7 +20,9 @@ use eventscope::replay::{
 use eventscope::store::Store;
 use serde::{Deserialize, Serialize};
 
-pub use protocol::{Appended, EventRow, Msg, Req, StateAt, Target, TimeStep, WorkerError};
+pub use protocol::{
+    Appended, EventRow, FindSpec, Msg, RelatedLine, Req, StateAt, Target, TimeStep, WorkerError,
+};
 use queue::RequestQueue;
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -339,6 +342,11 @@ impl Worker<'_, '_> {
             Req::Pending(after) => {
                 let count = self.store.count_after(after)?;
                 self.send(Msg::Pending { after, count });
+            }
+            Req::Find { target, find, from } => self.find(target, find, from),
+            Req::Related { position } => {
+                let result = self.related(position);
+                self.send(Msg::Related { position, result });
             }
             Req::ReloadReducer => {}
         }

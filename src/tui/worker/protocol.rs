@@ -115,6 +115,26 @@ impl From<eventscope::replay::ReplayError> for WorkerError {
     }
 }
 
+/// What the Events pane looks for: a substring, or a jq predicate over the envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FindSpec {
+    Text(String),
+    Jq(String),
+}
+
+/// One line of the Related overlay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelatedLine {
+    pub depth: usize,
+    /// "asked", "cause", "effect" or "".
+    pub relation: String,
+    pub position: i64,
+    pub stream_id: String,
+    pub version: i64,
+    pub event_type: String,
+    pub timestamp: Option<String>,
+}
+
 /// Where to move a time step from, and by how much.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimeStep {
@@ -171,6 +191,17 @@ pub enum Req {
     Follow(Option<i64>),
     /// How many events the store holds past this position (while not following).
     Pending(i64),
+    /// The events of the target matching a text or jq test, from `from` on (a long scan
+    /// goes in slices, so other requests are served between them).
+    Find {
+        target: Target,
+        find: FindSpec,
+        from: i64,
+    },
+    /// The correlation of an event, as a causation tree.
+    Related {
+        position: i64,
+    },
     /// Load the reducer again (its file changed) and start replays over.
     ReloadReducer,
 }
@@ -244,6 +275,20 @@ pub enum Msg {
     Pending {
         after: i64,
         count: i64,
+    },
+    /// Keys of matching events found in a slice of the scan; `next` is where the scan
+    /// goes on, `None` when it is done.
+    Found {
+        target: Target,
+        find: FindSpec,
+        keys: Vec<i64>,
+        scanned: i64,
+        next: Option<i64>,
+        result: Result<(), WorkerError>,
+    },
+    Related {
+        position: i64,
+        result: Result<(String, Vec<RelatedLine>), WorkerError>,
     },
     /// The reducer was loaded again: `Err` keeps the old one, with the compiler's message.
     ReducerReloaded(Result<(), String>),

@@ -16,6 +16,8 @@ pub enum Kind {
     Blame,
     When,
     Density,
+    Related,
+    Find,
     Pending,
 }
 
@@ -33,6 +35,8 @@ impl Kind {
             Req::When { .. } => Kind::When,
             Req::Density { .. } => Kind::Density,
             Req::Pending(_) => Kind::Pending,
+            Req::Find { .. } => Kind::Find,
+            Req::Related { .. } => Kind::Related,
         }
     }
 }
@@ -177,6 +181,12 @@ mod tests {
                 skips: vec![],
             },
             density(),
+            Req::Related { position: 1 },
+            Req::Find {
+                target: Target::All,
+                find: crate::tui::worker::protocol::FindSpec::Text("x".into()),
+                from: 1,
+            },
             Req::Pending(0),
         ];
         let mut q = RequestQueue::default();

@@ -44,6 +44,18 @@ impl InspectorTab for DiffTab {
         self.scroll = 0;
     }
 
+    fn content(&self, model: &Model) -> Option<(String, Value)> {
+        let v = model.view.as_ref()?;
+        let (a, b) = v.diff_pair()?;
+        match &v.diff {
+            Some((pair, Ok(changes))) if *pair == (a, b) => Some((
+                format!("{}@v{a}-v{b}.diff", v.title()),
+                serde_json::to_value(changes).ok()?,
+            )),
+            _ => None,
+        }
+    }
+
     fn heading(&self, model: &Model) -> Option<String> {
         let v = model.view.as_ref()?;
         let (a, b) = v.diff_pair()?;

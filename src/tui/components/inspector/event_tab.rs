@@ -76,6 +76,15 @@ impl InspectorTab for EventTab {
         Some(&mut self.tree)
     }
 
+    fn content(&self, model: &Model) -> Option<(String, Value)> {
+        let s = model.view.as_ref()?.current_state()?.as_ref().ok()?;
+        let e = s.event.as_ref()?;
+        Some((
+            format!("{}@v{}.event", e.stream_id, e.version),
+            serde_json::to_value(e).ok()?,
+        ))
+    }
+
     fn heading(&self, model: &Model) -> Option<String> {
         let v = model.view.as_ref()?;
         Some(format!("{} @ {}", v.title(), v.playhead))

@@ -55,6 +55,11 @@ pub trait InspectorTab {
         None
     }
 
+    /// What the tab shows, as JSON, named for a file: for copy and export.
+    fn content(&self, _model: &Model) -> Option<(String, serde_json::Value)> {
+        None
+    }
+
     /// The columns a table tab shows, and setting them; `None` where the tab has none.
     fn columns(&self) -> Option<Vec<String>> {
         None
@@ -125,6 +130,11 @@ impl Inspector {
         for t in &mut self.tabs {
             t.on_open();
         }
+    }
+
+    /// What the active tab shows, as JSON.
+    pub fn content(&self, model: &Model) -> Option<(String, serde_json::Value)> {
+        self.tabs[self.active].content(model)
     }
 
     /// The category table's columns (the first tab that has some).

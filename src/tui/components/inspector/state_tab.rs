@@ -112,6 +112,16 @@ impl InspectorTab for StateTab {
         Some(&mut self.tree)
     }
 
+    fn content(&self, model: &Model) -> Option<(String, serde_json::Value)> {
+        match model.view.as_ref()?.current_state()? {
+            Ok(s) => Some((
+                format!("{}@v{}.state", s.stream_id, s.version),
+                s.state.clone(),
+            )),
+            Err(_) => None,
+        }
+    }
+
     fn heading(&self, model: &Model) -> Option<String> {
         let v = model.view.as_ref()?;
         match v.state.as_ref() {

@@ -100,6 +100,18 @@ impl InspectorTab for TableTab {
         self.picked = columns;
     }
 
+    fn content(&self, model: &Model) -> Option<(String, Value)> {
+        let v = model.view.as_ref()?;
+        let Target::Category(c) = &v.target else {
+            return None;
+        };
+        let rows = streams(model)?;
+        Some((
+            format!("{c}@{}.category", v.playhead),
+            serde_json::to_value(rows).ok()?,
+        ))
+    }
+
     fn heading(&self, model: &Model) -> Option<String> {
         let v = model.view.as_ref()?;
         match &v.target {

@@ -1,0 +1,109 @@
+//! The worker's searches: events matching a text or jq test (in slices, so a scan of the
+//! whole log never holds up other requests) and an event's correlation tree.
+
+use std::ops::ControlFlow;
+
+use eventscope::replay::EventTest;
+use eventscope::store::{LogFilter, RelatedKeys, Relation, StoreError};
+
+use super::protocol::{FindSpec, Msg, RelatedLine, Req, Target, WorkerError};
+use super::Worker;
+
+/// Rows one slice of a scan reads before other requests get their turn.
+const SLICE: usize = 20_000;
+
+impl Worker<'_, '_> {
+    pub(super) fn find(&mut self, target: Target, find: FindSpec, from: i64) {
+        let test = match &find {
+            FindSpec::Text(t) => EventTest::new(None, Some(t)),
+            FindSpec::Jq(code) => EventTest::new(Some(code), None),
+        };
+        let reply = |w: &Worker, keys, scanned, next, result| {
+            w.send(Msg::Found {
+                target: target.clone(),
+                find: find.clone(),
+                keys,
+                scanned,
+                next,
+                result,
+            })
+        };
+        let test = match test {
+            Ok(t) => t,
+            Err(e) => return reply(self, Vec::new(), 0, None, Err(WorkerError::Predicate(e))),
+        };
+        let filter = match &target {
+            Target::Stream(s) => LogFilter {
+                stream: Some(s.clone()),
+                from_position: from,
+                ..Default::default()
+            },
+            Target::All => LogFilter {
+                from_position: from,
+                ..Default::default()
+            },
+            Target::Category(_) => {
+                return reply(self, Vec::new(), 0, None, Err(WorkerError::NeedsStream))
+            }
+        };
+        let mut keys = Vec::new();
+        let mut scanned = 0;
+        let mut last = from - 1;
+        let done = self.store.read_log_rows(&filter, |row| {
+            scanned += 1;
+            last = match &row {
+                eventscope::store::StreamRow::Raw(r) => r.global_position,
+                eventscope::store::StreamRow::Event(e) => e.global_position,
+            };
+            if test.keeps(&row) {
+                keys.push(match &target {
+                    Target::Stream(_) => row.version(),
+                    _ => last,
+                });
+            }
+            Ok::<_, StoreError>(if scanned >= SLICE {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        });
+        let next = (scanned >= SLICE).then_some(last + 1);
+        let result = done.map_err(WorkerError::from);
+        reply(self, keys, scanned as i64, next, result);
+        if let Some(from) = next {
+            // Goes on after whatever else is waiting, unless a newer search replaced it.
+            self.s
+                .queue
+                .push_back_unless_newer(Req::Find { target, find, from });
+        }
+    }
+
+    pub(super) fn related(&self, position: i64) -> Result<(String, Vec<RelatedLine>), WorkerError> {
+        let r = self
+            .store
+            .related(&position.to_string(), &RelatedKeys::default())?;
+        let lines = r
+            .tree_order()
+            .into_iter()
+            .map(|(i, depth)| {
+                let e = &r.events[i];
+                RelatedLine {
+                    depth,
+                    relation: match r.relation(i) {
+                        Relation::Asked => "asked",
+                        Relation::Cause => "cause",
+                        Relation::Effect => "effect",
+                        Relation::Other => "",
+                    }
+                    .into(),
+                    position: e.global_position,
+                    stream_id: e.stream_id.clone(),
+                    version: e.version,
+                    event_type: e.event_type.clone(),
+                    timestamp: e.timestamp.clone(),
+                }
+            })
+            .collect();
+        Ok((format!("{} {}", r.key, r.correlation_id), lines))
+    }
+}
