@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::ControlFlow;
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{LogFilter, Result, Store, StoreError};
 
@@ -25,13 +25,13 @@ const SIZES: [(i64, &str); 10] = [
 /// At most this many buckets when the size is chosen from the span.
 const MAX_BUCKETS: i64 = 60;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Bucket {
     pub start: String,
     pub events: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Lengths {
     pub p50: i64,
     pub p90: i64,
@@ -39,7 +39,7 @@ pub struct Lengths {
     pub max: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Stats {
     pub events: u64,
     pub streams: usize,

@@ -398,6 +398,9 @@ impl App {
             _ => {}
         }
         self.inspector.on_view_changed(&self.model);
+        if self.inspector.active_title() == "Stats" {
+            self.model.ask_stats();
+        }
         self.focus = Pane::Events;
     }
 

@@ -63,11 +63,15 @@ pub struct View {
     pub category: Option<(i64, CategoryResult)>,
     /// The Events pane's search and what it found so far.
     pub found: Option<Found>,
+    /// The Stats tab's counts for this view.
+    pub stats: Option<Result<Box<eventscope::store::Stats>, WorkerError>>,
 }
 
 /// Events matching the Events pane's search, by key, as the scan goes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
+    /// Move the playhead to the first match when it is found (a Stats bucket).
+    pub jump: bool,
     pub find: super::worker::FindSpec,
     pub keys: BTreeSet<i64>,
     pub scanned: i64,
@@ -102,6 +106,7 @@ impl View {
             when: None,
             category: None,
             found: None,
+            stats: None,
         }
     }
 
@@ -415,6 +420,7 @@ impl Model {
             return self.say("find works on a stream or $all");
         }
         v.found = Some(Found {
+            jump: matches!(find, super::worker::FindSpec::Between(..)),
             find: find.clone(),
             keys: BTreeSet::new(),
             scanned: 0,
@@ -426,6 +432,17 @@ impl Model {
             find,
             from: 1,
         });
+    }
+
+    /// Asks for the Stats tab's counts, once per view.
+    pub fn ask_stats(&mut self) {
+        if let Some(v) = &self.view {
+            if v.stats.is_none() {
+                self.outbox.push(Req::Stats {
+                    target: v.target.clone(),
+                });
+            }
+        }
     }
 
     /// Moves the playhead to the next (or previous) match of the Events pane's search.

@@ -114,11 +114,21 @@ impl App {
                 if f.find != find {
                     return false;
                 }
+                let first = keys.first().copied().filter(|_| f.jump);
                 f.keys.extend(keys);
                 f.scanned += scanned;
                 f.done = next.is_none() || result.is_err();
                 if let Err(e) = result {
                     f.error = Some(e.to_string());
+                }
+                if let Some(k) = first {
+                    f.jump = false;
+                    m.seek(k);
+                }
+            }
+            Msg::Stats { target, result } if matches(&target) => {
+                if let Some(v) = &mut m.view {
+                    v.stats = Some(result);
                 }
             }
             Msg::Related { result, .. } => match result {

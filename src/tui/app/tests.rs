@@ -1267,3 +1267,62 @@ fn copy_puts_the_state_on_the_clipboard() {
     );
     assert!(status(&app).contains("Account-acc-1@v4.state copied"));
 }
+
+fn demo_stats() -> eventscope::store::Stats {
+    use eventscope::store::Stats;
+    let bucket = |start: &str, events| serde_json::json!({"start": start, "events": events});
+    serde_json::from_value::<Stats>(json!({
+        "events": 4, "streams": 1,
+        "types": {"AccountOpened": 1, "MoneyDeposited": 2, "MoneyWithdrawn": 1},
+        "categories": {"Account": 4},
+        "stream_length": {"p50": 4, "p90": 4, "p99": 4, "max": 4},
+        "first_time": "2024-03-01T09:01:00Z", "last_time": "2024-03-01T09:16:00Z",
+        "untimed": 0, "bucket": "5m",
+        "buckets": [
+            bucket("2024-03-01T09:00:00Z", 2),
+            bucket("2024-03-01T09:05:00Z", 1),
+            bucket("2024-03-01T09:10:00Z", 0),
+            bucket("2024-03-01T09:15:00Z", 1)
+        ]
+    }))
+    .unwrap()
+}
+
+#[test]
+fn the_stats_tab_counts_and_a_bucket_finds_its_events() {
+    let mut app = opened();
+    app.model.outbox.clear();
+    press(&mut app, "5");
+    assert_eq!(app.inspector.active_title(), "Stats");
+    let target = Target::Stream("Account-acc-1".into());
+    assert!(app.model.outbox.contains(&Req::Stats {
+        target: target.clone()
+    }));
+    app.update(Action::Worker(Msg::Stats {
+        target: target.clone(),
+        result: Ok(Box::new(demo_stats())),
+    }));
+    app.focus = Pane::Inspector;
+    press(&mut app, "down");
+    app.model.outbox.clear();
+    press(&mut app, "enter");
+    assert_eq!(app.focus, Pane::Events);
+    let spec = FindSpec::Between(
+        "2024-03-01T09:05:00Z".into(),
+        "2024-03-01T09:09:59.999999999Z".into(),
+    );
+    assert!(app
+        .model
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::Find { find, .. } if *find == spec)));
+    app.update(Action::Worker(Msg::Found {
+        target,
+        find: spec,
+        keys: vec![2],
+        scanned: 4,
+        next: None,
+        result: Ok(()),
+    }));
+    assert_eq!(playhead(&app), 2, "the first event of the bucket");
+}

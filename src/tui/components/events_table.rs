@@ -117,11 +117,17 @@ impl Component for EventsTable {
             frame.render_widget(Paragraph::new("Select a stream and press Enter."), inner);
             return;
         };
+        let local = model.local_time;
         let mut title = vec![Span::raw(format!(" Events · {} ", view.title()))];
         if let Some(f) = &view.found {
             let what = match &f.find {
                 crate::tui::worker::FindSpec::Text(s) => format!("/{s}"),
                 crate::tui::worker::FindSpec::Jq(s) => format!("/?{s}"),
+                crate::tui::worker::FindSpec::Between(a, b) => format!(
+                    "{} → {}",
+                    super::show_time(Some(a), local),
+                    super::show_time(Some(b), local)
+                ),
             };
             let state = match (&f.error, f.done) {
                 (Some(e), _) => format!("{what}: {e} "),
@@ -148,7 +154,6 @@ impl Component for EventsTable {
         if inner.height < 2 {
             return;
         }
-        let local = model.local_time;
         // The log and a category list events of many streams: they get a STREAM column.
         let all = !view.is_stream();
         let time_width = if model.catalog.has_times {

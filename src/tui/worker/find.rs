@@ -17,6 +17,11 @@ impl Worker<'_, '_> {
         let test = match &find {
             FindSpec::Text(t) => EventTest::new(None, Some(t)),
             FindSpec::Jq(code) => EventTest::new(Some(code), None),
+            FindSpec::Between(since, until) => EventTest::new(None, None).map(|mut t| {
+                t.since = eventscope::time::parse_stored(since);
+                t.until = eventscope::time::parse_stored(until);
+                t
+            }),
         };
         let reply = |w: &Worker, keys, scanned, next, result| {
             w.send(Msg::Found {
@@ -76,6 +81,24 @@ impl Worker<'_, '_> {
                 .queue
                 .push_back_unless_newer(Req::Find { target, find, from });
         }
+    }
+
+    pub(super) fn stats(
+        &self,
+        target: &Target,
+    ) -> Result<Box<eventscope::store::Stats>, WorkerError> {
+        let filter = match target {
+            Target::All => LogFilter::default(),
+            Target::Stream(s) => LogFilter {
+                stream: Some(s.clone()),
+                ..Default::default()
+            },
+            Target::Category(c) => LogFilter {
+                streams: Some(self.store.streams_of_category(c)?),
+                ..Default::default()
+            },
+        };
+        Ok(Box::new(self.store.stats(&filter, None)?))
     }
 
     pub(super) fn related(&self, position: i64) -> Result<(String, Vec<RelatedLine>), WorkerError> {

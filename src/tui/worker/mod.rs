@@ -344,6 +344,10 @@ impl Worker<'_, '_> {
                 self.send(Msg::Pending { after, count });
             }
             Req::Find { target, find, from } => self.find(target, find, from),
+            Req::Stats { target } => {
+                let result = self.stats(&target);
+                self.send(Msg::Stats { target, result });
+            }
             Req::Related { position } => {
                 let result = self.related(position);
                 self.send(Msg::Related { position, result });

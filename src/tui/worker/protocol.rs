@@ -120,6 +120,8 @@ impl From<eventscope::replay::ReplayError> for WorkerError {
 pub enum FindSpec {
     Text(String),
     Jq(String),
+    /// Events stamped in `[since, until]` (RFC 3339), as a Stats bucket selects them.
+    Between(String, String),
 }
 
 /// One line of the Related overlay.
@@ -201,6 +203,10 @@ pub enum Req {
     /// The correlation of an event, as a causation tree.
     Related {
         position: i64,
+    },
+    /// Counts for the Stats tab: types and events per time bucket.
+    Stats {
+        target: Target,
     },
     /// Load the reducer again (its file changed) and start replays over.
     ReloadReducer,
@@ -289,6 +295,10 @@ pub enum Msg {
     Related {
         position: i64,
         result: Result<(String, Vec<RelatedLine>), WorkerError>,
+    },
+    Stats {
+        target: Target,
+        result: Result<Box<eventscope::store::Stats>, WorkerError>,
     },
     /// The reducer was loaded again: `Err` keeps the old one, with the compiler's message.
     ReducerReloaded(Result<(), String>),

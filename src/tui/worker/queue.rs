@@ -17,6 +17,7 @@ pub enum Kind {
     When,
     Density,
     Related,
+    Stats,
     Find,
     Pending,
 }
@@ -37,6 +38,7 @@ impl Kind {
             Req::Pending(_) => Kind::Pending,
             Req::Find { .. } => Kind::Find,
             Req::Related { .. } => Kind::Related,
+            Req::Stats { .. } => Kind::Stats,
         }
     }
 }
@@ -182,6 +184,9 @@ mod tests {
             },
             density(),
             Req::Related { position: 1 },
+            Req::Stats {
+                target: Target::All,
+            },
             Req::Find {
                 target: Target::All,
                 find: crate::tui::worker::protocol::FindSpec::Text("x".into()),

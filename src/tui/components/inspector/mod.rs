@@ -4,6 +4,7 @@
 mod diff_tab;
 mod event_tab;
 mod state_tab;
+mod stats_tab;
 mod table_tab;
 
 use std::cell::RefCell;
@@ -30,6 +31,9 @@ pub trait InspectorTab {
 
     /// Another stream was opened.
     fn on_open(&mut self) {}
+
+    /// The tab was brought to the front: ask for what it needs.
+    fn on_show(&mut self, _model: &mut Model) {}
 
     /// The JSON the tab shows, where it shows JSON: searches go to it.
     fn tree(&mut self) -> Option<&mut JsonTree> {
@@ -77,6 +81,7 @@ fn tabs() -> Vec<Box<dyn InspectorTab>> {
         Box::new(event_tab::EventTab::default()),
         Box::new(diff_tab::DiffTab::default()),
         Box::new(table_tab::TableTab::default()),
+        Box::new(stats_tab::StatsTab::default()),
     ]
 }
 
@@ -109,6 +114,7 @@ impl Inspector {
         }
         self.active = index;
         model.diff_shown = self.tabs[index].shows_diff();
+        self.tabs[index].on_show(model);
         self.tabs[index].on_view_changed(model);
         model.refresh_diff();
         true
