@@ -85,6 +85,8 @@ pub enum Command {
     Related,
     /// Back to where the view was before the last jump (Related, a table row).
     Back,
+    /// Plot the numeric field under the State tab's cursor across the stream's versions.
+    Plot,
     /// Copy what the inspector shows, as JSON, to the clipboard (OSC 52).
     Copy,
     /// Write what the inspector shows, as JSON, to a file.

@@ -325,7 +325,9 @@ impl App {
                     ));
                 }
             }
-            Command::BlameJump => m.say("blame works on the State tab's fields (Tab to it)"),
+            Command::BlameJump | Command::Plot => {
+                m.say("this works on the State tab's fields (Tab to it)")
+            }
             Command::When if m.view.is_none() => m.hint_open_first(),
             Command::When => self.prompt = Some(Prompt::new(PromptKind::When)),
             Command::WhenNext => m.when_step(true),

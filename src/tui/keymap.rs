@@ -455,7 +455,7 @@ mod tests {
             Some(Command::Bottom)
         );
         assert_eq!(normal(&km, KeyCode::Char('3'), none), Some(Command::Tab(3)));
-        assert_eq!(normal(&km, KeyCode::Char('p'), none), None);
+        assert_eq!(normal(&km, KeyCode::Char('e'), none), None);
         let prompt = |c| km.command_for(Layer::Prompt, key(c, none));
         assert_eq!(prompt(KeyCode::Char('q')), Some(Command::Cancel));
         assert_eq!(prompt(KeyCode::Esc), Some(Command::Cancel));

@@ -65,7 +65,12 @@ pub struct View {
     pub found: Option<Found>,
     /// The Stats tab's counts for this view.
     pub stats: Option<Result<Box<eventscope::store::Stats>, WorkerError>>,
+    /// A numeric field plotted across the stream's versions.
+    pub plot: Option<(String, Option<PlotResult>)>,
 }
+
+/// (version, value) points of a plotted field, or why not.
+pub type PlotResult = Result<Vec<(i64, f64)>, WorkerError>;
 
 /// Events matching the Events pane's search, by key, as the scan goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,6 +112,7 @@ impl View {
             category: None,
             found: None,
             stats: None,
+            plot: None,
         }
     }
 
@@ -431,6 +437,23 @@ impl Model {
             target: v.target.clone(),
             find,
             from: 1,
+        });
+    }
+
+    /// Plots the field at `path` across the stream's versions, or stops plotting it.
+    pub fn toggle_plot(&mut self, path: String) {
+        let Some(v) = &mut self.view else { return };
+        if !v.is_stream() {
+            return self.say("plots are of one stream's field");
+        }
+        if v.plot.as_ref().is_some_and(|(p, _)| *p == path) {
+            v.plot = None;
+            return;
+        }
+        v.plot = Some((path.clone(), None));
+        self.outbox.push(Req::Plot {
+            target: v.target.clone(),
+            path,
         });
     }
 

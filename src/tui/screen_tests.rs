@@ -687,3 +687,22 @@ fn screen_stats_tab() {
     }));
     snap("stats_tab", &app);
 }
+
+#[test]
+fn screen_plot_of_a_field() {
+    let mut app = opened_at(3);
+    press(&mut app, "tab");
+    press(&mut app, "down");
+    press(&mut app, "down");
+    press(&mut app, "down");
+    press(&mut app, "p");
+    app.update(Action::Worker(Msg::Plot {
+        target: Target::Stream("Account-acc-1".into()),
+        path: "/balance".into(),
+        result: Ok(vec![(1, 0.0), (2, 100.0), (3, 70.0), (4, 120.0)]),
+    }));
+    let t = render(&app, 120, 36);
+    insta::assert_snapshot!("plot@120x36", t.backend());
+    let s = lines(t.backend().buffer()).join("\n");
+    assert!(s.contains("/balance across versions"), "{s}");
+}

@@ -126,6 +126,19 @@ impl App {
                     m.seek(k);
                 }
             }
+            Msg::Plot {
+                target,
+                path,
+                result,
+            } if matches(&target) => {
+                if let Some(v) = &mut m.view {
+                    if let Some((p, slot)) = &mut v.plot {
+                        if *p == path {
+                            *slot = Some(result);
+                        }
+                    }
+                }
+            }
             Msg::Stats { target, result } if matches(&target) => {
                 if let Some(v) = &mut m.view {
                     v.stats = Some(result);

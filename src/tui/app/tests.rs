@@ -1326,3 +1326,31 @@ fn the_stats_tab_counts_and_a_bucket_finds_its_events() {
     }));
     assert_eq!(playhead(&app), 2, "the first event of the bucket");
 }
+
+#[test]
+fn plotting_a_numeric_field() {
+    let mut app = opened();
+    state_msg(&mut app, 4, 120);
+    app.focus = Pane::Inspector;
+    press(&mut app, "p");
+    assert!(status(&app).contains("move the cursor to a number"));
+    press(&mut app, "down");
+    app.model.outbox.clear();
+    press(&mut app, "p");
+    assert!(app.model.outbox.contains(&Req::Plot {
+        target: Target::Stream("Account-acc-1".into()),
+        path: "/balance".into()
+    }));
+    app.update(Action::Worker(Msg::Plot {
+        target: Target::Stream("Account-acc-1".into()),
+        path: "/balance".into(),
+        result: Ok(vec![(1, 0.0), (2, 100.0), (3, 70.0), (4, 120.0)]),
+    }));
+    let plot = app.model.view.as_ref().unwrap().plot.clone().unwrap();
+    assert_eq!(plot.1.unwrap().unwrap().len(), 4);
+    press(&mut app, "p");
+    assert!(
+        app.model.view.as_ref().unwrap().plot.is_none(),
+        "p again closes it"
+    );
+}

@@ -9,6 +9,9 @@ use eventscope::store::{LogFilter, RelatedKeys, Relation, StoreError};
 use super::protocol::{FindSpec, Msg, RelatedLine, Req, Target, WorkerError};
 use super::Worker;
 
+/// Most points a plot keeps.
+const PLOT_POINTS: usize = 2000;
+
 /// Rows one slice of a scan reads before other requests get their turn.
 const SLICE: usize = 20_000;
 
@@ -81,6 +84,42 @@ impl Worker<'_, '_> {
                 .queue
                 .push_back_unless_newer(Req::Find { target, find, from });
         }
+    }
+
+    /// The field at `path` after every event of the stream (one replay, no caching),
+    /// thinned to at most `PLOT_POINTS` evenly spaced versions plus the last.
+    pub(super) fn plot(&self, target: &Target, path: &str) -> Result<Vec<(i64, f64)>, WorkerError> {
+        let Target::Stream(stream) = target else {
+            return Err(WorkerError::NeedsStream);
+        };
+        let mut points = Vec::new();
+        eventscope::replay::Walk {
+            store: self.store,
+            reducer: self.reducer,
+            watch: Some(&self.watch),
+        }
+        .run(
+            stream,
+            serde_json::Value::Null,
+            i64::MIN..=i64::MAX,
+            &Default::default(),
+            |row, fold| {
+                let state = fold.state();
+                if let Some(x) = state.pointer(path).and_then(serde_json::Value::as_f64) {
+                    points.push((row.version(), x));
+                }
+                Ok(ControlFlow::Continue(()))
+            },
+        )?;
+        if points.len() > PLOT_POINTS {
+            let step = points.len().div_ceil(PLOT_POINTS);
+            let last = points.last().copied();
+            points = points.into_iter().step_by(step).collect();
+            if points.last().copied() != last {
+                points.extend(last);
+            }
+        }
+        Ok(points)
     }
 
     pub(super) fn stats(

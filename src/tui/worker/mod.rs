@@ -344,6 +344,14 @@ impl Worker<'_, '_> {
                 self.send(Msg::Pending { after, count });
             }
             Req::Find { target, find, from } => self.find(target, find, from),
+            Req::Plot { target, path } => {
+                let result = self.plot(&target, &path);
+                self.send(Msg::Plot {
+                    target,
+                    path,
+                    result,
+                });
+            }
             Req::Stats { target } => {
                 let result = self.stats(&target);
                 self.send(Msg::Stats { target, result });

@@ -208,6 +208,11 @@ pub enum Req {
     Stats {
         target: Target,
     },
+    /// A numeric field of the state (a JSON Pointer) at every version of a stream.
+    Plot {
+        target: Target,
+        path: String,
+    },
     /// Load the reducer again (its file changed) and start replays over.
     ReloadReducer,
 }
@@ -299,6 +304,12 @@ pub enum Msg {
     Stats {
         target: Target,
         result: Result<Box<eventscope::store::Stats>, WorkerError>,
+    },
+    /// (version, value) points, thinned to at most a few thousand.
+    Plot {
+        target: Target,
+        path: String,
+        result: Result<Vec<(i64, f64)>, WorkerError>,
     },
     /// The reducer was loaded again: `Err` keeps the old one, with the compiler's message.
     ReducerReloaded(Result<(), String>),

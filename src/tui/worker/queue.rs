@@ -18,6 +18,7 @@ pub enum Kind {
     Density,
     Related,
     Stats,
+    Plot,
     Find,
     Pending,
 }
@@ -39,6 +40,7 @@ impl Kind {
             Req::Find { .. } => Kind::Find,
             Req::Related { .. } => Kind::Related,
             Req::Stats { .. } => Kind::Stats,
+            Req::Plot { .. } => Kind::Plot,
         }
     }
 }
@@ -186,6 +188,10 @@ mod tests {
             Req::Related { position: 1 },
             Req::Stats {
                 target: Target::All,
+            },
+            Req::Plot {
+                target: Target::All,
+                path: "/n".into(),
             },
             Req::Find {
                 target: Target::All,

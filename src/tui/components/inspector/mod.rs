@@ -3,6 +3,7 @@
 
 mod diff_tab;
 mod event_tab;
+mod plot;
 mod state_tab;
 mod stats_tab;
 mod table_tab;

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use crate::tui::components::json_view::LineKind;
+
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
@@ -83,6 +85,15 @@ impl InspectorTab for StateTab {
             self.jump_to_blame(model);
             return Outcome::Done;
         }
+        if command == Command::Plot {
+            match self.tree.current() {
+                Some(l) if l.kind == LineKind::Leaf && l.text.parse::<f64>().is_ok() => {
+                    model.toggle_plot(l.path.clone())
+                }
+                _ => model.say("move the cursor to a number to plot it"),
+            }
+            return Outcome::Done;
+        }
         tree_command(&mut self.tree, command)
     }
 
@@ -133,6 +144,18 @@ impl InspectorTab for StateTab {
     fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool) {
         let t = &model.theme;
         let Some(view) = &model.view else { return };
+        let area = match &view.plot {
+            Some((path, result)) if area.height >= 12 => {
+                let [top, chart] = ratatui::layout::Layout::vertical([
+                    ratatui::layout::Constraint::Min(4),
+                    ratatui::layout::Constraint::Length(9),
+                ])
+                .areas(area);
+                super::plot::draw(frame, chart, model, path, result.as_ref(), view.playhead);
+                top
+            }
+            _ => area,
+        };
         let Some((_, result)) = &view.state else {
             frame.render_widget(Paragraph::new("…"), area);
             return;
