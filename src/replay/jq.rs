@@ -19,11 +19,61 @@ pub struct JqProgram {
     pub name: String,
     /// The `$event` fields it reads; only these are built for each event.
     pub fields: Fields,
+    /// One program per branch of a top-level type chain (see `dispatch.rs`).
+    chain: Option<Box<Dispatch>>,
+}
+
+/// The branches of a type chain, compiled.
+struct Dispatch {
+    by_type: std::collections::HashMap<String, usize>,
+    branches: Vec<JqProgram>,
+    otherwise: Option<JqProgram>,
 }
 
 impl JqProgram {
-    /// Compiles `code`; the error points at the line and column of the mistake.
+    /// Compiles `code`; the error points at the line and column of the mistake. A
+    /// top-level type chain also gets one program per branch, used by `run_event`.
     pub fn compile(name: &str, code: &str) -> Result<JqProgram, String> {
+        let mut program = JqProgram::compile_whole(name, code)?;
+        program.chain = super::dispatch::recognise(code).and_then(|c| {
+            let compile = |src: &String| JqProgram::compile_whole(name, src).ok();
+            Some(Box::new(Dispatch {
+                by_type: c.by_type,
+                branches: c.branches.iter().map(compile).collect::<Option<Vec<_>>>()?,
+                otherwise: match &c.otherwise {
+                    Some(src) => Some(compile(src)?),
+                    None => None,
+                },
+            }))
+        });
+        Ok(program)
+    }
+
+    /// Whether the program runs branch by branch on the event type.
+    pub fn dispatches(&self) -> bool {
+        self.chain.is_some() && !super::dispatch::fast_paths_off()
+    }
+
+    /// Runs the program for an event of `event_type`: through the branch for that type
+    /// where the program is a type chain, which gives what the whole program gives.
+    pub fn run_event(&self, state: Val, event: Val, event_type: &str) -> Result<Val, String> {
+        match &self.chain {
+            Some(d) if !super::dispatch::fast_paths_off() => {
+                let branch = match d.by_type.get(event_type) {
+                    Some(&i) => d.branches.get(i),
+                    None => d.otherwise.as_ref(),
+                };
+                match branch {
+                    Some(p) => p.run(state, event),
+                    // `if … end` without `else` leaves its input as it is.
+                    None => Ok(state),
+                }
+            }
+            _ => self.run(state, event),
+        }
+    }
+
+    fn compile_whole(name: &str, code: &str) -> Result<JqProgram, String> {
         let user_code = code;
         let full = format!("{PRELUDE}{code}");
         let code = full.as_str();
@@ -65,6 +115,7 @@ impl JqProgram {
             filter,
             name: name.to_string(),
             fields: fields_used(user_code),
+            chain: None,
         })
     }
 

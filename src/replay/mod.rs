@@ -4,6 +4,7 @@
 mod blame;
 mod category;
 mod diff;
+mod dispatch;
 mod jq;
 mod reducer;
 mod search;

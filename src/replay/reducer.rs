@@ -128,7 +128,11 @@ impl Fold<'_> {
             }
             Fold::Jq(program, state, _) => {
                 let next = program
-                    .run(state.clone(), jq::event_val(event, program.fields))
+                    .run_event(
+                        state.clone(),
+                        jq::event_val(event, program.fields),
+                        &event.event_type,
+                    )
                     .and_then(within_depth)
                     .map_err(|message| ReplayError::Reducer {
                         reducer: program.name.clone(),
@@ -165,7 +169,11 @@ impl Fold<'_> {
             Fold::Merge(_) => self.merge_payload(raw.data),
             Fold::Jq(program, state, keys) => {
                 let next = program
-                    .run(state.clone(), jq::raw_event_val(raw, keys, program.fields))
+                    .run_event(
+                        state.clone(),
+                        jq::raw_event_val(raw, keys, program.fields),
+                        raw.event_type,
+                    )
                     .and_then(within_depth)
                     .map_err(|message| ReplayError::Reducer {
                         reducer: program.name.clone(),
