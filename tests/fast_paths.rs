@@ -32,6 +32,15 @@ const REDUCERS: &[(&str, &str)] = &[
         r#"if $event.type == "MoneyDeposited" then (if (.b // 0) > 100 then .big = true else .b = ((.b // 0) + $event.data.amount) end) elif $event.type == "Weird" then .w = ($event.data | tojson) else (. // {}) end"#,
     ),
     (
+        "native_nested",
+        r#"if $event.type == "AccountOpened" then {a: {b: 0}, c: 1} elif $event.type == "MoneyDeposited" then .a.b += $event.data.amount elif $event.type == "MoneyWithdrawn" then .a.b /= $event.data.amount elif $event.type == "Weird" then .a.b -= $event.data.amount else .c *= $event.version end"#,
+    ),
+    ("native_whole", ".n += $event.version"),
+    (
+        "native_on_missing_and_zero",
+        r#"if $event.type == "AccountOpened" then {z: 0, b: 1e308} elif $event.type == "MoneyDeposited" then .b *= $event.data.amount else .missing += $event.version end"#,
+    ),
+    (
         "not_a_chain",
         r#"(. // {}) | .types += [$event.type] | .last = $event.version"#,
     ),

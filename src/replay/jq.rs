@@ -21,6 +21,8 @@ pub struct JqProgram {
     pub fields: Fields,
     /// One program per branch of a top-level type chain (see `dispatch.rs`).
     chain: Option<Box<Dispatch>>,
+    /// The program is exactly `.a OP= $event.b` (see `native.rs`).
+    native: Option<super::native::NativeUpdate>,
 }
 
 /// The branches of a type chain, compiled.
@@ -54,23 +56,43 @@ impl JqProgram {
         self.chain.is_some() && !super::dispatch::fast_paths_off()
     }
 
-    /// Runs the program for an event of `event_type`: through the branch for that type
-    /// where the program is a type chain, which gives what the whole program gives.
-    pub fn run_event(&self, state: Val, event: Val, event_type: &str) -> Result<Val, String> {
-        match &self.chain {
+    /// Applies the program to `state` for an event of `event_type`: through the branch
+    /// for that type where the program is a type chain, natively where the branch is a
+    /// plain update, else in jaq. It gives what the whole program gives; on an error the
+    /// state is left as it was. `check` vets a new state from jaq before it is kept.
+    pub fn apply_event(
+        &self,
+        state: &mut Val,
+        event: Val,
+        event_type: &str,
+        check: impl Fn(Val) -> Result<Val, String>,
+    ) -> Result<(), String> {
+        let program = match &self.chain {
             Some(d) if !super::dispatch::fast_paths_off() => {
                 let branch = match d.by_type.get(event_type) {
                     Some(&i) => d.branches.get(i),
                     None => d.otherwise.as_ref(),
                 };
                 match branch {
-                    Some(p) => p.run(state, event),
+                    Some(p) => p,
                     // `if … end` without `else` leaves its input as it is.
-                    None => Ok(state),
+                    None => return Ok(()),
                 }
             }
-            _ => self.run(state, event),
+            _ => self,
+        };
+        if let Some(n) = program
+            .native
+            .as_ref()
+            .filter(|_| !super::dispatch::fast_paths_off())
+        {
+            if n.apply(state, &event) {
+                return Ok(());
+            }
         }
+        let next = check(program.run(state.clone(), event)?)?;
+        *state = next;
+        Ok(())
     }
 
     fn compile_whole(name: &str, code: &str) -> Result<JqProgram, String> {
@@ -116,6 +138,7 @@ impl JqProgram {
             name: name.to_string(),
             fields: fields_used(user_code),
             chain: None,
+            native: super::native::recognise(user_code),
         })
     }
 

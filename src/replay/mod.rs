@@ -6,6 +6,7 @@ mod category;
 mod diff;
 mod dispatch;
 mod jq;
+mod native;
 mod reducer;
 mod search;
 mod seek;

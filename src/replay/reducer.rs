@@ -126,24 +126,20 @@ impl Fold<'_> {
                 merge(state, &event.data);
                 Ok(())
             }
-            Fold::Jq(program, state, _) => {
-                let next = program
-                    .run_event(
-                        state.clone(),
-                        jq::event_val(event, program.fields),
-                        &event.event_type,
-                    )
-                    .and_then(within_depth)
-                    .map_err(|message| ReplayError::Reducer {
-                        reducer: program.name.clone(),
-                        stream: event.stream_id.clone(),
-                        version: event.version,
-                        event_type: event.event_type.clone(),
-                        message,
-                    })?;
-                *state = next;
-                Ok(())
-            }
+            Fold::Jq(program, state, _) => program
+                .apply_event(
+                    state,
+                    jq::event_val(event, program.fields),
+                    &event.event_type,
+                    within_depth,
+                )
+                .map_err(|message| ReplayError::Reducer {
+                    reducer: program.name.clone(),
+                    stream: event.stream_id.clone(),
+                    version: event.version,
+                    event_type: event.event_type.clone(),
+                    message,
+                }),
         }
     }
 
@@ -167,24 +163,20 @@ impl Fold<'_> {
         };
         match self {
             Fold::Merge(_) => self.merge_payload(raw.data),
-            Fold::Jq(program, state, keys) => {
-                let next = program
-                    .run_event(
-                        state.clone(),
-                        jq::raw_event_val(raw, keys, program.fields),
-                        raw.event_type,
-                    )
-                    .and_then(within_depth)
-                    .map_err(|message| ReplayError::Reducer {
-                        reducer: program.name.clone(),
-                        stream: raw.stream_id.to_string(),
-                        version: raw.version,
-                        event_type: raw.event_type.to_string(),
-                        message,
-                    })?;
-                *state = next;
-                Ok(())
-            }
+            Fold::Jq(program, state, keys) => program
+                .apply_event(
+                    state,
+                    jq::raw_event_val(raw, keys, program.fields),
+                    raw.event_type,
+                    within_depth,
+                )
+                .map_err(|message| ReplayError::Reducer {
+                    reducer: program.name.clone(),
+                    stream: raw.stream_id.to_string(),
+                    version: raw.version,
+                    event_type: raw.event_type.to_string(),
+                    message,
+                }),
         }
     }
 
