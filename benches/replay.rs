@@ -232,6 +232,44 @@ fn main() {
         report.ratio("full replay, Account.jq", ratio, 6.0);
     }
 
+    if on("shapes") {
+        // Reducers the fast paths serve less well, as ratios to the reference loop.
+        let fifty: String = (1..50).map(|i| format!("f{i:02}: 0, ")).collect();
+        let shapes = [
+            (
+                "jq: type chain, branches not native",
+                r#"if $event.type == "AccountOpened" then {id: $event.data.accountId, balance: 0} elif $event.type == "MoneyDeposited" then .balance = .balance + $event.data.amount elif $event.type == "MoneyWithdrawn" then .balance = .balance - $event.data.amount else . end"#.to_string(),
+                4.0,
+            ),
+            (
+                "jq: no type chain",
+                r#"(. // {balance: 0}) | .balance += (if $event.type == "MoneyWithdrawn" then -$event.data.amount elif $event.type == "MoneyDeposited" then $event.data.amount else 0 end)"#.to_string(),
+                5.0,
+            ),
+            (
+                "jq: 50-field state, one field updated",
+                format!(
+                    r#"if $event.type == "AccountOpened" then {{{fifty}balance: 0}} elif $event.type == "MoneyDeposited" then .balance += $event.data.amount elif $event.type == "MoneyWithdrawn" then .balance -= $event.data.amount else . end"#
+                ),
+                2.5,
+            ),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        for (name, code, goal) in shapes {
+            let file = dir.path().join("shape.jq");
+            std::fs::write(&file, &code).unwrap();
+            let reducer = Reducer::load(&file).unwrap();
+            let mut state = Value::Null;
+            let (t, ratio) = paired(&path, || state = full_replay(&store, &reducer));
+            assert_eq!(
+                state["balance"], expected,
+                "{name} agrees with the reference"
+            );
+            println!("{name}: {:.3} s", t.as_secs_f64());
+            report.ratio(name, ratio, goal);
+        }
+    }
+
     if on("seek") {
         let mut r = Replayer::new(&store, &jq, SeekOptions::default());
         r.state_at(HOT_STREAM, HOT as i64).unwrap();

@@ -102,7 +102,7 @@ fn fold_category(
             Some(e) => e,
             None => folds
                 .entry(stream.to_string())
-                .or_insert_with(|| (v, reducer.start(category, Value::Null))),
+                .or_insert_with(|| (v, reducer.start(category, Value::Null).stop_on_error())),
         };
         entry.1.apply_row(&row)?;
         entry.0 = v;

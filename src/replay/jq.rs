@@ -66,6 +66,7 @@ impl JqProgram {
         event: Val,
         event_type: &str,
         check: impl Fn(Val) -> Result<Val, String>,
+        keep_on_error: bool,
     ) -> Result<(), String> {
         let program = match &self.chain {
             Some(d) if !super::dispatch::fast_paths_off() => {
@@ -90,8 +91,13 @@ impl JqProgram {
                 return Ok(());
             }
         }
-        let next = check(program.run(state.clone(), event)?)?;
-        *state = next;
+        if keep_on_error {
+            let next = check(program.run(state.clone(), event)?)?;
+            *state = next;
+        } else {
+            // Moved, so jaq updates it in place instead of copying it first.
+            *state = check(program.run(std::mem::take(state), event)?)?;
+        }
         Ok(())
     }
 

@@ -100,6 +100,34 @@ impl Reducer {
     }
 }
 
+/// What a jq fold keeps between events besides its state.
+pub struct JqAux {
+    pub keys: jq::EnvelopeKeys,
+    /// Keep the state as it was when an event fails (a copy per event), for folds that go
+    /// on past failures; otherwise the state is moved into jaq and lost on an error.
+    pub keep_on_error: bool,
+}
+
+impl Default for JqAux {
+    fn default() -> Self {
+        JqAux {
+            keys: jq::EnvelopeKeys::default(),
+            keep_on_error: true,
+        }
+    }
+}
+
+impl Fold<'_> {
+    /// For folds that stop at the first failure: the state is moved into each jq call
+    /// instead of copied, and is not kept when an event fails.
+    pub fn stop_on_error(mut self) -> Self {
+        if let Fold::Jq(_, _, aux) = &mut self {
+            aux.keep_on_error = false;
+        }
+        self
+    }
+}
+
 pub(super) fn compile_file(path: &Path) -> Result<JqProgram> {
     let code = std::fs::read_to_string(path).map_err(|e| ReplayError::Load {
         path: path.to_path_buf(),
@@ -115,23 +143,25 @@ pub(super) fn compile_file(path: &Path) -> Result<JqProgram> {
 /// replay converts only at its ends.
 pub enum Fold<'r> {
     Merge(Value),
-    Jq(&'r JqProgram, Val, Box<jq::EnvelopeKeys>),
+    Jq(&'r JqProgram, Val, Box<JqAux>),
 }
 
 impl Fold<'_> {
-    /// Applies one event. On error the state stays as it was before the event.
+    /// Applies one event. On error the state stays as it was before the event, unless the
+    /// fold was made to `stop_on_error`.
     pub fn apply(&mut self, event: &Event) -> Result<()> {
         match self {
             Fold::Merge(state) => {
                 merge(state, &event.data);
                 Ok(())
             }
-            Fold::Jq(program, state, _) => program
+            Fold::Jq(program, state, aux) => program
                 .apply_event(
                     state,
                     jq::event_val(event, program.fields),
                     &event.event_type,
                     within_depth,
+                    aux.keep_on_error,
                 )
                 .map_err(|message| ReplayError::Reducer {
                     reducer: program.name.clone(),
@@ -163,12 +193,13 @@ impl Fold<'_> {
         };
         match self {
             Fold::Merge(_) => self.merge_payload(raw.data),
-            Fold::Jq(program, state, keys) => program
+            Fold::Jq(program, state, aux) => program
                 .apply_event(
                     state,
-                    jq::raw_event_val(raw, keys, program.fields),
+                    jq::raw_event_val(raw, &aux.keys, program.fields),
                     raw.event_type,
                     within_depth,
+                    aux.keep_on_error,
                 )
                 .map_err(|message| ReplayError::Reducer {
                     reducer: program.name.clone(),

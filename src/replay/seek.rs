@@ -277,6 +277,10 @@ impl<'a> Replayer<'a> {
         let store = self.store;
         let category = self.category(stream)?;
         let mut fold = self.reducer.start(&category, state.state);
+        if !self.options.skip_failed_events {
+            // A failure ends the seek: the state need not outlive it.
+            fold = fold.stop_on_error();
+        }
         let skips = self.skips.get(stream).cloned();
         let watch = self.watch.clone();
         let cache = self.cache(stream);

@@ -74,7 +74,8 @@ fn walk<'r>(
         watch,
     } = w;
     let category = store.stream_category(stream)?;
-    let mut fold = reducer.start(&category, start);
+    // Any failure ends the walk.
+    let mut fold = reducer.start(&category, start).stop_on_error();
     let name = match &fold {
         Fold::Jq(p, ..) => p.name.clone(),
         Fold::Merge(_) => String::new(),

@@ -117,7 +117,7 @@ pub fn when_category(
             Some(f) => f,
             None => folds
                 .entry(stream.to_string())
-                .or_insert_with(|| reducer.start(category, Value::Null)),
+                .or_insert_with(|| reducer.start(category, Value::Null).stop_on_error()),
         };
         fold.apply_row(&row)?;
         if judge(predicate.test(&row, fold), options.strict, stream, v)? {
