@@ -229,7 +229,7 @@ fn main() {
             "the jq fold agrees with the reference"
         );
         println!("jq replay: {:.3} s", jq_time.as_secs_f64());
-        report.ratio("full replay, Account.jq", ratio, 6.0);
+        report.ratio("full replay, Account.jq", ratio, 2.0);
     }
 
     if on("shapes") {
