@@ -170,11 +170,8 @@ fn seed_bank_example_in_the_terminal() {
 #[test]
 fn follow_shows_events_another_process_appends() {
     use eventscope::store::{ExpectedVersion, NewEvent, Store};
-    let dir = tempfile::tempdir().unwrap();
-    let db = demo(dir.path());
-    let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
-    t.wait_for(&["Account-acc-1"]);
+    let (dir, t) = bank_ui(100, 30);
+    let db = dir.path().join("bank.db");
     t.keys(&["/acc-1", "Enter"]);
     t.wait_for(&["4/4", "\"balance\": 120"]);
     t.keys(&["f"]);
@@ -509,11 +506,8 @@ fn the_terminal_ui_leaves_nothing_beside_a_wal_store() {
 #[test]
 fn events_appended_while_not_following_are_counted_then_caught_up() {
     use eventscope::store::{ExpectedVersion, NewEvent, Store};
-    let dir = tempfile::tempdir().unwrap();
-    let db = demo(dir.path());
-    let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
-    t.wait_for(&["Account-acc-1"]);
+    let (dir, t) = bank_ui(100, 30);
+    let db = dir.path().join("bank.db");
     t.keys(&["/acc-1", "Enter"]);
     t.wait_for(&["4/4", "\"balance\": 120"]);
     let mut store = Store::open_writable(&db).unwrap();
@@ -568,6 +562,16 @@ fn streams_from_version_zero_and_missing_versions_in_the_terminal() {
     t.wait_for(&["EXITED 0"]);
 }
 
+/// The TUI on a fresh demo store with the bundled reducers, its stream list on screen.
+fn bank_ui(width: u16, height: u16) -> (tempfile::TempDir, Tmux) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), width, height);
+    t.wait_for(&["Account-acc-1"]);
+    (dir, t)
+}
+
 /// The TUI process itself (the guarded child, not the guard nor the worker).
 fn ui_pid(t: &Tmux) -> Option<u32> {
     pids_of(t, "EVENTSCOPE_TUI_CHILD=1", Some("EVENTSCOPE_TUI_WORKER=1"))
@@ -587,11 +591,7 @@ fn run_nanos(pid: u32) -> u64 {
 
 #[test]
 fn enter_on_an_event_opens_it_and_keeps_marks_and_playhead() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = demo(dir.path());
-    let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
-    t.wait_for(&["Account-acc-1"]);
+    let (_dir, t) = bank_ui(100, 30);
     t.keys(&["/acc-1", "Enter"]);
     t.wait_for(&["4/4", "\"balance\": 120"]);
     t.keys(&["Left", "Left", "a", "Right", "b"]);
@@ -605,11 +605,7 @@ fn enter_on_an_event_opens_it_and_keeps_marks_and_playhead() {
 
 #[test]
 fn mouse_clicks_select_streams_events_and_tabs() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = demo(dir.path());
-    let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
-    t.wait_for(&["Account-acc-1"]);
+    let (_dir, t) = bank_ui(100, 30);
     // SGR mouse reports, as a terminal sends them (1-based column;row).
     let click = |x: u16, y: u16| {
         let press = format!("\x1b[<0;{};{}M", x + 1, y + 1);
@@ -759,11 +755,7 @@ fn editing_the_reducer_reloads_it_and_a_broken_edit_keeps_the_old_one() {
 
 #[test]
 fn blame_when_and_what_if_in_the_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = demo(dir.path());
-    let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
-    t.wait_for(&["Account-acc-1"]);
+    let (_dir, t) = bank_ui(100, 30);
     t.keys(&["/acc-1", "Enter"]);
     t.wait_for(&["4/4", "\"balance\": 120"]);
     // Blame: the gutter, then from the owner field to the event that set it.
@@ -790,11 +782,7 @@ fn blame_when_and_what_if_in_the_terminal() {
 
 #[test]
 fn a_category_as_a_table_in_the_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = demo(dir.path());
-    let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 120, 30);
-    t.wait_for(&["Account-acc-1"]);
+    let (_dir, t) = bank_ui(120, 30);
     // The second row of the list is the Account category.
     t.keys(&["Down", "Enter"]);
     let screen = t.wait_for(&["Account (category)", "4 Table", "Account-acc-2       3"]);
