@@ -34,7 +34,7 @@ struct Dispatch {
 
 impl JqProgram {
     /// Compiles `code`; the error points at the line and column of the mistake. A
-    /// top-level type chain also gets one program per branch, used by `run_event`.
+    /// top-level type chain also gets one program per branch, used by `apply_event`.
     pub fn compile(name: &str, code: &str) -> Result<JqProgram, String> {
         let mut program = JqProgram::compile_whole(name, code)?;
         program.chain = super::dispatch::recognise(code).and_then(|c| {

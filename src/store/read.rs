@@ -108,6 +108,15 @@ pub struct TimeRow {
     pub time: Option<String>,
 }
 
+/// The parameters of `stream_range_sql`: the stream and the bounds of its versions.
+fn stream_range_params(stream: &str, versions: &RangeInclusive<i64>) -> Vec<Box<dyn ToSql>> {
+    vec![
+        Box::new(stream.to_string()),
+        Box::new(*versions.start()),
+        Box::new(*versions.end()),
+    ]
+}
+
 /// Which part of the global log to read.
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {
@@ -342,12 +351,7 @@ impl Store {
         f: impl FnMut(Event) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
         let sql = self.stream_range_sql(&self.mapping.select_list());
-        let params: Vec<Box<dyn ToSql>> = vec![
-            Box::new(stream.to_string()),
-            Box::new(*versions.start()),
-            Box::new(*versions.end()),
-        ];
-        self.query_events(&sql, &params, f)
+        self.query_events(&sql, &stream_range_params(stream, &versions), f)
     }
 
     /// Like `read_stream`, but hands out raw rows where the layout's payloads are plain
@@ -356,15 +360,10 @@ impl Store {
         &self,
         stream: &str,
         versions: RangeInclusive<i64>,
-        f: impl FnMut(StreamRow<'_>) -> Result<ControlFlow<()>, E>,
+        mut f: impl FnMut(StreamRow<'_>) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
         let sql = self.stream_range_sql(&self.mapping.select_list());
-        let params: Vec<Box<dyn ToSql>> = vec![
-            Box::new(stream.to_string()),
-            Box::new(*versions.start()),
-            Box::new(*versions.end()),
-        ];
-        self.each_row(&sql, &params, f)
+        self.each_row(&sql, &stream_range_params(stream, &versions), |r, _| f(r))
     }
 
     /// The log (as `filter` selects it, its limit counting kept events), with `keep` asked
@@ -387,46 +386,36 @@ impl Store {
         if left == 0 {
             return Ok(());
         }
-        let raw_ok = m.decoder == Decoder::Json;
-        let mut stmt = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
-        let mut rows = stmt
-            .query(params_from_iter(params.iter()))
-            .map_err(StoreError::from)?;
-        while let Some(row) = rows.next().map_err(StoreError::from)? {
-            let item = match raw_ok.then(|| raw_event(row)).flatten() {
-                Some(raw) => StreamRow::Raw(raw),
-                None => StreamRow::Event(Box::new(event_from_row(row, m)?)),
-            };
-            if type_in_rust
+        self.each_row(&sql, &params, |item, row| {
+            let wrong_type = type_in_rust
                 && filter
                     .event_type
                     .as_ref()
-                    .is_some_and(|t| t != item.event_type())
-            {
-                continue;
-            }
-            if !keep(&item)? {
-                continue;
+                    .is_some_and(|t| t != item.event_type());
+            if wrong_type || !keep(&item)? {
+                return Ok(ControlFlow::Continue(()));
             }
             let event = match item {
                 StreamRow::Event(e) => *e,
                 StreamRow::Raw(_) => event_from_row(row, m)?,
             };
             left -= 1;
-            if f(event)?.is_break() || left == 0 {
-                break;
-            }
-        }
-        Ok(())
+            Ok(if f(event)?.is_break() || left == 0 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        })
     }
 
     /// Runs a query of the select list, handing out raw rows where the payloads are plain
-    /// JSON and decoded events elsewhere.
+    /// JSON and decoded events elsewhere, each with the SQL row it came from (to decode a
+    /// raw row that turns out to be wanted whole).
     fn each_row<E: From<StoreError>>(
         &self,
         sql: &str,
         params: &[Box<dyn ToSql>],
-        mut f: impl FnMut(StreamRow<'_>) -> Result<ControlFlow<()>, E>,
+        mut f: impl FnMut(StreamRow<'_>, &Row) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
         let m = &self.mapping;
         let raw_ok = m.decoder == Decoder::Json;
@@ -439,7 +428,7 @@ impl Store {
                 Some(raw) => StreamRow::Raw(raw),
                 None => StreamRow::Event(Box::new(event_from_row(row, m)?)),
             };
-            if f(item)?.is_break() {
+            if f(item, row)?.is_break() {
                 break;
             }
         }
@@ -482,7 +471,7 @@ impl Store {
     pub fn read_log_rows<E: From<StoreError>>(
         &self,
         filter: &LogFilter,
-        f: impl FnMut(StreamRow<'_>) -> Result<ControlFlow<()>, E>,
+        mut f: impl FnMut(StreamRow<'_>) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
         let m = &self.mapping;
         let unfiltered = LogFilter {
@@ -490,7 +479,7 @@ impl Store {
             ..filter.clone()
         };
         let (sql, params) = self.log_query(&m.select_list(), &unfiltered, false);
-        self.each_row(&sql, &params, f)
+        self.each_row(&sql, &params, |r, _| f(r))
     }
 
     fn query_events<E: From<StoreError>>(
