@@ -1,5 +1,6 @@
 //! The `eventscope` binary: parses the command line, then runs a CLI command or, with no
-//! command, the terminal UI. The CLI and the TUI know nothing of each other.
+//! command, the terminal UI. The CLI knows nothing of the TUI; the TUI takes the settings
+//! the CLI parsed for it (`cli::UiRequest`).
 #![forbid(unsafe_code)]
 
 mod cli;
@@ -23,15 +24,7 @@ fn main() -> ExitCode {
     let args = cli::parse();
     let result = cli::run(args).and_then(|outcome| match outcome {
         cli::Outcome::Done => Ok(()),
-        cli::Outcome::OpenUi(r) => tui::open(tui::Options {
-            store: r.store,
-            open: r.open,
-            reducer: r.reducer,
-            from_snapshots: r.from_snapshots,
-            snapshot_map: r.snapshot_map,
-            reducer_timeout: r.reducer_timeout,
-            reducer_memory: r.reducer_memory,
-        }),
+        cli::Outcome::OpenUi(r) => tui::open(r),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,14 +16,18 @@ pub enum Outcome {
     OpenUi(UiRequest),
 }
 
-/// The terminal UI's store and settings, for `main` to hand to the UI.
+/// The terminal UI's store and settings, for `main` to hand to the UI (and the UI to its
+/// worker process).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct UiRequest {
     pub store: PathBuf,
     pub open: OpenOptions,
     pub reducer: Option<PathBuf>,
+    /// Start replays from store snapshots (through `snapshot_map` or `<category>.snapshot.jq`).
     pub from_snapshots: bool,
     pub snapshot_map: Option<PathBuf>,
     pub reducer_timeout: std::time::Duration,
+    /// MiB of memory a reducer call may grow the worker to.
     pub reducer_memory: u64,
 }
 

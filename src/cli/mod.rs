@@ -16,7 +16,7 @@ use anyhow::Result;
 use clap::Parser;
 
 pub use args::Cli;
-pub use commands::Outcome;
+pub use commands::{Outcome, UiRequest};
 
 pub fn parse() -> Cli {
     if let Some(first) = std::env::args_os().nth(1) {

@@ -19,7 +19,6 @@ mod worker;
 mod test_support;
 
 use std::io::{stdout, IsTerminal};
-use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -39,15 +38,9 @@ use worker::{Msg, WorkerConfig};
 
 pub use worker::process::{is_worker, serve as serve_worker};
 
-pub struct Options {
-    pub store: PathBuf,
-    pub open: eventscope::store::OpenOptions,
-    pub reducer: Option<PathBuf>,
-    pub from_snapshots: bool,
-    pub snapshot_map: Option<PathBuf>,
-    pub reducer_timeout: Duration,
-    pub reducer_memory: u64,
-}
+/// The store and replay settings the UI opens with, as the command line gave them; the
+/// worker gets them too.
+pub use crate::cli::UiRequest as Options;
 
 /// How often the loop wakes with nothing to do: to count new events, look at the reducer
 /// file and retry what met a lock.
@@ -99,13 +92,7 @@ fn run(options: Options) -> Result<()> {
     };
     let store_name = options.store.display().to_string();
     let config = WorkerConfig {
-        store: options.store,
-        open: options.open,
-        reducer: options.reducer,
-        from_snapshots: options.from_snapshots,
-        snapshot_map: options.snapshot_map,
-        reducer_timeout: options.reducer_timeout,
-        reducer_memory: options.reducer_memory,
+        ui: options,
         skips: Vec::new(),
     };
     let (tx, rx) = mpsc::channel::<Input>();
@@ -136,7 +123,7 @@ fn run(options: Options) -> Result<()> {
         .context("starting the input reader")?;
 
     let mut app = App::new(keymap, theme, store_name, reducer_name);
-    app.model.from_snapshots = config.from_snapshots;
+    app.model.from_snapshots = config.ui.from_snapshots;
     let result = event_loop(&mut terminal, &mut app, rx, channels, workers, config);
 
     let _ = execute!(stdout(), DisableMouseCapture);
@@ -184,6 +171,7 @@ fn event_loop(
 ) -> Result<()> {
     let mut next_tick = Instant::now() + TICK;
     let mut reducer = config
+        .ui
         .reducer
         .as_deref()
         .map(reducer_watch::ReducerWatch::new);
@@ -193,7 +181,7 @@ fn event_loop(
             // The old worker is stuck inside the reducer and cannot be stopped; its
             // channels are dropped and a new one skips the events that hung it.
             config.skips = app.model.timed_out.clone();
-            config.from_snapshots = app.model.from_snapshots;
+            config.ui.from_snapshots = app.model.from_snapshots;
             let old = std::mem::replace(&mut channels, workers.start(&config)?);
             end_worker(old, false);
         }

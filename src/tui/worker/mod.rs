@@ -9,7 +9,6 @@ pub mod process;
 pub mod protocol;
 pub mod queue;
 
-use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,15 +26,8 @@ use queue::RequestQueue;
 
 #[derive(Clone, Serialize, Deserialize)]
 pub struct WorkerConfig {
-    pub store: PathBuf,
-    pub open: eventscope::store::OpenOptions,
-    pub reducer: Option<PathBuf>,
-    /// Start replays from store snapshots (through `snapshot_map` or `<category>.snapshot.jq`).
-    pub from_snapshots: bool,
-    pub snapshot_map: Option<PathBuf>,
-    pub reducer_timeout: Duration,
-    /// MiB of memory a reducer call may grow the worker to.
-    pub reducer_memory: u64,
+    /// What the UI was opened with.
+    pub ui: crate::tui::Options,
     /// Events whose reducer call timed out before: never run again.
     pub skips: Vec<TimedOut>,
 }
@@ -61,7 +53,7 @@ enum Stop {
 
 /// Runs until the request channel closes.
 pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) {
-    let store = match Store::open_with(&config.store, &config.open) {
+    let store = match Store::open_with(&config.ui.store, &config.ui.open) {
         Ok(s) => s,
         Err(e) => {
             let _ = replies.send(Msg::Failed {
@@ -71,7 +63,7 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
             return;
         }
     };
-    let mut reducer = match config.reducer.as_deref().map(Reducer::load) {
+    let mut reducer = match config.ui.reducer.as_deref().map(Reducer::load) {
         None => Reducer::Merge,
         Some(Ok(r)) => r,
         Some(Err(e)) => {
@@ -83,9 +75,9 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
         }
     };
     let watch = Arc::new(Watch::default());
-    watch.limit_memory(config.reducer_memory);
+    watch.limit_memory(config.ui.reducer_memory);
     let to_ui = replies.clone();
-    if let Err(e) = watch.monitor(config.reducer_timeout, move |t| {
+    if let Err(e) = watch.monitor(config.ui.reducer_timeout, move |t| {
         let _ = to_ui.send(Msg::ReducerTimeout(t));
     }) {
         let _ = replies.send(Msg::Failed {
@@ -109,7 +101,7 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
                 watch: watch.clone(),
                 replayer,
                 s: &mut session,
-                reducer_path: config.reducer.as_deref(),
+                reducer_path: config.ui.reducer.as_deref(),
             };
             w.serve()
         };
@@ -131,9 +123,12 @@ fn replayer<'a>(
         skip_failed_events: true,
         ..SeekOptions::default()
     };
-    let snapshots = SnapshotMaps::load(config.reducer.as_deref(), config.snapshot_map.as_deref())
-        .map_err(|e| e.to_string())
-        .and_then(|maps| SnapshotUse::decide(config.from_snapshots, store, reducer, maps));
+    let snapshots = SnapshotMaps::load(
+        config.ui.reducer.as_deref(),
+        config.ui.snapshot_map.as_deref(),
+    )
+    .map_err(|e| e.to_string())
+    .and_then(|maps| SnapshotUse::decide(config.ui.from_snapshots, store, reducer, maps));
     let snapshots = snapshots.unwrap_or_else(|e| {
         let _ = replies.send(Msg::SnapshotsRefused(e));
         SnapshotUse::Never
