@@ -5,36 +5,21 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use common::bin::{fails, lines, ok, run, s};
+use common::bin::{demo, fails, lines, ok, python_json, run, s};
 use serde_json::{json, Value};
 
 const REDUCERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers");
-
-fn demo(dir: &Path) -> PathBuf {
-    let path = dir.join("bank.db");
-    ok(&["demo", "--out", s(&path)]);
-    path
-}
 
 fn python(args: &[&str]) -> Value {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/debugger_reference.py"
     );
-    let out = Command::new("python3")
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let mut all = vec![script];
+    all.extend_from_slice(args);
+    python_json(&all)
 }
 
 fn blame_of(db: &Path, stream: &str, reducer: Option<&str>) -> Vec<Value> {

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::bin::{bin, ok, s};
+use common::bin::{bin, demo, s};
 
 const REDUCERS: &[(&str, &str)] = &[
     ("account", include_str!("../assets/reducers/Account.jq")),
@@ -93,8 +93,7 @@ fn run(args: &[&str], fast: bool) -> (String, String, Option<i32>) {
 #[test]
 fn fast_paths_answer_exactly_as_the_whole_program() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = dir.path().join("bank.db");
-    ok(&["demo", "--out", s(&demo)]);
+    let demo = demo(dir.path());
     let odd = odd_store(dir.path());
     let stores: [(&Path, &[&str]); 2] = [
         (&demo, &["Account-acc-1", "Account-acc-2", "Order-123"]),

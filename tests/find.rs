@@ -5,16 +5,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::bin::{fails, lines, ok, s};
+use common::bin::{demo, fails, lines, ok, python_json, s};
 use serde_json::Value;
-
-fn demo(dir: &Path) -> PathBuf {
-    let path = dir.join("bank.db");
-    ok(&["demo", "--out", s(&path)]);
-    path
-}
 
 fn positions(v: &[Value]) -> Vec<i64> {
     v.iter()
@@ -34,16 +27,7 @@ fn python_positions(db: &Path, expr: &str) -> Vec<i64> {
          \x20   if {expr}: out.append(pos)\n\
          print(json.dumps(out))"
     );
-    let out = Command::new("python3")
-        .args(["-c", &program, s(db)])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_value(python_json(&["-c", &program, s(db)])).unwrap()
 }
 
 #[test]
@@ -354,16 +338,7 @@ fn stats_count_exactly() {
         cats=collections.Counter(r[0].split('-')[0] for r in rows)\n\
         lens=sorted(collections.Counter(r[0] for r in rows).values())\n\
         print(json.dumps({'events':len(rows),'streams':len(lens),'types':types,'categories':cats,'max':lens[-1],'first':min(r[2] for r in rows),'last':max(r[2] for r in rows)}))";
-    let out = Command::new("python3")
-        .args(["-c", program, s(&db)])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let py: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let py = python_json(&["-c", program, s(&db)]);
     assert_eq!(st["events"], py["events"]);
     assert_eq!(st["streams"], py["streams"]);
     assert_eq!(st["types"], py["types"]);

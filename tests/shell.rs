@@ -1,20 +1,14 @@
 //! The man page and shell completion, through the real binary and a real bash.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::process::Command;
+
+use common::bin::demo;
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_eventscope")
-}
-
-fn demo(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("bank.db");
-    let out = Command::new(bin())
-        .args(["demo", "--out", path.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    path
 }
 
 #[test]

@@ -30,7 +30,7 @@ pub use open::Sidecars;
 pub use read::{BadVersion, LogFilter, RawEvent, StreamRow, TimeRow};
 pub use related::{Related, RelatedKeys, Relation};
 pub use snapshots::Snapshot;
-pub use stats::{parse_bucket, Stats};
+pub use stats::{parse_bucket, Bucket, Lengths, Stats};
 pub use subscribe::Subscription;
 pub use timeline::{bucket_counts, Activity};
 pub use write::{ExpectedVersion, NewEvent, Writer};

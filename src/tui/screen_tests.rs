@@ -666,21 +666,15 @@ fn screen_find_and_related() {
 fn screen_stats_tab() {
     let mut app = opened_at(4);
     press(&mut app, "5");
-    let st: eventscope::store::Stats = serde_json::from_value(json!({
-        "events": 4, "streams": 1,
-        "types": {"AccountOpened": 1, "MoneyDeposited": 2, "MoneyWithdrawn": 1},
-        "categories": {"Account": 4},
-        "stream_length": {"p50": 4, "p90": 4, "p99": 4, "max": 4},
-        "first_time": "2024-03-01T09:01:00Z", "last_time": "2024-03-01T09:04:00Z",
-        "untimed": 0, "bucket": "1m",
-        "buckets": [
-            {"start": "2024-03-01T09:01:00Z", "events": 1},
-            {"start": "2024-03-01T09:02:00Z", "events": 1},
-            {"start": "2024-03-01T09:03:00Z", "events": 1},
-            {"start": "2024-03-01T09:04:00Z", "events": 1}
-        ]
-    }))
-    .unwrap();
+    let st = crate::tui::test_support::account_stats(
+        "1m",
+        &[
+            ("2024-03-01T09:01:00Z", 1),
+            ("2024-03-01T09:02:00Z", 1),
+            ("2024-03-01T09:03:00Z", 1),
+            ("2024-03-01T09:04:00Z", 1),
+        ],
+    );
     app.update(Action::Worker(Msg::Stats {
         target: Target::Stream("Account-acc-1".into()),
         result: Ok(Box::new(st)),

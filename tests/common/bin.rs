@@ -54,3 +54,24 @@ pub fn lines(s: &str) -> Vec<Value> {
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("a UTF-8 path")
 }
+
+/// The demo store, written by the binary as `bank.db` in `dir`.
+pub fn demo(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("bank.db");
+    ok(&["demo", "--out", s(&path)]);
+    path
+}
+
+/// What a Python program (`args` to `python3`) prints as JSON; it must succeed.
+pub fn python_json(args: &[&str]) -> Value {
+    let out = Command::new("python3")
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "python3 {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON from python3")
+}

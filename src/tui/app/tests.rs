@@ -1269,23 +1269,15 @@ fn copy_puts_the_state_on_the_clipboard() {
 }
 
 fn demo_stats() -> eventscope::store::Stats {
-    use eventscope::store::Stats;
-    let bucket = |start: &str, events| serde_json::json!({"start": start, "events": events});
-    serde_json::from_value::<Stats>(json!({
-        "events": 4, "streams": 1,
-        "types": {"AccountOpened": 1, "MoneyDeposited": 2, "MoneyWithdrawn": 1},
-        "categories": {"Account": 4},
-        "stream_length": {"p50": 4, "p90": 4, "p99": 4, "max": 4},
-        "first_time": "2024-03-01T09:01:00Z", "last_time": "2024-03-01T09:16:00Z",
-        "untimed": 0, "bucket": "5m",
-        "buckets": [
-            bucket("2024-03-01T09:00:00Z", 2),
-            bucket("2024-03-01T09:05:00Z", 1),
-            bucket("2024-03-01T09:10:00Z", 0),
-            bucket("2024-03-01T09:15:00Z", 1)
-        ]
-    }))
-    .unwrap()
+    crate::tui::test_support::account_stats(
+        "5m",
+        &[
+            ("2024-03-01T09:00:00Z", 2),
+            ("2024-03-01T09:05:00Z", 1),
+            ("2024-03-01T09:10:00Z", 0),
+            ("2024-03-01T09:15:00Z", 1),
+        ],
+    )
 }
 
 #[test]
