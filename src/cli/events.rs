@@ -25,14 +25,7 @@ fn prepare(
         super::answer::need_stream(store, stream)?;
     }
     if let Some(category) = &find.category {
-        let streams = store.streams_of_category(category)?;
-        if streams.is_empty() {
-            anyhow::bail!(
-                "no stream of category {:?} (`eventscope streams` lists them)",
-                eventscope::printable(category)
-            );
-        }
-        filter.streams = Some(streams);
+        filter.streams = Some(category_streams(store, category)?);
     }
     let mut test = EventTest::new(find.where_.as_deref(), find.text.as_deref())
         .map_err(|e| anyhow::anyhow!(e))?;
@@ -51,6 +44,18 @@ fn prepare(
         );
     }
     Ok((filter, test))
+}
+
+/// The ids of a category's streams, or one line saying there are none.
+pub fn category_streams(store: &Store, category: &str) -> Result<Vec<String>> {
+    let streams = store.streams_of_category(category)?;
+    if streams.is_empty() {
+        anyhow::bail!(
+            "no stream of category {:?} (`eventscope streams` lists them)",
+            eventscope::printable(category)
+        );
+    }
+    Ok(streams)
 }
 
 pub fn list(store: &Store, filter: LogFilter, find: &FindArgs, json: bool) -> Result<()> {

@@ -76,16 +76,9 @@ pub fn stats(
     if let Some(s) = &stream {
         super::answer::need_stream(store, s)?;
     }
-    let streams = match category {
-        Some(c) => {
-            let s = store.streams_of_category(c)?;
-            if s.is_empty() {
-                anyhow::bail!("no stream of category {:?}", eventscope::printable(c));
-            }
-            Some(s)
-        }
-        None => None,
-    };
+    let streams = category
+        .map(|c| super::events::category_streams(store, c))
+        .transpose()?;
     let filter = LogFilter {
         stream,
         streams,

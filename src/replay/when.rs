@@ -2,7 +2,7 @@
 //! version where it turns true, or, for a whole category, the first version per stream in
 //! one pass over the category's events in global order.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 
 use serde_json::Value;
@@ -99,7 +99,7 @@ pub fn when_category(
 ) -> Result<Vec<Hit>> {
     let streams = category_streams(store, category)?;
     let mut folds: HashMap<String, Fold> = HashMap::new();
-    let mut done: HashMap<String, bool> = HashMap::new();
+    let mut done: HashSet<String> = HashSet::new();
     let mut hits = Vec::new();
     // Streams are independent: read stream by stream through the index (see
     // `category_at`), each stopping being folded once the predicate holds.
@@ -110,7 +110,7 @@ pub fn when_category(
     };
     store.read_log_rows(&filter, |row| {
         let (stream, v) = (row.stream_id(), row.version());
-        if done.contains_key(stream) {
+        if done.contains(stream) {
             return Ok::<_, ReplayError>(ControlFlow::Continue(()));
         }
         let fold = match folds.get_mut(stream) {
@@ -126,7 +126,7 @@ pub fn when_category(
                 version: v,
                 state: fold.state(),
             });
-            done.insert(stream.to_string(), true);
+            done.insert(stream.to_string());
             folds.remove(stream);
         }
         Ok(ControlFlow::Continue(()))
