@@ -374,3 +374,14 @@ fn stats_count_exactly() {
 fn json_i64(v: &Value) -> i64 {
     v.as_i64().unwrap()
 }
+
+#[test]
+fn stats_take_categories_from_the_layout_not_the_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::eventsourcing(dir.path(), false);
+    let st: Value = serde_json::from_str(&ok(&["stats", s(&db), "--json"])).unwrap();
+    let categories = st["categories"].as_object().unwrap();
+    assert_eq!(categories.len(), 1, "{st}");
+    assert!(categories.contains_key("BankAccount"), "{st}");
+    assert_eq!(categories["BankAccount"], st["events"]);
+}

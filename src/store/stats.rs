@@ -97,11 +97,16 @@ impl Store {
     /// Counts over the events `filter` selects; `bucket` in seconds, or chosen so that
     /// the span fits in at most 60 buckets.
     pub fn stats(&self, filter: &LogFilter, bucket: Option<i64>) -> Result<Stats> {
-        let named: HashMap<String, String> = self
-            .streams()?
-            .into_iter()
-            .map(|s| (s.stream_id, s.category))
-            .collect();
+        // Where the category is the id's prefix, no stream list is needed to know it.
+        let named: HashMap<String, String> =
+            if matches!(self.mapping.category, super::layout::CategoryRule::Prefix) {
+                HashMap::new()
+            } else {
+                self.streams()?
+                    .into_iter()
+                    .map(|s| (s.stream_id, s.category))
+                    .collect()
+            };
         let mut types: BTreeMap<String, u64> = BTreeMap::new();
         let mut categories: BTreeMap<String, u64> = BTreeMap::new();
         let mut lengths: HashMap<String, i64> = HashMap::new();
