@@ -390,3 +390,32 @@ fn a_category_at_a_global_position_as_the_tui_asks_it() {
         }
     }
 }
+
+#[test]
+fn misused_debugger_options_say_so_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let err = fails(&[
+        "state",
+        s(&db),
+        "Account-acc-1",
+        "--skip",
+        "3",
+        "--at-time",
+        "2024-03-01T09:10:00Z",
+    ]);
+    assert!(err.contains("--skip") && err.contains("--at-time"), "{err}");
+    let err = fails(&[
+        "when",
+        s(&db),
+        "Account-acc-1",
+        ".x",
+        "--category",
+        "Account",
+    ]);
+    assert!(err.contains("only the PREDICATE"), "{err}");
+    let err = fails(&["when", s(&db), "Account-acc-1", ".balance >"]);
+    assert!(err.contains("predicate"), "{err}");
+    let err = fails(&["blame", s(&db), "Account-acc-1", "--at", "99"]);
+    assert!(err.contains("ends at version 4"), "{err}");
+}
