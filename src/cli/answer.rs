@@ -5,7 +5,7 @@ use anyhow::{anyhow, bail, Result};
 use eventscope::replay::{
     diff, Op, Reducer, Replayer, SeekOptions, Skips, SnapshotMaps, SnapshotUse, Traced,
 };
-use eventscope::store::Store;
+use eventscope::store::EventSource;
 use serde_json::{json, Value};
 
 use super::args::ReplayArgs;
@@ -14,7 +14,7 @@ use super::output::{table, Out, Paint};
 
 /// A replayer with the snapshot policy the arguments ask for.
 pub fn replayer<'a>(
-    store: &'a Store,
+    store: &'a dyn EventSource,
     reducer: &'a Reducer,
     args: &ReplayArgs,
 ) -> Result<Replayer<'a>> {
@@ -25,7 +25,7 @@ pub fn replayer<'a>(
 }
 
 /// Fails with "stream not found" and the closest names when `stream` has no events.
-pub fn need_stream(store: &Store, stream: &str) -> Result<()> {
+pub fn need_stream(store: &dyn EventSource, stream: &str) -> Result<()> {
     if let Some(info) = store.stream_info(stream)? {
         if info.bad_versions > 0 {
             super::output::warn(&format!(
@@ -53,7 +53,7 @@ struct Point {
 }
 
 impl Point {
-    fn at(store: &Store, stream: &str, version: i64, traced: Traced) -> Result<Point> {
+    fn at(store: &dyn EventSource, stream: &str, version: i64, traced: Traced) -> Result<Point> {
         let event = store.event_at_or_before(stream, version)?;
         Ok(Point {
             version: Some(version),
@@ -107,7 +107,7 @@ pub struct Points<'p> {
 }
 
 pub fn state(
-    store: &Store,
+    store: &dyn EventSource,
     stream: &str,
     points_asked: &Points,
     args: &ReplayArgs,
@@ -214,7 +214,7 @@ pub fn state(
 }
 
 pub fn diff_cmd(
-    store: &Store,
+    store: &dyn EventSource,
     stream: &str,
     from: i64,
     to: Option<i64>,
@@ -296,7 +296,7 @@ pub fn print_changes(
 }
 
 /// Snapshots are data to show: `--json` prints each one's decoded content.
-pub fn snapshots(store: &Store, stream: Option<&str>, json: bool) -> Result<()> {
+pub fn snapshots(store: &dyn EventSource, stream: Option<&str>, json: bool) -> Result<()> {
     let list = store.snapshots(stream)?;
     let mut o = Out::stdout();
     if json {

@@ -4,7 +4,7 @@ use std::ops::ControlFlow;
 
 use anyhow::{bail, Result};
 use eventscope::replay::{diff, map_snapshot, Reducer, SeekOptions, SnapshotMaps};
-use eventscope::store::{Layout, Store};
+use eventscope::store::{EventSource, Layout, SourceExt};
 use eventscope::Event;
 use serde::Serialize;
 
@@ -19,7 +19,12 @@ struct Problem {
     detail: String,
 }
 
-pub fn run(store: &Store, reducer: &Reducer, args: &ReplayArgs, json: bool) -> Result<()> {
+pub fn run(
+    store: &dyn EventSource,
+    reducer: &Reducer,
+    args: &ReplayArgs,
+    json: bool,
+) -> Result<()> {
     let mut problems = Vec::new();
     let streams = store.streams()?;
     for info in &streams {
@@ -56,16 +61,12 @@ pub fn run(store: &Store, reducer: &Reducer, args: &ReplayArgs, json: bool) -> R
     }
     o.flush()?;
     if !problems.is_empty() {
-        bail!(
-            "{} problem(s) found in {}",
-            problems.len(),
-            store.path().display()
-        );
+        bail!("{} problem(s) found in {}", problems.len(), store.name());
     }
     Ok(())
 }
 
-fn check_stream(store: &Store, stream: &str, out: &mut Vec<Problem>) -> Result<()> {
+fn check_stream(store: &dyn EventSource, stream: &str, out: &mut Vec<Problem>) -> Result<()> {
     let mut expected: Option<i64> = None;
     let mut last_time: Option<(chrono::DateTime<chrono::Utc>, String)> = None;
     let has_times = store.has_times();
@@ -135,7 +136,7 @@ fn check_stream(store: &Store, stream: &str, out: &mut Vec<Problem>) -> Result<(
 /// holds the application's aggregate, whose shape differs from the reducer's state), and
 /// that is said once instead of reported as differences.
 fn check_snapshots(
-    store: &Store,
+    store: &dyn EventSource,
     reducer: &Reducer,
     args: &ReplayArgs,
     out: &mut Vec<Problem>,
@@ -145,7 +146,7 @@ fn check_snapshots(
         return Ok(());
     }
     let maps = SnapshotMaps::load(args.reducer.as_deref(), args.snapshot_map.as_deref())?;
-    let as_stored = store.mapping().layout == Layout::Native && !matches!(reducer, Reducer::Merge);
+    let as_stored = store.layout() == Layout::Native && !matches!(reducer, Reducer::Merge);
     let mut replayer =
         super::commands::timed_replayer(store, reducer, args, SeekOptions::default())?;
     let mut not_compared = 0;

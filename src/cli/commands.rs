@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 use eventscope::replay::{Reducer, Replayer, SeekOptions, Watch};
-use eventscope::store::{LogFilter, OpenOptions, Store, FORMATS};
+use eventscope::store::{EventSource, LogFilter, OpenOptions, FORMATS};
 
 use super::args::{Cli, Command, ReplayArgs};
 use super::output::{table, Out, Paint};
@@ -39,12 +39,13 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         busy_timeout: Some(std::time::Duration::from_millis(cli.open.busy_timeout)),
     };
     // One-shot commands read one consistent snapshot of the store from start to end.
-    let open = |path: &Path| -> Result<Store> {
-        let store = Store::open_with(path, &options)
-            .with_context(|| format!("opening {}", path.display()))?;
+    let open = |path: &Path| -> Result<Box<dyn EventSource>> {
+        let name = eventscope::store::display_name(path);
+        let store = eventscope::store::open_source(path, &options)
+            .with_context(|| format!("opening {name}"))?;
         store
             .pin_snapshot()
-            .with_context(|| format!("reading {}", path.display()))?;
+            .with_context(|| format!("reading {name}"))?;
         Ok(store)
     };
     let Some(command) = cli.command else {
@@ -60,7 +61,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             store,
             category,
             json,
-        } => streams(&open(&store)?, category.as_deref(), json),
+        } => streams(&*open(&store)?, category.as_deref(), json),
         Command::Events {
             store,
             stream,
@@ -83,11 +84,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                     live: true,
                     ..options.clone()
                 };
-                let store = Store::open_with(&store, &live)
-                    .with_context(|| format!("opening {}", store.display()))?;
-                super::events::follow(&store, filter, &find, json)
+                let store = eventscope::store::open_source(&store, &live).with_context(|| {
+                    format!("opening {}", eventscope::store::display_name(&store))
+                })?;
+                super::events::follow(&*store, filter, &find, json)
             } else {
-                super::events::list(&open(&store)?, filter, &find, json)
+                super::events::list(&*open(&store)?, filter, &find, json)
             }
         }
         Command::State {
@@ -102,14 +104,14 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             envelope,
         } => match (stream, category) {
             (_, Some(category)) => super::debug::category_state(
-                &open(&store)?,
+                &*open(&store)?,
                 &category,
                 at_time.as_deref(),
                 &replay,
                 json,
             ),
             (Some(stream), None) => super::answer::state(
-                &open(&store)?,
+                &*open(&store)?,
                 &stream,
                 &super::answer::Points {
                     at: &at,
@@ -129,7 +131,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             skip,
             replay,
             json,
-        } => super::debug::blame(&open(&store)?, &stream, at, &skip.skips(), &replay, json),
+        } => super::debug::blame(&*open(&store)?, &stream, at, &skip.skips(), &replay, json),
         Command::When {
             store,
             words,
@@ -139,7 +141,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             replay,
             json,
         } => super::debug::when(
-            &open(&store)?,
+            &*open(&store)?,
             &words,
             category.as_deref(),
             eventscope::replay::WhenOptions { all, strict },
@@ -152,7 +154,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             category,
             bucket,
             json,
-        } => super::find::stats(&open(&store)?, stream, category.as_deref(), bucket, json),
+        } => super::find::stats(&*open(&store)?, stream, category.as_deref(), bucket, json),
         Command::Related {
             store,
             event,
@@ -167,7 +169,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             if let Some(k) = causation_key {
                 keys.causation = vec![k];
             }
-            super::find::related(&open(&store)?, &event, &keys, json)
+            super::find::related(&*open(&store)?, &event, &keys, json)
         }
         Command::Whatif {
             store,
@@ -176,7 +178,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             at,
             replay,
             json,
-        } => super::debug::whatif(&open(&store)?, &stream, &skip.skips(), at, &replay, json),
+        } => super::debug::whatif(&*open(&store)?, &stream, &skip.skips(), at, &replay, json),
         Command::Diff {
             store,
             stream,
@@ -184,19 +186,19 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             to,
             replay,
             json,
-        } => super::answer::diff_cmd(&open(&store)?, &stream, from, to, &replay, json),
+        } => super::answer::diff_cmd(&*open(&store)?, &stream, from, to, &replay, json),
         Command::Import { file, out } => super::import::run(&file, &out),
         Command::Formats { json } => formats(json),
         Command::Check {
             store,
             replay,
             json,
-        } => super::check::run(&open(&store)?, &load_reducer(&replay)?, &replay, json),
+        } => super::check::run(&*open(&store)?, &load_reducer(&replay)?, &replay, json),
         Command::Snapshots {
             store,
             stream,
             json,
-        } => super::answer::snapshots(&open(&store)?, stream.as_deref(), json),
+        } => super::answer::snapshots(&*open(&store)?, stream.as_deref(), json),
         Command::Completions { shell } => super::completions::print(shell),
         Command::Man => {
             clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
@@ -229,7 +231,7 @@ pub fn load_reducer(args: &ReplayArgs) -> Result<Reducer> {
 /// A replayer whose reducer calls are timed: one that runs past `--reducer-timeout` ends
 /// the command with a clear message (jaq cannot be interrupted, so the process exits).
 pub fn timed_replayer<'a>(
-    store: &'a Store,
+    store: &'a dyn EventSource,
     reducer: &'a Reducer,
     args: &ReplayArgs,
     options: SeekOptions,
@@ -329,7 +331,7 @@ fn demo(out: &Path, events: usize, hot: usize) -> Result<()> {
     Ok(())
 }
 
-fn streams(store: &Store, category: Option<&str>, json: bool) -> Result<()> {
+fn streams(store: &dyn EventSource, category: Option<&str>, json: bool) -> Result<()> {
     let list: Vec<_> = store
         .streams()?
         .into_iter()

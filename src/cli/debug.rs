@@ -3,7 +3,7 @@
 
 use anyhow::{anyhow, bail, Result};
 use eventscope::replay::{Predicate, Skips, WhenOptions};
-use eventscope::store::Store;
+use eventscope::store::EventSource;
 use serde_json::json;
 
 use super::answer::{need_stream, print_changes, replayer, what_if_words};
@@ -34,7 +34,7 @@ fn watch(args: &ReplayArgs) -> Result<std::sync::Arc<eventscope::replay::Watch>>
 }
 
 pub fn blame(
-    store: &Store,
+    store: &dyn EventSource,
     stream: &str,
     at: Option<i64>,
     skips: &Skips,
@@ -93,7 +93,7 @@ pub fn blame(
 }
 
 pub fn when(
-    store: &Store,
+    store: &dyn EventSource,
     words: &[String],
     category: Option<&str>,
     options: WhenOptions,
@@ -175,7 +175,7 @@ pub fn when(
 }
 
 pub fn whatif(
-    store: &Store,
+    store: &dyn EventSource,
     stream: &str,
     skips: &Skips,
     at: Option<i64>,
@@ -209,7 +209,7 @@ pub fn whatif(
 }
 
 pub fn category_state(
-    store: &Store,
+    store: &dyn EventSource,
     category: &str,
     at_time: Option<&str>,
     args: &ReplayArgs,

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use eventscope::replay::EventTest;
-use eventscope::store::{LogFilter, Store, StoreError, StreamRow};
+use eventscope::store::{EventSource, LogFilter, SourceExt, StoreError, StreamRow};
 
 use super::args::FindArgs;
 use eventscope::Event;
@@ -17,7 +17,7 @@ use super::output::{Out, Paint};
 
 /// The filter and the test `events` applies: stream, type, category, jq, text, times.
 fn prepare(
-    store: &Store,
+    store: &dyn EventSource,
     mut filter: LogFilter,
     find: &FindArgs,
 ) -> Result<(LogFilter, EventTest)> {
@@ -47,7 +47,7 @@ fn prepare(
 }
 
 /// The ids of a category's streams, or one line saying there are none.
-pub fn category_streams(store: &Store, category: &str) -> Result<Vec<String>> {
+pub fn category_streams(store: &dyn EventSource, category: &str) -> Result<Vec<String>> {
     let streams = store.streams_of_category(category)?;
     if streams.is_empty() {
         anyhow::bail!(
@@ -58,7 +58,7 @@ pub fn category_streams(store: &Store, category: &str) -> Result<Vec<String>> {
     Ok(streams)
 }
 
-pub fn list(store: &Store, filter: LogFilter, find: &FindArgs, json: bool) -> Result<()> {
+pub fn list(store: &dyn EventSource, filter: LogFilter, find: &FindArgs, json: bool) -> Result<()> {
     let (filter, test) = prepare(store, filter, find)?;
     let mut o = Out::stdout();
     header(&mut o, json)?;
@@ -81,7 +81,12 @@ pub fn list(store: &Store, filter: LogFilter, find: &FindArgs, json: bool) -> Re
 
 /// Prints what is stored, then every matching event other processes append, each once:
 /// the stored part ends at the position the subscription starts after.
-pub fn follow(store: &Store, filter: LogFilter, find: &FindArgs, json: bool) -> Result<()> {
+pub fn follow(
+    store: &dyn EventSource,
+    filter: LogFilter,
+    find: &FindArgs,
+    json: bool,
+) -> Result<()> {
     let (filter, test) = prepare(store, filter, find)?;
     let filter = &filter;
     let mut o = Out::stdout();
@@ -100,7 +105,7 @@ pub fn follow(store: &Store, filter: LogFilter, find: &FindArgs, json: bool) -> 
     )?;
     o.flush()?;
     if let Some(note) = store.access_note() {
-        super::output::warn(note);
+        super::output::warn(&note);
     }
     let stop = stop_on_signal();
     let mut sub = store.subscribe(start.max(filter.from_position.saturating_sub(1)))?;

@@ -1,12 +1,12 @@
 //! `related`: an event's correlation, as a causation tree; `stats`: what a store holds.
 
 use anyhow::Result;
-use eventscope::store::{LogFilter, RelatedKeys, Relation, Store};
+use eventscope::store::{EventSource, LogFilter, RelatedKeys, Relation};
 use serde_json::Value;
 
 use super::output::{table, Out, Paint};
 
-pub fn related(store: &Store, id: &str, keys: &RelatedKeys, json: bool) -> Result<()> {
+pub fn related(store: &dyn EventSource, id: &str, keys: &RelatedKeys, json: bool) -> Result<()> {
     let r = store.related(id, keys)?;
     let mut o = Out::stdout();
     if json {
@@ -67,7 +67,7 @@ pub fn related(store: &Store, id: &str, keys: &RelatedKeys, json: bool) -> Resul
 }
 
 pub fn stats(
-    store: &Store,
+    store: &dyn EventSource,
     stream: Option<String>,
     category: Option<&str>,
     bucket: Option<i64>,

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::walk::{Skips, Walk};
 use super::{Reducer, Result, Watch};
-use crate::store::Store;
+use crate::store::EventSource;
 use crate::Event;
 
 /// One leaf and the event that last changed it.
@@ -110,7 +110,7 @@ fn leaves(tree: &Tree, value: &Value, path: &mut String, out: &mut Vec<(String, 
 /// Blame of `stream` at `at` (its last version when `None`), replaying from the first
 /// event. Leaves are scalars, empty objects and empty arrays.
 pub fn blame(
-    store: &Store,
+    store: &dyn EventSource,
     reducer: &Reducer,
     stream: &str,
     at: Option<i64>,

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::when::category_streams;
 use super::{Fold, Reducer, ReplayError, Result};
-use crate::store::{LogFilter, Store};
+use crate::store::{EventSource, LogFilter, SourceExt};
 
 /// One stream of the category and its state.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -24,7 +24,7 @@ pub struct StreamState {
 /// at its last version by then, by stream id. "By then" is as `state --at-time` reads it
 /// for one stream: the last version, in version order, stamped at or before `until`.
 pub fn category_at(
-    store: &Store,
+    store: &dyn EventSource,
     reducer: &Reducer,
     category: &str,
     until: Option<DateTime<Utc>>,
@@ -34,7 +34,7 @@ pub fn category_at(
 
 /// Every stream of `category` with events at or before global `position`, as of then.
 pub fn category_at_position(
-    store: &Store,
+    store: &dyn EventSource,
     reducer: &Reducer,
     category: &str,
     position: i64,
@@ -43,7 +43,7 @@ pub fn category_at_position(
 }
 
 fn fold_category(
-    store: &Store,
+    store: &dyn EventSource,
     reducer: &Reducer,
     category: &str,
     until: Option<DateTime<Utc>>,

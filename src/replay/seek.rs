@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::walk::{Skips, Walk};
 use super::{Fold, Reducer, ReplayError, Result, SnapshotUse, Watch};
-use crate::store::Store;
+use crate::store::{EventSource, SourceExt};
 
 #[derive(Debug, Clone)]
 pub struct SeekOptions {
@@ -59,7 +59,7 @@ const BEFORE: i64 = i64::MIN;
 
 /// Computes states of streams, remembering checkpoints between calls.
 pub struct Replayer<'a> {
-    store: &'a Store,
+    store: &'a dyn EventSource,
     reducer: &'a Reducer,
     options: SeekOptions,
     snapshots: SnapshotUse,
@@ -109,7 +109,7 @@ struct StreamCache {
 pub const PROGRESS_EVERY: i64 = 4096;
 
 impl<'a> Replayer<'a> {
-    pub fn new(store: &'a Store, reducer: &'a Reducer, options: SeekOptions) -> Self {
+    pub fn new(store: &'a dyn EventSource, reducer: &'a Reducer, options: SeekOptions) -> Self {
         Replayer {
             store,
             reducer,

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::jq::{self, JqProgram};
 use super::{Reducer, ReplayError, Result};
-use crate::store::{Layout, Snapshot, Store};
+use crate::store::{EventSource, Layout, Snapshot};
 
 /// jq programs from a stored snapshot (input) to the reducer's state (output):
 /// `<category>.snapshot.jq` beside the reducers, or one `--snapshot-map` file for all.
@@ -74,7 +74,7 @@ impl SnapshotUse {
     /// What `--from-snapshots` (`wanted`) may do on this store with this reducer.
     pub fn decide(
         wanted: bool,
-        store: &Store,
+        store: &dyn EventSource,
         reducer: &Reducer,
         maps: SnapshotMaps,
     ) -> Result<SnapshotUse, String> {
@@ -84,7 +84,7 @@ impl SnapshotUse {
         if !maps.is_empty() {
             return Ok(SnapshotUse::Mapped(maps));
         }
-        if store.mapping().layout == Layout::Native && !matches!(reducer, Reducer::Merge) {
+        if store.layout() == Layout::Native && !matches!(reducer, Reducer::Merge) {
             return Ok(SnapshotUse::AsStored);
         }
         Err(

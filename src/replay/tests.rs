@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::store::{ExpectedVersion, NewEvent, Store};
+use crate::store::{EventSource, ExpectedVersion, NewEvent, Store};
 
 const ACCOUNT_JQ: &str = include_str!("../../assets/reducers/Account.jq");
 

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::jq::{self, JqProgram};
 use super::{Fold, Reducer, ReplayError, Result, Watch};
-use crate::store::{Store, StreamRow};
+use crate::store::{EventSource, SourceExt, StreamRow};
 
 /// Events a what-if replay leaves out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,7 +40,7 @@ impl Skips {
 /// What a walk folds with: the store, the reducer and, optionally, its watchdog.
 #[derive(Clone, Copy)]
 pub struct Walk<'r> {
-    pub store: &'r Store,
+    pub store: &'r dyn EventSource,
     pub reducer: &'r Reducer,
     pub watch: Option<&'r Watch>,
 }

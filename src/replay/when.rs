@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::walk::{Predicate, Skips, Verdict, Walk};
 use super::{Fold, Reducer, ReplayError, Result, Watch};
-use crate::store::{LogFilter, Store};
+use crate::store::{EventSource, LogFilter, SourceExt};
 
 /// A version where the predicate holds (or turns true).
 #[derive(Debug, Clone, PartialEq)]
@@ -45,7 +45,7 @@ fn judge(verdict: Verdict, strict: bool, stream: &str, version: i64) -> Result<b
 /// Where `predicate` holds on `stream`: the first version, or with `all` every version
 /// where it turns true (the first event included when it holds there).
 pub fn when(
-    store: &Store,
+    store: &dyn EventSource,
     reducer: &Reducer,
     stream: &str,
     predicate: &Predicate,
@@ -91,7 +91,7 @@ pub fn when(
 /// The first version where `predicate` holds, for every stream of `category` where it
 /// does: one pass over the category's events in global order, one state per stream.
 pub fn when_category(
-    store: &Store,
+    store: &dyn EventSource,
     reducer: &Reducer,
     category: &str,
     predicate: &Predicate,
@@ -135,7 +135,7 @@ pub fn when_category(
 }
 
 /// The ids of the streams the store files under `category`.
-pub fn category_streams(store: &Store, category: &str) -> Result<Vec<String>> {
+pub fn category_streams(store: &dyn EventSource, category: &str) -> Result<Vec<String>> {
     let streams = store.streams_of_category(category)?;
     if streams.is_empty() {
         return Err(ReplayError::NoStream(format!("category {category}")));

@@ -11,6 +11,8 @@ mod read;
 mod related;
 mod schema;
 mod snapshots;
+mod source;
+mod sqlite_source;
 mod stats;
 mod subscribe;
 mod timeline;
@@ -30,6 +32,7 @@ pub use open::Sidecars;
 pub use read::{BadVersion, LogFilter, RawEvent, StreamRow, TimeRow};
 pub use related::{Related, RelatedKeys, Relation};
 pub use snapshots::Snapshot;
+pub use source::{EventSource, Follow, SourceExt};
 pub use stats::{parse_bucket, Bucket, Lengths, Stats};
 pub use subscribe::Subscription;
 pub use timeline::{bucket_counts, Activity};
@@ -95,6 +98,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Sqlite(rusqlite::Error),
+    /// A read stopped by its caller (whose own error is reported instead).
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -333,6 +339,17 @@ impl Store {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Opens a store for reading: a PostgreSQL URL (`postgres://…`, `postgresql://…`) or a
+/// SQLite file.
+pub fn open_source(target: &Path, options: &OpenOptions) -> Result<Box<dyn EventSource>> {
+    Ok(Box::new(Store::open_with(target, options)?))
+}
+
+/// How to name a store argument to the user: a URL loses its password.
+pub fn display_name(target: &Path) -> String {
+    target.display().to_string()
 }
 
 fn open_error(path: &Path, e: rusqlite::Error) -> StoreError {

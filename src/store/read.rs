@@ -3,7 +3,6 @@
 
 use std::ops::{ControlFlow, RangeInclusive};
 
-use chrono::{DateTime, Utc};
 use rusqlite::{params_from_iter, OptionalExtension, Row, ToSql};
 
 use super::decode::{event_from_row, text};
@@ -315,18 +314,6 @@ impl Store {
         Ok(found)
     }
 
-    /// Stream ids like `name`, closest first, for "did you mean".
-    pub fn closest_streams(&self, name: &str) -> Result<Vec<String>> {
-        let mut scored: Vec<(f64, String)> = self
-            .streams()?
-            .into_iter()
-            .map(|s| (strsim::jaro_winkler(name, &s.stream_id), s.stream_id))
-            .filter(|(score, _)| *score > 0.7)
-            .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
-        Ok(scored.into_iter().take(3).map(|(_, id)| id).collect())
-    }
-
     /// `SELECT columns` of one stream's rows with versions between `?2` and `?3`, in
     /// version order; `?1` is the stream.
     fn stream_range_sql(&self, columns: &str) -> String {
@@ -514,7 +501,7 @@ impl Store {
     }
 
     /// Where the layout keeps event times, for messages.
-    fn time_column(&self) -> String {
+    pub(super) fn time_column(&self) -> String {
         match &self.mapping.time {
             Some(c) => format!("{}.{}", self.mapping.table, c),
             None => format!(
@@ -522,53 +509,6 @@ impl Store {
                 self.mapping.table, self.mapping.data
             ),
         }
-    }
-
-    /// The last version, in version order, whose event is stamped at or before `until`;
-    /// `None` when no event is that early. Every event's time is read: a time that cannot
-    /// be read is an error naming it, never "before everything". Where times go backwards,
-    /// the answer is still the last such event in version order, so the state there may
-    /// include earlier versions stamped after `until`.
-    pub fn version_at_time(&self, stream: &str, until: DateTime<Utc>) -> Result<Option<i64>> {
-        let filter = LogFilter {
-            stream: Some(stream.to_string()),
-            ..Default::default()
-        };
-        let mut last = None;
-        self.for_each_time(&filter, |row| {
-            let t = self.instant(&row)?;
-            if t <= until && last.is_none_or(|v| row.version >= v) {
-                last = Some(row.version);
-            }
-            Ok(ControlFlow::Continue(()))
-        })?;
-        Ok(last)
-    }
-
-    /// The last global position, in global order, whose event is stamped at or before
-    /// `until` (the log's counterpart of [`Store::version_at_time`]).
-    pub fn position_at_time(&self, until: DateTime<Utc>) -> Result<Option<i64>> {
-        let mut last = None;
-        self.for_each_time(&LogFilter::default(), |row| {
-            if self.instant(&row)? <= until {
-                last = Some(row.position);
-            }
-            Ok(ControlFlow::Continue(()))
-        })?;
-        Ok(last)
-    }
-
-    /// The instant of a row's time, or an error naming the column and the value.
-    pub fn instant(&self, row: &TimeRow) -> Result<DateTime<Utc>> {
-        row.time
-            .as_deref()
-            .and_then(crate::time::parse_stored)
-            .ok_or_else(|| StoreError::BadTime {
-                column: self.time_column(),
-                stream: row.stream_id.clone(),
-                version: row.version,
-                value: row.time.clone().unwrap_or_else(|| "NULL".into()),
-            })
     }
 
     /// Reads the global log in order, filtered.

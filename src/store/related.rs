@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use serde_json::Value;
 
-use super::{LogFilter, Result, Store, StoreError, StreamRow};
+use super::{EventSource, LogFilter, Result, SourceExt, Store, StoreError, StreamRow};
 use crate::Event;
 
 /// Which metadata keys hold the correlation and causation ids, tried in order.
@@ -158,64 +158,68 @@ impl Store {
             Err(_) => Ok(None),
         }
     }
+}
 
-    /// Every event sharing the correlation id of the event `id`, in global order, with
-    /// causation links. One pass over the log, testing the raw metadata for the id's text
-    /// before decoding a row.
-    pub fn related(&self, id: &str, keys: &RelatedKeys) -> Result<Related> {
-        let asked = self
-            .find_event(id)?
-            .ok_or_else(|| StoreError::NoSuchEvent(id.to_string()))?;
-        let Some((key, correlation_id)) = string_at(&asked.metadata, &keys.correlation) else {
-            return Err(StoreError::NoCorrelation {
-                id: asked.event_id.clone(),
-                keys: keys.correlation.join(", "),
-            });
-        };
-        let needle = correlation_id.clone();
-        let mut events = Vec::new();
-        self.search_log(
-            &LogFilter::default(),
-            |row| {
-                Ok::<_, StoreError>(match row {
-                    StreamRow::Raw(r) => r.metadata.is_some_and(|m| {
-                        m.windows(needle.len().max(1))
-                            .any(|w| w == needle.as_bytes())
-                    }),
-                    StreamRow::Event(_) => true,
-                })
-            },
-            |e| {
-                if string_at(&e.metadata, &keys.correlation).is_some_and(|(_, c)| c == needle) {
-                    events.push(e);
-                }
-                Ok(ControlFlow::Continue(()))
-            },
-        )?;
-        let by_id: HashMap<&str, usize> = events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.event_id.as_str(), i))
-            .collect();
-        let parents = events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                string_at(&e.metadata, &keys.causation)
-                    .and_then(|(_, c)| by_id.get(c.as_str()).copied())
-                    .filter(|&p| p != i)
+/// Every event sharing the correlation id of the event `id`, in global order, with
+/// causation links. One pass over the log, testing the raw metadata for the id's text
+/// before decoding a row.
+pub(super) fn related<S: EventSource + ?Sized>(
+    store: &S,
+    id: &str,
+    keys: &RelatedKeys,
+) -> Result<Related> {
+    let asked = store
+        .find_event(id)?
+        .ok_or_else(|| StoreError::NoSuchEvent(id.to_string()))?;
+    let Some((key, correlation_id)) = string_at(&asked.metadata, &keys.correlation) else {
+        return Err(StoreError::NoCorrelation {
+            id: asked.event_id.clone(),
+            keys: keys.correlation.join(", "),
+        });
+    };
+    let needle = correlation_id.clone();
+    let mut events = Vec::new();
+    store.search_log(
+        &LogFilter::default(),
+        |row| {
+            Ok::<_, StoreError>(match row {
+                StreamRow::Raw(r) => r.metadata.is_some_and(|m| {
+                    m.windows(needle.len().max(1))
+                        .any(|w| w == needle.as_bytes())
+                }),
+                StreamRow::Event(_) => true,
             })
-            .collect();
-        let asked = events
-            .iter()
-            .position(|e| e.global_position == asked.global_position)
-            .unwrap_or(0);
-        Ok(Related {
-            asked,
-            key,
-            correlation_id,
-            events,
-            parents,
+        },
+        |e| {
+            if string_at(&e.metadata, &keys.correlation).is_some_and(|(_, c)| c == needle) {
+                events.push(e);
+            }
+            Ok(ControlFlow::Continue(()))
+        },
+    )?;
+    let by_id: HashMap<&str, usize> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.event_id.as_str(), i))
+        .collect();
+    let parents = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            string_at(&e.metadata, &keys.causation)
+                .and_then(|(_, c)| by_id.get(c.as_str()).copied())
+                .filter(|&p| p != i)
         })
-    }
+        .collect();
+    let asked = events
+        .iter()
+        .position(|e| e.global_position == asked.global_position)
+        .unwrap_or(0);
+    Ok(Related {
+        asked,
+        key,
+        correlation_id,
+        events,
+        parents,
+    })
 }

@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{LogFilter, Result, Store, StoreError};
+use super::{EventSource, LogFilter, Result, SourceExt, StoreError};
 
 /// Bucket sizes `stats` chooses from, smallest first.
 const SIZES: [(i64, &str); 10] = [
@@ -93,105 +93,107 @@ fn percentile(sorted: &[i64], q: f64) -> i64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-impl Store {
-    /// Counts over the events `filter` selects; `bucket` in seconds, or chosen so that
-    /// the span fits in at most 60 buckets.
-    pub fn stats(&self, filter: &LogFilter, bucket: Option<i64>) -> Result<Stats> {
-        // Where the category is the id's prefix, no stream list is needed to know it.
-        let named: HashMap<String, String> =
-            if matches!(self.mapping.category, super::layout::CategoryRule::Prefix) {
-                HashMap::new()
-            } else {
-                self.streams()?
-                    .into_iter()
-                    .map(|s| (s.stream_id, s.category))
-                    .collect()
-            };
-        let mut types: BTreeMap<String, u64> = BTreeMap::new();
-        let mut categories: BTreeMap<String, u64> = BTreeMap::new();
-        let mut lengths: HashMap<String, i64> = HashMap::new();
-        let mut times: Vec<DateTime<Utc>> = Vec::new();
-        let mut events = 0;
-        let mut untimed = 0;
-        self.read_log_rows(filter, |row| {
-            events += 1;
-            *types.entry(row.event_type().to_string()).or_default() += 1;
-            let stream = row.stream_id();
-            match lengths.get_mut(stream) {
-                Some(n) => *n += 1,
-                None => {
-                    lengths.insert(stream.to_string(), 1);
-                }
-            }
-            let category = named
-                .get(stream)
-                .map_or_else(|| crate::category_of(stream), String::as_str);
-            match categories.get_mut(category) {
-                Some(n) => *n += 1,
-                None => {
-                    categories.insert(category.to_string(), 1);
-                }
-            }
-            let stamp = match &row {
-                super::StreamRow::Raw(r) => r.timestamp.map(str::to_string),
-                super::StreamRow::Event(e) => e.timestamp.clone(),
-            };
-            match stamp.as_deref().and_then(crate::time::parse_stored) {
-                Some(t) => times.push(t),
-                None => untimed += 1,
-            }
-            Ok::<_, StoreError>(ControlFlow::Continue(()))
-        })?;
-        let mut sorted: Vec<i64> = lengths.values().copied().collect();
-        sorted.sort_unstable();
-        let (first, last) = (times.iter().min().copied(), times.iter().max().copied());
-        let span = match (first, last) {
-            (Some(a), Some(b)) => (b - a).num_seconds().max(1),
-            _ => 1,
-        };
-        let size = bucket.unwrap_or_else(|| {
-            SIZES
-                .iter()
-                .map(|(s, _)| *s)
-                .find(|s| span / s < MAX_BUCKETS)
-                .unwrap_or(365 * 86_400)
-        });
-        let mut buckets = Vec::new();
-        if let Some(first) = first {
-            let origin = first.timestamp().div_euclid(size) * size;
-            let mut counts: BTreeMap<i64, u64> = BTreeMap::new();
-            for t in &times {
-                *counts
-                    .entry((t.timestamp() - origin).div_euclid(size))
-                    .or_default() += 1;
-            }
-            let n = counts.keys().next_back().copied().unwrap_or(0);
-            for i in 0..=n {
-                let start = DateTime::<Utc>::UNIX_EPOCH + Duration::seconds(origin + i * size);
-                buckets.push(Bucket {
-                    start: crate::time::format_stored(start),
-                    events: counts.get(&i).copied().unwrap_or(0),
-                });
+/// Counts over the events `filter` selects; `bucket` in seconds, or chosen so that
+/// the span fits in at most 60 buckets.
+pub(super) fn stats<S: EventSource + ?Sized>(
+    store: &S,
+    filter: &LogFilter,
+    bucket: Option<i64>,
+) -> Result<Stats> {
+    // Where the category is the id's prefix, no stream list is needed to know it.
+    let named: HashMap<String, String> = if store.category_is_prefix() {
+        HashMap::new()
+    } else {
+        store
+            .streams()?
+            .into_iter()
+            .map(|s| (s.stream_id, s.category))
+            .collect()
+    };
+    let mut types: BTreeMap<String, u64> = BTreeMap::new();
+    let mut categories: BTreeMap<String, u64> = BTreeMap::new();
+    let mut lengths: HashMap<String, i64> = HashMap::new();
+    let mut times: Vec<DateTime<Utc>> = Vec::new();
+    let mut events = 0;
+    let mut untimed = 0;
+    store.read_log_rows(filter, |row| {
+        events += 1;
+        *types.entry(row.event_type().to_string()).or_default() += 1;
+        let stream = row.stream_id();
+        match lengths.get_mut(stream) {
+            Some(n) => *n += 1,
+            None => {
+                lengths.insert(stream.to_string(), 1);
             }
         }
-        Ok(Stats {
-            events,
-            streams: lengths.len(),
-            types,
-            categories,
-            stream_length: Lengths {
-                p50: percentile(&sorted, 0.5),
-                p90: percentile(&sorted, 0.9),
-                p99: percentile(&sorted, 0.99),
-                max: sorted.last().copied().unwrap_or(0),
-            },
-            first_time: first.map(crate::time::format_stored),
-            last_time: last.map(crate::time::format_stored),
-            untimed,
-            bucket: first.map(|_| label(size)),
-            buckets,
-        })
+        let category = named
+            .get(stream)
+            .map_or_else(|| crate::category_of(stream), String::as_str);
+        match categories.get_mut(category) {
+            Some(n) => *n += 1,
+            None => {
+                categories.insert(category.to_string(), 1);
+            }
+        }
+        let stamp = match &row {
+            super::StreamRow::Raw(r) => r.timestamp.map(str::to_string),
+            super::StreamRow::Event(e) => e.timestamp.clone(),
+        };
+        match stamp.as_deref().and_then(crate::time::parse_stored) {
+            Some(t) => times.push(t),
+            None => untimed += 1,
+        }
+        Ok::<_, StoreError>(ControlFlow::Continue(()))
+    })?;
+    let mut sorted: Vec<i64> = lengths.values().copied().collect();
+    sorted.sort_unstable();
+    let (first, last) = (times.iter().min().copied(), times.iter().max().copied());
+    let span = match (first, last) {
+        (Some(a), Some(b)) => (b - a).num_seconds().max(1),
+        _ => 1,
+    };
+    let size = bucket.unwrap_or_else(|| {
+        SIZES
+            .iter()
+            .map(|(s, _)| *s)
+            .find(|s| span / s < MAX_BUCKETS)
+            .unwrap_or(365 * 86_400)
+    });
+    let mut buckets = Vec::new();
+    if let Some(first) = first {
+        let origin = first.timestamp().div_euclid(size) * size;
+        let mut counts: BTreeMap<i64, u64> = BTreeMap::new();
+        for t in &times {
+            *counts
+                .entry((t.timestamp() - origin).div_euclid(size))
+                .or_default() += 1;
+        }
+        let n = counts.keys().next_back().copied().unwrap_or(0);
+        for i in 0..=n {
+            let start = DateTime::<Utc>::UNIX_EPOCH + Duration::seconds(origin + i * size);
+            buckets.push(Bucket {
+                start: crate::time::format_stored(start),
+                events: counts.get(&i).copied().unwrap_or(0),
+            });
+        }
     }
+    Ok(Stats {
+        events,
+        streams: lengths.len(),
+        types,
+        categories,
+        stream_length: Lengths {
+            p50: percentile(&sorted, 0.5),
+            p90: percentile(&sorted, 0.9),
+            p99: percentile(&sorted, 0.99),
+            max: sorted.last().copied().unwrap_or(0),
+        },
+        first_time: first.map(crate::time::format_stored),
+        last_time: last.map(crate::time::format_stored),
+        untimed,
+        bucket: first.map(|_| label(size)),
+        buckets,
+    })
 }
 
 #[cfg(test)]

@@ -2,13 +2,11 @@
 //! each stream's last activity. Shared by the TUI's worker and anything else that charts.
 
 use std::collections::HashMap;
-use std::ops::ControlFlow;
 
 use rusqlite::params_from_iter;
 
 use super::decode::text;
-use super::{LogFilter, Result, Store};
-use crate::Event;
+use super::{Result, Store};
 
 /// A stream's most recent event: its global position and stored time.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -18,52 +16,6 @@ pub struct Activity {
 }
 
 impl Store {
-    /// Event counts in `buckets` equal spans of time from the first event to the last, of
-    /// one stream or the whole log; empty where the layout records no times. Events whose
-    /// time cannot be read are left out.
-    pub fn density(&self, stream: Option<&str>, buckets: usize) -> Result<Vec<u64>> {
-        if !self.has_times() {
-            return Ok(Vec::new());
-        }
-        let filter = LogFilter {
-            stream: stream.map(str::to_string),
-            ..Default::default()
-        };
-        let mut times = Vec::new();
-        self.for_each_time(&filter, |row| {
-            if let Some(t) = row.time.as_deref().and_then(crate::time::parse_stored) {
-                times.push(t.timestamp_millis());
-            }
-            Ok(ControlFlow::Continue(()))
-        })?;
-        Ok(bucket_counts(&times, buckets))
-    }
-
-    /// The event at `version` of `stream` (the first, where several share it).
-    pub fn event_at_version(&self, stream: &str, version: i64) -> Result<Option<Event>> {
-        let mut found = None;
-        self.read_stream(stream, version..=version, |e| {
-            found = Some(e);
-            Ok::<_, super::StoreError>(ControlFlow::Break(()))
-        })?;
-        Ok(found)
-    }
-
-    /// The event at global `position` exactly.
-    pub fn event_at_position(&self, position: i64) -> Result<Option<Event>> {
-        let mut found = None;
-        let filter = LogFilter {
-            from_position: position,
-            limit: Some(1),
-            ..Default::default()
-        };
-        self.read_log(&filter, |e| {
-            found = Some(e);
-            Ok::<_, super::StoreError>(ControlFlow::Break(()))
-        })?;
-        Ok(found.filter(|e| e.global_position == position))
-    }
-
     /// The ids of the streams filed under `category`, by id. Where the category is the
     /// id's prefix, one range of the stream index; otherwise from the stream list.
     pub fn streams_of_category(&self, category: &str) -> Result<Vec<String>> {

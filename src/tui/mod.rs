@@ -76,13 +76,14 @@ fn run(options: Options) -> Result<()> {
     if !stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(anyhow!(
             "the terminal UI needs a terminal; without one, use a command such as `eventscope streams {}` (see --help)",
-            options.store.display()
+            eventscope::store::display_name(&options.store)
         ));
     }
     let keymap = Keymap::load().map_err(|e| anyhow!("keymap {e}"))?;
     let theme = Theme::load().map_err(|e| anyhow!("theme {e}"))?;
-    eventscope::store::Store::open_with(&options.store, &options.open)
-        .with_context(|| format!("opening {}", options.store.display()))?;
+    let store_name = eventscope::store::display_name(&options.store);
+    eventscope::store::open_source(&options.store, &options.open)
+        .with_context(|| format!("opening {store_name}"))?;
     let reducer_name = match &options.reducer {
         Some(p) => {
             eventscope::replay::Reducer::load(p)?;
@@ -90,7 +91,6 @@ fn run(options: Options) -> Result<()> {
         }
         None => "built-in merge".to_string(),
     };
-    let store_name = options.store.display().to_string();
     let config = WorkerConfig {
         ui: options,
         skips: Vec::new(),

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use std::collections::HashMap;
 
 use eventscope::replay::{diff, Change, Predicate, Skips, Traced, WhenOptions};
-use eventscope::store::LogFilter;
+use eventscope::store::{LogFilter, SourceExt};
 use eventscope::Event;
 
 use super::protocol::{EventRow, Msg, Req, StateAt, Target, WorkerError};

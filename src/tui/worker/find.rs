@@ -4,7 +4,7 @@
 use std::ops::ControlFlow;
 
 use eventscope::replay::EventTest;
-use eventscope::store::{LogFilter, RelatedKeys, Relation, StoreError};
+use eventscope::store::{LogFilter, RelatedKeys, Relation, SourceExt, StoreError};
 
 use super::protocol::{FindSpec, Msg, RelatedLine, Req, Target, WorkerError};
 use super::Worker;

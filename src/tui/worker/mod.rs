@@ -16,7 +16,7 @@ use std::time::Duration;
 use eventscope::replay::{
     Reducer, Replayer, SeekOptions, SnapshotMaps, SnapshotUse, TimedOut, Watch,
 };
-use eventscope::store::Store;
+use eventscope::store::EventSource;
 use serde::{Deserialize, Serialize};
 
 pub use protocol::{
@@ -41,7 +41,7 @@ struct Session {
     requests: Receiver<Req>,
     replies: Sender<Msg>,
     queue: RequestQueue,
-    subscription: Option<eventscope::store::Subscription>,
+    subscription: Option<Box<dyn eventscope::store::Follow>>,
 }
 
 /// Why serving stopped.
@@ -53,7 +53,7 @@ enum Stop {
 
 /// Runs until the request channel closes.
 pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) {
-    let store = match Store::open_with(&config.ui.store, &config.ui.open) {
+    let store = match eventscope::store::open_source(&config.ui.store, &config.ui.open) {
         Ok(s) => s,
         Err(e) => {
             let _ = replies.send(Msg::Failed {
@@ -94,9 +94,9 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
     };
     loop {
         let stop = {
-            let replayer = replayer(&config, &store, &reducer, &watch, &session.replies);
+            let replayer = replayer(&config, &*store, &reducer, &watch, &session.replies);
             let mut w = Worker {
-                store: &store,
+                store: &*store,
                 reducer: &reducer,
                 watch: watch.clone(),
                 replayer,
@@ -114,7 +114,7 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
 
 fn replayer<'a>(
     config: &WorkerConfig,
-    store: &'a Store,
+    store: &'a dyn EventSource,
     reducer: &'a Reducer,
     watch: &Arc<Watch>,
     replies: &Sender<Msg>,
@@ -152,7 +152,7 @@ fn replayer<'a>(
 }
 
 struct Worker<'a, 's> {
-    store: &'a Store,
+    store: &'a dyn EventSource,
     reducer: &'a Reducer,
     watch: Arc<Watch>,
     replayer: Replayer<'a>,
@@ -229,9 +229,7 @@ impl Worker<'_, '_> {
     fn handle(&mut self, req: Req) -> Result<(), WorkerError> {
         match req {
             Req::Streams => {
-                let (streams, last_position) = self
-                    .store
-                    .read_consistently(|s| Ok((s.streams()?, s.last_position()?)))?;
+                let (streams, last_position) = self.store.streams_and_position()?;
                 self.send(Msg::Streams {
                     streams,
                     last_position,
