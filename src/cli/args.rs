@@ -33,6 +33,22 @@ pub struct OpenArgs {
     /// How long to wait, in milliseconds, while another process holds a write lock.
     #[arg(long, global = true, value_name = "MS", default_value_t = 5000)]
     pub busy_timeout: u64,
+    /// PostgreSQL: look for the event store in this schema only (else in every schema
+    /// the role can see).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub schema: Option<String>,
+    /// PostgreSQL: show archived events and streams (Marten, Emmett).
+    #[arg(long, global = true)]
+    pub archived: bool,
+    /// PostgreSQL: the session's statement_timeout, in milliseconds.
+    #[arg(long, global = true, value_name = "MS", default_value_t = 60_000)]
+    pub statement_timeout: u64,
+    /// PostgreSQL: the session's lock_timeout, in milliseconds.
+    #[arg(long, global = true, value_name = "MS", default_value_t = 2_000)]
+    pub lock_timeout: u64,
+    /// PostgreSQL: the session's idle_in_transaction_session_timeout, in milliseconds.
+    #[arg(long, global = true, value_name = "MS", default_value_t = 30_000)]
+    pub idle_timeout: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -111,11 +127,16 @@ fn time_bound(s: &str) -> Result<String, String> {
 
 /// A format name from `eventscope formats`.
 fn format_name(s: &str) -> Result<String, String> {
-    let names: Vec<&str> = eventscope::store::FORMATS
+    let mut names: Vec<&str> = eventscope::store::FORMATS
         .iter()
         .filter(|f| f.layout != eventscope::store::Layout::Custom)
         .map(|f| f.name)
         .collect();
+    for (name, _, _) in eventscope::store::PG_FORMATS {
+        if !names.contains(name) {
+            names.push(name);
+        }
+    }
     if names.contains(&s) {
         Ok(s.to_string())
     } else {

@@ -37,6 +37,13 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         map: cli.open.map.clone(),
         live: false,
         busy_timeout: Some(std::time::Duration::from_millis(cli.open.busy_timeout)),
+        schema: cli.open.schema.clone(),
+        archived: cli.open.archived,
+        limits: Some(eventscope::store::Limits {
+            statement_timeout: std::time::Duration::from_millis(cli.open.statement_timeout),
+            lock_timeout: std::time::Duration::from_millis(cli.open.lock_timeout),
+            idle_in_transaction_timeout: std::time::Duration::from_millis(cli.open.idle_timeout),
+        }),
     };
     // One-shot commands read one consistent snapshot of the store from start to end.
     let open = |path: &Path| -> Result<Box<dyn EventSource>> {

@@ -32,52 +32,99 @@ fn bytes(row: &Row, idx: usize) -> Result<Vec<u8>> {
 
 /// Reads a row selected with [`Mapping::select_list`].
 pub fn event_from_row(row: &Row, m: &Mapping) -> Result<Event> {
-    let global_position: i64 = row.get(0)?;
     let stream_id = text(row, 1)?.unwrap_or_default();
-    let (version, bad_version) = match row.get_ref(2)? {
-        ValueRef::Integer(v) => (v, None),
-        _ => (0, Some(text(row, 2)?.unwrap_or_else(|| "NULL".into()))),
+    let version = match row.get_ref(2)? {
+        ValueRef::Integer(v) => Ok(v),
+        _ => Err(text(row, 2)?.unwrap_or_else(|| "NULL".into())),
     };
-    let event_id = text(row, 3)?.unwrap_or_else(|| format!("{stream_id}@{version}"));
-    let raw_type = text(row, 4)?.unwrap_or_default();
-    let payload = bytes(row, 5)?;
-    let metadata = match text(row, 6)? {
+    Ok(event_from_parts(
+        RowParts {
+            global_position: row.get(0)?,
+            stream_id,
+            version,
+            event_id: text(row, 3)?,
+            event_type: text(row, 4)?.unwrap_or_default(),
+            payload: bytes(row, 5)?,
+            metadata: text(row, 6)?,
+            timestamp: time_of(row, 7, m)?,
+            schema_version: text(row, 8)?,
+            original_position: row.get(9)?,
+            topic: text(row, 10)?,
+            undecodable: text(row, 11)?,
+            category: text(row, 12)?,
+        },
+        m.decoder,
+    ))
+}
+
+/// A row's columns as read, before the payload is decoded: what every backend hands to
+/// [`event_from_parts`].
+pub struct RowParts {
+    pub global_position: i64,
+    pub stream_id: String,
+    /// The version, or the stored value where it is not an integer.
+    pub version: std::result::Result<i64, String>,
+    pub event_id: Option<String>,
+    pub event_type: String,
+    pub payload: Vec<u8>,
+    pub metadata: Option<String>,
+    /// Already in the envelope's form.
+    pub timestamp: Option<String>,
+    pub schema_version: Option<String>,
+    pub original_position: Option<i64>,
+    pub topic: Option<String>,
+    /// Why the payload could not be read, where an import kept that.
+    pub undecodable: Option<String>,
+    pub category: Option<String>,
+}
+
+/// The envelope of a row: the payload decoded, type names taken from topics.
+pub fn event_from_parts(p: RowParts, decoder: Decoder) -> Event {
+    let (version, bad_version) = match p.version {
+        Ok(v) => (v, None),
+        Err(shown) => (0, Some(shown)),
+    };
+    let stream_id = p.stream_id;
+    let event_id = p
+        .event_id
+        .unwrap_or_else(|| format!("{stream_id}@{version}"));
+    let metadata = match p.metadata {
         None => Value::Object(Default::default()),
         Some(t) => serde_json::from_str(&t).unwrap_or(Value::String(t)),
     };
     let mut e = Event {
-        global_position,
+        global_position: p.global_position,
         stream_id,
         version,
         event_id,
-        event_type: raw_type,
+        event_type: p.event_type,
         data: Value::Null,
         metadata,
-        timestamp: time_of(row, 7, m)?,
-        schema_version: text(row, 8)?,
-        original_position: row.get(9)?,
-        topic: text(row, 10)?,
-        category: text(row, 12)?.filter(|c| !c.is_empty()),
+        timestamp: p.timestamp,
+        schema_version: p.schema_version,
+        original_position: p.original_position,
+        topic: p.topic,
+        category: p.category.filter(|c| !c.is_empty()),
         undecodable: None,
         bad_version,
     };
     // An imported event that was undecodable where it came from keeps its mark and text.
-    if let Some(reason) = text(row, 11)? {
+    if let Some(reason) = p.undecodable {
         e.undecodable = Some(reason);
-        e.data = match String::from_utf8(payload) {
+        e.data = match String::from_utf8(p.payload) {
             Ok(t) if !t.is_empty() => Value::String(t),
             _ => Value::Null,
         };
-        return Ok(e);
+        return e;
     }
-    match decode_payload(&payload, m.decoder) {
+    match decode_payload(&p.payload, decoder) {
         Ok(data) => e.data = data,
         Err((reason, raw)) => {
             e.undecodable = Some(reason);
             e.data = raw;
         }
     }
-    match m.decoder {
+    match decoder {
         Decoder::Eventsourcing => {
             let topic = std::mem::take(&mut e.event_type);
             e.event_type = event_of_topic(&topic).to_string();
@@ -91,7 +138,7 @@ pub fn event_from_row(row: &Row, m: &Mapping) -> Result<Event> {
         }
         Decoder::Json | Decoder::TaggedEnum => {}
     }
-    Ok(e)
+    e
 }
 
 /// The time column in the envelope's form: text normalised, epoch numbers converted.

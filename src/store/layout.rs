@@ -14,6 +14,11 @@ pub enum Layout {
     CqrsEs,
     MessageDb,
     Custom,
+    /// PostgreSQL only.
+    Marten,
+    GoMink,
+    Commanded,
+    Eventuous,
 }
 
 /// How payloads are turned into `data`, `type` and the timestamp.
@@ -184,7 +189,12 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
     let s = |x: &str| x.to_string();
     let o = |x: &str| Some(x.to_string());
     match layout {
-        Layout::Native | Layout::Custom => Mapping {
+        Layout::Native
+        | Layout::Custom
+        | Layout::Marten
+        | Layout::GoMink
+        | Layout::Commanded
+        | Layout::Eventuous => Mapping {
             layout,
             table: s("events"),
             position: s("global_position"),

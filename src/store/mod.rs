@@ -7,6 +7,7 @@ mod decode;
 pub mod layout;
 mod map_spec;
 mod open;
+mod postgres;
 mod read;
 mod related;
 mod schema;
@@ -29,6 +30,7 @@ pub use layout::Decoder;
 pub use layout::{Layout, Mapping, FORMATS};
 pub use map_spec::{parse_map, parse_map_text};
 pub use open::Sidecars;
+pub use postgres::{is_url, redact, Limits, PgStore, PG_FORMATS};
 pub use read::{BadVersion, LogFilter, RawEvent, StreamRow, TimeRow};
 pub use related::{Related, RelatedKeys, Relation};
 pub use snapshots::Snapshot;
@@ -98,6 +100,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Sqlite(rusqlite::Error),
+    #[error("{0}")]
+    Postgres(String),
     /// A read stopped by its caller (whose own error is reported instead).
     #[error("interrupted")]
     Interrupted,
@@ -154,6 +158,15 @@ pub struct OpenOptions {
     pub live: bool,
     /// How long to wait for a writer's lock; five seconds when unset.
     pub busy_timeout: Option<Duration>,
+    /// PostgreSQL: look for the layout in this schema only.
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// PostgreSQL: show archived events (Marten, Emmett).
+    #[serde(default)]
+    pub archived: bool,
+    /// PostgreSQL: the session's timeouts.
+    #[serde(default)]
+    pub limits: Option<Limits>,
 }
 
 /// An open event store.
@@ -344,12 +357,20 @@ impl Store {
 /// Opens a store for reading: a PostgreSQL URL (`postgres://…`, `postgresql://…`) or a
 /// SQLite file.
 pub fn open_source(target: &Path, options: &OpenOptions) -> Result<Box<dyn EventSource>> {
+    if let Some(url) = target.to_str().filter(|t| is_url(t)) {
+        return Ok(Box::new(PgStore::open(url, options)?));
+    }
     Ok(Box::new(Store::open_with(target, options)?))
 }
 
 /// How to name a store argument to the user: a URL loses its password.
 pub fn display_name(target: &Path) -> String {
-    target.display().to_string()
+    let shown = target.display().to_string();
+    if is_url(&shown) {
+        redact(&shown)
+    } else {
+        shown
+    }
 }
 
 fn open_error(path: &Path, e: rusqlite::Error) -> StoreError {

@@ -162,3 +162,24 @@ fn decode_snapshot(payload: &[u8], decoder: Decoder) -> Result<(Value, Option<St
         other => Ok((other, None)),
     }
 }
+
+/// A snapshot row read by another backend, decoded as this module decodes its own.
+pub(super) fn snapshot_from(
+    stream_id: String,
+    version: i64,
+    created_at: Option<String>,
+    payload: &[u8],
+    decoder: Decoder,
+) -> Snapshot {
+    match decode_snapshot(payload, decoder) {
+        Ok((data, topic)) => Snapshot {
+            stream_id,
+            version,
+            data,
+            created_at,
+            topic,
+            unreadable: None,
+        },
+        Err(why) => unreadable(stream_id, version, created_at, why),
+    }
+}

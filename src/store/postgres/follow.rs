@@ -1,0 +1,215 @@
+//! Following a PostgreSQL store without ever skipping a late commit. Positions come from
+//! sequences, which hand out numbers before commit: position 7 can become visible after 8.
+//! So a follower never goes past a gap while a writing transaction is still open (it may
+//! be the one holding the missing position); a gap that outlives every transaction open
+//! when it was seen is a rollback, and is passed. Emmett records each row's transaction,
+//! so there the follower reads rows of transactions older than every open one
+//! (`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`) in transaction order.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use postgres::Client;
+
+use super::connect::Target;
+use super::layouts::{PgLayout, Watermark};
+use super::{db_error, PgStore};
+use crate::store::source::Follow;
+use crate::store::{Result, StoreError};
+use crate::Event;
+
+const BATCH: i64 = 1000;
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+pub struct PgFollow {
+    client: Client,
+    target: Target,
+    store: PgStore,
+    after: i64,
+    /// Emmett's cursor: the transaction of the last row handed out.
+    after_tx: String,
+    buffer: VecDeque<Event>,
+    /// A gap seen, and the open transactions (by id) it waits for.
+    waiting: Option<(i64, Vec<String>)>,
+    reconnecting: bool,
+}
+
+impl PgFollow {
+    pub fn new(target: Target, layout: PgLayout, _select: String, after: i64) -> Result<PgFollow> {
+        if layout.watermark == Watermark::None {
+            return Err(StoreError::Postgres(format!(
+                "{} keeps no global order, so there is nothing to follow",
+                layout.name
+            )));
+        }
+        let client = target.connect()?;
+        let store = PgStore {
+            client: std::cell::RefCell::new(target.connect()?),
+            target: target.clone(),
+            shown: target.shown(),
+            layout,
+            pinned: std::cell::Cell::new(None),
+        };
+        let mut follow = PgFollow {
+            client,
+            target,
+            store,
+            after,
+            after_tx: "0".into(),
+            buffer: VecDeque::new(),
+            waiting: None,
+            reconnecting: false,
+        };
+        if follow.store.layout.watermark == Watermark::TransactionId {
+            let sql = format!(
+                "SELECT e.transaction_id::text FROM {} WHERE e.global_position <= $1 ORDER BY e.global_position DESC LIMIT 1",
+                follow.store.layout.from
+            );
+            if let Some(row) = follow.client.query_opt(&sql, &[&after]).map_err(db_error)? {
+                follow.after_tx = row.get(0);
+            }
+        }
+        Ok(follow)
+    }
+
+    /// Transactions open now that have written something.
+    fn open_transactions(&mut self) -> Result<Vec<String>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT x::text FROM pg_snapshot_xip(pg_current_snapshot()) AS x",
+                &[],
+            )
+            .map_err(db_error)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn fetch(&mut self) -> Result<bool> {
+        match self.store.layout.watermark {
+            Watermark::TransactionId => self.fetch_by_transaction(),
+            _ => self.fetch_by_position(),
+        }
+    }
+
+    fn fetch_by_position(&mut self) -> Result<bool> {
+        let from = self.buffer.back().map_or(self.after, |e| e.global_position);
+        let l = &self.store.layout;
+        let sql = format!(
+            "SELECT {} FROM {} WHERE ({}) AND {p} > $1 ORDER BY {p} LIMIT {BATCH}",
+            self.store.select_list(),
+            l.from,
+            l.filter,
+            p = l.position
+        );
+        // Open transactions first: a row committed after this look is seen next time.
+        let open = self.open_transactions()?;
+        let rows = self.client.query(&sql, &[&from]).map_err(db_error)?;
+        let mut prev = from;
+        let mut n = 0;
+        for row in &rows {
+            let position: i64 = row.try_get(0).map_err(db_error)?;
+            if position != prev + 1 {
+                // A gap: wait while a transaction that was open when it was first seen is
+                // still open.
+                let still_open = match &self.waiting {
+                    Some((at, txs)) if *at == prev => txs.iter().any(|t| open.contains(t)),
+                    _ => {
+                        self.waiting = Some((prev, open.clone()));
+                        !open.is_empty()
+                    }
+                };
+                if still_open {
+                    break;
+                }
+            }
+            self.waiting = None;
+            self.buffer.push_back(self.store.event(row)?);
+            prev = position;
+            n += 1;
+        }
+        Ok(n > 0)
+    }
+
+    fn fetch_by_transaction(&mut self) -> Result<bool> {
+        let (tx, pos) = match self.buffer.back() {
+            Some(e) => (self.after_tx.clone(), e.global_position),
+            None => (self.after_tx.clone(), self.after),
+        };
+        let l = &self.store.layout;
+        let sql = format!(
+            "SELECT {}, e.transaction_id::text FROM {} WHERE ({}) AND (e.transaction_id, e.global_position) > ($1::text::xid8, $2) AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY e.transaction_id, e.global_position LIMIT {BATCH}",
+            self.store.select_list(),
+            l.from,
+            l.filter,
+        );
+        let rows = self.client.query(&sql, &[&tx, &pos]).map_err(db_error)?;
+        for row in &rows {
+            self.buffer.push_back(self.store.event(row)?);
+            self.after_tx = row.get(11);
+        }
+        Ok(!rows.is_empty())
+    }
+
+    /// Fetches, opening the connection again when it was lost.
+    fn fetch_or_reconnect(&mut self) -> Result<bool> {
+        match self.fetch() {
+            Ok(more) => {
+                self.reconnecting = false;
+                Ok(more)
+            }
+            Err(e) if self.client.is_closed() => {
+                self.reconnecting = true;
+                match self.target.connect() {
+                    Ok(c) => {
+                        self.client = c;
+                        self.fetch()
+                    }
+                    Err(_) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Follow for PgFollow {
+    fn position(&self) -> i64 {
+        self.after
+    }
+
+    fn poll(&mut self) -> Result<Vec<Event>> {
+        let mut out = Vec::new();
+        loop {
+            if let Some(last) = self.buffer.back() {
+                self.after = last.global_position;
+            }
+            out.extend(self.buffer.drain(..));
+            if !self.fetch_or_reconnect()? {
+                return Ok(out);
+            }
+        }
+    }
+
+    fn next_timeout(&mut self, timeout: Duration) -> Result<Option<Event>> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(e) = self.buffer.pop_front() {
+                self.after = e.global_position;
+                return Ok(Some(e));
+            }
+            if self.fetch_or_reconnect()? {
+                continue;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(POLL_INTERVAL.min(deadline - now));
+        }
+    }
+
+    fn note(&self) -> Option<String> {
+        self.reconnecting
+            .then(|| "reconnecting to PostgreSQL…".to_string())
+    }
+}

@@ -1,0 +1,599 @@
+//! Each library's PostgreSQL tables as SQL over the envelope, found by their column sets
+//! (table names alone mean different things: `events`, `messages`), in every schema the
+//! role can see or only the one `--schema` names.
+
+use std::collections::BTreeMap;
+
+use postgres::Client;
+
+use crate::store::layout::{Decoder, Layout};
+use crate::store::StoreError;
+
+/// A table's columns, with their types and defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub schema: String,
+    pub name: String,
+    /// Column name → (data type, default expression).
+    pub columns: BTreeMap<String, (String, Option<String>)>,
+}
+
+impl Table {
+    fn has(&self, cols: &[&str]) -> bool {
+        cols.iter().all(|c| self.columns.contains_key(*c))
+    }
+
+    fn is_bytes(&self, col: &str) -> bool {
+        self.columns.get(col).is_some_and(|(t, _)| t == "bytea")
+    }
+
+    pub fn qualified(&self) -> String {
+        format!("{}.{}", q(&self.schema), q(&self.name))
+    }
+}
+
+pub fn q(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+/// A stored text or bytes column as bytes of UTF-8 JSON (or, for bytea, as stored).
+fn payload(alias: &str, table: &Table, col: &str) -> String {
+    if table.is_bytes(col) {
+        format!("{alias}.{}", q(col))
+    } else {
+        format!("convert_to({alias}.{}::text, 'UTF8')", q(col))
+    }
+}
+
+fn text_or_bytes(alias: &str, table: &Table, col: &str) -> String {
+    if table.is_bytes(col) {
+        format!("convert_from({alias}.{}, 'UTF8')", q(col))
+    } else {
+        format!("{alias}.{}::text", q(col))
+    }
+}
+
+/// A timestamp (with or without zone; without means UTC) as RFC 3339 with microseconds.
+fn time(alias: &str, table: &Table, col: &str) -> String {
+    let expr = match table.columns.get(col).map(|(t, _)| t.as_str()) {
+        Some("timestamp without time zone") => format!("{alias}.{}", q(col)),
+        _ => format!("({alias}.{} AT TIME ZONE 'UTC')", q(col)),
+    };
+    format!("to_char({expr}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+}
+
+/// How a layout's events are read: every field an SQL expression over `from`.
+#[derive(Debug, Clone)]
+pub struct PgLayout {
+    pub layout: Layout,
+    pub name: &'static str,
+    /// Where the events table lives, for messages.
+    pub table: String,
+    pub from: String,
+    /// The global order's key (an indexed column where the library has one).
+    pub position: String,
+    pub stream: String,
+    /// The stored stream position column, and what to add to make versions 1-based.
+    pub version: String,
+    pub version_offset: i64,
+    pub event_id: String,
+    pub event_type: String,
+    /// Bytes.
+    pub data: String,
+    pub metadata: String,
+    pub time: Option<String>,
+    pub schema_version: String,
+    pub category: Option<String>,
+    pub filter: String,
+    pub decoder: Decoder,
+    /// A streams table: `FROM`, id, last stored version, category.
+    pub streams: Option<StreamsTable>,
+    pub snapshots: Option<Snapshots>,
+    /// How `--follow` knows no earlier position can still appear.
+    pub watermark: Watermark,
+}
+
+#[derive(Debug, Clone)]
+pub struct StreamsTable {
+    pub from: String,
+    pub id: String,
+    /// The last stored version (before `version_offset`).
+    pub version: String,
+    pub category: String,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Snapshots {
+    pub from: String,
+    pub stream: String,
+    pub version: String,
+    pub data: String,
+    pub created_at: String,
+    pub decoder: Decoder,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watermark {
+    /// Positions from a sequence: a gap may be a transaction still open; wait for the open
+    /// transactions before going past one.
+    Gaps,
+    /// Emmett: rows of transactions older than every open one (`transaction_id <
+    /// pg_snapshot_xmin(pg_current_snapshot())`).
+    TransactionId,
+    /// No global order (cqrs-es): nothing to follow.
+    None,
+}
+
+/// What `detect` needs besides the tables.
+#[derive(Debug, Clone, Default)]
+pub struct Choices {
+    pub format: Option<String>,
+    /// Show archived events (Marten, Emmett).
+    pub archived: bool,
+}
+
+/// The PostgreSQL layouts, for `formats`.
+pub const PG_FORMATS: &[(&str, &str, &str)] = &[
+    ("message-db", "Message DB", "message_store.messages: stream_name, position (0-based) + 1 → version, global_position, type, data, metadata, id, time"),
+    ("marten", "Marten", "mt_events + mt_streams: seq_id → position, (tenant_id, stream_id), version, type, data (bdata when set), headers + correlation_id/causation_id → metadata, mt_streams.type → category; archived hidden unless --archived"),
+    ("emmett", "Emmett (emmett-postgresql)", "emt_messages + emt_streams: events only (message_kind 'E'), not archived, default partition; follow by (transaction_id, global_position)"),
+    ("eventsourcing", "Python eventsourcing", "<app>_events / stored_events: notification_id → position, originator_id, originator_version, topic, state (zlib, tagged values); <app>_snapshots"),
+    ("cqrs-es", "cqrs-es with postgres-es", "events: <aggregate_type>-<aggregate_id>, sequence, event_type, payload, metadata; snapshots; no times, no global order (position = rank by stream)"),
+    ("go-mink", "go-mink", "mink.events + mink.streams + mink.snapshots: global_position, stream_id, version, event_id, event_type, data, metadata, timestamp"),
+    ("commanded", "Commanded EventStore", "streams + events + stream_events: $all (stream_id 0) → position, stream_uuid, stream_version, data/metadata (JSON bytea or jsonb; Erlang terms marked undecodable)"),
+    ("eventuous", "Eventuous", "eventuous.messages + eventuous.streams: global_position, stream_name, stream_position (0-based) + 1 → version, json_data, json_metadata, created; tombstones hidden"),
+];
+
+/// Every table (with columns) the role can see, in `schema` or in all non-system schemas.
+pub fn tables(client: &mut Client, schema: Option<&str>) -> Result<Vec<Table>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT table_schema::text, table_name::text, column_name::text, data_type::text, column_default::text
+             FROM information_schema.columns
+             WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
+               AND ($1::text IS NULL OR table_schema = $1)
+             ORDER BY 1, 2, ordinal_position",
+            &[&schema],
+        )
+        .map_err(super::db_error)?;
+    let mut out: Vec<Table> = Vec::new();
+    for row in rows {
+        let (s, t): (String, String) = (row.get(0), row.get(1));
+        if out.last().is_none_or(|last| last.schema != s || last.name != t) {
+            out.push(Table {
+                schema: s,
+                name: t,
+                columns: BTreeMap::new(),
+            });
+        }
+        if let Some(last) = out.last_mut() {
+            last.columns.insert(row.get(2), (row.get(3), row.get(4)));
+        }
+    }
+    Ok(out)
+}
+
+fn sibling<'t>(tables: &'t [Table], of: &Table, name: &str, cols: &[&str]) -> Option<&'t Table> {
+    tables
+        .iter()
+        .find(|t| t.schema == of.schema && t.name == name && t.has(cols))
+}
+
+/// The layouts found, best first.
+pub fn detect(tables: &[Table], choices: &Choices) -> Vec<PgLayout> {
+    let mut found = Vec::new();
+    for t in tables {
+        found.extend(commanded(tables, t));
+        found.extend(marten(tables, t, choices));
+        found.extend(emmett(tables, t, choices));
+        found.extend(eventuous(tables, t));
+        found.extend(message_db(t));
+        found.extend(go_mink(tables, t));
+        found.extend(eventsourcing(tables, t));
+        found.extend(cqrs_es(tables, t));
+    }
+    if let Some(f) = &choices.format {
+        found.retain(|l| l.name == f);
+    }
+    found
+}
+
+fn base(layout: Layout, name: &'static str, t: &Table) -> PgLayout {
+    PgLayout {
+        layout,
+        name,
+        table: format!("{}.{}", t.schema, t.name),
+        from: format!("{} e", t.qualified()),
+        position: String::new(),
+        stream: String::new(),
+        version: String::new(),
+        version_offset: 0,
+        event_id: "NULL".into(),
+        event_type: String::new(),
+        data: String::new(),
+        metadata: "NULL".into(),
+        time: None,
+        schema_version: "NULL".into(),
+        category: None,
+        filter: "TRUE".into(),
+        decoder: Decoder::Json,
+        streams: None,
+        snapshots: None,
+        watermark: Watermark::Gaps,
+    }
+}
+
+fn message_db(t: &Table) -> Option<PgLayout> {
+    if t.name != "messages"
+        || !t.has(&["global_position", "position", "stream_name", "type", "data", "metadata", "time", "id"])
+    {
+        return None;
+    }
+    Some(PgLayout {
+        position: "e.global_position".into(),
+        stream: "e.stream_name".into(),
+        version: "e.position".into(),
+        version_offset: 1,
+        event_id: "e.id::text".into(),
+        event_type: "e.type".into(),
+        data: payload("e", t, "data"),
+        metadata: text_or_bytes("e", t, "metadata"),
+        time: Some(time("e", t, "time")),
+        ..base(Layout::MessageDb, "message-db", t)
+    })
+}
+
+fn marten(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
+    if t.name != "mt_events" || !t.has(&["seq_id", "id", "stream_id", "version", "data", "type"]) {
+        return None;
+    }
+    let streams = sibling(tables, t, "mt_streams", &["id", "type", "version"])?;
+    let tenancy = t.has(&["tenant_id"]) && streams.has(&["tenant_id"]);
+    let key = |a: &str| {
+        if tenancy {
+            format!("CASE WHEN {a}.tenant_id = '*DEFAULT*' THEN {a}.id::text ELSE {a}.tenant_id || '/' || {a}.id::text END")
+        } else {
+            format!("{a}.id::text")
+        }
+    };
+    let event_key = if tenancy {
+        "CASE WHEN e.tenant_id = '*DEFAULT*' THEN e.stream_id::text ELSE e.tenant_id || '/' || e.stream_id::text END".to_string()
+    } else {
+        "e.stream_id::text".to_string()
+    };
+    let join = if tenancy {
+        "s.id = e.stream_id AND s.tenant_id = e.tenant_id"
+    } else {
+        "s.id = e.stream_id"
+    };
+    let data = if t.has(&["bdata"]) {
+        format!(
+            "COALESCE({}, {})",
+            payload("e", t, "bdata"),
+            payload("e", t, "data")
+        )
+    } else {
+        payload("e", t, "data")
+    };
+    let mut meta = Vec::new();
+    for col in ["correlation_id", "causation_id", "user_name"] {
+        if t.has(&[col]) {
+            meta.push(format!("'{col}', e.{col}"));
+        }
+    }
+    let headers = if t.has(&["headers"]) {
+        "COALESCE(e.headers::jsonb, '{}'::jsonb)".to_string()
+    } else {
+        "'{}'::jsonb".to_string()
+    };
+    let metadata = if meta.is_empty() {
+        format!("{headers}::text")
+    } else {
+        format!(
+            "({headers} || jsonb_strip_nulls(jsonb_build_object({})))::text",
+            meta.join(", ")
+        )
+    };
+    let archived = t.has(&["is_archived"]) && !choices.archived;
+    Some(PgLayout {
+        from: format!("{} e JOIN {} s ON {join}", t.qualified(), streams.qualified()),
+        position: "e.seq_id".into(),
+        stream: event_key,
+        version: "e.version".into(),
+        event_id: "e.id::text".into(),
+        event_type: "e.type".into(),
+        data,
+        metadata,
+        time: t.has(&["timestamp"]).then(|| time("e", t, "timestamp")),
+        category: Some("s.type".into()),
+        filter: if archived { "NOT e.is_archived".into() } else { "TRUE".into() },
+        streams: Some(StreamsTable {
+            from: format!("{} s", streams.qualified()),
+            id: key("s"),
+            version: "s.version".into(),
+            category: "s.type".into(),
+            filter: if archived && streams.has(&["is_archived"]) {
+                "NOT s.is_archived".into()
+            } else {
+                "TRUE".into()
+            },
+        }),
+        ..base(Layout::Marten, "marten", t)
+    })
+}
+
+fn emmett(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
+    let cols = [
+        "stream_id",
+        "stream_position",
+        "message_kind",
+        "message_data",
+        "message_type",
+        "global_position",
+        "transaction_id",
+    ];
+    if t.name != "emt_messages" || !t.has(&cols) {
+        return None;
+    }
+    // The default partition is what the column defaults to.
+    let partition = t
+        .columns
+        .get("partition")
+        .and_then(|(_, d)| d.clone())
+        .map(|d| format!(" AND e.partition = {d}"))
+        .unwrap_or_default();
+    let archived = if choices.archived || !t.has(&["is_archived"]) {
+        ""
+    } else {
+        " AND NOT e.is_archived"
+    };
+    let streams = sibling(tables, t, "emt_streams", &["stream_id", "stream_position"]);
+    Some(PgLayout {
+        position: "e.global_position".into(),
+        stream: "e.stream_id".into(),
+        version: "e.stream_position".into(),
+        event_id: "e.message_id::text".into(),
+        event_type: "e.message_type".into(),
+        data: payload("e", t, "message_data"),
+        metadata: if t.has(&["message_metadata"]) {
+            text_or_bytes("e", t, "message_metadata")
+        } else {
+            "NULL".into()
+        },
+        time: t.has(&["created"]).then(|| time("e", t, "created")),
+        schema_version: if t.has(&["message_schema_version"]) {
+            "e.message_schema_version::text".into()
+        } else {
+            "NULL".into()
+        },
+        filter: format!("e.message_kind = 'E'{archived}{partition}"),
+        streams: streams.map(|s| {
+            let stream_partition = s
+                .columns
+                .get("partition")
+                .and_then(|(_, d)| d.clone())
+                .map(|d| format!(" AND s.partition = {d}"))
+                .unwrap_or_default();
+            let stream_archived = if choices.archived || !s.has(&["is_archived"]) {
+                ""
+            } else {
+                " AND NOT s.is_archived"
+            };
+            StreamsTable {
+                from: format!("{} s", s.qualified()),
+                id: "s.stream_id".into(),
+                version: "s.stream_position".into(),
+                category: "NULL".into(),
+                filter: format!("TRUE{stream_archived}{stream_partition}"),
+            }
+        }),
+        watermark: Watermark::TransactionId,
+        ..base(Layout::Emmett, "emmett", t)
+    })
+}
+
+fn eventsourcing(tables: &[Table], t: &Table) -> Option<PgLayout> {
+    let cols = ["originator_id", "originator_version", "topic", "state", "notification_id"];
+    if !t.has(&cols) {
+        return None;
+    }
+    let snap_name = match t.name.strip_suffix("_events") {
+        Some(prefix) => format!("{prefix}_snapshots"),
+        None => "snapshots".into(),
+    };
+    let snaps = sibling(
+        tables,
+        t,
+        &snap_name,
+        &["originator_id", "originator_version", "topic", "state"],
+    )
+    .or_else(|| {
+        sibling(
+            tables,
+            t,
+            "stored_snapshots",
+            &["originator_id", "originator_version", "topic", "state"],
+        )
+    });
+    Some(PgLayout {
+        position: "e.notification_id".into(),
+        stream: "e.originator_id::text".into(),
+        version: "e.originator_version".into(),
+        event_type: "e.topic".into(),
+        data: payload("e", t, "state"),
+        decoder: Decoder::Eventsourcing,
+        snapshots: snaps.map(|s| Snapshots {
+            from: s.qualified(),
+            stream: "originator_id::text".into(),
+            version: "originator_version".into(),
+            data: payload(&s.qualified(), s, "state"),
+            created_at: "NULL".into(),
+            decoder: Decoder::Eventsourcing,
+        }),
+        ..base(Layout::Eventsourcing, "eventsourcing", t)
+    })
+}
+
+fn cqrs_es(tables: &[Table], t: &Table) -> Option<PgLayout> {
+    let cols = ["aggregate_type", "aggregate_id", "sequence", "event_type", "payload"];
+    if !t.has(&cols) {
+        return None;
+    }
+    let snaps = sibling(
+        tables,
+        t,
+        "snapshots",
+        &["aggregate_type", "aggregate_id", "last_sequence", "payload"],
+    );
+    Some(PgLayout {
+        // No global order: a rank by stream and sequence stands in for one.
+        from: format!(
+            "(SELECT x.*, row_number() OVER (ORDER BY x.aggregate_type, x.aggregate_id, x.sequence) AS eventscope_rank FROM {} x) e",
+            t.qualified()
+        ),
+        position: "e.eventscope_rank".into(),
+        stream: "(e.aggregate_type || '-' || e.aggregate_id)".into(),
+        version: "e.sequence".into(),
+        event_type: "e.event_type".into(),
+        data: payload("e", t, "payload"),
+        metadata: if t.has(&["metadata"]) {
+            text_or_bytes("e", t, "metadata")
+        } else {
+            "NULL".into()
+        },
+        schema_version: if t.has(&["event_version"]) {
+            "e.event_version::text".into()
+        } else {
+            "NULL".into()
+        },
+        category: Some("e.aggregate_type".into()),
+        decoder: Decoder::TaggedEnum,
+        snapshots: snaps.map(|s| Snapshots {
+            from: s.qualified(),
+            stream: "(aggregate_type || '-' || aggregate_id)".into(),
+            version: "last_sequence".into(),
+            data: payload(&s.qualified(), s, "payload"),
+            created_at: "NULL".into(),
+            decoder: Decoder::Json,
+        }),
+        watermark: Watermark::None,
+        ..base(Layout::CqrsEs, "cqrs-es", t)
+    })
+}
+
+fn go_mink(tables: &[Table], t: &Table) -> Option<PgLayout> {
+    let cols = ["global_position", "stream_id", "version", "event_id", "event_type", "data", "metadata", "timestamp"];
+    if t.name != "events" || !t.has(&cols) {
+        return None;
+    }
+    let streams = sibling(tables, t, "streams", &["stream_id", "category", "version"])?;
+    let snaps = sibling(tables, t, "snapshots", &["stream_id", "version", "data"]);
+    Some(PgLayout {
+        position: "e.global_position".into(),
+        stream: "e.stream_id".into(),
+        version: "e.version".into(),
+        event_id: "e.event_id::text".into(),
+        event_type: "e.event_type".into(),
+        data: payload("e", t, "data"),
+        metadata: text_or_bytes("e", t, "metadata"),
+        time: Some(time("e", t, "timestamp")),
+        streams: Some(StreamsTable {
+            from: format!("{} s", streams.qualified()),
+            id: "s.stream_id".into(),
+            version: "s.version".into(),
+            category: "s.category".into(),
+            filter: "TRUE".into(),
+        }),
+        snapshots: snaps.map(|s| Snapshots {
+            from: s.qualified(),
+            stream: "stream_id".into(),
+            version: "version".into(),
+            data: payload(&s.qualified(), s, "data"),
+            created_at: if s.has(&["created_at"]) {
+                time(&s.qualified(), s, "created_at")
+            } else {
+                "NULL".into()
+            },
+            decoder: Decoder::Json,
+        }),
+        ..base(Layout::GoMink, "go-mink", t)
+    })
+}
+
+fn commanded(tables: &[Table], t: &Table) -> Option<PgLayout> {
+    if t.name != "stream_events"
+        || !t.has(&["event_id", "stream_id", "stream_version", "original_stream_id"])
+    {
+        return None;
+    }
+    let events = sibling(tables, t, "events", &["event_id", "event_type", "data", "metadata", "created_at"])?;
+    let streams = sibling(tables, t, "streams", &["stream_id", "stream_uuid", "stream_version"])?;
+    let data = payload("ev", events, "data");
+    Some(PgLayout {
+        from: format!(
+            "{se} se JOIN {se} e ON e.event_id = se.event_id AND e.stream_id = 0 JOIN {ev} ev ON ev.event_id = se.event_id JOIN {st} s ON s.stream_id = se.stream_id",
+            se = t.qualified(),
+            ev = events.qualified(),
+            st = streams.qualified()
+        ),
+        // The $all stream's version is the global position.
+        position: "e.stream_version".into(),
+        stream: "s.stream_uuid".into(),
+        version: "se.stream_version".into(),
+        event_id: "ev.event_id::text".into(),
+        event_type: "ev.event_type".into(),
+        data,
+        metadata: format!(
+            "(COALESCE(({m})::jsonb, '{{}}'::jsonb) || jsonb_strip_nulls(jsonb_build_object('correlation_id', ev.correlation_id::text, 'causation_id', ev.causation_id::text)))::text",
+            m = text_or_bytes("ev", events, "metadata")
+        ),
+        time: Some(time("ev", events, "created_at")),
+        filter: "se.stream_id <> 0 AND se.stream_id = se.original_stream_id".into(),
+        streams: Some(StreamsTable {
+            from: format!("{} s", streams.qualified()),
+            id: "s.stream_uuid".into(),
+            version: "s.stream_version".into(),
+            category: "NULL".into(),
+            filter: if streams.has(&["deleted_at"]) {
+                "s.stream_id <> 0 AND s.deleted_at IS NULL".into()
+            } else {
+                "s.stream_id <> 0".into()
+            },
+        }),
+        ..base(Layout::Commanded, "commanded", t)
+    })
+}
+
+fn eventuous(tables: &[Table], t: &Table) -> Option<PgLayout> {
+    let cols = ["message_id", "message_type", "stream_id", "stream_position", "global_position", "json_data"];
+    if t.name != "messages" || !t.has(&cols) {
+        return None;
+    }
+    let streams = sibling(tables, t, "streams", &["stream_id", "stream_name", "version"])?;
+    Some(PgLayout {
+        from: format!("{} e JOIN {} s ON s.stream_id = e.stream_id", t.qualified(), streams.qualified()),
+        position: "e.global_position".into(),
+        stream: "s.stream_name".into(),
+        version: "e.stream_position".into(),
+        version_offset: 1,
+        event_id: "e.message_id::text".into(),
+        event_type: "e.message_type".into(),
+        data: payload("e", t, "json_data"),
+        metadata: if t.has(&["json_metadata"]) {
+            text_or_bytes("e", t, "json_metadata")
+        } else {
+            "NULL".into()
+        },
+        time: t.has(&["created"]).then(|| time("e", t, "created")),
+        filter: "e.message_type <> '$tombstone'".into(),
+        streams: Some(StreamsTable {
+            from: format!("{} s", streams.qualified()),
+            id: "s.stream_name".into(),
+            version: "s.version".into(),
+            category: "NULL".into(),
+            filter: "s.version >= 0".into(),
+        }),
+        ..base(Layout::Eventuous, "eventuous", t)
+    })
+}

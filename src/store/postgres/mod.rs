@@ -1,0 +1,813 @@
+//! PostgreSQL stores, read-only: one session per store (and one per follower), every read
+//! a keyset page (`WHERE key > $last ORDER BY key LIMIT n`), so no transaction stays open
+//! between pages and memory stays bounded whatever the store's size.
+
+mod connect;
+mod follow;
+mod layouts;
+
+use std::cell::{Cell, RefCell};
+use std::ops::{ControlFlow, RangeInclusive};
+
+use postgres::types::ToSql;
+use postgres::{Client, Row};
+
+use super::decode::{event_from_parts, looks_like_zlib, RowParts};
+use super::layout::{class_of_topic, Decoder, Layout};
+use super::source::{EventFn, Follow, KeepFn, PayloadFn, RowFn, TimeFn};
+use super::{
+    BadVersion, EventSource, LogFilter, OpenOptions, RawEvent, Result, Snapshot, StoreError,
+    StreamInfo, StreamRow, TimeRow,
+};
+use crate::event::category_of;
+use crate::Event;
+
+pub use connect::{is_url, redact, Limits};
+pub use layouts::PG_FORMATS;
+use layouts::{PgLayout, Watermark};
+
+/// Rows per page.
+const PAGE: i64 = 5_000;
+
+type Params = Vec<Box<dyn ToSql + Sync>>;
+
+/// A PostgreSQL database holding one of the known layouts.
+pub struct PgStore {
+    client: RefCell<Client>,
+    target: connect::Target,
+    layout: PgLayout,
+    shown: String,
+    /// The upper bound on the global position a one-shot command reads up to.
+    pinned: Cell<Option<i64>>,
+}
+
+impl PgStore {
+    pub fn open(url: &str, options: &OpenOptions) -> Result<PgStore> {
+        if options.map.is_some() {
+            return Err(StoreError::Postgres(
+                "--map reads SQLite tables; on PostgreSQL, --format names the layout".into(),
+            ));
+        }
+        let target = connect::Target::parse(url, &options.limits.unwrap_or_default())?;
+        let shown = target.shown();
+        let mut client = target.connect()?;
+        let tables = layouts::tables(&mut client, options.schema.as_deref())?;
+        let choices = layouts::Choices {
+            format: options.format.clone(),
+            archived: options.archived,
+        };
+        if let Some(f) = &options.format {
+            if !PG_FORMATS.iter().any(|(name, _, _)| name == f) {
+                return Err(StoreError::UnknownFormat(f.clone()));
+            }
+        }
+        let found = layouts::detect(&tables, &choices);
+        let layout = match found.as_slice() {
+            [] => {
+                let names: Vec<String> = tables
+                    .iter()
+                    .map(|t| format!("{}.{}", t.schema, t.name))
+                    .collect();
+                return Err(StoreError::Postgres(format!(
+                    "{shown}: no known event store layout{} (tables: {}); --format names one (see `eventscope formats`)",
+                    options
+                        .schema
+                        .as_deref()
+                        .map(|s| format!(" in schema {s}"))
+                        .unwrap_or_default(),
+                    if names.is_empty() {
+                        "none the role can see".into()
+                    } else {
+                        names.join(", ")
+                    }
+                )));
+            }
+            [one] => one.clone(),
+            [first, ..] => {
+                let all: Vec<String> = found
+                    .iter()
+                    .map(|l| format!("{} ({})", l.name, l.table))
+                    .collect();
+                if found.iter().any(|l| l.table != first.table) {
+                    return Err(StoreError::Postgres(format!(
+                        "{shown}: several event stores: {}; choose with --schema or --format",
+                        all.join(", ")
+                    )));
+                }
+                first.clone()
+            }
+        };
+        let store = PgStore {
+            client: RefCell::new(client),
+            target,
+            layout,
+            shown,
+            pinned: Cell::new(None),
+        };
+        // A table the role cannot read fails here, with its name.
+        store.query_rows(
+            &format!("SELECT 1 FROM {} WHERE {} LIMIT 1", store.layout.from, store.layout.filter),
+            &[],
+        )?;
+        Ok(store)
+    }
+
+    /// Runs a query; a dropped connection is opened again and the query retried once.
+    fn query_rows(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let mut client = self.client.borrow_mut();
+        match client.query(sql, params) {
+            Ok(rows) => Ok(rows),
+            Err(e) if client.is_closed() || e.is_closed() => {
+                *client = self.target.connect()?;
+                client.query(sql, params).map_err(db_error)
+            }
+            Err(e) => Err(db_error(e)),
+        }
+    }
+
+    fn select_list(&self) -> String {
+        let l = &self.layout;
+        let original = if l.version_offset != 0 {
+            format!("{}::int8", l.version)
+        } else {
+            "NULL::int8".into()
+        };
+        format!(
+            "{}::int8, {}::text, ({} + {})::int8, {}::text, {}::text, {}, {}::text, {}::text, {}::text, {original}, {}::text",
+            l.position,
+            l.stream,
+            l.version,
+            l.version_offset,
+            l.event_id,
+            l.event_type,
+            l.data,
+            l.metadata,
+            l.time.as_deref().unwrap_or("NULL"),
+            l.schema_version,
+            l.category.as_deref().unwrap_or("NULL"),
+        )
+    }
+
+    /// The layout's condition, the pinned bound and `cond`.
+    fn condition(&self, cond: &str) -> String {
+        let mut out = format!("({})", self.layout.filter);
+        if let Some(p) = self.pinned.get() {
+            out.push_str(&format!(" AND {} <= {p}", self.layout.position));
+        }
+        if !cond.is_empty() {
+            out.push_str(" AND ");
+            out.push_str(cond);
+        }
+        out
+    }
+
+    /// Pages through `SELECT columns FROM from WHERE cond AND key > last ORDER BY key`,
+    /// `key` being one column (`$1` is its last value) of the select list at `key_at`.
+    fn pages(
+        &self,
+        columns: &str,
+        cond: &str,
+        key: &str,
+        first: i64,
+        key_at: usize,
+        params: &Params,
+        f: &mut dyn FnMut(&Row) -> Result<ControlFlow<()>>,
+    ) -> Result<()> {
+        let sql = format!(
+            "SELECT {columns} FROM {} WHERE {} AND {key} > $1 ORDER BY {key} LIMIT {PAGE}",
+            self.layout.from,
+            self.condition(cond)
+        );
+        let mut last = first;
+        loop {
+            let mut all: Vec<&(dyn ToSql + Sync)> = vec![&last];
+            all.extend(params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)));
+            let rows = self.query_rows(&sql, &all)?;
+            let n = rows.len() as i64;
+            for row in &rows {
+                if f(row)?.is_break() {
+                    return Ok(());
+                }
+            }
+            match rows.last() {
+                Some(row) if n == PAGE => last = row.try_get(key_at).map_err(db_error)?,
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    fn raw_ok(&self) -> bool {
+        self.layout.decoder == Decoder::Json
+            && self.layout.category.is_none()
+            && self.layout.version_offset == 0
+            && self.layout.schema_version == "NULL"
+    }
+
+    fn row_item<'r>(&self, row: &'r Row) -> Result<StreamRow<'r>> {
+        if self.raw_ok() {
+            if let Some(raw) = raw_event(row).filter(|r| !looks_like_zlib(r.data)) {
+                return Ok(StreamRow::Raw(raw));
+            }
+        }
+        Ok(StreamRow::Event(Box::new(self.event(row)?)))
+    }
+
+    fn event(&self, row: &Row) -> Result<Event> {
+        let get_text = |i| row.try_get::<_, Option<String>>(i).map_err(db_error);
+        let payload: Vec<u8> = row
+            .try_get::<_, Option<Vec<u8>>>(5)
+            .map_err(db_error)?
+            .unwrap_or_default();
+        let commanded_term =
+            self.layout.layout == Layout::Commanded && payload.first() == Some(&131);
+        let mut e = event_from_parts(
+            RowParts {
+                global_position: row.try_get(0).map_err(db_error)?,
+                stream_id: get_text(1)?.unwrap_or_default(),
+                version: Ok(row.try_get(2).map_err(db_error)?),
+                event_id: get_text(3)?,
+                event_type: get_text(4)?.unwrap_or_default(),
+                payload,
+                metadata: get_text(6)?,
+                timestamp: get_text(7)?,
+                schema_version: get_text(8)?,
+                original_position: row.try_get(9).map_err(db_error)?,
+                topic: None,
+                undecodable: commanded_term.then(|| {
+                    "Erlang term format (Commanded's default serializer), not JSON".to_string()
+                }),
+                category: get_text(10)?,
+            },
+            self.layout.decoder,
+        );
+        if commanded_term {
+            e.data = serde_json::Value::Null;
+        }
+        Ok(e)
+    }
+
+    fn stream_cond(&self, param: usize) -> String {
+        format!("{} = ${param}", self.layout.stream)
+    }
+
+    fn read_stream_range(
+        &self,
+        stream: &str,
+        versions: RangeInclusive<i64>,
+        f: &mut dyn FnMut(&Row) -> Result<ControlFlow<()>>,
+    ) -> Result<()> {
+        let off = self.layout.version_offset;
+        let (lo, hi) = (
+            versions.start().saturating_sub(off),
+            versions.end().saturating_sub(off),
+        );
+        let cond = format!("{} AND {} <= $3", self.stream_cond(2), self.layout.version);
+        let params: Params = vec![Box::new(stream.to_string()), Box::new(hi)];
+        // The key is the stored version: column 9 holds it where it is offset.
+        let key_at = if off != 0 { 9 } else { 2 };
+        self.pages(
+            &self.select_list(),
+            &cond,
+            &self.layout.version.clone(),
+            lo.saturating_sub(1),
+            key_at,
+            &params,
+            f,
+        )
+    }
+
+    fn log_rows(
+        &self,
+        filter: &LogFilter,
+        type_in_sql: bool,
+        f: &mut dyn FnMut(&Row) -> Result<ControlFlow<()>>,
+    ) -> Result<()> {
+        let l = &self.layout;
+        let mut conds = Vec::new();
+        let mut params: Params = Vec::new();
+        let next = |params: &mut Params, value: Box<dyn ToSql + Sync>| {
+            params.push(value);
+            params.len() + 1
+        };
+        if let Some(stream) = &filter.stream {
+            let n = next(&mut params, Box::new(stream.clone()));
+            conds.push(format!("{} = ${n}", l.stream));
+        }
+        if let Some(streams) = &filter.streams {
+            let n = next(&mut params, Box::new(streams.clone()));
+            conds.push(format!("{} = ANY(${n}::text[])", l.stream));
+        }
+        if let Some(to) = filter.to_position {
+            let n = next(&mut params, Box::new(to));
+            conds.push(format!("{} <= ${n}", l.position));
+        }
+        if let (Some(ty), true) = (&filter.event_type, type_in_sql) {
+            let n = next(&mut params, Box::new(ty.clone()));
+            conds.push(format!("{} = ${n}", l.event_type));
+        }
+        let cond = conds.join(" AND ");
+        let mut skip = filter.offset;
+        let mut left = filter.limit.unwrap_or(usize::MAX);
+        if left == 0 {
+            return Ok(());
+        }
+        let mut each = |row: &Row| -> Result<ControlFlow<()>> {
+            if skip > 0 {
+                skip -= 1;
+                return Ok(ControlFlow::Continue(()));
+            }
+            let flow = f(row)?;
+            left -= 1;
+            Ok(if flow.is_break() || left == 0 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        };
+        if filter.by_stream {
+            // Stream by stream: each stream's rows in version order, streams by id.
+            let streams = match &filter.streams {
+                Some(s) => {
+                    let mut s = s.clone();
+                    s.sort();
+                    s
+                }
+                None => self.streams()?.into_iter().map(|s| s.stream_id).collect(),
+            };
+            let from = filter.from_position.saturating_sub(1);
+            for stream in streams {
+                let mut stop = false;
+                let mut params: Params = vec![Box::new(stream.clone()), Box::new(from)];
+                let mut cond = format!("{} = $2 AND {} > $3", l.stream, l.position);
+                if let Some(to) = filter.to_position {
+                    params.push(Box::new(to));
+                    cond.push_str(&format!(" AND {} <= $4", l.position));
+                }
+                self.pages(
+                    &self.select_list(),
+                    &cond,
+                    &l.version.clone(),
+                    i64::MIN,
+                    if l.version_offset != 0 { 9 } else { 2 },
+                    &params,
+                    &mut |row| {
+                        let flow = each(row)?;
+                        stop = flow.is_break();
+                        Ok(flow)
+                    },
+                )?;
+                if stop {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        self.pages(
+            &self.select_list(),
+            &cond,
+            &l.position.clone(),
+            filter.from_position.saturating_sub(1),
+            0,
+            &params,
+            &mut each,
+        )
+    }
+
+    fn type_in_rust(&self) -> bool {
+        self.layout.decoder == Decoder::Eventsourcing
+    }
+
+    fn one_row(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>> {
+        Ok(self.query_rows(sql, params)?.into_iter().next())
+    }
+
+    fn category_of_row(&self, stream: &str, found: Option<String>) -> String {
+        match (found.filter(|c| !c.is_empty()), self.layout.decoder) {
+            (Some(topic), Decoder::Eventsourcing) => class_of_topic(&topic).to_string(),
+            (Some(c), _) => c,
+            (None, _) => category_of(stream).to_string(),
+        }
+    }
+}
+
+fn raw_event(row: &Row) -> Option<RawEvent<'_>> {
+    Some(RawEvent {
+        global_position: row.try_get(0).ok()?,
+        stream_id: row.try_get(1).ok()?,
+        version: row.try_get(2).ok()?,
+        event_id: row.try_get(3).ok()?,
+        event_type: row.try_get(4).ok()?,
+        data: row.try_get(5).ok()?,
+        metadata: row.try_get::<_, Option<&str>>(6).ok()?.map(str::as_bytes),
+        timestamp: row.try_get(7).ok()?,
+    })
+}
+
+/// One line for a failed query: permissions, timeouts and lost connections by name.
+pub(crate) fn db_error(e: postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error() {
+        let line = match db.code().code() {
+            "42501" => format!("the role cannot read this table: {}", db.message()),
+            "57014" => format!(
+                "{} (raise it with --statement-timeout)",
+                db.message()
+            ),
+            "55P03" => format!("{} (raise it with --lock-timeout)", db.message()),
+            _ => db.message().to_string(),
+        };
+        return StoreError::Postgres(line);
+    }
+    if e.is_closed() {
+        return StoreError::Postgres(format!("the connection was lost ({e})"));
+    }
+    StoreError::Postgres(e.to_string())
+}
+
+impl EventSource for PgStore {
+    fn name(&self) -> String {
+        self.shown.clone()
+    }
+
+    fn layout(&self) -> Layout {
+        self.layout.layout
+    }
+
+    fn format_name(&self) -> &'static str {
+        self.layout.name
+    }
+
+    fn has_times(&self) -> bool {
+        self.layout.time.is_some() || self.layout.decoder == Decoder::Eventsourcing
+    }
+
+    fn time_column(&self) -> String {
+        format!("{} (its time)", self.layout.table)
+    }
+
+    fn has_snapshots(&self) -> bool {
+        self.layout.snapshots.is_some()
+    }
+
+    fn category_is_prefix(&self) -> bool {
+        self.layout.category.is_none()
+    }
+
+    fn access_note(&self) -> Option<String> {
+        Some(format!(
+            "PostgreSQL {} ({} layout, {}), read-only session",
+            self.shown, self.layout.name, self.layout.table
+        ))
+    }
+
+    fn pin_snapshot(&self) -> Result<()> {
+        if self.pinned.get().is_none() && self.layout.watermark != Watermark::None {
+            self.pinned.set(Some(self.last_position()?));
+        }
+        Ok(())
+    }
+
+    fn streams(&self) -> Result<Vec<StreamInfo>> {
+        let l = &self.layout;
+        let mut out = Vec::new();
+        if let Some(s) = &l.streams {
+            let sql = format!(
+                "SELECT {id}::text, ({v})::int8, ({c})::text FROM {} WHERE ({}) AND {id} > $1 ORDER BY {id} LIMIT {PAGE}",
+                s.from,
+                s.filter,
+                id = s.id,
+                v = s.version,
+                c = s.category,
+            );
+            let mut last = String::new();
+            loop {
+                let rows = self.query_rows(&sql, &[&last])?;
+                for row in &rows {
+                    let id: String = row.get(0);
+                    let stored: i64 = row.get(1);
+                    let category = self.category_of_row(&id, row.get(2));
+                    let last_version = stored + l.version_offset;
+                    out.push(StreamInfo {
+                        stream_id: id,
+                        category,
+                        events: last_version,
+                        first_version: 1,
+                        last_version,
+                        bad_versions: 0,
+                    });
+                }
+                match rows.last() {
+                    Some(row) if rows.len() as i64 == PAGE => last = row.get(0),
+                    _ => break,
+                }
+            }
+            out.retain(|s| s.events > 0);
+            return Ok(out);
+        }
+        // No streams table: page through the stream index, a page of streams at a time.
+        let sql = format!(
+            "SELECT {s}::text, count(*)::int8, (max({v}) + {o})::int8, (min({v}) + {o})::int8, min({c})::text FROM {} WHERE {} AND {s} > $1 GROUP BY 1 ORDER BY 1 LIMIT {PAGE}",
+            l.from,
+            self.condition(""),
+            s = l.stream,
+            v = l.version,
+            o = l.version_offset,
+            c = l.category.as_deref().unwrap_or("NULL"),
+        );
+        let mut last = String::new();
+        loop {
+            let rows = self.query_rows(&sql, &[&last])?;
+            for row in &rows {
+                let id: String = row.get(0);
+                let category = self.category_of_row(&id, row.get(4));
+                out.push(StreamInfo {
+                    category,
+                    events: row.get(1),
+                    last_version: row.get(2),
+                    first_version: row.get(3),
+                    bad_versions: 0,
+                    stream_id: id,
+                });
+            }
+            match rows.last() {
+                Some(row) if rows.len() as i64 == PAGE => last = row.get(0),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    fn stream_info(&self, stream: &str) -> Result<Option<StreamInfo>> {
+        let l = &self.layout;
+        let sql = format!(
+            "SELECT count(*)::int8, (max({v}) + {o})::int8, (min({v}) + {o})::int8, min({c})::text FROM {} WHERE {}",
+            l.from,
+            self.condition(&self.stream_cond(1)),
+            v = l.version,
+            o = l.version_offset,
+            c = l.category.as_deref().unwrap_or("NULL"),
+        );
+        let Some(row) = self.one_row(&sql, &[&stream])? else {
+            return Ok(None);
+        };
+        let events: i64 = row.get(0);
+        if events == 0 {
+            return Ok(None);
+        }
+        Ok(Some(StreamInfo {
+            stream_id: stream.to_string(),
+            category: self.category_of_row(stream, row.get(3)),
+            events,
+            first_version: row.get(2),
+            last_version: row.get(1),
+            bad_versions: 0,
+        }))
+    }
+
+    fn last_version(&self, stream: &str) -> Result<Option<i64>> {
+        let l = &self.layout;
+        let sql = format!(
+            "SELECT ({v} + {o})::int8 FROM {} WHERE {} ORDER BY {v} DESC LIMIT 1",
+            l.from,
+            self.condition(&self.stream_cond(1)),
+            v = l.version,
+            o = l.version_offset,
+        );
+        Ok(self.one_row(&sql, &[&stream])?.map(|r| r.get(0)))
+    }
+
+    fn stream_category(&self, stream: &str) -> Result<String> {
+        let Some(c) = &self.layout.category else {
+            return Ok(category_of(stream).to_string());
+        };
+        let sql = format!(
+            "SELECT ({c})::text FROM {} WHERE {} LIMIT 1",
+            self.layout.from,
+            self.condition(&self.stream_cond(1))
+        );
+        let found = self.one_row(&sql, &[&stream])?.and_then(|r| r.get(0));
+        Ok(self.category_of_row(stream, found))
+    }
+
+    fn event_at_or_before(&self, stream: &str, version: i64) -> Result<Option<Event>> {
+        let l = &self.layout;
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {} ORDER BY {v} DESC LIMIT 1",
+            self.select_list(),
+            l.from,
+            self.condition(&format!("{} AND {} <= $2", self.stream_cond(1), l.version)),
+            v = l.version,
+        );
+        let stored = version - l.version_offset;
+        match self.one_row(&sql, &[&stream, &stored])? {
+            Some(row) => Ok(Some(self.event(&row)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn each_stream_event(
+        &self,
+        stream: &str,
+        versions: RangeInclusive<i64>,
+        f: &mut EventFn<'_>,
+    ) -> Result<()> {
+        self.read_stream_range(stream, versions, &mut |row| f(self.event(row)?))
+    }
+
+    fn each_stream_row(
+        &self,
+        stream: &str,
+        versions: RangeInclusive<i64>,
+        f: &mut RowFn<'_>,
+    ) -> Result<()> {
+        self.read_stream_range(stream, versions, &mut |row| f(self.row_item(row)?))
+    }
+
+    fn each_stream_payload(
+        &self,
+        stream: &str,
+        versions: RangeInclusive<i64>,
+        f: &mut PayloadFn<'_>,
+    ) -> Result<Option<()>> {
+        if self.layout.decoder != Decoder::Json {
+            return Ok(None);
+        }
+        self.read_stream_range(stream, versions, &mut |row| {
+            let data: Option<&[u8]> = row.try_get(5).map_err(db_error)?;
+            let data = data.unwrap_or_default();
+            if looks_like_zlib(data) {
+                let e = self.event(row)?;
+                let bytes = serde_json::to_vec(&e.data).unwrap_or_default();
+                return f(e.version, &bytes);
+            }
+            f(row.try_get(2).map_err(db_error)?, data)
+        })?;
+        Ok(Some(()))
+    }
+
+    fn each_log_event(&self, filter: &LogFilter, f: &mut EventFn<'_>) -> Result<()> {
+        if !self.type_in_rust() || filter.event_type.is_none() {
+            return self.log_rows(filter, true, &mut |row| f(self.event(row)?));
+        }
+        let wanted = filter.event_type.clone().unwrap_or_default();
+        let unlimited = LogFilter {
+            limit: None,
+            offset: 0,
+            ..filter.clone()
+        };
+        let mut skip = filter.offset;
+        let mut left = filter.limit.unwrap_or(usize::MAX);
+        if left == 0 {
+            return Ok(());
+        }
+        self.log_rows(&unlimited, false, &mut |row| {
+            let e = self.event(row)?;
+            if e.event_type != wanted {
+                return Ok(ControlFlow::Continue(()));
+            }
+            if skip > 0 {
+                skip -= 1;
+                return Ok(ControlFlow::Continue(()));
+            }
+            left -= 1;
+            match f(e)? {
+                ControlFlow::Continue(()) if left > 0 => Ok(ControlFlow::Continue(())),
+                _ => Ok(ControlFlow::Break(())),
+            }
+        })
+    }
+
+    fn each_log_row(&self, filter: &LogFilter, f: &mut RowFn<'_>) -> Result<()> {
+        let unfiltered = LogFilter {
+            event_type: None,
+            ..filter.clone()
+        };
+        self.log_rows(&unfiltered, false, &mut |row| f(self.row_item(row)?))
+    }
+
+    fn each_kept_event(
+        &self,
+        filter: &LogFilter,
+        keep: &mut KeepFn<'_>,
+        f: &mut EventFn<'_>,
+    ) -> Result<()> {
+        let unlimited = LogFilter {
+            limit: None,
+            ..filter.clone()
+        };
+        let type_in_rust = self.type_in_rust();
+        let mut left = filter.limit.unwrap_or(usize::MAX);
+        if left == 0 {
+            return Ok(());
+        }
+        self.log_rows(&unlimited, !type_in_rust, &mut |row| {
+            let item = self.row_item(row)?;
+            let wrong_type = type_in_rust
+                && filter
+                    .event_type
+                    .as_ref()
+                    .is_some_and(|t| t != item.event_type());
+            if wrong_type || !keep(&item)? {
+                return Ok(ControlFlow::Continue(()));
+            }
+            let event = match item {
+                StreamRow::Event(e) => *e,
+                StreamRow::Raw(_) => self.event(row)?,
+            };
+            left -= 1;
+            Ok(if f(event)?.is_break() || left == 0 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        })
+    }
+
+    fn each_time(&self, filter: &LogFilter, f: &mut TimeFn<'_>) -> Result<()> {
+        if !self.has_times() {
+            return Err(StoreError::NoTimes);
+        }
+        self.each_log_event(filter, &mut |e| {
+            f(TimeRow {
+                position: e.global_position,
+                stream_id: e.stream_id,
+                version: e.version,
+                time: e.timestamp,
+            })
+        })
+    }
+
+    fn bad_versions(&self) -> Result<Vec<BadVersion>> {
+        // PostgreSQL's integer columns hold integers only.
+        Ok(Vec::new())
+    }
+
+    fn count_after(&self, after: i64) -> Result<i64> {
+        let l = &self.layout;
+        let sql = format!(
+            "SELECT count(*)::int8 FROM {} WHERE {} AND {} > $1",
+            l.from, l.filter, l.position
+        );
+        Ok(self.one_row(&sql, &[&after])?.map_or(0, |r| r.get(0)))
+    }
+
+    fn last_position(&self) -> Result<i64> {
+        let l = &self.layout;
+        let sql = format!(
+            "SELECT ({p})::int8 FROM {} WHERE {} ORDER BY {p} DESC LIMIT 1",
+            l.from,
+            l.filter,
+            p = l.position
+        );
+        Ok(self.one_row(&sql, &[])?.map_or(0, |r| r.get(0)))
+    }
+
+    fn snapshots(&self, stream: Option<&str>) -> Result<Vec<Snapshot>> {
+        self.query_snapshots(stream, None)
+    }
+
+    fn latest_snapshot(&self, stream: &str, version: i64) -> Result<Option<Snapshot>> {
+        Ok(self
+            .query_snapshots(Some(stream), Some(version))?
+            .into_iter()
+            .last())
+    }
+
+    fn subscribe(&self, after: i64) -> Result<Box<dyn Follow>> {
+        Ok(Box::new(follow::PgFollow::new(
+            self.target.clone(),
+            self.layout.clone(),
+            self.select_list(),
+            after,
+        )?))
+    }
+}
+
+impl PgStore {
+    fn query_snapshots(&self, stream: Option<&str>, at_most: Option<i64>) -> Result<Vec<Snapshot>> {
+        let Some(s) = &self.layout.snapshots else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT ({st})::text, ({v})::int8, {d}, ({c})::text FROM {} WHERE ($1::text IS NULL OR ({st})::text = $1) AND ($2::int8 IS NULL OR {v} <= $2) ORDER BY 1, 2",
+            s.from,
+            st = s.stream,
+            v = s.version,
+            d = s.data,
+            c = s.created_at,
+        );
+        let rows = self.query_rows(&sql, &[&stream, &at_most])?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let payload: Vec<u8> = row.get::<_, Option<Vec<u8>>>(2).unwrap_or_default();
+                super::snapshots::snapshot_from(
+                    row.get(0),
+                    row.get::<_, i64>(1) + self.layout.version_offset,
+                    row.get(3),
+                    &payload,
+                    s.decoder,
+                )
+            })
+            .collect())
+    }
+}
