@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     let args = cli::parse();
     let result = cli::run(args).and_then(|outcome| match outcome {
         cli::Outcome::Done => Ok(()),
-        cli::Outcome::OpenUi(r) => tui::open(r),
+        cli::Outcome::OpenUi(r) => tui::open(*r),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

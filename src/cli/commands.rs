@@ -13,7 +13,7 @@ use super::output::{table, Out, Paint};
 /// What the command line asks for once parsed: a command that ran, or the terminal UI.
 pub enum Outcome {
     Done,
-    OpenUi(UiRequest),
+    OpenUi(Box<UiRequest>),
 }
 
 /// The terminal UI's store and settings, for `main` to hand to the UI (and the UI to its
@@ -270,7 +270,7 @@ fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) 
             (demo, reducers)
         }
     };
-    Ok(Outcome::OpenUi(UiRequest {
+    Ok(Outcome::OpenUi(Box::new(UiRequest {
         store,
         open,
         reducer,
@@ -278,7 +278,7 @@ fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) 
         snapshot_map: replay.snapshot_map.clone(),
         reducer_timeout: std::time::Duration::from_secs_f64(replay.reducer_timeout),
         reducer_memory: replay.reducer_memory,
-    }))
+    })))
 }
 
 /// The bundled reducers, written beside the cached demo so the demo opens with them.

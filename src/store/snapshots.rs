@@ -113,17 +113,9 @@ impl Store {
                 ValueRef::Text(b) | ValueRef::Blob(b) => b.to_vec(),
                 _ => Vec::new(),
             };
-            out.push(match decode_snapshot(&payload, m.decoder) {
-                Ok((data, topic)) => Snapshot {
-                    stream_id,
-                    version,
-                    data,
-                    created_at,
-                    topic,
-                    unreadable: None,
-                },
-                Err(why) => unreadable(stream_id, version, created_at, why),
-            });
+            out.push(snapshot_from(
+                stream_id, version, created_at, &payload, m.decoder,
+            ));
         }
         Ok(out)
     }

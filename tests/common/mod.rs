@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod bin;
+pub mod pg;
 
 /// The names of the files in `dir`, sorted: what a command left beside a store.
 pub fn listing(dir: &Path) -> Vec<String> {

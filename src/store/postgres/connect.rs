@@ -9,8 +9,8 @@ use std::time::Duration;
 use postgres::config::{Host, SslMode};
 use postgres::{Client, Config, NoTls};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use crate::store::StoreError;
@@ -39,7 +39,7 @@ impl Default for Limits {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verify {
+enum Tls {
     Disable,
     Prefer,
     Require,
@@ -51,7 +51,7 @@ enum Verify {
 #[derive(Clone)]
 pub struct Target {
     config: Config,
-    verify: Verify,
+    verify: Tls,
     root_cert: Option<PathBuf>,
     client_cert: Option<(PathBuf, PathBuf)>,
 }
@@ -86,15 +86,15 @@ impl Target {
         } else {
             format!("{base}?{}", kept.join("&"))
         };
-        let mut config: Config = rebuilt.parse().map_err(|e| {
-            StoreError::Postgres(format!("{}: {e}", redact(url)))
-        })?;
+        let mut config: Config = rebuilt
+            .parse()
+            .map_err(|e| StoreError::Postgres(format!("{}: {e}", redact(url))))?;
         let verify = match ssl.as_deref().unwrap_or("prefer") {
-            "disable" | "allow" => Verify::Disable,
-            "prefer" => Verify::Prefer,
-            "require" => Verify::Require,
-            "verify-ca" => Verify::VerifyCa,
-            "verify-full" => Verify::VerifyFull,
+            "disable" | "allow" => Tls::Disable,
+            "prefer" => Tls::Prefer,
+            "require" => Tls::Require,
+            "verify-ca" => Tls::VerifyCa,
+            "verify-full" => Tls::VerifyFull,
             other => {
                 return Err(StoreError::Postgres(format!(
                     "sslmode={other}: use disable, prefer, require, verify-ca or verify-full"
@@ -111,17 +111,17 @@ impl Target {
         ));
         config.connect_timeout(Duration::from_secs(10));
         config.ssl_mode(match verify {
-            Verify::Disable => SslMode::Disable,
-            Verify::Prefer => SslMode::Prefer,
+            Tls::Disable => SslMode::Disable,
+            Tls::Prefer => SslMode::Prefer,
             _ => SslMode::Require,
         });
         // libpq: with a root certificate at hand, `require` checks the chain too.
         let home_root = home().map(|h| h.join(".postgresql/root.crt"));
-        if root_cert.is_none() && verify != Verify::Disable {
+        if root_cert.is_none() && verify != Tls::Disable {
             root_cert = home_root.filter(|p| p.exists());
         }
         let verify = match verify {
-            Verify::Require if root_cert.is_some() => Verify::VerifyCa,
+            Tls::Require if root_cert.is_some() => Tls::VerifyCa,
             v => v,
         };
         Ok(Target {
@@ -136,7 +136,7 @@ impl Target {
     pub fn connect(&self) -> Result<Client, StoreError> {
         let shown = self.shown();
         let result = match self.verify {
-            Verify::Disable => self.config.connect(NoTls),
+            Tls::Disable => self.config.connect(NoTls),
             _ => {
                 let tls = self.tls_config()?;
                 self.config
@@ -171,12 +171,12 @@ impl Target {
             .with_safe_default_protocol_versions()
             .map_err(|e| StoreError::Postgres(format!("TLS: {e}")))?;
         let builder = match (self.verify, &self.root_cert) {
-            (Verify::VerifyCa | Verify::VerifyFull, None) => {
+            (Tls::VerifyCa | Tls::VerifyFull, None) => {
                 return Err(StoreError::Postgres(
                     "sslmode=verify-ca/verify-full needs a root certificate: give sslrootcert=FILE (or put it in ~/.postgresql/root.crt)".into(),
                 ))
             }
-            (Verify::VerifyCa | Verify::VerifyFull, Some(path)) => {
+            (Tls::VerifyCa | Tls::VerifyFull, Some(path)) => {
                 let mut roots = rustls::RootCertStore::empty();
                 for cert in read_certs(path)? {
                     roots
@@ -193,7 +193,7 @@ impl Target {
                     .dangerous()
                     .with_custom_certificate_verifier(Arc::new(Checked {
                         inner: webpki,
-                        check_name: self.verify == Verify::VerifyFull,
+                        check_name: self.verify == Tls::VerifyFull,
                     }))
             }
             _ => builder
@@ -265,7 +265,12 @@ fn pgpass(config: &Config, passfile: Option<PathBuf>) -> Option<String> {
         Host::Tcp(h) => h.clone(),
         Host::Unix(_) => "localhost".into(),
     };
-    let port = config.get_ports().first().copied().unwrap_or(5432).to_string();
+    let port = config
+        .get_ports()
+        .first()
+        .copied()
+        .unwrap_or(5432)
+        .to_string();
     let user = config.get_user().unwrap_or_default().to_string();
     let db = config.get_dbname().unwrap_or(&user).to_string();
     let wanted = [host, port, db, user];

@@ -62,7 +62,7 @@ impl PgFollow {
         };
         if follow.store.layout.watermark == Watermark::TransactionId {
             let sql = format!(
-                "SELECT e.transaction_id::text FROM {} WHERE e.global_position <= $1 ORDER BY e.global_position DESC LIMIT 1",
+                "SELECT e.transaction_id::text FROM {} WHERE e.global_position <= $1::int8 ORDER BY e.global_position DESC LIMIT 1",
                 follow.store.layout.from
             );
             if let Some(row) = follow.client.query_opt(&sql, &[&after]).map_err(db_error)? {
@@ -95,7 +95,7 @@ impl PgFollow {
         let from = self.buffer.back().map_or(self.after, |e| e.global_position);
         let l = &self.store.layout;
         let sql = format!(
-            "SELECT {} FROM {} WHERE ({}) AND {p} > $1 ORDER BY {p} LIMIT {BATCH}",
+            "SELECT {} FROM {} WHERE ({}) AND {p} > $1::int8 ORDER BY {p} LIMIT {BATCH}",
             self.store.select_list(),
             l.from,
             l.filter,
@@ -137,7 +137,7 @@ impl PgFollow {
         };
         let l = &self.store.layout;
         let sql = format!(
-            "SELECT {}, e.transaction_id::text FROM {} WHERE ({}) AND (e.transaction_id, e.global_position) > ($1::text::xid8, $2) AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY e.transaction_id, e.global_position LIMIT {BATCH}",
+            "SELECT {}, e.transaction_id::text FROM {} WHERE ({}) AND (e.transaction_id, e.global_position) > ($1::text::xid8, $2::int8) AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY e.transaction_id, e.global_position LIMIT {BATCH}",
             self.store.select_list(),
             l.from,
             l.filter,

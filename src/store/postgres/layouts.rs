@@ -160,7 +160,10 @@ pub fn tables(client: &mut Client, schema: Option<&str>) -> Result<Vec<Table>, S
     let mut out: Vec<Table> = Vec::new();
     for row in rows {
         let (s, t): (String, String) = (row.get(0), row.get(1));
-        if out.last().is_none_or(|last| last.schema != s || last.name != t) {
+        if out
+            .last()
+            .is_none_or(|last| last.schema != s || last.name != t)
+        {
             out.push(Table {
                 schema: s,
                 name: t,
@@ -226,7 +229,16 @@ fn base(layout: Layout, name: &'static str, t: &Table) -> PgLayout {
 
 fn message_db(t: &Table) -> Option<PgLayout> {
     if t.name != "messages"
-        || !t.has(&["global_position", "position", "stream_name", "type", "data", "metadata", "time", "id"])
+        || !t.has(&[
+            "global_position",
+            "position",
+            "stream_name",
+            "type",
+            "data",
+            "metadata",
+            "time",
+            "id",
+        ])
     {
         return None;
     }
@@ -297,7 +309,11 @@ fn marten(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
     };
     let archived = t.has(&["is_archived"]) && !choices.archived;
     Some(PgLayout {
-        from: format!("{} e JOIN {} s ON {join}", t.qualified(), streams.qualified()),
+        from: format!(
+            "{} e JOIN {} s ON {join}",
+            t.qualified(),
+            streams.qualified()
+        ),
         position: "e.seq_id".into(),
         stream: event_key,
         version: "e.version".into(),
@@ -307,7 +323,11 @@ fn marten(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
         metadata,
         time: t.has(&["timestamp"]).then(|| time("e", t, "timestamp")),
         category: Some("s.type".into()),
-        filter: if archived { "NOT e.is_archived".into() } else { "TRUE".into() },
+        filter: if archived {
+            "NOT e.is_archived".into()
+        } else {
+            "TRUE".into()
+        },
         streams: Some(StreamsTable {
             from: format!("{} s", streams.qualified()),
             id: key("s"),
@@ -394,7 +414,13 @@ fn emmett(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
 }
 
 fn eventsourcing(tables: &[Table], t: &Table) -> Option<PgLayout> {
-    let cols = ["originator_id", "originator_version", "topic", "state", "notification_id"];
+    let cols = [
+        "originator_id",
+        "originator_version",
+        "topic",
+        "state",
+        "notification_id",
+    ];
     if !t.has(&cols) {
         return None;
     }
@@ -422,6 +448,8 @@ fn eventsourcing(tables: &[Table], t: &Table) -> Option<PgLayout> {
         version: "e.originator_version".into(),
         event_type: "e.topic".into(),
         data: payload("e", t, "state"),
+        // The aggregate's class, from the topic.
+        category: Some("e.topic".into()),
         decoder: Decoder::Eventsourcing,
         snapshots: snaps.map(|s| Snapshots {
             from: s.qualified(),
@@ -436,7 +464,13 @@ fn eventsourcing(tables: &[Table], t: &Table) -> Option<PgLayout> {
 }
 
 fn cqrs_es(tables: &[Table], t: &Table) -> Option<PgLayout> {
-    let cols = ["aggregate_type", "aggregate_id", "sequence", "event_type", "payload"];
+    let cols = [
+        "aggregate_type",
+        "aggregate_id",
+        "sequence",
+        "event_type",
+        "payload",
+    ];
     if !t.has(&cols) {
         return None;
     }
@@ -483,7 +517,16 @@ fn cqrs_es(tables: &[Table], t: &Table) -> Option<PgLayout> {
 }
 
 fn go_mink(tables: &[Table], t: &Table) -> Option<PgLayout> {
-    let cols = ["global_position", "stream_id", "version", "event_id", "event_type", "data", "metadata", "timestamp"];
+    let cols = [
+        "global_position",
+        "stream_id",
+        "version",
+        "event_id",
+        "event_type",
+        "data",
+        "metadata",
+        "timestamp",
+    ];
     if t.name != "events" || !t.has(&cols) {
         return None;
     }
@@ -523,12 +566,27 @@ fn go_mink(tables: &[Table], t: &Table) -> Option<PgLayout> {
 
 fn commanded(tables: &[Table], t: &Table) -> Option<PgLayout> {
     if t.name != "stream_events"
-        || !t.has(&["event_id", "stream_id", "stream_version", "original_stream_id"])
+        || !t.has(&[
+            "event_id",
+            "stream_id",
+            "stream_version",
+            "original_stream_id",
+        ])
     {
         return None;
     }
-    let events = sibling(tables, t, "events", &["event_id", "event_type", "data", "metadata", "created_at"])?;
-    let streams = sibling(tables, t, "streams", &["stream_id", "stream_uuid", "stream_version"])?;
+    let events = sibling(
+        tables,
+        t,
+        "events",
+        &["event_id", "event_type", "data", "metadata", "created_at"],
+    )?;
+    let streams = sibling(
+        tables,
+        t,
+        "streams",
+        &["stream_id", "stream_uuid", "stream_version"],
+    )?;
     let data = payload("ev", events, "data");
     Some(PgLayout {
         from: format!(
@@ -566,13 +624,29 @@ fn commanded(tables: &[Table], t: &Table) -> Option<PgLayout> {
 }
 
 fn eventuous(tables: &[Table], t: &Table) -> Option<PgLayout> {
-    let cols = ["message_id", "message_type", "stream_id", "stream_position", "global_position", "json_data"];
+    let cols = [
+        "message_id",
+        "message_type",
+        "stream_id",
+        "stream_position",
+        "global_position",
+        "json_data",
+    ];
     if t.name != "messages" || !t.has(&cols) {
         return None;
     }
-    let streams = sibling(tables, t, "streams", &["stream_id", "stream_name", "version"])?;
+    let streams = sibling(
+        tables,
+        t,
+        "streams",
+        &["stream_id", "stream_name", "version"],
+    )?;
     Some(PgLayout {
-        from: format!("{} e JOIN {} s ON s.stream_id = e.stream_id", t.qualified(), streams.qualified()),
+        from: format!(
+            "{} e JOIN {} s ON s.stream_id = e.stream_id",
+            t.qualified(),
+            streams.qualified()
+        ),
         position: "e.global_position".into(),
         stream: "s.stream_name".into(),
         version: "e.stream_position".into(),

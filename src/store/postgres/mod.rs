@@ -31,6 +31,14 @@ const PAGE: i64 = 5_000;
 
 type Params = Vec<Box<dyn ToSql + Sync>>;
 
+/// A keyset page's key: the SQL expression, the value to start after, and where the
+/// select list holds it.
+struct Key<'k> {
+    expr: &'k str,
+    after: i64,
+    column: usize,
+}
+
 /// A PostgreSQL database holding one of the known layouts.
 pub struct PgStore {
     client: RefCell<Client>,
@@ -106,7 +114,10 @@ impl PgStore {
         };
         // A table the role cannot read fails here, with its name.
         store.query_rows(
-            &format!("SELECT 1 FROM {} WHERE {} LIMIT 1", store.layout.from, store.layout.filter),
+            &format!(
+                "SELECT 1 FROM {} WHERE {} LIMIT 1",
+                store.layout.from, store.layout.filter
+            ),
             &[],
         )?;
         Ok(store)
@@ -167,14 +178,17 @@ impl PgStore {
         &self,
         columns: &str,
         cond: &str,
-        key: &str,
-        first: i64,
-        key_at: usize,
+        key: Key<'_>,
         params: &Params,
         f: &mut dyn FnMut(&Row) -> Result<ControlFlow<()>>,
     ) -> Result<()> {
+        let Key {
+            expr: key,
+            after: first,
+            column: key_at,
+        } = key;
         let sql = format!(
-            "SELECT {columns} FROM {} WHERE {} AND {key} > $1 ORDER BY {key} LIMIT {PAGE}",
+            "SELECT {columns} FROM {} WHERE {} AND {key} > $1::int8 ORDER BY {key} LIMIT {PAGE}",
             self.layout.from,
             self.condition(cond)
         );
@@ -261,16 +275,22 @@ impl PgStore {
             versions.start().saturating_sub(off),
             versions.end().saturating_sub(off),
         );
-        let cond = format!("{} AND {} <= $3", self.stream_cond(2), self.layout.version);
+        let cond = format!(
+            "{} AND {} <= $3::int8",
+            self.stream_cond(2),
+            self.layout.version
+        );
         let params: Params = vec![Box::new(stream.to_string()), Box::new(hi)];
         // The key is the stored version: column 9 holds it where it is offset.
         let key_at = if off != 0 { 9 } else { 2 };
         self.pages(
             &self.select_list(),
             &cond,
-            &self.layout.version.clone(),
-            lo.saturating_sub(1),
-            key_at,
+            Key {
+                expr: &self.layout.version,
+                after: lo.saturating_sub(1),
+                column: key_at,
+            },
             &params,
             f,
         )
@@ -299,7 +319,7 @@ impl PgStore {
         }
         if let Some(to) = filter.to_position {
             let n = next(&mut params, Box::new(to));
-            conds.push(format!("{} <= ${n}", l.position));
+            conds.push(format!("{} <= ${n}::int8", l.position));
         }
         if let (Some(ty), true) = (&filter.event_type, type_in_sql) {
             let n = next(&mut params, Box::new(ty.clone()));
@@ -338,17 +358,19 @@ impl PgStore {
             for stream in streams {
                 let mut stop = false;
                 let mut params: Params = vec![Box::new(stream.clone()), Box::new(from)];
-                let mut cond = format!("{} = $2 AND {} > $3", l.stream, l.position);
+                let mut cond = format!("{} = $2 AND {} > $3::int8", l.stream, l.position);
                 if let Some(to) = filter.to_position {
                     params.push(Box::new(to));
-                    cond.push_str(&format!(" AND {} <= $4", l.position));
+                    cond.push_str(&format!(" AND {} <= $4::int8", l.position));
                 }
                 self.pages(
                     &self.select_list(),
                     &cond,
-                    &l.version.clone(),
-                    i64::MIN,
-                    if l.version_offset != 0 { 9 } else { 2 },
+                    Key {
+                        expr: &l.version,
+                        after: i64::MIN,
+                        column: if l.version_offset != 0 { 9 } else { 2 },
+                    },
                     &params,
                     &mut |row| {
                         let flow = each(row)?;
@@ -365,9 +387,11 @@ impl PgStore {
         self.pages(
             &self.select_list(),
             &cond,
-            &l.position.clone(),
-            filter.from_position.saturating_sub(1),
-            0,
+            Key {
+                expr: &l.position,
+                after: filter.from_position.saturating_sub(1),
+                column: 0,
+            },
             &params,
             &mut each,
         )
@@ -408,10 +432,7 @@ pub(crate) fn db_error(e: postgres::Error) -> StoreError {
     if let Some(db) = e.as_db_error() {
         let line = match db.code().code() {
             "42501" => format!("the role cannot read this table: {}", db.message()),
-            "57014" => format!(
-                "{} (raise it with --statement-timeout)",
-                db.message()
-            ),
+            "57014" => format!("{} (raise it with --statement-timeout)", db.message()),
             "55P03" => format!("{} (raise it with --lock-timeout)", db.message()),
             _ => db.message().to_string(),
         };
@@ -450,13 +471,6 @@ impl EventSource for PgStore {
 
     fn category_is_prefix(&self) -> bool {
         self.layout.category.is_none()
-    }
-
-    fn access_note(&self) -> Option<String> {
-        Some(format!(
-            "PostgreSQL {} ({} layout, {}), read-only session",
-            self.shown, self.layout.name, self.layout.table
-        ))
     }
 
     fn pin_snapshot(&self) -> Result<()> {
@@ -594,7 +608,11 @@ impl EventSource for PgStore {
             "SELECT {} FROM {} WHERE {} ORDER BY {v} DESC LIMIT 1",
             self.select_list(),
             l.from,
-            self.condition(&format!("{} AND {} <= $2", self.stream_cond(1), l.version)),
+            self.condition(&format!(
+                "{} AND {} <= $2::int8",
+                self.stream_cond(1),
+                l.version
+            )),
             v = l.version,
         );
         let stored = version - l.version_offset;
@@ -744,7 +762,7 @@ impl EventSource for PgStore {
     fn count_after(&self, after: i64) -> Result<i64> {
         let l = &self.layout;
         let sql = format!(
-            "SELECT count(*)::int8 FROM {} WHERE {} AND {} > $1",
+            "SELECT count(*)::int8 FROM {} WHERE {} AND {} > $1::int8",
             l.from, l.filter, l.position
         );
         Ok(self.one_row(&sql, &[&after])?.map_or(0, |r| r.get(0)))
@@ -788,7 +806,7 @@ impl PgStore {
             return Ok(Vec::new());
         };
         let sql = format!(
-            "SELECT ({st})::text, ({v})::int8, {d}, ({c})::text FROM {} WHERE ($1::text IS NULL OR ({st})::text = $1) AND ($2::int8 IS NULL OR {v} <= $2) ORDER BY 1, 2",
+            "SELECT ({st})::text, ({v})::int8, {d}, ({c})::text FROM {} WHERE ($1::text IS NULL OR ({st})::text = $1) AND ($2::int8 IS NULL OR {v} <= $2::int8) ORDER BY 1, 2",
             s.from,
             st = s.stream,
             v = s.version,

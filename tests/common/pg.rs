@@ -1,0 +1,185 @@
+//! A real PostgreSQL server for a test: its own cluster in a private temporary folder, on
+//! a free loopback port, stopped and deleted when dropped (also when the test fails).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Cluster {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    pub port: u16,
+}
+
+/// The newest installed server's binaries, if any.
+fn server_bin() -> Option<PathBuf> {
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let major = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((major, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, b)| b)
+}
+
+fn is_root() -> bool {
+    nix_uid() == 0
+}
+
+fn nix_uid() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(u32::MAX)
+}
+
+/// Runs a server binary, as `postgres` when this is root (initdb refuses root).
+fn server_command(bin: &Path, tool: &str) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin.join(tool));
+        c
+    } else {
+        Command::new(bin.join(tool))
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Cluster {
+    /// A new cluster, or `None` (said on stderr) when no server is installed: `.ci/run`
+    /// installs one, so a skip happens only where the package cannot be installed.
+    pub fn start() -> Option<Cluster> {
+        let Some(bin) = server_bin() else {
+            eprintln!("SKIPPED: no PostgreSQL server under /usr/lib/postgresql (apt-get install postgresql)");
+            return None;
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("eventscope-pg")
+            .tempdir()
+            .expect("a temporary folder");
+        if is_root() {
+            let ok = Command::new("chown")
+                .args(["-R", "postgres"])
+                .arg(dir.path())
+                .status()
+                .expect("chown runs");
+            assert!(ok.success());
+        }
+        let data = dir.path().join("data");
+        let out = server_command(&bin, "initdb")
+            .args([
+                "--no-sync",
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "-D",
+            ])
+            .arg(&data)
+            .output()
+            .expect("initdb runs");
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let cluster = Cluster { dir, bin, port };
+        let out = server_command(&cluster.bin, "pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .arg("-o")
+            .arg(format!(
+                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c max_connections=40",
+                cluster.dir.path().display()
+            ))
+            .arg("-l")
+            .arg(cluster.dir.path().join("log"))
+            .args(["-w", "start"])
+            .output()
+            .expect("pg_ctl runs");
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(cluster.dir.path().join("log")).unwrap_or_default()
+        );
+        Some(cluster)
+    }
+
+    pub fn url(&self, db: &str) -> String {
+        format!(
+            "postgres://postgres@127.0.0.1:{}/{db}?sslmode=disable",
+            self.port
+        )
+    }
+
+    pub fn client(&self, db: &str) -> postgres::Client {
+        postgres::Client::connect(&self.url(db), postgres::NoTls).expect("a connection")
+    }
+
+    /// A new database with `sql` applied.
+    pub fn database(&self, db: &str, sql: &str) -> String {
+        self.client("postgres")
+            .batch_execute(&format!("CREATE DATABASE {db}"))
+            .expect("create database");
+        self.client(db).batch_execute(sql).expect("fixture SQL");
+        self.url(db)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = server_command(&self.bin, "pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+/// Every table's rows (as text, sorted) hashed, and every object's name and kind: what
+/// must be the same before and after eventscope read the database.
+pub fn fingerprint(client: &mut postgres::Client) -> Vec<String> {
+    let objects = client
+        .query(
+            "SELECT n.nspname::text || '.' || c.relname::text || ':' || c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') ORDER BY 1",
+            &[],
+        )
+        .expect("objects");
+    let mut out: Vec<String> = objects.iter().map(|r| r.get(0)).collect();
+    let tables = client
+        .query(
+            "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) FROM information_schema.tables
+             WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
+            &[],
+        )
+        .expect("tables");
+    for t in tables {
+        let name: String = t.get(0);
+        let row = client
+            .query_one(
+                &format!("SELECT '{name}=' || count(*) || ':' || md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {name} t"),
+                &[],
+            )
+            .expect("checksum");
+        out.push(row.get(0));
+    }
+    out
+}

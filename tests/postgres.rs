@@ -1,0 +1,716 @@
+//! PostgreSQL stores through the binary, on real servers started here: each library's
+//! layout, created with its own DDL and encodings, read by `streams`, `events`, `state`,
+//! `diff` and `check`; the replay compared with the bank account's own fold; the database
+//! unchanged afterwards; `--follow` seeing a late commit exactly once.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::bin::{bin, fails, lines, ok};
+use common::pg::{fingerprint, Cluster};
+use serde_json::{json, Value};
+
+const REDUCER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pg/bank.jq");
+
+/// The account's history: opened, +100, −30, +50.
+const HISTORY: [(&str, &str); 4] = [
+    ("Opened", r#"{"owner": "ann"}"#),
+    ("Deposited", r#"{"amount": 100}"#),
+    ("Withdrawn", r#"{"amount": 30}"#),
+    ("Deposited", r#"{"amount": 50}"#),
+];
+
+/// The bank account's own fold of HISTORY, independent of eventscope's replay.
+fn expected_account() -> Value {
+    let mut balance = 0;
+    for (ty, data) in HISTORY {
+        let v: Value = serde_json::from_str(data).unwrap();
+        match ty {
+            "Deposited" => balance += v["amount"].as_i64().unwrap(),
+            "Withdrawn" => balance -= v["amount"].as_i64().unwrap(),
+            _ => {}
+        }
+    }
+    json!({"owner": "ann", "balance": balance})
+}
+
+fn minute(i: usize) -> String {
+    format!("2024-03-01 09:{i:02}:00.123456+00")
+}
+
+/// What a layout's check expects of the account stream.
+struct Expect<'a> {
+    stream: &'a str,
+    category: &'a str,
+    /// Events the whole log shows by default.
+    total: usize,
+    /// What `check` must report (nothing: it passes).
+    problems: &'a [&'a str],
+}
+
+/// Every command on one layout, and the database unchanged afterwards.
+fn check_layout(cluster: &Cluster, db: &str, url: &str, expect: Expect) {
+    let before = fingerprint(&mut cluster.client(db));
+    let streams = lines(&ok(&["streams", url, "--json"]));
+    let account = streams
+        .iter()
+        .find(|s| s["stream_id"] == expect.stream)
+        .unwrap_or_else(|| panic!("{db}: {} not in {streams:?}", expect.stream));
+    assert_eq!(account["events"], 4, "{db}: {account}");
+    assert_eq!(account["last_version"], 4, "{db}: {account}");
+    assert_eq!(account["category"], expect.category, "{db}: {account}");
+
+    let events = lines(&ok(&["events", url, "--json"]));
+    assert_eq!(events.len(), expect.total, "{db}: {events:?}");
+    let positions: Vec<i64> = events
+        .iter()
+        .map(|e| e["global_position"].as_i64().unwrap())
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "{db}: {positions:?}"
+    );
+    let mine: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["stream_id"] == expect.stream)
+        .collect();
+    let types: Vec<&str> = mine.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["Opened", "Deposited", "Withdrawn", "Deposited"],
+        "{db}"
+    );
+    let versions: Vec<i64> = mine
+        .iter()
+        .map(|e| e["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, [1, 2, 3, 4], "{db}");
+
+    let state: Value = serde_json::from_str(&ok(&[
+        "state",
+        url,
+        expect.stream,
+        "--reducer",
+        REDUCER,
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(state, expected_account(), "{db}");
+    let at_two: Value = serde_json::from_str(&ok(&[
+        "state",
+        url,
+        expect.stream,
+        "--reducer",
+        REDUCER,
+        "--at",
+        "2",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(at_two["balance"], 100, "{db}");
+
+    let diff = lines(&ok(&[
+        "diff",
+        url,
+        expect.stream,
+        "--reducer",
+        REDUCER,
+        "--from",
+        "2",
+        "--to",
+        "4",
+        "--json",
+    ]));
+    assert_eq!(
+        diff,
+        [json!([{"path": "/balance", "op": "changed", "old": 100, "new": 120}])],
+        "{db}"
+    );
+    let check = bin().args(["check", url]).output().unwrap();
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(
+        check.status.success(),
+        expect.problems.is_empty(),
+        "{db}: {report}{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    for p in expect.problems {
+        assert!(report.contains(p), "{db}: {p:?} not in {report}");
+    }
+
+    assert_eq!(before, fingerprint(&mut cluster.client(db)), "{db} changed");
+}
+
+fn values(rows: &[String]) -> String {
+    rows.join(",\n")
+}
+
+#[test]
+fn message_db() {
+    let Some(pg) = Cluster::start() else { return };
+    let mut rows = Vec::new();
+    for (i, (ty, data)) in HISTORY.iter().enumerate() {
+        rows.push(format!(
+            "({i}, '{}', 'account-acc1', '{ty}', '{data}', '{{\"correlationStreamName\": \"x\"}}')",
+            minute(i).trim_end_matches("+00")
+        ));
+    }
+    rows.push(format!(
+        "(0, '{}', 'account-acc2', 'Opened', '{{\"owner\": \"bob\"}}', NULL)",
+        minute(5).trim_end_matches("+00")
+    ));
+    let sql = format!(
+        "CREATE SCHEMA message_store;
+         CREATE EXTENSION IF NOT EXISTS pgcrypto;
+         CREATE TABLE message_store.messages (
+           global_position bigserial NOT NULL,
+           position bigint NOT NULL,
+           time TIMESTAMP WITHOUT TIME ZONE DEFAULT (now() AT TIME ZONE 'utc') NOT NULL,
+           stream_name text NOT NULL,
+           type text NOT NULL,
+           data jsonb,
+           metadata jsonb,
+           id UUID NOT NULL DEFAULT gen_random_uuid()
+         );
+         ALTER TABLE message_store.messages ADD PRIMARY KEY (global_position) NOT DEFERRABLE INITIALLY IMMEDIATE;
+         CREATE UNIQUE INDEX messages_id ON message_store.messages (id);
+         CREATE UNIQUE INDEX messages_stream ON message_store.messages (stream_name, position);
+         INSERT INTO message_store.messages (position, time, stream_name, type, data, metadata) VALUES {};",
+        values(&rows)
+    );
+    let url = pg.database("mdb", &sql);
+    check_layout(
+        &pg,
+        "mdb",
+        &url,
+        Expect {
+            stream: "account-acc1",
+            category: "account",
+            total: 5,
+            problems: &[],
+        },
+    );
+    // Positions stay visible as stored (0-based).
+    let events = lines(&ok(&["events", &url, "--stream", "account-acc1", "--json"]));
+    assert_eq!(events[0]["original_position"], 0);
+    assert_eq!(events[0]["timestamp"], "2024-03-01T09:00:00.123456Z");
+}
+
+#[test]
+fn marten_with_tenants_archives_and_headers() {
+    let Some(pg) = Cluster::start() else { return };
+    let acc = "5f0c1d2e-0000-4000-8000-000000000001";
+    let archived = "5f0c1d2e-0000-4000-8000-000000000002";
+    let mut rows = Vec::new();
+    for (i, (ty, data)) in HISTORY.iter().enumerate() {
+        rows.push(format!(
+            "({}, gen_random_uuid(), '{acc}', {}, '{data}', '{}', '{}', '*DEFAULT*', 'Bank.{ty}, Bank', false, 'corr-1', NULL, '{{\"user\": \"ops\"}}')",
+            i + 1,
+            i + 1,
+            ty.to_lowercase(),
+            minute(i)
+        ));
+    }
+    rows.push(format!(
+        "(5, gen_random_uuid(), '{archived}', 1, '{{\"owner\": \"old\"}}', 'opened', '{}', '*DEFAULT*', 'Bank.Opened, Bank', true, NULL, NULL, NULL)",
+        minute(5)
+    ));
+    let sql = format!(
+        "CREATE TABLE mt_streams (
+           id uuid NOT NULL, type varchar NULL, version bigint NULL,
+           timestamp timestamptz DEFAULT (now()) NOT NULL, snapshot jsonb NULL, snapshot_version integer NULL,
+           created timestamptz DEFAULT (now()) NOT NULL, tenant_id varchar DEFAULT '*DEFAULT*',
+           mt_dotnet_type varchar NULL, is_archived bool DEFAULT FALSE,
+           CONSTRAINT pkey_mt_streams_id PRIMARY KEY (id));
+         CREATE SEQUENCE mt_events_sequence;
+         CREATE TABLE mt_events (
+           seq_id bigint NOT NULL, id uuid NOT NULL, stream_id uuid NULL, version bigint NOT NULL,
+           data jsonb NOT NULL, type varchar(500) NOT NULL, timestamp timestamptz DEFAULT '(now())' NOT NULL,
+           tenant_id varchar DEFAULT '*DEFAULT*', mt_dotnet_type varchar NULL, is_archived bool DEFAULT FALSE,
+           correlation_id varchar NULL, causation_id varchar NULL, headers jsonb NULL,
+           CONSTRAINT pkey_mt_events_seq_id PRIMARY KEY (seq_id),
+           CONSTRAINT fkey_mt_events_stream_id FOREIGN KEY (stream_id) REFERENCES mt_streams(id) ON DELETE CASCADE);
+         CREATE UNIQUE INDEX pk_mt_events_stream_and_version ON mt_events (stream_id, version);
+         INSERT INTO mt_streams (id, type, version, tenant_id, is_archived) VALUES
+           ('{acc}', 'bank_account', 4, '*DEFAULT*', false), ('{archived}', 'bank_account', 1, '*DEFAULT*', true);
+         INSERT INTO mt_events VALUES {};",
+        values(&rows)
+    );
+    // Marten stores type aliases in snake case; the reducer reads the bank's names.
+    let sql = sql
+        .replace("'opened'", "'Opened'")
+        .replace("'deposited'", "'Deposited'")
+        .replace("'withdrawn'", "'Withdrawn'");
+    let url = pg.database("marten", &sql);
+    check_layout(
+        &pg,
+        "marten",
+        &url,
+        Expect {
+            stream: acc,
+            category: "bank_account",
+            total: 4,
+            problems: &[],
+        },
+    );
+    let events = lines(&ok(&["events", &url, "--json"]));
+    assert_eq!(events[0]["metadata"]["correlation_id"], "corr-1");
+    assert_eq!(events[0]["metadata"]["user"], "ops");
+    let all = lines(&ok(&["events", &url, "--archived", "--json"]));
+    assert_eq!(all.len(), 5, "--archived shows the archived stream's event");
+}
+
+#[test]
+fn emmett_events_only_in_the_default_partition() {
+    let Some(pg) = Cluster::start() else { return };
+    let mut rows = Vec::new();
+    for (i, (ty, data)) in HISTORY.iter().enumerate() {
+        rows.push(format!(
+            "('Account-acc1', {}, 'E', '{data}', '{{}}', '1', '{ty}', 'm{i}', false, '{}')",
+            i + 1,
+            minute(i)
+        ));
+    }
+    rows.push(format!(
+        "('Account-acc1', 5, 'C', '{{}}', '{{}}', '1', 'Close', 'c1', false, '{}')",
+        minute(6)
+    ));
+    rows.push(format!(
+        "('Account-old', 1, 'E', '{{\"owner\": \"x\"}}', '{{}}', '1', 'Opened', 'a1', true, '{}')",
+        minute(7)
+    ));
+    let sql = format!(
+        "CREATE SEQUENCE emt_global_message_position;
+         CREATE TABLE emt_streams(
+           stream_id TEXT NOT NULL, stream_position BIGINT NOT NULL DEFAULT 0,
+           partition TEXT NOT NULL DEFAULT 'global__global', stream_type TEXT NOT NULL,
+           stream_metadata JSONB NOT NULL, is_archived BOOLEAN NOT NULL DEFAULT FALSE,
+           PRIMARY KEY (stream_id, stream_position, partition, is_archived)
+         ) PARTITION BY LIST (partition);
+         CREATE TABLE emt_messages(
+           stream_id TEXT NOT NULL, stream_position BIGINT NOT NULL,
+           partition TEXT NOT NULL DEFAULT 'global__global', message_kind CHAR(1) NOT NULL DEFAULT 'E',
+           message_data JSONB NOT NULL, message_metadata JSONB NOT NULL, message_schema_version TEXT NOT NULL,
+           message_type TEXT NOT NULL, message_id TEXT NOT NULL, is_archived BOOLEAN NOT NULL DEFAULT FALSE,
+           global_position BIGINT DEFAULT nextval('emt_global_message_position'),
+           transaction_id XID8 NOT NULL DEFAULT pg_current_xact_id(),
+           created TIMESTAMPTZ NOT NULL DEFAULT now(),
+           PRIMARY KEY (stream_id, stream_position, partition, is_archived)
+         ) PARTITION BY LIST (partition);
+         CREATE TABLE emt_messages_global PARTITION OF emt_messages FOR VALUES IN ('global__global');
+         CREATE TABLE emt_streams_global PARTITION OF emt_streams FOR VALUES IN ('global__global');
+         INSERT INTO emt_streams (stream_id, stream_position, stream_type, stream_metadata) VALUES ('Account-acc1', 4, 'Account', '{{}}');
+         INSERT INTO emt_messages (stream_id, stream_position, message_kind, message_data, message_metadata,
+           message_schema_version, message_type, message_id, is_archived, created) VALUES {};",
+        values(&rows)
+    );
+    let url = pg.database("emmett", &sql);
+    check_layout(
+        &pg,
+        "emmett",
+        &url,
+        Expect {
+            stream: "Account-acc1",
+            category: "Account",
+            total: 4,
+            problems: &[],
+        },
+    );
+    follow_sees_late_commits(&pg, "emmett", &url, |c, n| {
+        c.execute(
+            "INSERT INTO emt_messages (stream_id, stream_position, message_data, message_metadata, message_schema_version, message_type, message_id) VALUES ('Account-acc9', $1, '{}', '{}', '1', 'Noted', $2)",
+            &[&n, &format!("n{n}")],
+        )
+        .map(|_| ())
+    });
+}
+
+/// Python eventsourcing's payload: JSON with its tagged values, maybe zlib-compressed.
+fn es_state(ty: &str, data: &str, i: usize, compress: bool) -> String {
+    let mut v: Value = serde_json::from_str(data).unwrap();
+    v["timestamp"] = json!({"_type_": "datetime_iso", "_data_": format!("2024-03-01T09:{i:02}:00.000000+00:00")});
+    if ty == "Opened" {
+        v["originator_topic"] = json!("bank.domain:Account");
+    }
+    let bytes = serde_json::to_vec(&v).unwrap();
+    let bytes = if compress {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&bytes).unwrap();
+        z.finish().unwrap()
+    } else {
+        bytes
+    };
+    format!("'\\x{}'::bytea", hex(&bytes))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn python_eventsourcing_with_zlib_and_snapshots() {
+    let Some(pg) = Cluster::start() else { return };
+    let acc = "4c0ec6ab-7e0e-4b3c-8c4a-4e7ab3f5f7a1";
+    let mut rows = Vec::new();
+    for (i, (ty, data)) in HISTORY.iter().enumerate() {
+        rows.push(format!(
+            "('{acc}', {}, 'bank.domain:Account.{ty}', {})",
+            i + 1,
+            es_state(ty, data, i, i % 2 == 1)
+        ));
+    }
+    let snapshot = r#"{"timestamp": {"_type_": "datetime_iso", "_data_": "2024-03-01T09:05:00.000000+00:00"}, "topic": "bank.domain:Account", "state": {"owner": "ann", "balance": 100}}"#;
+    let sql = format!(
+        "CREATE TABLE bank_events (
+           originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text, state bytea,
+           notification_id bigserial, PRIMARY KEY (originator_id, originator_version)) WITH (autovacuum_enabled=false);
+         CREATE UNIQUE INDEX IF NOT EXISTS bank_events_notification_id_idx ON bank_events (notification_id ASC);
+         CREATE TABLE bank_snapshots (
+           originator_id uuid NOT NULL, originator_version bigint NOT NULL, topic text, state bytea,
+           PRIMARY KEY (originator_id, originator_version)) WITH (autovacuum_enabled=false);
+         INSERT INTO bank_events (originator_id, originator_version, topic, state) VALUES {};
+         INSERT INTO bank_snapshots VALUES ('{acc}', 2, 'eventsourcing.domain:Snapshot', convert_to('{snapshot}', 'UTF8'));",
+        values(&rows)
+    );
+    let url = pg.database("es", &sql);
+    check_layout(
+        &pg,
+        "es",
+        &url,
+        Expect {
+            stream: acc,
+            category: "Account",
+            total: 4,
+            problems: &[],
+        },
+    );
+    let snaps = ok(&["snapshots", &url, "--json"]);
+    assert!(snaps.contains("\"balance\":100"), "{snaps}");
+}
+
+#[test]
+fn cqrs_es_postgres() {
+    let Some(pg) = Cluster::start() else { return };
+    let mut rows = Vec::new();
+    for (i, (ty, data)) in HISTORY.iter().enumerate() {
+        rows.push(format!(
+            "('Account', 'acc1', {}, '{ty}', '1.0', '{{\"{ty}\": {data}}}', '{{}}')",
+            i + 1
+        ));
+    }
+    rows.push(
+        "('Account', 'acc2', 1, 'Opened', '1.0', '{\"Opened\": {\"owner\": \"bob\"}}', '{}')"
+            .into(),
+    );
+    let sql = format!(
+        "CREATE TABLE events (
+           aggregate_type text NOT NULL, aggregate_id text NOT NULL, sequence bigint CHECK (sequence >= 0) NOT NULL,
+           event_type text NOT NULL, event_version text NOT NULL, payload json NOT NULL, metadata json NOT NULL,
+           PRIMARY KEY (aggregate_type, aggregate_id, sequence));
+         CREATE TABLE snapshots (
+           aggregate_type text NOT NULL, aggregate_id text NOT NULL, last_sequence bigint CHECK (last_sequence >= 0) NOT NULL,
+           current_snapshot bigint CHECK (current_snapshot >= 0) NOT NULL, payload json NOT NULL,
+           PRIMARY KEY (aggregate_type, aggregate_id));
+         INSERT INTO events VALUES {};
+         INSERT INTO snapshots VALUES ('Account', 'acc1', 2, 1, '{{\"owner\": \"ann\", \"balance\": 100}}');",
+        values(&rows)
+    );
+    let url = pg.database("cqrs", &sql);
+    check_layout(
+        &pg,
+        "cqrs",
+        &url,
+        Expect {
+            stream: "Account-acc1",
+            category: "Account",
+            total: 5,
+            problems: &[],
+        },
+    );
+    let err = fails(&["events", &url, "--follow"]);
+    assert!(err.contains("no global order"), "{err}");
+}
+
+fn go_mink_sql() -> String {
+    let mut rows = Vec::new();
+    for (i, (ty, data)) in HISTORY.iter().enumerate() {
+        rows.push(format!(
+            "('Account-acc1', {}, '{ty}', '{data}', '{{\"correlationId\": \"c1\"}}', '{}')",
+            i + 1,
+            minute(i)
+        ));
+    }
+    rows.push(format!(
+        "('Account-acc2', 1, 'Opened', '{{\"owner\": \"bob\"}}', NULL, '{}')",
+        minute(5)
+    ));
+    format!(
+        "CREATE SCHEMA IF NOT EXISTS mink;
+         CREATE TABLE IF NOT EXISTS mink.streams (
+           id BIGSERIAL PRIMARY KEY, stream_id VARCHAR(500) NOT NULL UNIQUE, category VARCHAR(250) NOT NULL,
+           version BIGINT NOT NULL DEFAULT 0, created_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
+           updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW());
+         CREATE TABLE IF NOT EXISTS mink.events (
+           global_position BIGSERIAL PRIMARY KEY, stream_id VARCHAR(500) NOT NULL, version BIGINT NOT NULL,
+           event_id UUID NOT NULL DEFAULT gen_random_uuid(), event_type VARCHAR(500) NOT NULL,
+           data JSONB NOT NULL, metadata JSONB, timestamp TIMESTAMPTZ NOT NULL DEFAULT NOW(),
+           UNIQUE(stream_id, version));
+         CREATE INDEX IF NOT EXISTS idx_streams_category ON mink.streams(category);
+         CREATE INDEX IF NOT EXISTS idx_events_stream ON mink.events(stream_id, version);
+         CREATE INDEX IF NOT EXISTS idx_events_type ON mink.events(event_type);
+         CREATE INDEX IF NOT EXISTS idx_events_timestamp ON mink.events(timestamp);
+         CREATE TABLE IF NOT EXISTS mink.snapshots (
+           stream_id VARCHAR(500) PRIMARY KEY, version BIGINT NOT NULL, data BYTEA NOT NULL,
+           created_at TIMESTAMPTZ NOT NULL DEFAULT NOW());
+         CREATE TABLE IF NOT EXISTS mink.checkpoints (
+           projection_name VARCHAR(500) PRIMARY KEY, position BIGINT NOT NULL DEFAULT 0,
+           updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW());
+         INSERT INTO mink.streams (stream_id, category, version) VALUES ('Account-acc1', 'Account', 4), ('Account-acc2', 'Account', 1);
+         INSERT INTO mink.events (stream_id, version, event_type, data, metadata, timestamp) VALUES {};
+         INSERT INTO mink.snapshots (stream_id, version, data) VALUES ('Account-acc1', 2, convert_to('{{\"owner\": \"ann\", \"balance\": 100}}', 'UTF8'));",
+        values(&rows)
+    )
+}
+
+#[test]
+fn go_mink() {
+    let Some(pg) = Cluster::start() else { return };
+    let url = pg.database("mink", &go_mink_sql());
+    check_layout(
+        &pg,
+        "mink",
+        &url,
+        Expect {
+            stream: "Account-acc1",
+            category: "Account",
+            total: 5,
+            problems: &[],
+        },
+    );
+    // A time-travel read: the state as of a time, from the event times.
+    let at: Value = serde_json::from_str(&ok(&[
+        "state",
+        &url,
+        "Account-acc1",
+        "--reducer",
+        REDUCER,
+        "--at-time",
+        "2024-03-01T09:02:30Z",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(at["balance"], 70);
+    follow_sees_late_commits(&pg, "mink", &url, |c, n| {
+        c.execute(
+            "INSERT INTO mink.events (stream_id, version, event_type, data) VALUES ('Account-acc9', $1, 'Noted', '{}')",
+            &[&n],
+        )
+        .map(|_| ())
+    });
+}
+
+#[test]
+fn commanded_event_store() {
+    let Some(pg) = Cluster::start() else { return };
+    let mut stmts = vec![
+        "INSERT INTO streams (stream_id, stream_uuid, stream_version) VALUES (0, '$all', 6), (1, 'account-acc1', 4), (2, 'account-acc2', 2)".to_string(),
+    ];
+    let mut all = 0;
+    let mut add = |stream: i64, version: usize, ty: &str, data: &[u8], stmts: &mut Vec<String>| {
+        all += 1;
+        let id = format!("00000000-0000-4000-8000-{all:012}");
+        stmts.push(format!(
+            "INSERT INTO events (event_id, event_type, correlation_id, data, metadata, created_at) VALUES ('{id}', '{ty}', '00000000-0000-4000-8000-00000000c0de', '\\x{}', convert_to('{{}}', 'UTF8'), '{}')",
+            hex(data),
+            minute(all)
+        ));
+        stmts.push(format!(
+            "INSERT INTO stream_events VALUES ('{id}', {stream}, {version}, {stream}, {version}), ('{id}', 0, {all}, {stream}, {version})"
+        ));
+    };
+    for (i, (ty, data)) in HISTORY.iter().enumerate() {
+        add(1, i + 1, ty, data.as_bytes(), &mut stmts);
+    }
+    add(2, 1, "Opened", br#"{"owner": "bob"}"#, &mut stmts);
+    // :erlang.term_to_binary(%{a: 1})
+    add(
+        2,
+        2,
+        "Elixir.Bank.Noted",
+        &[131, 116, 0, 0, 0, 1, 100, 0, 1, 97, 97, 1],
+        &mut stmts,
+    );
+    let sql = format!(
+        "CREATE TABLE streams (
+           stream_id bigserial PRIMARY KEY NOT NULL, stream_uuid text NOT NULL,
+           stream_version bigint default 0 NOT NULL, created_at timestamp with time zone default NOW() NOT NULL,
+           deleted_at timestamp with time zone);
+         CREATE UNIQUE INDEX ix_streams_stream_uuid ON streams (stream_uuid);
+         CREATE TABLE events (
+           event_id uuid PRIMARY KEY NOT NULL, event_type text NOT NULL, causation_id uuid NULL,
+           correlation_id uuid NULL, data bytea NOT NULL, metadata bytea NULL,
+           created_at timestamp with time zone default now() NOT NULL);
+         CREATE TABLE stream_events (
+           event_id uuid NOT NULL REFERENCES events (event_id), stream_id bigint NOT NULL REFERENCES streams (stream_id),
+           stream_version bigint NOT NULL, original_stream_id bigint REFERENCES streams (stream_id),
+           original_stream_version bigint, PRIMARY KEY(event_id, stream_id));
+         CREATE UNIQUE INDEX ix_stream_events ON stream_events (stream_id, stream_version);
+         {};",
+        stmts.join(";\n")
+    );
+    let url = pg.database("commanded", &sql);
+    check_layout(
+        &pg,
+        "commanded",
+        &url,
+        Expect {
+            stream: "account-acc1",
+            category: "account",
+            total: 6,
+            problems: &["account-acc2 version 2: undecodable payload: Erlang term format"],
+        },
+    );
+    let events = lines(&ok(&["events", &url, "--stream", "account-acc2", "--json"]));
+    assert!(events[1]["undecodable"]
+        .as_str()
+        .unwrap()
+        .contains("Erlang term"));
+    assert_eq!(
+        events[0]["metadata"]["correlation_id"],
+        "00000000-0000-4000-8000-00000000c0de"
+    );
+}
+
+#[test]
+fn eventuous_zero_based_with_a_tombstone() {
+    let Some(pg) = Cluster::start() else { return };
+    let mut rows = Vec::new();
+    for (i, (ty, data)) in HISTORY.iter().enumerate() {
+        rows.push(format!(
+            "(gen_random_uuid(), '{ty}', 1, {i}, '{data}', '{{}}', '{}')",
+            minute(i).trim_end_matches("+00")
+        ));
+    }
+    rows.push(format!(
+        "(gen_random_uuid(), '$tombstone', 2, 0, '{{}}', NULL, '{}')",
+        minute(6).trim_end_matches("+00")
+    ));
+    let sql = format!(
+        "CREATE SCHEMA IF NOT EXISTS eventuous;
+         CREATE TABLE IF NOT EXISTS eventuous.streams (
+           stream_name varchar(1000) NOT NULL, stream_id integer PRIMARY KEY GENERATED ALWAYS AS IDENTITY,
+           version integer NOT NULL DEFAULT(-1),
+           CONSTRAINT uq_streams_name UNIQUE (stream_name), CONSTRAINT ck_version_gte_negative_one CHECK (version >= -1));
+         CREATE TABLE IF NOT EXISTS eventuous.messages (
+           message_id uuid, message_type varchar NOT NULL, stream_id integer NOT NULL,
+           stream_position integer NOT NULL, global_position bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY,
+           json_data jsonb NOT NULL, json_metadata jsonb, created timestamp NOT NULL,
+           CONSTRAINT fk_messages_stream FOREIGN KEY (stream_id) REFERENCES eventuous.streams (stream_id),
+           CONSTRAINT uq_stream_id_position UNIQUE (stream_id, stream_position),
+           CONSTRAINT uq_message_id UNIQUE (message_id));
+         INSERT INTO eventuous.streams (stream_name, version) VALUES ('Account-acc1', 3), ('Account-gone', 0);
+         INSERT INTO eventuous.messages (message_id, message_type, stream_id, stream_position, json_data, json_metadata, created) VALUES {};",
+        values(&rows)
+    );
+    let url = pg.database("eventuous", &sql);
+    check_layout(
+        &pg,
+        "eventuous",
+        &url,
+        Expect {
+            stream: "Account-acc1",
+            category: "Account",
+            total: 4,
+            problems: &[],
+        },
+    );
+}
+
+/// `events --follow` sees two rows committed out of position order, each exactly once:
+/// the first row's transaction holds its position open while the second commits.
+fn follow_sees_late_commits(
+    pg: &Cluster,
+    db: &str,
+    url: &str,
+    insert: impl Fn(&mut postgres::Transaction<'_>, i64) -> Result<(), postgres::Error>,
+) {
+    let mut child = bin()
+        .args(["events", url, "--follow", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // What the follower prints of the existing log first.
+    let mut seen: Vec<Value> = Vec::new();
+    let settle = |seen: &mut Vec<Value>, wait: Duration| {
+        let end = Instant::now() + wait;
+        while let Ok(line) = rx.recv_timeout(end.saturating_duration_since(Instant::now())) {
+            seen.push(serde_json::from_str(&line).unwrap());
+        }
+    };
+    settle(&mut seen, Duration::from_millis(1500));
+    let start = seen.len();
+
+    let mut early = pg.client(db);
+    let mut late = pg.client(db);
+    let mut first = early.transaction().unwrap();
+    insert(&mut first, 1).unwrap();
+    let mut second = late.transaction().unwrap();
+    insert(&mut second, 2).unwrap();
+    second.commit().unwrap();
+    settle(&mut seen, Duration::from_millis(1500));
+    assert_eq!(
+        seen.len(),
+        start,
+        "{db}: went past a position whose transaction is still open: {:?}",
+        &seen[start..]
+    );
+    first.commit().unwrap();
+    settle(&mut seen, Duration::from_millis(2500));
+    let _ = child.kill();
+    let _ = child.wait();
+    let new: Vec<i64> = seen[start..]
+        .iter()
+        .filter(|e| e["stream_id"] == "Account-acc9")
+        .map(|e| e["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(new, [1, 2], "{db}: each late row exactly once: {seen:?}");
+}
+
+#[test]
+fn bad_targets_are_one_line_and_never_show_the_password() {
+    let Some(pg) = Cluster::start() else { return };
+    let url = pg.database("empty", "CREATE TABLE unrelated (x int);");
+    let err = fails(&["streams", &url]);
+    assert!(err.contains("no known event store layout"), "{err}");
+    assert!(err.contains("public.unrelated"), "{err}");
+    let nobody = format!(
+        "postgres://ghost:s3cret@127.0.0.1:{}/nowhere?sslmode=disable",
+        pg.port
+    );
+    let err = fails(&["streams", &nobody]);
+    assert!(!err.contains("s3cret"), "{err}");
+    let closed = "postgres://ann:s3cret@127.0.0.1:1/x?sslmode=disable";
+    let err = fails(&["streams", closed]);
+    assert!(
+        err.contains("cannot connect") && !err.contains("s3cret"),
+        "{err}"
+    );
+    let err = fails(&["streams", "postgres://h/x?sslmode=sometimes"]);
+    assert!(err.contains("sslmode"), "{err}");
+}
