@@ -383,12 +383,31 @@ fn formats_lists_every_layout() {
         "map",
     ] {
         assert!(
-            out.lines().any(|l| l.starts_with(name)),
+            out.lines().any(|l| l.trim_start().starts_with(name)),
             "{name} missing:\n{out}"
         );
     }
     let json = lines(&ok(&["formats", "--json"]));
-    assert_eq!(json.len(), 6);
+    let names = |backend: &str| -> Vec<String> {
+        json.iter()
+            .filter(|f| f["backend"] == backend)
+            .map(|f| f["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names("sqlite").len(), 6);
+    assert_eq!(
+        names("postgres"),
+        [
+            "message-db",
+            "marten",
+            "emmett",
+            "eventsourcing",
+            "cqrs-es",
+            "go-mink",
+            "commanded",
+            "eventuous"
+        ]
+    );
     assert!(json[1]["maps"].as_str().unwrap().contains("zlib"));
 }
 

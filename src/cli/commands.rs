@@ -379,16 +379,31 @@ fn streams(store: &dyn EventSource, category: Option<&str>, json: bool) -> Resul
 
 fn formats(json: bool) -> Result<()> {
     let mut o = Out::stdout();
-    for f in FORMATS {
+    let sqlite = FORMATS
+        .iter()
+        .map(|f| ("sqlite", f.name, f.library, f.maps));
+    let postgres = eventscope::store::PG_FORMATS
+        .iter()
+        .map(|(name, library, maps)| ("postgres", *name, *library, *maps));
+    let mut heading = "";
+    for (backend, name, library, maps) in sqlite.chain(postgres) {
         if json {
-            o.json_line(
-                &serde_json::json!({"name": f.name, "library": f.library, "maps": f.maps}),
-            )?;
-        } else {
-            let name = o.paint(Paint::Bold, &format!("{:<14}", f.name));
-            o.line(&format!("{name}{}", f.library))?;
-            o.line(&format!("              {}", f.maps))?;
+            o.json_line(&serde_json::json!({"backend": backend, "name": name, "library": library, "maps": maps}))?;
+            continue;
         }
+        if heading != backend {
+            heading = backend;
+            let title = match backend {
+                "sqlite" => "SQLite files",
+                _ => {
+                    "PostgreSQL URLs (postgres://…; detected by column sets; --schema, --archived)"
+                }
+            };
+            o.line(&o.paint(Paint::Bold, title))?;
+        }
+        let name = o.paint(Paint::Bold, &format!("  {name:<14}"));
+        o.line(&format!("{name}{library}"))?;
+        o.line(&format!("                {maps}"))?;
     }
     o.flush()?;
     Ok(())
