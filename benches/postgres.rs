@@ -114,7 +114,10 @@ fn load(cluster: &pg::Cluster, sqlite: &Store, total: usize) -> String {
         })
         .unwrap();
     writer.finish().unwrap();
-    println!("loaded {total} events in {:.0} s", t.elapsed().as_secs_f64());
+    println!(
+        "loaded {total} events in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
     let t = Instant::now();
     c.batch_execute(INDEXES).unwrap();
     println!("indexed in {:.0} s", t.elapsed().as_secs_f64());

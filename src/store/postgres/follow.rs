@@ -49,6 +49,7 @@ impl PgFollow {
             shown: target.shown(),
             layout,
             pinned: std::cell::Cell::new(None),
+            reader: std::cell::RefCell::new(None),
         };
         let mut follow = PgFollow {
             client,

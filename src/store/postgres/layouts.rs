@@ -36,12 +36,12 @@ pub fn q(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
-/// A stored text or bytes column as bytes of UTF-8 JSON (or, for bytea, as stored).
+/// A payload column: bytea as stored, anything else (json, jsonb, text) as text.
 fn payload(alias: &str, table: &Table, col: &str) -> String {
     if table.is_bytes(col) {
         format!("{alias}.{}", q(col))
     } else {
-        format!("convert_to({alias}.{}::text, 'UTF8')", q(col))
+        format!("{alias}.{}::text", q(col))
     }
 }
 
@@ -280,11 +280,15 @@ fn marten(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
         "s.id = e.stream_id"
     };
     let data = if t.has(&["bdata"]) {
-        format!(
-            "COALESCE({}, {})",
-            payload("e", t, "bdata"),
-            payload("e", t, "data")
-        )
+        match (t.is_bytes("bdata"), t.is_bytes("data")) {
+            (true, false) => "COALESCE(e.bdata, convert_to(e.data::text, 'UTF8'))".to_string(),
+            (false, true) => "COALESCE(convert_to(e.bdata::text, 'UTF8'), e.data)".to_string(),
+            _ => format!(
+                "COALESCE({}, {})",
+                payload("e", t, "bdata"),
+                payload("e", t, "data")
+            ),
+        }
     } else {
         payload("e", t, "data")
     };

@@ -47,6 +47,8 @@ pub struct PgStore {
     shown: String,
     /// The upper bound on the global position a one-shot command reads up to.
     pinned: Cell<Option<i64>>,
+    /// The second session long reads fetch their next pages on, opened when first needed.
+    reader: RefCell<Option<Client>>,
 }
 
 impl PgStore {
@@ -111,6 +113,7 @@ impl PgStore {
             layout,
             shown,
             pinned: Cell::new(None),
+            reader: RefCell::new(None),
         };
         // A table the role cannot read fails here, with its name.
         store.query_rows(
@@ -192,22 +195,61 @@ impl PgStore {
             self.layout.from,
             self.condition(cond)
         );
-        let mut last = first;
-        loop {
+        let page = |client: &mut Client, last: i64| -> Result<Vec<Row>> {
             let mut all: Vec<&(dyn ToSql + Sync)> = vec![&last];
             all.extend(params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)));
-            let rows = self.query_rows(&sql, &all)?;
-            let n = rows.len() as i64;
-            for row in &rows {
-                if f(row)?.is_break() {
-                    return Ok(());
-                }
-            }
+            client.query(&sql, &all).map_err(db_error)
+        };
+        let next_key = |rows: &[Row]| -> Result<Option<i64>> {
             match rows.last() {
-                Some(row) if n == PAGE => last = row.try_get(key_at).map_err(db_error)?,
-                _ => return Ok(()),
+                Some(row) if rows.len() as i64 == PAGE => {
+                    Ok(Some(row.try_get(key_at).map_err(db_error)?))
+                }
+                _ => Ok(None),
+            }
+        };
+        let mut all: Vec<&(dyn ToSql + Sync)> = vec![&first];
+        all.extend(params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)));
+        let rows = self.query_rows(&sql, &all)?;
+        for row in &rows {
+            if f(row)?.is_break() {
+                return Ok(());
             }
         }
+        let Some(mut last) = next_key(&rows)? else {
+            return Ok(());
+        };
+        // A long read: a second session fetches the next page while this thread folds
+        // the current one, so the server's work and the client's overlap.
+        let mut reader = match self.reader.borrow_mut().take() {
+            Some(c) if !c.is_closed() => c,
+            _ => self.target.connect()?,
+        };
+        let outcome = std::thread::scope(|scope| -> Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Row>>>(2);
+            let reader = &mut reader;
+            scope.spawn(move || loop {
+                let rows = page(reader, last);
+                let next = rows.as_ref().ok().map(|r| next_key(r));
+                if tx.send(rows).is_err() {
+                    return;
+                }
+                match next {
+                    Some(Ok(Some(k))) => last = k,
+                    _ => return,
+                }
+            });
+            for rows in rx {
+                for row in &rows? {
+                    if f(row)?.is_break() {
+                        return Ok(());
+                    }
+                }
+            }
+            Ok(())
+        });
+        *self.reader.borrow_mut() = Some(reader);
+        outcome
     }
 
     fn raw_ok(&self) -> bool {
@@ -228,10 +270,7 @@ impl PgStore {
 
     fn event(&self, row: &Row) -> Result<Event> {
         let get_text = |i| row.try_get::<_, Option<String>>(i).map_err(db_error);
-        let payload: Vec<u8> = row
-            .try_get::<_, Option<Vec<u8>>>(5)
-            .map_err(db_error)?
-            .unwrap_or_default();
+        let payload: Vec<u8> = payload_at(row, 5)?.unwrap_or_default().to_vec();
         let commanded_term =
             self.layout.layout == Layout::Commanded && payload.first() == Some(&131);
         let mut e = event_from_parts(
@@ -414,6 +453,17 @@ impl PgStore {
     }
 }
 
+/// The payload column: bytea as stored, or JSON as text (no copy into bytea on the server).
+fn payload_at(row: &Row, idx: usize) -> Result<Option<&[u8]>> {
+    match row.try_get::<_, Option<&[u8]>>(idx) {
+        Ok(b) => Ok(b),
+        Err(_) => Ok(row
+            .try_get::<_, Option<&str>>(idx)
+            .map_err(db_error)?
+            .map(str::as_bytes)),
+    }
+}
+
 fn raw_event(row: &Row) -> Option<RawEvent<'_>> {
     Some(RawEvent {
         global_position: row.try_get(0).ok()?,
@@ -421,7 +471,7 @@ fn raw_event(row: &Row) -> Option<RawEvent<'_>> {
         version: row.try_get(2).ok()?,
         event_id: row.try_get(3).ok()?,
         event_type: row.try_get(4).ok()?,
-        data: row.try_get(5).ok()?,
+        data: payload_at(row, 5).ok()??,
         metadata: row.try_get::<_, Option<&str>>(6).ok()?.map(str::as_bytes),
         timestamp: row.try_get(7).ok()?,
     })
@@ -650,7 +700,7 @@ impl EventSource for PgStore {
             return Ok(None);
         }
         self.read_stream_range(stream, versions, &mut |row| {
-            let data: Option<&[u8]> = row.try_get(5).map_err(db_error)?;
+            let data = payload_at(row, 5)?;
             let data = data.unwrap_or_default();
             if looks_like_zlib(data) {
                 let e = self.event(row)?;
@@ -817,12 +867,12 @@ impl PgStore {
         Ok(rows
             .iter()
             .map(|row| {
-                let payload: Vec<u8> = row.get::<_, Option<Vec<u8>>>(2).unwrap_or_default();
+                let payload = payload_at(row, 2).ok().flatten().unwrap_or_default();
                 super::snapshots::snapshot_from(
                     row.get(0),
                     row.get::<_, i64>(1) + self.layout.version_offset,
                     row.get(3),
-                    &payload,
+                    payload,
                     s.decoder,
                 )
             })
