@@ -37,6 +37,10 @@ struct Key<'k> {
     expr: &'k str,
     after: i64,
     column: usize,
+    /// For dense keys (a stream's versions): the last key wanted. Pages are then windows
+    /// of PAGE keys, so each query reads at most a window's rows whatever plan the server
+    /// picks (with `LIMIT`, a bitmap scan re-reads the rest of the stream every page).
+    dense_until: Option<i64>,
 }
 
 /// A PostgreSQL database holding one of the known layouts.
@@ -189,18 +193,29 @@ impl PgStore {
             expr: key,
             after: first,
             column: key_at,
+            dense_until,
         } = key;
-        let sql = format!(
-            "SELECT {columns} FROM {} WHERE {} AND {key} > $1::int8 ORDER BY {key} LIMIT {PAGE}",
-            self.layout.from,
-            self.condition(cond)
-        );
+        let sql = match dense_until {
+            Some(_) => format!(
+                "SELECT {columns} FROM {} WHERE {} AND {key} > $1::int8 AND {key} <= $1::int8 + {PAGE} ORDER BY {key}",
+                self.layout.from,
+                self.condition(cond)
+            ),
+            None => format!(
+                "SELECT {columns} FROM {} WHERE {} AND {key} > $1::int8 ORDER BY {key} LIMIT {PAGE}",
+                self.layout.from,
+                self.condition(cond)
+            ),
+        };
         let page = |client: &mut Client, last: i64| -> Result<Vec<Row>> {
             let mut all: Vec<&(dyn ToSql + Sync)> = vec![&last];
             all.extend(params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)));
             client.query(&sql, &all).map_err(db_error)
         };
-        let next_key = |rows: &[Row]| -> Result<Option<i64>> {
+        let next_key = |rows: &[Row], last: i64| -> Result<Option<i64>> {
+            if let Some(until) = dense_until {
+                return Ok((last.saturating_add(PAGE) < until).then(|| last + PAGE));
+            }
             match rows.last() {
                 Some(row) if rows.len() as i64 == PAGE => {
                     Ok(Some(row.try_get(key_at).map_err(db_error)?))
@@ -216,7 +231,7 @@ impl PgStore {
                 return Ok(());
             }
         }
-        let Some(mut last) = next_key(&rows)? else {
+        let Some(mut last) = next_key(&rows, first)? else {
             return Ok(());
         };
         // A long read: a second session fetches the next page while this thread folds
@@ -230,7 +245,7 @@ impl PgStore {
             let reader = &mut reader;
             scope.spawn(move || loop {
                 let rows = page(reader, last);
-                let next = rows.as_ref().ok().map(|r| next_key(r));
+                let next = rows.as_ref().ok().map(|r| next_key(r, last));
                 if tx.send(rows).is_err() {
                     return;
                 }
@@ -319,6 +334,24 @@ impl PgStore {
             self.stream_cond(2),
             self.layout.version
         );
+        // The stream's stored bounds: the windows below cover them, not the range asked.
+        let bounds = format!(
+            "SELECT min({v})::int8, max({v})::int8 FROM {} WHERE {}",
+            self.layout.from,
+            self.condition(&self.stream_cond(1)),
+            v = self.layout.version,
+        );
+        let row = self.one_row(&bounds, &[&stream])?;
+        let (Some(min), Some(max)) = (
+            row.as_ref().and_then(|r| r.get::<_, Option<i64>>(0)),
+            row.as_ref().and_then(|r| r.get::<_, Option<i64>>(1)),
+        ) else {
+            return Ok(());
+        };
+        let (lo, hi) = (lo.max(min), hi.min(max));
+        if lo > hi {
+            return Ok(());
+        }
         let params: Params = vec![Box::new(stream.to_string()), Box::new(hi)];
         // The key is the stored version: column 9 holds it where it is offset.
         let key_at = if off != 0 { 9 } else { 2 };
@@ -329,6 +362,7 @@ impl PgStore {
                 expr: &self.layout.version,
                 after: lo.saturating_sub(1),
                 column: key_at,
+                dense_until: Some(hi),
             },
             &params,
             f,
@@ -409,6 +443,7 @@ impl PgStore {
                         expr: &l.version,
                         after: i64::MIN,
                         column: if l.version_offset != 0 { 9 } else { 2 },
+                        dense_until: None,
                     },
                     &params,
                     &mut |row| {
@@ -430,6 +465,7 @@ impl PgStore {
                 expr: &l.position,
                 after: filter.from_position.saturating_sub(1),
                 column: 0,
+                dense_until: None,
             },
             &params,
             &mut each,
