@@ -62,6 +62,20 @@ impl Cluster {
     /// A new cluster, or `None` (said on stderr) when no server is installed: `.ci/run`
     /// installs one, so a skip happens only where the package cannot be installed.
     pub fn start() -> Option<Cluster> {
+        Cluster::start_with(false)
+    }
+
+    /// A cluster that accepts TLS connections only, with a server certificate for
+    /// `localhost` signed by `ca.pem` in [`Cluster::dir`].
+    pub fn start_tls() -> Option<Cluster> {
+        Cluster::start_with(true)
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn start_with(tls: bool) -> Option<Cluster> {
         let Some(bin) = server_bin() else {
             eprintln!("SKIPPED: no PostgreSQL server under /usr/lib/postgresql (apt-get install postgresql)");
             return None;
@@ -98,6 +112,27 @@ impl Cluster {
             "initdb: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let mut tls_options = String::new();
+        if tls {
+            make_certificates(dir.path());
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+            )
+            .expect("pg_hba.conf");
+            tls_options = format!(
+                " -c ssl=on -c ssl_cert_file={d}/server.pem -c ssl_key_file={d}/server.key",
+                d = dir.path().display()
+            );
+        }
+        if is_root() {
+            let ok = Command::new("chown")
+                .args(["-R", "postgres"])
+                .arg(dir.path())
+                .status()
+                .expect("chown runs");
+            assert!(ok.success());
+        }
         let port = free_port();
         let cluster = Cluster { dir, bin, port };
         let out = server_command(&cluster.bin, "pg_ctl")
@@ -105,7 +140,7 @@ impl Cluster {
             .arg(&data)
             .arg("-o")
             .arg(format!(
-                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c max_connections=40",
+                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c max_connections=40{tls_options}",
                 cluster.dir.path().display()
             ))
             .arg("-l")
@@ -141,6 +176,73 @@ impl Cluster {
         self.client(db).batch_execute(sql).expect("fixture SQL");
         self.url(db)
     }
+}
+
+/// A CA, and a server key and certificate for `localhost` signed by it.
+fn make_certificates(dir: &Path) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=eventscope test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost\n").expect("san.ext");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.pem",
+    ]);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .expect("key mode");
 }
 
 impl Drop for Cluster {
