@@ -268,17 +268,13 @@ pub trait EventSource {
             ..Default::default()
         };
         let mut last = None;
-        let mut rows = Vec::new();
         self.each_time(&filter, &mut |row| {
-            rows.push(row);
-            Ok(ControlFlow::Continue(()))
-        })?;
-        for row in rows {
             let t = self.instant(&row)?;
             if t <= until && last.is_none_or(|v| row.version >= v) {
                 last = Some(row.version);
             }
-        }
+            Ok(ControlFlow::Continue(()))
+        })?;
         Ok(last)
     }
 
@@ -286,21 +282,12 @@ pub trait EventSource {
     /// `until` (the log's counterpart of `version_at_time`).
     fn position_at_time(&self, until: DateTime<Utc>) -> Result<Option<i64>> {
         let mut last = None;
-        let mut failed = None;
         self.each_time(&LogFilter::default(), &mut |row| {
-            match row.time.as_deref().and_then(crate::time::parse_stored) {
-                Some(t) if t <= until => last = Some(row.position),
-                Some(_) => {}
-                None => {
-                    failed = Some(row);
-                    return Ok(ControlFlow::Break(()));
-                }
+            if self.instant(&row)? <= until {
+                last = Some(row.position);
             }
             Ok(ControlFlow::Continue(()))
         })?;
-        if let Some(row) = failed {
-            self.instant(&row)?;
-        }
         Ok(last)
     }
 
