@@ -35,10 +35,6 @@ pub trait Follow: Send {
     fn poll(&mut self) -> Result<Vec<Event>>;
     /// Waits up to `timeout` for the next event.
     fn next_timeout(&mut self, timeout: Duration) -> Result<Option<Event>>;
-    /// A line on how new events are noticed, when the user should know it.
-    fn note(&self) -> Option<String> {
-        None
-    }
 }
 
 /// An event store opened for reading.

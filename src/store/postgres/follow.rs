@@ -9,8 +9,6 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use postgres::Client;
-
 use super::connect::Target;
 use super::layouts::{PgLayout, Watermark};
 use super::{db_error, PgStore};
@@ -22,8 +20,8 @@ const BATCH: i64 = 1000;
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 pub struct PgFollow {
-    client: Client,
-    target: Target,
+    /// A session of its own (a follower may move to another thread), which reopens when
+    /// dropped as the store's does.
     store: PgStore,
     after: i64,
     /// Emmett's cursor: the transaction of the last row handed out.
@@ -31,42 +29,30 @@ pub struct PgFollow {
     buffer: VecDeque<Event>,
     /// A gap seen, and the open transactions (by id) it waits for.
     waiting: Option<(i64, Vec<String>)>,
-    reconnecting: bool,
 }
 
 impl PgFollow {
-    pub fn new(target: Target, layout: PgLayout, _select: String, after: i64) -> Result<PgFollow> {
+    pub fn new(target: Target, layout: PgLayout, after: i64) -> Result<PgFollow> {
         if layout.watermark == Watermark::None {
             return Err(StoreError::Postgres(format!(
                 "{} keeps no global order, so there is nothing to follow",
                 layout.name
             )));
         }
-        let client = target.connect()?;
-        let store = PgStore {
-            client: std::cell::RefCell::new(target.connect()?),
-            target: target.clone(),
-            shown: target.shown(),
-            layout,
-            pinned: std::cell::Cell::new(None),
-            reader: std::cell::RefCell::new(None),
-        };
+        let store = PgStore::with_session(target.clone(), layout, target.connect()?);
         let mut follow = PgFollow {
-            client,
-            target,
             store,
             after,
             after_tx: "0".into(),
             buffer: VecDeque::new(),
             waiting: None,
-            reconnecting: false,
         };
         if follow.store.layout.watermark == Watermark::TransactionId {
             let sql = format!(
                 "SELECT e.transaction_id::text FROM {} WHERE e.global_position <= $1::int8 ORDER BY e.global_position DESC LIMIT 1",
                 follow.store.layout.from
             );
-            if let Some(row) = follow.client.query_opt(&sql, &[&after]).map_err(db_error)? {
+            if let Some(row) = follow.store.one_row(&sql, &[&after])? {
                 follow.after_tx = row.get(0);
             }
         }
@@ -75,13 +61,10 @@ impl PgFollow {
 
     /// Transactions open now that have written something.
     fn open_transactions(&mut self) -> Result<Vec<String>> {
-        let rows = self
-            .client
-            .query(
-                "SELECT x::text FROM pg_snapshot_xip(pg_current_snapshot()) AS x",
-                &[],
-            )
-            .map_err(db_error)?;
+        let rows = self.store.query_rows(
+            "SELECT x::text FROM pg_snapshot_xip(pg_current_snapshot()) AS x",
+            &[],
+        )?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
@@ -104,7 +87,7 @@ impl PgFollow {
         );
         // Open transactions first: a row committed after this look is seen next time.
         let open = self.open_transactions()?;
-        let rows = self.client.query(&sql, &[&from]).map_err(db_error)?;
+        let rows = self.store.query_rows(&sql, &[&from])?;
         let mut prev = from;
         let mut n = 0;
         for row in &rows {
@@ -143,33 +126,12 @@ impl PgFollow {
             l.from,
             l.filter,
         );
-        let rows = self.client.query(&sql, &[&tx, &pos]).map_err(db_error)?;
+        let rows = self.store.query_rows(&sql, &[&tx, &pos])?;
         for row in &rows {
             self.buffer.push_back(self.store.event(row)?);
             self.after_tx = row.get(11);
         }
         Ok(!rows.is_empty())
-    }
-
-    /// Fetches, opening the connection again when it was lost.
-    fn fetch_or_reconnect(&mut self) -> Result<bool> {
-        match self.fetch() {
-            Ok(more) => {
-                self.reconnecting = false;
-                Ok(more)
-            }
-            Err(e) if self.client.is_closed() => {
-                self.reconnecting = true;
-                match self.target.connect() {
-                    Ok(c) => {
-                        self.client = c;
-                        self.fetch()
-                    }
-                    Err(_) => Err(e),
-                }
-            }
-            Err(e) => Err(e),
-        }
     }
 }
 
@@ -185,7 +147,7 @@ impl Follow for PgFollow {
                 self.after = last.global_position;
             }
             out.extend(self.buffer.drain(..));
-            if !self.fetch_or_reconnect()? {
+            if !self.fetch()? {
                 return Ok(out);
             }
         }
@@ -198,7 +160,7 @@ impl Follow for PgFollow {
                 self.after = e.global_position;
                 return Ok(Some(e));
             }
-            if self.fetch_or_reconnect()? {
+            if self.fetch()? {
                 continue;
             }
             let now = Instant::now();
@@ -207,10 +169,5 @@ impl Follow for PgFollow {
             }
             std::thread::sleep(POLL_INTERVAL.min(deadline - now));
         }
-    }
-
-    fn note(&self) -> Option<String> {
-        self.reconnecting
-            .then(|| "reconnecting to PostgreSQL…".to_string())
     }
 }

@@ -111,14 +111,7 @@ impl PgStore {
                 first.clone()
             }
         };
-        let store = PgStore {
-            client: RefCell::new(client),
-            target,
-            layout,
-            shown,
-            pinned: Cell::new(None),
-            reader: RefCell::new(None),
-        };
+        let store = PgStore::with_session(target, layout, client);
         // A table the role cannot read fails here, with its name.
         store.query_rows(
             &format!(
@@ -128,6 +121,17 @@ impl PgStore {
             &[],
         )?;
         Ok(store)
+    }
+
+    fn with_session(target: connect::Target, layout: PgLayout, client: Client) -> PgStore {
+        PgStore {
+            client: RefCell::new(client),
+            shown: target.shown(),
+            target,
+            layout,
+            pinned: Cell::new(None),
+            reader: RefCell::new(None),
+        }
     }
 
     /// Runs a query; a dropped connection is opened again and the query retried once.
@@ -880,7 +884,6 @@ impl EventSource for PgStore {
         Ok(Box::new(follow::PgFollow::new(
             self.target.clone(),
             self.layout.clone(),
-            self.select_list(),
             after,
         )?))
     }
