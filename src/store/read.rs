@@ -82,6 +82,37 @@ fn raw_event<'r>(row: &'r Row) -> Option<RawEvent<'r>> {
     })
 }
 
+/// One row of a `search_log`, whatever the backend reads it from: passed over when its
+/// type is not `wanted` (where types are compared here rather than in SQL) or `keep` says
+/// so; else decoded (a raw row by `decode`) and handed to `f`, `left` counting the limit.
+pub(super) fn offer_kept<E, K, F>(
+    item: StreamRow<'_>,
+    wanted: Option<&str>,
+    keep: &mut K,
+    decode: impl FnOnce() -> Result<Event>,
+    left: &mut usize,
+    f: &mut F,
+) -> Result<ControlFlow<()>, E>
+where
+    E: From<StoreError>,
+    K: FnMut(&StreamRow<'_>) -> Result<bool, E> + ?Sized,
+    F: FnMut(Event) -> Result<ControlFlow<()>, E> + ?Sized,
+{
+    if wanted.is_some_and(|t| t != item.event_type()) || !keep(&item)? {
+        return Ok(ControlFlow::Continue(()));
+    }
+    let event = match item {
+        StreamRow::Event(e) => *e,
+        StreamRow::Raw(_) => decode()?,
+    };
+    *left -= 1;
+    Ok(if f(event)?.is_break() || *left == 0 {
+        ControlFlow::Break(())
+    } else {
+        ControlFlow::Continue(())
+    })
+}
+
 /// `expr` where it is an integer, else NULL: versions stored as text, reals or NULL are
 /// left out of counts and ranges (and reported) instead of breaking them.
 fn integer_only(expr: &str) -> String {
@@ -373,25 +404,16 @@ impl Store {
         if left == 0 {
             return Ok(());
         }
+        let wanted = filter.event_type.as_deref().filter(|_| type_in_rust);
         self.each_row(&sql, &params, |item, row| {
-            let wrong_type = type_in_rust
-                && filter
-                    .event_type
-                    .as_ref()
-                    .is_some_and(|t| t != item.event_type());
-            if wrong_type || !keep(&item)? {
-                return Ok(ControlFlow::Continue(()));
-            }
-            let event = match item {
-                StreamRow::Event(e) => *e,
-                StreamRow::Raw(_) => event_from_row(row, m)?,
-            };
-            left -= 1;
-            Ok(if f(event)?.is_break() || left == 0 {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            })
+            offer_kept(
+                item,
+                wanted,
+                &mut keep,
+                || event_from_row(row, m),
+                &mut left,
+                &mut f,
+            )
         })
     }
 

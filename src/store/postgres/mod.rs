@@ -14,6 +14,7 @@ use postgres::{Client, Row};
 
 use super::decode::{event_from_parts, looks_like_zlib, RowParts};
 use super::layout::{class_of_topic, Decoder, Layout};
+use super::read::offer_kept;
 use super::source::{EventFn, Follow, KeepFn, PayloadFn, RowFn, TimeFn};
 use super::{
     BadVersion, EventSource, LogFilter, OpenOptions, RawEvent, Result, Snapshot, StoreError,
@@ -271,6 +272,19 @@ impl PgStore {
         outcome
     }
 
+    /// Pages through `sql`, whose `$1` is the last stream id read (column 0), in id order.
+    fn pages_by_id(&self, sql: &str, mut f: impl FnMut(&Row)) -> Result<()> {
+        let mut last = String::new();
+        loop {
+            let rows = self.query_rows(sql, &[&last])?;
+            rows.iter().for_each(&mut f);
+            match rows.last() {
+                Some(row) if rows.len() as i64 == PAGE => last = row.get(0),
+                _ => return Ok(()),
+            }
+        }
+    }
+
     fn raw_ok(&self) -> bool {
         self.layout.decoder == Decoder::Json
             && self.layout.category.is_none()
@@ -318,6 +332,16 @@ impl PgStore {
         Ok(e)
     }
 
+    /// Where the select list holds the stored version, the key of a stream's pages:
+    /// column 9 (the original) where versions are offset, else column 2.
+    fn version_column(&self) -> usize {
+        if self.layout.version_offset != 0 {
+            9
+        } else {
+            2
+        }
+    }
+
     fn stream_cond(&self, param: usize) -> String {
         format!("{} = ${param}", self.layout.stream)
     }
@@ -357,15 +381,13 @@ impl PgStore {
             return Ok(());
         }
         let params: Params = vec![Box::new(stream.to_string()), Box::new(hi)];
-        // The key is the stored version: column 9 holds it where it is offset.
-        let key_at = if off != 0 { 9 } else { 2 };
         self.pages(
             &self.select_list(),
             &cond,
             Key {
                 expr: &self.layout.version,
                 after: lo.saturating_sub(1),
-                column: key_at,
+                column: self.version_column(),
                 dense_until: Some(hi),
             },
             &params,
@@ -446,7 +468,7 @@ impl PgStore {
                     Key {
                         expr: &l.version,
                         after: i64::MIN,
-                        column: if l.version_offset != 0 { 9 } else { 2 },
+                        column: self.version_column(),
                         dense_until: None,
                     },
                     &params,
@@ -582,28 +604,20 @@ impl EventSource for PgStore {
                 v = s.version,
                 c = s.category,
             );
-            let mut last = String::new();
-            loop {
-                let rows = self.query_rows(&sql, &[&last])?;
-                for row in &rows {
-                    let id: String = row.get(0);
-                    let stored: i64 = row.get(1);
-                    let category = self.category_of_row(&id, row.get(2));
-                    let last_version = stored + l.version_offset;
-                    out.push(StreamInfo {
-                        stream_id: id,
-                        category,
-                        events: last_version,
-                        first_version: 1,
-                        last_version,
-                        bad_versions: 0,
-                    });
-                }
-                match rows.last() {
-                    Some(row) if rows.len() as i64 == PAGE => last = row.get(0),
-                    _ => break,
-                }
-            }
+            self.pages_by_id(&sql, |row| {
+                let id: String = row.get(0);
+                let stored: i64 = row.get(1);
+                let category = self.category_of_row(&id, row.get(2));
+                let last_version = stored + l.version_offset;
+                out.push(StreamInfo {
+                    stream_id: id,
+                    category,
+                    events: last_version,
+                    first_version: 1,
+                    last_version,
+                    bad_versions: 0,
+                });
+            })?;
             out.retain(|s| s.events > 0);
             return Ok(out);
         }
@@ -617,26 +631,18 @@ impl EventSource for PgStore {
             o = l.version_offset,
             c = l.category.as_deref().unwrap_or("NULL"),
         );
-        let mut last = String::new();
-        loop {
-            let rows = self.query_rows(&sql, &[&last])?;
-            for row in &rows {
-                let id: String = row.get(0);
-                let category = self.category_of_row(&id, row.get(4));
-                out.push(StreamInfo {
-                    category,
-                    events: row.get(1),
-                    last_version: row.get(2),
-                    first_version: row.get(3),
-                    bad_versions: 0,
-                    stream_id: id,
-                });
-            }
-            match rows.last() {
-                Some(row) if rows.len() as i64 == PAGE => last = row.get(0),
-                _ => break,
-            }
-        }
+        self.pages_by_id(&sql, |row| {
+            let id: String = row.get(0);
+            let category = self.category_of_row(&id, row.get(4));
+            out.push(StreamInfo {
+                category,
+                events: row.get(1),
+                last_version: row.get(2),
+                first_version: row.get(3),
+                bad_versions: 0,
+                stream_id: id,
+            });
+        })?;
         Ok(out)
     }
 
@@ -807,26 +813,16 @@ impl EventSource for PgStore {
         if left == 0 {
             return Ok(());
         }
+        let wanted = filter.event_type.as_deref().filter(|_| type_in_rust);
         self.log_rows(&unlimited, !type_in_rust, &mut |row| {
-            let item = self.row_item(row)?;
-            let wrong_type = type_in_rust
-                && filter
-                    .event_type
-                    .as_ref()
-                    .is_some_and(|t| t != item.event_type());
-            if wrong_type || !keep(&item)? {
-                return Ok(ControlFlow::Continue(()));
-            }
-            let event = match item {
-                StreamRow::Event(e) => *e,
-                StreamRow::Raw(_) => self.event(row)?,
-            };
-            left -= 1;
-            Ok(if f(event)?.is_break() || left == 0 {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            })
+            offer_kept(
+                self.row_item(row)?,
+                wanted,
+                &mut *keep,
+                || self.event(row),
+                &mut left,
+                &mut *f,
+            )
         })
     }
 
