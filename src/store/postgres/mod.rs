@@ -873,7 +873,7 @@ impl EventSource for PgStore {
         Ok(self
             .query_snapshots(Some(stream), Some(version))?
             .into_iter()
-            .last())
+            .next())
     }
 
     fn subscribe(&self, after: i64) -> Result<Box<dyn Follow>> {
@@ -891,14 +891,21 @@ impl PgStore {
             return Ok(Vec::new());
         };
         let sql = format!(
-            "SELECT ({st})::text, ({v})::int8, {d}, ({c})::text FROM {} WHERE ($1::text IS NULL OR ({st})::text = $1) AND ($2::int8 IS NULL OR {v} <= $2::int8) ORDER BY 1, 2",
+            "SELECT ({st})::text, ({v})::int8, {d}, ({c})::text FROM {} WHERE ($1::text IS NULL OR ({st})::text = $1) AND ($2::int8 IS NULL OR {v} <= $2::int8) {order}",
             s.from,
+            // The newest at or below a version: one row, not every older one.
+            order = if at_most.is_some() {
+                "ORDER BY 2 DESC LIMIT 1"
+            } else {
+                "ORDER BY 1, 2"
+            },
             st = s.stream,
             v = s.version,
             d = s.data,
             c = s.created_at,
         );
-        let rows = self.query_rows(&sql, &[&stream, &at_most])?;
+        let stored = at_most.map(|v| v - self.layout.version_offset);
+        let rows = self.query_rows(&sql, &[&stream, &stored])?;
         Ok(rows
             .iter()
             .map(|row| {
