@@ -51,6 +51,18 @@ fn server_command(bin: &Path, tool: &str) -> Command {
     }
 }
 
+/// Hands `dir` to the `postgres` user when this is root (the server runs as it).
+fn give_to_postgres(dir: &Path) {
+    if is_root() {
+        let ok = Command::new("chown")
+            .args(["-R", "postgres"])
+            .arg(dir)
+            .status()
+            .expect("chown runs");
+        assert!(ok.success());
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -84,14 +96,7 @@ impl Cluster {
             .prefix("eventscope-pg")
             .tempdir()
             .expect("a temporary folder");
-        if is_root() {
-            let ok = Command::new("chown")
-                .args(["-R", "postgres"])
-                .arg(dir.path())
-                .status()
-                .expect("chown runs");
-            assert!(ok.success());
-        }
+        give_to_postgres(dir.path());
         let data = dir.path().join("data");
         let out = server_command(&bin, "initdb")
             .args([
@@ -125,14 +130,7 @@ impl Cluster {
                 d = dir.path().display()
             );
         }
-        if is_root() {
-            let ok = Command::new("chown")
-                .args(["-R", "postgres"])
-                .arg(dir.path())
-                .status()
-                .expect("chown runs");
-            assert!(ok.success());
-        }
+        give_to_postgres(dir.path());
         let port = free_port();
         let cluster = Cluster { dir, bin, port };
         let out = server_command(&cluster.bin, "pg_ctl")
