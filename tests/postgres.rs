@@ -682,6 +682,31 @@ fn follow_sees_late_commits(
     );
     first.commit().unwrap();
     settle(&mut seen, Duration::from_millis(2500));
+
+    // The follower's session: named, and never left inside a transaction between polls.
+    let mut admin = pg.client(db);
+    let sessions = admin
+        .query(
+            "SELECT pid, state FROM pg_stat_activity WHERE application_name = 'eventscope'",
+            &[],
+        )
+        .unwrap();
+    assert!(!sessions.is_empty(), "{db}: no session named eventscope");
+    for s in &sessions {
+        let state: Option<String> = s.get(1);
+        assert_ne!(state.as_deref(), Some("idle in transaction"), "{db}");
+    }
+    // A dropped session is opened again and the follower goes on where it was.
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'eventscope'",
+            &[],
+        )
+        .unwrap();
+    let mut third = admin.transaction().unwrap();
+    insert(&mut third, 3).unwrap();
+    third.commit().unwrap();
+    settle(&mut seen, Duration::from_millis(2500));
     let _ = child.kill();
     let _ = child.wait();
     let new: Vec<i64> = seen[start..]
@@ -689,7 +714,7 @@ fn follow_sees_late_commits(
         .filter(|e| e["stream_id"] == "Account-acc9")
         .map(|e| e["version"].as_i64().unwrap())
         .collect();
-    assert_eq!(new, [1, 2], "{db}: each late row exactly once: {seen:?}");
+    assert_eq!(new, [1, 2, 3], "{db}: each late row exactly once: {seen:?}");
 }
 
 #[test]
