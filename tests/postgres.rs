@@ -51,11 +51,14 @@ struct Expect<'a> {
     total: usize,
     /// What `check` must report (nothing: it passes).
     problems: &'a [&'a str],
+    /// Given to every command (`--map`).
+    args: &'a [&'a str],
 }
 
 /// Every command on one layout, and the database unchanged afterwards.
 fn check_layout(cluster: &Cluster, db: &str, url: &str, expect: Expect) {
     let before = fingerprint(&mut cluster.client(db));
+    let ok = |args: &[&str]| ok(&[args, expect.args].concat());
     let streams = lines(&ok(&["streams", url, "--json"]));
     let account = streams
         .iter()
@@ -131,7 +134,11 @@ fn check_layout(cluster: &Cluster, db: &str, url: &str, expect: Expect) {
         [json!([{"path": "/balance", "op": "changed", "old": 100, "new": 120}])],
         "{db}"
     );
-    let check = bin().args(["check", url]).output().unwrap();
+    let check = bin()
+        .args(["check", url])
+        .args(expect.args)
+        .output()
+        .unwrap();
     let report = String::from_utf8_lossy(&check.stdout);
     assert_eq!(
         check.status.success(),
@@ -193,6 +200,7 @@ fn message_db() {
             category: "account",
             total: 5,
             problems: &[],
+            args: &[],
         },
     );
     // Positions stay visible as stored (0-based).
@@ -256,6 +264,7 @@ fn marten_with_tenants_archives_and_headers() {
             category: "bank_account",
             total: 4,
             problems: &[],
+            args: &[],
         },
     );
     let events = lines(&ok(&["events", &url, "--json"]));
@@ -319,6 +328,7 @@ fn emmett_events_only_in_the_default_partition() {
             category: "Account",
             total: 4,
             problems: &[],
+            args: &[],
         },
     );
     follow_sees_late_commits(&pg, "emmett", &url, |c, n| {
@@ -388,6 +398,7 @@ fn python_eventsourcing_with_zlib_and_snapshots() {
             category: "Account",
             total: 4,
             problems: &[],
+            args: &[],
         },
     );
     let snaps = ok(&["snapshots", &url, "--json"]);
@@ -431,6 +442,7 @@ fn cqrs_es_postgres() {
             category: "Account",
             total: 5,
             problems: &[],
+            args: &[],
         },
     );
     let err = fails(&["events", &url, "--follow"]);
@@ -491,6 +503,7 @@ fn go_mink() {
             category: "Account",
             total: 5,
             problems: &[],
+            args: &[],
         },
     );
     // A time-travel read: the state as of a time, from the event times.
@@ -574,6 +587,7 @@ fn commanded_event_store() {
             category: "account",
             total: 6,
             problems: &["account-acc2 version 2: undecodable payload: Erlang term format"],
+            args: &[],
         },
     );
     let events = lines(&ok(&["events", &url, "--stream", "account-acc2", "--json"]));
@@ -628,6 +642,7 @@ fn eventuous_zero_based_with_a_tombstone() {
             category: "Account",
             total: 4,
             problems: &[],
+            args: &[],
         },
     );
 }
@@ -845,4 +860,92 @@ fn tokio_postgres_rustls_connector() -> tokio_postgres_rustls::MakeRustlsConnect
         .with_custom_certificate_verifier(std::sync::Arc::new(Any(provider)))
         .with_no_client_auth();
     tokio_postgres_rustls::MakeRustlsConnect::new(config)
+}
+
+/// A home-grown table no library wrote, read through `--map` as on SQLite: epoch
+/// milliseconds and timestamptz times, a column the spec does not name left alone, and a
+/// table name found in two schemas refused until qualified.
+#[test]
+fn home_grown_tables_through_map() {
+    let Some(pg) = Cluster::start() else { return };
+    let mut rows = Vec::new();
+    for (i, (ty, data)) in HISTORY.iter().enumerate() {
+        rows.push(format!(
+            "('Account-acc1', {}, '{ty}', '{data}', {}, '{}', 'note {i}')",
+            i + 1,
+            1_709_283_600_123_i64 + i as i64 * 60_000,
+            minute(i)
+        ));
+    }
+    rows.push(format!(
+        "('Account-acc2', 1, 'Opened', '{{\"owner\": \"bob\"}}', 1709283900000, '{}', NULL)",
+        minute(5)
+    ));
+    let sql = format!(
+        "CREATE SCHEMA app;
+         CREATE TABLE app.journal (seq bigserial PRIMARY KEY, entity text NOT NULL, rev int NOT NULL,
+           kind text NOT NULL, body jsonb NOT NULL, at_ms bigint, at timestamptz, note text,
+           UNIQUE (entity, rev));
+         INSERT INTO app.journal (entity, rev, kind, body, at_ms, at, note) VALUES {};
+         CREATE SCHEMA old;
+         CREATE TABLE old.journal (seq bigint);",
+        values(&rows)
+    );
+    let url = pg.database("home", &sql);
+    let spec = "table=app.journal,stream=entity,version=rev,type=kind,data=body,time=at_ms:ms,position=seq,metadata=note";
+    check_layout(
+        &pg,
+        "home",
+        &url,
+        Expect {
+            stream: "Account-acc1",
+            category: "Account",
+            total: 5,
+            problems: &[],
+            args: &["--map", spec],
+        },
+    );
+    let events = lines(&ok(&[
+        "events",
+        &url,
+        "--stream",
+        "Account-acc1",
+        "--json",
+        "--map",
+        spec,
+    ]));
+    assert_eq!(events[1]["timestamp"], "2024-03-01T09:01:00.123Z");
+    assert_eq!(events[1]["metadata"], "note 1");
+    let spec_tz = spec.replace("time=at_ms:ms", "time=at");
+    let events = lines(&ok(&[
+        "events",
+        &url,
+        "--stream",
+        "Account-acc1",
+        "--json",
+        "--map",
+        &spec_tz,
+    ]));
+    assert_eq!(events[1]["timestamp"], "2024-03-01T09:01:00.123456Z");
+
+    let unqualified = spec.replace("table=app.journal", "table=journal");
+    let e = fails(&["streams", &url, "--map", &unqualified]);
+    assert!(e.contains("app.journal, old.journal"), "{e}");
+    ok(&["streams", &url, "--map", &unqualified, "--schema", "app"]);
+    let e = fails(&["streams", &url, "--map", &spec.replace(",position=seq", "")]);
+    assert!(e.contains("position=COLUMN"), "{e}");
+    let e = fails(&[
+        "streams",
+        &url,
+        "--map",
+        &spec.replace("version=rev", "version=kind"),
+    ]);
+    assert!(e.contains("needs an integer column"), "{e}");
+    let e = fails(&[
+        "streams",
+        &url,
+        "--map",
+        &spec.replace("stream=entity", "stream=who"),
+    ]);
+    assert!(e.contains("no column \"who\""), "{e}");
 }

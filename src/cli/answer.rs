@@ -26,11 +26,10 @@ pub fn replayer<'a>(
 
 /// Fails with "stream not found" and the closest names when `stream` has no events.
 pub fn need_stream(store: &dyn EventSource, stream: &str) -> Result<()> {
-    if let Some(info) = store.stream_info(stream)? {
-        if info.bad_versions > 0 {
+    if let Some(bad_versions) = store.stream_found(stream)? {
+        if bad_versions > 0 {
             super::output::warn(&format!(
-                "{stream} has {} row(s) whose version is not an integer; they are left out of its states (`eventscope check` lists them)",
-                info.bad_versions
+                "{stream} has {bad_versions} row(s) whose version is not an integer; they are left out of its states (`eventscope check` lists them)"
             ));
         }
         return Ok(());

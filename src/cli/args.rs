@@ -189,6 +189,11 @@ pub enum Command {
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
+        /// Count every stream's events and the total exactly. On PostgreSQL the list
+        /// otherwise takes counts from the layout's streams table and the total from the
+        /// planner's estimate (both marked ≈), so as not to read the whole table.
+        #[arg(long)]
+        count: bool,
     },
     /// List events in global order.
     Events {

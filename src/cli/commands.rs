@@ -68,7 +68,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             store,
             category,
             json,
-        } => streams(&*open(&store)?, category.as_deref(), json),
+            count,
+        } => streams(&*open(&store)?, category.as_deref(), json, count),
         Command::Events {
             store,
             stream,
@@ -338,9 +339,13 @@ fn demo(out: &Path, events: usize, hot: usize) -> Result<()> {
     Ok(())
 }
 
-fn streams(store: &dyn EventSource, category: Option<&str>, json: bool) -> Result<()> {
-    let list: Vec<_> = store
-        .streams()?
+fn streams(store: &dyn EventSource, category: Option<&str>, json: bool, count: bool) -> Result<()> {
+    let all = if count {
+        store.streams_counted()?
+    } else {
+        store.streams()?
+    };
+    let list: Vec<_> = all
         .into_iter()
         .filter(|s| category.is_none_or(|c| s.category == c))
         .collect();
@@ -356,7 +361,11 @@ fn streams(store: &dyn EventSource, category: Option<&str>, json: bool) -> Resul
                 vec![
                     s.stream_id.clone(),
                     s.category.clone(),
-                    s.events.to_string(),
+                    if s.events_estimated {
+                        format!("≈{}", s.events)
+                    } else {
+                        s.events.to_string()
+                    },
                     s.last_version.to_string(),
                 ]
             })
@@ -372,9 +381,41 @@ fn streams(store: &dyn EventSource, category: Option<&str>, json: bool) -> Resul
             };
             o.line(&line)?;
         }
+        o.line(&streams_footer(store, &list, category, count)?)?;
     }
     o.flush()?;
     Ok(())
+}
+
+/// `N streams, M events`, saying which numbers are estimates and how to count them.
+fn streams_footer(
+    store: &dyn EventSource,
+    list: &[eventscope::store::StreamInfo],
+    category: Option<&str>,
+    count: bool,
+) -> Result<String> {
+    let (events, estimated) = match category {
+        // A category's total is the sum of its streams.
+        Some(_) => (
+            list.iter().map(|s| s.events).sum::<i64>(),
+            list.iter().any(|s| s.events_estimated),
+        ),
+        None => {
+            let total = store.event_total(count)?;
+            (total.events, total.estimated)
+        }
+    };
+    let mut line = format!(
+        "{} stream{}, {}{events} event{}",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" },
+        if estimated { "≈" } else { "" },
+        if events == 1 { "" } else { "s" },
+    );
+    if estimated {
+        line.push_str(" (≈: the streams table's versions or the planner's estimate; --count counts)");
+    }
+    Ok(line)
 }
 
 fn formats(json: bool) -> Result<()> {

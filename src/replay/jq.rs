@@ -237,6 +237,15 @@ pub struct Fields(u16);
 impl Fields {
     pub const ALL: Fields = Fields(u16::MAX);
 
+    /// The store columns behind these fields.
+    pub fn columns(self) -> crate::store::Columns {
+        crate::store::Columns {
+            event_id: self.has("event_id"),
+            metadata: self.has("metadata"),
+            timestamp: self.has("timestamp"),
+        }
+    }
+
     pub fn has(self, name: &str) -> bool {
         FIELD_NAMES
             .iter()

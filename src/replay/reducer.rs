@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::jq::{self, JqProgram};
 use super::{ReplayError, Result};
 use crate::event::Event;
-use crate::store::StreamRow;
+use crate::store::{Columns, StreamRow};
 
 /// What every view of a merge state says.
 pub const MERGE_LABEL: &str =
@@ -186,6 +186,15 @@ impl Fold<'_> {
     }
 
     /// Applies one row as the store hands it out; raw rows take the fast path.
+    /// The costlier columns this fold reads: a jq reducer's `$event` fields, none for
+    /// the merge.
+    pub fn columns(&self) -> Columns {
+        match self {
+            Fold::Merge(_) => Columns::NONE,
+            Fold::Jq(program, ..) => program.fields.columns(),
+        }
+    }
+
     pub fn apply_row(&mut self, row: &StreamRow) -> Result<()> {
         let raw = match row {
             StreamRow::Event(e) => return self.apply(e),

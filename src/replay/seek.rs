@@ -343,7 +343,8 @@ impl<'a> Replayer<'a> {
                 Fold::Jq(p, ..) => p.name.clone(),
                 Fold::Merge(_) => String::new(),
             };
-            store.read_stream_rows(stream, range, |row| {
+            let columns = fold.columns();
+            store.read_stream_rows(stream, range, columns, |row| {
                 let v = row.version();
                 if let Some(reason) = skips.and_then(|s| s.get(&v)) {
                     let skipped = Err(ReplayError::Reducer {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::jq::{self, JqProgram};
 use super::{Fold, Reducer, ReplayError, Result, Watch};
-use crate::store::{EventSource, SourceExt, StreamRow};
+use crate::store::{Columns, EventSource, SourceExt, StreamRow};
 
 /// Events a what-if replay leaves out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -80,7 +80,8 @@ fn walk<'r>(
         Fold::Jq(p, ..) => p.name.clone(),
         Fold::Merge(_) => String::new(),
     };
-    store.read_stream_rows(stream, versions, |row| {
+    // `after` may read any field of the row (a `when` predicate's `$event`).
+    store.read_stream_rows(stream, versions, Columns::ALL, |row| {
         let v = row.version();
         if skips.skips(v, row.event_type()) {
             return Ok(ControlFlow::Continue(()));

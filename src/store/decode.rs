@@ -152,15 +152,19 @@ pub(super) fn time_of(row: &Row, idx: usize, m: &Mapping) -> Result<Option<Strin
             Some(crate::time::normalise_epoch(f, m.time_unit).unwrap_or_else(|| f.to_string()))
         }
         ValueRef::Text(b) | ValueRef::Blob(b) => {
-            let t = String::from_utf8_lossy(b);
-            let epoch = t.trim().parse::<f64>().ok();
-            Some(
-                epoch
-                    .and_then(|n| crate::time::normalise_epoch(n, m.time_unit))
-                    .unwrap_or_else(|| crate::time::normalise(&t)),
-            )
+            Some(stored_time_text(&String::from_utf8_lossy(b), m.time_unit))
         }
     })
+}
+
+/// A time stored as text (or a number shown as text): an epoch number in `unit`, or text
+/// normalised.
+pub(crate) fn stored_time_text(t: &str, unit: crate::time::EpochUnit) -> String {
+    t.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|n| crate::time::normalise_epoch(n, unit))
+        .unwrap_or_else(|| crate::time::normalise(t))
 }
 
 /// Decodes a payload; on failure, why, and what to show instead (the text, if it is text).

@@ -100,16 +100,22 @@ impl Mapping {
 
     /// The SELECT list every event query uses, in the order `decode::event_from_row` reads.
     pub fn select_list(&self) -> String {
+        self.select_list_of(super::Columns::ALL)
+    }
+
+    /// The select list with NULL for the columns a reader does not need.
+    pub fn select_list_of(&self, wanted: super::Columns) -> String {
         let or_null = |e: &Option<String>| e.clone().unwrap_or_else(|| "NULL".into());
+        let only = |want: bool, e: &Option<String>| if want { or_null(e) } else { "NULL".into() };
         [
             self.position.clone(),
             self.stream.clone(),
             self.version.clone(),
-            or_null(&self.event_id),
+            only(wanted.event_id, &self.event_id),
             self.event_type.clone(),
             self.data.clone(),
-            or_null(&self.metadata),
-            or_null(&self.time),
+            only(wanted.metadata, &self.metadata),
+            only(wanted.timestamp, &self.time),
             or_null(&self.schema_version),
             or_null(&self.original_position),
             or_null(&self.topic),

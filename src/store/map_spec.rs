@@ -10,89 +10,117 @@ use super::{Result, StoreError};
 /// Reads a `--map` spec: `key=column` pairs split by commas or new lines, given inline or
 /// as the path of a file that holds them.
 pub fn parse_map(conn: &Connection, spec: &str) -> Result<Mapping> {
+    parse_map_text(conn, &spec_text(spec)?)
+}
+
+/// The spec itself, or the text of the file it names.
+pub(crate) fn spec_text(spec: &str) -> Result<String> {
     if spec.contains('=') {
-        return parse_map_text(conn, spec);
+        return Ok(spec.to_string());
     }
     use std::io::Read;
     let mut bytes = Vec::new();
     std::fs::File::open(spec)
         .and_then(|f| f.take(64 << 10).read_to_end(&mut bytes))
         .map_err(|e| StoreError::BadMap(format!("{spec}: {e}")))?;
-    let text = String::from_utf8(bytes)
+    String::from_utf8(bytes)
         .ok()
         .filter(|t| !t.contains('\0'))
         .ok_or_else(|| {
             StoreError::BadMap(format!(
                 "{spec}: not a mapping file (it holds binary data; a mapping is lines of key=column)"
             ))
-        })?;
-    parse_map_text(conn, &text)
+        })
+}
+
+/// A spec's pairs, before they are checked against a table.
+pub(crate) struct MapPairs {
+    pub pairs: std::collections::BTreeMap<&'static str, String>,
+    /// `time=COL:s` or `time=COL:ms` names the unit of a numeric time column.
+    pub time_unit: crate::time::EpochUnit,
+}
+
+impl MapPairs {
+    pub fn parse(text: &str) -> Result<MapPairs> {
+        let bad = |m: String| StoreError::BadMap(m);
+        const KEYS: [&str; 9] = [
+            "table", "stream", "version", "type", "data", "metadata", "time", "position", "id",
+        ];
+        let mut pairs = std::collections::BTreeMap::new();
+        for part in text
+            .split([',', '\n'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty() && !p.starts_with('#'))
+        {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| bad(format!("{part:?} is not key=column")))?;
+            let (k, v) = (k.trim(), v.trim());
+            let Some(key) = KEYS.iter().find(|key| **key == k) else {
+                return Err(bad(format!(
+                    "unknown key {k:?} (keys: {})",
+                    KEYS.join(", ")
+                )));
+            };
+            if v.is_empty() {
+                return Err(bad(format!("{k} has no column")));
+            }
+            if pairs.insert(*key, v.to_string()).is_some() {
+                return Err(bad(format!("{k} is given twice")));
+            }
+        }
+        let mut time_unit = crate::time::EpochUnit::Auto;
+        if let Some(t) = pairs.get_mut("time") {
+            if let Some((col, unit)) = t.rsplit_once(':') {
+                time_unit = match unit {
+                    "s" => crate::time::EpochUnit::Seconds,
+                    "ms" => crate::time::EpochUnit::Millis,
+                    other => {
+                        return Err(bad(format!(
+                            "time unit {other:?}: use time=COLUMN:s or time=COLUMN:ms"
+                        )))
+                    }
+                };
+                *t = col.to_string();
+            }
+        }
+        if !pairs.contains_key("table") {
+            return Err(bad("table= is missing".into()));
+        }
+        Ok(MapPairs { pairs, time_unit })
+    }
+
+    /// The column `key` names, checked against `cols` (the table's columns); `None` when
+    /// the spec leaves an optional key out.
+    pub fn column(&self, key: &str, required: bool, cols: &[String]) -> Result<Option<String>> {
+        let table = &self.pairs["table"];
+        match self.pairs.get(key) {
+            None if required => Err(StoreError::BadMap(format!("{key}= is missing"))),
+            None => Ok(None),
+            Some(c) if cols.contains(c) => Ok(Some(c.clone())),
+            Some(c) => Err(StoreError::BadMap(format!(
+                "{table} has no column {c:?} (columns: {})",
+                cols.join(", ")
+            ))),
+        }
+    }
 }
 
 /// Reads `key=column` pairs (see [`parse_map`]) against the tables of `conn`.
 pub fn parse_map_text(conn: &Connection, text: &str) -> Result<Mapping> {
     let bad = |m: String| StoreError::BadMap(m);
-    let mut pairs = std::collections::BTreeMap::new();
-    for part in text
-        .split([',', '\n'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty() && !p.starts_with('#'))
-    {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| bad(format!("{part:?} is not key=column")))?;
-        let (k, v) = (k.trim(), v.trim());
-        const KEYS: [&str; 9] = [
-            "table", "stream", "version", "type", "data", "metadata", "time", "position", "id",
-        ];
-        if !KEYS.contains(&k) {
-            return Err(bad(format!(
-                "unknown key {k:?} (keys: {})",
-                KEYS.join(", ")
-            )));
-        }
-        if v.is_empty() {
-            return Err(bad(format!("{k} has no column")));
-        }
-        if pairs.insert(k, v.to_string()).is_some() {
-            return Err(bad(format!("{k} is given twice")));
-        }
-    }
-    // `time=COL:s` or `time=COL:ms` names the unit of a numeric time column.
-    let mut time_unit = crate::time::EpochUnit::Auto;
-    if let Some(t) = pairs.get_mut("time") {
-        if let Some((col, unit)) = t.rsplit_once(':') {
-            time_unit = match unit {
-                "s" => crate::time::EpochUnit::Seconds,
-                "ms" => crate::time::EpochUnit::Millis,
-                other => {
-                    return Err(bad(format!(
-                        "time unit {other:?}: use time=COLUMN:s or time=COLUMN:ms"
-                    )))
-                }
-            };
-            *t = col.to_string();
-        }
-    }
-    let table = pairs
-        .get("table")
-        .ok_or_else(|| bad("table= is missing".into()))?
-        .clone();
+    let spec = MapPairs::parse(text)?;
+    let (pairs, time_unit) = (&spec.pairs, spec.time_unit);
+    let table = pairs["table"].clone();
     let cols = columns(conn, &table)?;
     if cols.is_empty() {
         return Err(bad(format!("no table {table:?} in this database")));
     }
     let column = |key: &str, required: bool| -> Result<Option<String>> {
-        match pairs.get(key) {
-            None if required => Err(bad(format!("{key}= is missing"))),
-            None => Ok(None),
-            Some(c) if key == "position" && c == "rowid" => Ok(Some("rowid".into())),
-            Some(c) if cols.contains(c) => Ok(Some(q(c))),
-            Some(c) => Err(bad(format!(
-                "{table} has no column {c:?} (columns: {})",
-                cols.join(", ")
-            ))),
+        if key == "position" && pairs.get(key).map(String::as_str) == Some("rowid") {
+            return Ok(Some("rowid".into()));
         }
+        Ok(spec.column(key, required, &cols)?.map(|c| q(&c)))
     };
     let need = |key: &str| column(key, true).map(Option::unwrap_or_default);
     let position = column("position", false)?;

@@ -31,10 +31,10 @@ pub use layout::{Layout, Mapping, FORMATS};
 pub use map_spec::{parse_map, parse_map_text};
 pub use open::Sidecars;
 pub use postgres::{is_url, redact, Limits, PgStore, PG_FORMATS};
-pub use read::{BadVersion, LogFilter, RawEvent, StreamRow, TimeRow};
+pub use read::{BadVersion, Columns, LogFilter, RawEvent, StreamRow, TimeRow};
 pub use related::{Related, RelatedKeys, Relation};
 pub use snapshots::Snapshot;
-pub use source::{EventSource, Follow, SourceExt};
+pub use source::{EventSource, Follow, SourceExt, Total};
 pub use stats::{parse_bucket, Bucket, Lengths, Stats};
 pub use subscribe::Subscription;
 pub use timeline::{bucket_counts, Activity};
@@ -141,6 +141,10 @@ pub struct StreamInfo {
     /// reported by `check`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub bad_versions: i64,
+    /// `events` is the stream's version as a streams table records it, not a count
+    /// (`streams --count` counts).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub events_estimated: bool,
 }
 
 fn is_zero(n: &i64) -> bool {

@@ -24,6 +24,28 @@ pub struct RawEvent<'r> {
     pub timestamp: Option<&'r str>,
 }
 
+/// Which of an event's costlier columns a reader needs; the others are read as NULL (a
+/// replay whose reducer never reads `$event.metadata` need not fetch it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Columns {
+    pub event_id: bool,
+    pub metadata: bool,
+    pub timestamp: bool,
+}
+
+impl Columns {
+    pub const ALL: Columns = Columns {
+        event_id: true,
+        metadata: true,
+        timestamp: true,
+    };
+    pub const NONE: Columns = Columns {
+        event_id: false,
+        metadata: false,
+        timestamp: false,
+    };
+}
+
 /// What `read_stream_rows` hands out: a raw row where the layout allows, else the
 /// decoded envelope.
 pub enum StreamRow<'r> {
@@ -211,6 +233,7 @@ impl Store {
             first_version: row.get::<_, Option<i64>>(4)?.unwrap_or(1),
             last_version: row.get::<_, Option<i64>>(2)?.unwrap_or(0),
             bad_versions: row.get::<_, Option<i64>>(5)?.unwrap_or(0),
+            events_estimated: false,
         })
     }
 
@@ -378,9 +401,10 @@ impl Store {
         &self,
         stream: &str,
         versions: RangeInclusive<i64>,
+        columns: Columns,
         mut f: impl FnMut(StreamRow<'_>) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
-        let sql = self.stream_range_sql(&self.mapping.select_list());
+        let sql = self.stream_range_sql(&self.mapping.select_list_of(columns));
         self.each_row(&sql, &stream_range_params(stream, &versions), |r, _| f(r))
     }
 

@@ -16,10 +16,17 @@ use chrono::{DateTime, Utc};
 
 use super::layout::Layout;
 use super::{
-    Activity, BadVersion, LogFilter, Related, RelatedKeys, Result, SidecarGuard, Snapshot, Stats,
-    StoreError, StreamInfo, StreamRow, TimeRow,
+    Activity, BadVersion, Columns, LogFilter, Related, RelatedKeys, Result, SidecarGuard, Snapshot,
+    Stats, StoreError, StreamInfo, StreamRow, TimeRow,
 };
 use crate::Event;
+
+/// A count of the log's events, or an estimate marked as one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Total {
+    pub events: i64,
+    pub estimated: bool,
+}
 
 pub type EventFn<'f> = dyn FnMut(Event) -> Result<ControlFlow<()>> + 'f;
 pub type RowFn<'f> = dyn FnMut(StreamRow<'_>) -> Result<ControlFlow<()>> + 'f;
@@ -75,6 +82,11 @@ pub trait EventSource {
     }
     /// The list entry of one stream, or `None` when it has no events.
     fn stream_info(&self, stream: &str) -> Result<Option<StreamInfo>>;
+    /// Whether the stream has events: `None` when it has none, else how many of its rows
+    /// have a version that is not an integer.
+    fn stream_found(&self, stream: &str) -> Result<Option<i64>> {
+        Ok(self.stream_info(stream)?.map(|i| i.bad_versions))
+    }
     /// The stream's last version, or `None` when it has no events.
     fn last_version(&self, stream: &str) -> Result<Option<i64>>;
     /// The category of a stream, as the stream list shows it.
@@ -94,6 +106,7 @@ pub trait EventSource {
         &self,
         stream: &str,
         versions: RangeInclusive<i64>,
+        columns: Columns,
         f: &mut RowFn<'_>,
     ) -> Result<()>;
     /// Each event's version and raw JSON payload; `None` where payloads need decoding.
@@ -124,6 +137,19 @@ pub trait EventSource {
     fn bad_versions(&self) -> Result<Vec<BadVersion>>;
     /// How many events lie past global position `after`.
     fn count_after(&self, after: i64) -> Result<i64>;
+    /// How many events the log holds: counted, unless counting means reading a whole
+    /// table (PostgreSQL) and `exact` is false; then the planner's estimate, marked so.
+    fn event_total(&self, _exact: bool) -> Result<Total> {
+        Ok(Total {
+            events: self.count_after(i64::MIN)?,
+            estimated: false,
+        })
+    }
+    /// The stream list with every count counted, where `streams` takes them from a
+    /// streams table's versions instead.
+    fn streams_counted(&self) -> Result<Vec<StreamInfo>> {
+        self.streams()
+    }
     /// The highest global position (0 when the store is empty).
     fn last_position(&self) -> Result<i64>;
 
@@ -339,10 +365,13 @@ pub trait SourceExt: EventSource {
         &self,
         stream: &str,
         versions: RangeInclusive<i64>,
+        columns: Columns,
         mut f: impl FnMut(StreamRow<'_>) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
         let mut failed = None;
-        self.each_stream_row(stream, versions, &mut |r| Ok(stash(f(r), &mut failed)))?;
+        self.each_stream_row(stream, versions, columns, &mut |r| {
+            Ok(stash(f(r), &mut failed))
+        })?;
         failed.map_or(Ok(()), Err)
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::layout::{CategoryRule, Layout};
 use super::source::{EventFn, Follow, KeepFn, PayloadFn, RowFn, TimeFn};
 use super::{
-    Activity, BadVersion, EventSource, LogFilter, Result, SidecarGuard, Snapshot, Store,
+    Activity, BadVersion, Columns, EventSource, LogFilter, Result, SidecarGuard, Snapshot, Store,
     StreamInfo, Subscription, FORMATS,
 };
 use crate::Event;
@@ -92,9 +92,10 @@ impl EventSource for Store {
         &self,
         stream: &str,
         versions: RangeInclusive<i64>,
+        columns: Columns,
         f: &mut RowFn<'_>,
     ) -> Result<()> {
-        Store::read_stream_rows(self, stream, versions, f)
+        Store::read_stream_rows(self, stream, versions, columns, f)
     }
 
     fn each_stream_payload(

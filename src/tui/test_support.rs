@@ -14,6 +14,7 @@ pub fn info(id: &str, n: i64) -> StreamInfo {
         first_version: 1,
         last_version: n,
         bad_versions: 0,
+        events_estimated: false,
     }
 }
 

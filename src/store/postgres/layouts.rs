@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use postgres::Client;
 
 use crate::store::layout::{Decoder, Layout};
+use crate::store::map_spec::MapPairs;
 use crate::store::StoreError;
+use crate::time::EpochUnit;
 
 /// A table's columns, with their types and defaults.
 #[derive(Debug, Clone, Default)]
@@ -69,6 +71,8 @@ pub struct PgLayout {
     pub name: &'static str,
     /// Where the events table lives, for messages.
     pub table: String,
+    /// The events table, quoted, for the catalog's estimates.
+    pub relation: String,
     pub from: String,
     /// The global order's key (an indexed column where the library has one).
     pub position: String,
@@ -82,6 +86,8 @@ pub struct PgLayout {
     pub data: String,
     pub metadata: String,
     pub time: Option<String>,
+    /// Set when `time` is a stored number or text, normalised on this side (`--map`).
+    pub time_unit: Option<EpochUnit>,
     pub schema_version: String,
     pub category: Option<String>,
     pub filter: String,
@@ -207,6 +213,7 @@ fn base(layout: Layout, name: &'static str, t: &Table) -> PgLayout {
         layout,
         name,
         table: format!("{}.{}", t.schema, t.name),
+        relation: t.qualified(),
         from: format!("{} e", t.qualified()),
         position: String::new(),
         stream: String::new(),
@@ -217,6 +224,7 @@ fn base(layout: Layout, name: &'static str, t: &Table) -> PgLayout {
         data: String::new(),
         metadata: "NULL".into(),
         time: None,
+        time_unit: None,
         schema_version: "NULL".into(),
         category: None,
         filter: "TRUE".into(),
@@ -673,5 +681,76 @@ fn eventuous(tables: &[Table], t: &Table) -> Option<PgLayout> {
             filter: "s.version >= 0".into(),
         }),
         ..base(Layout::Eventuous, "eventuous", t)
+    })
+}
+
+/// `--map` on PostgreSQL: a table no library wrote, read through the columns the spec
+/// names (`table=NAME` or `table=SCHEMA.NAME`), each checked against the table and quoted.
+pub fn mapped(tables: &[Table], spec: &MapPairs) -> Result<PgLayout, StoreError> {
+    let bad = |m: String| StoreError::BadMap(m);
+    let wanted = &spec.pairs["table"];
+    let (schema, name) = match wanted.split_once('.') {
+        Some((s, n)) => (Some(s), n),
+        None => (None, wanted.as_str()),
+    };
+    let found: Vec<&Table> = tables
+        .iter()
+        .filter(|t| t.name == name && schema.is_none_or(|s| t.schema == s))
+        .collect();
+    let t = match found.as_slice() {
+        [] => return Err(bad(format!("no table {wanted:?} the role can see"))),
+        [one] => *one,
+        several => {
+            let names: Vec<String> = several
+                .iter()
+                .map(|t| format!("{}.{}", t.schema, t.name))
+                .collect();
+            return Err(bad(format!(
+                "{wanted:?} is in several schemas ({}): write table=SCHEMA.NAME or use --schema",
+                names.join(", ")
+            )));
+        }
+    };
+    let cols: Vec<String> = t.columns.keys().cloned().collect();
+    let kind = |c: &str| t.columns.get(c).map(|(k, _)| k.as_str()).unwrap_or("");
+    let integer = |key: &str, c: &str| -> Result<String, StoreError> {
+        match kind(c) {
+            "smallint" | "integer" | "bigint" | "numeric" => Ok(format!("e.{}", q(c))),
+            other => Err(bad(format!(
+                "{key}={c}: a {other} column; {key} needs an integer column"
+            ))),
+        }
+    };
+    let Some(position) = spec.column("position", false, &cols)? else {
+        return Err(bad(format!(
+            "PostgreSQL tables have no rowid: name the column that orders {wanted} with position=COLUMN"
+        )));
+    };
+    let need = |key: &str| -> Result<String, StoreError> {
+        Ok(spec.column(key, true, &cols)?.unwrap_or_default())
+    };
+    let text = |c: &str| format!("e.{}::text", q(c));
+    // Timestamps are formatted by the server; numbers and text as the SQLite mapping
+    // reads them (epoch by magnitude or the unit named, text normalised).
+    let (at, time_unit) = match spec.column("time", false, &cols)? {
+        None => (None, None),
+        Some(c) if kind(&c).starts_with("timestamp") => (Some(time("e", t, &c)), None),
+        Some(c) => (Some(text(&c)), Some(spec.time_unit)),
+    };
+    Ok(PgLayout {
+        position: integer("position", &position)?,
+        stream: text(&need("stream")?),
+        version: integer("version", &need("version")?)?,
+        event_id: spec
+            .column("id", false, &cols)?
+            .map_or("NULL".into(), |c| text(&c)),
+        event_type: text(&need("type")?),
+        data: payload("e", t, &need("data")?),
+        metadata: spec
+            .column("metadata", false, &cols)?
+            .map_or("NULL".into(), |c| text_or_bytes("e", t, &c)),
+        time: at,
+        time_unit,
+        ..base(Layout::Custom, "map", t)
     })
 }

@@ -12,13 +12,14 @@ use std::ops::{ControlFlow, RangeInclusive};
 use postgres::types::ToSql;
 use postgres::{Client, Row};
 
-use super::decode::{event_from_parts, looks_like_zlib, RowParts};
+use super::decode::{event_from_parts, looks_like_zlib, stored_time_text, RowParts};
 use super::layout::{class_of_topic, Decoder, Layout};
+use super::map_spec::{spec_text, MapPairs};
 use super::read::offer_kept;
-use super::source::{EventFn, Follow, KeepFn, PayloadFn, RowFn, TimeFn};
+use super::source::{EventFn, Follow, KeepFn, PayloadFn, RowFn, TimeFn, Total};
 use super::{
-    BadVersion, EventSource, LogFilter, OpenOptions, RawEvent, Result, Snapshot, StoreError,
-    StreamInfo, StreamRow, TimeRow,
+    BadVersion, Columns, EventSource, LogFilter, OpenOptions, RawEvent, Result, Snapshot,
+    StoreError, StreamInfo, StreamRow, TimeRow,
 };
 use crate::event::category_of;
 use crate::Event;
@@ -29,6 +30,8 @@ use layouts::{PgLayout, Watermark};
 
 /// Rows per page.
 const PAGE: i64 = 5_000;
+/// The LIMIT of a window of `PAGE` keys.
+const WINDOW_LIMIT: i64 = 4 * PAGE;
 
 type Params = Vec<Box<dyn ToSql + Sync>>;
 
@@ -58,11 +61,6 @@ pub struct PgStore {
 
 impl PgStore {
     pub fn open(url: &str, options: &OpenOptions) -> Result<PgStore> {
-        if options.map.is_some() {
-            return Err(StoreError::Postgres(
-                "--map reads SQLite tables; on PostgreSQL, --format names the layout".into(),
-            ));
-        }
         let target = connect::Target::parse(url, &options.limits.unwrap_or_default())?;
         let shown = target.shown();
         let mut client = target.connect()?;
@@ -76,7 +74,13 @@ impl PgStore {
                 return Err(StoreError::UnknownFormat(f.clone()));
             }
         }
-        let found = layouts::detect(&tables, &choices);
+        let found = match &options.map {
+            Some(spec) => vec![layouts::mapped(
+                &tables,
+                &MapPairs::parse(&spec_text(spec)?)?,
+            )?],
+            None => layouts::detect(&tables, &choices),
+        };
         let layout = match found.as_slice() {
             [] => {
                 let names: Vec<String> = tables
@@ -149,7 +153,13 @@ impl PgStore {
     }
 
     fn select_list(&self) -> String {
+        self.select_list_of(Columns::ALL)
+    }
+
+    /// The select list with NULL for the columns a reader does not need.
+    fn select_list_of(&self, wanted: Columns) -> String {
         let l = &self.layout;
+        let only = |want: bool, e: &str| if want { e.to_string() } else { "NULL".into() };
         let original = if l.version_offset != 0 {
             format!("{}::int8", l.version)
         } else {
@@ -161,11 +171,11 @@ impl PgStore {
             l.stream,
             l.version,
             l.version_offset,
-            l.event_id,
+            only(wanted.event_id, &l.event_id),
             l.event_type,
             l.data,
-            l.metadata,
-            l.time.as_deref().unwrap_or("NULL"),
+            only(wanted.metadata, &l.metadata),
+            only(wanted.timestamp, l.time.as_deref().unwrap_or("NULL")),
             l.schema_version,
             l.category.as_deref().unwrap_or("NULL"),
         )
@@ -200,12 +210,18 @@ impl PgStore {
             column: key_at,
             dense_until,
         } = key;
+        let window = format!(
+            "SELECT {columns} FROM {} WHERE {} AND {key} > $1::int8 AND {key} <= $1::int8 + {PAGE} ORDER BY {key}",
+            self.layout.from,
+            self.condition(cond)
+        );
+        // A window's LIMIT never binds where keys are unique (a version in its stream); it
+        // is there for the planner, which multiplies the selectivities of the stream and
+        // the version range as if independent (every short stream has a version 1..5000)
+        // and, without it, picks a parallel scan of the whole table for the first window.
+        let limited = format!("{window} LIMIT {}", WINDOW_LIMIT);
         let sql = match dense_until {
-            Some(_) => format!(
-                "SELECT {columns} FROM {} WHERE {} AND {key} > $1::int8 AND {key} <= $1::int8 + {PAGE} ORDER BY {key}",
-                self.layout.from,
-                self.condition(cond)
-            ),
+            Some(_) => limited,
             None => format!(
                 "SELECT {columns} FROM {} WHERE {} AND {key} > $1::int8 ORDER BY {key} LIMIT {PAGE}",
                 self.layout.from,
@@ -215,7 +231,13 @@ impl PgStore {
         let page = |client: &mut Client, last: i64| -> Result<Vec<Row>> {
             let mut all: Vec<&(dyn ToSql + Sync)> = vec![&last];
             all.extend(params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)));
-            client.query(&sql, &all).map_err(db_error)
+            let rows = client.query(&sql, &all).map_err(db_error)?;
+            if dense_until.is_some() && rows.len() as i64 == WINDOW_LIMIT {
+                // Keys repeat here (a mapped table without a unique version): read the
+                // window whole.
+                return client.query(&window, &all).map_err(db_error);
+            }
+            Ok(rows)
         };
         let next_key = |rows: &[Row], last: i64| -> Result<Option<i64>> {
             if let Some(until) = dense_until {
@@ -228,9 +250,16 @@ impl PgStore {
                 _ => Ok(None),
             }
         };
-        let mut all: Vec<&(dyn ToSql + Sync)> = vec![&first];
-        all.extend(params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)));
-        let rows = self.query_rows(&sql, &all)?;
+        let rows = {
+            let mut client = self.client.borrow_mut();
+            match page(&mut client, first) {
+                Err(StoreError::Postgres(_)) if client.is_closed() => {
+                    *client = self.target.connect()?;
+                    page(&mut client, first)?
+                }
+                other => other?,
+            }
+        };
         for row in &rows {
             if f(row)?.is_break() {
                 return Ok(());
@@ -290,6 +319,7 @@ impl PgStore {
             && self.layout.category.is_none()
             && self.layout.version_offset == 0
             && self.layout.schema_version == "NULL"
+            && self.layout.time_unit.is_none()
     }
 
     fn row_item<'r>(&self, row: &'r Row) -> Result<StreamRow<'r>> {
@@ -315,7 +345,10 @@ impl PgStore {
                 event_type: get_text(4)?.unwrap_or_default(),
                 payload,
                 metadata: get_text(6)?,
-                timestamp: get_text(7)?,
+                timestamp: match self.layout.time_unit {
+                    Some(unit) => get_text(7)?.map(|t| stored_time_text(&t, unit)),
+                    None => get_text(7)?,
+                },
                 schema_version: get_text(8)?,
                 original_position: row.try_get(9).map_err(db_error)?,
                 topic: None,
@@ -342,6 +375,19 @@ impl PgStore {
         }
     }
 
+    /// The stream's first (`ASC`) or last (`DESC`) version under the pinned position.
+    fn stream_end(&self, stream: &str, order: &str) -> Result<Option<i64>> {
+        let l = &self.layout;
+        let sql = format!(
+            "SELECT ({v} + {o})::int8 FROM {} WHERE {} ORDER BY {v} {order} LIMIT 1",
+            l.from,
+            self.condition(&self.stream_cond(1)),
+            v = l.version,
+            o = l.version_offset,
+        );
+        Ok(self.one_row(&sql, &[&stream])?.map(|r| r.get(0)))
+    }
+
     fn stream_cond(&self, param: usize) -> String {
         format!("{} = ${param}", self.layout.stream)
     }
@@ -350,6 +396,7 @@ impl PgStore {
         &self,
         stream: &str,
         versions: RangeInclusive<i64>,
+        columns: Columns,
         f: &mut dyn FnMut(&Row) -> Result<ControlFlow<()>>,
     ) -> Result<()> {
         let off = self.layout.version_offset;
@@ -382,7 +429,7 @@ impl PgStore {
         }
         let params: Params = vec![Box::new(stream.to_string()), Box::new(hi)];
         self.pages(
-            &self.select_list(),
+            &self.select_list_of(columns),
             &cond,
             Key {
                 expr: &self.layout.version,
@@ -616,12 +663,19 @@ impl EventSource for PgStore {
                     first_version: 1,
                     last_version,
                     bad_versions: 0,
+                    events_estimated: true,
                 });
             })?;
             out.retain(|s| s.events > 0);
             return Ok(out);
         }
-        // No streams table: page through the stream index, a page of streams at a time.
+        self.streams_counted()
+    }
+
+    /// Pages through the stream index, a page of streams at a time, counting each.
+    fn streams_counted(&self) -> Result<Vec<StreamInfo>> {
+        let l = &self.layout;
+        let mut out = Vec::new();
         let sql = format!(
             "SELECT {s}::text, count(*)::int8, (max({v}) + {o})::int8, (min({v}) + {o})::int8, min({c})::text FROM {} WHERE {} AND {s} > $1 GROUP BY 1 ORDER BY 1 LIMIT {PAGE}",
             l.from,
@@ -640,49 +694,51 @@ impl EventSource for PgStore {
                 last_version: row.get(2),
                 first_version: row.get(3),
                 bad_versions: 0,
+                events_estimated: false,
                 stream_id: id,
             });
         })?;
         Ok(out)
     }
 
+    /// Bounds from the stream index's two ends, then a count between them that the index
+    /// alone can answer: one `count(*)` under the pinned position would read the table.
     fn stream_info(&self, stream: &str) -> Result<Option<StreamInfo>> {
         let l = &self.layout;
-        let sql = format!(
-            "SELECT count(*)::int8, (max({v}) + {o})::int8, (min({v}) + {o})::int8, min({c})::text FROM {} WHERE {}",
-            l.from,
-            self.condition(&self.stream_cond(1)),
-            v = l.version,
-            o = l.version_offset,
-            c = l.category.as_deref().unwrap_or("NULL"),
-        );
-        let Some(row) = self.one_row(&sql, &[&stream])? else {
+        let (Some(first), Some(last)) = (
+            self.stream_end(stream, "ASC")?,
+            self.stream_end(stream, "DESC")?,
+        ) else {
             return Ok(None);
         };
-        let events: i64 = row.get(0);
-        if events == 0 {
-            return Ok(None);
-        }
+        let sql = format!(
+            "SELECT count(*)::int8 FROM {} WHERE ({}) AND {} AND {v} BETWEEN $2::int8 AND $3::int8",
+            l.from,
+            l.filter,
+            self.stream_cond(1),
+            v = l.version,
+        );
+        let (lo, hi) = (first - l.version_offset, last - l.version_offset);
+        let events = self
+            .one_row(&sql, &[&stream, &lo, &hi])?
+            .map_or(0, |r| r.get(0));
         Ok(Some(StreamInfo {
             stream_id: stream.to_string(),
-            category: self.category_of_row(stream, row.get(3)),
+            category: self.stream_category(stream)?,
             events,
-            first_version: row.get(2),
-            last_version: row.get(1),
+            first_version: first,
+            last_version: last,
             bad_versions: 0,
+            events_estimated: false,
         }))
     }
 
+    fn stream_found(&self, stream: &str) -> Result<Option<i64>> {
+        Ok(self.last_version(stream)?.map(|_| 0))
+    }
+
     fn last_version(&self, stream: &str) -> Result<Option<i64>> {
-        let l = &self.layout;
-        let sql = format!(
-            "SELECT ({v} + {o})::int8 FROM {} WHERE {} ORDER BY {v} DESC LIMIT 1",
-            l.from,
-            self.condition(&self.stream_cond(1)),
-            v = l.version,
-            o = l.version_offset,
-        );
-        Ok(self.one_row(&sql, &[&stream])?.map(|r| r.get(0)))
+        self.stream_end(stream, "DESC")
     }
 
     fn stream_category(&self, stream: &str) -> Result<String> {
@@ -724,16 +780,19 @@ impl EventSource for PgStore {
         versions: RangeInclusive<i64>,
         f: &mut EventFn<'_>,
     ) -> Result<()> {
-        self.read_stream_range(stream, versions, &mut |row| f(self.event(row)?))
+        self.read_stream_range(stream, versions, Columns::ALL, &mut |row| {
+            f(self.event(row)?)
+        })
     }
 
     fn each_stream_row(
         &self,
         stream: &str,
         versions: RangeInclusive<i64>,
+        columns: Columns,
         f: &mut RowFn<'_>,
     ) -> Result<()> {
-        self.read_stream_range(stream, versions, &mut |row| f(self.row_item(row)?))
+        self.read_stream_range(stream, versions, columns, &mut |row| f(self.row_item(row)?))
     }
 
     fn each_stream_payload(
@@ -745,7 +804,7 @@ impl EventSource for PgStore {
         if self.layout.decoder != Decoder::Json {
             return Ok(None);
         }
-        self.read_stream_range(stream, versions, &mut |row| {
+        self.read_stream_range(stream, versions, Columns::NONE, &mut |row| {
             let data = payload_at(row, 5)?;
             let data = data.unwrap_or_default();
             if looks_like_zlib(data) {
@@ -852,6 +911,29 @@ impl EventSource for PgStore {
             l.from, l.filter, l.position
         );
         Ok(self.one_row(&sql, &[&after])?.map_or(0, |r| r.get(0)))
+    }
+
+    fn event_total(&self, exact: bool) -> Result<Total> {
+        if !exact {
+            // The catalog's row estimate of the events table (its partitions' where it
+            // has them), as autovacuum and ANALYZE left it; unknown before either ran.
+            let sql = "SELECT sum(c.reltuples)::int8, bool_and(c.reltuples >= 0)
+                FROM pg_class c
+                WHERE c.relkind <> 'p' AND (c.oid = to_regclass($1)
+                  OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = to_regclass($1)))";
+            if let Some(row) = self.one_row(sql, &[&self.layout.relation])? {
+                if let (Some(events), Some(true)) = (row.get(0), row.get(1)) {
+                    return Ok(Total {
+                        events,
+                        estimated: true,
+                    });
+                }
+            }
+        }
+        Ok(Total {
+            events: self.count_after(i64::MIN)?,
+            estimated: false,
+        })
     }
 
     fn last_position(&self) -> Result<i64> {

@@ -329,6 +329,7 @@ impl App {
                         first_version: e.version,
                         last_version: e.version,
                         bad_versions: 0,
+                        events_estimated: false,
                     });
                 }
             }

@@ -783,6 +783,7 @@ fn categories_group_once_whatever_order_streams_arrive_in() {
         first_version: 1,
         last_version: 1,
         bad_versions: 0,
+        events_estimated: false,
     };
     // Python eventsourcing: ids are UUIDs, categories come from topics.
     app.update(Action::Worker(streams_msg(

@@ -384,12 +384,18 @@ impl Component for StreamList {
                         }
                     }
                 };
-                let count = count.to_string();
+                // A count a streams table recorded rather than one counted.
+                let count = match row {
+                    ListRow::Stream(s) if catalog.streams[*s].events_estimated => {
+                        format!("≈{count}")
+                    }
+                    _ => count.to_string(),
+                };
                 // The time goes first when room is short: the minutes, then nothing.
                 let time = time.map(|tm| {
                     let short: String = tm.chars().skip(5).take(11).collect();
                     let room =
-                        width.saturating_sub(label.chars().count().min(24) + count.len() + 2);
+                        width.saturating_sub(label.chars().count().min(24) + count.chars().count() + 2);
                     if room >= 16 {
                         tm.chars().take(16).collect::<String>()
                     } else if room >= 11 {
