@@ -195,6 +195,12 @@ fn streams_table_and_json() {
     );
     let orders = json_lines(&ok(&["streams", s(&db), "--category", "Order", "--json"]));
     assert_eq!(orders.len(), 1);
+    // The footer's total is counted on SQLite: the sum of the streams' counts.
+    let sum: i64 = json.iter().map(|s| s["events"].as_i64().unwrap()).sum();
+    assert_eq!(
+        table.lines().last().unwrap(),
+        format!("5 streams, {sum} events")
+    );
 }
 
 #[test]

@@ -519,6 +519,26 @@ fn go_mink() {
     ]))
     .unwrap();
     assert_eq!(at["balance"], 70);
+
+    // Counts from the streams table and the planner are marked, until --count counts.
+    let last_line = |out: String| out.lines().last().unwrap().to_string();
+    let table = ok(&["streams", &url]);
+    assert!(table.contains("Account-acc1  Account   ≈4"), "{table}");
+    // Never analyzed: no estimate yet, so the total is counted.
+    assert_eq!(last_line(table), "2 streams, 5 events");
+    pg.client("mink").batch_execute("ANALYZE").unwrap();
+    assert!(
+        last_line(ok(&["streams", &url])).starts_with("2 streams, ≈5 events (≈: "),
+        "an estimate after ANALYZE"
+    );
+    let counted = ok(&["streams", &url, "--count"]);
+    assert!(!counted.contains('≈'), "{counted}");
+    assert_eq!(last_line(counted), "2 streams, 5 events");
+    let json = lines(&ok(&["streams", &url, "--json"]));
+    assert_eq!(json[0]["events_estimated"], true, "{json:?}");
+    let json = lines(&ok(&["streams", &url, "--json", "--count"]));
+    assert_eq!(json[0].get("events_estimated"), None, "{json:?}");
+
     follow_sees_late_commits(&pg, "mink", &url, |c, n| {
         c.execute(
             "INSERT INTO mink.events (stream_id, version, event_type, data) VALUES ('Account-acc9', $1, 'Noted', '{}')",

@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "eventscope", version, args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// The event store to open (a SQLite file); the bundled demo when omitted.
+    /// The event store to open (a SQLite file or a postgres:// URL); the bundled demo when
+    /// omitted.
     pub store: Option<PathBuf>,
     #[command(flatten)]
     pub replay: ReplayArgs,
@@ -27,7 +28,8 @@ pub struct OpenArgs {
     #[arg(long, global = true, value_name = "NAME", value_parser = format_name)]
     pub format: Option<String>,
     /// Read a home-grown schema: 'table=T,stream=C,version=C,type=C,data=C[,metadata=C]
-    /// [,time=C][,position=C][,id=C]', or the path of a file with those pairs.
+    /// [,time=C][,position=C][,id=C]', or the path of a file with those pairs. On
+    /// PostgreSQL, table may be SCHEMA.NAME and position= is required.
     #[arg(long, global = true, value_name = "SPEC", conflicts_with = "format")]
     pub map: Option<String>,
     /// How long to wait, in milliseconds, while another process holds a write lock.
@@ -181,7 +183,7 @@ pub enum Command {
     },
     /// List streams with their event counts and last versions.
     Streams {
-        /// The event store (a SQLite file).
+        /// The event store: a SQLite file or a postgres:// URL.
         store: PathBuf,
         /// Only streams of this category.
         #[arg(long)]
@@ -197,7 +199,7 @@ pub enum Command {
     },
     /// List events in global order.
     Events {
-        /// The event store (a SQLite file).
+        /// The event store: a SQLite file or a postgres:// URL.
         store: PathBuf,
         /// Only this stream.
         #[arg(long, value_name = "ID")]
@@ -223,7 +225,7 @@ pub enum Command {
     /// Print a stream's state, by default after its last event; or, with --category, the
     /// state of every stream of a category.
     State {
-        /// The event store (a SQLite file).
+        /// The event store: a SQLite file or a postgres:// URL.
         store: PathBuf,
         /// The stream id, as `streams` lists it.
         #[arg(required_unless_present = "category")]
@@ -262,7 +264,7 @@ pub enum Command {
     },
     /// Which event last changed each field of a stream's state.
     Blame {
-        /// The event store (a SQLite file).
+        /// The event store: a SQLite file or a postgres:// URL.
         store: PathBuf,
         /// The stream id, as `streams` lists it.
         stream: String,
@@ -282,7 +284,7 @@ pub enum Command {
     /// state after each event is its input and `$event` that event. Exits 1 when it never
     /// holds.
     When {
-        /// The event store (a SQLite file).
+        /// The event store: a SQLite file or a postgres:// URL.
         store: PathBuf,
         /// STREAM PREDICATE, or with --category only PREDICATE.
         #[arg(num_args = 1..=2, required = true, value_name = "STREAM PREDICATE")]
@@ -307,7 +309,7 @@ pub enum Command {
     /// What changes without some events: the diff from the real state to the state
     /// replayed without them. The store is never written.
     Whatif {
-        /// The event store (a SQLite file).
+        /// The event store: a SQLite file or a postgres:// URL.
         store: PathBuf,
         /// The stream id, as `streams` lists it.
         stream: String,
@@ -325,7 +327,7 @@ pub enum Command {
     /// What a store holds: events per type and category, stream lengths, the first and
     /// last time, and events per time bucket.
     Stats {
-        /// The event store (a SQLite file).
+        /// The event store: a SQLite file or a postgres:// URL.
         store: PathBuf,
         /// Only this stream.
         #[arg(long, value_name = "ID", conflicts_with = "category")]
@@ -343,7 +345,7 @@ pub enum Command {
     /// Every event that shares an event's correlation id, across all streams, with its
     /// causes above it and its effects below it, as a tree.
     Related {
-        /// The event store (a SQLite file).
+        /// The event store: a SQLite file or a postgres:// URL.
         store: PathBuf,
         /// The event's id (or its global position).
         event: String,
@@ -359,7 +361,7 @@ pub enum Command {
     },
     /// Compare a stream's state at two versions.
     Diff {
-        /// The event store (a SQLite file).
+        /// The event store: a SQLite file or a postgres:// URL.
         store: PathBuf,
         /// The stream id, as `streams` lists it.
         stream: String,
@@ -393,7 +395,7 @@ pub enum Command {
     /// Reports version gaps and duplicates, timestamps going backwards, undecodable
     /// payloads and, with --reducer, snapshots that replaying disagrees with.
     Check {
-        /// The event store (a SQLite file).
+        /// The event store: a SQLite file or a postgres:// URL.
         store: PathBuf,
         #[command(flatten)]
         replay: ReplayArgs,
@@ -403,7 +405,7 @@ pub enum Command {
     },
     /// List the snapshots a store keeps (with --json, their decoded content).
     Snapshots {
-        /// The event store (a SQLite file).
+        /// The event store: a SQLite file or a postgres:// URL.
         store: PathBuf,
         /// Only this stream's.
         #[arg(long, value_name = "ID")]

@@ -413,7 +413,9 @@ fn streams_footer(
         if events == 1 { "" } else { "s" },
     );
     if estimated {
-        line.push_str(" (≈: the streams table's versions or the planner's estimate; --count counts)");
+        line.push_str(
+            " (≈: the streams table's versions or the planner's estimate; --count counts)",
+        );
     }
     Ok(line)
 }

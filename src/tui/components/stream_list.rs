@@ -394,8 +394,8 @@ impl Component for StreamList {
                 // The time goes first when room is short: the minutes, then nothing.
                 let time = time.map(|tm| {
                     let short: String = tm.chars().skip(5).take(11).collect();
-                    let room =
-                        width.saturating_sub(label.chars().count().min(24) + count.chars().count() + 2);
+                    let room = width
+                        .saturating_sub(label.chars().count().min(24) + count.chars().count() + 2);
                     if room >= 16 {
                         tm.chars().take(16).collect::<String>()
                     } else if room >= 11 {
