@@ -594,6 +594,25 @@ fn commanded_event_store() {
            stream_version bigint NOT NULL, original_stream_id bigint REFERENCES streams (stream_id),
            original_stream_version bigint, PRIMARY KEY(event_id, stream_id));
          CREATE UNIQUE INDEX ix_stream_events ON stream_events (stream_id, stream_version);
+         CREATE OR REPLACE FUNCTION notify_events() RETURNS trigger AS $$
+         DECLARE
+           old_stream_version bigint;
+           channel text;
+           payload text;
+         BEGIN
+           IF TG_OP = 'UPDATE' THEN
+             old_stream_version := OLD.stream_version + 1;
+           ELSE
+             old_stream_version := 1;
+           END IF;
+           channel := TG_TABLE_SCHEMA || '.events';
+           payload := NEW.stream_uuid || ',' || NEW.stream_id || ',' || old_stream_version || ',' || NEW.stream_version;
+           PERFORM pg_notify(channel, payload);
+           RETURN NULL;
+         END;
+         $$ LANGUAGE plpgsql;
+         CREATE TRIGGER event_notification AFTER INSERT OR UPDATE ON streams
+           FOR EACH ROW EXECUTE PROCEDURE notify_events();
          {};",
         stmts.join(";\n")
     );
@@ -619,6 +638,78 @@ fn commanded_event_store() {
         events[0]["metadata"]["correlation_id"],
         "00000000-0000-4000-8000-00000000c0de"
     );
+    commanded_follow_listens(&pg, &url);
+}
+
+/// Commanded NOTIFYs on commit: a follower LISTENs instead of polling ten times a second
+/// (counted in the database's committed transactions while it idles), and an append
+/// made as EventStore makes it (the `$all` row and the stream's, updated) arrives.
+fn commanded_follow_listens(pg: &Cluster, url: &str) {
+    let mut child = bin()
+        .args(["events", url, "--follow", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen: Vec<Value> = Vec::new();
+    let settle = |seen: &mut Vec<Value>, wait: Duration| {
+        let end = Instant::now() + wait;
+        while let Ok(line) = rx.recv_timeout(end.saturating_duration_since(Instant::now())) {
+            seen.push(serde_json::from_str(&line).unwrap());
+        }
+    };
+    settle(&mut seen, Duration::from_millis(2000));
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    let mut admin = pg.client("commanded");
+    let mut commits = || -> i64 {
+        admin
+            .query_one(
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = 'commanded'",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let before = commits();
+    std::thread::sleep(Duration::from_secs(4));
+    let idle = commits() - before;
+    // Polling every 100 ms (two statements each) would commit about 80 times in 4 s.
+    assert!(idle < 25, "{idle} transactions in 4 s of following");
+
+    let mut c = pg.client("commanded");
+    c.batch_execute(
+        "BEGIN;
+         UPDATE streams SET stream_version = stream_version + 1 WHERE stream_id IN (0, 1);
+         INSERT INTO events (event_id, event_type, data, metadata) VALUES
+           ('00000000-0000-4000-8000-0000000000aa', 'Deposited', convert_to('{\"amount\": 5}', 'UTF8'), NULL);
+         INSERT INTO stream_events VALUES ('00000000-0000-4000-8000-0000000000aa', 1, 5, 1, 5),
+           ('00000000-0000-4000-8000-0000000000aa', 0, 7, 1, 5);
+         COMMIT;",
+    )
+    .unwrap();
+    settle(&mut seen, Duration::from_millis(2500));
+    let _ = child.kill();
+    let _ = child.wait();
+    let last = seen.last().unwrap();
+    assert_eq!(
+        (
+            &last["stream_id"],
+            &last["version"],
+            &last["global_position"]
+        ),
+        (&json!("account-acc1"), &json!(5), &json!(7)),
+        "{seen:?}"
+    );
+    assert_eq!(seen.len(), 7);
 }
 
 #[test]

@@ -116,7 +116,8 @@ pub fn follow(
             other => other?,
         };
         if batch.is_empty() {
-            std::thread::sleep(Duration::from_millis(50));
+            // Short enough that ^C is answered at once.
+            sub.wait(Duration::from_millis(250));
             continue;
         }
         for e in &batch {

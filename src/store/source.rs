@@ -42,6 +42,11 @@ pub trait Follow: Send {
     fn poll(&mut self) -> Result<Vec<Event>>;
     /// Waits up to `timeout` for the next event.
     fn next_timeout(&mut self, timeout: Duration) -> Result<Option<Event>>;
+    /// Waits before the next `poll`, at most `max`: as long as the store's polling
+    /// interval, or until it tells of a commit (PostgreSQL's NOTIFY).
+    fn wait(&mut self, max: Duration) {
+        std::thread::sleep(max.min(Duration::from_millis(50)));
+    }
 }
 
 /// An event store opened for reading.
@@ -72,6 +77,9 @@ pub trait EventSource {
     /// one transaction (SQLite), or an upper bound on the global position (PostgreSQL,
     /// which keeps no transaction open).
     fn pin_snapshot(&self) -> Result<()>;
+    /// Asks to be told when the store's connection drops and is opened again
+    /// (`Some(message)`), and when it is back (`None`). Files have no connection.
+    fn watch_connection(&self, _watcher: Box<dyn Fn(Option<String>) + Send>) {}
 
     /// Every stream with its event count and versions, ordered by id.
     fn streams(&self) -> Result<Vec<StreamInfo>>;

@@ -5,9 +5,13 @@
 //! when it was seen is a rollback, and is passed. Emmett records each row's transaction,
 //! so there the follower reads rows of transactions older than every open one
 //! (`transaction_id < pg_snapshot_xmin(pg_current_snapshot())`) in transaction order.
+//! Where the library NOTIFYs on commit (Commanded), the follower LISTENs and wakes at
+//! once, polling only as a fallback; a hot standby, which refuses LISTEN, is polled.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
+
+use postgres::fallible_iterator::FallibleIterator;
 
 use super::connect::Target;
 use super::layouts::{PgLayout, Watermark};
@@ -18,6 +22,9 @@ use crate::Event;
 
 const BATCH: i64 = 1000;
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// How often a follower that LISTENs looks anyway (a notification can be missed while the
+/// session is being opened again).
+const LISTENING_POLL: Duration = Duration::from_secs(1);
 
 pub struct PgFollow {
     /// A session of its own (a follower may move to another thread), which reopens when
@@ -29,6 +36,21 @@ pub struct PgFollow {
     buffer: VecDeque<Event>,
     /// A gap seen, and the open transactions (by id) it waits for.
     waiting: Option<(i64, Vec<String>)>,
+    listen: Listen,
+    /// A notification came while waiting: the next poll looks.
+    notified: bool,
+    last_look: Instant,
+}
+
+/// Whether the follower's session LISTENs to the layout's channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Listen {
+    /// The layout sends nothing, or the server refused (a hot standby): polling only.
+    No,
+    /// LISTEN was issued on the session opened after this many reconnections.
+    On(u32),
+    /// To be issued.
+    Pending,
 }
 
 impl PgFollow {
@@ -46,7 +68,13 @@ impl PgFollow {
             after_tx: "0".into(),
             buffer: VecDeque::new(),
             waiting: None,
+            listen: Listen::No,
+            notified: false,
+            last_look: Instant::now(),
         };
+        if follow.store.layout.notify_channel.is_some() {
+            follow.listen = Listen::Pending;
+        }
         if follow.store.layout.watermark == Watermark::TransactionId {
             let sql = format!(
                 "SELECT e.transaction_id::text FROM {} WHERE e.global_position <= $1::int8 ORDER BY e.global_position DESC LIMIT 1",
@@ -59,6 +87,61 @@ impl PgFollow {
         Ok(follow)
     }
 
+    /// LISTENs on a new session (the first, or one opened again after a drop).
+    fn listen(&mut self) {
+        let Some(channel) = &self.store.layout.notify_channel else {
+            return;
+        };
+        let session = self.store.reconnects.get();
+        if self.listen == Listen::No || self.listen == Listen::On(session) {
+            return;
+        }
+        let sql = format!("LISTEN {}", super::layouts::q(channel));
+        self.listen = match self.store.client.borrow_mut().batch_execute(&sql) {
+            Ok(()) => Listen::On(session),
+            // "cannot execute LISTEN during recovery": a standby is polled.
+            Err(_) => Listen::No,
+        };
+    }
+
+    /// Whether a look at the table is due: always when polling; when listening, on a
+    /// notification, while a gap waits for open transactions, or once a second.
+    fn look_due(&mut self) -> bool {
+        if !matches!(self.listen, Listen::On(_))
+            || self.waiting.is_some()
+            || self.last_look.elapsed() >= LISTENING_POLL
+        {
+            return true;
+        }
+        let mut client = self.store.client.borrow_mut();
+        let mut notes = client.notifications();
+        let mut any = std::mem::take(&mut self.notified);
+        // Several commits are one look; an error (a lost session) looks, and reconnects.
+        loop {
+            match notes.iter().next() {
+                Ok(Some(_)) => any = true,
+                Ok(None) => return any,
+                Err(_) => return true,
+            }
+        }
+    }
+
+    /// Waits up to `wait` for a notification, or sleeps when not listening.
+    fn pause(&mut self, wait: Duration) {
+        if !matches!(self.listen, Listen::On(_)) || self.waiting.is_some() {
+            std::thread::sleep(wait.min(POLL_INTERVAL));
+            return;
+        }
+        let mut client = self.store.client.borrow_mut();
+        let mut notes = client.notifications();
+        if !matches!(
+            notes.timeout_iter(wait.min(LISTENING_POLL)).next(),
+            Ok(None)
+        ) {
+            self.notified = true;
+        }
+    }
+
     /// Transactions open now that have written something.
     fn open_transactions(&mut self) -> Result<Vec<String>> {
         let rows = self.store.query_rows(
@@ -69,6 +152,7 @@ impl PgFollow {
     }
 
     fn fetch(&mut self) -> Result<bool> {
+        self.last_look = Instant::now();
         match self.store.layout.watermark {
             Watermark::TransactionId => self.fetch_by_transaction(),
             _ => self.fetch_by_position(),
@@ -142,6 +226,10 @@ impl Follow for PgFollow {
 
     fn poll(&mut self) -> Result<Vec<Event>> {
         let mut out = Vec::new();
+        self.listen();
+        if !self.look_due() {
+            return Ok(out);
+        }
         loop {
             if let Some(last) = self.buffer.back() {
                 self.after = last.global_position;
@@ -160,6 +248,7 @@ impl Follow for PgFollow {
                 self.after = e.global_position;
                 return Ok(Some(e));
             }
+            self.listen();
             if self.fetch()? {
                 continue;
             }
@@ -167,7 +256,11 @@ impl Follow for PgFollow {
             if now >= deadline {
                 return Ok(None);
             }
-            std::thread::sleep(POLL_INTERVAL.min(deadline - now));
+            self.pause(deadline - now);
         }
+    }
+
+    fn wait(&mut self, max: Duration) {
+        self.pause(max);
     }
 }

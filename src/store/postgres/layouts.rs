@@ -97,6 +97,9 @@ pub struct PgLayout {
     pub snapshots: Option<Snapshots>,
     /// How `--follow` knows no earlier position can still appear.
     pub watermark: Watermark,
+    /// The channel the library NOTIFYs on commit, where it has one: a follower LISTENs
+    /// there and wakes at once instead of waiting for its next poll.
+    pub notify_channel: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -232,6 +235,7 @@ fn base(layout: Layout, name: &'static str, t: &Table) -> PgLayout {
         streams: None,
         snapshots: None,
         watermark: Watermark::Gaps,
+        notify_channel: None,
     }
 }
 
@@ -631,6 +635,8 @@ fn commanded(tables: &[Table], t: &Table) -> Option<PgLayout> {
                 "s.stream_id <> 0".into()
             },
         }),
+        // EventStore's `notify_events` trigger on `streams` (`<schema>.events`).
+        notify_channel: Some(format!("{}.events", t.schema)),
         ..base(Layout::Commanded, "commanded", t)
     })
 }

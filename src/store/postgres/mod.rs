@@ -57,7 +57,15 @@ pub struct PgStore {
     pinned: Cell<Option<i64>>,
     /// The second session long reads fetch their next pages on, opened when first needed.
     reader: RefCell<Option<Client>>,
+    /// Told when the session drops and when it is back (the TUI shows it).
+    watcher: RefCell<Option<ConnectionWatcher>>,
+    /// How many times the session was opened again.
+    reconnects: Cell<u32>,
 }
+
+/// Told `Some(what)` when a session was lost and is being opened again, `None` when
+/// it is back.
+pub type ConnectionWatcher = Box<dyn Fn(Option<String>) + Send>;
 
 impl PgStore {
     pub fn open(url: &str, options: &OpenOptions) -> Result<PgStore> {
@@ -136,7 +144,26 @@ impl PgStore {
             layout,
             pinned: Cell::new(None),
             reader: RefCell::new(None),
+            watcher: RefCell::new(None),
+            reconnects: Cell::new(0),
         }
+    }
+
+    /// Opens the lost session `client` again, telling the watcher.
+    fn reconnect(&self, client: &mut Client) -> Result<()> {
+        let tell = |what: Option<String>| {
+            if let Some(w) = self.watcher.borrow().as_ref() {
+                w(what)
+            }
+        };
+        tell(Some(format!(
+            "connection to {} lost: reconnecting…",
+            self.shown
+        )));
+        *client = self.target.connect()?;
+        self.reconnects.set(self.reconnects.get() + 1);
+        tell(None);
+        Ok(())
     }
 
     /// Runs a query; a dropped connection is opened again and the query retried once.
@@ -145,7 +172,7 @@ impl PgStore {
         match client.query(sql, params) {
             Ok(rows) => Ok(rows),
             Err(e) if client.is_closed() || e.is_closed() => {
-                *client = self.target.connect()?;
+                self.reconnect(&mut client)?;
                 client.query(sql, params).map_err(db_error)
             }
             Err(e) => Err(db_error(e)),
@@ -254,7 +281,7 @@ impl PgStore {
             let mut client = self.client.borrow_mut();
             match page(&mut client, first) {
                 Err(StoreError::Postgres(_)) if client.is_closed() => {
-                    *client = self.target.connect()?;
+                    self.reconnect(&mut client)?;
                     page(&mut client, first)?
                 }
                 other => other?,
@@ -630,6 +657,10 @@ impl EventSource for PgStore {
 
     fn category_is_prefix(&self) -> bool {
         self.layout.category.is_none()
+    }
+
+    fn watch_connection(&self, watcher: ConnectionWatcher) {
+        *self.watcher.borrow_mut() = Some(watcher);
     }
 
     fn pin_snapshot(&self) -> Result<()> {
