@@ -818,3 +818,52 @@ fn finding_an_event_in_the_log_and_its_state() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+/// The terminal UI on a PostgreSQL URL: the stream list, a replay, and a session the
+/// server drops, opened again with the UI saying so.
+#[test]
+fn a_postgres_store_in_the_terminal_survives_a_dropped_connection() {
+    let Some(pg) = common::pg::Cluster::start() else {
+        return;
+    };
+    let url = pg.database(
+        "mdb",
+        "CREATE SCHEMA message_store;
+         CREATE TABLE message_store.messages (
+           global_position bigserial PRIMARY KEY, position bigint NOT NULL,
+           time TIMESTAMP WITHOUT TIME ZONE DEFAULT (now() AT TIME ZONE 'utc') NOT NULL,
+           stream_name text NOT NULL, type text NOT NULL, data jsonb, metadata jsonb,
+           id UUID NOT NULL DEFAULT gen_random_uuid());
+         CREATE UNIQUE INDEX messages_stream ON message_store.messages (stream_name, position);
+         INSERT INTO message_store.messages (position, stream_name, type, data) VALUES
+           (0, 'account-acc1', 'Opened', '{\"owner\": \"ann\"}'),
+           (1, 'account-acc1', 'Deposited', '{\"amount\": 100}'),
+           (0, 'account-acc2', 'Opened', '{\"owner\": \"bob\"}'),
+           (2, 'account-acc1', 'Withdrawn', '{\"amount\": 30}'),
+           (3, 'account-acc1', 'Deposited', '{\"amount\": 50}');",
+    );
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(
+        &format!("{bin} '{url}' --reducer tests/fixtures/pg/bank.jq"),
+        110,
+        30,
+    );
+    t.wait_for(&["account-acc1", "account-acc2", "Streams 127.0.0.1:"]);
+    t.keys(&["/acc1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120", "\"owner\": \"ann\""]);
+    let mut admin = pg.client("mdb");
+    let dropped = admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'eventscope'",
+            &[],
+        )
+        .unwrap();
+    assert!(dropped > 0, "the UI's session was found");
+    // Blame reads the stream again: on a new session, which the status line announces.
+    t.keys(&["B"]);
+    t.wait_for(&["reconnected"]);
+    t.keys(&["Left"]);
+    t.wait_for(&["3/4", "\"balance\": 70"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

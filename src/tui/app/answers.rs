@@ -225,6 +225,8 @@ impl App {
             }
             Msg::ReducerTimeout(t) => self.on_reducer_timeout(t),
             Msg::WorkerDied => self.on_worker_died(),
+            Msg::Connection(Some(lost)) => m.warn(lost),
+            Msg::Connection(None) => m.say("reconnected"),
             Msg::SnapshotsRefused(why) => {
                 m.from_snapshots = false;
                 m.warn(why);

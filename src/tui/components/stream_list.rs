@@ -297,11 +297,7 @@ impl Component for StreamList {
 
     fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool) {
         let t = &model.theme;
-        let store = std::path::Path::new(&model.store_name)
-            .file_name()
-            .map_or(model.store_name.clone(), |n| {
-                n.to_string_lossy().into_owned()
-            });
+        let store = short_store_name(&model.store_name);
         let mut title = vec![Span::raw(" Streams ")];
         if !self.filtering && self.filter.is_empty() {
             title.push(Span::styled(
@@ -426,4 +422,18 @@ impl Component for StreamList {
             frame.render_widget(Paragraph::new(lines), inner);
         }
     }
+}
+
+/// A file's name, or a URL's host and database (`127.0.0.1:5432/bank`), for a narrow title.
+fn short_store_name(name: &str) -> String {
+    if let Some((_, rest)) = name.split_once("://") {
+        let rest = rest.split('?').next().unwrap_or(rest);
+        return rest
+            .rsplit_once('@')
+            .map_or(rest, |(_, host)| host)
+            .to_string();
+    }
+    std::path::Path::new(name)
+        .file_name()
+        .map_or(name.to_string(), |n| n.to_string_lossy().into_owned())
 }

@@ -63,6 +63,10 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
             return;
         }
     };
+    let to_ui = replies.clone();
+    store.watch_connection(Box::new(move |lost| {
+        let _ = to_ui.send(Msg::Connection(lost));
+    }));
     let mut reducer = match config.ui.reducer.as_deref().map(Reducer::load) {
         None => Reducer::Merge,
         Some(Ok(r)) => r,

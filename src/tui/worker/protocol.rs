@@ -319,6 +319,8 @@ pub enum Msg {
     SnapshotsRefused(String),
     /// The worker process ended without a word (a reducer overflowed its stack).
     WorkerDied,
+    /// The store's connection dropped and is being opened again (`Some`), or is back.
+    Connection(Option<String>),
     /// A request failed; `retry` is the request to ask again when the error is passing.
     Failed {
         error: WorkerError,
