@@ -76,11 +76,13 @@ fn a_symlinked_live_store_shows_committed_wal_frames() {
         (1..=15).collect::<Vec<_>>(),
         "the 5 events in -wal are there"
     );
+    let table = ok(&["streams", s(&link)]);
     assert_eq!(
-        ok(&["streams", s(&link)]).lines().count(),
-        1 + 15,
-        "header and 15 streams"
+        table.lines().count(),
+        1 + 15 + 1,
+        "header, 15 streams, totals"
     );
+    assert_eq!(table.lines().last(), Some("15 streams, 15 events"));
     assert_eq!(
         std::fs::read(&db).unwrap(),
         before.0,
