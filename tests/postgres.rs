@@ -1060,3 +1060,36 @@ fn home_grown_tables_through_map() {
     ]);
     assert!(e.contains("no column \"who\""), "{e}");
 }
+
+/// The session's limits come from the flags: with the events table locked by another
+/// session, a short `--lock-timeout` fails on the lock, and a short `--statement-timeout`
+/// under a long lock timeout fails on the statement, each in one line naming its flag.
+#[test]
+fn session_timeouts_follow_the_flags() {
+    let Some(pg) = Cluster::start() else { return };
+    let url = pg.database("mink", &go_mink_sql());
+    let mut holder = pg.client("mink");
+    let mut tx = holder.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE mink.events IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let e = fails(&["streams", &url, "--count", "--lock-timeout", "100"]);
+    assert!(
+        e.contains("lock timeout") && e.contains("--lock-timeout"),
+        "{e}"
+    );
+    let e = fails(&[
+        "streams",
+        &url,
+        "--count",
+        "--lock-timeout",
+        "60000",
+        "--statement-timeout",
+        "300",
+    ]);
+    assert!(
+        e.contains("statement timeout") && e.contains("--statement-timeout"),
+        "{e}"
+    );
+    tx.rollback().unwrap();
+    assert!(ok(&["streams", &url, "--count"]).contains("2 streams, 5 events"));
+}
