@@ -450,3 +450,45 @@ fn closed_pipe_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A reducer that reads ids, metadata and times gets them all: replays select only the
+/// columns `$event` names, and these are named. Compared with `events --json`.
+#[test]
+fn a_reducer_reading_every_envelope_field_sees_them() {
+    let (dir, db) = demo_store();
+    let reducer = dir.path().join("all.jq");
+    std::fs::write(
+        &reducer,
+        "(. // {seen: []}) | .seen += [[$event.event_id, $event.metadata, $event.timestamp, $event.global_position]]",
+    )
+    .unwrap();
+    let state: serde_json::Value = serde_json::from_str(&ok(&[
+        "state",
+        s(&db),
+        "Account-acc-1",
+        "--reducer",
+        s(&reducer),
+        "--json",
+    ]))
+    .unwrap();
+    let expected: Vec<serde_json::Value> = json_lines(&ok(&[
+        "events",
+        s(&db),
+        "--stream",
+        "Account-acc-1",
+        "--json",
+    ]))
+    .iter()
+    .map(|e| {
+        json!([
+            e["event_id"],
+            e["metadata"],
+            e["timestamp"],
+            e["global_position"]
+        ])
+    })
+    .collect();
+    assert_eq!(expected.len(), 4);
+    assert!(expected[0][0].is_string() && expected[0][2].is_string());
+    assert_eq!(state["seen"], json!(expected));
+}

@@ -520,6 +520,31 @@ fn go_mink() {
     .unwrap();
     assert_eq!(at["balance"], 70);
 
+    // A reducer naming ids, metadata and times gets them (replays select only the
+    // columns `$event` names), as `events --json` shows them.
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("all.jq");
+    std::fs::write(
+        &all,
+        "(. // {seen: []}) | .seen += [[$event.event_id, $event.metadata, $event.timestamp]]",
+    )
+    .unwrap();
+    let state: Value = serde_json::from_str(&ok(&[
+        "state",
+        &url,
+        "Account-acc1",
+        "--reducer",
+        all.to_str().unwrap(),
+        "--json",
+    ]))
+    .unwrap();
+    let expected: Vec<Value> = lines(&ok(&["events", &url, "--stream", "Account-acc1", "--json"]))
+        .iter()
+        .map(|e| json!([e["event_id"], e["metadata"], e["timestamp"]]))
+        .collect();
+    assert_eq!(expected[0][2], "2024-03-01T09:00:00.123456Z");
+    assert_eq!(state["seen"], json!(expected));
+
     // Counts from the streams table and the planner are marked, until --count counts.
     let last_line = |out: String| out.lines().last().unwrap().to_string();
     let table = ok(&["streams", &url]);
@@ -645,28 +670,9 @@ fn commanded_event_store() {
 /// (counted in the database's committed transactions while it idles), and an append
 /// made as EventStore makes it (the `$all` row and the stream's, updated) arrives.
 fn commanded_follow_listens(pg: &Cluster, url: &str) {
-    let mut child = bin()
-        .args(["events", url, "--follow", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let follower = Follower::start(url);
+    let settle = |seen: &mut Vec<Value>, wait: Duration| follower.settle(seen, wait);
     let mut seen: Vec<Value> = Vec::new();
-    let settle = |seen: &mut Vec<Value>, wait: Duration| {
-        let end = Instant::now() + wait;
-        while let Ok(line) = rx.recv_timeout(end.saturating_duration_since(Instant::now())) {
-            seen.push(serde_json::from_str(&line).unwrap());
-        }
-    };
     settle(&mut seen, Duration::from_millis(2000));
     assert_eq!(seen.len(), 6, "{seen:?}");
     let mut admin = pg.client("commanded");
@@ -697,8 +703,7 @@ fn commanded_follow_listens(pg: &Cluster, url: &str) {
     )
     .unwrap();
     settle(&mut seen, Duration::from_millis(2500));
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(follower);
     let last = seen.last().unwrap();
     assert_eq!(
         (
@@ -760,35 +765,61 @@ fn eventuous_zero_based_with_a_tombstone() {
 
 /// `events --follow` sees two rows committed out of position order, each exactly once:
 /// the first row's transaction holds its position open while the second commits.
+/// `events URL --follow --json` in the background, its lines read as they come.
+struct Follower {
+    child: std::process::Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Follower {
+    fn start(url: &str) -> Follower {
+        let mut child = bin()
+            .args(["events", url, "--follow", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Follower { child, lines }
+    }
+
+    /// Adds what the follower prints within `wait` to `seen`.
+    fn settle(&self, seen: &mut Vec<Value>, wait: Duration) {
+        let end = Instant::now() + wait;
+        while let Ok(line) = self
+            .lines
+            .recv_timeout(end.saturating_duration_since(Instant::now()))
+        {
+            seen.push(serde_json::from_str(&line).unwrap());
+        }
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn follow_sees_late_commits(
     pg: &Cluster,
     db: &str,
     url: &str,
     insert: impl Fn(&mut postgres::Transaction<'_>, i64) -> Result<(), postgres::Error>,
 ) {
-    let mut child = bin()
-        .args(["events", url, "--follow", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let follower = Follower::start(url);
+    let settle = |seen: &mut Vec<Value>, wait: Duration| follower.settle(seen, wait);
     // What the follower prints of the existing log first.
     let mut seen: Vec<Value> = Vec::new();
-    let settle = |seen: &mut Vec<Value>, wait: Duration| {
-        let end = Instant::now() + wait;
-        while let Ok(line) = rx.recv_timeout(end.saturating_duration_since(Instant::now())) {
-            seen.push(serde_json::from_str(&line).unwrap());
-        }
-    };
     settle(&mut seen, Duration::from_millis(1500));
     let start = seen.len();
 
@@ -833,8 +864,7 @@ fn follow_sees_late_commits(
     insert(&mut third, 3).unwrap();
     third.commit().unwrap();
     settle(&mut seen, Duration::from_millis(2500));
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(follower);
     let new: Vec<i64> = seen[start..]
         .iter()
         .filter(|e| e["stream_id"] == "Account-acc9")
