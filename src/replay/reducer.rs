@@ -185,7 +185,6 @@ impl Fold<'_> {
         Ok(())
     }
 
-    /// Applies one row as the store hands it out; raw rows take the fast path.
     /// The costlier columns this fold reads: a jq reducer's `$event` fields, none for
     /// the merge.
     pub fn columns(&self) -> Columns {
@@ -195,6 +194,7 @@ impl Fold<'_> {
         }
     }
 
+    /// Applies one row as the store hands it out; raw rows take the fast path.
     pub fn apply_row(&mut self, row: &StreamRow) -> Result<()> {
         let raw = match row {
             StreamRow::Event(e) => return self.apply(e),

@@ -34,6 +34,8 @@ const PAGE: i64 = 5_000;
 const WINDOW_LIMIT: i64 = 4 * PAGE;
 
 type Params = Vec<Box<dyn ToSql + Sync>>;
+/// Runs one query on some session.
+type RunQuery<'a> = dyn FnMut(&str, &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> + 'a;
 
 /// A keyset page's key: the SQL expression, the value to start after, and where the
 /// select list holds it.
@@ -255,14 +257,16 @@ impl PgStore {
                 self.condition(cond)
             ),
         };
-        let page = |client: &mut Client, last: i64| -> Result<Vec<Row>> {
+        // One page after `last`, through `run` (this session's query with its retry, or
+        // the reader's session).
+        let page = |run: &mut RunQuery<'_>, last: i64| -> Result<Vec<Row>> {
             let mut all: Vec<&(dyn ToSql + Sync)> = vec![&last];
             all.extend(params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)));
-            let rows = client.query(&sql, &all).map_err(db_error)?;
+            let rows = run(&sql, &all)?;
             if dense_until.is_some() && rows.len() as i64 == WINDOW_LIMIT {
                 // Keys repeat here (a mapped table without a unique version): read the
                 // window whole.
-                return client.query(&window, &all).map_err(db_error);
+                return run(&window, &all);
             }
             Ok(rows)
         };
@@ -277,16 +281,7 @@ impl PgStore {
                 _ => Ok(None),
             }
         };
-        let rows = {
-            let mut client = self.client.borrow_mut();
-            match page(&mut client, first) {
-                Err(StoreError::Postgres(_)) if client.is_closed() => {
-                    self.reconnect(&mut client)?;
-                    page(&mut client, first)?
-                }
-                other => other?,
-            }
-        };
+        let rows = page(&mut |sql, p| self.query_rows(sql, p), first)?;
         for row in &rows {
             if f(row)?.is_break() {
                 return Ok(());
@@ -305,7 +300,7 @@ impl PgStore {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Row>>>(2);
             let reader = &mut reader;
             scope.spawn(move || loop {
-                let rows = page(reader, last);
+                let rows = page(&mut |sql, p| reader.query(sql, p).map_err(db_error), last);
                 let next = rows.as_ref().ok().map(|r| next_key(r, last));
                 if tx.send(rows).is_err() {
                     return;
