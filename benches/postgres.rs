@@ -5,6 +5,9 @@
 //! and never part of `cargo test`. `EVENTSCOPE_BENCH_EVENTS` changes the total.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+#[path = "common/timing.rs"]
+mod timing;
+
 #[path = "../tests/common/pg.rs"]
 #[allow(dead_code)]
 mod pg;
@@ -12,7 +15,7 @@ mod pg;
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use eventscope::demo::{write_demo, HOT_STREAM};
 use eventscope::replay::{Reducer, Replayer, SeekOptions};
@@ -34,18 +37,6 @@ fn sqlite_fixture() -> PathBuf {
         std::fs::rename(&tmp, &path).unwrap();
     }
     path
-}
-
-fn median(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
 }
 
 /// go-mink's tables, indexes made after the load (the same end state, loaded faster).
@@ -169,7 +160,7 @@ fn main() {
     let target = PathBuf::from(&url);
     let options = OpenOptions::default();
 
-    let first_screen = median(5, || {
+    let first_screen = timing::median(5, || {
         let store = open_source(&target, &options).unwrap();
         let (streams, last) = store.streams_and_position().unwrap();
         assert_eq!(streams.len(), (total - HOT) / 50 + 1);
@@ -182,7 +173,7 @@ fn main() {
     );
 
     let store = open_source(&target, &options).unwrap();
-    let one = median(21, || {
+    let one = timing::median(21, || {
         let mut n = 0;
         store
             .read_stream("Account-b42", 1..=i64::MAX, |_| {
@@ -204,8 +195,8 @@ fn main() {
     };
     let mut from_pg = serde_json::Value::Null;
     let mut from_sqlite = serde_json::Value::Null;
-    let pg_time = median(3, || from_pg = replay(&*store));
-    let sqlite_time = median(3, || from_sqlite = replay(&sqlite));
+    let pg_time = timing::median(3, || from_pg = replay(&*store));
+    let sqlite_time = timing::median(3, || from_sqlite = replay(&sqlite));
     assert_eq!(from_pg, from_sqlite, "both replays agree");
     println!(
         "replay of {HOT} events, Account.jq: PostgreSQL {:.2} s, SQLite {:.2} s: {:.2}× (goal ≤ 2×)",

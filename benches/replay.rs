@@ -7,6 +7,9 @@
 //! timed. `EVENTSCOPE_BENCH_RUNS` sets how many runs each figure is the median of.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+#[path = "common/timing.rs"]
+mod timing;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -63,19 +66,6 @@ fn runs() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3)
-}
-
-/// The median of `runs()` timings of `f`.
-fn median(mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs())
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
 }
 
 /// Runs the reference and `f` alternately, `runs()` times each: the median time of `f`,
@@ -225,7 +215,7 @@ fn main() {
     let mut report = Report { rows: Vec::new() };
 
     let mut expected = 0;
-    let reference_time = median(|| expected = reference(&path));
+    let reference_time = timing::median(runs(), || expected = reference(&path));
     println!(
         "reference loop (500k events): {:.3} s, balance {expected}",
         reference_time.as_secs_f64()
@@ -336,7 +326,7 @@ fn main() {
         let run = |extra: &[&str]| {
             let mut args = vec!["state", p, HOT_STREAM, "--reducer", ACCOUNT_JQ];
             args.extend_from_slice(extra);
-            median(|| {
+            timing::median(runs(), || {
                 let out = Command::new(BIN).args(&args).output().unwrap();
                 assert!(out.status.success());
             })
@@ -364,7 +354,7 @@ fn main() {
         let run = |extra: &[&str]| {
             let mut args = vec!["events", p, "--json"];
             args.extend_from_slice(extra);
-            median(|| {
+            timing::median(runs(), || {
                 let out = Command::new(BIN)
                     .args(&args)
                     .stdout(std::process::Stdio::null())
@@ -395,7 +385,7 @@ fn main() {
     }
 
     if on("open") {
-        let t = median(|| {
+        let t = timing::median(runs(), || {
             let s = Store::open(&path).unwrap();
             let list = s.streams().unwrap();
             assert!(list.len() > 10_000);
