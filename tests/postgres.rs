@@ -1073,6 +1073,13 @@ fn home_grown_tables_through_map() {
     let e = fails(&["streams", &url, "--map", &unqualified]);
     assert!(e.contains("app.journal, old.journal"), "{e}");
     ok(&["streams", &url, "--map", &unqualified, "--schema", "app"]);
+    let e = fails(&[
+        "streams",
+        &url,
+        "--map",
+        &spec.replace("app.journal", "app.nope"),
+    ]);
+    assert!(e.contains("no table \"app.nope\" the role can see"), "{e}");
     let e = fails(&["streams", &url, "--map", &spec.replace(",position=seq", "")]);
     assert!(e.contains("position=COLUMN"), "{e}");
     let e = fails(&[
