@@ -11,7 +11,7 @@ export RUSTC_BOOTSTRAP=1
 # The store target starts from real stores.
 mkdir -p corpus/store_file
 [ -e corpus/store_file/demo.db ] || cargo run --quiet --manifest-path ../Cargo.toml -- demo --out corpus/store_file/demo.db >/dev/null
-for target in payload jq_payload map_spec diff time_bound store_file printable; do
+for target in payload jq_payload targeted_read map_spec diff time_bound store_file printable; do
   mkdir -p "corpus/$target"
   echo "== $target ($seconds s)"
   cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536

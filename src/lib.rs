@@ -7,6 +7,7 @@
 
 pub mod demo;
 pub mod event;
+pub mod fast_paths;
 pub mod replay;
 pub mod store;
 pub mod time;

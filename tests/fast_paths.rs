@@ -1,6 +1,6 @@
 //! Fast paths change speed, never answers: every reducer × store × command here runs with
-//! and without them (`EVENTSCOPE_NO_FAST_PATHS=1`), and stdout, stderr and the exit code
-//! must be identical.
+//! and without them (`EVENTSCOPE_NO_FAST_PATHS=1`), and with each one alone turned off,
+//! and stdout, stderr and the exit code must be identical.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -48,7 +48,83 @@ const REDUCERS: &[(&str, &str)] = &[
         "loc_stays_whole",
         r#"if $event.type == "AccountOpened" then {at: $__loc__} else . end"#,
     ),
+    (
+        "targeted_paths",
+        r#"(. // {}) | .amt = $event.data.amount | .c = $event.data.a.b.c | .ab = ($event.data.a.b | tojson) | .u = $event.undecodable | .ok = ($event.data.ok | not)"#,
+    ),
+    (
+        "targeted_arithmetic",
+        r#"if $event.type == "AccountOpened" then {n: 0} else (. // {n: 0}) | .n += $event.data.amount end"#,
+    ),
+    (
+        "path_into_a_non_object",
+        r#"(. // {}) | .d = $event.data.a.b.c.d | .e = $event.data.a.b[0]"#,
+    ),
+    (
+        "whole_and_named",
+        r#"(. // {}) | .whole = $event.data | .amount = $event.data.amount"#,
+    ),
+    (
+        "event_in_a_path_expression",
+        r#"{n: (.n // 0)} | .p = (try path($event.data.a.b) catch tostring) | .q = (try ($event.data.a.b |= 1) catch tostring) | .n += 1"#,
+    ),
+    (
+        "keys_of_a_named_value",
+        r#"(. // {}) | .k = ($event.data.a | keys? // "none") | .l = ($event.data.a.b | length?)"#,
+    ),
 ];
+
+/// Payloads no importer would write, straight into a native store: duplicate and escaped
+/// keys, values of every kind on a reducer's paths, jaq's extensions to JSON, invalid
+/// UTF-8, nesting at and past the limit.
+fn raw_store(dir: &Path) -> PathBuf {
+    let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+    let payloads: Vec<Vec<u8>> = [
+        r#"{"amount": 5, "amount": 7}"#.to_string(),
+        r#"{"am\u006fount": 9, "x": 1}"#.to_string(),
+        r#"{"amount": 123456789012345678901234567890, "a": {"b": {"c": 1}}}"#.to_string(),
+        r#"{"a": {"b": [1, 2]}, "a": {"b": {"c": 2}}, "amount": -0}"#.to_string(),
+        r#"{"a": [1, {"b": 2}], "amount": 1.5E+2}"#.to_string(),
+        r#"{"a": "text", "amount": 1e400}"#.to_string(),
+        format!(r#"{{"skip": {}, "amount": 1}}"#, deep(127)),
+        format!(r#"{{"skip": {}, "amount": 1}}"#, deep(128)),
+        r#"{"amount": NaN}"#.to_string(),
+        "{\"amount\": 2} # a comment".to_string(),
+        "not json".to_string(),
+        "[1, 2]".to_string(),
+        r#"{"s": "\ud83d\ude00 \u00e9\n", "amount": 3}"#.to_string(),
+        " \t\r\n{ \"amount\" :\n 4 , \"a\" : { } }\n ".to_string(),
+        "null".to_string(),
+        r#"{"a": {"b": {"c": null}}, "amount": "12"}"#.to_string(),
+        r#"{"a":{"b":{"c":{"d":5}}},"amount":2,"ok":true}"#.to_string(),
+        "".to_string(),
+        r#"{"amount": 01}"#.to_string(),
+        r#"{"amount": 1,}"#.to_string(),
+    ]
+    .into_iter()
+    .map(String::into_bytes)
+    .chain([b"{\"amount\": 1, \"s\": \"\xff\"}".to_vec()])
+    .collect();
+    let types = [
+        "AccountOpened",
+        "MoneyDeposited",
+        "MoneyWithdrawn",
+        "Weird",
+        "",
+    ];
+    let p = dir.join("raw.db");
+    drop(eventscope::store::Store::create(&p).unwrap());
+    let c = rusqlite::Connection::open(&p).unwrap();
+    for (i, data) in payloads.iter().enumerate() {
+        let ty = if i == 0 { types[0] } else { types[1 + i % 4] };
+        c.execute(
+            "INSERT INTO events (stream_id, version, event_id, event_type, data, metadata, timestamp) VALUES ('Raw-1', ?1, ?2, ?3, CAST(?4 AS TEXT), '{}', '2024-01-01T00:00:00Z')",
+            rusqlite::params![i as i64 + 1, format!("e{i}"), ty, data],
+        )
+        .unwrap();
+    }
+    p
+}
 
 /// Events with awkward payloads and types, written through `import`.
 fn odd_store(dir: &Path) -> PathBuf {
@@ -76,12 +152,10 @@ fn odd_store(dir: &Path) -> PathBuf {
     db
 }
 
-fn run(args: &[&str], fast: bool) -> (String, String, Option<i32>) {
+/// Runs with `EVENTSCOPE_NO_FAST_PATHS` set to `off` ("1": the plain path).
+fn run(args: &[&str], off: &str) -> (String, String, Option<i32>) {
     let mut c = bin();
-    c.args(args);
-    if !fast {
-        c.env("EVENTSCOPE_NO_FAST_PATHS", "1");
-    }
+    c.args(args).env("EVENTSCOPE_NO_FAST_PATHS", off);
     let out = c.output().unwrap();
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -95,9 +169,11 @@ fn fast_paths_answer_exactly_as_the_whole_program() {
     let dir = tempfile::tempdir().unwrap();
     let demo = demo(dir.path());
     let odd = odd_store(dir.path());
-    let stores: [(&Path, &[&str]); 2] = [
-        (&demo, &["Account-acc-1", "Account-acc-2", "Order-123"]),
+    let raw = raw_store(dir.path());
+    let stores: [(&Path, &[&str]); 3] = [
+        (&demo, &["Account-acc-1", "Order-123"]),
         (&odd, &["Odd-1"]),
+        (&raw, &["Raw-1"]),
     ];
     let mut cases = 0;
     for (name, code) in REDUCERS {
@@ -111,7 +187,7 @@ fn fast_paths_answer_exactly_as_the_whole_program() {
                         s(store),
                         stream,
                         "--at",
-                        "1,2,3,4,5,6,7",
+                        "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21",
                         "--json",
                         "--envelope",
                     ],
@@ -121,13 +197,48 @@ fn fast_paths_answer_exactly_as_the_whole_program() {
                 ] {
                     let mut args = command.clone();
                     args.extend(["--reducer", s(&jq)]);
-                    let fast = run(&args, true);
-                    let plain = run(&args, false);
-                    assert_eq!(fast, plain, "{name} on {stream}: {args:?}");
-                    cases += 1;
+                    let plain = run(&args, "1");
+                    // Each fast path alone off, with the others on, on the store made to
+                    // trip them; elsewhere all on.
+                    let settings: &[&str] = if *store == raw.as_path() {
+                        &["", "dispatch", "native", "targeted"]
+                    } else {
+                        &[""]
+                    };
+                    for off in settings {
+                        let fast = run(&args, off);
+                        assert_eq!(fast, plain, "{name} on {stream}, off: {off:?}: {args:?}");
+                        cases += 1;
+                    }
                 }
             }
         }
     }
-    assert_eq!(cases, REDUCERS.len() * 4 * 4);
+    assert_eq!(cases, REDUCERS.len() * 4 * (3 + 4));
+}
+
+/// The edge cases really reach the paths they are meant for: not every answer an error.
+#[test]
+fn the_raw_store_is_read_and_partly_undecodable() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = raw_store(dir.path());
+    let (out, err, code) = run(&["events", s(&raw), "--stream", "Raw-1", "--json"], "");
+    assert_eq!(code, Some(0), "{err}");
+    let lines = common::bin::lines(&out);
+    assert_eq!(lines.len(), 21);
+    let undecodable: Vec<i64> = lines
+        .iter()
+        .filter(|e| e["undecodable"].is_string())
+        .map(|e| e["version"].as_i64().unwrap())
+        .collect();
+    // NaN, the comment, `not json`, nesting past 128, the empty payload, 01, the trailing
+    // comma and invalid UTF-8, as `events` reads them.
+    assert!(
+        undecodable.contains(&11) && undecodable.contains(&21),
+        "{undecodable:?}"
+    );
+    assert!(
+        !undecodable.contains(&1) && !undecodable.contains(&17),
+        "{undecodable:?}"
+    );
 }

@@ -48,6 +48,15 @@ fn jq_payload_reader() {
 }
 
 #[test]
+fn targeted_payload_read() {
+    for (path, data) in inputs("targeted_read") {
+        if let Err(e) = eventscope::replay::check_targeted_read(&data) {
+            panic!("{}: {e}", path.display());
+        }
+    }
+}
+
+#[test]
 fn store_files() {
     let dir = tempfile::tempdir().unwrap();
     for (path, data) in inputs("store_file") {

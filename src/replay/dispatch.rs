@@ -2,7 +2,7 @@
 //! `if $event.type == "A" then … elif $event.type == "B" then … else … end` (either side of
 //! `==`) is split into one program per branch, picked by the type's text through a hash
 //! map, instead of jaq evaluating the comparisons at every event. Anything not recognised
-//! exactly keeps the whole program; `EVENTSCOPE_NO_FAST_PATHS=1` turns this off.
+//! exactly keeps the whole program (`EVENTSCOPE_NO_FAST_PATHS=dispatch` turns this off).
 
 use std::collections::HashMap;
 
@@ -17,14 +17,6 @@ pub struct Chain {
     pub branches: Vec<String>,
     /// The `else` branch; `None` is jq's `if … end` without `else`: the state unchanged.
     pub otherwise: Option<String>,
-}
-
-/// Whether fast paths are off for this process.
-pub fn fast_paths_off() -> bool {
-    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *OFF.get_or_init(|| {
-        std::env::var_os("EVENTSCOPE_NO_FAST_PATHS").is_some_and(|v| !v.is_empty() && v != "0")
-    })
 }
 
 /// The literal of a plain string token (no interpolation; escapes decoded as jq does).
@@ -155,11 +147,13 @@ mod tests {
         assert_eq!(c.otherwise.as_deref().map(str::trim), Some("."));
     }
 
+    use crate::fast_paths::FastPath;
+
     #[test]
     fn compiled_reducers_dispatch_when_their_branches_compile() {
         let code = include_str!("../../assets/reducers/Account.jq");
         let p = crate::replay::JqProgram::compile("Account.jq", code).unwrap();
-        assert!(p.dispatches() || fast_paths_off());
+        assert!(p.dispatches() || !FastPath::Dispatch.on());
         let p = crate::replay::JqProgram::compile("x", ". + {}").unwrap();
         assert!(!p.dispatches());
     }

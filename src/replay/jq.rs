@@ -7,7 +7,9 @@ use jaq_core::{Compiler, Ctx, Vars};
 use jaq_json::Val;
 use serde_json::{Map, Number, Value};
 
+use super::event_fields::{fields_used, DataPaths, Fields, FIELD_NAMES};
 use crate::event::Event;
+use crate::fast_paths::FastPath;
 use crate::store::RawEvent;
 
 type Data = JustLut<Val>;
@@ -19,10 +21,12 @@ pub struct JqProgram {
     pub name: String,
     /// The `$event` fields it reads; only these are built for each event.
     pub fields: Fields,
+    /// The payload paths it reads, where it reads the payload only by name.
+    data_paths: Option<Box<DataPaths>>,
     /// One program per branch of a top-level type chain (see `dispatch.rs`).
     chain: Option<Box<Dispatch>>,
     /// The program is exactly `.a OP= $event.b` (see `native.rs`).
-    native: Option<super::native::NativeUpdate>,
+    native: Option<Box<super::native::NativeUpdate>>,
 }
 
 /// The branches of a type chain, compiled.
@@ -53,23 +57,25 @@ impl JqProgram {
 
     /// Whether the program runs branch by branch on the event type.
     pub fn dispatches(&self) -> bool {
-        self.chain.is_some() && !super::dispatch::fast_paths_off()
+        self.chain.is_some() && FastPath::Dispatch.on()
     }
 
     /// Applies the program to `state` for an event of `event_type`: through the branch
     /// for that type where the program is a type chain, natively where the branch is a
     /// plain update, else in jaq. It gives what the whole program gives; on an error the
-    /// state is left as it was. `check` vets a new state from jaq before it is kept.
+    /// state is left as it was. `event` builds `$event` with what the program that runs
+    /// reads (a branch reads less than the whole chain); `check` vets a new state from jaq
+    /// before it is kept.
     pub fn apply_event(
         &self,
         state: &mut Val,
-        event: Val,
+        event: impl FnOnce(&EventShape) -> Val,
         event_type: &str,
         check: impl Fn(Val) -> Result<Val, String>,
         keep_on_error: bool,
     ) -> Result<(), String> {
         let program = match &self.chain {
-            Some(d) if !super::dispatch::fast_paths_off() => {
+            Some(d) if FastPath::Dispatch.on() => {
                 let branch = match d.by_type.get(event_type) {
                     Some(&i) => d.branches.get(i),
                     None => d.otherwise.as_ref(),
@@ -82,11 +88,11 @@ impl JqProgram {
             }
             _ => self,
         };
-        if let Some(n) = program
-            .native
-            .as_ref()
-            .filter(|_| !super::dispatch::fast_paths_off())
-        {
+        let event = event(&EventShape {
+            fields: program.fields,
+            data_paths: program.targeted_paths(),
+        });
+        if let Some(n) = program.native.as_ref().filter(|_| FastPath::Native.on()) {
             if n.apply(state, &event) {
                 return Ok(());
             }
@@ -99,6 +105,20 @@ impl JqProgram {
             *state = check(program.run(std::mem::take(state), event)?)?;
         }
         Ok(())
+    }
+
+    /// What `$event` must hold for the whole program.
+    pub fn shape(&self) -> EventShape<'_> {
+        EventShape {
+            fields: self.fields,
+            data_paths: self.targeted_paths(),
+        }
+    }
+
+    fn targeted_paths(&self) -> Option<&DataPaths> {
+        self.data_paths
+            .as_deref()
+            .filter(|_| FastPath::Targeted.on())
     }
 
     fn compile_whole(name: &str, code: &str) -> Result<JqProgram, String> {
@@ -143,8 +163,9 @@ impl JqProgram {
             filter,
             name: name.to_string(),
             fields: fields_used(user_code),
+            data_paths: DataPaths::of(user_code).map(Box::new),
             chain: None,
-            native: super::native::recognise(user_code),
+            native: super::native::recognise(user_code).map(Box::new),
         })
     }
 
@@ -214,94 +235,6 @@ fn locate(name: &str, code: &str, at: &str) -> String {
     format!("{name}:{line}:{column}")
 }
 
-/// The envelope's field names, in the order `$event` holds them.
-const FIELD_NAMES: [&str; 12] = [
-    "global_position",
-    "stream_id",
-    "version",
-    "event_id",
-    "type",
-    "data",
-    "metadata",
-    "timestamp",
-    "topic",
-    "schema_version",
-    "original_position",
-    "undecodable",
-];
-
-/// Which `$event` fields a program reads: a bit per name in [`FIELD_NAMES`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fields(u16);
-
-impl Fields {
-    pub const ALL: Fields = Fields(u16::MAX);
-
-    /// The store columns behind these fields.
-    pub fn columns(self) -> crate::store::Columns {
-        crate::store::Columns {
-            event_id: self.has("event_id"),
-            metadata: self.has("metadata"),
-            timestamp: self.has("timestamp"),
-        }
-    }
-
-    pub fn has(self, name: &str) -> bool {
-        FIELD_NAMES
-            .iter()
-            .position(|n| *n == name)
-            .is_some_and(|i| self.0 & (1 << i) != 0)
-    }
-}
-
-/// The `$event` fields `code` reads, found with jaq's own lexer (so comments and strings
-/// are what jq says they are). When every `$event` is followed by `.name`, only those names
-/// are needed; any other use (`$event | keys`, `$event as $e`, `$event["x"]`) needs all.
-pub fn fields_used(code: &str) -> Fields {
-    use jaq_core::load::lex::{StrPart, Tok, Token};
-    fn walk(tokens: &[Token<&str>], used: &mut u16) -> bool {
-        for (i, Token(text, tok)) in tokens.iter().enumerate() {
-            match tok {
-                Tok::Var if *text == "$event" => {
-                    let field = match tokens.get(i + 1) {
-                        Some(Token(next, Tok::Sym)) => next.strip_prefix('.'),
-                        _ => None,
-                    };
-                    let Some(name) = field.filter(|f| {
-                        !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    }) else {
-                        return false;
-                    };
-                    if let Some(bit) = FIELD_NAMES.iter().position(|n| *n == name) {
-                        *used |= 1 << bit;
-                    }
-                }
-                Tok::Block(inner) if !walk(inner, used) => return false,
-                Tok::Str(parts) => {
-                    for part in parts {
-                        if let StrPart::Term(t) = part {
-                            if !walk(std::slice::from_ref(t), used) {
-                                return false;
-                            }
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        true
-    }
-    let Ok(tokens) = jaq_core::load::Lexer::new(code).lex() else {
-        return Fields::ALL;
-    };
-    let mut used = 0;
-    if walk(&tokens, &mut used) {
-        Fields(used)
-    } else {
-        Fields::ALL
-    }
-}
-
 /// The envelope's keys, made once per fold: cloning one costs a small box, not a string.
 pub struct EnvelopeKeys([Val; 12]);
 
@@ -311,15 +244,32 @@ impl Default for EnvelopeKeys {
     }
 }
 
-/// Builds `$event` straight from a raw row, with only the fields the program reads:
-/// payloads parse into jaq values with no intermediate `serde_json::Value`.
-pub fn raw_event_val(r: &RawEvent, keys: &EnvelopeKeys, fields: Fields) -> Val {
+/// What of `$event` a program reads: the envelope's fields, and where it reads the
+/// payload only by name, the paths it reads (see `targeted_read.rs`).
+#[derive(Debug, Clone, Copy)]
+pub struct EventShape<'p> {
+    pub fields: Fields,
+    pub data_paths: Option<&'p DataPaths>,
+}
+
+impl EventShape<'_> {
+    /// Every field, the payload whole.
+    pub const ALL: EventShape<'static> = EventShape {
+        fields: Fields::ALL,
+        data_paths: None,
+    };
+}
+
+/// Builds `$event` straight from a raw row, with only what the program reads: payloads
+/// parse into jaq values with no intermediate `serde_json::Value`.
+pub fn raw_event_val(r: &RawEvent, keys: &EnvelopeKeys, shape: &EventShape) -> Val {
+    let fields = shape.fields;
     let mut m = jaq_json::Map::with_capacity_and_hasher(8, Default::default());
     let text = |s: &str| Val::utf8_str(s.as_bytes().to_vec());
     let mut put = |i: usize, v: Val| {
         m.insert(keys.0[i].clone(), v);
     };
-    let want = |i: usize| fields.0 & (1 << i) != 0;
+    let want = |i: usize| fields.has_index(i);
     if want(0) {
         put(0, Val::from(r.global_position as isize));
     }
@@ -342,10 +292,13 @@ pub fn raw_event_val(r: &RawEvent, keys: &EnvelopeKeys, fields: Fields) -> Val {
     if want(5) || want(11) {
         // Text that is not UTF-8 or not JSON is marked exactly as the envelope marks it
         // (`events --json`, the merge): jaq's reader alone would take invalid UTF-8.
-        match std::str::from_utf8(r.data)
-            .ok()
-            .map(|_| parse_bounded(r.data))
-        {
+        let parsed = std::str::from_utf8(r.data).ok().map(|_| {
+            let targeted = shape
+                .data_paths
+                .and_then(|p| super::targeted_read::read(r.data, p));
+            targeted.map_or_else(|| parse_bounded(r.data), Ok)
+        });
+        match parsed {
             Some(Ok(v)) => put(5, v),
             _ => {
                 let (reason, shown) =
@@ -409,7 +362,7 @@ pub fn too_deep() -> String {
 
 /// How deep JSON may nest, as `serde_json` allows: jaq's reader recurses without a limit,
 /// and a hostile payload of `[[[[…` would overflow the stack.
-const MAX_DEPTH: usize = 128;
+pub(super) const MAX_DEPTH: usize = 128;
 
 /// Parses a payload into a jaq value, refusing nesting deeper than serde_json allows.
 pub fn parse_bounded(b: &[u8]) -> Result<Val, String> {
@@ -524,18 +477,6 @@ fn key_string(k: &Val) -> String {
 mod tests {
     use super::*;
 
-    fn names(f: Fields) -> Vec<&'static str> {
-        FIELD_NAMES.iter().copied().filter(|n| f.has(n)).collect()
-    }
-
-    #[test]
-    fn fields_read_by_name_are_found() {
-        let code = include_str!("../../assets/reducers/Account.jq");
-        assert_eq!(names(fields_used(code)), vec!["type", "data"]);
-        let interp = r#""at \($event.timestamp)" | .x = $event.version # $event | keys"#;
-        assert_eq!(names(fields_used(interp)), vec!["version", "timestamp"]);
-    }
-
     #[test]
     fn nesting_is_measured_outside_strings() {
         assert!(nesting_within(br#"{"a": [1, {"b": "[[[[["}]}"#, 3));
@@ -546,24 +487,5 @@ mod tests {
             .unwrap_err()
             .contains("recursion limit"));
         assert!(parse_bounded(br#"{"ok": [1]}"#).is_ok());
-    }
-
-    #[test]
-    fn any_other_use_needs_every_field() {
-        for code in [
-            "$event | keys",
-            "$event as $e | $e.data",
-            "$event[\"data\"]",
-            ".a = $event",
-            "$event.data as $d | $event",
-        ] {
-            assert_eq!(fields_used(code), Fields::ALL, "{code}");
-        }
-        assert_eq!(
-            fields_used("\"open"),
-            Fields::ALL,
-            "unlexable code is not guessed at"
-        );
-        assert_eq!(names(fields_used(". + 1")), Vec::<&str>::new());
     }
 }

@@ -5,12 +5,14 @@ mod blame;
 mod category;
 mod diff;
 mod dispatch;
+mod event_fields;
 mod jq;
 mod native;
 mod reducer;
 mod search;
 mod seek;
 mod snapshot_use;
+mod targeted_read;
 mod walk;
 mod watch;
 mod when;
@@ -28,6 +30,9 @@ pub use reducer::{merge, Fold, Reducer, MERGE_LABEL};
 pub use search::EventTest;
 pub use seek::{Replayer, SeekOptions, SeekProgress, Traced, PROGRESS_EVERY};
 pub use snapshot_use::{map_snapshot, SnapshotMaps, SnapshotUse};
+/// For the fuzz targets: the targeted payload read checked against the whole parse.
+#[doc(hidden)]
+pub use targeted_read::check_against_whole as check_targeted_read;
 pub use walk::{Predicate, Skips, Verdict, Walk};
 pub use watch::{TimedOut, Watch};
 pub use when::{category_streams, when, when_category, Hit, WhenOptions};

@@ -9,6 +9,8 @@ use std::rc::Rc;
 use jaq_core::load::lex::{Tok, Token};
 use jaq_json::Val;
 
+use super::event_fields::field;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
     Add,
@@ -23,16 +25,6 @@ pub struct NativeUpdate {
     path: Vec<Val>,
     op: Op,
     operand: Vec<Val>,
-}
-
-/// `.name` as a field name: identifiers only.
-fn field(sym: &str) -> Option<&str> {
-    let name = sym.strip_prefix('.')?;
-    let mut chars = name.chars();
-    let first = chars.next()?;
-    ((first.is_ascii_alphabetic() || first == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_'))
-    .then_some(name)
 }
 
 /// Recognises `code` as exactly `.a.b OP= $event.x.y`.

@@ -158,7 +158,7 @@ impl Fold<'_> {
             Fold::Jq(program, state, aux) => program
                 .apply_event(
                     state,
-                    jq::event_val(event, program.fields),
+                    |shape| jq::event_val(event, shape.fields),
                     &event.event_type,
                     within_depth,
                     aux.keep_on_error,
@@ -205,7 +205,7 @@ impl Fold<'_> {
             Fold::Jq(program, state, aux) => program
                 .apply_event(
                     state,
-                    jq::raw_event_val(raw, &aux.keys, program.fields),
+                    |shape| jq::raw_event_val(raw, &aux.keys, shape),
                     raw.event_type,
                     within_depth,
                     aux.keep_on_error,

@@ -76,8 +76,8 @@ impl EventTest {
         }
         if let Some((program, keys)) = &self.predicate {
             let envelope = match row {
-                StreamRow::Raw(raw) => jq::raw_event_val(raw, keys, jq::Fields::ALL),
-                StreamRow::Event(e) => jq::event_val(e, jq::Fields::ALL),
+                StreamRow::Raw(raw) => jq::raw_event_val(raw, keys, &jq::EventShape::ALL),
+                StreamRow::Event(e) => jq::event_val(e, jq::EventShape::ALL.fields),
             };
             return matches!(
                 program.run(envelope.clone(), envelope),

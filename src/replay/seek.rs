@@ -344,6 +344,9 @@ impl<'a> Replayer<'a> {
                 Fold::Merge(_) => String::new(),
             };
             let columns = fold.columns();
+            if let Some(w) = watch {
+                w.fold(&reducer_name, stream);
+            }
             store.read_stream_rows(stream, range, columns, |row| {
                 let v = row.version();
                 if let Some(reason) = skips.and_then(|s| s.get(&v)) {
@@ -357,7 +360,7 @@ impl<'a> Replayer<'a> {
                     return step(v, skipped, &fold);
                 }
                 if let Some(w) = watch {
-                    w.begin(&reducer_name, stream, v, row.event_type());
+                    w.begin(v, row.event_type());
                 }
                 let applied = fold.apply_row(&row);
                 if let Some(w) = watch {

@@ -64,7 +64,7 @@ pub enum SnapshotUse {
     /// From the first event: the default.
     Never,
     /// From the newest snapshot whose category has a mapping.
-    Mapped(SnapshotMaps),
+    Mapped(Box<SnapshotMaps>),
     /// From snapshots as stored: allowed for a native store with a user reducer, whose
     /// application presumably saves the reducer's own state.
     AsStored,
@@ -82,7 +82,7 @@ impl SnapshotUse {
             return Ok(SnapshotUse::Never);
         }
         if !maps.is_empty() {
-            return Ok(SnapshotUse::Mapped(maps));
+            return Ok(SnapshotUse::Mapped(Box::new(maps)));
         }
         if store.layout() == Layout::Native && !matches!(reducer, Reducer::Merge) {
             return Ok(SnapshotUse::AsStored);

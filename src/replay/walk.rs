@@ -80,6 +80,9 @@ fn walk<'r>(
         Fold::Jq(p, ..) => p.name.clone(),
         Fold::Merge(_) => String::new(),
     };
+    if let Some(w) = watch {
+        w.fold(&name, stream);
+    }
     // `after` may read any field of the row (a `when` predicate's `$event`).
     store.read_stream_rows(stream, versions, Columns::ALL, |row| {
         let v = row.version();
@@ -87,7 +90,7 @@ fn walk<'r>(
             return Ok(ControlFlow::Continue(()));
         }
         if let Some(w) = watch {
-            w.begin(&name, stream, v, row.event_type());
+            w.begin(v, row.event_type());
         }
         let applied = fold.apply_row(&row);
         if let Some(w) = watch {
@@ -131,7 +134,7 @@ impl Predicate {
     /// but `false` and `null`).
     pub fn test(&self, row: &StreamRow, fold: &Fold) -> Verdict {
         let event = match row {
-            StreamRow::Raw(raw) => jq::raw_event_val(raw, &self.keys, self.program.fields),
+            StreamRow::Raw(raw) => jq::raw_event_val(raw, &self.keys, &self.program.shape()),
             StreamRow::Event(e) => jq::event_val(e, self.program.fields),
         };
         let state = match fold {

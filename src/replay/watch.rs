@@ -3,21 +3,46 @@
 //! monitor thread reports a call that runs past its time limit. What happens then is the
 //! caller's choice: the CLI prints the report and exits; the TUI starts a fresh worker that
 //! skips the event (the stuck thread cannot be stopped and is left behind).
+//!
+//! Marking a call costs a few plain stores: no lock, no clock. The reducer and stream are
+//! named once per fold; each call stores its number, version and event type, and the
+//! monitor, ticking, times a call number it keeps seeing.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Where a fold is, shared with its monitor.
 #[derive(Debug)]
 pub struct Watch {
-    epoch: Instant,
-    /// Milliseconds since `epoch` + 1 when the current call began; 0 when idle.
-    started: AtomicU64,
+    /// The number of the call in progress; 0 when idle.
+    current: AtomicU64,
+    /// The last call number handed out (only the fold's thread writes it).
+    calls: AtomicU64,
     version: AtomicI64,
-    labels: Mutex<(String, String, String)>,
+    /// The event type of the call in progress, its first [`TYPE_BYTES`] bytes.
+    event_type: [AtomicU8; TYPE_BYTES],
+    type_len: AtomicU64,
+    labels: Mutex<(String, String)>,
     /// The process's resident memory a call may grow it to, in bytes; 0 for no limit.
     memory_limit: AtomicU64,
+}
+
+/// How much of an event type a report shows; longer ones end with `…`.
+const TYPE_BYTES: usize = 120;
+
+impl Default for Watch {
+    fn default() -> Self {
+        Watch {
+            current: AtomicU64::new(0),
+            calls: AtomicU64::new(0),
+            version: AtomicI64::new(0),
+            event_type: std::array::from_fn(|_| AtomicU8::new(0)),
+            type_len: AtomicU64::new(0),
+            labels: Mutex::default(),
+            memory_limit: AtomicU64::new(0),
+        }
+    }
 }
 
 /// A reducer call that ran past its limit.
@@ -54,33 +79,35 @@ impl std::fmt::Display for TimedOut {
     }
 }
 
-impl Default for Watch {
-    fn default() -> Self {
-        Watch {
-            epoch: Instant::now(),
-            started: AtomicU64::new(0),
-            version: AtomicI64::new(0),
-            labels: Mutex::new(Default::default()),
-            memory_limit: AtomicU64::new(0),
-        }
-    }
-}
-
 impl Watch {
-    /// Marks the start of a reducer call on `version`; the labels are kept for the report.
-    pub fn begin(&self, reducer: &str, stream: &str, version: i64, event_type: &str) {
+    /// Names the reducer and stream of the calls that follow.
+    pub fn fold(&self, reducer: &str, stream: &str) {
         if let Ok(mut l) = self.labels.lock() {
-            let (a, b, c) = &mut *l;
-            for (slot, value) in [(a, reducer), (b, stream), (c, event_type)] {
+            let (a, b) = &mut *l;
+            for (slot, value) in [(a, reducer), (b, stream)] {
                 if slot != value {
                     slot.clear();
                     slot.push_str(value);
                 }
             }
         }
+    }
+
+    /// Marks the start of a reducer call on `version`.
+    pub fn begin(&self, version: i64, event_type: &str) {
+        let bytes = event_type.as_bytes();
+        for (slot, b) in self.event_type.iter().zip(bytes) {
+            slot.store(*b, Ordering::Relaxed);
+        }
+        self.type_len.store(bytes.len() as u64, Ordering::Relaxed);
         self.version.store(version, Ordering::Relaxed);
-        let now = self.epoch.elapsed().as_millis() as u64 + 1;
-        self.started.store(now, Ordering::Release);
+        let call = self.calls.load(Ordering::Relaxed) + 1;
+        self.calls.store(call, Ordering::Relaxed);
+        self.current.store(call, Ordering::Release);
+    }
+
+    pub fn end(&self) {
+        self.current.store(0, Ordering::Release);
     }
 
     /// Stops a call that grows the process's resident memory past `mib` MiB.
@@ -88,35 +115,59 @@ impl Watch {
         self.memory_limit.store(mib << 20, Ordering::Relaxed);
     }
 
-    pub fn end(&self) {
-        self.started.store(0, Ordering::Release);
+    /// Whether the process has grown past the memory limit: the limit in MiB.
+    fn too_big(&self) -> Option<u64> {
+        let memory = self.memory_limit.load(Ordering::Relaxed);
+        (memory > 0 && resident_bytes().is_some_and(|rss| rss > memory)).then_some(memory >> 20)
     }
 
-    /// The current call, if it has run longer than `limit`.
-    pub fn overdue(&self, limit: Duration) -> Option<TimedOut> {
-        let started = self.started.load(Ordering::Acquire);
-        if started == 0 {
-            return None;
+    /// The report on the call in progress.
+    fn report(&self, limit: Duration, memory_mib: Option<u64>) -> Option<TimedOut> {
+        let (reducer, stream) = self.labels.lock().ok()?.clone();
+        let len = self.type_len.load(Ordering::Relaxed) as usize;
+        let bytes: Vec<u8> = self.event_type[..len.min(TYPE_BYTES)]
+            .iter()
+            .map(|b| b.load(Ordering::Relaxed))
+            .collect();
+        let mut event_type = String::from_utf8_lossy(&bytes).into_owned();
+        if len > TYPE_BYTES {
+            event_type.push('…');
         }
-        let now = self.epoch.elapsed().as_millis() as u64 + 1;
-        let memory = self.memory_limit.load(Ordering::Relaxed);
-        let too_big = memory > 0 && resident_bytes().is_some_and(|rss| rss > memory);
-        if now.saturating_sub(started) <= limit.as_millis() as u64 && !too_big {
-            return None;
-        }
-        let (reducer, stream, event_type) = self.labels.lock().ok()?.clone();
         Some(TimedOut {
             reducer,
             stream,
             version: self.version.load(Ordering::Relaxed),
             event_type,
             limit,
-            memory_mib: too_big.then_some(memory >> 20),
+            memory_mib,
         })
     }
 
-    /// Starts a thread that calls `on_timeout` once when a call runs past `limit`, and ends
-    /// when it has, or when nothing else holds the watch any more.
+    /// One tick of the monitor; `seen` is the call it saw last, and since when.
+    fn check(&self, limit: Duration, seen: &mut Option<(u64, Instant)>) -> Option<TimedOut> {
+        let call = self.current.load(Ordering::Acquire);
+        if call == 0 {
+            *seen = None;
+            return None;
+        }
+        if let Some(mib) = self.too_big() {
+            return self.report(limit, Some(mib));
+        }
+        match *seen {
+            Some((c, since)) if c == call => {
+                if since.elapsed() > limit {
+                    return self.report(limit, None);
+                }
+            }
+            _ => *seen = Some((call, Instant::now())),
+        }
+        None
+    }
+
+    /// Starts a thread that calls `on_timeout` once when a call runs past `limit` (or the
+    /// memory limit), and ends when it has, or when nothing else holds the watch any more.
+    /// It ticks every tenth of the limit (5–100 ms), so a call is reported at most a tick
+    /// after its limit.
     pub fn monitor(
         self: &Arc<Self>,
         limit: Duration,
@@ -126,15 +177,18 @@ impl Watch {
         let tick = (limit / 10).clamp(Duration::from_millis(5), Duration::from_millis(100));
         std::thread::Builder::new()
             .name("reducer-watchdog".into())
-            .spawn(move || loop {
-                if let Some(t) = watch.overdue(limit) {
-                    on_timeout(t);
-                    return;
+            .spawn(move || {
+                let mut seen = None;
+                loop {
+                    if let Some(t) = watch.check(limit, &mut seen) {
+                        on_timeout(t);
+                        return;
+                    }
+                    if Arc::strong_count(&watch) == 1 {
+                        return;
+                    }
+                    std::thread::sleep(tick);
                 }
-                if Arc::strong_count(&watch) == 1 {
-                    return;
-                }
-                std::thread::sleep(tick);
             })
             .map(|_| ())
     }
@@ -158,13 +212,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_call_past_its_limit_is_overdue() {
+    fn only_a_call_seen_past_its_limit_is_overdue() {
         let w = Watch::default();
-        assert_eq!(w.overdue(Duration::ZERO), None, "idle");
-        w.begin("r.jq", "A-1", 7, "Deposited");
-        assert_eq!(w.overdue(Duration::from_secs(60)), None);
+        let mut seen = None;
+        assert_eq!(w.check(Duration::ZERO, &mut seen), None, "idle");
+        w.fold("r.jq", "A-1");
+        w.begin(7, "Deposited");
+        assert_eq!(w.check(Duration::ZERO, &mut seen), None, "first seen now");
         std::thread::sleep(Duration::from_millis(20));
-        let t = w.overdue(Duration::from_millis(5)).unwrap();
+        assert_eq!(w.check(Duration::from_secs(60), &mut seen), None);
+        let t = w.check(Duration::from_millis(5), &mut seen).unwrap();
         assert_eq!(
             (t.stream.as_str(), t.version, t.event_type.as_str()),
             ("A-1", 7, "Deposited")
@@ -173,7 +230,26 @@ mod tests {
             .to_string()
             .contains("did not finish within 0.0 s at A-1 version 7 (Deposited)"));
         w.end();
-        assert_eq!(w.overdue(Duration::ZERO), None);
+        w.begin(8, "Withdrawn");
+        assert_eq!(
+            w.check(Duration::ZERO, &mut seen),
+            None,
+            "a new call is timed from when it is first seen"
+        );
+        w.end();
+        assert_eq!(w.check(Duration::ZERO, &mut seen), None);
+    }
+
+    #[test]
+    fn long_event_types_are_cut_in_the_report() {
+        let w = Watch::default();
+        let long = "T".repeat(200);
+        w.begin(1, &long);
+        w.begin(2, "Short");
+        assert_eq!(w.report(Duration::ZERO, None).unwrap().event_type, "Short");
+        w.begin(3, &long);
+        let t = w.report(Duration::ZERO, None).unwrap();
+        assert_eq!(t.event_type, format!("{}…", "T".repeat(TYPE_BYTES)));
     }
 
     #[test]
@@ -182,7 +258,8 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel();
         w.monitor(Duration::from_millis(10), move |t| tx.send(t).unwrap())
             .unwrap();
-        w.begin("r.jq", "A-1", 3, "T");
+        w.fold("r.jq", "A-1");
+        w.begin(3, "T");
         let t = rx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(t.version, 3);
         assert!(rx.recv_timeout(Duration::from_millis(100)).is_err(), "once");
@@ -191,9 +268,11 @@ mod tests {
     #[test]
     fn a_call_that_grows_the_process_past_its_memory_is_reported() {
         let w = Watch::default();
+        let mut seen = None;
         w.limit_memory(1); // this test process is larger than 1 MiB
-        w.begin("r.jq", "A-1", 9, "T");
-        let t = w.overdue(Duration::from_secs(60)).unwrap();
+        w.fold("r.jq", "A-1");
+        w.begin(9, "T");
+        let t = w.check(Duration::from_secs(60), &mut seen).unwrap();
         assert_eq!(t.memory_mib, Some(1));
         assert!(
             t.to_string()
@@ -201,6 +280,10 @@ mod tests {
             "{t}"
         );
         w.end();
-        assert_eq!(w.overdue(Duration::ZERO), None, "only during a call");
+        assert_eq!(
+            w.check(Duration::ZERO, &mut seen),
+            None,
+            "only during a call"
+        );
     }
 }
