@@ -242,3 +242,40 @@ fn the_raw_store_is_read_and_partly_undecodable() {
         "{undecodable:?}"
     );
 }
+
+/// Read-ahead (a second connection reading a long stream on another thread) on a stream
+/// long enough to use it: the same answers as the plain path and as read-ahead alone off.
+#[test]
+fn read_ahead_answers_exactly_as_the_plain_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("long.db");
+    let out = bin()
+        .args(["demo", "--out", s(&store), "--events", "3000", "--hot", "2500"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut cases = 0;
+    for (name, code) in REDUCERS
+        .iter()
+        .filter(|(n, _)| ["account", "targeted_paths", "native_nested"].contains(n))
+    {
+        let jq = dir.path().join(format!("{name}.jq"));
+        std::fs::write(&jq, code).unwrap();
+        for command in [
+            vec!["state", s(&store), "Account-hot", "--json", "--envelope"],
+            vec!["state", s(&store), "Account-hot", "--at", "1,999,2400"],
+            vec!["blame", s(&store), "Account-hot", "--json"],
+            vec!["when", s(&store), "Account-hot", "tojson != \"\" and $event.version >= 2222", "--json"],
+        ] {
+            let mut args = command.clone();
+            args.extend(["--reducer", s(&jq)]);
+            let plain = run(&args, "1");
+            assert_eq!(plain.2, Some(0), "{}", plain.1);
+            for off in ["", "read-ahead"] {
+                assert_eq!(run(&args, off), plain, "{name}, off: {off:?}: {args:?}");
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(cases, 3 * 4 * 2);
+}

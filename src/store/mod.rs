@@ -9,6 +9,7 @@ mod map_spec;
 mod open;
 mod postgres;
 mod read;
+mod read_ahead;
 mod related;
 mod schema;
 mod snapshots;
@@ -177,6 +178,8 @@ pub struct OpenOptions {
 pub struct Store {
     // Declared first so that it closes before `sidecars` looks for other users.
     conn: Connection,
+    /// A second connection for reading long streams on another thread.
+    ahead: read_ahead::Helper,
     path: PathBuf,
     mapping: Mapping,
     busy_timeout: Duration,
@@ -235,9 +238,13 @@ impl Store {
     /// since they want to see new events.
     pub fn pin_snapshot(&self) -> Result<()> {
         if self.conn.is_autocommit() {
-            self.conn.execute_batch("BEGIN")?;
-            self.conn
-                .query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))?;
+            // The read-ahead connection is pinned at the same snapshot, or not used.
+            self.ahead.pin_with(self, || {
+                self.conn.execute_batch("BEGIN")?;
+                self.conn
+                    .query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))?;
+                Ok(())
+            })?;
         }
         Ok(())
     }
@@ -339,6 +346,7 @@ impl Store {
         };
         Ok(Store {
             conn,
+            ahead: read_ahead::Helper::default(),
             mapping,
             busy_timeout,
             real: path.clone(),

@@ -120,7 +120,7 @@ pub fn sidecar(db: &Path, suffix: &str) -> PathBuf {
 }
 
 /// A path as the body of a `file:` URI: `%`, `?` and `#` are escaped.
-fn uri_path(path: &Path) -> String {
+pub(super) fn uri_path(path: &Path) -> String {
     let mut out = String::new();
     for c in path.to_string_lossy().chars() {
         match c {

@@ -76,7 +76,7 @@ impl StreamRow<'_> {
     }
 }
 
-fn raw_event<'r>(row: &'r Row) -> Option<RawEvent<'r>> {
+pub(super) fn raw_event<'r>(row: &'r Row) -> Option<RawEvent<'r>> {
     use rusqlite::types::ValueRef as V;
     let str_at = |i| match row.get_ref(i).ok()? {
         V::Text(b) => std::str::from_utf8(b).ok().map(Some),
@@ -405,6 +405,9 @@ impl Store {
         mut f: impl FnMut(StreamRow<'_>) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
         let sql = self.stream_range_sql(&self.mapping.select_list_of(columns));
+        if let Some(done) = super::read_ahead::read(self, &sql, stream, &versions, &mut f) {
+            return done;
+        }
         self.each_row(&sql, &stream_range_params(stream, &versions), |r, _| f(r))
     }
 

@@ -1,0 +1,415 @@
+//! Read-ahead: a long stream is read by a second, read-only connection on its own thread,
+//! which hands batches of copied rows over a bounded channel while the fold runs on the
+//! caller's thread. It uses the second core; it never changes what is read.
+//!
+//! The second connection must read exactly what the store's own connection would:
+//! - outside a transaction, the store's connection would start a fresh snapshot for the
+//!   read, and so does the helper (its own `BEGIN` … `COMMIT` around the read);
+//! - under [`Store::pin_snapshot`], the helper is pinned at the same moment: the store's
+//!   connection reads `PRAGMA data_version` (which changes when any other connection
+//!   commits), the helper begins its transaction, the store's connection begins its own,
+//!   and reads `data_version` again. Equal values mean no commit came between the two
+//!   snapshots, so they are the same; otherwise the helper is let go, and reads stay on the
+//!   store's connection;
+//! - inside any other transaction of the store's connection, there is no read-ahead.
+
+use std::ops::{ControlFlow, Range, RangeInclusive};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::decode::event_from_row;
+use super::layout::{Decoder, Mapping};
+use super::open::Access;
+use super::read::{raw_event, RawEvent, StreamRow};
+use super::{Result, Store, StoreError};
+use crate::event::Event;
+use crate::fast_paths::FastPath;
+
+/// Reads spanning fewer versions than this stay on the caller's thread.
+pub const MIN_VERSIONS: i64 = 2_000;
+/// Rows per batch, and batches in flight: a few hundred kilobytes at most.
+const BATCH_ROWS: usize = 256;
+const BATCHES_AHEAD: usize = 4;
+
+/// The helper connection, opened on first use.
+#[derive(Default)]
+pub struct Helper {
+    conn: Mutex<Option<Connection>>,
+    /// Whether the helper holds a transaction pinned with the store's (see the module's
+    /// notes); while it does, every read-ahead reads under it.
+    pinned: std::sync::atomic::AtomicBool,
+    /// How many reads it has made, for the tests to tell it was used.
+    reads: std::sync::atomic::AtomicU64,
+}
+
+impl Helper {
+    fn open(store: &Store) -> Option<Connection> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = match &store.access {
+            Access::Shared => Connection::open_with_flags(&store.real, flags),
+            Access::Immutable => Connection::open_with_flags(
+                format!("file:{}?immutable=1", super::open::uri_path(&store.real)),
+                flags | OpenFlags::SQLITE_OPEN_URI,
+            ),
+            Access::Copy { _dir } => {
+                Connection::open_with_flags(_dir.path().join("store.db"), flags)
+            }
+        }
+        .ok()?;
+        conn.busy_timeout(store.busy_timeout).ok()?;
+        Some(conn)
+    }
+
+    /// Pins the helper with the store's connection, which must not be in a transaction;
+    /// `begin_store` begins the store's. See the module's notes.
+    pub fn pin_with(&self, store: &Store, begin_store: impl FnOnce() -> Result<()>) -> Result<()> {
+        let version = |c: &Connection| -> Result<i64> {
+            Ok(c.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+        };
+        let before = version(&store.conn)?;
+        let mut slot = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Helper::open(store);
+        }
+        let helper_began = slot.as_ref().is_some_and(|h| {
+            h.execute_batch("BEGIN").is_ok()
+                && h.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))
+                    .is_ok()
+        });
+        begin_store()?;
+        let same = helper_began && version(&store.conn)? == before;
+        if !same {
+            // A commit came between: reads stay on the store's connection.
+            *slot = None;
+        }
+        self.pinned
+            .store(same, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// One row copied out of SQLite: spans of a batch's bytes, or a decoded event.
+enum Item {
+    Raw {
+        global_position: i64,
+        version: i64,
+        stream_id: Range<usize>,
+        event_id: Option<Range<usize>>,
+        event_type: Range<usize>,
+        data: Range<usize>,
+        metadata: Option<Range<usize>>,
+        timestamp: Option<Range<usize>>,
+    },
+    Event(Box<Event>),
+}
+
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    items: Vec<Item>,
+}
+
+impl Batch {
+    fn put(&mut self, b: &[u8]) -> Range<usize> {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(b);
+        start..self.bytes.len()
+    }
+
+    fn push_raw(&mut self, r: &RawEvent) {
+        let item = Item::Raw {
+            global_position: r.global_position,
+            version: r.version,
+            stream_id: self.put(r.stream_id.as_bytes()),
+            event_id: r.event_id.map(|s| self.put(s.as_bytes())),
+            event_type: self.put(r.event_type.as_bytes()),
+            data: self.put(r.data),
+            metadata: r.metadata.map(|b| self.put(b)),
+            timestamp: r.timestamp.map(|s| self.put(s.as_bytes())),
+        };
+        self.items.push(item);
+    }
+
+    /// Hands each row to `f`, as the store's own reader would.
+    fn each<E: From<StoreError>>(
+        self,
+        f: &mut impl FnMut(StreamRow<'_>) -> std::result::Result<ControlFlow<()>, E>,
+    ) -> std::result::Result<ControlFlow<()>, E> {
+        let bytes = &self.bytes;
+        // The spans were copied from text SQLite handed out as UTF-8.
+        let text = |r: Range<usize>| std::str::from_utf8(&bytes[r]).unwrap_or_default();
+        for item in self.items {
+            let row = match item {
+                Item::Raw {
+                    global_position,
+                    version,
+                    stream_id,
+                    event_id,
+                    event_type,
+                    data,
+                    metadata,
+                    timestamp,
+                } => StreamRow::Raw(RawEvent {
+                    global_position,
+                    stream_id: text(stream_id),
+                    version,
+                    event_id: event_id.map(text),
+                    event_type: text(event_type),
+                    data: &bytes[data],
+                    metadata: metadata.map(|r| &bytes[r]),
+                    timestamp: timestamp.map(text),
+                }),
+                Item::Event(e) => StreamRow::Event(e),
+            };
+            if f(row)?.is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+}
+
+/// Reads `sql` (a stream range query: stream, first and last version) through the helper
+/// while `f` runs here; `None` when read-ahead does not apply, for the caller to read.
+pub fn read<E: From<StoreError>>(
+    store: &Store,
+    sql: &str,
+    stream: &str,
+    versions: &RangeInclusive<i64>,
+    f: &mut impl FnMut(StreamRow<'_>) -> std::result::Result<ControlFlow<()>, E>,
+) -> Option<std::result::Result<(), E>> {
+    let helper = &store.ahead;
+    let pinned = helper.pinned.load(std::sync::atomic::Ordering::Relaxed);
+    let long = versions.end().saturating_sub(*versions.start()) >= MIN_VERSIONS;
+    if !long || !FastPath::ReadAhead.on() || !(pinned || store.conn.is_autocommit()) {
+        return None;
+    }
+    {
+        // Held by a read-ahead further up this thread's stack: read here instead.
+        let mut slot = helper.conn.try_lock().ok()?;
+        if slot.is_none() {
+            *slot = Helper::open(store);
+        }
+        slot.as_ref()?;
+    }
+    helper
+        .reads
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (mapping, slot) = (&store.mapping, &helper.conn);
+    Some(std::thread::scope(|s| {
+        let (tx, rx) = sync_channel(BATCHES_AHEAD);
+        s.spawn(move || {
+            // Only this thread and the caller's, which is now folding, can reach the
+            // helper: the store is not shared between threads.
+            let slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(conn) = slot.as_ref() else { return };
+            let own = !pinned;
+            if own {
+                if let Err(e) = conn.execute_batch("BEGIN") {
+                    let _ = tx.send(Err(e.into()));
+                    return;
+                }
+            }
+            send_batches(conn, mapping, sql, stream, versions, &tx);
+            if own {
+                let _ = conn.execute_batch("COMMIT");
+            }
+        });
+        consume(rx, f)
+    }))
+}
+
+/// The fold's side: each batch's rows to `f`, until the end, a break or an error. Dropping
+/// the receiver tells the reader to stop.
+fn consume<E: From<StoreError>>(
+    rx: Receiver<Result<Batch>>,
+    f: &mut impl FnMut(StreamRow<'_>) -> std::result::Result<ControlFlow<()>, E>,
+) -> std::result::Result<(), E> {
+    for batch in rx {
+        if batch?.each(f)?.is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The reader's side: the query's rows in batches, until the end, an error, or the
+/// receiver is gone.
+fn send_batches(
+    conn: &Connection,
+    m: &Mapping,
+    sql: &str,
+    stream: &str,
+    versions: &RangeInclusive<i64>,
+    tx: &SyncSender<Result<Batch>>,
+) {
+    let raw_ok = m.decoder == Decoder::Json;
+    let run = || -> Result<bool> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = stmt.query(rusqlite::params![stream, versions.start(), versions.end()])?;
+        let mut batch = Batch::default();
+        while let Some(row) = rows.next()? {
+            match raw_ok.then(|| raw_event(row)).flatten() {
+                Some(raw) => batch.push_raw(&raw),
+                None => batch
+                    .items
+                    .push(Item::Event(Box::new(event_from_row(row, m)?))),
+            }
+            if batch.items.len() == BATCH_ROWS && tx.send(Ok(std::mem::take(&mut batch))).is_err() {
+                return Ok(false);
+            }
+        }
+        Ok(batch.items.is_empty() || tx.send(Ok(batch)).is_ok())
+    };
+    if let Err(e) = run() {
+        let _ = tx.send(Err(e));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ops::ControlFlow;
+    use std::path::Path;
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+    use crate::store::Columns;
+
+    const EVENTS: i64 = 3_000;
+
+    /// A WAL store with one stream of `EVENTS` events, `{"n": version}` each, and a
+    /// connection that can write to it.
+    fn long_store(dir: &Path) -> (std::path::PathBuf, Connection) {
+        let p = dir.join("long.db");
+        drop(Store::create(&p).unwrap());
+        let w = Connection::open(&p).unwrap();
+        w.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
+            .unwrap();
+        append(&w, 1..=EVENTS);
+        (p, w)
+    }
+
+    fn append(w: &Connection, versions: RangeInclusive<i64>) {
+        w.execute_batch("BEGIN").unwrap();
+        for v in versions {
+            w.execute(
+                "INSERT INTO events (stream_id, version, event_id, event_type, data, metadata, timestamp) VALUES ('Long-1', ?1, ?2, 'T', ?3, '{}', '2024-01-01T00:00:00Z')",
+                rusqlite::params![v, format!("e{v}"), format!("{{\"n\": {v}}}")],
+            )
+            .unwrap();
+        }
+        w.execute_batch("COMMIT").unwrap();
+    }
+
+    /// The versions and payloads `read_stream_rows` hands out, and whether the helper
+    /// read them.
+    fn read_all(store: &Store) -> (Vec<(i64, String)>, bool) {
+        let before = store.ahead.reads.load(Ordering::Relaxed);
+        let mut out = Vec::new();
+        store
+            .read_stream_rows("Long-1", 1..=i64::MAX, Columns::ALL, |row| {
+                let StreamRow::Raw(r) = row else {
+                    panic!("native rows are raw")
+                };
+                out.push((r.version, String::from_utf8_lossy(r.data).into_owned()));
+                Ok::<_, StoreError>(ControlFlow::Continue(()))
+            })
+            .unwrap();
+        (out, store.ahead.reads.load(Ordering::Relaxed) > before)
+    }
+
+    fn expected(last: i64) -> Vec<(i64, String)> {
+        (1..=last).map(|v| (v, format!("{{\"n\": {v}}}"))).collect()
+    }
+
+    #[test]
+    fn a_pinned_read_ahead_reads_the_pinned_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, w) = long_store(dir.path());
+        let store = Store::open(&p).unwrap();
+        store.pin_snapshot().unwrap();
+        assert!(store.ahead.pinned.load(Ordering::Relaxed));
+        append(&w, EVENTS + 1..=EVENTS + 100);
+        let (rows, ahead) = read_all(&store);
+        assert!(ahead, "read by the helper");
+        assert_eq!(rows, expected(EVENTS), "not one appended event");
+    }
+
+    #[test]
+    fn a_commit_between_the_two_pins_lets_the_helper_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, w) = long_store(dir.path());
+        let store = Store::open(&p).unwrap();
+        store
+            .ahead
+            .pin_with(&store, || {
+                // After the helper began, before the store's connection does.
+                append(&w, EVENTS + 1..=EVENTS + 10);
+                store.conn.execute_batch("BEGIN")?;
+                store
+                    .conn
+                    .query_row("SELECT COUNT(*) FROM events", [], |_| Ok(()))?;
+                Ok(())
+            })
+            .unwrap();
+        assert!(!store.ahead.pinned.load(Ordering::Relaxed));
+        append(&w, EVENTS + 11..=EVENTS + 20);
+        let (rows, ahead) = read_all(&store);
+        assert!(!ahead, "the store's own connection read");
+        assert_eq!(rows, expected(EVENTS + 10), "its snapshot, and only it");
+    }
+
+    #[test]
+    fn unpinned_reads_see_what_is_committed_and_stop_when_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, w) = long_store(dir.path());
+        let store = Store::open(&p).unwrap();
+        let (rows, ahead) = read_all(&store);
+        assert!(ahead);
+        assert_eq!(rows, expected(EVENTS));
+        append(&w, EVENTS + 1..=EVENTS + 5);
+        assert_eq!(read_all(&store).0, expected(EVENTS + 5));
+
+        // A break after ten rows, and an error after twenty, end the read at once.
+        let mut seen = 0;
+        store
+            .read_stream_rows("Long-1", 1..=i64::MAX, Columns::NONE, |_| {
+                seen += 1;
+                Ok::<_, StoreError>(if seen == 10 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                })
+            })
+            .unwrap();
+        assert_eq!(seen, 10);
+        let err = store.read_stream_rows("Long-1", 1..=i64::MAX, Columns::NONE, |row| {
+            if row.version() == 20 {
+                return Err(StoreError::BadMap("stop here".into()));
+            }
+            Ok(ControlFlow::Continue(()))
+        });
+        assert!(err.unwrap_err().to_string().contains("stop here"));
+    }
+
+    #[test]
+    fn a_read_inside_a_read_ahead_stays_on_the_store_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, _w) = long_store(dir.path());
+        let store = Store::open(&p).unwrap();
+        let mut inner = None;
+        store
+            .read_stream_rows("Long-1", 1..=i64::MAX, Columns::NONE, |row| {
+                if row.version() == 1 {
+                    inner = Some(read_all(&store));
+                }
+                Ok::<_, StoreError>(ControlFlow::Continue(()))
+            })
+            .unwrap();
+        let (rows, ahead) = inner.unwrap();
+        assert!(!ahead, "the helper was busy");
+        assert_eq!(rows, expected(EVENTS));
+    }
+}
