@@ -250,7 +250,15 @@ fn read_ahead_answers_exactly_as_the_plain_read() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("long.db");
     let out = bin()
-        .args(["demo", "--out", s(&store), "--events", "3000", "--hot", "2500"])
+        .args([
+            "demo",
+            "--out",
+            s(&store),
+            "--events",
+            "3000",
+            "--hot",
+            "2500",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -265,7 +273,13 @@ fn read_ahead_answers_exactly_as_the_plain_read() {
             vec!["state", s(&store), "Account-hot", "--json", "--envelope"],
             vec!["state", s(&store), "Account-hot", "--at", "1,999,2400"],
             vec!["blame", s(&store), "Account-hot", "--json"],
-            vec!["when", s(&store), "Account-hot", "tojson != \"\" and $event.version >= 2222", "--json"],
+            vec![
+                "when",
+                s(&store),
+                "Account-hot",
+                "tojson != \"\" and $event.version >= 2222",
+                "--json",
+            ],
         ] {
             let mut args = command.clone();
             args.extend(["--reducer", s(&jq)]);

@@ -13,7 +13,7 @@
 //!   store's connection;
 //! - inside any other transaction of the store's connection, there is no read-ahead.
 
-use std::ops::{ControlFlow, Range, RangeInclusive};
+use std::ops::{ControlFlow, RangeInclusive};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 
@@ -30,8 +30,8 @@ use crate::fast_paths::FastPath;
 /// Reads spanning fewer versions than this stay on the caller's thread.
 pub const MIN_VERSIONS: i64 = 2_000;
 /// Rows per batch, and batches in flight: a few hundred kilobytes at most.
-const BATCH_ROWS: usize = 256;
-const BATCHES_AHEAD: usize = 4;
+const BATCH_ROWS: usize = 1024;
+const BATCHES_AHEAD: usize = 2;
 
 /// The helper connection, opened on first use.
 #[derive(Default)]
@@ -59,6 +59,8 @@ impl Helper {
         }
         .ok()?;
         conn.busy_timeout(store.busy_timeout).ok()?;
+        // It reads each page once, in order: a small cache keeps memory down.
+        conn.execute_batch("PRAGMA cache_size = -256").ok()?;
         Some(conn)
     }
 
@@ -90,20 +92,20 @@ impl Helper {
     }
 }
 
-/// One row copied out of SQLite: spans of a batch's bytes, or a decoded event.
+/// One row copied out of SQLite: its texts one after another in the batch's bytes
+/// (stream id, event id, type, data, metadata, time), or a decoded event.
 enum Item {
     Raw {
         global_position: i64,
         version: i64,
-        stream_id: Range<usize>,
-        event_id: Option<Range<usize>>,
-        event_type: Range<usize>,
-        data: Range<usize>,
-        metadata: Option<Range<usize>>,
-        timestamp: Option<Range<usize>>,
+        start: usize,
+        /// Each text's length; `u32::MAX` for NULL.
+        lens: [u32; 6],
     },
     Event(Box<Event>),
 }
+
+const NULL: u32 = u32::MAX;
 
 #[derive(Default)]
 struct Batch {
@@ -112,61 +114,84 @@ struct Batch {
 }
 
 impl Batch {
-    fn put(&mut self, b: &[u8]) -> Range<usize> {
+    /// Copies `r`; `false` (nothing copied) for a text too long to note, which the
+    /// caller then sends decoded.
+    fn push_raw(&mut self, r: &RawEvent) -> bool {
+        let texts = [
+            Some(r.stream_id.as_bytes()),
+            r.event_id.map(str::as_bytes),
+            Some(r.event_type.as_bytes()),
+            Some(r.data),
+            r.metadata,
+            r.timestamp.map(str::as_bytes),
+        ];
+        if texts.iter().flatten().any(|t| t.len() >= NULL as usize) {
+            return false;
+        }
         let start = self.bytes.len();
-        self.bytes.extend_from_slice(b);
-        start..self.bytes.len()
-    }
-
-    fn push_raw(&mut self, r: &RawEvent) {
-        let item = Item::Raw {
+        let lens = texts.map(|t| match t {
+            Some(t) => {
+                self.bytes.extend_from_slice(t);
+                t.len() as u32
+            }
+            None => NULL,
+        });
+        self.items.push(Item::Raw {
             global_position: r.global_position,
             version: r.version,
-            stream_id: self.put(r.stream_id.as_bytes()),
-            event_id: r.event_id.map(|s| self.put(s.as_bytes())),
-            event_type: self.put(r.event_type.as_bytes()),
-            data: self.put(r.data),
-            metadata: r.metadata.map(|b| self.put(b)),
-            timestamp: r.timestamp.map(|s| self.put(s.as_bytes())),
-        };
-        self.items.push(item);
+            start,
+            lens,
+        });
+        true
     }
 
-    /// Hands each row to `f`, as the store's own reader would.
+    /// Hands each row to `f`, as the store's own reader would, and empties the batch
+    /// for reuse.
     fn each<E: From<StoreError>>(
-        self,
+        &mut self,
         f: &mut impl FnMut(StreamRow<'_>) -> std::result::Result<ControlFlow<()>, E>,
     ) -> std::result::Result<ControlFlow<()>, E> {
         let bytes = &self.bytes;
-        // The spans were copied from text SQLite handed out as UTF-8.
-        let text = |r: Range<usize>| std::str::from_utf8(&bytes[r]).unwrap_or_default();
-        for item in self.items {
+        for item in self.items.drain(..) {
             let row = match item {
                 Item::Raw {
                     global_position,
                     version,
-                    stream_id,
-                    event_id,
-                    event_type,
-                    data,
-                    metadata,
-                    timestamp,
-                } => StreamRow::Raw(RawEvent {
-                    global_position,
-                    stream_id: text(stream_id),
-                    version,
-                    event_id: event_id.map(text),
-                    event_type: text(event_type),
-                    data: &bytes[data],
-                    metadata: metadata.map(|r| &bytes[r]),
-                    timestamp: timestamp.map(text),
-                }),
+                    start,
+                    lens,
+                } => {
+                    let mut at = start;
+                    let mut next = |len: u32| {
+                        (len != NULL).then(|| {
+                            let span = &bytes[at..at + len as usize];
+                            at += len as usize;
+                            span
+                        })
+                    };
+                    // The texts were copied from strings SQLite handed out as UTF-8.
+                    fn text(b: Option<&[u8]>) -> Option<&str> {
+                        b.map(|b| std::str::from_utf8(b).unwrap_or_default())
+                    }
+                    let [stream_id, event_id, event_type, data, metadata, timestamp] =
+                        lens.map(&mut next);
+                    StreamRow::Raw(RawEvent {
+                        global_position,
+                        stream_id: text(stream_id).unwrap_or_default(),
+                        version,
+                        event_id: text(event_id),
+                        event_type: text(event_type).unwrap_or_default(),
+                        data: data.unwrap_or_default(),
+                        metadata,
+                        timestamp: text(timestamp),
+                    })
+                }
                 Item::Event(e) => StreamRow::Event(e),
             };
             if f(row)?.is_break() {
                 return Ok(ControlFlow::Break(()));
             }
         }
+        self.bytes.clear();
         Ok(ControlFlow::Continue(()))
     }
 }
@@ -200,6 +225,8 @@ pub fn read<E: From<StoreError>>(
     let (mapping, slot) = (&store.mapping, &helper.conn);
     Some(std::thread::scope(|s| {
         let (tx, rx) = sync_channel(BATCHES_AHEAD);
+        // Emptied batches go back to the reader, so their buffers are reused.
+        let (back, spare) = sync_channel::<Batch>(BATCHES_AHEAD + 1);
         s.spawn(move || {
             // Only this thread and the caller's, which is now folding, can reach the
             // helper: the store is not shared between threads.
@@ -212,12 +239,12 @@ pub fn read<E: From<StoreError>>(
                     return;
                 }
             }
-            send_batches(conn, mapping, sql, stream, versions, &tx);
+            send_batches(conn, mapping, sql, stream, versions, &tx, &spare);
             if own {
                 let _ = conn.execute_batch("COMMIT");
             }
         });
-        consume(rx, f)
+        consume(rx, &back, f)
     }))
 }
 
@@ -225,12 +252,15 @@ pub fn read<E: From<StoreError>>(
 /// the receiver tells the reader to stop.
 fn consume<E: From<StoreError>>(
     rx: Receiver<Result<Batch>>,
+    back: &SyncSender<Batch>,
     f: &mut impl FnMut(StreamRow<'_>) -> std::result::Result<ControlFlow<()>, E>,
 ) -> std::result::Result<(), E> {
     for batch in rx {
-        if batch?.each(f)?.is_break() {
+        let mut batch = batch?;
+        if batch.each(f)?.is_break() {
             break;
         }
+        let _ = back.try_send(batch);
     }
     Ok(())
 }
@@ -244,21 +274,27 @@ fn send_batches(
     stream: &str,
     versions: &RangeInclusive<i64>,
     tx: &SyncSender<Result<Batch>>,
+    spare: &Receiver<Batch>,
 ) {
     let raw_ok = m.decoder == Decoder::Json;
     let run = || -> Result<bool> {
         let mut stmt = conn.prepare_cached(sql)?;
         let mut rows = stmt.query(rusqlite::params![stream, versions.start(), versions.end()])?;
-        let mut batch = Batch::default();
+        let mut batch = spare.try_recv().unwrap_or_default();
         while let Some(row) = rows.next()? {
-            match raw_ok.then(|| raw_event(row)).flatten() {
-                Some(raw) => batch.push_raw(&raw),
-                None => batch
-                    .items
-                    .push(Item::Event(Box::new(event_from_row(row, m)?))),
+            let copied = raw_ok
+                .then(|| raw_event(row))
+                .flatten()
+                .is_some_and(|raw| batch.push_raw(&raw));
+            if !copied {
+                let event = event_from_row(row, m)?;
+                batch.items.push(Item::Event(Box::new(event)));
             }
-            if batch.items.len() == BATCH_ROWS && tx.send(Ok(std::mem::take(&mut batch))).is_err() {
-                return Ok(false);
+            if batch.items.len() == BATCH_ROWS {
+                let next = spare.try_recv().unwrap_or_default();
+                if tx.send(Ok(std::mem::replace(&mut batch, next))).is_err() {
+                    return Ok(false);
+                }
             }
         }
         Ok(batch.items.is_empty() || tx.send(Ok(batch)).is_ok())
