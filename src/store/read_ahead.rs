@@ -80,15 +80,15 @@ impl Helper {
                 && h.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))
                     .is_ok()
         });
-        begin_store()?;
-        let same = helper_began && version(&store.conn)? == before;
+        let began = begin_store().and_then(|()| version(&store.conn));
+        let same = helper_began && began.as_ref().is_ok_and(|after| *after == before);
         if !same {
             // A commit came between: reads stay on the store's connection.
             *slot = None;
         }
         self.pinned
             .store(same, std::sync::atomic::Ordering::Relaxed);
-        Ok(())
+        began.map(drop)
     }
 }
 
@@ -395,6 +395,21 @@ mod tests {
         let (rows, ahead) = read_all(&store);
         assert!(!ahead, "the store's own connection read");
         assert_eq!(rows, expected(EVENTS + 10), "its snapshot, and only it");
+    }
+
+    #[test]
+    fn a_store_that_fails_to_pin_leaves_no_helper_in_a_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, _w) = long_store(dir.path());
+        let store = Store::open(&p).unwrap();
+        let failed = store
+            .ahead
+            .pin_with(&store, || Err(StoreError::BadMap("no".into())));
+        assert!(failed.is_err());
+        assert!(store.ahead.conn.lock().unwrap().is_none());
+        let (rows, ahead) = read_all(&store);
+        assert!(ahead, "a fresh helper");
+        assert_eq!(rows, expected(EVENTS));
     }
 
     #[test]
