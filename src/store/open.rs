@@ -50,8 +50,7 @@ pub fn signature(db: &Path) -> Vec<Option<(u64, SystemTime)>> {
 
 /// Opens `db` (a canonical path) read-only; see the module's notes.
 pub fn open_read_only(db: &Path) -> Result<(Connection, Access), rusqlite::Error> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(db, flags)?;
+    let conn = connect(db, &Access::Shared)?;
     // The first read is where SQLite opens (or fails to make) its `-wal` and `-shm` files.
     match conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(())) {
         Ok(()) => return Ok((conn, Access::Shared)),
@@ -62,8 +61,7 @@ pub fn open_read_only(db: &Path) -> Result<(Connection, Access), rusqlite::Error
     let wal = sidecar(db, "-wal");
     let has_wal = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
     if !has_wal {
-        let uri = format!("file:{}?immutable=1", uri_path(db));
-        let conn = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)?;
+        let conn = connect(db, &Access::Immutable)?;
         return Ok((conn, Access::Immutable));
     }
     let copy = private_copy(db).map_err(|e| {
@@ -72,9 +70,24 @@ pub fn open_read_only(db: &Path) -> Result<(Connection, Access), rusqlite::Error
             Some(format!("copying the store and its -wal to read them: {e}")),
         )
     })?;
-    let conn = Connection::open_with_flags(copy.path().join("store.db"), flags)?;
+    let access = Access::Copy { _dir: copy };
+    let conn = connect(db, &access)?;
     conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))?;
-    Ok((conn, Access::Copy { _dir: copy }))
+    Ok((conn, access))
+}
+
+/// A read-only connection to `db` (a canonical path), reaching it as `access` says: the
+/// store's own, and its read-ahead helper's.
+pub fn connect(db: &Path, access: &Access) -> Result<Connection, rusqlite::Error> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    match access {
+        Access::Shared => Connection::open_with_flags(db, flags),
+        Access::Immutable => Connection::open_with_flags(
+            format!("file:{}?immutable=1", uri_path(db)),
+            flags | OpenFlags::SQLITE_OPEN_URI,
+        ),
+        Access::Copy { _dir } => Connection::open_with_flags(_dir.path().join("store.db"), flags),
+    }
 }
 
 /// Copies the database and its `-wal` until a copy is taken while neither changed.
@@ -120,7 +133,7 @@ pub fn sidecar(db: &Path, suffix: &str) -> PathBuf {
 }
 
 /// A path as the body of a `file:` URI: `%`, `?` and `#` are escaped.
-pub(super) fn uri_path(path: &Path) -> String {
+fn uri_path(path: &Path) -> String {
     let mut out = String::new();
     for c in path.to_string_lossy().chars() {
         match c {

@@ -76,7 +76,19 @@ impl StreamRow<'_> {
     }
 }
 
-pub(super) fn raw_event<'r>(row: &'r Row) -> Option<RawEvent<'r>> {
+/// A row of the select list as readers hand it out: raw where the layout's payloads are
+/// plain JSON and the row needs nothing decoded, else a decoded envelope.
+pub(super) fn stream_row<'r>(row: &'r Row, m: &super::Mapping) -> Result<StreamRow<'r>> {
+    let raw = (m.decoder == Decoder::Json)
+        .then(|| raw_event(row))
+        .flatten();
+    Ok(match raw {
+        Some(raw) => StreamRow::Raw(raw),
+        None => StreamRow::Event(Box::new(event_from_row(row, m)?)),
+    })
+}
+
+fn raw_event<'r>(row: &'r Row) -> Option<RawEvent<'r>> {
     use rusqlite::types::ValueRef as V;
     let str_at = |i| match row.get_ref(i).ok()? {
         V::Text(b) => std::str::from_utf8(b).ok().map(Some),
@@ -453,18 +465,12 @@ impl Store {
         params: &[Box<dyn ToSql>],
         mut f: impl FnMut(StreamRow<'_>, &Row) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
-        let m = &self.mapping;
-        let raw_ok = m.decoder == Decoder::Json;
         let mut stmt = self.conn.prepare_cached(sql).map_err(StoreError::from)?;
         let mut rows = stmt
             .query(params_from_iter(params.iter()))
             .map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
-            let item = match raw_ok.then(|| raw_event(row)).flatten() {
-                Some(raw) => StreamRow::Raw(raw),
-                None => StreamRow::Event(Box::new(event_from_row(row, m)?)),
-            };
-            if f(item, row)?.is_break() {
+            if f(stream_row(row, &self.mapping)?, row)?.is_break() {
                 break;
             }
         }

@@ -17,12 +17,10 @@ use std::ops::{ControlFlow, RangeInclusive};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
-use super::decode::event_from_row;
-use super::layout::{Decoder, Mapping};
-use super::open::Access;
-use super::read::{raw_event, RawEvent, StreamRow};
+use super::layout::Mapping;
+use super::read::{stream_row, RawEvent, StreamRow};
 use super::{Result, Store, StoreError};
 use crate::event::Event;
 use crate::fast_paths::FastPath;
@@ -46,18 +44,7 @@ pub struct Helper {
 
 impl Helper {
     fn open(store: &Store) -> Option<Connection> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = match &store.access {
-            Access::Shared => Connection::open_with_flags(&store.real, flags),
-            Access::Immutable => Connection::open_with_flags(
-                format!("file:{}?immutable=1", super::open::uri_path(&store.real)),
-                flags | OpenFlags::SQLITE_OPEN_URI,
-            ),
-            Access::Copy { _dir } => {
-                Connection::open_with_flags(_dir.path().join("store.db"), flags)
-            }
-        }
-        .ok()?;
+        let conn = super::open::connect(&store.real, &store.access).ok()?;
         conn.busy_timeout(store.busy_timeout).ok()?;
         // It reads each page once, in order: a small cache keeps memory down.
         conn.execute_batch("PRAGMA cache_size = -256").ok()?;
@@ -114,9 +101,9 @@ struct Batch {
 }
 
 impl Batch {
-    /// Copies `r`; `false` (nothing copied) for a text too long to note, which the
-    /// caller then sends decoded.
-    fn push_raw(&mut self, r: &RawEvent) -> bool {
+    /// Copies `r`. Every length fits below [`NULL`]: SQLite holds no text or blob longer
+    /// than 2^31 - 1 bytes.
+    fn push_raw(&mut self, r: &RawEvent) {
         let texts = [
             Some(r.stream_id.as_bytes()),
             r.event_id.map(str::as_bytes),
@@ -125,9 +112,6 @@ impl Batch {
             r.metadata,
             r.timestamp.map(str::as_bytes),
         ];
-        if texts.iter().flatten().any(|t| t.len() >= NULL as usize) {
-            return false;
-        }
         let start = self.bytes.len();
         let lens = texts.map(|t| match t {
             Some(t) => {
@@ -142,7 +126,6 @@ impl Batch {
             start,
             lens,
         });
-        true
     }
 
     /// Hands each row to `f`, as the store's own reader would, and empties the batch
@@ -276,19 +259,14 @@ fn send_batches(
     tx: &SyncSender<Result<Batch>>,
     spare: &Receiver<Batch>,
 ) {
-    let raw_ok = m.decoder == Decoder::Json;
     let run = || -> Result<bool> {
         let mut stmt = conn.prepare_cached(sql)?;
         let mut rows = stmt.query(rusqlite::params![stream, versions.start(), versions.end()])?;
         let mut batch = spare.try_recv().unwrap_or_default();
         while let Some(row) = rows.next()? {
-            let copied = raw_ok
-                .then(|| raw_event(row))
-                .flatten()
-                .is_some_and(|raw| batch.push_raw(&raw));
-            if !copied {
-                let event = event_from_row(row, m)?;
-                batch.items.push(Item::Event(Box::new(event)));
+            match stream_row(row, m)? {
+                StreamRow::Raw(raw) => batch.push_raw(&raw),
+                StreamRow::Event(e) => batch.items.push(Item::Event(e)),
             }
             if batch.items.len() == BATCH_ROWS {
                 let next = spare.try_recv().unwrap_or_default();
