@@ -202,31 +202,23 @@ pub fn parse_time_start(input: &str) -> Result<DateTime<Utc>, String> {
     period(input, false).map(|(start, _)| start)
 }
 
-/// The first and last instants of the period `input` names; one instant for a full time.
+/// The first and last instants of the period `input` names. Its precision decides the
+/// period, whatever zone suffix it has: `…T09`, `…T09Z` and `…T10+01:00` are all the hour
+/// from 09:00 UTC, `…T09:00:30` the whole second; only a fraction or an epoch is exact.
 fn period(input: &str, local: bool) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
     let s = input.trim();
-    let exact = |t: DateTime<Utc>| Ok((t, t));
     let bad = || {
         format!("cannot read time {input:?}: use RFC 3339 (2024-03-01T10:15:00Z), a prefix of it (2024-03-01, 2024-03-01T10:15), or Unix seconds or milliseconds")
     };
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return exact(t.with_timezone(&Utc));
-    }
     if let Ok(n) = s.parse::<f64>() {
         if s.len() > 4 {
             return from_epoch(n, EpochUnit::Auto)
                 .ok_or_else(bad)
-                .and_then(exact);
+                .map(|t| (t, t));
         }
     }
-    let t = s.replacen(' ', "T", 1);
-    for f in ["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M%#z"] {
-        if let Ok(t) = DateTime::parse_from_str(&t, f) {
-            return exact(t.with_timezone(&Utc));
-        }
-    }
-    let s = t.strip_suffix('Z').unwrap_or(&t);
-    let local = local && !t.ends_with('Z');
+    let t = s.replacen(' ', "T", 1).replacen('t', "T", 1);
+    let (s, zone) = split_zone(&t).ok_or_else(bad)?;
     let one = Duration::nanoseconds(1);
     let (start, len) = match s.len() {
         4 => {
@@ -259,17 +251,57 @@ fn period(input: &str, local: bool) -> Result<(DateTime<Utc>, DateTime<Utc>), St
         _ => (naive(s).ok_or_else(bad)?, one),
     };
     let end = start + len - one;
-    if local {
-        let zone = |t: &NaiveDateTime| {
-            chrono::Local
-                .from_local_datetime(t)
-                .latest()
-                .map(|t| t.with_timezone(&Utc))
-                .ok_or_else(bad)
-        };
-        return Ok((zone(&start)?, zone(&end)?));
+    let in_utc = |t: &NaiveDateTime| match zone {
+        Zone::Offset(seconds) => Ok(Utc.from_utc_datetime(&(*t - Duration::seconds(seconds)))),
+        Zone::Unnamed if local => chrono::Local
+            .from_local_datetime(t)
+            .latest()
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(bad),
+        Zone::Unnamed => Ok(Utc.from_utc_datetime(t)),
+    };
+    Ok((in_utc(&start)?, in_utc(&end)?))
+}
+
+/// What a typed time says of its zone.
+#[derive(Clone, Copy)]
+enum Zone {
+    /// No suffix: UTC, or the local zone where the user asked for it.
+    Unnamed,
+    /// `Z` or `±hh[:mm]`, as seconds east of UTC.
+    Offset(i64),
+}
+
+/// The time without its zone suffix, and the zone. A suffix is looked for only after the
+/// `T` (a date's `-01` is no offset).
+fn split_zone(t: &str) -> Option<(&str, Zone)> {
+    let Some(at) = t.find('T') else {
+        return Some((t, Zone::Unnamed));
+    };
+    let clock = &t[at..];
+    if let Some(rest) = t.strip_suffix(['Z', 'z']) {
+        return Some((rest, Zone::Offset(0)));
     }
-    Ok((Utc.from_utc_datetime(&start), Utc.from_utc_datetime(&end)))
+    let Some(sign_at) = clock.rfind(['+', '-']) else {
+        return Some((t, Zone::Unnamed));
+    };
+    let (time, offset) = t.split_at(at + sign_at);
+    let sign = if offset.starts_with('-') { -1 } else { 1 };
+    let digits: String = offset[1..].chars().filter(|c| *c != ':').collect();
+    let well_formed = matches!(offset.len() - 1, 2 | 4 | 5)
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits.len() == 2 || digits.len() == 4)
+        && (offset.len() != 6 || offset.as_bytes()[3] == b':');
+    if !well_formed {
+        return None;
+    }
+    let hours: i64 = digits[..2].parse().ok()?;
+    let minutes: i64 = digits
+        .get(2..)
+        .filter(|m| !m.is_empty())
+        .map_or(Some(0), |m| m.parse().ok())?;
+    (hours < 24 && minutes < 60)
+        .then_some((time, Zone::Offset(sign * (hours * 3600 + minutes * 60))))
 }
 
 /// [`parse_time_bound_in`] in UTC.
@@ -296,13 +328,16 @@ mod tests {
 
     #[test]
     fn full_times_are_exact_to_the_nanosecond() {
-        assert_eq!(at("2024-03-01T10:15:30Z"), "2024-03-01T10:15:30.000000000Z");
         assert_eq!(
-            at("2024-03-01T12:15:30+02:00"),
-            "2024-03-01T10:15:30.000000000Z"
+            at("2024-03-01T10:15:30.5Z"),
+            "2024-03-01T10:15:30.500000000Z"
         );
         assert_eq!(
-            at("2024-03-01T12:15:30+0200"),
+            at("2024-03-01T12:15:30.25+02:00"),
+            "2024-03-01T10:15:30.250000000Z"
+        );
+        assert_eq!(
+            at("2024-03-01T12:15:30.000+0200"),
             "2024-03-01T10:15:30.000000000Z"
         );
         assert_eq!(
@@ -325,6 +360,31 @@ mod tests {
         assert_eq!(at("2024-03-01 10"), "2024-03-01T10:59:59.999999999Z");
         assert_eq!(at("2024-03-01T10:15"), "2024-03-01T10:15:59.999999999Z");
         assert_eq!(at("2024-03-01T10:15:30"), "2024-03-01T10:15:30.999999999Z");
+    }
+
+    #[test]
+    fn a_zone_suffix_keeps_the_period() {
+        let start = |s: &str| envelope_text(parse_time_start(s).unwrap(), 9);
+        for (typed, end) in [
+            ("2024-03-01T09", "2024-03-01T09:59:59.999999999Z"),
+            ("2024-03-01T09Z", "2024-03-01T09:59:59.999999999Z"),
+            ("2024-03-01T10+01:00", "2024-03-01T09:59:59.999999999Z"),
+            ("2024-03-01T09:00Z", "2024-03-01T09:00:59.999999999Z"),
+            ("2024-03-01T10:00+01:00", "2024-03-01T09:00:59.999999999Z"),
+            ("2024-03-01T10:00+0100", "2024-03-01T09:00:59.999999999Z"),
+            ("2024-03-01T08:30-00:30", "2024-03-01T09:00:59.999999999Z"),
+            ("2024-03-01T09:00:30Z", "2024-03-01T09:00:30.999999999Z"),
+            ("2024-03-01 11:00:30+02", "2024-03-01T09:00:30.999999999Z"),
+        ] {
+            assert_eq!(at(typed), end, "{typed}");
+        }
+        assert_eq!(
+            start("2024-03-01T10+01:00"),
+            "2024-03-01T09:00:00.000000000Z"
+        );
+        assert_eq!(start("2024-03-01T09:00Z"), "2024-03-01T09:00:00.000000000Z");
+        assert!(parse_time_bound("2024-03-01T09:00+1").is_err());
+        assert!(parse_time_bound("2024-03-01T09:00+25:00").is_err());
     }
 
     #[test]

@@ -69,6 +69,14 @@ const REDUCERS: &[(&str, &str)] = &[
         r#"{n: (.n // 0)} | .p = (try path($event.data.a.b) catch tostring) | .q = (try ($event.data.a.b |= 1) catch tostring) | .n += 1"#,
     ),
     (
+        "decimals_exact",
+        r#"if $event.type == "AccountOpened" then {b: 0.00, m: 1} elif $event.type == "MoneyDeposited" then .b += $event.data.amount elif $event.type == "MoneyWithdrawn" then .b -= $event.data.amount else .m *= 3 end"#,
+    ),
+    (
+        "decimals_compared",
+        r#"(. // {b: 0.00}) | .b = (if ($event.data.amount | type) == "number" then .b + $event.data.amount else .b end) | .eq = (.b == 715.15) | .lt = (.b < 0.30) | .f = (.b / 3)"#,
+    ),
+    (
         "keys_of_a_named_value",
         r#"(. // {}) | .k = ($event.data.a | keys? // "none") | .l = ($event.data.a.b | length?)"#,
     ),
@@ -100,6 +108,10 @@ fn raw_store(dir: &Path) -> PathBuf {
         "".to_string(),
         r#"{"amount": 01}"#.to_string(),
         r#"{"amount": 1,}"#.to_string(),
+        r#"{"amount": 0.10}"#.to_string(),
+        r#"{"amount": 715.05, "a": {"b": {"c": 0.20}}}"#.to_string(),
+        r#"{"amount": -3.30E-1}"#.to_string(),
+        r#"{"amount": 0.0000001}"#.to_string(),
     ]
     .into_iter()
     .map(String::into_bytes)
@@ -225,7 +237,7 @@ fn the_raw_store_is_read_and_partly_undecodable() {
     let (out, err, code) = run(&["events", s(&raw), "--stream", "Raw-1", "--json"], "");
     assert_eq!(code, Some(0), "{err}");
     let lines = common::bin::lines(&out);
-    assert_eq!(lines.len(), 21);
+    assert_eq!(lines.len(), 25);
     let undecodable: Vec<i64> = lines
         .iter()
         .filter(|e| e["undecodable"].is_string())
@@ -234,11 +246,11 @@ fn the_raw_store_is_read_and_partly_undecodable() {
     // NaN, the comment, `not json`, nesting past 128, the empty payload, 01, the trailing
     // comma and invalid UTF-8, as `events` reads them.
     assert!(
-        undecodable.contains(&11) && undecodable.contains(&21),
+        undecodable.contains(&11) && undecodable.contains(&25),
         "{undecodable:?}"
     );
     assert!(
-        !undecodable.contains(&1) && !undecodable.contains(&17),
+        !undecodable.contains(&1) && !undecodable.contains(&17) && !undecodable.contains(&22),
         "{undecodable:?}"
     );
 }

@@ -424,6 +424,8 @@ pub fn to_val(v: &Value) -> Val {
             Some(i) => Val::from(i),
             // Integers beyond 64 bits stay exact, as jaq reads them from a payload; so a
             // state is the same whether it came from a checkpoint or a fresh replay.
+            // A fraction stays a decimal (its text), so money adds exactly (vendor/jaq-json),
+            // as jaq itself reads it from a payload.
             None => {
                 let text = n.to_string();
                 let integral = !text.contains(['.', 'e', 'E']);
@@ -432,6 +434,7 @@ pub fn to_val(v: &Value) -> Val {
                     .flatten()
                 {
                     Some(big) => Val::Num(big),
+                    None if !integral => Val::Num(jaq_json::Num::Dec(text.into())),
                     None => Val::from(n.as_f64().unwrap_or(f64::NAN)),
                 }
             }

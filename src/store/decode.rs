@@ -226,7 +226,7 @@ pub fn inflate(b: &[u8]) -> std::io::Result<Vec<u8>> {
 
 /// Python `eventsourcing`'s transcoder wraps special values as
 /// `{"_type_": "datetime_iso"|"decimal_str"|"uuid_hex", "_data_": ...}`: show them as plain
-/// values. Decimals become JSON numbers, so reducers can add them.
+/// values. Decimals become JSON numbers with their exact digits, so reducers can add them.
 pub fn untag_values(v: Value) -> Value {
     match v {
         Value::Object(mut o) => {
@@ -239,10 +239,10 @@ pub fn untag_values(v: Value) -> Value {
                     .to_string();
                 let data = untag_values(o.remove("_data_").unwrap_or(Value::Null));
                 return match (kind.as_str(), &data) {
+                    // The decimal's own text, kept exact (serde_json's arbitrary precision),
+                    // so a reducer adds it as the application's Decimal does.
                     ("decimal_str", Value::String(s)) => s
-                        .parse::<f64>()
-                        .ok()
-                        .and_then(serde_json::Number::from_f64)
+                        .parse::<serde_json::Number>()
                         .map_or(data.clone(), Value::Number),
                     _ => data,
                 };
@@ -289,14 +289,18 @@ mod tests {
         });
         assert_eq!(
             untag_values(v),
-            json!({
-                "amount": 100.5,
+            // The decimal's digits as the application wrote them, not a float's.
+            serde_json::from_str::<Value>(
+                r#"{
+                "amount": 100.50,
                 "id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
                 "when": "2024-03-01T09:00:00+00:00",
-                "list": [1.0],
+                "list": [1],
                 "odd": "lots",
                 "plain": {"_type_": "x", "_data_": 1, "extra": 2}
-            })
+            }"#
+            )
+            .unwrap()
         );
     }
 
@@ -308,11 +312,11 @@ mod tests {
         assert!(!looks_like_zlib(json));
         assert_eq!(
             decode_payload(&packed, Decoder::Eventsourcing).unwrap(),
-            json!({"a": 2.0})
+            json!({"a": 2})
         );
         assert_eq!(
             decode_payload(json, Decoder::Eventsourcing).unwrap(),
-            json!({"a": 2.0})
+            json!({"a": 2})
         );
     }
 

@@ -46,16 +46,31 @@ pub struct Related {
     pub parents: Vec<Option<usize>>,
 }
 
-fn string_at(metadata: &Value, keys: &[String]) -> Option<(String, String)> {
+/// The id under the first of `keys` the metadata has: a string or a number, compared as
+/// the JSON value it is (so `42` and `"42"` are different ids, and an escaped spelling,
+/// `"caf\u00e9-1"`, is the same id as `"café-1"`).
+fn id_at(metadata: &Value, keys: &[String]) -> Option<(String, Value)> {
     keys.iter().find_map(|k| {
         let v = metadata.get(k)?;
-        let text = match v {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            _ => return None,
-        };
-        Some((k.clone(), text))
+        matches!(v, Value::String(_) | Value::Number(_)).then(|| (k.clone(), v.clone()))
     })
+}
+
+fn id_text(id: &Value) -> String {
+    match id {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether a row's raw metadata may hold `needle`: its bytes appear as they are, or the
+/// metadata has escapes (`\u00e9`, `\/`) that could spell it another way.
+fn may_hold(metadata: &[u8], needle: &str) -> bool {
+    needle.is_empty()
+        || metadata.contains(&b'\\')
+        || metadata
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
 }
 
 impl Related {
@@ -98,32 +113,49 @@ impl Related {
                 stack.extend(c.iter().rev().map(|&k| (k, depth + 1)));
             }
         }
-        // Events on a causation cycle have no root; list them after the rest.
-        out.extend((0..self.events.len()).filter(|&i| !seen[i]).map(|i| (i, 0)));
+        // Events on a causation cycle have no root: each cycle is drawn once, from the
+        // asked event if it is on one, else from its first event in global order.
+        let starts = std::iter::once(self.asked).chain(0..self.events.len());
+        for start in starts {
+            if seen.get(start) != Some(&false) {
+                continue;
+            }
+            let mut stack = vec![(start, 0)];
+            while let Some((i, depth)) = stack.pop() {
+                if std::mem::replace(&mut seen[i], true) {
+                    continue;
+                }
+                out.push((i, depth));
+                if let Some(c) = children.get(&Some(i)) {
+                    stack.extend(c.iter().rev().map(|&k| (k, depth + 1)));
+                }
+            }
+        }
         out
     }
 
     /// Whether `i` is a cause of the asked event (on its chain up) or one of its effects.
+    /// On a causation cycle an event is both; the nearer relation wins (in a → b → c → a,
+    /// asked about b: a caused b, c was caused by b).
     pub fn relation(&self, i: usize) -> Relation {
         if i == self.asked {
             return Relation::Asked;
         }
-        let up = |mut k: usize, target: usize| {
-            for _ in 0..self.events.len() {
+        let steps_up = |mut k: usize, target: usize| {
+            for step in 1..=self.events.len() {
                 match self.parents[k] {
-                    Some(p) if p == target => return true,
+                    Some(p) if p == target => return Some(step),
                     Some(p) => k = p,
-                    None => return false,
+                    None => return None,
                 }
             }
-            false
+            None
         };
-        if up(self.asked, i) {
-            Relation::Cause
-        } else if up(i, self.asked) {
-            Relation::Effect
-        } else {
-            Relation::Other
+        match (steps_up(self.asked, i), steps_up(i, self.asked)) {
+            (Some(up), Some(down)) if down < up => Relation::Effect,
+            (Some(_), _) => Relation::Cause,
+            (None, Some(_)) => Relation::Effect,
+            (None, None) => Relation::Other,
         }
     }
 }
@@ -171,32 +203,41 @@ pub(super) fn related<S: EventSource + ?Sized>(
     let asked = store
         .find_event(id)?
         .ok_or_else(|| StoreError::NoSuchEvent(id.to_string()))?;
-    let Some((key, correlation_id)) = string_at(&asked.metadata, &keys.correlation) else {
+    let Some((key, correlation)) = id_at(&asked.metadata, &keys.correlation) else {
         return Err(StoreError::NoCorrelation {
             id: asked.event_id.clone(),
             keys: keys.correlation.join(", "),
         });
     };
-    let needle = correlation_id.clone();
+    let needle = id_text(&correlation);
     let mut events = Vec::new();
     store.search_log(
         &LogFilter::default(),
         |row| {
             Ok::<_, StoreError>(match row {
-                StreamRow::Raw(r) => r.metadata.is_some_and(|m| {
-                    m.windows(needle.len().max(1))
-                        .any(|w| w == needle.as_bytes())
-                }),
+                StreamRow::Raw(r) => r.metadata.is_some_and(|m| may_hold(m, &needle)),
                 StreamRow::Event(_) => true,
             })
         },
         |e| {
-            if string_at(&e.metadata, &keys.correlation).is_some_and(|(_, c)| c == needle) {
+            if id_at(&e.metadata, &keys.correlation).is_some_and(|(_, c)| c == correlation) {
                 events.push(e);
             }
             Ok(ControlFlow::Continue(()))
         },
     )?;
+    // Read again by id, the asked event is always there, even if the log read missed it.
+    let asked = match events
+        .iter()
+        .position(|e| e.global_position == asked.global_position)
+    {
+        Some(i) => i,
+        None => {
+            let at = events.partition_point(|e| e.global_position < asked.global_position);
+            events.insert(at, asked);
+            at
+        }
+    };
     let by_id: HashMap<&str, usize> = events
         .iter()
         .enumerate()
@@ -206,15 +247,12 @@ pub(super) fn related<S: EventSource + ?Sized>(
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            string_at(&e.metadata, &keys.causation)
-                .and_then(|(_, c)| by_id.get(c.as_str()).copied())
+            id_at(&e.metadata, &keys.causation)
+                .and_then(|(_, c)| by_id.get(id_text(&c).as_str()).copied())
                 .filter(|&p| p != i)
         })
         .collect();
-    let asked = events
-        .iter()
-        .position(|e| e.global_position == asked.global_position)
-        .unwrap_or(0);
+    let correlation_id = id_text(&correlation);
     Ok(Related {
         asked,
         key,

@@ -5,6 +5,7 @@
 
 pub mod bin;
 pub mod pg;
+pub mod python;
 
 /// The names of the files in `dir`, sorted: what a command left beside a store.
 pub fn listing(dir: &Path) -> Vec<String> {
