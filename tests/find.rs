@@ -385,3 +385,120 @@ fn stats_take_categories_from_the_layout_not_the_id() {
     assert!(categories.contains_key("BankAccount"), "{st}");
     assert_eq!(categories["BankAccount"], st["events"]);
 }
+
+/// Metadata as other libraries write it, straight into the store (an import would
+/// re-serialize it): ids JSON-escaped by Python's `json.dumps`, a causation cycle, empty
+/// ids, a number beside the same digits as a string.
+fn spelled_store(dir: &Path) -> PathBuf {
+    let rows: &[(&str, &str)] = &[
+        ("e1", r#"{"correlationId": "caf\u00e9-1"}"#),
+        ("e2", r#"{"correlationId": "café-1", "causationId": "e1"}"#),
+        ("s1", r#"{"correlationId": "a\/b"}"#),
+        ("s2", r#"{"correlationId": "a/b", "causationId": "s1"}"#),
+        ("q1", r#"{"correlationId": "say \"hi\""}"#),
+        ("q2", r#"{"correlationId": "say \u0022hi\u0022"}"#),
+        ("ca", r#"{"correlationId": "cyc", "causationId": "cc"}"#),
+        ("cb", r#"{"correlationId": "cyc", "causationId": "ca"}"#),
+        ("cc", r#"{"correlationId": "cyc", "causationId": "cb"}"#),
+        ("f1", r#"{"correlationId": ""}"#),
+        ("f2", r#"{"correlationId": ""}"#),
+        ("n1", r#"{"correlationId": 42}"#),
+        ("n2", r#"{"correlationId": "42"}"#),
+        ("n3", r#"{"correlationId": 42}"#),
+    ];
+    let p = dir.join("spelled.db");
+    drop(eventscope::store::Store::create(&p).unwrap());
+    let c = rusqlite::Connection::open(&p).unwrap();
+    for (i, (id, metadata)) in rows.iter().enumerate() {
+        c.execute(
+            "INSERT INTO events (stream_id, version, event_id, event_type, data, metadata, timestamp) VALUES (?1, 1, ?2, 'Happened', '{}', ?3, '2024-03-01T10:00:00Z')",
+            rusqlite::params![format!("S-{i}"), id, metadata],
+        )
+        .unwrap();
+    }
+    p
+}
+
+/// Python's answer from the raw rows: the ids whose correlation id is the same JSON value
+/// (type and value) as the asked event's.
+fn python_related(db: &Path, asked: &str) -> Vec<String> {
+    let script = r#"
+import json, sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute("SELECT event_id, metadata FROM events ORDER BY global_position").fetchall()
+meta = {i: json.loads(m) for i, m in rows}
+want = meta[sys.argv[2]]["correlationId"]
+same = lambda v: type(v) is type(want) and v == want
+print(json.dumps([i for i, _ in rows if same(meta[i].get("correlationId"))]))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, s(db), asked])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn related_matches_ids_by_value_whatever_their_spelling() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = spelled_store(dir.path());
+    for asked in [
+        "e1", "e2", "s1", "s2", "q1", "q2", "ca", "f1", "f2", "n1", "n2",
+    ] {
+        let json = common::bin::lines(&ok(&["related", s(&db), asked, "--json"]));
+        let ids: Vec<String> = json
+            .iter()
+            .map(|e| e["event_id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ids, python_related(&db, asked), "asked about {asked}");
+        let marked: Vec<&Value> = json
+            .iter()
+            .filter(|e| e["relation"] == "asked")
+            .map(|e| &e["event_id"])
+            .collect();
+        assert_eq!(marked, vec![asked], "the asked event is the one marked");
+    }
+    let tree = ok(&["related", s(&db), "s2"]);
+    let asked_line = tree.lines().find(|l| l.starts_with('▶')).unwrap();
+    assert!(asked_line.contains("S-3"), "▶ on the asked event: {tree}");
+    assert!(
+        tree.starts_with("2 events share correlationId a/b"),
+        "{tree}"
+    );
+}
+
+#[test]
+fn a_causation_cycle_is_labelled_by_the_nearer_relation_and_drawn_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = spelled_store(dir.path());
+    // ca ← cc ← cb ← ca: cb's cause is ca, cc's cause is cb.
+    let json = common::bin::lines(&ok(&["related", s(&db), "cb", "--json"]));
+    let relation = |id: &str| {
+        json.iter()
+            .find(|e| e["event_id"] == id)
+            .map(|e| e["relation"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(relation("cb"), "asked");
+    assert_eq!(relation("ca"), "cause", "cb's causationId is ca");
+    assert_eq!(relation("cc"), "effect", "cc's causationId is cb");
+    let tree = ok(&["related", s(&db), "cb"]);
+    let body: Vec<&str> = tree.lines().skip(1).collect();
+    assert_eq!(body.len(), 3, "each event drawn once: {tree}");
+    assert!(
+        body[0].starts_with("▶"),
+        "the cycle is drawn from the asked event: {tree}"
+    );
+    assert!(
+        body[1].contains("S-8") && body[1].ends_with("(effect)"),
+        "{tree}"
+    );
+    assert!(
+        body[2].contains("S-6") && body[2].ends_with("(cause)"),
+        "{tree}"
+    );
+}

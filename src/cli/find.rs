@@ -15,6 +15,13 @@ pub fn related(store: &dyn EventSource, id: &str, keys: &RelatedKeys, json: bool
             let mut v = serde_json::to_value(e)?;
             if let Value::Object(m) = &mut v {
                 m.insert("depth".into(), depths[i].into());
+                let relation = match r.relation(i) {
+                    Relation::Asked => "asked",
+                    Relation::Cause => "cause",
+                    Relation::Effect => "effect",
+                    Relation::Other => "other",
+                };
+                m.insert("relation".into(), relation.into());
                 m.insert(
                     "parent".into(),
                     r.parents[i].map_or(Value::Null, |p| r.events[p].event_id.clone().into()),

@@ -74,21 +74,14 @@ fn may_hold(metadata: &[u8], needle: &str) -> bool {
 }
 
 impl Related {
-    /// Depth of each event in the causation tree (0 for roots).
+    /// Depth of each event in the causation tree as [`Related::tree_order`] draws it (0
+    /// for roots, and for the event a causation cycle is drawn from).
     pub fn depths(&self) -> Vec<usize> {
-        (0..self.events.len())
-            .map(|mut i| {
-                let mut d = 0;
-                while let Some(p) = self.parents[i] {
-                    d += 1;
-                    i = p;
-                    if d > self.events.len() {
-                        break; // A causation cycle: stop rather than loop.
-                    }
-                }
-                d
-            })
-            .collect()
+        let mut depths = vec![0; self.events.len()];
+        for (i, depth) in self.tree_order() {
+            depths[i] = depth;
+        }
+        depths
     }
 
     /// The events in tree order (each cause before its effects, siblings in global
