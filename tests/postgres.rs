@@ -157,6 +157,23 @@ fn values(rows: &[String]) -> String {
     rows.join(",\n")
 }
 
+/// Message DB's table and indexes, as its own DDL creates them.
+const MESSAGE_DB_DDL: &str = "CREATE SCHEMA message_store;
+         CREATE EXTENSION IF NOT EXISTS pgcrypto;
+         CREATE TABLE message_store.messages (
+           global_position bigserial NOT NULL,
+           position bigint NOT NULL,
+           time TIMESTAMP WITHOUT TIME ZONE DEFAULT (now() AT TIME ZONE 'utc') NOT NULL,
+           stream_name text NOT NULL,
+           type text NOT NULL,
+           data jsonb,
+           metadata jsonb,
+           id UUID NOT NULL DEFAULT gen_random_uuid()
+         );
+         ALTER TABLE message_store.messages ADD PRIMARY KEY (global_position) NOT DEFERRABLE INITIALLY IMMEDIATE;
+         CREATE UNIQUE INDEX messages_id ON message_store.messages (id);
+         CREATE UNIQUE INDEX messages_stream ON message_store.messages (stream_name, position);";
+
 #[test]
 fn message_db() {
     let Some(pg) = Cluster::start() else { return };
@@ -172,21 +189,7 @@ fn message_db() {
         minute(5).trim_end_matches("+00")
     ));
     let sql = format!(
-        "CREATE SCHEMA message_store;
-         CREATE EXTENSION IF NOT EXISTS pgcrypto;
-         CREATE TABLE message_store.messages (
-           global_position bigserial NOT NULL,
-           position bigint NOT NULL,
-           time TIMESTAMP WITHOUT TIME ZONE DEFAULT (now() AT TIME ZONE 'utc') NOT NULL,
-           stream_name text NOT NULL,
-           type text NOT NULL,
-           data jsonb,
-           metadata jsonb,
-           id UUID NOT NULL DEFAULT gen_random_uuid()
-         );
-         ALTER TABLE message_store.messages ADD PRIMARY KEY (global_position) NOT DEFERRABLE INITIALLY IMMEDIATE;
-         CREATE UNIQUE INDEX messages_id ON message_store.messages (id);
-         CREATE UNIQUE INDEX messages_stream ON message_store.messages (stream_name, position);
+        "{MESSAGE_DB_DDL}
          INSERT INTO message_store.messages (position, time, stream_name, type, data, metadata) VALUES {};",
         values(&rows)
     );
@@ -1129,4 +1132,86 @@ fn session_timeouts_follow_the_flags() {
     );
     tx.rollback().unwrap();
     assert!(ok(&["streams", &url, "--count"]).contains("2 streams, 5 events"));
+}
+
+/// A one-shot command reads one snapshot: writers that commit out of order during a long
+/// `events --json` (an earlier position committed after a later one, then a new row) do
+/// not show, and the output equals the table as of the start. A stream named `''` is
+/// listed by `streams`, with and without `--count`, and the totals agree with `stats`.
+#[test]
+fn one_snapshot_per_command_and_every_stream_id() {
+    let Some(pg) = Cluster::start() else { return };
+    let url = pg.database(
+        "snap",
+        &format!(
+            "{MESSAGE_DB_DDL}
+             INSERT INTO message_store.messages (position, stream_name, type, data)
+               SELECT (i - 1) / 100, 'acct-' || (i % 100), 'Deposited', jsonb_build_object('amount', i)
+               FROM generate_series(1, 60000) AS i;
+             INSERT INTO message_store.messages (position, stream_name, type, data)
+               VALUES (0, '', 'Odd', '{{}}'), (1, '', 'Odd', '{{}}');"
+        ),
+    );
+    let streams = lines(&ok(&["streams", &url, "--json"]));
+    assert_eq!(streams.len(), 101, "100 accounts and the stream named ''");
+    assert!(streams
+        .iter()
+        .any(|s| s["stream_id"] == "" && s["events"] == 2));
+    let counted = lines(&ok(&["streams", &url, "--json", "--count"]));
+    assert_eq!(counted, streams);
+    let table = ok(&["streams", &url, "--count"]);
+    assert!(table.contains("101 streams, 60002 events"), "{table}");
+    let stats: Value = serde_json::from_str(&ok(&["stats", &url, "--json"])).unwrap();
+    assert_eq!(
+        (stats["streams"].clone(), stats["events"].clone()),
+        (json!(101), json!(60002))
+    );
+    assert_eq!(ok(&["state", &url, "", "--json"]).trim(), "{}");
+
+    let mut late = pg.client("snap");
+    let mut early = pg.client("snap");
+    let insert = |stream: &str| {
+        format!("INSERT INTO message_store.messages (position, stream_name, type, data) VALUES (0, '{stream}', 'Late', '{{}}')")
+    };
+    late.batch_execute(&format!("BEGIN; {}", insert("late-1")))
+        .unwrap();
+    early.batch_execute(&insert("early-1")).unwrap();
+    let mut child = bin()
+        .args(["events", &url, "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    // The command has its snapshot and is blocked on a full pipe: commit the earlier
+    // position now, and a new row after everything.
+    late.batch_execute("COMMIT").unwrap();
+    early.batch_execute(&insert("late-2")).unwrap();
+    let mut positions = vec![
+        serde_json::from_str::<Value>(&first).unwrap()["global_position"]
+            .as_i64()
+            .unwrap(),
+    ];
+    for line in out.lines() {
+        let e: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        positions.push(e["global_position"].as_i64().unwrap());
+    }
+    assert!(child.wait().unwrap().success());
+    let expected: Vec<i64> = pg
+        .client("snap")
+        .query(
+            "SELECT global_position FROM message_store.messages WHERE stream_name NOT IN ('late-1', 'late-2') ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        positions.len(),
+        expected.len(),
+        "rows committed during the read are not in it"
+    );
+    assert_eq!(positions, expected);
 }

@@ -207,9 +207,10 @@ pub enum Command {
         /// Only events of this type.
         #[arg(long = "type", value_name = "T")]
         event_type: Option<String>,
-        /// First global position to show.
-        #[arg(long, value_name = "POS", default_value_t = 1)]
-        from: i64,
+        /// First global position to show (default: the first stored, 0 and negative
+        /// positions included).
+        #[arg(long, value_name = "POS", allow_negative_numbers = true)]
+        from: Option<i64>,
         /// Show at most N events (with --follow: of those already stored).
         #[arg(long, value_name = "N", value_parser = limit_in_range)]
         limit: Option<usize>,

@@ -83,7 +83,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             let filter = LogFilter {
                 stream,
                 event_type,
-                from_position: from,
+                from_position: from.unwrap_or(i64::MIN),
                 limit,
                 ..Default::default()
             };

@@ -132,6 +132,9 @@ pub fn parse_map_text(conn: &Connection, text: &str) -> Result<Mapping> {
             "{table} has no rowid (WITHOUT ROWID): name the column that orders it with position=COLUMN"
         )));
     }
+    if let Some(column) = position.as_deref().filter(|c| *c != "rowid") {
+        refuse_unordered_positions(conn, &table, column, has_rowid)?;
+    }
     Ok(Mapping {
         layout: Layout::Custom,
         table: q(&table),
@@ -153,6 +156,43 @@ pub fn parse_map_text(conn: &Connection, text: &str) -> Result<Mapping> {
         snapshots: None,
         filter: None,
     })
+}
+
+/// Positions order the log and bound every read, so a row whose position is not an
+/// integer (NULL, a REAL, text) would be left out of some reads and counted by others:
+/// refused at open, naming the first such row, instead.
+fn refuse_unordered_positions(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    has_rowid: bool,
+) -> Result<()> {
+    let key = if has_rowid { "rowid" } else { "NULL" };
+    let sql = format!(
+        "SELECT {key}, typeof({column}), quote({column}) FROM {} WHERE typeof({column}) <> 'integer' LIMIT 1",
+        q(table)
+    );
+    let first: Option<(Option<i64>, String, String)> = conn
+        .query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    let Some((rowid, kind, value)) = first else {
+        return Ok(());
+    };
+    let row = rowid.map_or_else(|| "a row".into(), |r| format!("rowid {r}"));
+    let value: String = value.chars().take(40).collect();
+    let kind = if kind == "null" {
+        String::new()
+    } else {
+        format!(", a {kind}")
+    };
+    Err(StoreError::BadMap(format!(
+        "{table}.{} must hold an integer position in every row: {row} holds {value}{kind}",
+        column.trim_matches('"')
+    )))
 }
 
 #[cfg(test)]

@@ -182,7 +182,7 @@ fn stream_range_params(stream: &str, versions: &RangeInclusive<i64>) -> Vec<Box<
 }
 
 /// Which part of the global log to read.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LogFilter {
     pub stream: Option<String>,
     pub event_type: Option<String>,
@@ -200,6 +200,23 @@ pub struct LogFilter {
     /// many streams that are independent of each other, this reads through the stream
     /// index without sorting, and a stream's events come together.
     pub by_stream: bool,
+}
+
+impl Default for LogFilter {
+    /// The whole log: positions 0 and below are positions too (imports and `--map`
+    /// tables have them).
+    fn default() -> Self {
+        LogFilter {
+            stream: None,
+            event_type: None,
+            from_position: i64::MIN,
+            limit: None,
+            streams: None,
+            to_position: None,
+            offset: 0,
+            by_stream: false,
+        }
+    }
 }
 
 impl Store {

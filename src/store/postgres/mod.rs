@@ -59,6 +59,10 @@ pub struct PgStore {
     pinned: Cell<Option<i64>>,
     /// The second session long reads fetch their next pages on, opened when first needed.
     reader: RefCell<Option<Client>>,
+    /// A one-shot command's snapshot: the session is in a `REPEATABLE READ READ ONLY`
+    /// transaction from `pin_snapshot` on, and the reader joins it through this exported
+    /// snapshot (`None` inside the transaction: none could be exported, so no reader).
+    snapshot: RefCell<Option<Option<String>>>,
     /// Told when the session drops and when it is back (the TUI shows it).
     watcher: RefCell<Option<ConnectionWatcher>>,
     /// How many times the session was opened again.
@@ -146,6 +150,7 @@ impl PgStore {
             layout,
             pinned: Cell::new(None),
             reader: RefCell::new(None),
+            snapshot: RefCell::new(None),
             watcher: RefCell::new(None),
             reconnects: Cell::new(0),
         }
@@ -168,11 +173,18 @@ impl PgStore {
         Ok(())
     }
 
-    /// Runs a query; a dropped connection is opened again and the query retried once.
+    /// Runs a query; a dropped connection is opened again and the query retried once,
+    /// except inside a command's snapshot, which a new session could not see.
     fn query_rows(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
         let mut client = self.client.borrow_mut();
         match client.query(sql, params) {
             Ok(rows) => Ok(rows),
+            Err(e) if (client.is_closed() || e.is_closed()) && self.snapshot.borrow().is_some() => {
+                Err(StoreError::Postgres(format!(
+                    "{}: the connection was lost in the middle of a read of one snapshot; run the command again",
+                    self.shown
+                )))
+            }
             Err(e) if client.is_closed() || e.is_closed() => {
                 self.reconnect(&mut client)?;
                 client.query(sql, params).map_err(db_error)
@@ -292,9 +304,24 @@ impl PgStore {
         };
         // A long read: a second session fetches the next page while this thread folds
         // the current one, so the server's work and the client's overlap.
-        let mut reader = match self.reader.borrow_mut().take() {
-            Some(c) if !c.is_closed() => c,
-            _ => self.target.connect()?,
+        let reader = match self.reader.borrow_mut().take() {
+            Some(c) if !c.is_closed() => Some(c),
+            _ => self.reader_session()?,
+        };
+        let Some(mut reader) = reader else {
+            // In a snapshot no second session can join: page on this one.
+            loop {
+                let rows = page(&mut |sql, p| self.query_rows(sql, p), last)?;
+                for row in &rows {
+                    if f(row)?.is_break() {
+                        return Ok(());
+                    }
+                }
+                match next_key(&rows, last)? {
+                    Some(k) => last = k,
+                    None => return Ok(()),
+                }
+            }
         };
         let outcome = std::thread::scope(|scope| -> Result<()> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Row>>>(2);
@@ -323,11 +350,63 @@ impl PgStore {
         outcome
     }
 
+    /// A second session for read-ahead: outside a snapshot a fresh one; inside, one that
+    /// joins the command's exported snapshot, or none where none was exported.
+    fn reader_session(&self) -> Result<Option<Client>> {
+        let snapshot = self.snapshot.borrow().clone();
+        let mut client = match snapshot {
+            Some(None) => return Ok(None),
+            _ => self.target.connect()?,
+        };
+        if let Some(Some(id)) = snapshot {
+            client
+                .batch_execute(&format!(
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{}'",
+                    id.replace('\'', "")
+                ))
+                .map_err(db_error)?;
+        }
+        Ok(Some(client))
+    }
+
+    /// Begins the command's `REPEATABLE READ READ ONLY` transaction and exports its
+    /// snapshot for the reader; where exporting is refused (some standbys, poolers), the
+    /// transaction is begun again without one and reads stay on this session.
+    fn begin_snapshot(&self) -> Result<()> {
+        const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+        let mut client = self.client.borrow_mut();
+        let begin = |client: &mut Client| client.batch_execute(BEGIN).map_err(db_error);
+        if let Err(e) = begin(&mut client) {
+            if !client.is_closed() {
+                return Err(e);
+            }
+            self.reconnect(&mut client)?;
+            begin(&mut client)?;
+        }
+        let exported = match client.query_one("SELECT pg_export_snapshot()", &[]) {
+            Ok(row) => Some(row.get::<_, String>(0)),
+            Err(_) => {
+                client.batch_execute("ROLLBACK").map_err(db_error)?;
+                begin(&mut client)?;
+                None
+            }
+        };
+        *self.snapshot.borrow_mut() = Some(exported);
+        Ok(())
+    }
+
     /// Pages through `sql`, whose `$1` is the last stream id read (column 0), in id order.
+    /// The first page asks `>= ''`, so a stream whose id is empty is listed too.
     fn pages_by_id(&self, sql: &str, mut f: impl FnMut(&Row)) -> Result<()> {
+        let first_page = match sql.rfind("> $1") {
+            Some(at) => format!("{}>= $1{}", &sql[..at], &sql[at + 4..]),
+            None => sql.to_string(),
+        };
         let mut last = String::new();
+        let mut query = first_page.as_str();
         loop {
-            let rows = self.query_rows(sql, &[&last])?;
+            let rows = self.query_rows(query, &[&last])?;
+            query = sql;
             rows.iter().for_each(&mut f);
             match rows.last() {
                 Some(row) if rows.len() as i64 == PAGE => last = row.get(0),
@@ -659,6 +738,9 @@ impl EventSource for PgStore {
     }
 
     fn pin_snapshot(&self) -> Result<()> {
+        if self.snapshot.borrow().is_none() {
+            self.begin_snapshot()?;
+        }
         if self.pinned.get().is_none() && self.layout.watermark != Watermark::None {
             self.pinned.set(Some(self.last_position()?));
         }
