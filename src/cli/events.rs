@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use eventscope::replay::EventTest;
-use eventscope::store::{EventSource, LogFilter, SourceExt, StoreError, StreamRow};
+use eventscope::store::{EventSource, LogFilter, SourceExt, StoreError};
 
 use super::args::FindArgs;
 use eventscope::Event;
@@ -16,16 +16,36 @@ use eventscope::Event;
 use super::output::{Out, Paint};
 
 /// The filter and the test `events` applies: stream, type, category, jq, text, times.
+/// Following (`waits`), a stream or category with no event yet is waited for, said once.
 fn prepare(
     store: &dyn EventSource,
     mut filter: LogFilter,
     find: &FindArgs,
+    waits: bool,
 ) -> Result<(LogFilter, EventTest)> {
     if let Some(stream) = &filter.stream {
-        super::answer::need_stream(store, stream)?;
+        match super::answer::need_stream(store, stream) {
+            Err(_) if waits && store.stream_found(stream)?.is_none() => {
+                super::output::warn(&format!(
+                    "waiting for stream {} (no event yet)",
+                    eventscope::printable(stream)
+                ))
+            }
+            other => other?,
+        }
     }
     if let Some(category) = &find.category {
-        filter.streams = Some(category_streams(store, category)?);
+        let streams = store.streams_of_category(category)?;
+        if streams.is_empty() && waits {
+            super::output::warn(&format!(
+                "waiting for category {} (no stream yet)",
+                eventscope::printable(category)
+            ));
+        }
+        filter.streams = Some(match streams.is_empty() && !waits {
+            true => category_streams(store, category)?,
+            false => streams,
+        });
     }
     let mut test = EventTest::new(find.where_.as_deref(), find.text.as_deref())
         .map_err(|e| anyhow::anyhow!(e))?;
@@ -59,7 +79,7 @@ pub fn category_streams(store: &dyn EventSource, category: &str) -> Result<Vec<S
 }
 
 pub fn list(store: &dyn EventSource, filter: LogFilter, find: &FindArgs, json: bool) -> Result<()> {
-    let (filter, test) = prepare(store, filter, find)?;
+    let (filter, test) = prepare(store, filter, find, false)?;
     let mut o = Out::stdout();
     header(&mut o, json)?;
     let print_each = |e: Event| {
@@ -80,20 +100,22 @@ pub fn list(store: &dyn EventSource, filter: LogFilter, find: &FindArgs, json: b
 }
 
 /// Prints what is stored, then every matching event other processes append, each once:
-/// the stored part ends at the position the subscription starts after.
+/// the stored part ends at the position the subscription starts after. Appended events
+/// are read again from the store through the same filtered read as the stored part, so
+/// every filter tests what it would test afterwards (`--text` the stored text, not a
+/// re-serialized copy), and a category's new streams are found as they appear.
 pub fn follow(
     store: &dyn EventSource,
     filter: LogFilter,
     find: &FindArgs,
     json: bool,
 ) -> Result<()> {
-    let (filter, test) = prepare(store, filter, find)?;
-    let filter = &filter;
+    let (mut filter, test) = prepare(store, filter, find, true)?;
     let mut o = Out::stdout();
     header(&mut o, json)?;
     let start = store.last_position()?;
     store.search_log(
-        filter,
+        &filter,
         |row| Ok::<_, anyhow::Error>(test.keeps(row)),
         |e: Event| {
             if e.global_position > start {
@@ -120,21 +142,33 @@ pub fn follow(
             sub.wait(Duration::from_millis(250));
             continue;
         }
-        for e in &batch {
-            let wanted = filter.stream.as_ref().is_none_or(|s| *s == e.stream_id)
-                && filter
-                    .event_type
-                    .as_ref()
-                    .is_none_or(|t| *t == e.event_type)
-                && filter
-                    .streams
-                    .as_ref()
-                    .is_none_or(|s| s.contains(&e.stream_id))
-                && test.keeps(&StreamRow::Event(Box::new(e.clone())));
-            if wanted {
-                print(&mut o, e, json)?;
+        if let (Some(category), Some(known)) = (&find.category, &filter.streams) {
+            if batch.iter().any(|e| !known.contains(&e.stream_id)) {
+                filter.streams = Some(store.streams_of_category(category)?);
             }
         }
+        let appended: std::collections::HashSet<i64> =
+            batch.iter().map(|e| e.global_position).collect();
+        let window = LogFilter {
+            from_position: batch
+                .iter()
+                .map(|e| e.global_position)
+                .min()
+                .unwrap_or(start),
+            to_position: batch.iter().map(|e| e.global_position).max(),
+            limit: None,
+            ..filter.clone()
+        };
+        store.search_log(
+            &window,
+            |row| Ok::<_, anyhow::Error>(test.keeps(row)),
+            |e: Event| {
+                if appended.contains(&e.global_position) {
+                    print(&mut o, &e, json)?;
+                }
+                Ok::<_, anyhow::Error>(ControlFlow::Continue(()))
+            },
+        )?;
         o.flush()?;
     }
     Ok(())
