@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 
-use common::bin::{bin, lines, ok, s};
+use common::bin::{bin, fails, lines, ok, run, s};
 use serde_json::Value;
 
 fn round_trip(db: &Path, extra: &[&str], dir: &Path, name: &str) -> (Vec<Value>, Vec<Value>) {
@@ -78,6 +78,18 @@ fn every_layout_round_trips_through_import() {
                 first.iter().all(|e| e["timestamp"].is_null()),
                 "no time is invented"
             );
+            // The copy, like its source, has no times: nothing unreadable to report, and
+            // a time lookup says why it cannot be answered.
+            let copy = d.join("cqrs-es.imported.db");
+            for store in [&db, &copy] {
+                let checked = run(&["check", s(store)]);
+                let text = String::from_utf8_lossy(&checked.stdout);
+                assert!(checked.status.success(), "{name}: {text}");
+                assert!(!text.contains("unreadable time"), "{text}");
+                let stream = first[0]["stream_id"].as_str().unwrap();
+                let err = fails(&["state", s(store), stream, "--at-time", "2024-03-01"]);
+                assert!(err.contains("no event times"), "{err}");
+            }
         }
         if name.starts_with("eventsourcing") {
             assert!(first

@@ -288,7 +288,7 @@ fn cqrs_es_with_sqlite_es() {
         json!({"account_id": "ACC-0002", "balance": 120.0, "amount": 50.0})
     );
     let err = fails(&["state", db, "BankAccount-ACC-0002", "--at-time", "2024"]);
-    assert!(err.contains("records no event times"), "{err}");
+    assert!(err.contains("has no event times"), "{err}");
 }
 
 #[test]

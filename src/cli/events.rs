@@ -60,7 +60,7 @@ fn prepare(
     test.until = read(&find.until, eventscope::time::parse_time_bound)?;
     if test.needs_times() && !store.has_times() {
         anyhow::bail!(
-            "this store's layout records no event times, so --since/--until cannot be used"
+            "this store has no event times, so --since/--until cannot be used"
         );
     }
     Ok((filter, test))

@@ -64,7 +64,7 @@ pub enum StoreError {
     },
     #[error("--map: {0}")]
     BadMap(String),
-    #[error("this layout records no event times, so times cannot be looked up")]
+    #[error("this store has no event times, so times cannot be looked up")]
     NoTimes,
     #[error("{stream} version {version}: its time {value:?} (in {column}) cannot be read, so times cannot be compared; `eventscope check` lists every such row")]
     BadTime {
@@ -187,6 +187,9 @@ pub struct Store {
     real: PathBuf,
     access: open::Access,
     sidecars: Option<std::sync::Arc<SidecarGuard>>,
+    /// Whether any event has a time, once known (a store imported from one without
+    /// times has the column and no value in it).
+    any_time: std::cell::OnceCell<bool>,
 }
 
 /// Removes the `-wal`/`-shm` files this process made beside a store once the last of its
@@ -353,6 +356,7 @@ impl Store {
             path,
             access: open::Access::Shared,
             sidecars: None,
+            any_time: Default::default(),
         })
     }
 

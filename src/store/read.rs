@@ -559,9 +559,30 @@ impl Store {
         Ok(())
     }
 
-    /// Whether events carry times (cqrs-es records none).
+    /// Whether events carry times: cqrs-es records none, and neither does a copy of such a
+    /// store (`events --json | import`), whose time column holds only NULLs.
     pub fn has_times(&self) -> bool {
-        self.mapping.time.is_some() || self.mapping.decoder == Decoder::Eventsourcing
+        if self.mapping.decoder == Decoder::Eventsourcing {
+            return true;
+        }
+        let Some(time) = &self.mapping.time else {
+            return false;
+        };
+        if let Some(known) = self.any_time.get() {
+            return *known;
+        }
+        let m = &self.mapping;
+        let ask = |cond: &str| {
+            let sql = format!("SELECT 1 FROM {}{} LIMIT 1", m.table, m.where_clause(cond));
+            self.conn
+                .prepare_cached(&sql)
+                .and_then(|mut st| st.exists([]))
+        };
+        match (ask(&format!("{time} IS NOT NULL")), ask("1")) {
+            (Ok(timed), Ok(true)) => *self.any_time.get_or_init(|| timed),
+            // Empty, or unreadable: the layout's word, as before.
+            _ => true,
+        }
     }
 
     fn need_times(&self) -> Result<()> {

@@ -257,7 +257,7 @@ impl App {
             Command::Top | Command::Bottom | Command::Up | Command::Down => {}
             Command::GoToVersion | Command::GoToTime if m.view.is_none() => m.hint_open_first(),
             Command::GoToTime if !m.catalog.has_times => {
-                m.warn("this store's layout records no event times, so there is no time to go to");
+                m.warn("this store has no event times, so there is no time to go to");
             }
             Command::GoToVersion => self.prompt = Some(Prompt::new(PromptKind::Version)),
             Command::GoToTime => self.prompt = Some(Prompt::new(PromptKind::Time)),

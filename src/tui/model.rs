@@ -626,7 +626,7 @@ impl Model {
             return self.hint_open_first();
         };
         if !self.catalog.has_times {
-            return self.warn("this store's layout records no event times");
+            return self.warn("this store has no event times");
         }
         let Some(from) = v.playhead_time() else {
             return self.say("the playhead's time has not arrived yet");

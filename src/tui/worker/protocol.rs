@@ -87,7 +87,7 @@ pub enum WorkerError {
     #[error("A is in {a} and B in {b}: marks compare states of one stream")]
     MarksInTwoStreams { a: String, b: String },
     /// The layout records no times, so nothing can be found by time.
-    #[error("this store's layout records no event times")]
+    #[error("this store has no event times")]
     NoTimes,
     /// The predicate does not compile, or fails with --strict semantics.
     #[error("{0}")]
