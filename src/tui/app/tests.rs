@@ -363,9 +363,9 @@ fn no_times_is_said_before_any_prompt() {
     }));
     press(&mut app, "t");
     assert!(app.prompt.is_none());
-    assert!(status(&app).contains("records no event times"));
+    assert!(status(&app).contains("has no event times"));
     press(&mut app, "}");
-    assert!(status(&app).contains("records no event times"));
+    assert!(status(&app).contains("has no event times"));
 }
 
 #[test]
