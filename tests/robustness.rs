@@ -535,3 +535,38 @@ fn a_reducer_that_eats_memory_is_stopped_at_its_limit() {
         "a limit too small to run in is a usage error"
     );
 }
+
+#[test]
+fn check_reports_metadata_that_is_no_object_and_snapshots_outside_the_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path(), "meta.db");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(
+        "UPDATE events SET metadata = 'not {json' WHERE stream_id = 'Account-acc-2' AND version = 2;
+         INSERT INTO snapshots VALUES ('Account-acc-1', 0, '{\"balance\": 0}', '2024-03-01T09:00:00Z');
+         INSERT INTO snapshots VALUES ('Account-acc-1', -3, '{\"balance\": 0}', '2024-03-01T09:00:00Z');
+         INSERT INTO snapshots VALUES ('Account-acc-1', 99, '{\"balance\": 0}', '2024-03-01T09:00:00Z');",
+    )
+    .unwrap();
+    drop(c);
+    let jq = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers/Account.jq");
+    let out = run(&["check", s(&db), "--reducer", jq]);
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("Account-acc-2 version 2: metadata not a JSON object: not {json"),
+        "{report}"
+    );
+    for v in [0, -3, 99] {
+        assert!(
+            report.contains(&format!(
+                "Account-acc-1 version {v}: snapshot not replayable"
+            )),
+            "{v}: {report}"
+        );
+    }
+    assert!(
+        report.contains("version -3 is below the stream's first version 1"),
+        "{report}"
+    );
+}

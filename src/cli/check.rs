@@ -99,6 +99,23 @@ fn check_stream(store: &dyn EventSource, stream: &str, out: &mut Vec<Problem>) -
         if let Some(why) = &e.undecodable {
             push(e.version, "undecodable payload", why.clone());
         }
+        if !matches!(
+            e.metadata,
+            serde_json::Value::Object(_) | serde_json::Value::Null
+        ) {
+            let shown = match &e.metadata {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            push(
+                e.version,
+                "metadata not a JSON object",
+                format!(
+                    "{} (related and correlation keys cannot read it)",
+                    eventscope::fit(&shown, 60)
+                ),
+            );
+        }
         let stamp = e.timestamp.as_deref();
         match stamp.and_then(eventscope::time::parse_stored) {
             Some(t) => {
@@ -179,6 +196,14 @@ fn check_snapshots(
                 continue;
             }
         };
+        let first = store.stream_info(&stream)?.map(|i| i.first_version);
+        if let Some(first) = first.filter(|first| version < *first) {
+            push(
+                "snapshot not replayable",
+                format!("version {version} is below the stream's first version {first}"),
+            );
+            continue;
+        }
         let replayed = match replayer.state_at(&stream, version) {
             Ok(s) => s,
             Err(e) => {

@@ -59,9 +59,7 @@ fn prepare(
     test.since = read(&find.since, eventscope::time::parse_time_start)?;
     test.until = read(&find.until, eventscope::time::parse_time_bound)?;
     if test.needs_times() && !store.has_times() {
-        anyhow::bail!(
-            "this store has no event times, so --since/--until cannot be used"
-        );
+        anyhow::bail!("this store has no event times, so --since/--until cannot be used");
     }
     Ok((filter, test))
 }
