@@ -344,6 +344,42 @@ fn a_runaway_reducer_is_stopped_and_the_ui_goes_on() {
 }
 
 #[test]
+fn a_fixed_reducer_reloads_clean_after_the_old_one_hung() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let jq = dir.path().join("loop.jq");
+    std::fs::write(
+        &jq,
+        "if $event.type == \"MoneyWithdrawn\" then until(false; .) else (. // {}) | .n += 1 end",
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(
+        &format!(
+            "{bin} {db} --reducer {} --reducer-timeout 0.5",
+            jq.display()
+        ),
+        100,
+        30,
+    );
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["did not finish within 0.5 s at Account-acc-1 version 3"]);
+    // Fixed on disk: every version is folded by the new reducer, the hung one included.
+    std::fs::write(&jq, "(. // {}) | .n += 10").unwrap();
+    let screen = t.wait_for(&["reducer reloaded", "4/4", "\"n\": 40"]);
+    assert!(!screen.contains("skipped"), "{screen}");
+    t.keys(&["Left"]);
+    let screen = t.wait_for(&["3/4", "\"n\": 30"]);
+    assert!(!screen.contains("did not finish"), "{screen}");
+    t.keys(&["Left"]);
+    let screen = t.wait_for(&["2/4", "\"n\": 20"]);
+    assert!(!screen.contains("did not finish"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
+
+#[test]
 fn a_ten_megabyte_payload_does_not_freeze_the_screen() {
     use eventscope::store::{ExpectedVersion, NewEvent, Store};
     let dir = tempfile::tempdir().unwrap();

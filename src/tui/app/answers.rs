@@ -217,6 +217,8 @@ impl App {
                 m.pending = count;
             }
             Msg::ReducerReloaded(Ok(())) => {
+                // A worker started after this must not skip what the old reducer hung on.
+                m.timed_out.clear();
                 m.say("reducer reloaded");
                 m.reask_view();
             }

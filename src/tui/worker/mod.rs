@@ -52,7 +52,7 @@ enum Stop {
 }
 
 /// Runs until the request channel closes.
-pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) {
+pub fn run(mut config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) {
     let store = match eventscope::store::open_source(&config.ui.store, &config.ui.open) {
         Ok(s) => s,
         Err(e) => {
@@ -111,7 +111,11 @@ pub fn run(config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) 
         };
         match stop {
             Stop::Closed => return,
-            Stop::Reload(new) => reducer = new,
+            // The new reducer starts clean: the events the old one hung on are its own.
+            Stop::Reload(new) => {
+                reducer = new;
+                config.skips.clear();
+            }
         }
     }
 }
