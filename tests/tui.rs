@@ -903,3 +903,26 @@ fn a_postgres_store_in_the_terminal_survives_a_dropped_connection() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+#[test]
+fn a_category_shows_the_event_under_the_playhead_in_its_own_stream() {
+    let (_dir, t) = bank_ui(120, 35);
+    t.keys(&["Down", "Enter"]);
+    t.wait_for(&["Account (category)", "Account as of event 7", "175"]);
+    t.keys(&["1"]);
+    t.wait_for(&["Account-acc-2 @ v3", "\"balance\": 175"]);
+    t.keys(&["2"]);
+    t.wait_for(&[
+        "\"type\": \"MoneyWithdrawn\"",
+        "\"stream_id\": \"Account-acc-2\"",
+    ]);
+    t.keys(&["R"]);
+    t.wait_for(&[
+        "Related · correlationId corr-Account-acc-2",
+        "17 Account-acc-2 v3",
+    ]);
+    t.keys(&["Escape", "Left", "Left", "1"]);
+    t.wait_for(&["5/7", "Account-acc-1 @ v3", "\"balance\": 70"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

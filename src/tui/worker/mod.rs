@@ -262,11 +262,21 @@ impl Worker<'_, '_> {
                 ..
             } => {
                 let result = self.category_state(&c, key);
+                let target = Target::Category(c);
                 self.send(Msg::CategoryState {
-                    target: Target::Category(c),
+                    target: target.clone(),
                     key,
                     result,
                 });
+                // The State and Event tabs show the event under the playhead in its own
+                // stream, as in $all.
+                if let Some(result) = self.state(&target, key, &[]) {
+                    self.send(Msg::State {
+                        target,
+                        key,
+                        result,
+                    });
+                }
             }
             Req::State { target, key, skips } => {
                 if let Some(result) = self.state(&target, key, &skips) {
