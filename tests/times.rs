@@ -233,3 +233,67 @@ fn streams_counting_from_zero_and_limit_zero() {
         "{missing}"
     );
 }
+
+/// A time typed to the hour, minute or second names that whole period whatever its zone
+/// suffix: an event at 09:00:30 is inside `--until …T09:00Z` as it is inside `…T09:00`.
+#[test]
+fn a_typed_prefix_means_its_whole_period_with_or_without_a_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [
+        ("Tick-1", 1, text("2024-03-01T08:59:59Z")),
+        ("Tick-1", 2, text("2024-03-01T09:00:30Z")),
+        ("Tick-1", 3, text("2024-03-01T09:00:30.500Z")),
+        ("Tick-1", 4, text("2024-03-01T09:01:00Z")),
+        ("Tick-1", 5, text("2024-03-01T10:00:00Z")),
+    ];
+    let db = store_with(dir.path(), &rows);
+    let versions = |flag: &str, t: &str| -> Vec<i64> {
+        lines(&ok(&["events", s(&db), "--json", flag, t]))
+            .iter()
+            .map(|e| e["version"].as_i64().unwrap())
+            .collect()
+    };
+    for t in [
+        "2024-03-01T09",
+        "2024-03-01T09Z",
+        "2024-03-01T10+01:00",
+        "2024-03-01T04-05",
+    ] {
+        assert_eq!(versions("--until", t), vec![1, 2, 3, 4], "--until {t}");
+        assert_eq!(versions("--since", t), vec![2, 3, 4, 5], "--since {t}");
+    }
+    for t in [
+        "2024-03-01T09:00",
+        "2024-03-01T09:00Z",
+        "2024-03-01T10:00+01:00",
+        "2024-03-01 10:00+0100",
+    ] {
+        assert_eq!(versions("--until", t), vec![1, 2, 3], "--until {t}");
+        assert_eq!(versions("--since", t), vec![2, 3, 4, 5], "--since {t}");
+    }
+    for t in [
+        "2024-03-01T09:00:30",
+        "2024-03-01T09:00:30Z",
+        "2024-03-01T11:00:30+02:00",
+    ] {
+        assert_eq!(versions("--until", t), vec![1, 2, 3], "--until {t}");
+    }
+    // A fraction names an instant.
+    assert_eq!(versions("--until", "2024-03-01T09:00:30.000Z"), vec![1, 2]);
+    let at = |t: &str| {
+        lines(&ok(&[
+            "state",
+            s(&db),
+            "Tick-1",
+            "--at-time",
+            t,
+            "--json",
+            "--envelope",
+        ]))[0]["version"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(at("2024-03-01T09:00Z"), 3);
+    assert_eq!(at("2024-03-01T10:00+01:00"), 3);
+    assert_eq!(at("2024-03-01T09"), 4);
+}
