@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::bin::{bin, demo, ok, s};
-use common::pg::Cluster;
+use common::pg::{Cluster, MESSAGE_DB_DDL};
 
 /// Appended events: (stream, version, type, stored payload text, time). The payloads
 /// are spaced as no serializer of ours would write them, so `--text` must test the
@@ -167,20 +167,11 @@ fn postgres_follow_prints_what_the_command_prints_afterwards() {
     let Some(pg) = Cluster::start() else { return };
     let url = pg.database(
         "follow",
-        "CREATE SCHEMA message_store;
-         CREATE TABLE message_store.messages (
-           global_position bigserial PRIMARY KEY,
-           position bigint NOT NULL,
-           time TIMESTAMP WITHOUT TIME ZONE DEFAULT (now() AT TIME ZONE 'utc') NOT NULL,
-           stream_name text NOT NULL,
-           type text NOT NULL,
-           data jsonb,
-           metadata jsonb,
-           id UUID NOT NULL DEFAULT gen_random_uuid()
-         );
-         CREATE UNIQUE INDEX messages_stream ON message_store.messages (stream_name, position);
+        &format!(
+            "{MESSAGE_DB_DDL}
          INSERT INTO message_store.messages (position, time, stream_name, type, data)
-           VALUES (0, '2024-03-01 09:00', 'Account-acc-1', 'AccountOpened', '{\"amount\": 5}');",
+           VALUES (0, '2024-03-01 09:00', 'Account-acc-1', 'AccountOpened', '{{\"amount\": 5}}');"
+        ),
     );
     let mut writer = pg.client("follow");
     followed_equals_afterwards(&url, |chunk| {

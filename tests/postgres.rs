@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::bin::{bin, fails, lines, ok};
-use common::pg::{fingerprint, Cluster};
+use common::pg::{fingerprint, Cluster, MESSAGE_DB_DDL};
 use serde_json::{json, Value};
 
 const REDUCER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pg/bank.jq");
@@ -156,23 +156,6 @@ fn check_layout(cluster: &Cluster, db: &str, url: &str, expect: Expect) {
 fn values(rows: &[String]) -> String {
     rows.join(",\n")
 }
-
-/// Message DB's table and indexes, as its own DDL creates them.
-const MESSAGE_DB_DDL: &str = "CREATE SCHEMA message_store;
-         CREATE EXTENSION IF NOT EXISTS pgcrypto;
-         CREATE TABLE message_store.messages (
-           global_position bigserial NOT NULL,
-           position bigint NOT NULL,
-           time TIMESTAMP WITHOUT TIME ZONE DEFAULT (now() AT TIME ZONE 'utc') NOT NULL,
-           stream_name text NOT NULL,
-           type text NOT NULL,
-           data jsonb,
-           metadata jsonb,
-           id UUID NOT NULL DEFAULT gen_random_uuid()
-         );
-         ALTER TABLE message_store.messages ADD PRIMARY KEY (global_position) NOT DEFERRABLE INITIALLY IMMEDIATE;
-         CREATE UNIQUE INDEX messages_id ON message_store.messages (id);
-         CREATE UNIQUE INDEX messages_stream ON message_store.messages (stream_name, position);";
 
 #[test]
 fn message_db() {

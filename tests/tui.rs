@@ -296,8 +296,9 @@ fn a_scripted_session_leaves_the_store_as_it_was() {
     assert_eq!(files(), files_before, "no files beside it");
 }
 
-#[test]
-fn a_runaway_reducer_is_stopped_and_the_ui_goes_on() {
+/// The demo in the TUI with a reducer that loops forever on withdrawals, stopped after
+/// `timeout` seconds; the reducer file is returned for editing.
+fn looping_ui(timeout: &str) -> (tempfile::TempDir, std::path::PathBuf, Tmux) {
     let dir = tempfile::tempdir().unwrap();
     let db = demo(dir.path());
     let jq = dir.path().join("loop.jq");
@@ -309,13 +310,19 @@ fn a_runaway_reducer_is_stopped_and_the_ui_goes_on() {
     let bin = env!("CARGO_BIN_EXE_eventscope");
     let t = Tmux::start(
         &format!(
-            "{bin} {db} --reducer {} --reducer-timeout 0.3",
+            "{bin} {db} --reducer {} --reducer-timeout {timeout}",
             jq.display()
         ),
         100,
         30,
     );
     t.wait_for(&["Account-acc-1"]);
+    (dir, jq, t)
+}
+
+#[test]
+fn a_runaway_reducer_is_stopped_and_the_ui_goes_on() {
+    let (_dir, _jq, t) = looping_ui("0.3");
     t.keys(&["/acc-1", "Enter"]);
     t.wait_for(&[
         "did not finish within 0.3 s at Account-acc-1 version 3",
@@ -345,24 +352,7 @@ fn a_runaway_reducer_is_stopped_and_the_ui_goes_on() {
 
 #[test]
 fn a_fixed_reducer_reloads_clean_after_the_old_one_hung() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = demo(dir.path());
-    let jq = dir.path().join("loop.jq");
-    std::fs::write(
-        &jq,
-        "if $event.type == \"MoneyWithdrawn\" then until(false; .) else (. // {}) | .n += 1 end",
-    )
-    .unwrap();
-    let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(
-        &format!(
-            "{bin} {db} --reducer {} --reducer-timeout 0.5",
-            jq.display()
-        ),
-        100,
-        30,
-    );
-    t.wait_for(&["Account-acc-1"]);
+    let (_dir, jq, t) = looping_ui("0.5");
     t.keys(&["/acc-1", "Enter"]);
     t.wait_for(&["did not finish within 0.5 s at Account-acc-1 version 3"]);
     // Fixed on disk: every version is folded by the new reducer, the hung one included.

@@ -93,27 +93,7 @@ impl Related {
         }
         let mut out = Vec::new();
         let mut seen = vec![false; self.events.len()];
-        let mut stack: Vec<(usize, usize)> = children
-            .get(&None)
-            .map(|r| r.iter().rev().map(|&i| (i, 0)).collect())
-            .unwrap_or_default();
-        while let Some((i, depth)) = stack.pop() {
-            if std::mem::replace(&mut seen[i], true) {
-                continue;
-            }
-            out.push((i, depth));
-            if let Some(c) = children.get(&Some(i)) {
-                stack.extend(c.iter().rev().map(|&k| (k, depth + 1)));
-            }
-        }
-        // Events on a causation cycle have no root: each cycle is drawn once, from the
-        // asked event if it is on one, else from its first event in global order.
-        let starts = std::iter::once(self.asked).chain(0..self.events.len());
-        for start in starts {
-            if seen.get(start) != Some(&false) {
-                continue;
-            }
-            let mut stack = vec![(start, 0)];
+        let mut draw = |mut stack: Vec<(usize, usize)>, out: &mut Vec<(usize, usize)>| {
             while let Some((i, depth)) = stack.pop() {
                 if std::mem::replace(&mut seen[i], true) {
                     continue;
@@ -123,6 +103,16 @@ impl Related {
                     stack.extend(c.iter().rev().map(|&k| (k, depth + 1)));
                 }
             }
+        };
+        let roots = children
+            .get(&None)
+            .map(|r| r.iter().rev().map(|&i| (i, 0)).collect())
+            .unwrap_or_default();
+        draw(roots, &mut out);
+        // Events on a causation cycle have no root: each cycle is drawn once, from the
+        // asked event if it is on one, else from its first event in global order.
+        for start in std::iter::once(self.asked).chain(0..self.events.len()) {
+            draw(vec![(start, 0)], &mut out);
         }
         out
     }

@@ -283,3 +283,20 @@ pub fn fingerprint(client: &mut postgres::Client) -> Vec<String> {
     }
     out
 }
+
+/// Message DB's table and indexes, as its own DDL creates them.
+pub const MESSAGE_DB_DDL: &str = "CREATE SCHEMA message_store;
+         CREATE EXTENSION IF NOT EXISTS pgcrypto;
+         CREATE TABLE message_store.messages (
+           global_position bigserial NOT NULL,
+           position bigint NOT NULL,
+           time TIMESTAMP WITHOUT TIME ZONE DEFAULT (now() AT TIME ZONE 'utc') NOT NULL,
+           stream_name text NOT NULL,
+           type text NOT NULL,
+           data jsonb,
+           metadata jsonb,
+           id UUID NOT NULL DEFAULT gen_random_uuid()
+         );
+         ALTER TABLE message_store.messages ADD PRIMARY KEY (global_position) NOT DEFERRABLE INITIALLY IMMEDIATE;
+         CREATE UNIQUE INDEX messages_id ON message_store.messages (id);
+         CREATE UNIQUE INDEX messages_stream ON message_store.messages (stream_name, position);";
