@@ -522,8 +522,8 @@ fn debugger_figures(store: &Store, jq: &Reducer, report: &mut Report) {
             r.state_at(HOT_STREAM, n.min(HOT as i64)).unwrap();
         },
         || {
-            let orders = category_at(store, &merge, "Order", None).unwrap();
-            let users = category_at(store, &merge, "User", None).unwrap();
+            let orders = category_at(store, &merge, "Order", None, Default::default()).unwrap();
+            let users = category_at(store, &merge, "User", None, Default::default()).unwrap();
             assert!(orders.len() + users.len() > 6_000);
         },
     );

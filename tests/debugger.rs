@@ -372,7 +372,14 @@ fn a_category_at_a_global_position_as_the_tui_asks_it() {
     let db = demo(dir.path());
     let store = eventscope::store::Store::open(&db).unwrap();
     for position in [1_i64, 6, 11, 17, 1000] {
-        let ours = category_at_position(&store, &Reducer::Merge, "Account", position).unwrap();
+        let ours = category_at_position(
+            &store,
+            &Reducer::Merge,
+            "Account",
+            position,
+            Default::default(),
+        )
+        .unwrap();
         let theirs = python(&[s(&db), "category", "Account", &format!("pos:{position}")]);
         let theirs = theirs.as_object().unwrap();
         assert_eq!(

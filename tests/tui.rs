@@ -916,3 +916,83 @@ fn a_category_shows_the_event_under_the_playhead_in_its_own_stream() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+/// Resident memory of a process, in MiB.
+fn rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
+
+#[test]
+fn a_category_replay_and_a_find_are_guarded_like_a_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let jq = dir.path().join("grow.jq");
+    std::fs::write(
+        &jq,
+        r#"if $event.type == "MoneyDeposited" then [range(1e15)] | length else (. // {}) | .n += 1 end"#,
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(
+        &format!(
+            "{bin} {db} --reducer {} --reducer-timeout 0.5 --reducer-memory 256",
+            jq.display()
+        ),
+        120,
+        35,
+    );
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["Down", "Enter"]);
+    t.wait_for(&["Account as of event 7"]);
+    // Each stream shows the error at its deposit, with the state before it.
+    let screen = t.wait_for(&["Account-acc-1       1 1 ⚠", "Account-acc-2       1 1 ⚠"]);
+    assert!(screen.contains("did not finish within 0.5 s"), "{screen}");
+    let deadline = Instant::now() + patience();
+    let pids = loop {
+        let pids = worker_pids(&t);
+        if pids.len() == 1 || Instant::now() > deadline {
+            break pids;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(pids.len(), 1, "{pids:?}");
+    assert!(rss_mib(pids[0]) < 256, "the worker stays under its limit");
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+    drop(t);
+
+    // A find whose predicate never ends: the find says so, and the UI goes on.
+    let t = Tmux::start(
+        &format!("{bin} {db} --reducer {REDUCERS} --reducer-timeout 0.5"),
+        120,
+        35,
+    );
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["Events · $all"]);
+    focus(&t, "┏ Events · $all");
+    t.keys(&["/", "?until(false; .)", "Enter"]);
+    t.wait_for(&["`until(false; .)` did not finish within 0.5 s at global position 1"]);
+    focus(&t, "┏ Streams");
+    t.keys(&["Down", "Down", "Enter"]);
+    t.wait_for(&["Account-acc-1 @ v4", "\"balance\": 120"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
+
+/// Presses Tab until the pane whose focused title starts with `title` has the focus.
+fn focus(t: &Tmux, title: &str) {
+    for _ in 0..6 {
+        if t.screen().contains(title) {
+            return;
+        }
+        t.keys(&["Tab"]);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("no focus on {title}: {}", t.screen());
+}

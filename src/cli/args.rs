@@ -72,11 +72,21 @@ pub struct ReplayArgs {
     /// category; `$event` holds the snapshot's stream_id, version, topic and created_at.
     #[arg(long, value_name = "FILE")]
     pub snapshot_map: Option<PathBuf>,
-    /// Stop a reducer that spends longer than this many seconds on one event.
-    #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = positive_seconds)]
+    #[command(flatten)]
+    pub limits: JqLimits,
+}
+
+/// The one guard on every jq program: reducers, `when` predicates, `--where`, snapshot
+/// mappings.
+#[derive(Debug, Clone, Args)]
+pub struct JqLimits {
+    /// Stop any jq program (a reducer, a predicate, --where, a snapshot mapping) that
+    /// spends longer than this many seconds on one event. Also --jq-timeout.
+    #[arg(long, visible_alias = "jq-timeout", value_name = "SECONDS", default_value_t = 2.0, value_parser = positive_seconds)]
     pub reducer_timeout: f64,
-    /// Stop a reducer call that grows eventscope past this many MiB of memory.
-    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(16..))]
+    /// Stop any jq program's call that grows eventscope past this many MiB of memory.
+    /// Also --jq-memory.
+    #[arg(long, visible_alias = "jq-memory", value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(16..=1 << 20))]
     pub reducer_memory: u64,
 }
 
@@ -160,8 +170,12 @@ fn limit_in_range(s: &str) -> Result<usize, String> {
 }
 
 fn positive_seconds(s: &str) -> Result<f64, String> {
+    const MOST: f64 = 1e6;
     match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() && v < 1e9 => Ok(v),
+        Ok(v) if v > 0.0 && v <= MOST => Ok(v),
+        Ok(v) if v > MOST => Err(format!(
+            "{s:?} is too long: at most {MOST:.0} seconds (about 11 days)"
+        )),
         _ => Err(format!("{s:?} is not a positive number of seconds")),
     }
 }
@@ -216,6 +230,8 @@ pub enum Command {
         limit: Option<usize>,
         #[command(flatten)]
         find: FindArgs,
+        #[command(flatten)]
+        limits: JqLimits,
         /// One JSON envelope per line.
         #[arg(long)]
         json: bool,

@@ -183,7 +183,7 @@ fn check_snapshots(
         }
         let category = replayer.category(&stream)?;
         let expected = match maps.for_category(&category) {
-            Some(program) => match map_snapshot(program, &snapshot) {
+            Some(program) => match map_snapshot(program, &snapshot, replayer.watch()) {
                 Ok(v) => v,
                 Err(e) => {
                     push("snapshot not mappable", e);

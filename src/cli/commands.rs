@@ -7,7 +7,7 @@ use clap::CommandFactory;
 use eventscope::replay::{Reducer, Replayer, SeekOptions, Watch};
 use eventscope::store::{EventSource, LogFilter, OpenOptions, FORMATS};
 
-use super::args::{Cli, Command, ReplayArgs};
+use super::args::{Cli, Command, JqLimits, ReplayArgs};
 use super::output::{table, Out, Paint};
 
 /// What the command line asks for once parsed: a command that ran, or the terminal UI.
@@ -77,6 +77,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             from,
             limit,
             find,
+            limits,
             json,
             follow,
         } => {
@@ -95,9 +96,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 let store = eventscope::store::open_source(&store, &live).with_context(|| {
                     format!("opening {}", eventscope::store::display_name(&store))
                 })?;
-                super::events::follow(&*store, filter, &find, json)
+                super::events::follow(&*store, filter, &find, &limits, json)
             } else {
-                super::events::list(&*open(&store)?, filter, &find, json)
+                super::events::list(&*open(&store)?, filter, &find, &limits, json)
             }
         }
         Command::State {
@@ -236,17 +237,13 @@ pub fn load_reducer(args: &ReplayArgs) -> Result<Reducer> {
     }
 }
 
-/// A replayer whose reducer calls are timed: one that runs past `--reducer-timeout` ends
-/// the command with a clear message (jaq cannot be interrupted, so the process exits).
-pub fn timed_replayer<'a>(
-    store: &'a dyn EventSource,
-    reducer: &'a Reducer,
-    args: &ReplayArgs,
-    options: SeekOptions,
-) -> Result<Replayer<'a>> {
+/// The guard on a command's jq programs: a call that runs past `--jq-timeout` or grows
+/// the process past `--jq-memory` ends the command with one line naming the program and
+/// the place (jaq cannot be interrupted, so the process exits, cleaning up first).
+pub fn guard(store: &dyn EventSource, limits: &JqLimits) -> Result<std::sync::Arc<Watch>> {
     let watch = std::sync::Arc::new(Watch::default());
-    watch.limit_memory(args.reducer_memory);
-    let limit = std::time::Duration::from_secs_f64(args.reducer_timeout);
+    watch.limit_memory(limits.reducer_memory);
+    let limit = std::time::Duration::from_secs_f64(limits.reducer_timeout);
     // Weak: the watchdog outlives the command, and must not keep the cleanup from running.
     let sidecars = store.sidecar_guard().map(|s| std::sync::Arc::downgrade(&s));
     watch.monitor(limit, move |t| {
@@ -256,8 +253,18 @@ pub fn timed_replayer<'a>(
         }
         std::process::exit(1);
     })?;
+    Ok(watch)
+}
+
+/// A replayer whose reducer calls (and snapshot mappings) are guarded.
+pub fn timed_replayer<'a>(
+    store: &'a dyn EventSource,
+    reducer: &'a Reducer,
+    args: &ReplayArgs,
+    options: SeekOptions,
+) -> Result<Replayer<'a>> {
     Ok(Replayer::new(store, reducer, options)
-        .with_watch(watch)
+        .with_watch(guard(store, &args.limits)?)
         .with_progress(super::progress::replay_bar()))
 }
 
@@ -277,8 +284,8 @@ fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) 
         reducer,
         from_snapshots: replay.from_snapshots,
         snapshot_map: replay.snapshot_map.clone(),
-        reducer_timeout: std::time::Duration::from_secs_f64(replay.reducer_timeout),
-        reducer_memory: replay.reducer_memory,
+        reducer_timeout: std::time::Duration::from_secs_f64(replay.limits.reducer_timeout),
+        reducer_memory: replay.limits.reducer_memory,
     })))
 }
 

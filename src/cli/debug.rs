@@ -19,20 +19,6 @@ fn from_first_event(args: &ReplayArgs, command: &str) -> Result<()> {
     Ok(())
 }
 
-/// The reducer's watchdog for one-pass commands, as `timed_replayer` sets it up.
-fn watch(args: &ReplayArgs) -> Result<std::sync::Arc<eventscope::replay::Watch>> {
-    let watch = std::sync::Arc::new(eventscope::replay::Watch::default());
-    watch.limit_memory(args.reducer_memory);
-    watch.monitor(
-        std::time::Duration::from_secs_f64(args.reducer_timeout),
-        |t| {
-            super::output::warn(&t.to_string());
-            std::process::exit(1);
-        },
-    )?;
-    Ok(watch)
-}
-
 pub fn blame(
     store: &dyn EventSource,
     stream: &str,
@@ -50,7 +36,7 @@ pub fn blame(
             bail!("{stream} ends at version {last}; version {v} does not exist");
         }
     }
-    let watch = watch(args)?;
+    let watch = super::commands::guard(store, &args.limits)?;
     let lines = eventscope::replay::blame(store, &reducer, stream, at, skips, Some(&watch))?;
     let mut o = Out::stdout();
     if json {
@@ -112,7 +98,7 @@ pub fn when(
     let hits = match (stream, category) {
         (Some(stream), _) => {
             need_stream(store, stream)?;
-            let watch = watch(args)?;
+            let watch = super::commands::guard(store, &args.limits)?;
             let skips = Skips::default();
             eventscope::replay::when(
                 store,
@@ -125,7 +111,15 @@ pub fn when(
             )?
         }
         (None, Some(category)) => {
-            eventscope::replay::when_category(store, &reducer, category, &predicate, options)?
+            let watch = super::commands::guard(store, &args.limits)?;
+            eventscope::replay::when_category(
+                store,
+                &reducer,
+                category,
+                &predicate,
+                options,
+                Some(&watch),
+            )?
         }
         (None, None) => Vec::new(),
     };
@@ -221,7 +215,12 @@ pub fn category_state(
         .map_err(|e| anyhow!(e))?;
     from_first_event(args, "state --category")?;
     let reducer = load_reducer(args)?;
-    let states = eventscope::replay::category_at(store, &reducer, category, until)?;
+    let watch = super::commands::guard(store, &args.limits)?;
+    let guard = eventscope::replay::CategoryGuard {
+        watch: Some(&watch),
+        ..Default::default()
+    };
+    let states = eventscope::replay::category_at(store, &reducer, category, until, guard)?;
     let mut o = Out::stdout();
     if json {
         for s in &states {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use eventscope::replay::EventTest;
 use eventscope::store::{EventSource, LogFilter, SourceExt, StoreError};
 
-use super::args::FindArgs;
+use super::args::{FindArgs, JqLimits};
 use eventscope::Event;
 
 use super::output::{Out, Paint};
@@ -21,6 +21,7 @@ fn prepare(
     store: &dyn EventSource,
     mut filter: LogFilter,
     find: &FindArgs,
+    limits: &JqLimits,
     waits: bool,
 ) -> Result<(LogFilter, EventTest)> {
     if let Some(stream) = &filter.stream {
@@ -49,6 +50,9 @@ fn prepare(
     }
     let mut test = EventTest::new(find.where_.as_deref(), find.text.as_deref())
         .map_err(|e| anyhow::anyhow!(e))?;
+    if find.where_.is_some() {
+        test = test.with_watch(super::commands::guard(store, limits)?);
+    }
     // A prefix names a period: --since takes its start, --until its end (as --at-time).
     let read = |t: &Option<String>, parse: fn(&str) -> Result<_, String>| {
         t.as_deref()
@@ -76,8 +80,14 @@ pub fn category_streams(store: &dyn EventSource, category: &str) -> Result<Vec<S
     Ok(streams)
 }
 
-pub fn list(store: &dyn EventSource, filter: LogFilter, find: &FindArgs, json: bool) -> Result<()> {
-    let (filter, test) = prepare(store, filter, find, false)?;
+pub fn list(
+    store: &dyn EventSource,
+    filter: LogFilter,
+    find: &FindArgs,
+    limits: &JqLimits,
+    json: bool,
+) -> Result<()> {
+    let (filter, test) = prepare(store, filter, find, limits, false)?;
     let mut o = Out::stdout();
     header(&mut o, json)?;
     let print_each = |e: Event| {
@@ -106,9 +116,10 @@ pub fn follow(
     store: &dyn EventSource,
     filter: LogFilter,
     find: &FindArgs,
+    limits: &JqLimits,
     json: bool,
 ) -> Result<()> {
-    let (mut filter, test) = prepare(store, filter, find, true)?;
+    let (mut filter, test) = prepare(store, filter, find, limits, true)?;
     let mut o = Out::stdout();
     header(&mut o, json)?;
     let start = store.last_position()?;

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::when::category_streams;
-use super::{Fold, Reducer, ReplayError, Result};
+use super::{Fold, Reducer, ReplayError, Result, Watch};
 use crate::store::{EventSource, LogFilter, SourceExt};
 
 /// One stream of the category and its state.
@@ -18,6 +18,21 @@ pub struct StreamState {
     pub stream_id: String,
     pub version: i64,
     pub state: Value,
+    /// Where the reducer failed on this stream (or was stopped), when a fold goes on past
+    /// failures: the stream's state is the one before that event, and later events of the
+    /// stream are left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// How a category fold treats its reducer's calls: marked on a watch, and, for the TUI,
+/// going on past a stream's failure (and past the events a reducer hung on before, which
+/// `stopped` names) so the other streams still show.
+#[derive(Default, Clone, Copy)]
+pub struct CategoryGuard<'a> {
+    pub watch: Option<&'a Watch>,
+    pub keep_going: bool,
+    pub stopped: Option<&'a dyn Fn(&str, i64) -> Option<String>>,
 }
 
 /// Every stream of `category` that has an event by `until` (every stream when `None`),
@@ -28,8 +43,9 @@ pub fn category_at(
     reducer: &Reducer,
     category: &str,
     until: Option<DateTime<Utc>>,
+    guard: CategoryGuard<'_>,
 ) -> Result<Vec<StreamState>> {
-    fold_category(store, reducer, category, until, None)
+    fold_category(store, reducer, category, until, None, guard)
 }
 
 /// Every stream of `category` with events at or before global `position`, as of then.
@@ -38,8 +54,9 @@ pub fn category_at_position(
     reducer: &Reducer,
     category: &str,
     position: i64,
+    guard: CategoryGuard<'_>,
 ) -> Result<Vec<StreamState>> {
-    fold_category(store, reducer, category, None, Some(position))
+    fold_category(store, reducer, category, None, Some(position), guard)
 }
 
 fn fold_category(
@@ -48,6 +65,7 @@ fn fold_category(
     category: &str,
     until: Option<DateTime<Utc>>,
     position: Option<i64>,
+    guard: CategoryGuard<'_>,
 ) -> Result<Vec<StreamState>> {
     let streams = category_streams(store, category)?;
     // Where each stream ends by `until`: a pass over times only (no payloads).
@@ -80,7 +98,8 @@ fn fold_category(
     // Each stream's reducer is picked by its category, which is the same for all. The
     // streams are independent, so they are read stream by stream through the index: the
     // same answer as global order, without sorting the category's events.
-    let mut folds: HashMap<String, (i64, Fold)> = HashMap::new();
+    let mut folds: HashMap<String, (i64, Fold, Option<String>)> = HashMap::new();
+    let mut named = String::new();
     let filter = LogFilter {
         streams: Some(match &limits {
             Some(l) => l.keys().cloned().collect(),
@@ -100,20 +119,53 @@ fn fold_category(
         }
         let entry = match folds.get_mut(stream) {
             Some(e) => e,
-            None => folds
-                .entry(stream.to_string())
-                .or_insert_with(|| (v, reducer.start(category, Value::Null).stop_on_error())),
+            None => folds.entry(stream.to_string()).or_insert_with(|| {
+                let fold = reducer.start(category, Value::Null);
+                // Going on past a failure keeps the state from before it (a copy per event).
+                let fold = if guard.keep_going {
+                    fold
+                } else {
+                    fold.stop_on_error()
+                };
+                (v, fold, None)
+            }),
         };
-        entry.1.apply_row(&row)?;
-        entry.0 = v;
+        if entry.2.is_some() {
+            return Ok(ControlFlow::Continue(()));
+        }
+        if let Some(why) = guard.stopped.and_then(|stopped| stopped(stream, v)) {
+            entry.2 = Some(why);
+            return Ok(ControlFlow::Continue(()));
+        }
+        if let Some(w) = guard.watch {
+            if named != stream {
+                named = stream.to_string();
+                let name = match &entry.1 {
+                    Fold::Jq(p, ..) => p.name.clone(),
+                    Fold::Merge(_) => String::new(),
+                };
+                w.fold(&name, stream);
+            }
+            w.begin(v, row.event_type());
+        }
+        let applied = entry.1.apply_row(&row);
+        if let Some(w) = guard.watch {
+            w.end();
+        }
+        match applied {
+            Ok(()) => entry.0 = v,
+            Err(e) if guard.keep_going => entry.2 = Some(e.to_string()),
+            Err(e) => return Err(e),
+        }
         Ok(ControlFlow::Continue(()))
     })?;
     let mut out: Vec<StreamState> = folds
         .into_iter()
-        .map(|(stream_id, (version, fold))| StreamState {
+        .map(|(stream_id, (version, fold, error))| StreamState {
             stream_id,
             version,
             state: fold.into_state(),
+            error,
         })
         .collect();
     out.sort_by(|a, b| a.stream_id.cmp(&b.stream_id));

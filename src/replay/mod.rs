@@ -20,7 +20,7 @@ mod when;
 use std::path::PathBuf;
 
 pub use blame::{blame, BlameLine};
-pub use category::{category_at, category_at_position, StreamState};
+pub use category::{category_at, category_at_position, CategoryGuard, StreamState};
 pub use diff::{diff, Change, Op};
 /// For the fuzz targets: how jq reducers read a raw payload.
 #[doc(hidden)]
@@ -34,7 +34,7 @@ pub use snapshot_use::{map_snapshot, SnapshotMaps, SnapshotUse};
 #[doc(hidden)]
 pub use targeted_read::check_against_whole as check_targeted_read;
 pub use walk::{Predicate, Skips, Verdict, Walk};
-pub use watch::{TimedOut, Watch};
+pub use watch::{Program, TimedOut, Watch};
 pub use when::{category_streams, when, when_category, Hit, WhenOptions};
 
 use crate::store::StoreError;

@@ -6,12 +6,16 @@ use chrono::{DateTime, Utc};
 use jaq_json::Val;
 
 use super::jq::{self, EnvelopeKeys, JqProgram};
+use super::{Program, Watch};
 use crate::store::StreamRow;
 
 /// What an event must satisfy to be kept.
 #[derive(Default)]
 pub struct EventTest {
     predicate: Option<(JqProgram, Box<EnvelopeKeys>)>,
+    /// The predicate's text, as a report names it.
+    code: String,
+    watch: Option<std::sync::Arc<Watch>>,
     text: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
@@ -27,10 +31,20 @@ impl EventTest {
         };
         Ok(EventTest {
             predicate,
+            code: where_.map(|c| crate::event::fit(c, 80)).unwrap_or_default(),
+            watch: None,
             text: text.map(str::to_string),
             since: None,
             until: None,
         })
+    }
+
+    /// Marks every predicate call on `watch`, whose monitor stops one that runs past its
+    /// limits (the place reported is the row's global position).
+    pub fn with_watch(mut self, watch: std::sync::Arc<Watch>) -> Self {
+        watch.name(Program::Where, &format!("`{}`", self.code));
+        self.watch = Some(watch);
+        self
     }
 
     pub fn is_empty(&self) -> bool {
@@ -79,10 +93,17 @@ impl EventTest {
                 StreamRow::Raw(raw) => jq::raw_event_val(raw, keys, &jq::EventShape::ALL),
                 StreamRow::Event(e) => jq::event_val(e, jq::EventShape::ALL.fields),
             };
-            return matches!(
+            if let Some(w) = &self.watch {
+                w.begin_as(Program::Where, row.global_position(), row.event_type());
+            }
+            let kept = matches!(
                 program.run(envelope.clone(), envelope),
                 Ok(v) if !matches!(v, Val::Null | Val::Bool(false))
             );
+            if let Some(w) = &self.watch {
+                w.end();
+            }
+            return kept;
         }
         true
     }

@@ -142,6 +142,12 @@ impl<'a> Replayer<'a> {
         self
     }
 
+    /// The watch this replayer's calls are marked on, for other programs of the same
+    /// command (a snapshot mapping) to be marked on too.
+    pub fn watch(&self) -> Option<&Watch> {
+        self.watch.as_deref()
+    }
+
     /// Tells `observer` how far seeks through `state_at` and `traced_state_at` have got.
     pub fn with_progress(mut self, observer: impl FnMut(SeekProgress) + 'a) -> Self {
         self.observer = Some(Box::new(observer));
@@ -405,6 +411,16 @@ impl<'a> Replayer<'a> {
             .map(String::as_str)
     }
 
+    /// Why the reducer is not run on this event: it failed there, or was stopped there
+    /// before ([`Replayer::skip_event`]).
+    pub fn left_out(&self, stream: &str, version: i64) -> Option<&str> {
+        self.skips
+            .get(stream)
+            .and_then(|s| s.get(&version))
+            .or_else(|| self.streams.get(stream)?.failures.get(&version))
+            .map(String::as_str)
+    }
+
     /// The failed events of `stream` at or below `version`: how many, and the first one.
     pub fn failures_up_to(&self, stream: &str, version: i64) -> (usize, Option<i64>) {
         let Some(cache) = self.streams.get(stream) else {
@@ -529,7 +545,10 @@ impl<'a> Replayer<'a> {
             }
             let state = match &snap.unreadable {
                 Some(why) => Err(why.clone()),
-                None => match self.snapshots.state_from(&category, &snap) {
+                None => match self
+                    .snapshots
+                    .state_from(&category, &snap, self.watch.as_deref())
+                {
                     None => return Ok(None),
                     Some(r) => r,
                 },

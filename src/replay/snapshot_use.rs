@@ -9,7 +9,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use super::jq::{self, JqProgram};
-use super::{Reducer, ReplayError, Result};
+use super::{Program, Reducer, ReplayError, Result, Watch};
 use crate::store::{EventSource, Layout, Snapshot};
 
 /// jq programs from a stored snapshot (input) to the reducer's state (output):
@@ -101,13 +101,18 @@ impl SnapshotUse {
 
     /// The reducer state a snapshot stands for, or why it cannot be used. `None` when the
     /// category has no mapping.
-    pub fn state_from(&self, category: &str, snapshot: &Snapshot) -> Option<Result<Value, String>> {
+    pub fn state_from(
+        &self,
+        category: &str,
+        snapshot: &Snapshot,
+        watch: Option<&Watch>,
+    ) -> Option<Result<Value, String>> {
         match self {
             SnapshotUse::Never => None,
             SnapshotUse::AsStored => Some(Ok(snapshot.data.clone())),
             SnapshotUse::Mapped(maps) => {
                 let program = maps.for_category(category)?;
-                Some(map_snapshot(program, snapshot))
+                Some(map_snapshot(program, snapshot, watch))
             }
         }
     }
@@ -115,15 +120,29 @@ impl SnapshotUse {
 
 /// Runs a mapping with the snapshot's content as input and `$event` bound to where it
 /// was taken (`stream_id`, `version`, `topic`, `created_at`).
-pub fn map_snapshot(program: &JqProgram, snapshot: &Snapshot) -> Result<Value, String> {
+/// The call is marked on `watch` as a snapshot mapping's, so one that loops or grows
+/// without end is stopped like a reducer.
+pub fn map_snapshot(
+    program: &JqProgram,
+    snapshot: &Snapshot,
+    watch: Option<&Watch>,
+) -> Result<Value, String> {
     let about = json!({
         "stream_id": snapshot.stream_id,
         "version": snapshot.version,
         "topic": snapshot.topic,
         "created_at": snapshot.created_at,
     });
-    program
-        .run(jq::to_val(&snapshot.data), jq::to_val(&about))
+    if let Some(w) = watch {
+        w.name(Program::Mapping, &program.name);
+        w.stream(&snapshot.stream_id);
+        w.begin_as(Program::Mapping, snapshot.version, "its snapshot");
+    }
+    let mapped = program.run(jq::to_val(&snapshot.data), jq::to_val(&about));
+    if let Some(w) = watch {
+        w.end();
+    }
+    mapped
         .map(|v| jq::from_val(&v))
         .map_err(|e| format!("snapshot mapping {}: {e}", program.name))
 }

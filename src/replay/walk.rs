@@ -9,7 +9,7 @@ use jaq_json::Val;
 use serde_json::Value;
 
 use super::jq::{self, JqProgram};
-use super::{Fold, Reducer, ReplayError, Result, Watch};
+use super::{Fold, Program, Reducer, ReplayError, Result, Watch};
 use crate::store::{Columns, EventSource, SourceExt, StreamRow};
 
 /// Events a what-if replay leaves out.
@@ -106,6 +106,8 @@ fn walk<'r>(
 pub struct Predicate {
     program: JqProgram,
     keys: Box<jq::EnvelopeKeys>,
+    /// The program's text, as reports name it.
+    pub code: String,
 }
 
 /// What a predicate said of one state.
@@ -127,7 +129,19 @@ impl Predicate {
         Ok(Predicate {
             program,
             keys: Box::default(),
+            code: crate::event::fit(code, 80),
         })
+    }
+
+    /// [`Predicate::test`], the call marked on `watch` as a predicate's.
+    pub fn guarded_test(&self, row: &StreamRow, fold: &Fold, watch: Option<&Watch>) -> Verdict {
+        let Some(w) = watch else {
+            return self.test(row, fold);
+        };
+        w.begin_as(Program::Predicate, row.version(), row.event_type());
+        let verdict = self.test(row, fold);
+        w.end();
+        verdict
     }
 
     /// Whether the predicate holds for the fold's state after `row`: jq's truth (anything

@@ -1,8 +1,10 @@
-//! A watchdog for reducers. jaq cannot be interrupted from outside, and a program such as
-//! `until(false; .)` never returns, so the fold marks each reducer call on a [`Watch`] and a
-//! monitor thread reports a call that runs past its time limit. What happens then is the
-//! caller's choice: the CLI prints the report and exits; the TUI starts a fresh worker that
-//! skips the event (the stuck thread cannot be stopped and is left behind).
+//! The one guard for every jq program eventscope runs: reducers, `when` predicates,
+//! `--where` and the TUI's find, snapshot mappings. jaq cannot be interrupted from outside,
+//! and a program such as `until(false; .)` never returns, so each call is marked on a
+//! [`Watch`] (with the kind of program it is) and a monitor thread reports a call that runs
+//! past its time limit or grows the process past its memory limit. What happens then is
+//! the caller's choice: the CLI prints the report and exits; the TUI starts a fresh worker
+//! that skips the event (the stuck thread cannot be stopped and is left behind).
 //!
 //! Marking a call costs a few plain stores: no lock, no clock. The reducer and stream are
 //! named once per fold; each call stores its number, version and event type, and the
@@ -23,7 +25,10 @@ pub struct Watch {
     /// The event type of the call in progress, its first [`TYPE_BYTES`] bytes.
     event_type: [AtomicU8; TYPE_BYTES],
     type_len: AtomicU64,
-    labels: Mutex<(String, String)>,
+    /// The kind of program of the call in progress ([`Program`] as a byte).
+    kind: AtomicU8,
+    /// The name of each kind's program, and the stream being folded.
+    labels: Mutex<([String; 4], String)>,
     /// The process's resident memory a call may grow it to, in bytes; 0 for no limit.
     memory_limit: AtomicU64,
 }
@@ -39,16 +44,55 @@ impl Default for Watch {
             version: AtomicI64::new(0),
             event_type: std::array::from_fn(|_| AtomicU8::new(0)),
             type_len: AtomicU64::new(0),
+            kind: AtomicU8::new(0),
             labels: Mutex::default(),
             memory_limit: AtomicU64::new(0),
         }
     }
 }
 
-/// A reducer call that ran past its limit.
+/// The kinds of jq program a call may run, each named in its own words in a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Program {
+    #[default]
+    Reducer,
+    /// A `when` predicate over the state.
+    Predicate,
+    /// `events --where` or the TUI's `/?` find: its place is a global position.
+    Where,
+    /// A snapshot mapping (`--snapshot-map`, `<category>.snapshot.jq`).
+    Mapping,
+}
+
+impl Program {
+    const ALL: [Program; 4] = [
+        Program::Reducer,
+        Program::Predicate,
+        Program::Where,
+        Program::Mapping,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Program::Reducer => "reducer",
+            Program::Predicate => "predicate",
+            Program::Where => "--where predicate",
+            Program::Mapping => "snapshot mapping",
+        }
+    }
+}
+
+/// A jq call that ran past its limit.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TimedOut {
+    /// The program's name (a reducer's file, a predicate's text).
     pub reducer: String,
+    #[serde(default)]
+    pub kind: Program,
     pub stream: String,
     pub version: i64,
     pub event_type: String,
@@ -60,21 +104,32 @@ pub struct TimedOut {
 
 impl std::fmt::Display for TimedOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let program = format!("{} {}", self.kind.words(), self.reducer);
+        let place = match self.kind {
+            Program::Where => format!("global position {} ({})", self.version, self.event_type),
+            _ => format!(
+                "{} version {} ({})",
+                self.stream, self.version, self.event_type
+            ),
+        };
+        let (timeout, memory) = match self.kind {
+            Program::Reducer => ("--reducer-timeout", "--reducer-memory"),
+            _ => ("--jq-timeout", "--jq-memory"),
+        };
         if let Some(mib) = self.memory_mib {
+            let what = match self.kind {
+                Program::Reducer => "is its state growing",
+                _ => "is it building a value",
+            };
             return write!(
                 f,
-                "reducer {} grew the process past {mib} MiB at {} version {} ({}); is its state growing without end? (--reducer-memory sets the limit)",
-                self.reducer, self.stream, self.version, self.event_type
+                "{program} grew the process past {mib} MiB at {place}; {what} without end? ({memory} sets the limit)"
             );
         }
         write!(
             f,
-            "reducer {} did not finish within {:.1} s at {} version {} ({}); does it loop forever? (--reducer-timeout sets the limit)",
-            self.reducer,
-            self.limit.as_secs_f64(),
-            self.stream,
-            self.version,
-            self.event_type
+            "{program} did not finish within {:.1} s at {place}; does it loop forever? ({timeout} sets the limit)",
+            self.limit.as_secs_f64()
         )
     }
 }
@@ -83,18 +138,35 @@ impl Watch {
     /// Names the reducer and stream of the calls that follow.
     pub fn fold(&self, reducer: &str, stream: &str) {
         if let Ok(mut l) = self.labels.lock() {
-            let (a, b) = &mut *l;
-            for (slot, value) in [(a, reducer), (b, stream)] {
-                if slot != value {
-                    slot.clear();
-                    slot.push_str(value);
-                }
-            }
+            let (names, s) = &mut *l;
+            set(&mut names[Program::Reducer.index()], reducer);
+            set(s, stream);
+        }
+    }
+
+    /// Names the program of `kind` that later calls of that kind run.
+    pub fn name(&self, kind: Program, program: &str) {
+        if let Ok(mut l) = self.labels.lock() {
+            set(&mut l.0[kind.index()], program);
+        }
+    }
+
+    /// Names the stream of the calls that follow, leaving the programs' names.
+    pub fn stream(&self, stream: &str) {
+        if let Ok(mut l) = self.labels.lock() {
+            set(&mut l.1, stream);
         }
     }
 
     /// Marks the start of a reducer call on `version`.
     pub fn begin(&self, version: i64, event_type: &str) {
+        self.begin_as(Program::Reducer, version, event_type);
+    }
+
+    /// Marks the start of a call of a `kind` of program at `version` (a global position
+    /// for [`Program::Where`]).
+    pub fn begin_as(&self, kind: Program, version: i64, event_type: &str) {
+        self.kind.store(kind as u8, Ordering::Relaxed);
         let bytes = event_type.as_bytes();
         for (slot, b) in self.event_type.iter().zip(bytes) {
             slot.store(*b, Ordering::Relaxed);
@@ -123,7 +195,12 @@ impl Watch {
 
     /// The report on the call in progress.
     fn report(&self, limit: Duration, memory_mib: Option<u64>) -> Option<TimedOut> {
-        let (reducer, stream) = self.labels.lock().ok()?.clone();
+        let kind = Program::ALL
+            .get(self.kind.load(Ordering::Relaxed) as usize)
+            .copied()
+            .unwrap_or_default();
+        let (names, stream) = self.labels.lock().ok()?.clone();
+        let reducer = names[kind.index()].clone();
         let len = self.type_len.load(Ordering::Relaxed) as usize;
         let bytes: Vec<u8> = self.event_type[..len.min(TYPE_BYTES)]
             .iter()
@@ -135,6 +212,7 @@ impl Watch {
         }
         Some(TimedOut {
             reducer,
+            kind,
             stream,
             version: self.version.load(Ordering::Relaxed),
             event_type,
@@ -191,6 +269,13 @@ impl Watch {
                 }
             })
             .map(|_| ())
+    }
+}
+
+fn set(slot: &mut String, value: &str) {
+    if slot != value {
+        slot.clear();
+        slot.push_str(value);
     }
 }
 

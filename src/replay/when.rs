@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use serde_json::Value;
 
 use super::walk::{Predicate, Skips, Verdict, Walk};
-use super::{Fold, Reducer, ReplayError, Result, Watch};
+use super::{Fold, Program, Reducer, ReplayError, Result, Watch};
 use crate::store::{EventSource, LogFilter, SourceExt};
 
 /// A version where the predicate holds (or turns true).
@@ -58,6 +58,9 @@ pub fn when(
     }
     let mut hits = Vec::new();
     let mut before = false;
+    if let Some(w) = watch {
+        w.name(Program::Predicate, &format!("`{}`", predicate.code));
+    }
     Walk {
         store,
         reducer,
@@ -70,7 +73,12 @@ pub fn when(
         skips,
         |row, fold| {
             let v = row.version();
-            let holds = judge(predicate.test(row, fold), options.strict, stream, v)?;
+            let holds = judge(
+                predicate.guarded_test(row, fold, watch),
+                options.strict,
+                stream,
+                v,
+            )?;
             if holds && !before {
                 hits.push(Hit {
                     stream_id: stream.to_string(),
@@ -96,8 +104,13 @@ pub fn when_category(
     category: &str,
     predicate: &Predicate,
     options: WhenOptions,
+    watch: Option<&Watch>,
 ) -> Result<Vec<Hit>> {
     let streams = category_streams(store, category)?;
+    if let Some(w) = watch {
+        w.name(Program::Predicate, &format!("`{}`", predicate.code));
+    }
+    let mut named = String::new();
     let mut folds: HashMap<String, Fold> = HashMap::new();
     let mut done: HashSet<String> = HashSet::new();
     let mut hits = Vec::new();
@@ -119,8 +132,28 @@ pub fn when_category(
                 .entry(stream.to_string())
                 .or_insert_with(|| reducer.start(category, Value::Null).stop_on_error()),
         };
-        fold.apply_row(&row)?;
-        if judge(predicate.test(&row, fold), options.strict, stream, v)? {
+        if let Some(w) = watch {
+            if named != stream {
+                named = stream.to_string();
+                let name = match &*fold {
+                    Fold::Jq(p, ..) => p.name.clone(),
+                    Fold::Merge(_) => String::new(),
+                };
+                w.fold(&name, stream);
+            }
+            w.begin(v, row.event_type());
+        }
+        let applied = fold.apply_row(&row);
+        if let Some(w) = watch {
+            w.end();
+        }
+        applied?;
+        if judge(
+            predicate.guarded_test(&row, fold, watch),
+            options.strict,
+            stream,
+            v,
+        )? {
             hits.push(Hit {
                 stream_id: stream.to_string(),
                 version: v,

@@ -74,6 +74,13 @@ impl StreamRow<'_> {
             StreamRow::Event(e) => &e.stream_id,
         }
     }
+
+    pub fn global_position(&self) -> i64 {
+        match self {
+            StreamRow::Raw(r) => r.global_position,
+            StreamRow::Event(e) => e.global_position,
+        }
+    }
 }
 
 /// A row of the select list as readers hand it out: raw where the layout's payloads are

@@ -607,11 +607,13 @@ fn screen_category_table() {
                 stream_id: "Account-acc-1".into(),
                 version: 4,
                 state: json!({"id": "acc-1", "owner": "Alice", "balance": 120, "tags": ["vip"]}),
+                error: None,
             },
             eventscope::replay::StreamState {
                 stream_id: "Account-acc-2".into(),
                 version: 3,
                 state: json!({"id": "acc-2", "owner": "Bob", "balance": 175}),
+                error: None,
             },
         ]),
     }));

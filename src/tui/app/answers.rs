@@ -282,7 +282,24 @@ impl App {
     fn on_reducer_timeout(&mut self, t: eventscope::replay::TimedOut) {
         let m = &mut self.model;
         m.warn(t.to_string());
-        m.timed_out.push(t);
+        use eventscope::replay::Program;
+        // Only a reducer's hang is skipped by the next worker; the other programs' answers
+        // end with the error instead (a find, a `when`), or stop being used (a mapping).
+        match t.kind {
+            Program::Reducer => m.timed_out.push(t),
+            Program::Where => {
+                if let Some(f) = m.view.as_mut().and_then(|v| v.found.as_mut()) {
+                    f.error = Some(t.to_string());
+                    f.done = true;
+                }
+            }
+            Program::Predicate => {
+                if let Some((_, answer)) = m.view.as_mut().and_then(|v| v.when.as_mut()) {
+                    *answer = Err(WorkerError::Predicate(t.to_string()));
+                }
+            }
+            Program::Mapping => m.from_snapshots = false,
+        }
         m.replace_worker = true;
         m.outbox.clear();
         m.ask_again();

@@ -1074,11 +1074,13 @@ fn a_category_opens_as_a_table_and_a_row_opens_its_stream_there() {
             stream_id: "Account-acc-1".into(),
             version: 4,
             state: json!({"balance": 120}),
+            error: None,
         },
         eventscope::replay::StreamState {
             stream_id: "Account-acc-2".into(),
             version: 3,
             state: json!({"balance": 175}),
+            error: None,
         },
     ];
     app.update(Action::Worker(Msg::CategoryState {

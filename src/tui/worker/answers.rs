@@ -125,11 +125,22 @@ impl Worker<'_, '_> {
             Some(e) => e.global_position,
             None => return Err(WorkerError::NoEventAt(key)),
         };
+        // Under the worker's guard; a stream the reducer fails or hangs on shows its error
+        // and the others their states, as the stream view goes on past a failure.
+        let stopped = |stream: &str, version: i64| {
+            self.replayer.left_out(stream, version).map(str::to_string)
+        };
+        let guard = eventscope::replay::CategoryGuard {
+            watch: Some(&self.watch),
+            keep_going: true,
+            stopped: Some(&stopped),
+        };
         Ok(eventscope::replay::category_at_position(
             self.store,
             self.reducer,
             category,
             position,
+            guard,
         )?)
     }
 

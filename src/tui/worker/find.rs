@@ -19,7 +19,9 @@ impl Worker<'_, '_> {
     pub(super) fn find(&mut self, target: Target, find: FindSpec, from: i64) {
         let test = match &find {
             FindSpec::Text(t) => EventTest::new(None, Some(t)),
-            FindSpec::Jq(code) => EventTest::new(Some(code), None),
+            FindSpec::Jq(code) => {
+                EventTest::new(Some(code), None).map(|t| t.with_watch(self.watch.clone()))
+            }
             FindSpec::Between(since, until) => EventTest::new(None, None).map(|mut t| {
                 t.since = eventscope::time::parse_stored(since);
                 t.until = eventscope::time::parse_stored(until);

@@ -177,7 +177,17 @@ impl InspectorTab for TableTab {
                 let value = eventscope::printable(&cell(r.state.get(c))).into_owned();
                 text.push_str(&format!(" {:<w$}", fit(&value, *w)));
             }
-            let line = Line::from(text);
+            // A stream the reducer failed or was stopped on: its state is from before.
+            let line = match &r.error {
+                Some(e) => Line::from(vec![
+                    text.into(),
+                    ratatui::text::Span::styled(
+                        format!(" ⚠ {}", eventscope::printable(e)),
+                        t.fg(t.errors),
+                    ),
+                ]),
+                None => Line::from(text),
+            };
             lines.push(if focused && i == cursor {
                 line.style(Style::new().add_modifier(Modifier::REVERSED))
             } else {

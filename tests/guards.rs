@@ -1,0 +1,217 @@
+//! One guard on every jq program eventscope runs, not only reducers: `when` predicates
+//! (a stream, a category), `events --where` (listing and following), snapshot mappings
+//! (`check`, `state --from-snapshots`) and `state --category`. A program that loops or
+//! grows without end is stopped at its limit with one line naming the program, the place
+//! and the limit, exit 1.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::bin::{demo, run, s};
+
+const REDUCERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers");
+
+/// Runs a command that must be stopped by the guard: exit 1, one line, within a bound.
+fn stopped(args: &[&str]) -> String {
+    let started = Instant::now();
+    let out = run(args);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{args:?} took {:?}",
+        started.elapsed()
+    );
+    err
+}
+
+#[test]
+fn when_predicates_are_guarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let err = stopped(&[
+        "when",
+        s(&db),
+        "Account-acc-1",
+        "until(false; .)",
+        "--reducer",
+        REDUCERS,
+        "--jq-timeout",
+        "0.3",
+    ]);
+    assert!(
+        err.contains("predicate `until(false; .)` did not finish within 0.3 s at Account-acc-1 version 1 (AccountOpened)")
+            && err.contains("--jq-timeout"),
+        "{err}"
+    );
+    let err = stopped(&[
+        "when",
+        s(&db),
+        "--category",
+        "Account",
+        "if .balance > 100 then until(false; .) else false end",
+        "--reducer",
+        REDUCERS,
+        "--jq-timeout",
+        "0.3",
+    ]);
+    assert!(
+        err.contains("did not finish within 0.3 s at Account-acc-1 version 4"),
+        "{err}"
+    );
+    let err = stopped(&[
+        "when",
+        s(&db),
+        "Account-acc-1",
+        "[range(1e9)] | length > 0",
+        "--reducer",
+        REDUCERS,
+        "--jq-memory",
+        "100",
+        "--jq-timeout",
+        "60",
+    ]);
+    assert!(
+        err.contains("grew the process past 100 MiB at Account-acc-1 version 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn where_is_guarded_in_a_listing_and_in_follow() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let err = stopped(&[
+        "events",
+        s(&db),
+        "--where",
+        "until(false; .)",
+        "--jq-timeout",
+        "0.3",
+    ]);
+    assert!(
+        err.contains(
+            "--where predicate `until(false; .)` did not finish within 0.3 s at global position 1"
+        ),
+        "{err}"
+    );
+    let err = stopped(&[
+        "events",
+        s(&db),
+        "--where",
+        "[range(1e9)] | length > 0",
+        "--jq-memory",
+        "100",
+        "--jq-timeout",
+        "60",
+    ]);
+    assert!(
+        err.contains("grew the process past 100 MiB at global position 1"),
+        "{err}"
+    );
+    let err = stopped(&[
+        "events",
+        s(&db),
+        "--follow",
+        "--where",
+        "if .global_position == 5 then until(false; .) else true end",
+        "--jq-timeout",
+        "0.3",
+    ]);
+    assert!(err.contains("at global position 5"), "{err}");
+    // The old name is the same guard.
+    let err = stopped(&[
+        "events",
+        s(&db),
+        "--where",
+        "until(false; .)",
+        "--reducer-timeout",
+        "0.3",
+    ]);
+    assert!(err.contains("did not finish within 0.3 s"), "{err}");
+}
+
+#[test]
+fn snapshot_mappings_and_category_states_are_guarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let mut store = eventscope::store::Store::open_writable(&db).unwrap();
+    store
+        .save_snapshot("Account-acc-1", 2, &serde_json::json!({"balance": 100}))
+        .unwrap();
+    drop(store);
+    let reducers = dir.path().join("reducers");
+    std::fs::create_dir(&reducers).unwrap();
+    std::fs::copy(
+        format!("{REDUCERS}/Account.jq"),
+        reducers.join("Account.jq"),
+    )
+    .unwrap();
+    std::fs::write(reducers.join("Account.snapshot.jq"), "until(false; .)").unwrap();
+    let r = s(&reducers);
+    for command in [
+        vec!["check", s(&db), "--reducer", r],
+        vec![
+            "state",
+            s(&db),
+            "Account-acc-1",
+            "--reducer",
+            r,
+            "--from-snapshots",
+        ],
+    ] {
+        let mut args = command.clone();
+        args.extend(["--jq-timeout", "0.3"]);
+        let err = stopped(&args);
+        assert!(
+            err.contains("snapshot mapping")
+                && err.contains("Account.snapshot.jq")
+                && err.contains("did not finish within 0.3 s at Account-acc-1 version 2"),
+            "{args:?}: {err}"
+        );
+    }
+    std::fs::write(
+        reducers.join("Account.snapshot.jq"),
+        "[range(1e9)] | length",
+    )
+    .unwrap();
+    let err = stopped(&[
+        "check",
+        s(&db),
+        "--reducer",
+        r,
+        "--jq-memory",
+        "100",
+        "--jq-timeout",
+        "60",
+    ]);
+    assert!(
+        err.contains("grew the process past 100 MiB at Account-acc-1 version 2"),
+        "{err}"
+    );
+
+    let jq = dir.path().join("cat.jq");
+    std::fs::write(
+        &jq,
+        r#"if $event.type == "MoneyDeposited" then [range(1e15)] | length else (. // {}) | .n += 1 end"#,
+    )
+    .unwrap();
+    let err = stopped(&[
+        "state",
+        s(&db),
+        "--category",
+        "Account",
+        "--reducer",
+        s(&jq),
+        "--jq-timeout",
+        "0.3",
+    ]);
+    assert!(
+        err.contains("reducer") && err.contains("at Account-acc-1 version 2 (MoneyDeposited)"),
+        "{err}"
+    );
+}
