@@ -26,7 +26,7 @@ pub struct StreamState {
 }
 
 /// Why an event is left out of a fold (a reducer hung on it before), or `None`.
-pub type LeftOut = dyn Fn(&str, i64) -> Option<String>;
+pub type LeftOut<'a> = dyn Fn(&str, i64) -> Option<String> + 'a;
 
 /// How a category fold treats its reducer's calls: marked on a watch, and, for the TUI,
 /// going on past a stream's failure (and past the events a reducer hung on before, which
@@ -35,7 +35,7 @@ pub type LeftOut = dyn Fn(&str, i64) -> Option<String>;
 pub struct CategoryGuard<'a> {
     pub watch: Option<&'a Watch>,
     pub keep_going: bool,
-    pub stopped: Option<&'a LeftOut>,
+    pub stopped: Option<&'a LeftOut<'a>>,
 }
 
 /// Every stream of `category` that has an event by `until` (every stream when `None`),
