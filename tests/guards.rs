@@ -215,3 +215,119 @@ fn snapshot_mappings_and_category_states_are_guarded() {
         "{err}"
     );
 }
+
+/// Runs a reducer over the demo's first account: its exit code and stderr.
+fn reduce(
+    db: &std::path::Path,
+    dir: &std::path::Path,
+    program: &str,
+    extra: &[&str],
+) -> (Option<i32>, String) {
+    let jq = dir.join("r.jq");
+    std::fs::write(&jq, program).unwrap();
+    let mut args = vec![
+        "state",
+        s(db),
+        "Account-acc-1",
+        "--reducer",
+        s(&jq),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let out = run(&args);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn no_program_aborts_the_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let limits = ["--jq-memory", "400", "--jq-timeout", "20"];
+    for program in [
+        // A count from a payload: the demo's first deposit is 100.
+        r#"(. // {}) | .label = ("ab" * ($event.data.amount // 1) * 46116860184273879)"#,
+        r#"(. // {}) | .label = ("ab" * 4611686018427387904)"#,
+        "def f: 1 + f; (. // {}) | .r = f",
+        r#"(. // {}) | .r = ("[" * 100000 | fromjson)"#,
+        "(. // {}) | .r = (reduce range(100000) as $i (0; [.]) | tojson | length)",
+        "(. // {}) | .r = (reduce range(100000) as $i (0; {a: .}) | length)",
+    ] {
+        let (code, err) = reduce(&db, dir.path(), program, &limits);
+        assert!(
+            matches!(code, Some(0 | 1)),
+            "{program}: exit {code:?}: {err}"
+        );
+        assert!(
+            err.lines().count() <= 1 && !err.contains("panicked"),
+            "{program}: {err}"
+        );
+        if code == Some(1) {
+            assert!(err.contains("Account-acc-1 version"), "{program}: {err}");
+        }
+    }
+    let (code, err) = reduce(&db, dir.path(), "def f: 1 + f; f", &limits);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("grew the process past 400 MiB at Account-acc-1 version 1"),
+        "{err}"
+    );
+    let (code, err) = reduce(&db, dir.path(), r#""ab" * 4611686018427387904"#, &limits);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("would be larger than 1 GiB"), "{err}");
+}
+
+#[test]
+fn no_program_sees_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let jq = dir.path().join("leak.jq");
+    std::fs::write(
+        &jq,
+        "{leak: env.MY_SECRET, also: $ENV.MY_SECRET, n: (env | length), m: ($ENV | length)}",
+    )
+    .unwrap();
+    let out = common::bin::bin()
+        .args([
+            "state",
+            s(&db),
+            "Account-acc-1",
+            "--reducer",
+            s(&jq),
+            "--json",
+        ])
+        .env("MY_SECRET", "hunter2")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        r#"{"leak":null,"also":null,"n":0,"m":0}"#
+    );
+    for args in [
+        vec![
+            "events",
+            s(&db),
+            "--where",
+            "env.MY_SECRET == \"hunter2\" or $ENV.MY_SECRET == \"hunter2\"",
+        ],
+        vec![
+            "when",
+            s(&db),
+            "Account-acc-1",
+            "env.MY_SECRET == \"hunter2\" or $ENV.MY_SECRET == \"hunter2\"",
+        ],
+    ] {
+        let out = common::bin::bin()
+            .args(&args)
+            .env("MY_SECRET", "hunter2")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.contains("hunter2") && !text.contains("AccountOpened"),
+            "{args:?}: {text}"
+        );
+    }
+}

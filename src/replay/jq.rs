@@ -27,6 +27,8 @@ pub struct JqProgram {
     chain: Option<Box<Dispatch>>,
     /// The program is exactly `.a OP= $event.b` (see `native.rs`).
     native: Option<Box<super::native::NativeUpdate>>,
+    /// `$ENV`: empty, made once.
+    env: Val,
 }
 
 /// The branches of a type chain, compiled.
@@ -128,8 +130,10 @@ impl JqProgram {
         let defs = jaq_core::defs()
             .chain(jaq_std::defs())
             .chain(jaq_json::defs());
+        // Nothing of the process's environment reaches a program (a shared reducer must
+        // not copy PGPASSWORD into its output): `env` and `$ENV` are empty objects.
         let funs = jaq_core::funs()
-            .chain(jaq_std::funs())
+            .chain(jaq_std::funs().filter(|(name, ..)| *name != "env"))
             .chain(jaq_json::funs());
         let arena = Arena::default();
         let loader = Loader::new(defs);
@@ -144,7 +148,7 @@ impl JqProgram {
             })?;
         let filter = Compiler::default()
             .with_funs(funs)
-            .with_global_vars(["$event"])
+            .with_global_vars(["$event", "$ENV"])
             .compile(modules)
             .map_err(|errs| {
                 let mut parts = Vec::new();
@@ -166,12 +170,32 @@ impl JqProgram {
             data_paths: DataPaths::of(user_code).map(Box::new),
             chain: None,
             native: super::native::recognise(user_code).map(Box::new),
+            env: Val::obj(Default::default()),
         })
     }
 
     /// Runs the program on `state` with `$event` bound; its first output is the new state.
+    /// A panic inside jaq (a builtin's bug on an input no one tried) is an error of this
+    /// call, not the end of the process.
     pub fn run(&self, state: Val, event: Val) -> Result<Val, String> {
-        let ctx = Ctx::<Data>::new(&self.filter.lut, Vars::new([event]));
+        quiet_panics();
+        IN_JQ.with(|f| f.set(true));
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.run_unguarded(state, event)
+        }));
+        IN_JQ.with(|f| f.set(false));
+        run.unwrap_or_else(|panic| {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(format!("jaq failed inside the program ({why})"))
+        })
+    }
+
+    fn run_unguarded(&self, state: Val, event: Val) -> Result<Val, String> {
+        let ctx = Ctx::<Data>::new(&self.filter.lut, Vars::new([event, self.env.clone()]));
         // jaq's own unwrapping ends the process on `halt`: a reducer's halt is an error.
         let mut out = self.filter.id.run((ctx, state)).map(|r| {
             r.map_err(|exn| match exn.get_err() {
@@ -191,6 +215,25 @@ impl JqProgram {
             None => Err("the reducer produced no state (end with `.` to keep it)".into()),
         }
     }
+}
+
+thread_local! {
+    /// Set while this thread runs a jq program: a panic there is reported as its error.
+    static IN_JQ: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Keeps the panic hook from printing for panics inside jq programs (they become errors);
+/// every other panic is shown as before.
+fn quiet_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_JQ.with(|f| f.get()) {
+                previous(info);
+            }
+        }));
+    });
 }
 
 fn load_error(name: &str, code: &str, err: jaq_core::load::Error<&str>) -> String {
@@ -218,7 +261,7 @@ fn load_error(name: &str, code: &str, err: jaq_core::load::Error<&str>) -> Strin
 /// user's. Nothing a reducer does may write to the terminal (the TUI owns it) or end the
 /// process: `halt_error` is an error that quotes its input, and `stderr` passes its input
 /// on without printing (`debug` prints nothing without a logger).
-const PRELUDE: &str = "def stderr: .; def halt_error($code): error(\"halt_error(\\($code)): \\(tojson)\"); def halt_error: halt_error(5); ";
+const PRELUDE: &str = "def env: {}; def stderr: .; def halt_error($code): error(\"halt_error(\\($code)): \\(tojson)\"); def halt_error: halt_error(5); ";
 
 /// `name:line:column` of `at`, a slice of `code` (the prelude and the user's program) that
 /// jaq points at.

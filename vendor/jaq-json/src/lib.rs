@@ -628,10 +628,10 @@ impl core::ops::Mul for Val {
                 s * Num(Int(bigint_to_int_saturated(&i)))
             }
             (BStr(s), Num(Int(i))) | (Num(Int(i)), BStr(s)) if i > 0 => {
-                Ok(Self::byte_str(s.repeat(i as usize)))
+                Ok(Self::byte_str(repeat_bounded(&s, i as usize)?))
             }
             (TStr(s), Num(Int(i))) | (Num(Int(i)), TStr(s)) if i > 0 => {
-                Ok(Self::utf8_str(s.repeat(i as usize)))
+                Ok(Self::utf8_str(repeat_bounded(&s, i as usize)?))
             }
             // string multiplication with negatives or 0 results in null
             // <https://jqlang.github.io/jq/manual/#Builtinoperatorsandfunctions>
@@ -642,6 +642,20 @@ impl core::ops::Mul for Val {
             }
             (l, r) => Err(Error::math(l, ops::Math::Mul, r)),
         }
+    }
+}
+
+/// The largest string `*` makes (an eventscope patch: a count from a payload must give
+/// an error, never an allocation that aborts the process).
+const MAX_REPEAT_BYTES: usize = 1 << 30;
+
+fn repeat_bounded(s: &[u8], n: usize) -> Result<Vec<u8>, Error> {
+    match s.len().checked_mul(n) {
+        Some(len) if len <= MAX_REPEAT_BYTES => Ok(s.repeat(n)),
+        _ => Err(Error::str(format_args!(
+            "a string of {} bytes repeated {n} times would be larger than 1 GiB",
+            s.len()
+        ))),
     }
 }
 
