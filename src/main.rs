@@ -14,33 +14,24 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The stack jq programs run on: far more than any bounded program needs, so that one that
-/// recurses without end grows the process until the memory guard stops it (exit 1, one
-/// line) instead of overflowing a small stack (an abort). Only the pages touched count.
-fn deep_stack_bytes() -> usize {
-    const GIB: u64 = 1 << 30;
-    // The guard's limit, as given (`--jq-memory N`, `--reducer-memory=N`), plus room.
+/// The guard's memory limit as given (`--jq-memory N`, `--reducer-memory=N`), in MiB.
+fn memory_limit_arg() -> u64 {
     let args: Vec<String> = std::env::args().collect();
-    let limit_mib = args
-        .iter()
+    args.iter()
         .enumerate()
         .find_map(|(i, a)| {
-            let value = ["--jq-memory", "--reducer-memory"]
-                .iter()
-                .find_map(|flag| {
-                    a.strip_prefix(&format!("{flag}="))
-                        .map(str::to_string)
-                        .or_else(|| (a == flag).then(|| args.get(i + 1).cloned()).flatten())
-                })?;
+            let value = ["--jq-memory", "--reducer-memory"].iter().find_map(|flag| {
+                a.strip_prefix(&format!("{flag}="))
+                    .map(str::to_string)
+                    .or_else(|| (a == flag).then(|| args.get(i + 1).cloned()).flatten())
+            })?;
             value.parse::<u64>().ok()
         })
-        .unwrap_or(1024);
-    let bytes = ((limit_mib << 20) + 4 * GIB).clamp(8 * GIB, 64 * GIB);
-    usize::try_from(bytes).unwrap_or(usize::MAX)
+        .unwrap_or(1024)
 }
 
-/// Runs `f` on a thread with [`deep_stack_bytes`] of stack, or here where no such thread
-/// can be made.
+/// Runs `f` on a thread with a deep stack ([`eventscope::replay::stack_for`]), or here
+/// where no such thread can be made.
 fn on_deep_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let f = std::sync::Arc::new(std::sync::Mutex::new(Some(f)));
     let take = {
@@ -49,7 +40,7 @@ fn on_deep_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T
     };
     let spawned = std::thread::Builder::new()
         .name("eventscope".into())
-        .stack_size(deep_stack_bytes())
+        .stack_size(eventscope::replay::stack_for(memory_limit_arg()))
         .spawn(move || take().map(|f| f()));
     match spawned.map(|t| t.join()) {
         Ok(Ok(Some(out))) => out,
@@ -63,7 +54,7 @@ fn on_deep_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T
 
 fn main() -> ExitCode {
     if tui::is_worker() {
-        return match on_deep_stack(tui::serve_worker) {
+        return match tui::serve_worker() {
             Ok(()) => ExitCode::SUCCESS,
             Err(_) => ExitCode::from(1),
         };

@@ -272,6 +272,16 @@ impl Watch {
     }
 }
 
+/// The stack jq programs run on: far more than any bounded program needs, so that one that
+/// recurses without end grows the process until the memory guard (`limit_mib`) stops it,
+/// one line and exit 1, instead of overflowing a small stack (an abort). Only the pages
+/// touched count against memory.
+pub fn stack_for(limit_mib: u64) -> usize {
+    const GIB: u64 = 1 << 30;
+    let bytes = (limit_mib.saturating_mul(1 << 20) + 4 * GIB).clamp(8 * GIB, 64 * GIB);
+    usize::try_from(bytes).unwrap_or(usize::MAX)
+}
+
 fn set(slot: &mut String, value: &str) {
     if slot != value {
         slot.clear();

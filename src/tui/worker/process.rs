@@ -50,8 +50,9 @@ pub fn serve() -> Result<()> {
         .context("starting the worker's reader")?;
     std::thread::Builder::new()
         .name("eventscope-worker".into())
-        // Deep but finite recursion in a reducer gets room; pages are only used if touched.
-        .stack_size(256 << 20)
+        // Deep but finite recursion gets room, and endless recursion meets the memory
+        // guard before the stack's end; pages are only used if touched.
+        .stack_size(eventscope::replay::stack_for(config.ui.reducer_memory))
         .spawn(move || super::run(config, req_rx, msg_tx))
         .context("starting the worker thread")?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
