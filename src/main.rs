@@ -20,11 +20,13 @@ fn memory_limit_arg() -> u64 {
     args.iter()
         .enumerate()
         .find_map(|(i, a)| {
-            let value = ["--jq-memory", "--reducer-memory"].iter().find_map(|flag| {
-                a.strip_prefix(&format!("{flag}="))
-                    .map(str::to_string)
-                    .or_else(|| (a == flag).then(|| args.get(i + 1).cloned()).flatten())
-            })?;
+            let value = ["--jq-memory", "--reducer-memory"]
+                .iter()
+                .find_map(|flag| {
+                    a.strip_prefix(&format!("{flag}="))
+                        .map(str::to_string)
+                        .or_else(|| (a == flag).then(|| args.get(i + 1).cloned()).flatten())
+                })?;
             value.parse::<u64>().ok()
         })
         .unwrap_or(1024)

@@ -996,3 +996,88 @@ fn focus(t: &Tmux, title: &str) {
     }
     panic!("no focus on {title}: {}", t.screen());
 }
+
+/// Ended by a signal or a closed terminal, the TUI leaves what a quit leaves: the terminal
+/// back (cooked, echoing, main screen, cursor shown), no process of its own, no file
+/// beside the store.
+#[test]
+fn a_signal_ends_the_ui_as_a_quit_does() {
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    for (signal, number, whole_group) in [
+        ("TERM", 15, false),
+        ("HUP", 1, true),
+        ("INT", 2, false),
+        ("QUIT", 3, false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = demo(dir.path());
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
+            .unwrap();
+        let t = Tmux::start(
+            &format!("{bin} {db} --reducer {REDUCERS}; echo CODE $?; stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo|isig)' | tr '\\n' ' '; echo"),
+            100,
+            30,
+        );
+        t.wait_for(&["Account-acc-1"]);
+        t.keys(&["/acc-1", "Enter"]);
+        t.wait_for(&["4/4", "\"balance\": 120"]);
+        let marker = format!("XDG_CONFIG_HOME={}", t._config.path().display());
+        let ui = pids_of(&t, "EVENTSCOPE_TUI_CHILD=1", None);
+        let guard: Vec<u32> = pids_of(&t, &marker, None)
+            .into_iter()
+            .filter(|p| !ui.contains(p))
+            .collect();
+        assert_eq!(guard.len(), 1, "the process the user started: {guard:?}");
+        assert_eq!(worker_pids(&t).len(), 1);
+        let target = if whole_group {
+            // A closed terminal signals the whole foreground process group.
+            let stat = std::fs::read_to_string(format!("/proc/{}/stat", guard[0])).unwrap();
+            let after = stat.rsplit_once(')').unwrap().1;
+            format!("-{}", after.split_whitespace().nth(2).unwrap())
+        } else {
+            guard[0].to_string()
+        };
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), "--", &target])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !pids_of(&t, &marker, None).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            pids_of(&t, &marker, None).is_empty(),
+            "SIG{signal}: no process left"
+        );
+        assert_eq!(common::listing(dir.path()), vec!["bank.db"], "SIG{signal}");
+        if whole_group {
+            // The shell in the pane went too, as with a closed terminal: nothing to look at.
+            continue;
+        }
+        let screen = t.wait_for(&[&format!("CODE {}", 128 + number)]);
+        assert!(
+            screen.contains("icanon")
+                && screen.contains("echo")
+                && screen.contains("isig")
+                && !screen.contains("-icanon")
+                && !screen.contains("-echo")
+                && !screen.contains("-isig"),
+            "SIG{signal}: the terminal is cooked again: {screen}"
+        );
+        let alternate = t.tmux(&[
+            "display",
+            "-p",
+            "-t",
+            "e2e",
+            "#{alternate_on} #{cursor_flag}",
+        ]);
+        assert_eq!(
+            alternate.trim(),
+            "0 1",
+            "SIG{signal}: main screen, cursor shown"
+        );
+    }
+}

@@ -33,11 +33,30 @@ pub fn run_guarded() -> Result<i32> {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     let exe = std::env::current_exe().context("finding this program")?;
-    let status = Command::new(exe)
+    let mut child = Command::new(exe)
         .args(std::env::args_os().skip(1))
         .env(CHILD, "1")
-        .status()
+        .spawn()
         .context("starting the terminal UI")?;
+    // A signal to this process (`kill PID`, a closed terminal) is passed on to the UI,
+    // which quits as `q` does; this one then waits for it and cleans up as usual.
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+    let mut signals =
+        signal_hook::iterator::Signals::new(super::ENDING_SIGNALS).context("handling signals")?;
+    let handle = signals.handle();
+    let forwarding = std::thread::Builder::new()
+        .name("forward-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if let Ok(s) = nix::sys::signal::Signal::try_from(signal) {
+                    let _ = nix::sys::signal::kill(pid, s);
+                }
+            }
+        })
+        .context("starting the signal handler")?;
+    let status = child.wait().context("waiting for the terminal UI")?;
+    handle.close();
+    let _ = forwarding.join();
     // A clean exit restored the terminal itself; any other end may not have.
     if status.success() {
         return Ok(0);

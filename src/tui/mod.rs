@@ -51,7 +51,17 @@ enum Input {
     Terminal(Event),
     /// An answer from the worker of this generation (older workers' answers are dropped).
     Worker(u64, Msg),
+    /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: quit as `q` does, then exit 128 + the signal.
+    Signal(i32),
 }
+
+/// The signals that end the TUI cleanly (terminal restored, worker ended, sidecars gone).
+pub const ENDING_SIGNALS: [i32; 4] = [
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGHUP,
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGQUIT,
+];
 
 /// Opens the UI: in a guarded child process (so even an abort gives the terminal back)
 /// when this process is the one the user started.
@@ -122,13 +132,30 @@ fn run(options: Options) -> Result<()> {
         })
         .context("starting the input reader")?;
 
+    let to_loop = workers.tx.clone();
+    let mut signals =
+        signal_hook::iterator::Signals::new(ENDING_SIGNALS).context("handling signals")?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let _ = to_loop.send(Input::Signal(signal));
+            }
+        })
+        .context("starting the signal handler")?;
+
     let mut app = App::new(keymap, theme, store_name, reducer_name);
     app.model.from_snapshots = config.ui.from_snapshots;
     let result = event_loop(&mut terminal, &mut app, rx, channels, workers, config);
 
     let _ = execute!(stdout(), DisableMouseCapture);
     ratatui::restore();
-    result
+    match result {
+        // Ended by a signal, after the same cleanup as a quit: say so in the exit code.
+        Ok(Some(signal)) => std::process::exit(128 + signal),
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Starts worker processes whose answers come in on the UI's channel, tagged so that a
@@ -168,8 +195,9 @@ fn event_loop(
     mut channels: Channels,
     mut workers: Workers,
     mut config: WorkerConfig,
-) -> Result<()> {
+) -> Result<Option<i32>> {
     let mut next_tick = Instant::now() + TICK;
+    let mut ended_by = None;
     let mut reducer = config
         .ui
         .reducer
@@ -212,13 +240,13 @@ fn event_loop(
         }
         if app.model.quit {
             end_worker(channels, true);
-            return Ok(());
+            return Ok(ended_by);
         }
         let wait = next_tick.saturating_duration_since(Instant::now());
         let first = match rx.recv_timeout(wait) {
             Ok(input) => Some(input),
             Err(mpsc::RecvTimeoutError::Timeout) => None,
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(ended_by),
         };
         if Instant::now() >= next_tick {
             next_tick = Instant::now() + TICK;
@@ -244,6 +272,10 @@ fn event_loop(
                     app.update(Action::Worker(msg));
                 }
                 Input::Worker(..) => {}
+                Input::Signal(signal) => {
+                    ended_by = Some(signal);
+                    app.model.quit = true;
+                }
             }
             if app.model.quit || app.model.replace_worker {
                 break;

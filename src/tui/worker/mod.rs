@@ -63,6 +63,7 @@ pub fn run(mut config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Ms
             return;
         }
     };
+    end_on_signals(store.sidecar_guard());
     let to_ui = replies.clone();
     store.watch_connection(Box::new(move |lost| {
         let _ = to_ui.send(Msg::Connection(lost));
@@ -118,6 +119,34 @@ pub fn run(mut config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Ms
             }
         }
     }
+}
+
+/// The worker ends with its UI, however the UI ends (even killed): the kernel sends it
+/// SIGTERM then, and a signal removes what SQLite made beside the store before exiting.
+fn end_on_signals(sidecars: Option<Arc<eventscope::store::SidecarGuard>>) {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sys::signal::Signal;
+        let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+    }
+    // The UI may have gone before the line above.
+    if nix::unistd::getppid().as_raw() == 1 {
+        std::process::exit(143);
+    }
+    let sidecars = sidecars.map(|s| Arc::downgrade(&s));
+    let Ok(mut signals) = signal_hook::iterator::Signals::new(crate::tui::ENDING_SIGNALS) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("worker-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                if let Some(s) = sidecars.as_ref().and_then(std::sync::Weak::upgrade) {
+                    s.clean_up();
+                }
+                std::process::exit(128 + signal);
+            }
+        });
 }
 
 fn replayer<'a>(
