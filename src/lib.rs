@@ -8,6 +8,7 @@
 pub mod demo;
 pub mod event;
 pub mod fast_paths;
+pub mod files;
 pub mod replay;
 pub mod store;
 pub mod time;

@@ -331,3 +331,134 @@ fn no_program_sees_the_environment() {
         );
     }
 }
+
+#[test]
+fn user_files_are_read_with_a_bound_and_special_files_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let fifo = dir.path().join("fifo.jq");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let big = dir.path().join("big.jq");
+    std::fs::write(&big, " ".repeat(2 << 20)).unwrap();
+    for (file, says) in [
+        ("/dev/zero", "not a regular file"),
+        (s(&fifo), "not a regular file"),
+        (s(&big), "larger than 1 MiB, the most a jq program may be"),
+    ] {
+        for flag in ["--reducer", "--snapshot-map"] {
+            let mut args = vec!["state", s(&db), "Account-acc-1", flag, file];
+            if flag == "--snapshot-map" {
+                args.push("--from-snapshots");
+            }
+            let err = stopped(&args);
+            assert!(err.contains(file) && err.contains(says), "{args:?}: {err}");
+        }
+        let err = stopped(&["events", s(&db), "--map", file]);
+        assert!(
+            err.contains(file) && err.contains("not a regular file") || err.contains("larger than"),
+            "{err}"
+        );
+    }
+    // Import: a device, an endless line, a store given as input.
+    let err = stopped(&["import", "/dev/zero", "--out", s(&dir.path().join("a.db"))]);
+    assert!(err.contains("not a file of envelopes"), "{err}");
+    let out = common::bin::bin()
+        .args(["import", "-", "--out", s(&dir.path().join("b.db"))])
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("line 1 is longer than 64 MiB"), "{err}");
+    let err = stopped(&["import", s(&db), "--out", s(&dir.path().join("c.db"))]);
+    assert!(
+        err.contains("is an event store")
+            && err.contains("events")
+            && err.contains("| eventscope import - --out copy.db"),
+        "{err}"
+    );
+    assert!(!dir.path().join("a.db").exists() && !dir.path().join("b.db").exists());
+}
+
+#[test]
+fn import_names_the_line_and_the_field_and_takes_a_bom() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = r#"{"stream_id":"A-1","version":1,"type":"T","data":{}}"#;
+    let cases = [
+        (
+            r#"{"stream_id":"A-1","version":"7","type":"T","data":{}}"#,
+            r#"line 2: "version" must be an integer, found "7""#,
+        ),
+        (
+            r#"{"stream_id":5,"version":2,"type":"T","data":{}}"#,
+            r#"line 2: "stream_id" must be a string, found 5"#,
+        ),
+        (
+            r#"{"stream_id":"A-1","version":2,"data":{}}"#,
+            r#"line 2: "type" is missing"#,
+        ),
+        (
+            r#"{"stream_id":"A-1","version":2,"type":"T"}"#,
+            r#"line 2: "data" is missing"#,
+        ),
+        (
+            r#"{"stream_id":"A-1","version":2,"type":"T","data":{},"global_position":"x"}"#,
+            r#"line 2: "global_position" must be an integer or null, found "x""#,
+        ),
+    ];
+    for (i, (line, says)) in cases.iter().enumerate() {
+        let file = dir.path().join(format!("in{i}.ndjson"));
+        std::fs::write(&file, format!("\u{feff}{good}\n{line}\n")).unwrap();
+        let err = stopped(&[
+            "import",
+            s(&file),
+            "--out",
+            s(&dir.path().join(format!("o{i}.db"))),
+        ]);
+        assert!(err.contains(says), "{line}: {err}");
+    }
+    let file = dir.path().join("bom.ndjson");
+    std::fs::write(&file, format!("\u{feff}{good}\r\n")).unwrap();
+    let out = run(&["import", s(&file), "--out", s(&dir.path().join("bom.db"))]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn stats_buckets_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("span.ndjson");
+    let lines: Vec<String> = ["1970-01-01", "2100-01-01", "1199-01-01", "9999-01-01"]
+        .iter()
+        .enumerate()
+        .map(|(i, d)| format!(r#"{{"stream_id":"A-1","version":{},"type":"T","data":{{}},"timestamp":"{d}T00:00:00Z"}}"#, i + 1))
+        .collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let db = dir.path().join("span.db");
+    assert!(run(&["import", s(&file), "--out", s(&db)]).status.success());
+    let started = Instant::now();
+    let err = stopped(&["stats", s(&db), "--bucket", "1s"]);
+    assert!(
+        err.contains("--bucket 1s makes") && err.contains("the most is 10000"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let out = run(&["stats", s(&db), "--json"]);
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let n = stats["buckets"].as_array().unwrap().len();
+    assert!(n <= 60, "the default gives at most 60 buckets: {n}");
+    let total: u64 = stats["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["events"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 4);
+}

@@ -1085,3 +1085,20 @@ fn a_signal_ends_the_ui_as_a_quit_does() {
         );
     }
 }
+
+#[test]
+fn a_theme_or_keymap_that_is_no_file_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("EVENTSCOPE_THEME=/dev/zero {bin} {db}"), 250, 30);
+    t.wait_for(&["theme /dev/zero: not a regular file", "EXITED 1"]);
+    let big = dir.path().join("theme.toml");
+    std::fs::write(&big, "#".repeat(1 << 20)).unwrap();
+    let t = Tmux::start(
+        &format!("EVENTSCOPE_THEME={} {bin} {db}", big.display()),
+        250,
+        30,
+    );
+    t.wait_for(&["larger than 256 KiB, the most a theme may be", "EXITED 1"]);
+}

@@ -56,6 +56,7 @@ pub fn run(file: &Path, out: &Path) -> Result<()> {
     let input: Box<dyn BufRead> = if file.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
+        refuse_non_envelopes(file)?;
         let f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
         Box::new(std::io::BufReader::new(f))
     };
@@ -81,6 +82,103 @@ pub fn run(file: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The longest line import reads: an envelope, payload and all.
+const LINE_LIMIT: u64 = 64 << 20;
+
+/// A device (an endless /dev/zero) or a store given where NDJSON is expected says so.
+fn refuse_non_envelopes(file: &Path) -> Result<()> {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let shown = file.display();
+    let kind = std::fs::metadata(file)
+        .with_context(|| format!("opening {shown}"))?
+        .file_type();
+    if kind.is_char_device() || kind.is_block_device() || kind.is_dir() {
+        bail!("{shown}: not a file of envelopes (a directory or a device); give an NDJSON file or - for standard input");
+    }
+    let mut head = [0u8; 16];
+    let n = std::fs::File::open(file)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    if kind.is_file() && head[..n] == *b"SQLite format 3\0" {
+        bail!(
+            "{shown} is an event store, not NDJSON envelopes; to copy it: eventscope events {shown} --json | eventscope import - --out copy.db"
+        );
+    }
+    Ok(())
+}
+
+/// Reads the next line (without its end) into `buf`, at most [`LINE_LIMIT`] bytes;
+/// `Ok(false)` at the end of the input.
+fn next_line(input: &mut dyn BufRead, buf: &mut Vec<u8>, name: &str, n: usize) -> Result<bool> {
+    use std::io::Read;
+    buf.clear();
+    let read = input
+        .take(LINE_LIMIT + 1)
+        .read_until(b'\n', buf)
+        .with_context(|| format!("{name}: line {n}"))?;
+    if read == 0 {
+        return Ok(false);
+    }
+    if buf.len() as u64 > LINE_LIMIT {
+        bail!("{name}: line {n} is longer than 64 MiB, the most an envelope may be");
+    }
+    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+        buf.pop();
+    }
+    Ok(true)
+}
+
+/// Why a line's field cannot be imported: `"version" must be an integer, found "7"`.
+fn field_problem(value: &Value) -> Option<String> {
+    let Value::Object(o) = value else {
+        return None;
+    };
+    let shown = |v: &Value| eventscope::fit(&v.to_string(), 60);
+    let integer = |v: &Value| v.as_i64().is_some();
+    let text = |v: &Value| v.is_string();
+    let required: [(&str, &str, fn(&Value) -> bool); 3] = [
+        ("stream_id", "a string", |v| v.is_string()),
+        ("version", "an integer", |v| v.as_i64().is_some()),
+        ("type", "a string", |v| v.is_string()),
+    ];
+    for (field, kind, ok) in required {
+        match o.get(field) {
+            None => return Some(format!("\"{field}\" is missing (it must be {kind})")),
+            Some(v) if !ok(v) => {
+                return Some(format!("\"{field}\" must be {kind}, found {}", shown(v)))
+            }
+            _ => {}
+        }
+    }
+    if !o.contains_key("data") {
+        return Some("\"data\" is missing (the payload; null if there is none)".into());
+    }
+    let optional: [(&str, &str, &dyn Fn(&Value) -> bool); 8] = [
+        ("global_position", "an integer", &integer),
+        ("original_position", "an integer", &integer),
+        ("event_id", "a string", &text),
+        ("timestamp", "a string", &text),
+        ("topic", "a string", &text),
+        ("category", "a string", &text),
+        ("undecodable", "a string", &text),
+        ("schema_version", "a string", &text),
+    ];
+    for (field, kind, ok) in optional {
+        match o.get(field) {
+            Some(Value::Null) | None => {}
+            Some(v) if !ok(v) => {
+                return Some(format!(
+                    "\"{field}\" must be {kind} or null, found {}",
+                    shown(v)
+                ))
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 fn import_lines(store: &mut Store, input: Box<dyn BufRead>, name: &str) -> Result<(usize, usize)> {
     let mut writer = store.writer()?;
     writer.keep_missing_times();
@@ -88,16 +186,28 @@ fn import_lines(store: &mut Store, input: Box<dyn BufRead>, name: &str) -> Resul
     let mut versions: HashMap<(String, i64), usize> = HashMap::new();
     let mut ids: HashMap<String, usize> = HashMap::new();
     let mut streams = std::collections::HashSet::new();
-    for (i, line) in input.lines().enumerate() {
-        let n = i + 1;
-        let line = line.with_context(|| format!("{name}: line {n}"))?;
+    let mut input = input;
+    let mut buf = Vec::new();
+    let mut n = 0;
+    while next_line(&mut *input, &mut buf, name, n + 1)? {
+        n += 1;
+        let mut bytes = &buf[..];
+        if n == 1 {
+            // A UTF-8 byte order mark, as some editors write.
+            bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+        }
+        let line = std::str::from_utf8(bytes)
+            .map_err(|_| anyhow!("{name}: line {n} is not UTF-8 text"))?;
         if line.trim().is_empty() {
             continue;
         }
         let value: Value =
-            serde_json::from_str(&line).with_context(|| format!("{name}: line {n} is not JSON"))?;
+            serde_json::from_str(line).with_context(|| format!("{name}: line {n} is not JSON"))?;
         if value.is_array() {
             bail!("{name}: line {n} is a JSON array; each line must hold one envelope object (as `events --json` prints them)");
+        }
+        if let Some(problem) = field_problem(&value) {
+            bail!("{name}: line {n}: {problem}");
         }
         let e: ImportLine = serde_json::from_value(value)
             .with_context(|| format!("{name}: line {n} is not an event envelope"))?;

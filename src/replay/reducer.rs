@@ -129,10 +129,17 @@ impl Fold<'_> {
 }
 
 pub(super) fn compile_file(path: &Path) -> Result<JqProgram> {
-    let code = std::fs::read_to_string(path).map_err(|e| ReplayError::Load {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let what = if path.to_string_lossy().ends_with(".snapshot.jq") {
+        "snapshot mapping"
+    } else {
+        "jq program"
+    };
+    let code = crate::files::read_bounded_text(path, crate::files::PROGRAM_LIMIT, what).map_err(
+        |message| ReplayError::Load {
+            path: path.to_path_buf(),
+            message,
+        },
+    )?;
     JqProgram::compile(&path.display().to_string(), &code).map_err(|message| ReplayError::Load {
         path: path.to_path_buf(),
         message,

@@ -18,19 +18,17 @@ pub(crate) fn spec_text(spec: &str) -> Result<String> {
     if spec.contains('=') {
         return Ok(spec.to_string());
     }
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(spec)
-        .and_then(|f| f.take(64 << 10).read_to_end(&mut bytes))
-        .map_err(|e| StoreError::BadMap(format!("{spec}: {e}")))?;
-    String::from_utf8(bytes)
-        .ok()
-        .filter(|t| !t.contains('\0'))
-        .ok_or_else(|| {
-            StoreError::BadMap(format!(
-                "{spec}: not a mapping file (it holds binary data; a mapping is lines of key=column)"
-            ))
-        })
+    let text = crate::files::read_bounded(
+        std::path::Path::new(spec),
+        crate::files::PROGRAM_LIMIT,
+        "--map file",
+    )
+    .map_err(StoreError::BadMap)?;
+    Some(text).filter(|t| !t.contains('\0')).ok_or_else(|| {
+        StoreError::BadMap(format!(
+            "{spec}: not a mapping file (it holds binary data; a mapping is lines of key=column)"
+        ))
+    })
 }
 
 /// A spec's pairs, before they are checked against a table.

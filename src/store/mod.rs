@@ -103,6 +103,14 @@ pub enum StoreError {
     Sqlite(rusqlite::Error),
     #[error("{0}")]
     Postgres(String),
+    /// `stats --bucket` so fine that the span needs more buckets than any chart shows.
+    #[error("--bucket {bucket} makes {count} buckets over this span; the most is {most}: choose a coarser bucket (such as {suggested})")]
+    TooManyBuckets {
+        bucket: String,
+        count: i64,
+        most: i64,
+        suggested: String,
+    },
     /// A read stopped by its caller (whose own error is reported instead).
     #[error("interrupted")]
     Interrupted,

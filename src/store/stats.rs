@@ -24,6 +24,8 @@ const SIZES: [(i64, &str); 10] = [
 ];
 /// At most this many buckets when the size is chosen from the span.
 const MAX_BUCKETS: i64 = 60;
+/// At most this many buckets when `--bucket` names the size.
+const MOST_BUCKETS: i64 = 10_000;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Bucket {
@@ -82,7 +84,12 @@ fn label(seconds: i64) -> String {
         .iter()
         .find(|(s, _)| *s == seconds)
         .map(|(_, l)| l.to_string())
-        .unwrap_or_else(|| format!("{seconds}s"))
+        .unwrap_or_else(|| match seconds {
+            s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+            s if s % 3600 == 0 => format!("{}h", s / 3600),
+            s if s % 60 == 0 => format!("{}m", s / 60),
+            s => format!("{s}s"),
+        })
 }
 
 fn percentile(sorted: &[i64], q: f64) -> i64 {
@@ -152,13 +159,25 @@ pub(super) fn stats<S: EventSource + ?Sized>(
         (Some(a), Some(b)) => (b - a).num_seconds().max(1),
         _ => 1,
     };
-    let size = bucket.unwrap_or_else(|| {
-        SIZES
-            .iter()
-            .map(|(s, _)| *s)
-            .find(|s| span / s < MAX_BUCKETS)
-            .unwrap_or(365 * 86_400)
-    });
+    const YEAR: i64 = 365 * 86_400;
+    // The size that fits the span in at most MAX_BUCKETS: a listed one, else whole years.
+    let fitting = SIZES
+        .iter()
+        .map(|(s, _)| *s)
+        .find(|s| span / s < MAX_BUCKETS)
+        .unwrap_or_else(|| (span / (MAX_BUCKETS - 1) / YEAR + 1) * YEAR);
+    let size = match bucket {
+        Some(size) if span / size + 1 > MOST_BUCKETS => {
+            return Err(StoreError::TooManyBuckets {
+                bucket: label(size),
+                count: span / size + 1,
+                most: MOST_BUCKETS,
+                suggested: label(fitting),
+            })
+        }
+        Some(size) => size,
+        None => fitting,
+    };
     let mut buckets = Vec::new();
     if let Some(first) = first {
         let origin = first.timestamp().div_euclid(size) * size;

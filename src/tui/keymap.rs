@@ -337,8 +337,11 @@ impl Keymap {
             }
         }
         if let Some(path) = user_keymap_path().filter(|p| p.exists()) {
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = eventscope::files::read_bounded(
+                &path,
+                eventscope::files::SETTINGS_LIMIT,
+                "keymap",
+            )?;
             keymap
                 .apply_overrides(&text)
                 .map_err(|e| format!("{}: {e}", path.display()))?;

@@ -133,15 +133,23 @@ impl Theme {
             if let Some(t) = Theme::named(&choice) {
                 return Ok(t);
             }
-            let text = std::fs::read_to_string(&*choice).map_err(|e| {
-                format!("EVENTSCOPE_THEME={choice}: not dark, light or a readable file ({e})")
+            let text = eventscope::files::read_bounded(
+                std::path::Path::new(&*choice),
+                eventscope::files::SETTINGS_LIMIT,
+                "theme",
+            )
+            .map_err(|e| {
+                format!("EVENTSCOPE_THEME={choice}: not dark, light or a theme file ({e})")
             })?;
             return Theme::parse(&text).map_err(|e| format!("{choice}: {e}"));
         }
         match crate::dirs::config_dir().map(|d| d.join("theme.toml")) {
             Some(path) if path.exists() => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let text = eventscope::files::read_bounded(
+                    &path,
+                    eventscope::files::SETTINGS_LIMIT,
+                    "theme",
+                )?;
                 Theme::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
             }
             _ => Ok(Theme::default()),

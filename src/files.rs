@@ -1,0 +1,71 @@
+//! Reading the user's files whole (reducers, mappings, keymap, theme, `--map` files) with
+//! a bound: a file larger than its limit, or one that is not a regular file (a FIFO, a
+//! device such as /dev/zero, an endless stream), is refused in one line naming the file
+//! and the limit instead of being read until memory runs out.
+
+use std::io::Read;
+use std::path::Path;
+
+/// The most a reducer, a snapshot mapping or a `--map` file may hold.
+pub const PROGRAM_LIMIT: u64 = 1 << 20;
+/// The most a keymap or theme may hold.
+pub const SETTINGS_LIMIT: u64 = 256 << 10;
+
+/// The text of `path`, at most `limit` bytes; `what` names it in messages ("keymap"),
+/// which start with it and the path.
+pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<String, String> {
+    read_bounded_text(path, limit, what).map_err(|e| format!("{what} {}: {e}", path.display()))
+}
+
+/// [`read_bounded`] whose messages leave the caller to name the file.
+pub fn read_bounded_text(path: &Path, limit: u64, what: &str) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file (a directory, FIFO or device); give a file".into());
+    }
+    let too_big = || format!("larger than {}, the most a {what} may be", size(limit));
+    if meta.len() > limit {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    // A file that grew while it was read.
+    if bytes.len() as u64 > limit {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_string())
+}
+
+/// A byte count as people read it: 1 MiB, 256 KiB.
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{} GiB", b >> 30),
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_and_large_files_are_refused() {
+        let e = read_bounded(Path::new("/dev/zero"), 10, "reducer").unwrap_err();
+        assert!(e.contains("/dev/zero: not a regular file"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.jq");
+        std::fs::write(&big, "x".repeat(11)).unwrap();
+        let e = read_bounded(&big, 10, "reducer").unwrap_err();
+        assert!(
+            e.contains("larger than 10 bytes, the most a reducer may be"),
+            "{e}"
+        );
+        std::fs::write(&big, ".").unwrap();
+        assert_eq!(read_bounded(&big, 10, "reducer").unwrap(), ".");
+        assert_eq!(size(1 << 20), "1 MiB");
+    }
+}
