@@ -129,20 +129,22 @@ fn next_line(input: &mut dyn BufRead, buf: &mut Vec<u8>, name: &str, n: usize) -
     Ok(true)
 }
 
+/// Whether a field's value has the kind it must have.
+type Check = fn(&Value) -> bool;
+
 /// Why a line's field cannot be imported: `"version" must be an integer, found "7"`.
 fn field_problem(value: &Value) -> Option<String> {
     let Value::Object(o) = value else {
         return None;
     };
     let shown = |v: &Value| eventscope::fit(&v.to_string(), 60);
-    let integer = |v: &Value| v.as_i64().is_some();
-    let text = |v: &Value| v.is_string();
-    let required: [(&str, &str, fn(&Value) -> bool); 3] = [
-        ("stream_id", "a string", |v| v.is_string()),
-        ("version", "an integer", |v| v.as_i64().is_some()),
-        ("type", "a string", |v| v.is_string()),
-    ];
-    for (field, kind, ok) in required {
+    let integer: Check = |v| v.as_i64().is_some();
+    let text: Check = Value::is_string;
+    for (field, kind, ok) in [
+        ("stream_id", "a string", text),
+        ("version", "an integer", integer),
+        ("type", "a string", text),
+    ] {
         match o.get(field) {
             None => return Some(format!("\"{field}\" is missing (it must be {kind})")),
             Some(v) if !ok(v) => {
@@ -154,17 +156,16 @@ fn field_problem(value: &Value) -> Option<String> {
     if !o.contains_key("data") {
         return Some("\"data\" is missing (the payload; null if there is none)".into());
     }
-    let optional: [(&str, &str, &dyn Fn(&Value) -> bool); 8] = [
-        ("global_position", "an integer", &integer),
-        ("original_position", "an integer", &integer),
-        ("event_id", "a string", &text),
-        ("timestamp", "a string", &text),
-        ("topic", "a string", &text),
-        ("category", "a string", &text),
-        ("undecodable", "a string", &text),
-        ("schema_version", "a string", &text),
-    ];
-    for (field, kind, ok) in optional {
+    for (field, kind, ok) in [
+        ("global_position", "an integer", integer),
+        ("original_position", "an integer", integer),
+        ("event_id", "a string", text),
+        ("timestamp", "a string", text),
+        ("topic", "a string", text),
+        ("category", "a string", text),
+        ("undecodable", "a string", text),
+        ("schema_version", "a string", text),
+    ] {
         match o.get(field) {
             Some(Value::Null) | None => {}
             Some(v) if !ok(v) => {
