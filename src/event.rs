@@ -86,6 +86,15 @@ fn needs_escape(c: char) -> bool {
         | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// `word` with its indefinite article: "an eventsourcing", "a native".
+pub fn with_article(word: &str) -> String {
+    let vowel = word
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouAEIOU".contains(c));
+    format!("{} {word}", if vowel { "an" } else { "a" })
+}
+
 /// `text` cut to at most `width` characters, the cut marked with `…`.
 pub fn fit(text: &str, width: usize) -> String {
     match text.char_indices().nth(width) {

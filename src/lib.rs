@@ -13,4 +13,4 @@ pub mod replay;
 pub mod store;
 pub mod time;
 
-pub use event::{category_of, fit, preview, printable, Event};
+pub use event::{category_of, fit, preview, printable, with_article, Event};

@@ -70,7 +70,15 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if cli::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("eventscope: {}", eventscope::printable(&cli::one_line(&e)));
+            let text = cli::one_line(&e);
+            let mut lines = text.lines();
+            eprintln!(
+                "eventscope: {}",
+                eventscope::printable(lines.next().unwrap_or(""))
+            );
+            for line in lines {
+                eprintln!("{}", eventscope::printable(line));
+            }
             ExitCode::from(1)
         }
     }

@@ -462,3 +462,91 @@ fn stats_buckets_are_capped() {
         .sum();
     assert_eq!(total, 4);
 }
+
+#[test]
+fn errors_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    for command in ["whatif", "state"] {
+        let err = stopped(&[
+            command,
+            s(&db),
+            "Account-acc-1",
+            "--skip",
+            "40",
+            "--reducer",
+            REDUCERS,
+        ]);
+        assert!(
+            err.contains("Account-acc-1 has versions 1 to 4; --skip 40 does not exist"),
+            "{command}: {err}"
+        );
+    }
+    let err = stopped(&[
+        "when",
+        s(&db),
+        "Account-acc-1",
+        ".balance",
+        "--strict",
+        "--reducer",
+        REDUCERS,
+    ]);
+    assert!(
+        err.contains("predicate `.balance` failed at Account-acc-1 version 1 (AccountOpened): it gave a number (0), not true or false"),
+        "{err}"
+    );
+    let err = stopped(&[
+        "when",
+        s(&db),
+        "Account-acc-1",
+        "empty",
+        "--strict",
+        "--reducer",
+        REDUCERS,
+    ]);
+    assert!(
+        err.contains("(AccountOpened): the predicate gave no output"),
+        "{err}"
+    );
+    let out = run(&[
+        "state",
+        s(&db),
+        "Account-acc-1",
+        "--reducer-timeout",
+        "1e300",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at most 1000000 seconds"));
+    let err = stopped(&["streams", s(&db), "--format", "eventsourcing"]);
+    assert!(err.contains("this is not an eventsourcing store"), "{err}");
+
+    // Listed by streams, but no row has an integer version: state says which rows.
+    let bad = dir.path().join("bad.db");
+    let c = rusqlite::Connection::open(&bad).unwrap();
+    c.execute_batch(
+        "CREATE TABLE log(seq INTEGER PRIMARY KEY, agg TEXT, n, kind TEXT, body TEXT);
+         INSERT INTO log VALUES (1, 'Bad-1', 'x', 'T', '{}'), (2, 'Bad-1', 2.5, 'T', '{}'), (3, 'Ok-1', 1, 'T', '{}');",
+    )
+    .unwrap();
+    drop(c);
+    let map = "table=log,stream=agg,version=n,type=kind,data=body,position=seq";
+    let err = stopped(&["state", s(&bad), "Bad-1", "--map", map]);
+    assert!(
+        err.contains(r#"Bad-1 has no row whose version is an integer (row 1 has version "x", row 2 has version "2.5")"#),
+        "{err}"
+    );
+    let listed = run(&[
+        "events",
+        s(&bad),
+        "--stream",
+        "Bad-1",
+        "--map",
+        map,
+        "--json",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout).lines().count(),
+        2,
+        "its rows are still listed"
+    );
+}

@@ -27,6 +27,22 @@ pub fn replayer<'a>(
 /// Fails with "stream not found" and the closest names when `stream` has no events.
 pub fn need_stream(store: &dyn EventSource, stream: &str) -> Result<()> {
     if let Some(bad_versions) = store.stream_found(stream)? {
+        let events = store.stream_info(stream)?.map_or(0, |i| i.events);
+        if bad_versions > 0 && bad_versions >= events {
+            // Listed, but no row can be replayed: say which rows and why.
+            let bad: Vec<String> = store
+                .bad_versions()?
+                .into_iter()
+                .filter(|b| b.stream_id == stream)
+                .take(3)
+                .map(|b| format!("row {} has version {:?}", b.position, b.value))
+                .collect();
+            bail!(
+                "{stream} has no row whose version is an integer ({}{}), so it has no state to show; `eventscope check` lists them",
+                bad.join(", "),
+                if bad_versions > 3 { ", …" } else { "" }
+            );
+        }
         if bad_versions > 0 {
             super::output::warn(&format!(
                 "{stream} has {bad_versions} row(s) whose version is not an integer; they are left out of its states (`eventscope check` lists them)"
@@ -42,6 +58,31 @@ pub fn need_stream(store: &dyn EventSource, stream: &str) -> Result<()> {
         "stream not found: {stream:?}; did you mean {}?",
         close.join(", ")
     )
+}
+
+/// Every `--skip` version names an event of the stream, as `--at` must: leaving out a
+/// version that does not exist would answer "no changes" to a typo.
+pub fn need_skipped_versions(
+    store: &dyn EventSource,
+    stream: &str,
+    skips: &eventscope::replay::Skips,
+) -> Result<()> {
+    let Some(info) = store.stream_info(stream)? else {
+        return Ok(());
+    };
+    let mut versions: Vec<i64> = skips.versions.iter().copied().collect();
+    versions.sort_unstable();
+    if let Some(v) = versions
+        .iter()
+        .find(|v| **v < info.first_version || **v > info.last_version)
+    {
+        bail!(
+            "{stream} has versions {} to {}; --skip {v} does not exist",
+            info.first_version,
+            info.last_version
+        );
+    }
+    Ok(())
 }
 
 /// One answered point: where it is, and how it was computed.
@@ -119,6 +160,7 @@ pub fn state(
         .transpose()
         .map_err(|e| anyhow!(e))?;
     need_stream(store, stream)?;
+    need_skipped_versions(store, stream, skips)?;
     let reducer = load_reducer(args)?;
     let mut replayer = replayer(store, &reducer, args)?;
     let described = reducer.describe(&replayer.category(stream)?);

@@ -180,6 +180,7 @@ pub fn whatif(
         bail!("say which events to leave out: --skip V[,V...] or --skip-type TYPE");
     }
     need_stream(store, stream)?;
+    super::answer::need_skipped_versions(store, stream, skips)?;
     let reducer = load_reducer(args)?;
     let mut replayer = replayer(store, &reducer, args)?;
     let at = match at {

@@ -24,14 +24,14 @@ fn prepare(
     limits: &JqLimits,
     waits: bool,
 ) -> Result<(LogFilter, EventTest)> {
-    if let Some(stream) = &filter.stream {
+    // Listing needs rows, not states: a stream whose versions cannot be read is listed.
+    let listed = |s: &String| matches!(store.stream_found(s), Ok(Some(_)));
+    if let Some(stream) = filter.stream.as_ref().filter(|s| !listed(s)) {
         match super::answer::need_stream(store, stream) {
-            Err(_) if waits && store.stream_found(stream)?.is_none() => {
-                super::output::warn(&format!(
-                    "waiting for stream {} (no event yet)",
-                    eventscope::printable(stream)
-                ))
-            }
+            Err(_) if waits => super::output::warn(&format!(
+                "waiting for stream {} (no event yet)",
+                eventscope::printable(stream)
+            )),
             other => other?,
         }
     }

@@ -72,7 +72,13 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 pub fn one_line(e: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in e.chain() {
-        let text = cause.to_string().replace('\n', " ");
+        // A TOML error's caret diagram only reads on lines of its own; the rest is one line.
+        let text = cause.to_string();
+        let text = if text.contains("TOML parse error") {
+            text.trim_end().to_string()
+        } else {
+            text.replace('\n', " ")
+        };
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }

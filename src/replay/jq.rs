@@ -178,6 +178,12 @@ impl JqProgram {
     /// A panic inside jaq (a builtin's bug on an input no one tried) is an error of this
     /// call, not the end of the process.
     pub fn run(&self, state: Val, event: Val) -> Result<Val, String> {
+        self.first_output(state, event)?
+            .ok_or_else(|| "the reducer produced no state (end with `.` to keep it)".into())
+    }
+
+    /// The program's first output, `None` where it gives none (`empty`).
+    pub fn first_output(&self, state: Val, event: Val) -> Result<Option<Val>, String> {
         quiet_panics();
         IN_JQ.with(|f| f.set(true));
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -194,7 +200,7 @@ impl JqProgram {
         })
     }
 
-    fn run_unguarded(&self, state: Val, event: Val) -> Result<Val, String> {
+    fn run_unguarded(&self, state: Val, event: Val) -> Result<Option<Val>, String> {
         let ctx = Ctx::<Data>::new(&self.filter.lut, Vars::new([event, self.env.clone()]));
         // jaq's own unwrapping ends the process on `halt`: a reducer's halt is an error.
         let mut out = self.filter.id.run((ctx, state)).map(|r| {
@@ -209,10 +215,10 @@ impl JqProgram {
             })
         });
         match out.next() {
-            Some(Ok(v)) => Ok(v),
+            Some(Ok(v)) => Ok(Some(v)),
             // jq's messages quote the values involved, which may be whole payloads.
             Some(Err(e)) => Err(crate::event::fit(&e, 401)),
-            None => Err("the reducer produced no state (end with `.` to keep it)".into()),
+            None => Ok(None),
         }
     }
 }

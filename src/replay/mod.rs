@@ -53,6 +53,14 @@ pub enum ReplayError {
         event_type: String,
         message: String,
     },
+    #[error("predicate `{code}` failed at {stream} version {version} ({event_type}): {message}")]
+    Predicate {
+        code: String,
+        stream: String,
+        version: i64,
+        event_type: String,
+        message: String,
+    },
     #[error("stream {0} not found")]
     NoStream(String),
     #[error("{stream} ends at version {last}; version {version} does not exist")]

@@ -117,6 +117,9 @@ pub enum Verdict {
     Fails,
     /// The predicate raised an error there (a missing field, say).
     Error(String),
+    /// It gave something other than a boolean: its JSON type and value, and whether jq
+    /// counts it as true (anything but `null`).
+    NotBoolean(String, bool),
 }
 
 impl Predicate {
@@ -168,9 +171,23 @@ impl Predicate {
     }
 
     pub fn test_val(&self, state: Val, event: Val) -> Verdict {
-        match self.program.run(state, event) {
-            Ok(Val::Null | Val::Bool(false)) => Verdict::Fails,
-            Ok(_) => Verdict::Holds,
+        match self.program.first_output(state, event) {
+            Ok(Some(Val::Bool(true))) => Verdict::Holds,
+            Ok(Some(Val::Bool(false))) => Verdict::Fails,
+            Ok(Some(other)) => {
+                let value = jq::from_val(&other);
+                let kind = match &value {
+                    Value::Null => "null",
+                    Value::Number(_) => "a number",
+                    Value::String(_) => "a string",
+                    Value::Array(_) => "an array",
+                    Value::Object(_) => "an object",
+                    Value::Bool(_) => "a boolean",
+                };
+                let shown = crate::event::fit(&value.to_string(), 40);
+                Verdict::NotBoolean(format!("{kind} ({shown})"), !value.is_null())
+            }
+            Ok(None) => Verdict::Error("the predicate gave no output (empty)".into()),
             Err(e) => Verdict::Error(e),
         }
     }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::walk::{Predicate, Skips, Verdict, Walk};
 use super::{Fold, Program, Reducer, ReplayError, Result, Watch};
-use crate::store::{EventSource, LogFilter, SourceExt};
+use crate::store::{EventSource, LogFilter, SourceExt, StreamRow};
 
 /// A version where the predicate holds (or turns true).
 #[derive(Debug, Clone, PartialEq)]
@@ -27,18 +27,25 @@ pub struct WhenOptions {
     pub strict: bool,
 }
 
-fn judge(verdict: Verdict, strict: bool, stream: &str, version: i64) -> Result<bool> {
+/// Whether the predicate holds, as `when` reads it: jq's truth; with `strict`, an error
+/// or an output that is not a boolean stops the search, naming what it gave.
+fn judge(verdict: Verdict, strict: bool, predicate: &Predicate, row: &StreamRow) -> Result<bool> {
+    let fail = |message: String| ReplayError::Predicate {
+        code: predicate.code.clone(),
+        stream: row.stream_id().to_string(),
+        version: row.version(),
+        event_type: row.event_type().to_string(),
+        message,
+    };
     match verdict {
         Verdict::Holds => Ok(true),
         Verdict::Fails => Ok(false),
-        Verdict::Error(message) if strict => Err(ReplayError::Reducer {
-            reducer: "predicate".into(),
-            stream: stream.to_string(),
-            version,
-            event_type: String::new(),
-            message,
-        }),
+        Verdict::Error(message) if strict => Err(fail(message)),
         Verdict::Error(_) => Ok(false),
+        Verdict::NotBoolean(what, _) if strict => Err(fail(format!(
+            "it gave {what}, not true or false (--strict takes booleans only)"
+        ))),
+        Verdict::NotBoolean(_, truthy) => Ok(truthy),
     }
 }
 
@@ -76,8 +83,8 @@ pub fn when(
             let holds = judge(
                 predicate.guarded_test(row, fold, watch),
                 options.strict,
-                stream,
-                v,
+                predicate,
+                row,
             )?;
             if holds && !before {
                 hits.push(Hit {
@@ -151,8 +158,8 @@ pub fn when_category(
         if judge(
             predicate.guarded_test(&row, fold, watch),
             options.strict,
-            stream,
-            v,
+            predicate,
+            &row,
         )? {
             hits.push(Hit {
                 stream_id: stream.to_string(),

@@ -56,7 +56,7 @@ pub enum StoreError {
     UnknownLayout { path: PathBuf, tables: String },
     #[error("unknown format {0:?}; `eventscope formats` lists them")]
     UnknownFormat(String),
-    #[error("this is not a {format} store: it needs table {table} with columns {columns}")]
+    #[error("this is not {} store: it needs table {table} with columns {columns}", crate::with_article(.format))]
     FormatMismatch {
         format: String,
         table: String,

@@ -193,7 +193,7 @@ struct KeymapFile {
 
 impl KeymapFile {
     fn parse(text: &str) -> Result<KeymapFile, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
     }
 
     fn layer(&self, layer: Layer) -> Option<&FileLayer> {

@@ -723,7 +723,8 @@ pub fn mapped(tables: &[Table], spec: &MapPairs) -> Result<PgLayout, StoreError>
         match kind(c) {
             "smallint" | "integer" | "bigint" | "numeric" => Ok(format!("e.{}", q(c))),
             other => Err(bad(format!(
-                "{key}={c}: a {other} column; {key} needs an integer column"
+                "{key}={c}: {} column; {key} needs an integer column",
+                crate::with_article(other)
             ))),
         }
     };
