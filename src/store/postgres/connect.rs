@@ -59,6 +59,8 @@ pub struct Target {
 impl Target {
     /// Parses a URL as libpq does, filling gaps from the environment and `~/.pgpass`.
     pub fn parse(url: &str, limits: &Limits) -> Result<Target, StoreError> {
+        let escaped = escape_userinfo(url);
+        let url = escaped.as_str();
         let (base, params) = match url.split_once('?') {
             Some((b, q)) => (b, q),
             None => (url, ""),
@@ -327,6 +329,28 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A password (or user) holding an unescaped `@` or `:` is what the user meant, as a
+/// browser reads it: the authority's last `@` ends the user information, and its first
+/// `:` ends the user. Escaped for the driver, which would otherwise take the password's
+/// tail for the host (and show it in messages).
+fn escape_userinfo(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_string();
+    };
+    let userinfo = &rest[..at];
+    let escape = |s: &str| s.replace('@', "%40").replace(':', "%3A");
+    let userinfo = match userinfo.split_once(':') {
+        Some((user, password)) => format!("{}:{}", escape(user), escape(password)),
+        None => escape(userinfo),
+    };
+    format!("{}{userinfo}{}", &url[..scheme_end + 3], &rest[at..])
+}
+
 /// A URL as the user may see it: the password, in the authority or as `password=`,
 /// replaced by `***`.
 pub fn redact(url: &str) -> String {
@@ -480,6 +504,17 @@ impl ServerCertVerifier for Unchecked {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_at_sign_in_a_password_is_the_password_s() {
+        assert_eq!(
+            escape_userinfo("postgres://bob:hun@ter:2@h:1/db?x=a@b"),
+            "postgres://bob:hun%40ter%3A2@h:1/db?x=a@b"
+        );
+        assert_eq!(escape_userinfo("postgres://h/db"), "postgres://h/db");
+        let t = Target::parse("postgres://bob:hun@ter@127.0.0.1:1/db", &Limits::default()).unwrap();
+        assert_eq!(t.shown(), "postgres://bob@127.0.0.1:1/db");
+    }
 
     #[test]
     fn passwords_never_shown() {
