@@ -69,3 +69,79 @@ mod tests {
         assert_eq!(size(1 << 20), "1 MiB");
     }
 }
+
+/// Writes `text` to a new file named after `stem` (made safe: no path, no leading dot,
+/// at most 100 characters) in `dir`: created exclusively, never through a symlink, never
+/// over an existing file (`stem-1.json`, `stem-2.json`, … instead). `private` makes it
+/// readable by the user only (0600).
+pub fn write_new(
+    dir: &Path,
+    stem: &str,
+    text: &str,
+    private: bool,
+) -> std::io::Result<std::path::PathBuf> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut safe: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    if safe.is_empty() || safe.starts_with('.') {
+        safe.insert(0, '_');
+    }
+    for n in 0..1000 {
+        let name = match n {
+            0 => format!("{safe}.json"),
+            n => format!("{safe}-{n}.json"),
+        };
+        let path = dir.join(name);
+        let opened = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .mode(if private { 0o600 } else { 0o666 })
+            .open(&path);
+        match opened {
+            Ok(mut f) => {
+                f.write_all(text.as_bytes())?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!("{safe}.json and 999 numbered copies exist"),
+    ))
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::*;
+
+    #[test]
+    fn new_files_only_never_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.txt");
+        std::fs::write(&target, "keep").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("A-1.json")).unwrap();
+        let first = write_new(dir.path(), "A-1", "{}", false).unwrap();
+        assert_eq!(first, dir.path().join("A-1-1.json"));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        let second = write_new(dir.path(), "A-1", "{}", false).unwrap();
+        assert_eq!(second, dir.path().join("A-1-2.json"));
+        let hidden = write_new(dir.path(), "../.bashrc", "{}", true).unwrap();
+        assert_eq!(hidden, dir.path().join("_.._.bashrc.json"));
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&hidden).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

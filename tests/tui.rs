@@ -1102,3 +1102,41 @@ fn a_theme_or_keymap_that_is_no_file_is_refused_in_one_line() {
     );
     t.wait_for(&["larger than 256 KiB, the most a theme may be", "EXITED 1"]);
 }
+
+#[test]
+fn export_makes_a_new_file_and_never_follows_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let out = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(
+        &format!(
+            "cd {} && {bin} {db} --reducer {REDUCERS}",
+            out.path().display()
+        ),
+        200,
+        30,
+    );
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    t.keys(&["Y"]);
+    t.wait_for(&[" written to "]);
+    let files = common::listing(out.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].clone();
+    assert!(name.ends_with(".json") && !name.starts_with('.'), "{name}");
+    // The same name again, now a link to a file of the user's: a new file instead.
+    std::fs::remove_file(out.path().join(&name)).unwrap();
+    let precious = dir.path().join("precious.txt");
+    std::fs::write(&precious, "keep").unwrap();
+    std::os::unix::fs::symlink(&precious, out.path().join(&name)).unwrap();
+    t.keys(&["Y"]);
+    let stem = name.trim_end_matches(".json");
+    t.wait_for(&[&format!("{stem}-1.json")]);
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep");
+    let written = std::fs::read_to_string(out.path().join(format!("{stem}-1.json"))).unwrap();
+    assert!(written.contains("\"balance\": 120"), "{written}");
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

@@ -539,6 +539,7 @@ impl App {
     /// What the inspector shows, as JSON: to the clipboard, or to a file whose path is
     /// said.
     fn copy(&mut self, to_file: bool) {
+        use std::os::unix::fs::DirBuilderExt;
         let Some((what, value)) = self.inspector.content(&self.model) else {
             return self.model.say("nothing to copy here");
         };
@@ -549,22 +550,17 @@ impl App {
                 .model
                 .say(format!("{what} copied to the clipboard (OSC 52)"));
         }
-        let name: String = what
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let file = format!("{name}.json");
-        let written = std::fs::write(&file, &text)
-            .map(|()| std::path::PathBuf::from(&file))
+        // Here, else (an unwritable folder) the user's own cache directory, private.
+        let written = eventscope::files::write_new(std::path::Path::new("."), &what, &text, false)
             .or_else(|_| {
-                let path = std::env::temp_dir().join(&file);
-                std::fs::write(&path, &text).map(|()| path)
+                let dir = crate::dirs::cache_dir()
+                    .map(|d| d.join("exports"))
+                    .ok_or_else(|| std::io::Error::other("no cache directory"))?;
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(&dir)?;
+                eventscope::files::write_new(&dir, &what, &text, true)
             });
         match written {
             Ok(path) => {
@@ -572,7 +568,7 @@ impl App {
                 self.model
                     .say(format!("{what} written to {}", shown.display()))
             }
-            Err(e) => self.model.warn(format!("cannot write {file}: {e}")),
+            Err(e) => self.model.warn(format!("cannot write {what}.json: {e}")),
         }
     }
 
