@@ -550,3 +550,51 @@ fn errors_say_what_to_do() {
         "its rows are still listed"
     );
 }
+
+/// Where each line's TYPE column starts, in terminal columns.
+fn type_column(line: &str, ty: &str) -> usize {
+    let at = line.find(ty).unwrap();
+    eventscope::columns(&line[..at])
+}
+
+#[test]
+fn tables_stay_in_line_and_invisible_characters_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ids.ndjson");
+    let ids = [
+        "Account-acc-1",
+        "Account\u{200b}-acc-1",
+        "Order-0123456789abcdef0123456789abcdef",
+        "Käse-日本語の長いストリーム名前-1",
+        "Esc-\u{1b}[31m-1",
+    ];
+    let lines: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            serde_json::json!({"stream_id": id, "version": 1, "type": "Happened", "data": {}})
+                .to_string()
+        })
+        .collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let db = dir.path().join("ids.db");
+    assert!(run(&["import", s(&file), "--out", s(&db)]).status.success());
+    let out = run(&["events", s(&db)]);
+    let table = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), ids.len(), "{table}");
+    let starts: Vec<usize> = rows.iter().map(|l| type_column(l, "Happened")).collect();
+    assert!(
+        starts.iter().all(|c| *c == starts[0]),
+        "TYPE starts at {starts:?}:\n{table}"
+    );
+    assert!(table.contains("Account\\u{200b}-acc-1"), "{table}");
+    assert!(
+        !table.contains('\u{200b}') && !table.contains('\u{1b}'),
+        "{table}"
+    );
+    assert!(table.contains('…'), "long ids are cut: {table}");
+    // --json keeps every id whole.
+    let json = run(&["events", s(&db), "--json"]);
+    let text = String::from_utf8(json.stdout).unwrap();
+    assert!(text.contains("Order-0123456789abcdef0123456789abcdef"));
+}

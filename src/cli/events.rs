@@ -211,21 +211,18 @@ fn print(o: &mut Out, e: &Event, json: bool) -> Result<()> {
         o.json_line(e)?;
         return Ok(());
     }
-    // Escaped before padding, so that escapes do not push columns out of line; ids are
-    // never cut.
+    // Escaped before padding, so that escapes do not push columns out of line.
     let p = eventscope::printable;
-    let ty = o.paint(
-        Paint::Yellow,
-        &format!("{:<18}", eventscope::fit(&p(&e.event_type), 18)),
-    );
+    let ty = o.paint(Paint::Yellow, &eventscope::pad(&p(&e.event_type), 18));
     let data = match &e.undecodable {
         Some(why) => o.paint(Paint::Red, &format!("⚠ {}", p(why))),
         None => p(&eventscope::preview(&e.data, 60)).into_owned(),
     };
+    // The stream is cut at its column (`--json` has it whole), by display width.
     o.line(&format!(
-        "{:>8}  {:<24}  {:>5}  {ty}  {:<26}  {data}",
+        "{:>8}  {}  {:>5}  {ty}  {:<26}  {data}",
         e.global_position,
-        p(&e.stream_id),
+        eventscope::pad(&p(&e.stream_id), 24),
         e.version,
         e.timestamp
             .as_deref()

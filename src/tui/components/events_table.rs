@@ -179,9 +179,9 @@ impl Component for EventsTable {
             .flatten()
             .fold((0, 0, 0), |(s, k, d), r| {
                 (
-                    s.max(eventscope::printable(&r.stream_id).chars().count()),
-                    k.max(eventscope::printable(&r.event_type).chars().count()),
-                    d.max(eventscope::printable(&r.preview).chars().count()),
+                    s.max(eventscope::columns(&eventscope::printable(&r.stream_id))),
+                    k.max(eventscope::columns(&eventscope::printable(&r.event_type))),
+                    d.max(eventscope::columns(&eventscope::printable(&r.preview))),
                 )
             });
         let c = columns(width, digits, all, time_width, longest);
@@ -230,17 +230,11 @@ impl Component for EventsTable {
                         let p = eventscope::printable;
                         let mut head = format!("{key:>kw$} ", kw = c.key);
                         if all {
-                            head.push_str(&format!(
-                                "{:<sw$} ",
-                                fit(&p(&r.stream_id), c.stream),
-                                sw = c.stream
-                            ));
+                            head.push_str(&eventscope::pad(&p(&r.stream_id), c.stream));
+                            head.push(' ');
                         }
-                        head.push_str(&format!(
-                            "{:<tw$} ",
-                            fit(&p(&r.event_type), c.kind),
-                            tw = c.kind
-                        ));
+                        head.push_str(&eventscope::pad(&p(&r.event_type), c.kind));
+                        head.push(' ');
                         if time_width > 0 {
                             head.push_str(&format!(
                                 "{:<time_width$} ",
@@ -258,7 +252,7 @@ impl Component for EventsTable {
                         } else {
                             mark
                         };
-                        let room = width.saturating_sub(head.chars().count() + 2);
+                        let room = width.saturating_sub(eventscope::columns(&head) + 2);
                         let line = Line::from(vec![
                             Span::styled(mark, t.bold(t.marks)),
                             Span::raw(head),

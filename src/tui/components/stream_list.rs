@@ -390,8 +390,9 @@ impl Component for StreamList {
                 // The time goes first when room is short: the minutes, then nothing.
                 let time = time.map(|tm| {
                     let short: String = tm.chars().skip(5).take(11).collect();
-                    let room = width
-                        .saturating_sub(label.chars().count().min(24) + count.chars().count() + 2);
+                    let room = width.saturating_sub(
+                        eventscope::columns(&label).min(24) + count.chars().count() + 2,
+                    );
                     if room >= 16 {
                         tm.chars().take(16).collect::<String>()
                     } else if room >= 11 {
@@ -404,9 +405,10 @@ impl Component for StreamList {
                     Some(tm) if !tm.is_empty() => format!("{count} {tm}"),
                     _ => count,
                 };
-                let room = width.saturating_sub(tail.chars().count() + 1);
+                let room = width.saturating_sub(eventscope::columns(&tail) + 1);
                 let label = eventscope::fit(&label, room);
-                let pad = width.saturating_sub(label.chars().count() + tail.chars().count());
+                let pad =
+                    width.saturating_sub(eventscope::columns(&label) + eventscope::columns(&tail));
                 let text = format!("{label}{}{tail}", " ".repeat(pad));
                 let style = if i == self.selected {
                     style.add_modifier(Modifier::REVERSED)

@@ -15,7 +15,6 @@ use crate::tui::action::Command;
 use crate::tui::components::{Move, Outcome};
 use crate::tui::model::Model;
 use crate::tui::worker::Target;
-use eventscope::fit;
 use eventscope::replay::StreamState;
 
 /// Columns shown when none were picked: the first fields the states have.
@@ -143,7 +142,7 @@ impl InspectorTab for TableTab {
         let columns = self.columns_for(rows);
         let id_width = rows
             .iter()
-            .map(|r| eventscope::printable(&r.stream_id).chars().count())
+            .map(|r| eventscope::columns(&eventscope::printable(&r.stream_id)))
             .max()
             .unwrap_or(6)
             .clamp(6, 40);
@@ -151,7 +150,7 @@ impl InspectorTab for TableTab {
             .iter()
             .map(|c| {
                 rows.iter()
-                    .map(|r| cell(r.state.get(c)).chars().count())
+                    .map(|r| eventscope::columns(&cell(r.state.get(c))))
                     .max()
                     .unwrap_or(0)
                     .max(c.chars().count())
@@ -160,7 +159,8 @@ impl InspectorTab for TableTab {
             .collect();
         let mut head = format!("{:<id_width$} {:>7}", "STREAM", "VERSION");
         for (c, w) in columns.iter().zip(&widths) {
-            head.push_str(&format!(" {:<w$}", fit(&eventscope::printable(c), *w)));
+            head.push(' ');
+            head.push_str(&eventscope::pad(&eventscope::printable(c), *w));
         }
         let mut lines = vec![Line::styled(head, t.bold(t.muted))];
         let height = (area.height as usize).saturating_sub(1).max(1);
@@ -169,13 +169,14 @@ impl InspectorTab for TableTab {
         let offset = (cursor + 1).saturating_sub(height);
         for (i, r) in rows.iter().enumerate().skip(offset).take(height) {
             let mut text = format!(
-                "{:<id_width$} {:>7}",
-                fit(&eventscope::printable(&r.stream_id), id_width),
+                "{} {:>7}",
+                eventscope::pad(&eventscope::printable(&r.stream_id), id_width),
                 r.version
             );
             for (c, w) in columns.iter().zip(&widths) {
                 let value = eventscope::printable(&cell(r.state.get(c))).into_owned();
-                text.push_str(&format!(" {:<w$}", fit(&value, *w)));
+                text.push(' ');
+                text.push_str(&eventscope::pad(&value, *w));
             }
             // A stream the reducer failed or was stopped on: its state is from before.
             let line = match &r.error {
