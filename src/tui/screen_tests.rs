@@ -702,3 +702,31 @@ fn screen_plot_of_a_field() {
     let s = lines(t.backend().buffer()).join("\n");
     assert!(s.contains("/balance across versions"), "{s}");
 }
+
+#[test]
+fn a_plot_of_huge_values_places_them_and_labels_them_short() {
+    let mut app = opened_at(3);
+    press(&mut app, "tab");
+    press(&mut app, "down");
+    press(&mut app, "down");
+    press(&mut app, "down");
+    press(&mut app, "p");
+    app.update(Action::Worker(Msg::Plot {
+        target: Target::Stream("Account-acc-1".into()),
+        path: "/balance".into(),
+        result: Ok(vec![(1, -1e308), (2, 1e308), (3, 0.0), (4, f64::MAX)]),
+    }));
+    let t = render(&app, 120, 36);
+    let s = lines(t.backend().buffer()).join("\n");
+    assert!(s.contains("-1.000e308") && s.contains("1.798e308"), "{s}");
+    assert!(
+        s.contains('⣀')
+            || s.contains('⠉')
+            || s.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)),
+        "points drawn: {s}"
+    );
+    assert!(
+        !s.contains("10000000000000000000"),
+        "no 309-digit label: {s}"
+    );
+}

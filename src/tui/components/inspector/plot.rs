@@ -44,15 +44,37 @@ pub fn draw(
         }
         Some(Ok(p)) => p,
     };
-    let data: Vec<(f64, f64)> = points.iter().map(|(v, x)| (*v as f64, *x)).collect();
-    let (x0, x1) = (data[0].0, data[data.len() - 1].0.max(data[0].0 + 1.0));
-    let (mut y0, mut y1) = data.iter().fold((f64::MAX, f64::MIN), |(lo, hi), (_, y)| {
-        (lo.min(*y), hi.max(*y))
-    });
-    if y0 == y1 {
-        y0 -= 1.0;
-        y1 += 1.0;
+    // Values are placed as fractions of their range, computed on halves so that a range
+    // from -1e308 to 1e308 does not overflow; the axis shows the values themselves.
+    let finite: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|(_, y)| y.is_finite())
+        .map(|(v, y)| (*v as f64, *y))
+        .collect();
+    if finite.is_empty() {
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        return frame.render_widget(
+            Paragraph::new("no version has a finite number there"),
+            inner,
+        );
     }
+    let (lo, hi) = finite
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), (_, y)| {
+            (lo.min(*y), hi.max(*y))
+        });
+    let span = hi / 2.0 - lo / 2.0;
+    let place = |y: f64| {
+        if span > 0.0 {
+            (y / 2.0 - lo / 2.0) / span
+        } else {
+            0.5
+        }
+    };
+    let data: Vec<(f64, f64)> = finite.iter().map(|(v, y)| (*v, place(*y))).collect();
+    let (x0, x1) = (data[0].0, data[data.len() - 1].0.max(data[0].0 + 1.0));
+    let (y0, y1) = (0.0, 1.0);
     let cursor = [(playhead as f64, y0), (playhead as f64, y1)];
     let chart = Chart::new(vec![
         Dataset::default()
@@ -76,8 +98,18 @@ pub fn draw(
     .y_axis(
         Axis::default()
             .bounds([y0, y1])
-            .labels([format!("{y0}"), format!("{y1}")])
+            .labels([axis_label(lo), axis_label(hi)])
             .style(t.fg(t.muted)),
     );
     frame.render_widget(chart, area);
+}
+
+/// A value on the axis in at most a dozen columns: scientific where plain would be long.
+fn axis_label(y: f64) -> String {
+    let plain = format!("{y}");
+    if plain.len() <= 12 {
+        plain
+    } else {
+        format!("{y:.3e}")
+    }
 }
