@@ -333,14 +333,7 @@ fn a_runaway_reducer_is_stopped_and_the_ui_goes_on() {
     t.keys(&["Right", "Right"]);
     t.wait_for(&["3/4", "(MoneyWithdrawn): did not finish within 0.3 s"]);
     // The stuck evaluation is stopped, not abandoned: one idle worker is left.
-    let deadline = Instant::now() + patience();
-    let pids = loop {
-        let pids = worker_pids(&t);
-        if pids.len() == 1 || Instant::now() > deadline {
-            break pids;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let pids = one_worker(&t);
     assert_eq!(pids.len(), 1, "the stuck worker is gone: {pids:?}");
     let before = cpu_seconds(pids[0]);
     std::thread::sleep(Duration::from_secs(1));
@@ -453,6 +446,18 @@ fn pids_of(t: &Tmux, with: &str, without: Option<&str>) -> Vec<u32> {
 /// The worker processes of the TUI started by `t`.
 fn worker_pids(t: &Tmux) -> Vec<u32> {
     pids_of(t, "EVENTSCOPE_TUI_WORKER=1", None)
+}
+
+/// The worker processes once a stopped one is gone (one is left, or the patience runs out).
+fn one_worker(t: &Tmux) -> Vec<u32> {
+    let deadline = Instant::now() + patience();
+    loop {
+        let pids = worker_pids(t);
+        if pids.len() == 1 || Instant::now() > deadline {
+            return pids;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// CPU seconds a process has used.
@@ -956,14 +961,7 @@ fn a_category_replay_and_a_find_are_guarded_like_a_stream() {
     // Each stream shows the error at its deposit, with the state before it.
     let screen = t.wait_for(&["Account-acc-1       1 1 ⚠", "Account-acc-2       1 1 ⚠"]);
     assert!(screen.contains("did not finish within 0.5 s"), "{screen}");
-    let deadline = Instant::now() + patience();
-    let pids = loop {
-        let pids = worker_pids(&t);
-        if pids.len() == 1 || Instant::now() > deadline {
-            break pids;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let pids = one_worker(&t);
     assert_eq!(pids.len(), 1, "{pids:?}");
     assert!(rss_mib(pids[0]) < 256, "the worker stays under its limit");
     t.keys(&["q"]);
