@@ -1138,3 +1138,32 @@ fn export_makes_a_new_file_and_never_follows_a_link() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+#[test]
+fn a_when_predicate_that_never_ends_ends_with_its_error_and_skips_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(
+        &format!("{bin} {db} --reducer {REDUCERS} --reducer-timeout 0.5"),
+        200,
+        30,
+    );
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    t.keys(&[
+        "w",
+        "if .balance > 50 then until(false; .) else false end",
+        "Enter",
+    ]);
+    t.wait_for(&["predicate `if .balance > 50 then until(false; .) else false end` did not finish within 0.5 s at Account-acc-1 version 2"]);
+    // The reducer's events are all still folded: nothing was skipped for the predicate.
+    t.keys(&["Left", "Left"]);
+    let screen = t.wait_for(&["2/4", "\"balance\": 100"]);
+    assert!(!screen.contains("skipped"), "{screen}");
+    t.keys(&["Right"]);
+    t.wait_for(&["3/4", "\"balance\": 70"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
