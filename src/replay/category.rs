@@ -8,6 +8,7 @@ use std::ops::ControlFlow;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::walk::apply_marked;
 use super::when::category_streams;
 use super::{Fold, Reducer, ReplayError, Result, Watch};
 use crate::store::{EventSource, LogFilter, SourceExt};
@@ -140,21 +141,7 @@ fn fold_category(
             entry.2 = Some(why);
             return Ok(ControlFlow::Continue(()));
         }
-        if let Some(w) = guard.watch {
-            if named != stream {
-                named = stream.to_string();
-                let name = match &entry.1 {
-                    Fold::Jq(p, ..) => p.name.clone(),
-                    Fold::Merge(_) => String::new(),
-                };
-                w.fold(&name, stream);
-            }
-            w.begin(v, row.event_type());
-        }
-        let applied = entry.1.apply_row(&row);
-        if let Some(w) = guard.watch {
-            w.end();
-        }
+        let applied = apply_marked(&mut entry.1, &row, guard.watch, &mut named);
         match applied {
             Ok(()) => entry.0 = v,
             Err(e) if guard.keep_going => entry.2 = Some(e.to_string()),

@@ -118,6 +118,14 @@ impl Default for JqAux {
 }
 
 impl Fold<'_> {
+    /// The jq program's name, as reports give it; empty for the built-in merge.
+    pub fn program_name(&self) -> &str {
+        match self {
+            Fold::Jq(p, ..) => &p.name,
+            Fold::Merge(_) => "",
+        }
+    }
+
     /// For folds that stop at the first failure: the state is moved into each jq call
     /// instead of copied, and is not kept when an event fails.
     pub fn stop_on_error(mut self) -> Self {

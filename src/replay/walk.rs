@@ -60,6 +60,29 @@ impl<'r> Walk<'r> {
     }
 }
 
+/// Applies `row` to a fold of one of many streams read together (a category), the call
+/// marked on `watch`; `named` is the stream the watch was last told of, so it is told
+/// again only when the stream changes.
+pub(super) fn apply_marked(
+    fold: &mut Fold,
+    row: &StreamRow,
+    watch: Option<&Watch>,
+    named: &mut String,
+) -> Result<()> {
+    let Some(w) = watch else {
+        return fold.apply_row(row);
+    };
+    if named != row.stream_id() {
+        named.clear();
+        named.push_str(row.stream_id());
+        w.fold(fold.program_name(), row.stream_id());
+    }
+    w.begin(row.version(), row.event_type());
+    let applied = fold.apply_row(row);
+    w.end();
+    applied
+}
+
 fn walk<'r>(
     w: Walk<'r>,
     stream: &str,
@@ -76,12 +99,8 @@ fn walk<'r>(
     let category = store.stream_category(stream)?;
     // Any failure ends the walk.
     let mut fold = reducer.start(&category, start).stop_on_error();
-    let name = match &fold {
-        Fold::Jq(p, ..) => p.name.clone(),
-        Fold::Merge(_) => String::new(),
-    };
     if let Some(w) = watch {
-        w.fold(&name, stream);
+        w.fold(fold.program_name(), stream);
     }
     // `after` may read any field of the row (a `when` predicate's `$event`).
     store.read_stream_rows(stream, versions, Columns::ALL, |row| {

@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 
 use serde_json::Value;
 
-use super::walk::{Predicate, Skips, Verdict, Walk};
+use super::walk::{apply_marked, Predicate, Skips, Verdict, Walk};
 use super::{Fold, Program, Reducer, ReplayError, Result, Watch};
 use crate::store::{EventSource, LogFilter, SourceExt, StreamRow};
 
@@ -139,21 +139,7 @@ pub fn when_category(
                 .entry(stream.to_string())
                 .or_insert_with(|| reducer.start(category, Value::Null).stop_on_error()),
         };
-        if let Some(w) = watch {
-            if named != stream {
-                named = stream.to_string();
-                let name = match &*fold {
-                    Fold::Jq(p, ..) => p.name.clone(),
-                    Fold::Merge(_) => String::new(),
-                };
-                w.fold(&name, stream);
-            }
-            w.begin(v, row.event_type());
-        }
-        let applied = fold.apply_row(&row);
-        if let Some(w) = watch {
-            w.end();
-        }
+        let applied = apply_marked(fold, &row, watch, &mut named);
         applied?;
         if judge(
             predicate.guarded_test(&row, fold, watch),

@@ -684,8 +684,8 @@ fn screen_stats_tab() {
     snap("stats_tab", &app);
 }
 
-#[test]
-fn screen_plot_of_a_field() {
+/// The balance plotted from the State tab with these points, at 120×36.
+fn plotted(points: Vec<(i64, f64)>) -> Terminal<TestBackend> {
     let mut app = opened_at(3);
     press(&mut app, "tab");
     press(&mut app, "down");
@@ -695,9 +695,14 @@ fn screen_plot_of_a_field() {
     app.update(Action::Worker(Msg::Plot {
         target: Target::Stream("Account-acc-1".into()),
         path: "/balance".into(),
-        result: Ok(vec![(1, 0.0), (2, 100.0), (3, 70.0), (4, 120.0)]),
+        result: Ok(points),
     }));
-    let t = render(&app, 120, 36);
+    render(&app, 120, 36)
+}
+
+#[test]
+fn screen_plot_of_a_field() {
+    let t = plotted(vec![(1, 0.0), (2, 100.0), (3, 70.0), (4, 120.0)]);
     insta::assert_snapshot!("plot@120x36", t.backend());
     let s = lines(t.backend().buffer()).join("\n");
     assert!(s.contains("/balance across versions"), "{s}");
@@ -705,18 +710,7 @@ fn screen_plot_of_a_field() {
 
 #[test]
 fn a_plot_of_huge_values_places_them_and_labels_them_short() {
-    let mut app = opened_at(3);
-    press(&mut app, "tab");
-    press(&mut app, "down");
-    press(&mut app, "down");
-    press(&mut app, "down");
-    press(&mut app, "p");
-    app.update(Action::Worker(Msg::Plot {
-        target: Target::Stream("Account-acc-1".into()),
-        path: "/balance".into(),
-        result: Ok(vec![(1, -1e308), (2, 1e308), (3, 0.0), (4, f64::MAX)]),
-    }));
-    let t = render(&app, 120, 36);
+    let t = plotted(vec![(1, -1e308), (2, 1e308), (3, 0.0), (4, f64::MAX)]);
     let s = lines(t.backend().buffer()).join("\n");
     assert!(s.contains("-1.000e308") && s.contains("1.798e308"), "{s}");
     assert!(
