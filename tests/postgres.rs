@@ -755,6 +755,8 @@ fn eventuous_zero_based_with_a_tombstone() {
 struct Follower {
     child: std::process::Child,
     lines: mpsc::Receiver<String>,
+    /// What the follower wrote to stderr, for the assertions' messages.
+    errors: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Follower {
@@ -762,10 +764,20 @@ impl Follower {
         let mut child = bin()
             .args(["events", url, "--follow", "--json"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let out = child.stdout.take().unwrap();
+        let err = child.stderr.take().unwrap();
+        let errors = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let kept = errors.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let mut kept = kept.lock().unwrap();
+                kept.push_str(&line);
+                kept.push('\n');
+            }
+        });
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
@@ -774,7 +786,11 @@ impl Follower {
                 }
             }
         });
-        Follower { child, lines }
+        Follower {
+            child,
+            lines,
+            errors,
+        }
     }
 
     /// Adds what the follower prints within `wait` to `seen`.
@@ -786,6 +802,22 @@ impl Follower {
         {
             seen.push(serde_json::from_str(&line).unwrap());
         }
+    }
+
+    /// Adds what the follower prints to `seen` until `done` holds (at most `max`), then
+    /// for a short while more, so that a line printed twice would be seen.
+    fn settle_until(&self, seen: &mut Vec<Value>, max: Duration, done: impl Fn(&[Value]) -> bool) {
+        let end = Instant::now() + max;
+        while !done(seen) {
+            let Ok(line) = self
+                .lines
+                .recv_timeout(end.saturating_duration_since(Instant::now()))
+            else {
+                break;
+            };
+            seen.push(serde_json::from_str(&line).unwrap());
+        }
+        self.settle(seen, Duration::from_millis(500));
     }
 }
 
@@ -824,7 +856,13 @@ fn follow_sees_late_commits(
         &seen[start..]
     );
     first.commit().unwrap();
-    settle(&mut seen, Duration::from_millis(2500));
+    // A loaded machine may take seconds; the assertion below says what arrived.
+    let late_rows = |seen: &[Value]| {
+        seen.iter()
+            .filter(|e| e["stream_id"] == "Account-acc9")
+            .count()
+    };
+    follower.settle_until(&mut seen, Duration::from_secs(20), |s| late_rows(s) >= 2);
 
     // The follower's session: named, and never left inside a transaction between polls.
     let mut admin = pg.client(db);
@@ -849,14 +887,19 @@ fn follow_sees_late_commits(
     let mut third = admin.transaction().unwrap();
     insert(&mut third, 3).unwrap();
     third.commit().unwrap();
-    settle(&mut seen, Duration::from_millis(2500));
+    follower.settle_until(&mut seen, Duration::from_secs(20), |s| late_rows(s) >= 3);
+    let errors = follower.errors.lock().unwrap().clone();
     drop(follower);
     let new: Vec<i64> = seen[start..]
         .iter()
         .filter(|e| e["stream_id"] == "Account-acc9")
         .map(|e| e["version"].as_i64().unwrap())
         .collect();
-    assert_eq!(new, [1, 2, 3], "{db}: each late row exactly once: {seen:?}");
+    assert_eq!(
+        new,
+        [1, 2, 3],
+        "{db}: each late row exactly once: {seen:?}\nfollower's stderr: {errors}"
+    );
 }
 
 #[test]

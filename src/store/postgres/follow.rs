@@ -15,7 +15,7 @@ use postgres::fallible_iterator::FallibleIterator;
 
 use super::connect::Target;
 use super::layouts::{PgLayout, Watermark};
-use super::{db_error, PgStore};
+use super::{db_error, session_lost, PgStore};
 use crate::store::source::Follow;
 use crate::store::{Result, StoreError};
 use crate::Event;
@@ -97,8 +97,11 @@ impl PgFollow {
             return;
         }
         let sql = format!("LISTEN {}", super::layouts::q(channel));
-        self.listen = match self.store.client.borrow_mut().batch_execute(&sql) {
+        let mut client = self.store.client.borrow_mut();
+        self.listen = match client.batch_execute(&sql) {
             Ok(()) => Listen::On(session),
+            // A lost session: the next look opens another, and LISTEN is issued there.
+            Err(e) if session_lost(&client, &e) => Listen::Pending,
             // "cannot execute LISTEN during recovery": a standby is polled.
             Err(_) => Listen::No,
         };

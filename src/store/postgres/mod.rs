@@ -179,13 +179,13 @@ impl PgStore {
         let mut client = self.client.borrow_mut();
         match client.query(sql, params) {
             Ok(rows) => Ok(rows),
-            Err(e) if (client.is_closed() || e.is_closed()) && self.snapshot.borrow().is_some() => {
+            Err(e) if session_lost(&client, &e) && self.snapshot.borrow().is_some() => {
                 Err(StoreError::Postgres(format!(
                     "{}: the connection was lost in the middle of a read of one snapshot; run the command again",
                     self.shown
                 )))
             }
-            Err(e) if client.is_closed() || e.is_closed() => {
+            Err(e) if session_lost(&client, &e) => {
                 self.reconnect(&mut client)?;
                 client.query(sql, params).map_err(db_error)
             }
@@ -376,9 +376,9 @@ impl PgStore {
         const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
         let mut client = self.client.borrow_mut();
         let begin = |client: &mut Client| client.batch_execute(BEGIN).map_err(db_error);
-        if let Err(e) = begin(&mut client) {
-            if !client.is_closed() {
-                return Err(e);
+        if let Err(e) = client.batch_execute(BEGIN) {
+            if !session_lost(&client, &e) {
+                return Err(db_error(e));
             }
             self.reconnect(&mut client)?;
             begin(&mut client)?;
@@ -685,6 +685,17 @@ fn raw_event(row: &Row) -> Option<RawEvent<'_>> {
         metadata: row.try_get::<_, Option<&str>>(6).ok()?.map(str::as_bytes),
         timestamp: row.try_get(7).ok()?,
     })
+}
+
+/// Whether a failed query means the session is gone. A session ended by the server
+/// (`pg_terminate_backend`, a shutdown) answers the next query with a FATAL error before
+/// the client has noticed the closed socket, so the error's code counts as well.
+pub(super) fn session_lost(client: &Client, e: &postgres::Error) -> bool {
+    let ended_by_server = e.code().is_some_and(|c| {
+        let c = c.code();
+        c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03")
+    });
+    client.is_closed() || e.is_closed() || ended_by_server
 }
 
 /// One line for a failed query: permissions, timeouts and lost connections by name.
