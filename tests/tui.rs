@@ -1167,3 +1167,54 @@ fn a_when_predicate_that_never_ends_ends_with_its_error_and_skips_nothing() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+/// Waits until the single worker has spun for a second (it is inside the looping call),
+/// then kills it as the system's OOM killer would.
+fn kill_spinning_worker(t: &Tmux) {
+    let deadline = Instant::now() + patience();
+    loop {
+        let pids = worker_pids(t);
+        if let [pid] = pids[..] {
+            if cpu_seconds(pid) > 1.0 {
+                let killed = std::process::Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status()
+                    .unwrap();
+                assert!(killed.success());
+                return;
+            }
+        }
+        assert!(Instant::now() < deadline, "no spinning worker: {pids:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_worker_killed_inside_a_call_names_the_event_and_the_next_skips_it() {
+    let (_dir, jq, t) = looping_ui("600");
+    t.keys(&["/acc-1", "Enter"]);
+    // Killed with nothing journalled: the next worker journals its calls.
+    kill_spinning_worker(&t);
+    t.wait_for(&["a new one journals its calls"]);
+    // Killed again inside the same call: now the event is known, and skipped.
+    kill_spinning_worker(&t);
+    let screen = t.wait_for(&[
+        "worker process died at Account-acc-1 version 3 (MoneyWithdrawn)",
+        "4/4",
+        "\"n\": 3",
+    ]);
+    assert!(screen.contains("skipped"), "{screen}");
+    t.keys(&["Home"]);
+    t.wait_for(&["1/4", "\"n\": 1"]);
+    t.keys(&["Right"]);
+    t.wait_for(&["2/4", "\"n\": 2"]);
+    // A fixed reducer folds every event again, the one the worker died in included.
+    std::fs::write(&jq, "(. // {}) | .n += 10").unwrap();
+    t.wait_for(&["reducer reloaded", "2/4", "\"n\": 20"]);
+    t.keys(&["End"]);
+    t.wait_for(&["4/4", "\"n\": 40"]);
+    assert_eq!(worker_pids(&t).len(), 1);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+    assert!(worker_pids(&t).is_empty(), "quitting ends the worker");
+}

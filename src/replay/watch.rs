@@ -10,7 +10,8 @@
 //! named once per fold; each call stores its number, version and event type, and the
 //! monitor, ticking, times a call number it keeps seeing.
 
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,8 @@ pub struct Watch {
     labels: Mutex<([String; 4], String)>,
     /// The process's resident memory a call may grow it to, in bytes; 0 for no limit.
     memory_limit: AtomicU64,
+    /// Each call's start and end written to stderr ([`Watch::journal_calls`]).
+    journal: AtomicBool,
 }
 
 /// How much of an event type a report shows; longer ones end with `…`.
@@ -47,6 +50,7 @@ impl Default for Watch {
             kind: AtomicU8::new(0),
             labels: Mutex::default(),
             memory_limit: AtomicU64::new(0),
+            journal: AtomicBool::new(false),
         }
     }
 }
@@ -100,6 +104,9 @@ pub struct TimedOut {
     /// Set when the call was stopped for memory, not time: the limit in MiB.
     #[serde(default)]
     pub memory_mib: Option<u64>,
+    /// Set when the process running the call died in it (found by a journal).
+    #[serde(default)]
+    pub died: bool,
 }
 
 impl std::fmt::Display for TimedOut {
@@ -116,6 +123,12 @@ impl std::fmt::Display for TimedOut {
             Program::Reducer => ("--reducer-timeout", "--reducer-memory"),
             _ => ("--jq-timeout", "--jq-memory"),
         };
+        if self.died {
+            return write!(
+                f,
+                "the worker process died at {place} running the {program} (a crash, or the system ended it); that event is skipped"
+            );
+        }
         if let Some(mib) = self.memory_mib {
             let what = match self.kind {
                 Program::Reducer => "is its state growing",
@@ -176,10 +189,33 @@ impl Watch {
         let call = self.calls.load(Ordering::Relaxed) + 1;
         self.calls.store(call, Ordering::Relaxed);
         self.current.store(call, Ordering::Release);
+        if self.journal.load(Ordering::Relaxed) {
+            self.write_journal(self.report(Duration::ZERO, None));
+        }
     }
 
     pub fn end(&self) {
         self.current.store(0, Ordering::Release);
+        if self.journal.load(Ordering::Relaxed) {
+            self.write_journal(None);
+        }
+    }
+
+    /// From now on each call's start is written to stderr as a JSON line (a [`TimedOut`]
+    /// with no limit) before it runs, and its end as `-`: a process that dies inside a call
+    /// leaves the call as the journal's last line, for its parent to read ([`last_call`]).
+    /// A write per call: only for a process that has died once already.
+    pub fn journal_calls(&self) {
+        self.journal.store(true, Ordering::Relaxed);
+    }
+
+    fn write_journal(&self, call: Option<TimedOut>) {
+        let mut line = match call.map(|c| serde_json::to_vec(&c)) {
+            Some(Ok(json)) => json,
+            _ => b"-".to_vec(),
+        };
+        line.push(b'\n');
+        let _ = std::io::stderr().lock().write_all(&line);
     }
 
     /// Stops a call that grows the process's resident memory past `mib` MiB.
@@ -218,6 +254,7 @@ impl Watch {
             event_type,
             limit,
             memory_mib,
+            died: false,
         })
     }
 
@@ -280,6 +317,13 @@ pub fn stack_for(limit_mib: u64) -> usize {
     const GIB: u64 = 1 << 30;
     let bytes = (limit_mib.saturating_mul(1 << 20) + 4 * GIB).clamp(8 * GIB, 64 * GIB);
     usize::try_from(bytes).unwrap_or(usize::MAX)
+}
+
+/// The call a journal ([`Watch::journal_calls`]) left in progress: its last line, where
+/// that is a call's start.
+pub fn last_call(journal: &str) -> Option<TimedOut> {
+    let line = journal.lines().next_back()?;
+    serde_json::from_str(line).ok()
 }
 
 fn set(slot: &mut String, value: &str) {
@@ -380,5 +424,21 @@ mod tests {
             None,
             "only during a call"
         );
+    }
+
+    #[test]
+    fn a_journal_names_the_call_left_in_progress() {
+        let w = Watch::default();
+        w.fold("r.jq", "A-1");
+        w.begin(4, "Deposited");
+        let start = serde_json::to_string(&w.report(Duration::ZERO, None)).unwrap();
+        assert_eq!(last_call(&format!("{start}\n-\n")), None, "ended");
+        let t = last_call(&format!("-\n{start}\n")).unwrap();
+        assert_eq!((t.stream.as_str(), t.version), ("A-1", 4));
+        assert_eq!(last_call(""), None);
+        let died = TimedOut { died: true, ..t };
+        assert!(died.to_string().starts_with(
+            "the worker process died at A-1 version 4 (Deposited) running the reducer r.jq"
+        ));
     }
 }

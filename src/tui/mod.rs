@@ -104,6 +104,7 @@ fn run(options: Options) -> Result<()> {
     let config = WorkerConfig {
         ui: options,
         skips: Vec::new(),
+        careful: false,
     };
     let (tx, rx) = mpsc::channel::<Input>();
     let workers = Workers {
@@ -209,6 +210,7 @@ fn event_loop(
             // The old worker is stuck inside the reducer and cannot be stopped; its
             // channels are dropped and a new one skips the events that hung it.
             config.skips = app.model.timed_out.clone();
+            config.careful = app.model.worker_deaths > 0;
             config.ui.from_snapshots = app.model.from_snapshots;
             let old = std::mem::replace(&mut channels, workers.start(&config)?);
             end_worker(old, false);

@@ -251,8 +251,9 @@ pub struct Model {
     /// Reducer calls that timed out; when one is added, the worker must be replaced.
     pub timed_out: Vec<eventscope::replay::TimedOut>,
     pub replace_worker: bool,
-    /// How often the worker process died without a word.
+    /// Worker processes that died, and those of them in a row that named no event.
     pub worker_deaths: u32,
+    pub unexplained_deaths: u32,
 }
 
 impl Model {
@@ -278,6 +279,7 @@ impl Model {
             timed_out: Vec::new(),
             replace_worker: false,
             worker_deaths: 0,
+            unexplained_deaths: 0,
         }
     }
 

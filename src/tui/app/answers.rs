@@ -8,6 +8,9 @@ use super::App;
 use crate::tui::model::ROWS_KEPT;
 use crate::tui::worker::{Appended, Msg, Req, Target, WorkerError};
 
+/// Worker deaths the UI recovers from before it stops starting new workers.
+const MAX_WORKER_DEATHS: u32 = 20;
+
 impl App {
     pub(super) fn on_worker(&mut self, msg: Msg) -> bool {
         let m = &mut self.model;
@@ -226,7 +229,7 @@ impl App {
                 m.warn(format!("reducer not reloaded, the old one is kept: {e}"));
             }
             Msg::ReducerTimeout(t) => self.on_reducer_timeout(t),
-            Msg::WorkerDied => self.on_worker_died(),
+            Msg::WorkerDied(during) => self.on_worker_died(during),
             Msg::Connection(Some(lost)) => m.warn(lost),
             Msg::Connection(None) => m.say("reconnected"),
             Msg::SnapshotsRefused(why) => {
@@ -305,16 +308,26 @@ impl App {
         m.ask_again();
     }
 
-    /// The worker process ended without a word: most likely a reducer recursed until its
-    /// stack overflowed. A new one takes over a few times; then the UI stops asking.
-    fn on_worker_died(&mut self) {
+    /// The worker process ended without a word (killed by the system, or a crash). The next
+    /// worker journals its jq calls, so that a death inside one names the event, which is
+    /// then skipped as a hung one is; deaths outside any call are retried a few times.
+    fn on_worker_died(&mut self, during: Option<eventscope::replay::TimedOut>) {
         let m = &mut self.model;
         m.worker_deaths += 1;
-        if m.worker_deaths > 3 {
-            m.warn("the worker process keeps stopping (does a reducer recurse without end?); quit and check --reducer");
+        if let Some(mut t) = during {
+            if m.worker_deaths <= MAX_WORKER_DEATHS {
+                t.died = true;
+                self.model.unexplained_deaths = 0;
+                self.on_reducer_timeout(t);
+                return;
+            }
+        }
+        m.unexplained_deaths += 1;
+        if m.unexplained_deaths > 3 || m.worker_deaths > MAX_WORKER_DEATHS {
+            m.warn("the worker process keeps stopping outside any jq program; quit and check the store and --reducer");
             return;
         }
-        m.warn("the worker process stopped (a reducer that recurses without end overflows the stack); started a new one");
+        m.warn("the worker process stopped; a new one journals its calls to find the event it stops at");
         m.replace_worker = true;
         m.outbox.clear();
         m.ask_again();

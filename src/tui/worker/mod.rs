@@ -30,6 +30,10 @@ pub struct WorkerConfig {
     pub ui: crate::tui::Options,
     /// Events whose reducer call timed out before: never run again.
     pub skips: Vec<TimedOut>,
+    /// Journal every jq call on stderr: a worker died before, and the next death should
+    /// name its event.
+    #[serde(default)]
+    pub careful: bool,
 }
 
 const FOLLOW_POLL: Duration = Duration::from_millis(100);
@@ -81,6 +85,9 @@ pub fn run(mut config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Ms
     };
     let watch = Arc::new(Watch::default());
     watch.limit_memory(config.ui.reducer_memory);
+    if config.careful {
+        watch.journal_calls();
+    }
     let to_ui = replies.clone();
     if let Err(e) = watch.monitor(config.ui.reducer_timeout, move |t| {
         let _ = to_ui.send(Msg::ReducerTimeout(t));

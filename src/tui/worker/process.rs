@@ -94,7 +94,8 @@ pub type Channels = (mpsc::Sender<Req>, WorkerProcess);
 
 /// Starts a worker child for `config` and threads that carry requests to it and its
 /// answers back to `deliver` (which returns false once nobody listens). If the child dies
-/// without a word (a reducer overflowed its stack), `deliver` gets [`Msg::WorkerDied`].
+/// without a word (killed, or a crash), `deliver` gets [`Msg::WorkerDied`] with the call it
+/// died in where a careful worker journalled it.
 pub fn spawn(
     config: &WorkerConfig,
     deliver: impl Fn(Msg) -> bool + Send + 'static,
@@ -104,11 +105,25 @@ pub fn spawn(
         .env(WORKER_ENV, "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .context("starting the worker process")?;
     let mut stdin = child.stdin.take().context("the worker's stdin")?;
     let stdout = child.stdout.take().context("the worker's stdout")?;
+    let stderr = child.stderr.take().context("the worker's stderr")?;
+    // A careful worker journals its jq calls on stderr: the last line names the call it
+    // died in. Only the last line is kept.
+    let journal = std::thread::Builder::new()
+        .name("worker-journal".into())
+        .spawn(move || {
+            let mut last = String::new();
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                last = line;
+            }
+            eventscope::replay::last_call(&last)
+        })
+        .context("starting the worker's journal reader")?;
     serde_json::to_writer(&mut stdin, config)?;
     stdin.write_all(b"\n")?;
     let (req_tx, req_rx) = mpsc::channel::<Req>();
@@ -141,7 +156,8 @@ pub fn spawn(
                 }
             }
             if !stopped {
-                deliver(Msg::WorkerDied);
+                let during = journal.join().ok().flatten();
+                deliver(Msg::WorkerDied(during));
             }
         })
         .context("starting the worker's reader")?;

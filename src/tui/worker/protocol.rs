@@ -317,8 +317,9 @@ pub enum Msg {
     ReducerTimeout(TimedOut),
     /// Replays cannot start from snapshots (no mapping): they start from the first event.
     SnapshotsRefused(String),
-    /// The worker process ended without a word (a reducer overflowed its stack).
-    WorkerDied,
+    /// The worker process ended without a word (killed, or a crash): the jq call it died in,
+    /// where a careful worker journalled it.
+    WorkerDied(Option<TimedOut>),
     /// The store's connection dropped and is being opened again (`Some`), or is back.
     Connection(Option<String>),
     /// A request failed; `retry` is the request to ask again when the error is passing.
