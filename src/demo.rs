@@ -162,6 +162,19 @@ pub fn write_demo(path: &std::path::Path, events: usize, hot: usize) -> Result<S
             let e = gen.event(&stream, ty, data, Duration::seconds(10));
             w.append(&stream, ExpectedVersion::Exact(v as i64 - 1), &[e])?;
         }
+        // Three consumers: one caught up, one stuck on an order event, one behind.
+        let at = |p: i64, secs: i64| {
+            crate::time::format_stored(base_time() + Duration::minutes(p) + Duration::seconds(secs))
+        };
+        w.save_checkpoint(
+            "account-balances",
+            "projection",
+            "Account",
+            17,
+            Some(&at(17, 2)),
+        )?;
+        w.save_checkpoint("order-emails", "processor", "Order", 10, Some(&at(10, 3)))?;
+        w.save_checkpoint("audit-log", "subscription", "$all", 16, None)?;
         w.commit()?;
     }
     Ok(store)

@@ -341,6 +341,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Where every consumer the store records (projection, subscription, process
+    /// application, processor) stands: its position, the head of what it follows, its lag,
+    /// the first event it has not processed, and whether it is caught up, behind or stuck.
+    Consumers {
+        /// The event store: a SQLite file or a postgres:// URL.
+        store: PathBuf,
+        /// A table of positions no layout names: 'table=T,name=C,position=C[,updated=C]
+        /// [,status=C][,follows=C][,kind=C]' (follows holds $all, a category, or stream:ID).
+        #[arg(long, value_name = "SPEC")]
+        consumers: Option<String>,
+        /// A consumer behind whose last update is older than this is stuck (30s, 15m, 1h).
+        #[arg(long, value_name = "SPAN", default_value = "60s", value_parser = eventscope::store::parse_bucket)]
+        stuck_after: i64,
+        /// Exit 1 when any consumer is in this state (for scripts and monitoring).
+        #[arg(long, value_name = "STATE")]
+        fail_on: Option<super::consumers::FailOn>,
+        /// One JSON object per consumer.
+        #[arg(long)]
+        json: bool,
+    },
     /// What a store holds: events per type and category, stream lengths, the first and
     /// last time, and events per time bucket.
     Stats {

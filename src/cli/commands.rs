@@ -157,6 +157,23 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             &replay,
             json,
         ),
+        Command::Consumers {
+            store,
+            consumers,
+            stuck_after,
+            fail_on,
+            json,
+        } => {
+            let options = eventscope::store::consumers::ConsumerOptions {
+                stuck_after: std::time::Duration::from_secs(stuck_after.unsigned_abs()),
+                spec: consumers
+                    .as_deref()
+                    .map(eventscope::store::consumers::ConsumerSpec::parse)
+                    .transpose()?,
+                ..Default::default()
+            };
+            super::consumers::run(&*open(&store)?, &options, fail_on, json)
+        }
         Command::Stats {
             store,
             stream,

@@ -5,6 +5,7 @@ mod args;
 mod check;
 mod commands;
 mod completions;
+mod consumers;
 mod debug;
 mod events;
 mod find;

@@ -3,6 +3,7 @@
 //!
 //! Only the native layout (go-mink's SQLite form) is read here; see `schema.rs` for its DDL.
 
+pub mod consumers;
 mod decode;
 pub mod layout;
 mod map_spec;
@@ -111,6 +112,9 @@ pub enum StoreError {
         most: i64,
         suggested: String,
     },
+    /// A consumer table that cannot be read as `--consumers` or the layout says.
+    #[error("--consumers: {0}")]
+    BadConsumers(String),
     /// A read stopped by its caller (whose own error is reported instead).
     #[error("interrupted")]
     Interrupted,

@@ -2,7 +2,9 @@
 
 use rusqlite::Connection;
 
-/// Idempotent DDL for the native layout. `snapshots` is optional when reading; so are
+/// Idempotent DDL for the native layout. `snapshots` and `checkpoints` (where each consumer
+/// stands: its last processed global position, what it follows — `$all`, a category, or
+/// `stream:ID` — and when it last moved) are optional when reading; so are
 /// `topic` and `category`, which keep what an import from another layout needs to
 /// round-trip (go-mink's own tables do not have them), and a `timestamp` may be NULL where
 /// the events came from a layout without times.
@@ -26,6 +28,15 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS stream_categories (
   stream_id TEXT PRIMARY KEY,
   category  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  name       TEXT PRIMARY KEY,
+  kind       TEXT NOT NULL DEFAULT 'projection',
+  follows    TEXT NOT NULL DEFAULT '$all',
+  position   INTEGER NOT NULL,
+  updated_at TEXT,
+  status     TEXT,
+  error      TEXT
 );
 CREATE TABLE IF NOT EXISTS snapshots (
   stream_id  TEXT NOT NULL,

@@ -348,6 +348,35 @@ pub trait EventSource {
         super::stats::stats(self, filter, bucket)
     }
 
+    /// The consumers the store records (projections, subscriptions, trackers), as the
+    /// layout's tables or a `--consumers` spec name them; none where it records none.
+    fn consumer_records(
+        &self,
+        _spec: Option<&super::consumers::ConsumerSpec>,
+    ) -> Result<Vec<super::consumers::ConsumerRecord>> {
+        Ok(Vec::new())
+    }
+
+    /// What lies after global position `after` in the log, or in `streams` only: how many
+    /// events, the first position, and the set's last position. This default reads each
+    /// event's place; backends count through their position index instead.
+    fn log_tail(&self, after: i64, streams: Option<&[String]>) -> Result<super::consumers::Tail> {
+        let filter = LogFilter {
+            streams: streams.map(<[String]>::to_vec),
+            ..LogFilter::default()
+        };
+        let mut tail = super::consumers::Tail::default();
+        self.each_time(&filter, &mut |row| {
+            if row.position > after {
+                tail.count += 1;
+                tail.next.get_or_insert(row.position);
+            }
+            tail.head = Some(tail.head.map_or(row.position, |h| h.max(row.position)));
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(tail)
+    }
+
     /// Every event sharing the correlation id of the event `id`, in global order, with
     /// causation links.
     fn related(&self, id: &str, keys: &RelatedKeys) -> Result<Related> {

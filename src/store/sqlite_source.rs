@@ -132,6 +132,17 @@ impl EventSource for Store {
         Store::bad_versions(self)
     }
 
+    fn consumer_records(
+        &self,
+        spec: Option<&super::consumers::ConsumerSpec>,
+    ) -> Result<Vec<super::consumers::ConsumerRecord>> {
+        Store::consumer_records(self, spec)
+    }
+
+    fn log_tail(&self, after: i64, streams: Option<&[String]>) -> Result<super::consumers::Tail> {
+        Store::log_tail(self, after, streams)
+    }
+
     fn count_after(&self, after: i64) -> Result<i64> {
         Store::count_after(self, after)
     }

@@ -226,6 +226,22 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Records where a consumer stands (the native layout's optional `checkpoints`).
+    pub fn save_checkpoint(
+        &self,
+        name: &str,
+        kind: &str,
+        follows: &str,
+        position: i64,
+        updated_at: Option<&str>,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT OR REPLACE INTO checkpoints (name, kind, follows, position, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![name, kind, follows, position, updated_at],
+        )?;
+        Ok(())
+    }
+
     pub fn commit(self) -> Result<()> {
         Ok(self.tx.commit()?)
     }
