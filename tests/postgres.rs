@@ -258,6 +258,41 @@ fn marten_with_tenants_archives_and_headers() {
     assert_eq!(events[0]["metadata"]["user"], "ops");
     let all = lines(&ok(&["events", &url, "--archived", "--json"]));
     assert_eq!(all.len(), 5, "--archived shows the archived stream's event");
+    // Marten's daemon progress, as its DDL has it; the high water mark is no consumer.
+    let mut c = pg.client("marten");
+    c.batch_execute(
+        "CREATE TABLE mt_event_progression (name varchar NOT NULL, last_seq_id bigint NULL,
+           last_updated timestamp with time zone NULL DEFAULT transaction_timestamp(),
+           CONSTRAINT pk_mt_event_progression PRIMARY KEY (name));
+         INSERT INTO mt_event_progression VALUES ('HighWaterMark', 5, now()),
+           ('Account:All', 4, now()), ('Ledger:All', 2, '2024-03-01 10:00:00+00');",
+    )
+    .unwrap();
+    let found = consumers_against_sql(
+        &mut c,
+        &url,
+        "SELECT count(*)::int8, min(seq_id), (SELECT max(seq_id) FROM mt_events WHERE NOT is_archived) FROM mt_events WHERE NOT is_archived AND seq_id > $1",
+    );
+    assert_eq!(found, ["Ledger:All", "Account:All"]);
+}
+
+/// `consumers --json` on `url`, each consumer's lag, next position and head checked
+/// against `tail_sql` (count, first position, last position after `$1`) on the raw
+/// tables; the names, in eventscope's order.
+fn consumers_against_sql(c: &mut postgres::Client, url: &str, tail_sql: &str) -> Vec<String> {
+    let got = lines(&ok(&["consumers", url, "--json"]));
+    for k in &got {
+        let position = k["position"].as_i64().unwrap_or(i64::MIN);
+        let row = c.query_one(tail_sql, &[&position]).unwrap();
+        let (lag, next, head): (i64, Option<i64>, Option<i64>) =
+            (row.get(0), row.get(1), row.get(2));
+        assert_eq!(k["lag"].as_i64(), Some(lag), "{k}");
+        assert_eq!(k["next_event"]["position"].as_i64(), next, "{k}");
+        assert_eq!(k["head"].as_i64(), head, "{k}");
+    }
+    got.iter()
+        .map(|k| k["consumer"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -649,6 +684,22 @@ fn commanded_event_store() {
         events[0]["metadata"]["correlation_id"],
         "00000000-0000-4000-8000-00000000c0de"
     );
+    // Commanded's subscriptions: the last event number seen of $all.
+    let mut c = pg.client("commanded");
+    c.batch_execute(
+        "CREATE TABLE subscriptions (subscription_id bigserial PRIMARY KEY NOT NULL,
+           stream_uuid text NOT NULL, subscription_name text NOT NULL, last_seen bigint NULL,
+           created_at timestamp with time zone default NOW() NOT NULL);
+         INSERT INTO subscriptions (stream_uuid, subscription_name, last_seen) VALUES
+           ('$all', 'projector', 6), ('$all', 'mailer', 3), ('$all', 'fresh', NULL);",
+    )
+    .unwrap();
+    let found = consumers_against_sql(
+        &mut c,
+        &url,
+        "SELECT count(*)::int8, min(stream_version)::int8, (SELECT max(stream_version)::int8 FROM stream_events WHERE stream_id = 0) FROM stream_events WHERE stream_id = 0 AND stream_version > $1",
+    );
+    assert_eq!(found, ["fresh", "mailer", "projector"]);
     commanded_follow_listens(&pg, &url);
 }
 

@@ -166,6 +166,12 @@ impl Default for ConsumerOptions {
     }
 }
 
+/// A stored position as text: digits (Emmett pads them with zeros), or a
+/// `transaction:position` pair, whose position it gives.
+pub(crate) fn parse_position(text: &str) -> Option<i64> {
+    text.rsplit(':').next().unwrap_or(text).trim().parse().ok()
+}
+
 /// What lies after a position in what a consumer follows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tail {

@@ -20,10 +20,7 @@ pub(super) fn position_of(v: &Value) -> Option<i64> {
     match v {
         Value::Integer(n) => Some(*n),
         Value::Real(r) if r.fract() == 0.0 && r.abs() < 9.0e15 => Some(*r as i64),
-        Value::Text(t) => {
-            let t = t.rsplit(':').next().unwrap_or(t).trim();
-            t.parse().ok()
-        }
+        Value::Text(t) => super::parse_position(t),
         _ => None,
     }
 }

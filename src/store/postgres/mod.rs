@@ -3,6 +3,7 @@
 //! between pages and memory stays bounded whatever the store's size.
 
 mod connect;
+mod consumers;
 mod follow;
 mod layouts;
 
@@ -1021,6 +1022,26 @@ impl EventSource for PgStore {
     fn bad_versions(&self) -> Result<Vec<BadVersion>> {
         // PostgreSQL's integer columns hold integers only.
         Ok(Vec::new())
+    }
+
+    fn consumer_records(
+        &self,
+        spec: Option<&crate::store::consumers::ConsumerSpec>,
+    ) -> Result<Vec<crate::store::consumers::ConsumerRecord>> {
+        if spec.is_some() {
+            return Err(StoreError::BadConsumers(
+                "a --consumers table is read from SQLite stores only, for now".into(),
+            ));
+        }
+        self.pg_consumer_records()
+    }
+
+    fn log_tail(
+        &self,
+        after: i64,
+        streams: Option<&[String]>,
+    ) -> Result<crate::store::consumers::Tail> {
+        self.pg_log_tail(after, streams)
     }
 
     fn count_after(&self, after: i64) -> Result<i64> {
