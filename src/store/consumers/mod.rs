@@ -82,6 +82,23 @@ pub struct ConsumerRecord {
     pub note: Option<String>,
 }
 
+impl ConsumerRecord {
+    /// A consumer read from `source`, with nothing known yet but its name and what it is.
+    pub fn new(consumer: String, kind: &str, follows: Follows, source: &str) -> Self {
+        ConsumerRecord {
+            consumer,
+            kind: kind.into(),
+            follows,
+            position: None,
+            last_update: None,
+            status: None,
+            error: None,
+            source: source.into(),
+            note: None,
+        }
+    }
+}
+
 /// The first event a consumer has not processed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NextEvent {

@@ -135,17 +135,13 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| {
-                let record = ConsumerRecord {
-                    consumer: text_of(&r[0]).unwrap_or_default(),
-                    kind: text_of(&r[3]).unwrap_or_else(|| "projection".into()),
-                    follows: Follows::parse(&text_of(&r[2]).unwrap_or_default()),
-                    position: None,
-                    last_update: time_of(&r[4]),
-                    status: text_of(&r[5]),
-                    error: text_of(&r[6]),
-                    source: "checkpoints".into(),
-                    note: None,
-                };
+                let kind = text_of(&r[3]).unwrap_or_else(|| "projection".into());
+                let follows = Follows::parse(&text_of(&r[2]).unwrap_or_default());
+                let name = text_of(&r[0]).unwrap_or_default();
+                let mut record = ConsumerRecord::new(name, &kind, follows, "checkpoints");
+                record.last_update = time_of(&r[4]);
+                record.status = text_of(&r[5]);
+                record.error = text_of(&r[6]);
                 positioned(record, &r[1])
             })
             .collect())
@@ -161,19 +157,11 @@ impl Store {
             .iter()
             .map(|r| {
                 let upstream = text_of(&r[0]).unwrap_or_default();
-                let record = ConsumerRecord {
-                    consumer: format!("tracking {upstream}"),
-                    kind: "tracking".into(),
-                    follows: Follows::All,
-                    position: None,
-                    last_update: None,
-                    status: None,
-                    error: None,
-                    source: "tracking".into(),
-                    note: Some(format!(
-                        "notification ids of application {upstream}'s log, taken to be this store's stored_events (the tracking table does not say whose log it is)"
-                    )),
-                };
+                let name = format!("tracking {upstream}");
+                let mut record = ConsumerRecord::new(name, "tracking", Follows::All, "tracking");
+                record.note = Some(format!(
+                    "notification ids of application {upstream}'s log, taken to be this store's stored_events (the tracking table does not say whose log it is)"
+                ));
                 positioned(record, &r[1])
             })
             .collect())
@@ -201,25 +189,17 @@ impl Store {
             .map(|r| {
                 let name = text_of(&r[0]).unwrap_or_default();
                 let partition = text_of(&r[2]).filter(|p| p != "global" && p != "emt:default");
-                let record = ConsumerRecord {
-                    consumer: match partition {
-                        Some(p) => format!("{name} ({p})"),
-                        None => name,
-                    },
-                    kind: if table == "emt_processors" {
-                        "processor"
-                    } else {
-                        "subscription"
-                    }
-                    .into(),
-                    follows: Follows::All,
-                    position: None,
-                    last_update: time_of(&r[4]),
-                    status: text_of(&r[3]),
-                    error: None,
-                    source: table.into(),
-                    note: None,
+                let name = match partition {
+                    Some(p) => format!("{name} ({p})"),
+                    None => name,
                 };
+                let kind = match table {
+                    "emt_processors" => "processor",
+                    _ => "subscription",
+                };
+                let mut record = ConsumerRecord::new(name, kind, Follows::All, table);
+                record.last_update = time_of(&r[4]);
+                record.status = text_of(&r[3]);
                 positioned(record, &r[1])
             })
             .collect())
@@ -256,17 +236,12 @@ impl Store {
         Ok(rows
             .iter()
             .map(|r| {
-                let record = ConsumerRecord {
-                    consumer: text_of(&r[0]).unwrap_or_default(),
-                    kind: text_of(&r[3]).unwrap_or_else(|| "consumer".into()),
-                    follows: Follows::parse(&text_of(&r[2]).unwrap_or_default()),
-                    position: None,
-                    last_update: time_of(&r[4]),
-                    status: text_of(&r[5]),
-                    error: None,
-                    source: table.to_string(),
-                    note: None,
-                };
+                let kind = text_of(&r[3]).unwrap_or_else(|| "consumer".into());
+                let follows = Follows::parse(&text_of(&r[2]).unwrap_or_default());
+                let name = text_of(&r[0]).unwrap_or_default();
+                let mut record = ConsumerRecord::new(name, &kind, follows, table);
+                record.last_update = time_of(&r[4]);
+                record.status = text_of(&r[5]);
                 positioned(record, &r[1])
             })
             .collect())

@@ -47,23 +47,12 @@ impl PgStore {
             let has = |cols: &[&str]| cols.iter().all(|c| t.columns.contains_key(*c));
             let source = format!("{}.{}", t.schema, t.name);
             let record = |name: String, kind: &str, follows, stored: &Option<String>| {
-                let position = stored.as_deref().and_then(parse_position);
-                ConsumerRecord {
-                    consumer: name,
-                    kind: kind.into(),
-                    follows,
-                    position,
-                    last_update: None,
-                    status: None,
-                    error: match (position, stored) {
-                        (None, Some(s)) => {
-                            Some(format!("its stored position {s} is not a position"))
-                        }
-                        _ => None,
-                    },
-                    source: source.clone(),
-                    note: None,
+                let mut c = ConsumerRecord::new(name, kind, follows, &source);
+                c.position = stored.as_deref().and_then(parse_position);
+                if let (None, Some(s)) = (c.position, stored) {
+                    c.error = Some(format!("its stored position {s} is not a position"));
                 }
+                c
             };
             if t.name == "mt_event_progression" && has(&["name", "last_seq_id"]) {
                 for r in self.text_select(t, &["name", "last_seq_id", "last_updated"])? {
