@@ -1218,3 +1218,38 @@ fn a_worker_killed_inside_a_call_names_the_event_and_the_next_skips_it() {
     t.wait_for(&["EXITED 0"]);
     assert!(worker_pids(&t).is_empty(), "quitting ends the worker");
 }
+
+#[test]
+fn the_consumers_view_opens_the_event_a_consumer_is_stuck_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 120, 32);
+    // The list shows the consumers under $all once the worker has counted them.
+    t.wait_for(&["consumers (2 behind)"]);
+    t.keys(&["C"]);
+    let screen = t.wait_for(&["Consumers · 3 · 2 behind, 1 stuck", "order-emails"]);
+    assert!(
+        screen.contains("→ Order-123 v5 ItemRemoved"),
+        "the next event is named:\n{screen}"
+    );
+    // The first row is the one furthest behind: Enter lands on the state before its event.
+    t.keys(&["Enter"]);
+    t.wait_for(&[
+        "Events · Order-123",
+        "4/8",
+        "its next event is v5 ItemRemoved (#12): the state before it",
+    ]);
+    t.keys(&["Right", "2"]);
+    t.wait_for(&["5/8", "\"type\": \"ItemRemoved\""]);
+    // On $all, each consumer's position is marked.
+    t.keys(&["Escape"]);
+    t.keys(&["C", "Down", "Down", "Enter"]);
+    let screen = t.wait_for(&["account-balances is caught up, at #17", "17/18"]);
+    assert!(
+        screen.contains('▲'),
+        "positions marked on the timeline:\n{screen}"
+    );
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

@@ -85,6 +85,8 @@ pub enum Command {
     Related,
     /// Back to where the view was before the last jump (Related, a table row).
     Back,
+    /// Where every consumer the store records stands (an overlay).
+    Consumers,
     /// Plot the numeric field under the State tab's cursor across the stream's versions.
     Plot,
     /// Copy what the inspector shows, as JSON, to the clipboard (OSC 52).

@@ -5,6 +5,7 @@ use ratatui::crossterm::event::{KeyCode, MouseButton, MouseEventKind};
 use ratatui::layout::Rect;
 
 use super::action::{Action, Command};
+use super::components::consumers::Consumers;
 use super::components::events_table::EventsTable;
 use super::components::help::Help;
 use super::components::inspector::Inspector;
@@ -21,6 +22,9 @@ use super::theme::Theme;
 use super::worker::WorkerError;
 use super::worker::{FindSpec, Req, Target};
 
+/// How often shown consumers are asked for again.
+const CONSUMERS_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub struct App {
     pub model: Model,
     pub streams: StreamList,
@@ -29,6 +33,9 @@ pub struct App {
     pub timeline: Timeline,
     pub help: Option<Help>,
     pub related: Option<Related>,
+    pub consumers: Option<Consumers>,
+    /// When the consumers were last asked for, to refresh them every few seconds.
+    consumers_asked: Option<std::time::Instant>,
     pub prompt: Option<Prompt>,
     /// Where the view was before each jump (Related, a table row), for Back.
     history: Vec<(Target, i64)>,
@@ -49,6 +56,8 @@ impl App {
             timeline: Timeline,
             help: None,
             related: None,
+            consumers: None,
+            consumers_asked: None,
             prompt: None,
             history: Vec::new(),
             focus: Pane::Streams,
@@ -59,7 +68,7 @@ impl App {
 
     /// The keymap layer in force.
     pub fn layer(&self) -> Layer {
-        if self.help.is_some() || self.related.is_some() {
+        if self.help.is_some() || self.related.is_some() || self.consumers.is_some() {
             Layer::Overlay
         } else if self.prompt.is_some() {
             Layer::Prompt
@@ -125,9 +134,10 @@ impl App {
 
     fn overlay_command(&mut self, c: Command) {
         match c {
-            Command::Cancel | Command::Help | Command::Quit => {
+            Command::Cancel | Command::Help | Command::Quit | Command::Consumers => {
                 self.help = None;
                 self.related = None;
+                self.consumers = None;
             }
             other => {
                 if let Some(h) = &mut self.help {
@@ -136,6 +146,12 @@ impl App {
                     let outcome = r.on_command(other, &mut self.model);
                     if matches!(outcome, Outcome::OpenAt(..)) {
                         self.related = None;
+                    }
+                    self.apply(outcome);
+                } else if let Some(c) = &mut self.consumers {
+                    let outcome = c.on_command(other, &mut self.model);
+                    if matches!(outcome, Outcome::OpenAt(..)) {
+                        self.consumers = None;
                     }
                     self.apply(outcome);
                 }
@@ -345,6 +361,7 @@ impl App {
                     None => m.say("no event under the playhead yet"),
                 }
             }
+            Command::Consumers => self.show_consumers(),
             Command::Back => match self.history.pop() {
                 Some((target, key)) => self.open_without_history(target, Some(key)),
                 None => m.say("nothing to go back to"),
@@ -374,6 +391,7 @@ impl App {
                 }
                 self.open(target, Some(key));
             }
+            Outcome::ShowConsumers => self.show_consumers(),
             Outcome::ShowTab(title) => {
                 self.inspector.show_titled(title, &mut self.model);
             }
@@ -572,10 +590,35 @@ impl App {
         }
     }
 
-    /// Once a second: count events that arrived while not following.
+    /// Opens the Consumers overlay and asks where they stand now.
+    fn show_consumers(&mut self) {
+        self.consumers = Some(Consumers::default());
+        self.ask_consumers();
+    }
+
+    pub(super) fn ask_consumers(&mut self) {
+        self.consumers_asked = Some(std::time::Instant::now());
+        self.model.outbox.push(Req::Consumers);
+    }
+
+    /// Once a second: count events that arrived while not following; every few seconds,
+    /// where the consumers stand while they are shown (the overlay, or marks on `$all`).
     fn on_tick(&mut self) -> bool {
         let retries = self.take_retries();
         self.model.outbox.extend(retries);
+        let shown = self.consumers.is_some()
+            || (!self.model.catalog.consumers.is_empty()
+                && self
+                    .model
+                    .view
+                    .as_ref()
+                    .is_some_and(|v| v.target == Target::All));
+        let due = self
+            .consumers_asked
+            .is_none_or(|at| at.elapsed() >= CONSUMERS_REFRESH);
+        if shown && due {
+            self.ask_consumers();
+        }
         if !self.model.following && self.model.catalog.loaded {
             self.model
                 .outbox

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use eventscope::replay::Change;
+use eventscope::store::consumers::Consumer;
 use eventscope::store::{Activity, StreamInfo};
 
 use super::keymap::Keymap;
@@ -201,9 +202,47 @@ pub struct Catalog {
     pub loaded: bool,
     pub last_position: i64,
     pub has_times: bool,
+    /// The consumers the store records, as last reported, sorted by lag.
+    pub consumers: Vec<Consumer>,
+    /// Each consumer's position when first seen at it, and since when: a consumer behind
+    /// whose position has not moved for [`STUCK_AFTER`] while watched is stuck.
+    pub consumer_since: HashMap<String, (Option<i64>, std::time::Instant)>,
 }
 
+/// How long a consumer behind may keep its position while watched before it is stuck.
+pub const STUCK_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl Catalog {
+    /// Takes a new report of the consumers, judging as stuck one that is behind and has
+    /// not moved for [`STUCK_AFTER`] while the UI watched it.
+    pub fn set_consumers(&mut self, mut consumers: Vec<Consumer>, now: std::time::Instant) {
+        self.consumer_since
+            .retain(|name, _| consumers.iter().any(|c| &c.consumer == name));
+        for c in &mut consumers {
+            let since = self
+                .consumer_since
+                .entry(c.consumer.clone())
+                .or_insert((c.position, now));
+            if since.0 != c.position {
+                *since = (c.position, now);
+            }
+            if c.is_behind() && !c.stuck && now.duration_since(since.1) >= STUCK_AFTER {
+                c.stuck = true;
+                if !c.status_stored {
+                    c.status = "stuck".into();
+                }
+            }
+        }
+        self.consumers = consumers;
+    }
+
+    /// How long a consumer has kept its position while watched.
+    pub fn unmoved_for(&self, name: &str, now: std::time::Instant) -> Option<std::time::Duration> {
+        self.consumer_since
+            .get(name)
+            .map(|(_, since)| now.duration_since(*since))
+    }
+
     pub fn reindex(&mut self) {
         self.index = self
             .streams

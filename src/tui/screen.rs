@@ -72,11 +72,14 @@ pub fn draw(app: &App, frame: &mut Frame) {
         FooterMode {
             prompt: app.prompt.as_ref(),
             filter: app.streams.filtering.then_some(app.streams.filter.as_str()),
-            overlay: app.help.is_some() || app.related.is_some(),
+            overlay: app.help.is_some() || app.related.is_some() || app.consumers.is_some(),
         },
     );
     if let Some(help) = &app.help {
         help.draw(frame, area, m, true);
+    }
+    if let Some(consumers) = &app.consumers {
+        consumers.draw(frame, area, m, true);
     }
     if let Some(related) = &app.related {
         related.draw(frame, area, m, true);

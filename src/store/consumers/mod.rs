@@ -13,7 +13,7 @@ mod sqlite;
 pub use spec::ConsumerSpec;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::source::EventSource;
 use super::Result;
@@ -21,7 +21,7 @@ use crate::Event;
 
 /// What a consumer reads.
 /// In JSON: `"$all"`, `{"category": "Order"}` or `{"stream": "Order-123"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Follows {
     /// The whole log (`$all`).
@@ -100,7 +100,7 @@ impl ConsumerRecord {
 }
 
 /// The first event a consumer has not processed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NextEvent {
     pub position: i64,
     pub stream: String,
@@ -123,7 +123,7 @@ impl From<&Event> for NextEvent {
 }
 
 /// A consumer and where it stands.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Consumer {
     pub consumer: String,
     pub kind: String,

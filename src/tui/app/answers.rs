@@ -29,6 +29,16 @@ impl App {
                 c.loaded = true;
                 self.streams.rebuild(&self.model.catalog);
                 self.reopen_view();
+                self.ask_consumers();
+            }
+            Msg::Consumers(Ok(list)) => {
+                m.catalog.set_consumers(list, std::time::Instant::now());
+                self.streams.rebuild(&self.model.catalog);
+            }
+            Msg::Consumers(Err(e)) => {
+                if self.consumers.is_some() {
+                    m.warn(format!("consumers: {e}"));
+                }
             }
             Msg::Activity(activity) => {
                 m.catalog.activity = activity;

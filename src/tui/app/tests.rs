@@ -1349,3 +1349,64 @@ fn plotting_a_numeric_field() {
         "p again closes it"
     );
 }
+
+fn consumer(name: &str, position: i64, lag: i64) -> eventscope::store::consumers::Consumer {
+    use eventscope::store::consumers::{Consumer, Follows};
+    Consumer {
+        consumer: name.into(),
+        kind: "projection".into(),
+        follows: Follows::All,
+        position: Some(position),
+        head: Some(position + lag),
+        lag,
+        next_event: None,
+        behind_for: None,
+        last_update: None,
+        status: if lag > 0 { "behind" } else { "caught_up" }.into(),
+        status_stored: false,
+        stuck: false,
+        error: None,
+        source: "checkpoints".into(),
+        note: None,
+    }
+}
+
+#[test]
+fn a_consumer_behind_that_does_not_move_while_watched_becomes_stuck() {
+    use crate::tui::model::STUCK_AFTER;
+    let mut app = loaded();
+    let start = std::time::Instant::now();
+    let c = &mut app.model.catalog;
+    c.set_consumers(
+        vec![consumer("slow", 10, 5), consumer("idle", 20, 0)],
+        start,
+    );
+    assert!(c.consumers.iter().all(|k| !k.stuck));
+    // A minute later: the slow one has not moved and is stuck; a caught-up one never is.
+    let later = start + STUCK_AFTER;
+    c.set_consumers(
+        vec![consumer("slow", 10, 7), consumer("idle", 20, 0)],
+        later,
+    );
+    assert_eq!(c.consumers[0].status, "stuck");
+    assert!(c.consumers[0].stuck && !c.consumers[1].stuck);
+    // It moves: behind again, timed from now.
+    let moved = later + std::time::Duration::from_secs(1);
+    c.set_consumers(
+        vec![consumer("slow", 11, 6), consumer("idle", 20, 0)],
+        moved,
+    );
+    assert_eq!(c.consumers[0].status, "behind");
+    assert_eq!(
+        c.unmoved_for("slow", moved),
+        Some(std::time::Duration::ZERO)
+    );
+    // The list shows them under $all; opening that row shows the overlay and asks again.
+    app.on_worker(Msg::Consumers(Ok(app.model.catalog.consumers.clone())));
+    assert_eq!(app.streams.rows[1], ListRow::Consumers);
+    app.streams.selected = 1;
+    app.model.outbox.clear();
+    app.on_command(Command::Open);
+    assert!(app.consumers.is_some());
+    assert!(matches!(app.model.outbox.as_slice(), [Req::Consumers]));
+}

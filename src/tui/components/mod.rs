@@ -2,6 +2,7 @@
 //! focus, and draws itself from that state and the shared `Model` (pure `draw`). `App`
 //! composes them and routes actions; see gitui's `src/components`.
 
+pub mod consumers;
 pub mod events_table;
 pub mod footer;
 pub mod help;
@@ -35,6 +36,8 @@ pub enum Outcome {
     OpenAt(Target, i64),
     /// Show an inspector tab, by its title.
     ShowTab(&'static str),
+    /// Show the Consumers overlay.
+    ShowConsumers,
     Focus(Pane),
 }
 

@@ -21,6 +21,8 @@ use crate::tui::worker::Target;
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListRow {
     All,
+    /// The store's consumers (shown where it records any).
+    Consumers,
     Category {
         name: String,
         streams: usize,
@@ -106,6 +108,7 @@ impl StreamList {
     fn row_key(&self, row: &ListRow, catalog: &Catalog) -> String {
         match row {
             ListRow::All => "\0all".into(),
+            ListRow::Consumers => "\0consumers".into(),
             ListRow::Category { name, .. } => format!("\0c{name}"),
             ListRow::Stream(i) => catalog
                 .streams
@@ -143,6 +146,9 @@ impl StreamList {
             groups.sort_by_key(|(c, members)| (members.first().map(|m| key(*m).0), *c));
         }
         let mut list = vec![ListRow::All];
+        if !catalog.consumers.is_empty() {
+            list.push(ListRow::Consumers);
+        }
         for (category, members) in groups {
             let folded = self.folded.contains(category);
             list.push(ListRow::Category {
@@ -221,6 +227,7 @@ impl StreamList {
     fn open_selected(&mut self, model: &mut Model) -> Outcome {
         match self.rows.get(self.selected).cloned() {
             Some(ListRow::All) => Outcome::Open(Target::All),
+            Some(ListRow::Consumers) => Outcome::ShowConsumers,
             Some(ListRow::Stream(i)) => match model.catalog.streams.get(i) {
                 Some(s) => Outcome::Open(Target::Stream(s.stream_id.clone())),
                 None => Outcome::Done,
@@ -344,6 +351,22 @@ impl Component for StreamList {
                         None,
                         t.bold(t.title),
                     ),
+                    // The consumers, with how many are behind.
+                    ListRow::Consumers => {
+                        let behind = catalog.consumers.iter().filter(|c| c.is_behind()).count();
+                        let stuck = catalog.consumers.iter().any(|c| c.is_stuck());
+                        let style = match (stuck, behind) {
+                            (true, _) => t.bold(t.errors),
+                            (false, 0) => t.bold(t.title),
+                            _ => t.bold(t.warnings),
+                        };
+                        (
+                            format!("consumers ({} behind)", behind),
+                            catalog.consumers.len() as i64,
+                            None,
+                            style,
+                        )
+                    }
                     ListRow::Category {
                         name,
                         streams,

@@ -106,6 +106,19 @@ fn draw(app: &Model, frame: &mut Frame, area: Rect) {
                 cells[cell(k).min(width - 1)] = Span::styled("✗", t.bold(t.removed));
             }
         }
+        // Where each consumer stands, on the log.
+        if view.target == crate::tui::worker::Target::All {
+            for c in &app.catalog.consumers {
+                if let Some(k) = c.position.filter(|k| (view.first..=view.len).contains(k)) {
+                    let style = if c.is_behind() {
+                        t.bold(t.warnings)
+                    } else {
+                        t.fg(t.muted)
+                    };
+                    cells[cell(k).min(width - 1)] = Span::styled("▲", style);
+                }
+            }
+        }
         for (mark, key) in [("A", view.mark_a), ("B", view.mark_b)] {
             if let Some(k) = key {
                 cells[cell(k).min(width - 1)] = Span::styled(mark, t.bold(t.marks));

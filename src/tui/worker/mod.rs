@@ -407,6 +407,12 @@ impl Worker<'_, '_> {
                 let result = self.related(position);
                 self.send(Msg::Related { position, result });
             }
+            Req::Consumers => {
+                let options = eventscope::store::consumers::ConsumerOptions::default();
+                let result = eventscope::store::consumers::consumers(self.store, &options)
+                    .map_err(WorkerError::from);
+                self.send(Msg::Consumers(result));
+            }
             Req::ReloadReducer => {}
         }
         Ok(())

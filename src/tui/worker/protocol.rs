@@ -204,6 +204,8 @@ pub enum Req {
     Related {
         position: i64,
     },
+    /// Where each consumer the store records stands.
+    Consumers,
     /// Counts for the Stats tab: types and events per time bucket.
     Stats {
         target: Target,
@@ -301,6 +303,7 @@ pub enum Msg {
         position: i64,
         result: Result<(String, Vec<RelatedLine>), WorkerError>,
     },
+    Consumers(Result<Vec<eventscope::store::consumers::Consumer>, WorkerError>),
     Stats {
         target: Target,
         result: Result<Box<eventscope::store::Stats>, WorkerError>,

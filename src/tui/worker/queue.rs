@@ -17,6 +17,7 @@ pub enum Kind {
     When,
     Density,
     Related,
+    Consumers,
     Stats,
     Plot,
     Find,
@@ -39,6 +40,7 @@ impl Kind {
             Req::Pending(_) => Kind::Pending,
             Req::Find { .. } => Kind::Find,
             Req::Related { .. } => Kind::Related,
+            Req::Consumers => Kind::Consumers,
             Req::Stats { .. } => Kind::Stats,
             Req::Plot { .. } => Kind::Plot,
         }
