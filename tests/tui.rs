@@ -818,8 +818,8 @@ fn blame_when_and_what_if_in_the_terminal() {
 #[test]
 fn a_category_as_a_table_in_the_terminal() {
     let (_dir, t) = bank_ui(120, 30);
-    // The second row of the list is the Account category.
-    t.keys(&["Down", "Enter"]);
+    // Under $all and the consumers row, the Account category.
+    t.keys(&["Down", "Down", "Enter"]);
     let screen = t.wait_for(&["Account (category)", "4 Table", "Account-acc-2       3"]);
     assert!(screen.contains("Bob"), "{screen}");
     // Back to the category's first event: only acc-1 existed then.
@@ -906,7 +906,7 @@ fn a_postgres_store_in_the_terminal_survives_a_dropped_connection() {
 #[test]
 fn a_category_shows_the_event_under_the_playhead_in_its_own_stream() {
     let (_dir, t) = bank_ui(120, 35);
-    t.keys(&["Down", "Enter"]);
+    t.keys(&["Down", "Down", "Enter"]);
     t.wait_for(&["Account (category)", "Account as of event 7", "175"]);
     t.keys(&["1"]);
     t.wait_for(&["Account-acc-2 @ v3", "\"balance\": 175"]);
@@ -956,7 +956,7 @@ fn a_category_replay_and_a_find_are_guarded_like_a_stream() {
         35,
     );
     t.wait_for(&["Account-acc-1"]);
-    t.keys(&["Down", "Enter"]);
+    t.keys(&["Down", "Down", "Enter"]);
     t.wait_for(&["Account as of event 7"]);
     // Each stream shows the error at its deposit, with the state before it.
     let screen = t.wait_for(&["Account-acc-1       1 1 ⚠", "Account-acc-2       1 1 ⚠"]);
@@ -981,7 +981,7 @@ fn a_category_replay_and_a_find_are_guarded_like_a_stream() {
     t.keys(&["/", "?until(false; .)", "Enter"]);
     t.wait_for(&["`until(false; .)` did not finish within 0.5 s at global position 1"]);
     focus(&t, "┏ Streams");
-    t.keys(&["Down", "Down", "Enter"]);
+    t.keys(&["Down", "Down", "Down", "Enter"]);
     t.wait_for(&["Account-acc-1 @ v4", "\"balance\": 120"]);
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);

@@ -29,7 +29,6 @@ impl App {
                 c.loaded = true;
                 self.streams.rebuild(&self.model.catalog);
                 self.reopen_view();
-                self.ask_consumers();
             }
             Msg::Consumers(Ok(list)) => {
                 m.catalog.set_consumers(list, std::time::Instant::now());

@@ -274,6 +274,9 @@ impl Worker<'_, '_> {
         match req {
             Req::Streams => {
                 let (streams, last_position) = self.store.streams_and_position()?;
+                // Before the list: its consumers row is there when the list first shows,
+                // so no row moves under the user's keys.
+                self.send(Msg::Consumers(self.consumers()));
                 self.send(Msg::Streams {
                     streams,
                     last_position,
@@ -408,14 +411,17 @@ impl Worker<'_, '_> {
                 self.send(Msg::Related { position, result });
             }
             Req::Consumers => {
-                let options = eventscope::store::consumers::ConsumerOptions::default();
-                let result = eventscope::store::consumers::consumers(self.store, &options)
-                    .map_err(WorkerError::from);
+                let result = self.consumers();
                 self.send(Msg::Consumers(result));
             }
             Req::ReloadReducer => {}
         }
         Ok(())
+    }
+
+    fn consumers(&self) -> Result<Vec<eventscope::store::consumers::Consumer>, WorkerError> {
+        let options = eventscope::store::consumers::ConsumerOptions::default();
+        eventscope::store::consumers::consumers(self.store, &options).map_err(WorkerError::from)
     }
 
     fn poll_follow(&mut self) {
