@@ -308,3 +308,87 @@ fn a_table_named_by_consumers_spec() {
         .unwrap();
     assert_eq!(status.code(), Some(1));
 }
+
+#[test]
+fn a_python_eventsourcing_system_as_the_library_tracks_it() {
+    let python = common::python::with_eventsourcing();
+    let dir = tempfile::tempdir().unwrap();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/eventsourcing_system.py"
+    );
+    let out = Command::new(&python)
+        .args([script, s(dir.path())])
+        .output()
+        .expect("the venv's python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The library's own word: max_tracking_id and the leader's notifications.
+    let library = lines(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(library.len(), 3);
+    let db = |name: &str| dir.path().join(format!("{name}.sqlite"));
+    let mut args = vec![
+        "consumers".to_string(),
+        s(&db("bank")).to_string(),
+        "--json".into(),
+    ];
+    for follower in ["counter", "auditor", "fussy"] {
+        args.push("--tracking".into());
+        args.push(s(&db(follower)).to_string());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let got = lines(&ok(&args));
+    for want in &library {
+        let name = want["consumer"].as_str().unwrap();
+        let c = got
+            .iter()
+            .find(|c| c["consumer"] == format!("{name} ← Bank"))
+            .unwrap_or_else(|| panic!("{name} missing: {got:?}"));
+        assert_eq!(c["position"], want["position"], "{name}");
+        assert_eq!(c["head"], want["head"], "{name}");
+        assert_eq!(c["lag"], want["lag"], "{name}");
+        match want["next"].as_object() {
+            None => assert!(c["next_event"].is_null(), "{name}"),
+            Some(next) => {
+                assert_eq!(c["next_event"]["position"], next["position"], "{name}");
+                let topic = next["topic"].as_str().unwrap();
+                assert!(
+                    topic.ends_with(&format!(".{}", c["next_event"]["type"].as_str().unwrap())),
+                    "{name}: {topic}"
+                );
+            }
+        }
+    }
+    // The caught-up one, the one stopped part-way, and the one whose policy raised on
+    // the withdrawal, which it stays before.
+    let status = |name: &str| {
+        got.iter()
+            .find(|c| c["consumer"] == format!("{name} ← Bank"))
+            .map(|c| {
+                (
+                    c["status"].as_str().unwrap().to_string(),
+                    c["lag"].as_i64().unwrap(),
+                )
+            })
+            .unwrap()
+    };
+    assert_eq!(status("counter"), ("caught_up".into(), 0));
+    assert_eq!(status("auditor"), ("behind".into(), 4));
+    assert_eq!(status("fussy"), ("behind".into(), 3));
+    let fussy = got
+        .iter()
+        .find(|c| c["consumer"] == "fussy ← Bank")
+        .unwrap();
+    assert_eq!(fussy["next_event"]["type"], "Withdrawn");
+    // A follower's own database read alone: its tracked position is past its own log's
+    // end, and it says so instead of calling it caught up.
+    let alone = &lines(&ok(&["consumers", s(&db("counter")), "--json"]))[0];
+    assert_eq!(alone["status"], "ahead");
+    assert!(alone["error"]
+        .as_str()
+        .unwrap()
+        .contains("not a position in this log"));
+}

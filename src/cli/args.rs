@@ -351,6 +351,10 @@ pub enum Command {
         /// [,status=C][,follows=C][,kind=C]' (follows holds $all, a category, or stream:ID).
         #[arg(long, value_name = "SPEC")]
         consumers: Option<String>,
+        /// Another store that keeps consumer positions in this store's log (a Python
+        /// eventsourcing process application's database, tracking its leader); repeatable.
+        #[arg(long, value_name = "STORE")]
+        tracking: Vec<PathBuf>,
         /// A consumer behind whose last update is older than this is stuck (30s, 15m, 1h).
         #[arg(long, value_name = "SPAN", default_value = "60s", value_parser = eventscope::store::parse_bucket)]
         stuck_after: i64,

@@ -160,11 +160,21 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Consumers {
             store,
             consumers,
+            tracking,
             stuck_after,
             fail_on,
             json,
         } => {
+            let log = open(&store)?;
+            let mut extra = Vec::new();
+            for t in &tracking {
+                extra.extend(eventscope::store::consumers::tracked_elsewhere(
+                    &*open(t)?,
+                    &log.name(),
+                )?);
+            }
             let options = eventscope::store::consumers::ConsumerOptions {
+                extra,
                 stuck_after: std::time::Duration::from_secs(stuck_after.unsigned_abs()),
                 spec: consumers
                     .as_deref()
@@ -172,7 +182,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                     .transpose()?,
                 ..Default::default()
             };
-            super::consumers::run(&*open(&store)?, &options, fail_on, json)
+            super::consumers::run(&*log, &options, fail_on, json)
         }
         Command::Stats {
             store,

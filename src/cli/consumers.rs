@@ -130,11 +130,15 @@ fn summary(found: &[Consumer]) -> String {
     let count = |f: &dyn Fn(&Consumer) -> bool| found.iter().filter(|c| f(c)).count();
     let stuck = count(&|c| c.is_stuck());
     let behind = count(&|c| c.is_behind()) - stuck;
-    let caught_up = found.len() - count(&|c| c.is_behind());
+    let ahead = count(&|c| c.is_ahead());
+    let caught_up = found.len() - count(&|c| c.is_behind()) - ahead;
     let mut line = format!(
         "{} consumers: {caught_up} caught up, {behind} behind, {stuck} stuck",
         found.len()
     );
+    if ahead > 0 {
+        line.push_str(&format!(", {ahead} past the end of this log"));
+    }
     if let Some(worst) = found.iter().filter(|c| c.lag > 0).max_by_key(|c| c.lag) {
         line.push_str(&format!(
             "; furthest behind: {} ({} events)",

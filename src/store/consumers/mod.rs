@@ -160,6 +160,12 @@ impl Consumer {
     pub fn is_stuck(&self) -> bool {
         self.stuck
     }
+
+    /// Its position lies past the end of what it follows: not a position in this log.
+    pub fn is_ahead(&self) -> bool {
+        self.position
+            .is_some_and(|p| self.head.is_none_or(|h| p > h))
+    }
 }
 
 /// How to judge consumers.
@@ -171,6 +177,9 @@ pub struct ConsumerOptions {
     pub now: DateTime<Utc>,
     /// A `--consumers` spec: a table of positions no library layout names.
     pub spec: Option<ConsumerSpec>,
+    /// Consumers whose positions another store keeps (`--tracking`: a Python
+    /// eventsourcing process application's own database), judged against this store.
+    pub extra: Vec<ConsumerRecord>,
 }
 
 impl Default for ConsumerOptions {
@@ -179,6 +188,7 @@ impl Default for ConsumerOptions {
             stuck_after: std::time::Duration::from_secs(60),
             now: Utc::now(),
             spec: None,
+            extra: Vec::new(),
         }
     }
 }
@@ -187,6 +197,17 @@ impl Default for ConsumerOptions {
 /// `transaction:position` pair, whose position it gives.
 pub(crate) fn parse_position(text: &str) -> Option<i64> {
     text.rsplit(':').next().unwrap_or(text).trim().parse().ok()
+}
+
+/// The consumers whose positions `tracker` keeps, to be judged against another store's
+/// log (named `log` in their notes).
+pub fn tracked_elsewhere(tracker: &dyn EventSource, log: &str) -> Result<Vec<ConsumerRecord>> {
+    let mut records = tracker.consumer_records(None)?;
+    for r in &mut records {
+        r.source = tracker.name();
+        r.note = Some(format!("kept in {}, judged against {log}", tracker.name()));
+    }
+    Ok(records)
 }
 
 /// What lies after a position in what a consumer follows.
@@ -204,6 +225,7 @@ pub struct Tail {
 pub fn consumers(source: &dyn EventSource, options: &ConsumerOptions) -> Result<Vec<Consumer>> {
     let mut records = source.consumer_records(options.spec.as_ref())?;
     records.extend(position_streams(source)?);
+    records.extend(options.extra.iter().cloned());
     let mut out = Vec::with_capacity(records.len());
     for r in records {
         out.push(stand(source, r, options)?);
@@ -233,8 +255,20 @@ fn stand(source: &dyn EventSource, r: ConsumerRecord, o: &ConsumerOptions) -> Re
         .and_then(age);
     let idle = r.last_update.as_deref().and_then(age);
     let stuck = tail.count > 0 && idle.is_some_and(|s| s > o.stuck_after.as_secs_f64());
+    // A position past the end of what it follows is no position in this log: it belongs
+    // to another store's (a follower's tracking read against its own database).
+    let ahead = matches!((r.position, tail.head), (Some(p), h) if h.is_none_or(|h| p > h));
+    let mut error = r.error;
+    if ahead && error.is_none() {
+        error = Some(format!(
+            "its position {} is past the last event of what it follows ({}): it is not a position in this log",
+            r.position.unwrap_or_default(),
+            tail.head.map_or("none".into(), |h| h.to_string())
+        ));
+    }
     let (status, status_stored) = match &r.status {
         Some(s) if !s.is_empty() => (s.clone(), true),
+        _ if ahead => ("ahead".to_string(), false),
         _ if stuck => ("stuck".to_string(), false),
         _ if tail.count > 0 => ("behind".to_string(), false),
         _ => ("caught_up".to_string(), false),
@@ -252,7 +286,7 @@ fn stand(source: &dyn EventSource, r: ConsumerRecord, o: &ConsumerOptions) -> Re
         status,
         status_stored,
         stuck,
-        error: r.error,
+        error,
         source: r.source,
         note: r.note,
     })

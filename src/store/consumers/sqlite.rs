@@ -157,10 +157,15 @@ impl Store {
             .iter()
             .map(|r| {
                 let upstream = text_of(&r[0]).unwrap_or_default();
-                let name = format!("tracking {upstream}");
+                // The process application is the database's owner; its file names it.
+                let owner = self
+                    .path
+                    .file_stem()
+                    .map_or_else(|| "tracking".into(), |s| s.to_string_lossy().into_owned());
+                let name = format!("{owner} ← {upstream}");
                 let mut record = ConsumerRecord::new(name, "tracking", Follows::All, "tracking");
                 record.note = Some(format!(
-                    "notification ids of application {upstream}'s log, taken to be this store's stored_events (the tracking table does not say whose log it is)"
+                    "notification ids of application {upstream}'s log, taken to be this store's stored_events (the tracking table does not say whose log it is; a follower's own database is read with --tracking FOLLOWER against its leader's)"
                 ));
                 positioned(record, &r[1])
             })
