@@ -527,6 +527,24 @@ fn go_mink() {
             args: &[],
         },
     );
+    // go-mink's projection checkpoints, as its migration creates them.
+    let mut c = pg.client("mink");
+    c.batch_execute(
+        "CREATE TABLE IF NOT EXISTS mink.checkpoints (
+           projection_name VARCHAR(500) PRIMARY KEY, position BIGINT NOT NULL DEFAULT 0,
+           updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW());
+         INSERT INTO mink.checkpoints VALUES ('AccountView', 5, now()), ('Emails', 2, '2024-03-01 10:00:00+00'), ('New', 0, now());",
+    )
+    .unwrap();
+    let found = consumers_against_sql(
+        &mut c,
+        &url,
+        "SELECT count(*)::int8, min(global_position)::int8, (SELECT max(global_position)::int8 FROM mink.events) FROM mink.events WHERE global_position > $1",
+    );
+    assert_eq!(found, ["New", "Emails", "AccountView"]);
+    let emails = &lines(&ok(&["consumers", &url, "--json"]))[1];
+    assert_eq!(emails["last_update"], "2024-03-01T10:00:00Z");
+    assert_eq!(emails["status"], "stuck");
     // A time-travel read: the state as of a time, from the event times.
     let at: Value = serde_json::from_str(&ok(&[
         "state",

@@ -1,6 +1,6 @@
 //! Consumer positions in a SQLite store, read from each library's own table:
 //! - the native layout's `checkpoints` (name, position[, follows, kind, updated_at, status,
-//!   error]);
+//!   error]; go-mink's own has projection_name, position, updated_at);
 //! - Python eventsourcing's `tracking` (application_name, notification_id): a process
 //!   application's last processed notification id of its upstream's log;
 //! - Emmett's `emt_processors` (0.42: processor_id, last_processed_checkpoint, a global
@@ -120,10 +120,18 @@ impl Store {
     }
 
     fn native_records(&self) -> Result<Vec<ConsumerRecord>> {
+        // go-mink's own table names its consumer `projection_name`.
+        let name = match columns(&self.conn, "checkpoints")?
+            .iter()
+            .any(|c| c == "name")
+        {
+            true => "name",
+            false => "projection_name",
+        };
         let rows = self.select_present(
             "checkpoints",
             &[
-                "name",
+                name,
                 "position",
                 "follows",
                 "kind",

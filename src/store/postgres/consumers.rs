@@ -5,6 +5,7 @@
 //! - Commanded EventStore: `subscriptions` (subscription_name, stream_uuid, last_seen): a
 //!   `$all` subscription's last seen event number is the position;
 //! - Eventuous: `checkpoints` (id, position);
+//! - go-mink: `checkpoints` (projection_name, position, updated_at);
 //! - Python eventsourcing: `<app>_tracking` (application_name, notification_id);
 //! - Emmett: `emt_processors` / `emt_subscriptions`, as on SQLite.
 
@@ -79,6 +80,14 @@ impl PgStore {
                         follows,
                         &r[2],
                     ));
+                }
+            } else if t.name == "checkpoints" && has(&["projection_name", "position"]) {
+                // go-mink's projection engine: the last global position it applied.
+                for r in self.text_select(t, &["projection_name", "position", "updated_at"])? {
+                    let name = r[0].clone().unwrap_or_default();
+                    let mut c = record(name, "projection", Follows::All, &r[1]);
+                    c.last_update = r[2].as_deref().map(crate::time::normalise);
+                    out.push(c);
                 }
             } else if t.name == "checkpoints" && has(&["id", "position"]) {
                 for r in self.text_select(t, &["id", "position"])? {
