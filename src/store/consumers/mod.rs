@@ -227,20 +227,36 @@ pub fn consumers(source: &dyn EventSource, options: &ConsumerOptions) -> Result<
     records.extend(position_streams(source)?);
     records.extend(options.extra.iter().cloned());
     let mut out = Vec::with_capacity(records.len());
+    // A category's streams are listed once, however many consumers follow it.
+    let mut categories = std::collections::HashMap::new();
     for r in records {
-        out.push(stand(source, r, options)?);
+        out.push(stand(source, r, options, &mut categories)?);
     }
     out.sort_by(|a, b| b.lag.cmp(&a.lag).then_with(|| a.consumer.cmp(&b.consumer)));
     Ok(out)
 }
 
-fn stand(source: &dyn EventSource, r: ConsumerRecord, o: &ConsumerOptions) -> Result<Consumer> {
-    let streams = match &r.follows {
+fn stand(
+    source: &dyn EventSource,
+    r: ConsumerRecord,
+    o: &ConsumerOptions,
+    categories: &mut std::collections::HashMap<String, Vec<String>>,
+) -> Result<Consumer> {
+    let one;
+    let streams: Option<&[String]> = match &r.follows {
         Follows::All => None,
-        Follows::Category(c) => Some(source.streams_of_category(c)?),
-        Follows::Stream(s) => Some(vec![s.clone()]),
+        Follows::Category(c) => {
+            if !categories.contains_key(c) {
+                categories.insert(c.clone(), source.streams_of_category(c)?);
+            }
+            categories.get(c).map(Vec::as_slice)
+        }
+        Follows::Stream(s) => {
+            one = [s.clone()];
+            Some(&one[..])
+        }
     };
-    let tail = source.log_tail(r.position.unwrap_or(i64::MIN), streams.as_deref())?;
+    let tail = source.log_tail(r.position.unwrap_or(i64::MIN), streams)?;
     let next = match tail.next {
         Some(p) => source.event_at_position(p)?,
         None => None,
