@@ -122,6 +122,10 @@ pub fn follow(
     let (mut filter, test) = prepare(store, filter, find, limits, true)?;
     let mut o = Out::stdout();
     header(&mut o, json)?;
+    // Before the first line, so that whoever reads the output knows how it is followed.
+    if let Some(note) = store.access_note() {
+        super::output::warn(&note);
+    }
     let start = store.last_position()?;
     store.search_log(
         &filter,
@@ -135,9 +139,6 @@ pub fn follow(
         },
     )?;
     o.flush()?;
-    if let Some(note) = store.access_note() {
-        super::output::warn(&note);
-    }
     let stop = stop_on_signal();
     let mut sub = store.subscribe(start.max(filter.from_position.saturating_sub(1)))?;
     while !stop.load(Ordering::Relaxed) {
