@@ -392,3 +392,67 @@ fn a_python_eventsourcing_system_as_the_library_tracks_it() {
         .unwrap()
         .contains("not a position in this log"));
 }
+
+#[test]
+fn a_long_lag_is_estimated_and_marked_unless_exact_is_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("big.db");
+    ok(&["demo", "--out", s(&db), "--events", "120000"]);
+    let exact = answer(&["consumers", s(&db), "--json", "--exact"]);
+    assert_eq!(exact, sorted(reference(&db, "native", &checkpoints(&db))));
+    let got = lines(&ok(&["consumers", s(&db), "--json"]));
+    let audit = got.iter().find(|c| c["consumer"] == "audit-log").unwrap();
+    let true_lag = exact.iter().find(|c| c["consumer"] == "audit-log").unwrap()["lag"]
+        .as_i64()
+        .unwrap();
+    assert!(true_lag > 50_000);
+    assert_eq!(audit["lag_estimated"], true);
+    let estimate = audit["lag"].as_i64().unwrap();
+    assert!(
+        (estimate - true_lag).abs() * 100 < true_lag,
+        "{estimate} vs {true_lag}"
+    );
+    // Below the bound the count is exact and says so.
+    let orders = got
+        .iter()
+        .find(|c| c["consumer"] == "order-emails")
+        .unwrap();
+    assert_eq!(orders["lag_estimated"], false);
+    let table = ok(&["consumers", s(&db)]);
+    assert!(table.contains(&format!("≈{estimate}")), "{table}");
+}
+
+#[test]
+fn categories_an_import_named_are_followed_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    // Python eventsourcing: ids are UUIDs, the category is the aggregate's class.
+    let source = common::eventsourcing(dir.path(), false);
+    let copy = dir.path().join("copy.db");
+    let envelopes = ok(&["events", s(&source), "--json"]);
+    let file = dir.path().join("all.ndjson");
+    std::fs::write(&file, envelopes).unwrap();
+    ok(&["import", s(&file), "--out", s(&copy)]);
+    let c = Connection::open(&copy).unwrap();
+    let (stream, category): (String, String) = c
+        .query_row(
+            "SELECT stream_id, category FROM stream_categories LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_ne!(
+        category,
+        stream.split('-').next().unwrap(),
+        "a named category"
+    );
+    c.execute(
+        "INSERT INTO checkpoints (name, follows, position) VALUES ('by-name', ?1, 1), ('all', '$all', 2)",
+        [&category],
+    )
+    .unwrap();
+    drop(c);
+    let want = sorted(reference(&copy, "native", &checkpoints(&copy)));
+    let by_name = want.iter().find(|c| c["consumer"] == "by-name").unwrap();
+    assert!(by_name["lag"].as_i64() > Some(0), "{want:?}");
+    assert_eq!(answer(&["consumers", s(&copy), "--json"]), want);
+}

@@ -193,6 +193,23 @@ fn message_db() {
     let events = lines(&ok(&["events", &url, "--stream", "account-acc1", "--json"]));
     assert_eq!(events[0]["original_position"], 0);
     assert_eq!(events[0]["timestamp"], "2024-03-01T09:00:00.123456Z");
+    // Eventide's consumer positions: the global position of the last message read, in
+    // a position stream of the category; the position streams' own messages are of
+    // another category (account:position).
+    let mut c = pg.client("mdb");
+    c.batch_execute(
+        "INSERT INTO message_store.messages (position, time, stream_name, type, data) VALUES
+           (0, now(), 'account:position-projector', 'Recorded', '{\"position\": 2}'),
+           (1, now(), 'account:position-projector', 'Recorded', '{\"position\": 5}'),
+           (0, now(), 'account:position-mailer', 'Recorded', '{\"position\": 3}');",
+    )
+    .unwrap();
+    let found = consumers_against_sql(
+        &mut c,
+        &url,
+        "SELECT count(*)::int8, min(global_position)::int8, (SELECT max(global_position)::int8 FROM message_store.messages WHERE split_part(stream_name, '-', 1) = 'account') FROM message_store.messages WHERE split_part(stream_name, '-', 1) = 'account' AND global_position > $1",
+    );
+    assert_eq!(found, ["mailer", "projector"]);
 }
 
 #[test]

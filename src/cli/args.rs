@@ -358,6 +358,10 @@ pub enum Command {
         /// A consumer behind whose last update is older than this is stuck (30s, 15m, 1h).
         #[arg(long, value_name = "SPAN", default_value = "60s", value_parser = eventscope::store::parse_bucket)]
         stuck_after: i64,
+        /// Count every event of each lag, however long; by default a lag past 50,000
+        /// events is estimated from the rate of the first 50,000 and marked ≈.
+        #[arg(long)]
+        exact: bool,
         /// Exit 1 when any consumer is in this state (for scripts and monitoring).
         #[arg(long, value_name = "STATE")]
         fail_on: Option<super::consumers::FailOn>,

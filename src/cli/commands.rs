@@ -161,6 +161,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             store,
             consumers,
             tracking,
+            exact,
             stuck_after,
             fail_on,
             json,
@@ -175,6 +176,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             }
             let options = eventscope::store::consumers::ConsumerOptions {
                 extra,
+                exact,
                 stuck_after: std::time::Duration::from_secs(stuck_after.unsigned_abs()),
                 spec: consumers
                     .as_deref()

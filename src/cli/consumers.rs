@@ -105,7 +105,7 @@ fn rows(found: &[Consumer]) -> Vec<Vec<String>> {
                 c.follows.label(),
                 or_dash(c.position),
                 or_dash(c.head),
-                c.lag.to_string(),
+                lag(c),
                 format!("{}{}", "█".repeat(filled), "·".repeat(BAR - filled)),
                 c.status.clone(),
                 next,
@@ -113,6 +113,14 @@ fn rows(found: &[Consumer]) -> Vec<Vec<String>> {
             ]
         })
         .collect()
+}
+
+/// A lag as shown: `≈` where it was estimated.
+pub fn lag(c: &Consumer) -> String {
+    match c.lag_estimated {
+        true => format!("≈{}", c.lag),
+        false => c.lag.to_string(),
+    }
 }
 
 /// A span of seconds in its largest whole unit or two: `45s`, `3m 20s`, `2h 5m`, `400d`.
@@ -142,7 +150,8 @@ fn summary(found: &[Consumer]) -> String {
     if let Some(worst) = found.iter().filter(|c| c.lag > 0).max_by_key(|c| c.lag) {
         line.push_str(&format!(
             "; furthest behind: {} ({} events)",
-            worst.consumer, worst.lag
+            worst.consumer,
+            lag(worst)
         ));
     }
     line

@@ -357,12 +357,24 @@ pub trait EventSource {
         Ok(Vec::new())
     }
 
-    /// What lies after global position `after` in the log, or in `streams` only: how many
-    /// events, the first position, and the set's last position. This default reads each
-    /// event's place; backends count through their position index instead.
-    fn log_tail(&self, after: i64, streams: Option<&[String]>) -> Result<super::consumers::Tail> {
+    /// What lies after global position `after` in what a consumer `follows`: how many
+    /// events (counted up to `limit`, the rest estimated), the first position, and the
+    /// set's last position. This default reads each event's place and counts them all;
+    /// backends count through their position index instead.
+    fn log_tail(
+        &self,
+        after: i64,
+        follows: &super::consumers::Follows,
+        _limit: Option<i64>,
+    ) -> Result<super::consumers::Tail> {
+        use super::consumers::Follows;
+        let streams = match follows {
+            Follows::All => None,
+            Follows::Category(c) => Some(self.streams_of_category(c)?),
+            Follows::Stream(s) => Some(vec![s.clone()]),
+        };
         let filter = LogFilter {
-            streams: streams.map(<[String]>::to_vec),
+            streams,
             ..LogFilter::default()
         };
         let mut tail = super::consumers::Tail::default();

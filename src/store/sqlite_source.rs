@@ -139,8 +139,13 @@ impl EventSource for Store {
         Store::consumer_records(self, spec)
     }
 
-    fn log_tail(&self, after: i64, streams: Option<&[String]>) -> Result<super::consumers::Tail> {
-        Store::log_tail(self, after, streams)
+    fn log_tail(
+        &self,
+        after: i64,
+        follows: &super::consumers::Follows,
+        limit: Option<i64>,
+    ) -> Result<super::consumers::Tail> {
+        Store::log_tail(self, after, follows, limit)
     }
 
     fn count_after(&self, after: i64) -> Result<i64> {

@@ -133,6 +133,8 @@ pub struct Consumer {
     pub head: Option<i64>,
     /// Events of what it follows after its position.
     pub lag: i64,
+    /// `lag` past [`LAG_COUNTED`] is estimated (`--exact` counts it all).
+    pub lag_estimated: bool,
     pub next_event: Option<NextEvent>,
     /// Seconds since the next event was written.
     pub behind_for: Option<f64>,
@@ -180,6 +182,9 @@ pub struct ConsumerOptions {
     /// Consumers whose positions another store keeps (`--tracking`: a Python
     /// eventsourcing process application's own database), judged against this store.
     pub extra: Vec<ConsumerRecord>,
+    /// Count every event of a lag, however long, instead of estimating past
+    /// [`LAG_COUNTED`].
+    pub exact: bool,
 }
 
 impl Default for ConsumerOptions {
@@ -189,6 +194,7 @@ impl Default for ConsumerOptions {
             now: Utc::now(),
             spec: None,
             extra: Vec::new(),
+            exact: false,
         }
     }
 }
@@ -210,6 +216,11 @@ pub fn tracked_elsewhere(tracker: &dyn EventSource, log: &str) -> Result<Vec<Con
     Ok(records)
 }
 
+/// How many events of a lag are counted one by one before the rest is estimated (unless
+/// `--exact`): counting is a walk of the position index, so a consumer ten million events
+/// behind would take seconds.
+pub const LAG_COUNTED: i64 = 50_000;
+
 /// What lies after a position in what a consumer follows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tail {
@@ -219,6 +230,48 @@ pub struct Tail {
     pub next: Option<i64>,
     /// The last position of the whole set.
     pub head: Option<i64>,
+    /// `count` is an estimate: the first [`LAG_COUNTED`] events were counted, the rest
+    /// extrapolated over the positions left at the rate they were found.
+    pub estimated: bool,
+}
+
+/// What a backend read of a tail: up to `limit` events counted after the position, the
+/// last of them, the first, and the set's last position.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counted {
+    pub counted: i64,
+    pub last_counted: Option<i64>,
+    pub next: Option<i64>,
+    pub head: Option<i64>,
+}
+
+impl Tail {
+    /// The tail from a count that stopped at `limit`: exact below it; at it, the events
+    /// counted plus those expected in the positions left, at the rate found so far.
+    pub fn from_counted(c: Counted, limit: Option<i64>) -> Tail {
+        let exact = Tail {
+            count: c.counted,
+            next: c.next,
+            head: c.head,
+            estimated: false,
+        };
+        let (Some(limit), Some(first), Some(last), Some(head)) =
+            (limit, c.next, c.last_counted, c.head)
+        else {
+            return exact;
+        };
+        if c.counted < limit || head <= last {
+            return exact;
+        }
+        let spanned = (last as f64 - first as f64 + 1.0).max(1.0);
+        let rate = c.counted as f64 / spanned;
+        let rest = (rate * (head as f64 - last as f64)).round() as i64;
+        Tail {
+            count: c.counted.saturating_add(rest),
+            estimated: true,
+            ..exact
+        }
+    }
 }
 
 /// Every consumer the store records, sorted by lag (the largest first), then by name.
@@ -227,36 +280,16 @@ pub fn consumers(source: &dyn EventSource, options: &ConsumerOptions) -> Result<
     records.extend(position_streams(source)?);
     records.extend(options.extra.iter().cloned());
     let mut out = Vec::with_capacity(records.len());
-    // A category's streams are listed once, however many consumers follow it.
-    let mut categories = std::collections::HashMap::new();
     for r in records {
-        out.push(stand(source, r, options, &mut categories)?);
+        out.push(stand(source, r, options)?);
     }
     out.sort_by(|a, b| b.lag.cmp(&a.lag).then_with(|| a.consumer.cmp(&b.consumer)));
     Ok(out)
 }
 
-fn stand(
-    source: &dyn EventSource,
-    r: ConsumerRecord,
-    o: &ConsumerOptions,
-    categories: &mut std::collections::HashMap<String, Vec<String>>,
-) -> Result<Consumer> {
-    let one;
-    let streams: Option<&[String]> = match &r.follows {
-        Follows::All => None,
-        Follows::Category(c) => {
-            if !categories.contains_key(c) {
-                categories.insert(c.clone(), source.streams_of_category(c)?);
-            }
-            categories.get(c).map(Vec::as_slice)
-        }
-        Follows::Stream(s) => {
-            one = [s.clone()];
-            Some(&one[..])
-        }
-    };
-    let tail = source.log_tail(r.position.unwrap_or(i64::MIN), streams)?;
+fn stand(source: &dyn EventSource, r: ConsumerRecord, o: &ConsumerOptions) -> Result<Consumer> {
+    let limit = (!o.exact).then_some(LAG_COUNTED);
+    let tail = source.log_tail(r.position.unwrap_or(i64::MIN), &r.follows, limit)?;
     let next = match tail.next {
         Some(p) => source.event_at_position(p)?,
         None => None,
@@ -296,6 +329,7 @@ fn stand(
         position: r.position,
         head: tail.head,
         lag: tail.count,
+        lag_estimated: tail.estimated,
         next_event,
         behind_for,
         last_update: r.last_update,

@@ -10,9 +10,10 @@
 
 use rusqlite::types::Value;
 
-use super::{ConsumerRecord, ConsumerSpec, Follows, Tail};
-use crate::store::layout::{columns, q, Layout};
+use super::{ConsumerRecord, ConsumerSpec, Counted, Follows, Tail};
+use crate::store::layout::{columns, q, CategoryRule, Layout};
 use crate::store::{Result, Store, StoreError};
+use rusqlite::OptionalExtension;
 
 /// A stored value as a global position: an integer, an integral real, or digits in text
 /// (Emmett pads them with zeros; a `transaction:position` pair gives its position).
@@ -260,37 +261,83 @@ impl Store {
             .collect())
     }
 
-    /// What lies after `after` in the log, or in `streams` only: counted through the
-    /// position index from `after` on, and the set's last position.
-    pub(crate) fn log_tail(&self, after: i64, streams: Option<&[String]>) -> Result<Tail> {
+    /// What lies after `after` in what a consumer `follows`: up to `limit` events counted
+    /// in position order from `after` on, the first, and the set's last position.
+    pub(crate) fn log_tail(
+        &self,
+        after: i64,
+        follows: &Follows,
+        limit: Option<i64>,
+    ) -> Result<Tail> {
         let m = &self.mapping;
-        let ids = streams.map(|s| serde_json::to_string(s).unwrap_or_else(|_| "[]".into()));
-        let within = match ids {
-            Some(_) => format!("{} IN (SELECT value FROM json_each(?2))", m.stream),
-            None => "?2 IS NULL".into(),
+        // `+` keeps SQLite from reading a category through the stream index (all of its
+        // events, then a sort): the log is walked in position order, so a bounded count
+        // stops early. One stream goes through the index.
+        // The text before the first `-`: ids from "C-" up to "C." in byte order, or "C".
+        let prefix = format!(
+            "(+{s} = ?2 OR (+{s} >= ?2 || '-' AND +{s} < ?2 || '.'))",
+            s = m.stream
+        );
+        let named = crate::store::schema::tables(&self.conn)?
+            .iter()
+            .any(|t| t == "stream_categories");
+        let (within, key) = match follows {
+            Follows::All => ("?2 IS NULL".to_string(), None),
+            Follows::Stream(s) => (format!("{} = ?2", m.stream), Some(s.clone())),
+            Follows::Category(c) if matches!(m.category, CategoryRule::Prefix) => {
+                (prefix, Some(c.clone()))
+            }
+            // An import's store: a stream's category is named in `stream_categories`
+            // where its library named one, else it is the prefix.
+            Follows::Category(c) if matches!(m.category, CategoryRule::ColumnOrPrefix(_)) => {
+                let within = match named {
+                    true => format!(
+                        "(({prefix} AND +{s} NOT IN (SELECT stream_id FROM stream_categories)) OR +{s} IN (SELECT stream_id FROM stream_categories WHERE category = ?2))",
+                        s = m.stream
+                    ),
+                    false => prefix,
+                };
+                (within, Some(c.clone()))
+            }
+            Follows::Category(c) => {
+                let ids = self.streams_of_category(c)?;
+                (
+                    format!("+{} IN (SELECT value FROM json_each(?2))", m.stream),
+                    Some(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())),
+                )
+            }
         };
-        let tail_sql = format!(
-            "SELECT COUNT(*), MIN({p}) FROM {}{}",
+        let ids = key;
+        let count_sql = format!(
+            "SELECT COUNT(*), MAX(p), MIN(p) FROM (SELECT {pos} AS p FROM {}{} ORDER BY {pos}{})",
             m.table,
             m.where_clause(&format!("{} > ?1 AND {within}", m.position)),
-            p = m.position
+            limit.map_or(String::new(), |l| format!(" LIMIT {l}")),
+            pos = m.position
         );
         let head_sql = format!(
-            "SELECT MAX({p}) FROM {}{}",
+            "SELECT {pos} FROM {}{} ORDER BY {pos} DESC LIMIT 1",
             m.table,
             m.where_clause(&within.replace("?2", "?1")),
-            p = m.position
+            pos = m.position
         );
-        let (count, next) = self
+        let (counted, last_counted, next) = self
             .conn
-            .prepare_cached(&tail_sql)?
+            .prepare_cached(&count_sql)?
             .query_row(rusqlite::params![after, ids], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?;
         let head = self
             .conn
             .prepare_cached(&head_sql)?
-            .query_row([ids], |r| r.get(0))?;
-        Ok(Tail { count, next, head })
+            .query_row([ids], |r| r.get(0))
+            .optional()?;
+        let counted = Counted {
+            counted,
+            last_counted,
+            next,
+            head,
+        };
+        Ok(Tail::from_counted(counted, limit))
     }
 }

@@ -11,7 +11,7 @@
 
 use super::layouts::{tables, Table};
 use super::PgStore;
-use crate::store::consumers::{parse_position, ConsumerRecord, Follows, Tail};
+use crate::store::consumers::{parse_position, ConsumerRecord, Counted, Follows, Tail};
 use crate::store::Result;
 
 /// One table's rows as text columns.
@@ -169,32 +169,63 @@ impl PgStore {
         Ok(out)
     }
 
-    /// What lies after `after` in the log, or in `streams` only, counted by the server
-    /// through the position index.
-    pub(super) fn pg_log_tail(&self, after: i64, streams: Option<&[String]>) -> Result<Tail> {
+    /// What lies after `after` in what a consumer `follows`: up to `limit` events counted
+    /// by the server in position order (its position index), the first, and the set's
+    /// last position.
+    pub(super) fn pg_log_tail(
+        &self,
+        after: i64,
+        follows: &Follows,
+        limit: Option<i64>,
+    ) -> Result<Tail> {
         let l = &self.layout;
-        let ids: Option<Vec<String>> = streams.map(<[String]>::to_vec);
-        let within = format!(
-            "($2::text[] IS NULL OR ({})::text = ANY($2::text[]))",
-            l.stream
-        );
+        // The category as the stream list shows it: the layout's column where it has one
+        // and it is set, else the id before its first `-`.
+        let prefix = format!("split_part(({})::text, '-', 1)", l.stream);
+        let category = match &l.category {
+            Some(c) => format!("COALESCE(NULLIF(({c})::text, ''), {prefix})"),
+            None => prefix,
+        };
+        let (within, key): (String, Option<String>) = match follows {
+            Follows::All => ("$2::text IS NULL".into(), None),
+            Follows::Stream(s) => (format!("({})::text = $2::text", l.stream), Some(s.clone())),
+            // Python eventsourcing's category is the class in a topic: by the stream list.
+            Follows::Category(c) if l.decoder == crate::store::Decoder::Eventsourcing => {
+                let ids = crate::store::EventSource::streams_of_category(self, c)?;
+                (
+                    format!(
+                        "({})::text = ANY(ARRAY(SELECT json_array_elements_text($2::text::json)))",
+                        l.stream
+                    ),
+                    Some(serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())),
+                )
+            }
+            Follows::Category(c) => (format!("{category} = $2::text"), Some(c.clone())),
+        };
         let sql = format!(
-            "SELECT count(*)::int8, min({p})::int8 FROM {} WHERE ({}) AND {p} > $1::int8 AND {within}",
+            "SELECT count(*)::int8, max(p)::int8, min(p)::int8 FROM (SELECT {pos} AS p FROM {} WHERE {} AND {pos} > $1::int8 AND {within} ORDER BY {pos}{}) s",
             l.from,
-            l.filter,
-            p = l.position
+            self.condition(""),
+            limit.map_or(String::new(), |n| format!(" LIMIT {n}")),
+            pos = l.position
         );
-        let (count, next) = self
-            .one_row(&sql, &[&after, &ids])?
-            .map_or((0, None), |r| (r.get(0), r.get(1)));
+        let (counted, last_counted, next) = self
+            .one_row(&sql, &[&after, &key])?
+            .map_or((0, None, None), |r| (r.get(0), r.get(1), r.get(2)));
         let sql = format!(
-            "SELECT max({p})::int8 FROM {} WHERE ({}) AND {}",
+            "SELECT ({pos})::int8 FROM {} WHERE {} AND {} ORDER BY {pos} DESC LIMIT 1",
             l.from,
-            l.filter,
+            self.condition(""),
             within.replace("$2", "$1"),
-            p = l.position
+            pos = l.position
         );
-        let head = self.one_row(&sql, &[&ids])?.and_then(|r| r.get(0));
-        Ok(Tail { count, next, head })
+        let head = self.one_row(&sql, &[&key])?.and_then(|r| r.get(0));
+        let counted = Counted {
+            counted,
+            last_counted,
+            next,
+            head,
+        };
+        Ok(Tail::from_counted(counted, limit))
     }
 }

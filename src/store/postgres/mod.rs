@@ -1039,9 +1039,10 @@ impl EventSource for PgStore {
     fn log_tail(
         &self,
         after: i64,
-        streams: Option<&[String]>,
+        follows: &crate::store::consumers::Follows,
+        limit: Option<i64>,
     ) -> Result<crate::store::consumers::Tail> {
-        self.pg_log_tail(after, streams)
+        self.pg_log_tail(after, follows, limit)
     }
 
     fn count_after(&self, after: i64) -> Result<i64> {

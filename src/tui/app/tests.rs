@@ -1359,6 +1359,7 @@ fn consumer(name: &str, position: i64, lag: i64) -> eventscope::store::consumers
         position: Some(position),
         head: Some(position + lag),
         lag,
+        lag_estimated: false,
         next_event: None,
         behind_for: None,
         last_update: None,

@@ -145,7 +145,11 @@ impl Component for Consumers {
                     eventscope::fit(&eventscope::printable(&c.follows.label()), 16),
                     "█".repeat(filled),
                     "·".repeat(BAR - filled),
-                    c.lag,
+                    if c.lag_estimated {
+                        format!("≈{}", c.lag)
+                    } else {
+                        c.lag.to_string()
+                    },
                     eventscope::printable(&c.status),
                 );
                 let line = Line::from(eventscope::fit(&text, inner.width as usize));
