@@ -219,7 +219,10 @@ fn main() {
     for i in 0..20 {
         c.execute(
             "INSERT INTO mink.checkpoints (projection_name, position) VALUES ($1, $2)",
-            &[&format!("projection-{i:02}"), &(head - lags[i % lags.len()])],
+            &[
+                &format!("projection-{i:02}"),
+                &(head - lags[i % lags.len()]),
+            ],
         )
         .unwrap();
     }

@@ -291,6 +291,35 @@ fn marten_with_tenants_archives_and_headers() {
         "SELECT count(*)::int8, min(seq_id), (SELECT max(seq_id) FROM mt_events WHERE NOT is_archived) FROM mt_events WHERE NOT is_archived AND seq_id > $1",
     );
     assert_eq!(found, ["Ledger:All", "Account:All"]);
+    // Marten's dead letters (its DeadLetterEvent documents): each on its shard, with the
+    // event it failed on; one names an event the store no longer has.
+    c.batch_execute(
+        "CREATE TABLE mt_doc_deadletterevent (id uuid NOT NULL, data jsonb NOT NULL,
+           mt_last_modified timestamp with time zone NULL DEFAULT (transaction_timestamp()),
+           mt_version uuid NOT NULL DEFAULT (md5(random()::text || clock_timestamp()::text)::uuid),
+           mt_dotnet_type varchar NULL, CONSTRAINT pkey_mt_doc_deadletterevent_id PRIMARY KEY (id));
+         INSERT INTO mt_doc_deadletterevent (id, data) VALUES
+           (gen_random_uuid(), '{\"ProjectionName\": \"Ledger\", \"ShardName\": \"All\", \"ExceptionMessage\": \"no such account\", \"ExceptionType\": \"InvalidOperationException\", \"EventSequence\": 3, \"Timestamp\": \"2024-03-01T10:00:00+00:00\"}'),
+           (gen_random_uuid(), '{\"projectionName\": \"Ledger\", \"shardName\": \"All\", \"exceptionMessage\": \"gone\", \"eventSequence\": 99}');",
+    )
+    .unwrap();
+    let got = lines(&ok(&["consumers", &url, "--json"]));
+    let ledger = got.iter().find(|c| c["consumer"] == "Ledger:All").unwrap();
+    let letters = ledger["dead_letters"].as_array().unwrap();
+    assert_eq!(letters.len(), 2, "{ledger}");
+    assert_eq!(letters[0]["position"], 3);
+    assert_eq!(letters[0]["error"], "no such account");
+    assert_eq!(letters[0]["error_type"], "InvalidOperationException");
+    assert_eq!(letters[0]["event"]["position"], 3);
+    assert_eq!(letters[0]["event"]["type"], "Withdrawn");
+    assert!(letters[1]["event"].is_null());
+    let account = got.iter().find(|c| c["consumer"] == "Account:All").unwrap();
+    assert_eq!(account["dead_letters"], json!([]));
+    let table = ok(&["consumers", &url]);
+    assert!(
+        table.contains("Ledger:All: dead letter at #3 ") && table.contains(": no such account"),
+        "{table}"
+    );
 }
 
 /// `consumers --json` on `url`, each consumer's lag, next position and head checked

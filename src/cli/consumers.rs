@@ -54,6 +54,22 @@ pub fn run(
         }
         let summary = o.paint(Paint::Dim, &summary(&found));
         o.line(&summary)?;
+        for c in &found {
+            for d in &c.dead_letters {
+                let event = d
+                    .event
+                    .as_ref()
+                    .map_or("(no longer in the store)".into(), |n| {
+                        format!("{} v{} {}", n.stream, n.version, n.event_type)
+                    });
+                o.line(&format!(
+                    "{}: dead letter at #{} {event}: {}",
+                    c.consumer,
+                    d.position,
+                    d.error.as_deref().unwrap_or("no message")
+                ))?;
+            }
+        }
         for c in found
             .iter()
             .filter(|c| c.note.is_some() || c.error.is_some())

@@ -80,6 +80,21 @@ pub struct ConsumerRecord {
     pub source: String,
     /// How the stored position became eventscope's, or what had to be assumed.
     pub note: Option<String>,
+    /// Events the consumer failed on and set aside, where the library records them.
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+/// An event a consumer failed on and set aside (Marten's dead-letter documents).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// The event's global position.
+    pub position: i64,
+    pub error: Option<String>,
+    pub error_type: Option<String>,
+    /// When it was set aside.
+    pub time: Option<String>,
+    /// The event itself, where the store still has it.
+    pub event: Option<NextEvent>,
 }
 
 impl ConsumerRecord {
@@ -95,6 +110,7 @@ impl ConsumerRecord {
             error: None,
             source: source.into(),
             note: None,
+            dead_letters: Vec::new(),
         }
     }
 }
@@ -149,6 +165,9 @@ pub struct Consumer {
     pub error: Option<String>,
     pub source: String,
     pub note: Option<String>,
+    /// Events it failed on and set aside, each with its event where the store has it.
+    #[serde(default)]
+    pub dead_letters: Vec<DeadLetter>,
 }
 
 impl Consumer {
@@ -295,6 +314,13 @@ fn stand(source: &dyn EventSource, r: ConsumerRecord, o: &ConsumerOptions) -> Re
         None => None,
     };
     let next_event = next.as_ref().map(NextEvent::from);
+    let mut dead_letters = r.dead_letters;
+    for d in &mut dead_letters {
+        d.event = source
+            .event_at_position(d.position)?
+            .as_ref()
+            .map(NextEvent::from);
+    }
     let age = |stored: &str| {
         crate::time::parse_stored(stored).map(|t| (o.now - t).num_milliseconds() as f64 / 1000.0)
     };
@@ -339,6 +365,7 @@ fn stand(source: &dyn EventSource, r: ConsumerRecord, o: &ConsumerOptions) -> Re
         error,
         source: r.source,
         note: r.note,
+        dead_letters,
     })
 }
 
@@ -375,17 +402,17 @@ fn position_streams(source: &dyn EventSource) -> Result<Vec<ConsumerRecord>> {
             Some(identifier) if !identifier.is_empty() => identifier.to_string(),
             _ => id.clone(),
         };
-        out.push(ConsumerRecord {
-            consumer: name,
-            kind: "consumer".into(),
-            follows: Follows::Category(category.into()),
-            position,
-            last_update: last.as_ref().and_then(|e| e.timestamp.clone()),
-            status: None,
-            error,
-            source: format!("position stream {id}"),
-            note: None,
-        });
+        let source = format!("position stream {id}");
+        let mut r = ConsumerRecord::new(
+            name,
+            "consumer",
+            Follows::Category(category.into()),
+            &source,
+        );
+        r.position = position;
+        r.last_update = last.as_ref().and_then(|e| e.timestamp.clone());
+        r.error = error;
+        out.push(r);
     }
     Ok(out)
 }

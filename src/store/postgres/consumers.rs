@@ -11,7 +11,7 @@
 
 use super::layouts::{tables, Table};
 use super::PgStore;
-use crate::store::consumers::{parse_position, ConsumerRecord, Counted, Follows, Tail};
+use crate::store::consumers::{parse_position, ConsumerRecord, Counted, DeadLetter, Follows, Tail};
 use crate::store::Result;
 
 /// One table's rows as text columns.
@@ -56,13 +56,19 @@ impl PgStore {
                 c
             };
             if t.name == "mt_event_progression" && has(&["name", "last_seq_id"]) {
+                let letters = self.marten_dead_letters(&found, &t.schema)?;
                 for r in self.text_select(t, &["name", "last_seq_id", "last_updated"])? {
                     let name = r[0].clone().unwrap_or_default();
                     if name == "HighWaterMark" {
                         continue;
                     }
-                    let mut c = record(name, "projection", Follows::All, &r[1]);
+                    let mut c = record(name.clone(), "projection", Follows::All, &r[1]);
                     c.last_update = r[2].as_deref().map(crate::time::normalise);
+                    c.dead_letters = letters
+                        .iter()
+                        .filter(|(shard, _)| *shard == name)
+                        .map(|(_, d)| d.clone())
+                        .collect();
                     out.push(c);
                 }
             } else if t.name == "subscriptions"
@@ -167,6 +173,59 @@ impl PgStore {
             }
         }
         Ok(out)
+    }
+
+    /// Marten's dead-letter documents in `schema`, by the progression name of their shard
+    /// (`{ProjectionName}:{ShardName}`), in event order. Marten writes the document's
+    /// properties in the casing it is configured with: both spellings are read.
+    fn marten_dead_letters(
+        &self,
+        tables: &[Table],
+        schema: &str,
+    ) -> Result<Vec<(String, DeadLetter)>> {
+        let Some(t) = tables
+            .iter()
+            .find(|t| t.schema == schema && t.name == "mt_doc_deadletterevent")
+        else {
+            return Ok(Vec::new());
+        };
+        let field = |name: &str| {
+            let mut camel = name.to_string();
+            camel[..1].make_ascii_lowercase();
+            format!("COALESCE(data->>'{name}', data->>'{camel}')")
+        };
+        let sql = format!(
+            "SELECT {}, {}, {}, {}, {}, {} FROM {}",
+            field("ProjectionName"),
+            field("ShardName"),
+            field("ExceptionMessage"),
+            field("ExceptionType"),
+            field("EventSequence"),
+            field("Timestamp"),
+            t.qualified()
+        );
+        let rows = self.text_rows(&sql, 6)?;
+        let mut letters: Vec<(String, DeadLetter)> = rows
+            .into_iter()
+            .filter_map(|r| {
+                let position = r[4].as_deref().and_then(parse_position)?;
+                let shard = format!(
+                    "{}:{}",
+                    r[0].clone().unwrap_or_default(),
+                    r[1].clone().unwrap_or_default()
+                );
+                let letter = DeadLetter {
+                    position,
+                    error: r[2].clone(),
+                    error_type: r[3].clone(),
+                    time: r[5].as_deref().map(crate::time::normalise),
+                    event: None,
+                };
+                Some((shard, letter))
+            })
+            .collect();
+        letters.sort_by_key(|(_, d)| d.position);
+        Ok(letters)
     }
 
     /// What lies after `after` in what a consumer `follows`: up to `limit` events counted

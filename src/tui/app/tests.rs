@@ -1369,6 +1369,7 @@ fn consumer(name: &str, position: i64, lag: i64) -> eventscope::store::consumers
         error: None,
         source: "checkpoints".into(),
         note: None,
+        dead_letters: Vec::new(),
     }
 }
 

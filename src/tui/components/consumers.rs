@@ -139,8 +139,12 @@ impl Component for Consumers {
                     }
                     _ => String::new(),
                 };
+                let dead = match c.dead_letters.len() {
+                    0 => String::new(),
+                    n => format!(" ✗{n} dead letter{}", if n == 1 { "" } else { "s" }),
+                };
                 let text = format!(
-                    "{name}{} {:<16} {}{} {:>6} {:<9}{next}{unmoved}",
+                    "{name}{} {:<16} {}{} {:>6} {:<9}{next}{unmoved}{dead}",
                     " ".repeat(pad),
                     eventscope::fit(&eventscope::printable(&c.follows.label()), 16),
                     "█".repeat(filled),
