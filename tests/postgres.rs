@@ -1357,3 +1357,46 @@ fn one_snapshot_per_command_and_every_stream_id() {
     );
     assert_eq!(positions, expected);
 }
+
+#[test]
+fn emmett_processors_as_emmett_itself_writes_them() {
+    let Some(pg) = Cluster::start() else { return };
+    let node = common::node::with_emmett();
+    let url = pg.database("emm", "SELECT 1;");
+    let out = std::process::Command::new("node")
+        .arg(node.join("processors.mjs"))
+        .arg(&url)
+        .current_dir(&node)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Emmett's own reading of its checkpoints.
+    let emmett = lines(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(emmett.len(), 2);
+    let mut c = pg.client("emm");
+    let found = consumers_against_sql(
+        &mut c,
+        &url,
+        "SELECT count(*)::int8, min(global_position)::int8, (SELECT max(global_position)::int8 FROM emt_messages WHERE NOT is_archived AND message_kind = 'E') FROM emt_messages WHERE NOT is_archived AND message_kind = 'E' AND global_position > $1",
+    );
+    assert_eq!(found, ["emails", "balances"]);
+    let got = lines(&ok(&["consumers", &url, "--json"]));
+    for want in &emmett {
+        let c = got
+            .iter()
+            .find(|c| c["consumer"] == want["processor"])
+            .unwrap();
+        let checkpoint: i64 = want["checkpoint"].as_str().unwrap().parse().unwrap();
+        assert_eq!(c["position"], checkpoint, "{c}");
+        // Emmett's status, as it stores it.
+        assert_eq!(c["status"], "stopped", "{c}");
+        assert_eq!(c["status_stored"], true);
+    }
+    let emails = got.iter().find(|c| c["consumer"] == "emails").unwrap();
+    assert_eq!(emails["lag"], 2);
+    assert_eq!(emails["next_event"]["type"], "MoneyWithdrawn");
+}
