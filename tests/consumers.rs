@@ -311,24 +311,9 @@ fn a_table_named_by_consumers_spec() {
 
 #[test]
 fn a_python_eventsourcing_system_as_the_library_tracks_it() {
-    let python = common::python::with_eventsourcing();
     let dir = tempfile::tempdir().unwrap();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/eventsourcing_system.py"
-    );
-    let out = Command::new(&python)
-        .args([script, s(dir.path())])
-        .output()
-        .expect("the venv's python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     // The library's own word: max_tracking_id and the leader's notifications.
-    let library = lines(&String::from_utf8(out.stdout).unwrap());
-    assert_eq!(library.len(), 3);
+    let library = common::python::eventsourcing_system(&[s(dir.path())]);
     let db = |name: &str| dir.path().join(format!("{name}.sqlite"));
     let mut args = vec![
         "consumers".to_string(),
@@ -341,27 +326,7 @@ fn a_python_eventsourcing_system_as_the_library_tracks_it() {
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let got = lines(&ok(&args));
-    for want in &library {
-        let name = want["consumer"].as_str().unwrap();
-        let c = got
-            .iter()
-            .find(|c| c["consumer"] == format!("{name} ← Bank"))
-            .unwrap_or_else(|| panic!("{name} missing: {got:?}"));
-        assert_eq!(c["position"], want["position"], "{name}");
-        assert_eq!(c["head"], want["head"], "{name}");
-        assert_eq!(c["lag"], want["lag"], "{name}");
-        match want["next"].as_object() {
-            None => assert!(c["next_event"].is_null(), "{name}"),
-            Some(next) => {
-                assert_eq!(c["next_event"]["position"], next["position"], "{name}");
-                let topic = next["topic"].as_str().unwrap();
-                assert!(
-                    topic.ends_with(&format!(".{}", c["next_event"]["type"].as_str().unwrap())),
-                    "{name}: {topic}"
-                );
-            }
-        }
-    }
+    common::python::assert_followers_match(&got, &library);
     // The caught-up one, the one stopped part-way, and the one whose policy raised on
     // the withdrawal, which it stays before.
     let status = |name: &str| {

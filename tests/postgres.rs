@@ -1400,3 +1400,31 @@ fn emmett_processors_as_emmett_itself_writes_them() {
     assert_eq!(emails["lag"], 2);
     assert_eq!(emails["next_event"]["type"], "MoneyWithdrawn");
 }
+
+#[test]
+fn a_python_eventsourcing_system_sharing_one_database() {
+    let Some(pg) = Cluster::start() else { return };
+    let url = pg.database("esys", "SELECT 1;");
+    let port = pg.port.to_string();
+    let library = common::python::eventsourcing_system(&["postgres", "127.0.0.1", &port, "esys"]);
+    // Four applications' tables in one database: which log is named with --table.
+    let err = fails(&["consumers", &url]);
+    assert!(
+        err.contains("several event stores") && err.contains("--table"),
+        "{err}"
+    );
+    let got = lines(&ok(&[
+        "consumers",
+        &url,
+        "--table",
+        "bank_events",
+        "--json",
+    ]));
+    assert_eq!(got.len(), 3, "the migration marker is no consumer: {got:?}");
+    common::python::assert_followers_match(&got, &library);
+    let err = fails(&["consumers", &url, "--table", "nope_events"]);
+    assert!(
+        err.contains("--table nope_events is none of the event tables found"),
+        "{err}"
+    );
+}

@@ -42,6 +42,10 @@ pub struct OpenArgs {
     /// PostgreSQL: show archived events and streams (Marten, Emmett).
     #[arg(long, global = true)]
     pub archived: bool,
+    /// PostgreSQL: the events table to read (NAME or SCHEMA.NAME), where a database holds
+    /// several (a Python eventsourcing System: one <app>_events per application).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub table: Option<String>,
     /// PostgreSQL: the session's statement_timeout, in milliseconds.
     #[arg(long, global = true, value_name = "MS", default_value_t = 60_000)]
     pub statement_timeout: u64,

@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         live: false,
         busy_timeout: Some(std::time::Duration::from_millis(cli.open.busy_timeout)),
         schema: cli.open.schema.clone(),
+        table: cli.open.table.clone(),
         archived: cli.open.archived,
         limits: Some(eventscope::store::Limits {
             statement_timeout: std::time::Duration::from_millis(cli.open.statement_timeout),

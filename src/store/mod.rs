@@ -181,6 +181,10 @@ pub struct OpenOptions {
     /// PostgreSQL: show archived events (Marten, Emmett).
     #[serde(default)]
     pub archived: bool,
+    /// PostgreSQL: the events table (`name` or `schema.name`), where a database holds
+    /// several (a Python eventsourcing System: one `<app>_events` per application).
+    #[serde(default)]
+    pub table: Option<String>,
     /// PostgreSQL: the session's timeouts.
     #[serde(default)]
     pub limits: Option<Limits>,
@@ -387,6 +391,11 @@ impl Store {
 pub fn open_source(target: &Path, options: &OpenOptions) -> Result<Box<dyn EventSource>> {
     if let Some(url) = target.to_str().filter(|t| is_url(t)) {
         return Ok(Box::new(PgStore::open(url, options)?));
+    }
+    if let Some(t) = &options.table {
+        return Err(StoreError::BadMap(format!(
+            "--table {t} chooses among a PostgreSQL database's event tables; a SQLite store's table is named with --map 'table=T,…'"
+        )));
     }
     Ok(Box::new(Store::open_with(target, options)?))
 }

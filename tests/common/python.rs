@@ -12,12 +12,13 @@ pub fn with_eventsourcing() -> PathBuf {
     let _one_at_a_time = MADE.lock().unwrap_or_else(|e| e.into_inner());
     let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("venv-eventsourcing");
     let python = venv.join("bin/python");
-    let ready = venv.join("ready");
+    // Marked again whenever the packages change, so that an older venv is brought up to date.
+    let ready = venv.join("ready-psycopg");
     if ready.exists() {
         return python;
     }
     let status = Command::new("python3")
-        .args(["-m", "venv"])
+        .args(["-m", "venv", "--clear"])
         .arg(&venv)
         .status()
         .expect("python3 runs");
@@ -26,10 +27,69 @@ pub fn with_eventsourcing() -> PathBuf {
         "python3 -m venv failed (Debian: python3-venv)"
     );
     let status = Command::new(&python)
-        .args(["-m", "pip", "install", "-q", "eventsourcing>=9.4,<10"])
+        // psycopg for the library's PostgreSQL persistence (binary wheels: nothing to build).
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "eventsourcing>=9.4,<10",
+            "psycopg[binary]",
+            "psycopg-pool",
+        ])
         .status()
         .expect("pip runs");
     assert!(status.success(), "pip install eventsourcing failed");
     std::fs::write(&ready, "").unwrap();
     python
+}
+
+/// Runs tests/fixtures/eventsourcing_system.py with `args` and returns what the library
+/// says of each follower (its name, position, head, lag and next notification).
+pub fn eventsourcing_system(args: &[&str]) -> Vec<serde_json::Value> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/eventsourcing_system.py"
+    );
+    let out = Command::new(with_eventsourcing())
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("the venv's python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    lines
+}
+
+/// Checks `consumers --json` output against the library's word on each follower of
+/// the leader Bank.
+pub fn assert_followers_match(got: &[serde_json::Value], library: &[serde_json::Value]) {
+    for want in library {
+        let name = want["consumer"].as_str().unwrap();
+        let c = got
+            .iter()
+            .find(|c| c["consumer"] == format!("{name} ← Bank"))
+            .unwrap_or_else(|| panic!("{name} missing: {got:?}"));
+        assert_eq!(c["position"], want["position"], "{name}");
+        assert_eq!(c["head"], want["head"], "{name}");
+        assert_eq!(c["lag"], want["lag"], "{name}");
+        match want["next"].as_object() {
+            None => assert!(c["next_event"].is_null(), "{name}"),
+            Some(next) => {
+                assert_eq!(c["next_event"]["position"], next["position"], "{name}");
+                let topic = next["topic"].as_str().unwrap();
+                let ty = c["next_event"]["type"].as_str().unwrap();
+                assert!(topic.ends_with(&format!(".{ty}")), "{name}: {topic}");
+            }
+        }
+    }
 }

@@ -109,7 +109,7 @@ impl PgStore {
             } else if t.name.ends_with("_tracking") && has(&["application_name", "notification_id"])
             {
                 let sql = format!(
-                    "SELECT application_name::text, max(notification_id)::text FROM {} GROUP BY 1 ORDER BY 1",
+                    "SELECT application_name::text, max(notification_id)::text FROM {} WHERE application_name <> '__migration__' GROUP BY 1 ORDER BY 1",
                     t.qualified()
                 );
                 let app = t.name.trim_end_matches("_tracking");

@@ -96,6 +96,27 @@ impl PgStore {
             )?],
             None => layouts::detect(&tables, &choices),
         };
+        let found = match &options.table {
+            None => found,
+            Some(t) => {
+                let all: Vec<String> = found.iter().map(|l| l.table.clone()).collect();
+                let chosen: Vec<PgLayout> = found
+                    .into_iter()
+                    .filter(|l| l.table == *t || l.table.rsplit('.').next() == Some(t.as_str()))
+                    .collect();
+                if chosen.is_empty() {
+                    return Err(StoreError::Postgres(format!(
+                        "{shown}: --table {t} is none of the event tables found ({})",
+                        if all.is_empty() {
+                            "none".into()
+                        } else {
+                            all.join(", ")
+                        }
+                    )));
+                }
+                chosen
+            }
+        };
         let layout = match found.as_slice() {
             [] => {
                 let names: Vec<String> = tables
@@ -124,7 +145,7 @@ impl PgStore {
                     .collect();
                 if found.iter().any(|l| l.table != first.table) {
                     return Err(StoreError::Postgres(format!(
-                        "{shown}: several event stores: {}; choose with --schema or --format",
+                        "{shown}: several event stores: {}; choose with --table, --schema or --format",
                         all.join(", ")
                     )));
                 }
