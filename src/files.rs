@@ -80,6 +80,17 @@ pub fn write_new(
     text: &str,
     private: bool,
 ) -> std::io::Result<std::path::PathBuf> {
+    write_new_as(dir, stem, "json", text, private)
+}
+
+/// [`write_new`] with another extension (`ndjson` for a test fixture).
+pub fn write_new_as(
+    dir: &Path,
+    stem: &str,
+    ext: &str,
+    text: &str,
+    private: bool,
+) -> std::io::Result<std::path::PathBuf> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut safe: String = stem
@@ -98,8 +109,8 @@ pub fn write_new(
     }
     for n in 0..1000 {
         let name = match n {
-            0 => format!("{safe}.json"),
-            n => format!("{safe}-{n}.json"),
+            0 => format!("{safe}.{ext}"),
+            n => format!("{safe}-{n}.{ext}"),
         };
         let path = dir.join(name);
         let opened = std::fs::OpenOptions::new()
@@ -119,8 +130,21 @@ pub fn write_new(
     }
     Err(std::io::Error::new(
         std::io::ErrorKind::AlreadyExists,
-        format!("{safe}.json and 999 numbered copies exist"),
+        format!("{safe}.{ext} and 999 numbered copies exist"),
     ))
+}
+
+/// Writes `text` to `path`, which must not exist yet: created exclusively, never through
+/// a symlink, never over a file.
+pub fn create_exclusive(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    f.write_all(text.as_bytes())
 }
 
 #[cfg(test)]

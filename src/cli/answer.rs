@@ -310,30 +310,25 @@ pub fn print_changes(
         o.line("no changes")?;
     }
     for c in changes {
-        let show = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
-        let line = match c.op {
-            Op::Added => o.paint(
-                Paint::Green,
-                &format!("+ {}  {}", eventscope::printable(&c.path), show(&c.new)),
-            ),
-            Op::Removed => o.paint(
-                Paint::Red,
-                &format!("- {}  {}", eventscope::printable(&c.path), show(&c.old)),
-            ),
-            Op::Changed => o.paint(
-                Paint::Yellow,
-                &format!(
-                    "~ {}  {} → {}",
-                    eventscope::printable(&c.path),
-                    show(&c.old),
-                    show(&c.new)
-                ),
-            ),
-        };
+        let line = change_line(&o, c);
         o.line(&line)?;
     }
     o.flush()?;
     Ok(())
+}
+
+/// One change as `diff` prints it: `+ /path  new`, `- /path  old`, `~ /path  old → new`.
+pub fn change_line(o: &Out, c: &eventscope::replay::Change) -> String {
+    let show = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
+    let path = eventscope::printable(&c.path);
+    match c.op {
+        Op::Added => o.paint(Paint::Green, &format!("+ {path}  {}", show(&c.new))),
+        Op::Removed => o.paint(Paint::Red, &format!("- {path}  {}", show(&c.old))),
+        Op::Changed => o.paint(
+            Paint::Yellow,
+            &format!("~ {path}  {} → {}", show(&c.old), show(&c.new)),
+        ),
+    }
 }
 
 /// Snapshots are data to show: `--json` prints each one's decoded content.

@@ -425,6 +425,42 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a stream's history up to a version as a test fixture: its events (given) and
+    /// the reducer's state after them (then), NDJSON that `test` runs and `import` reads.
+    ExportTest {
+        /// The event store: a SQLite file or a postgres:// URL.
+        store: PathBuf,
+        /// The stream id, as `streams` lists it (leave out with --correlation).
+        #[arg(required_unless_present = "correlation")]
+        stream: Option<String>,
+        /// Up to this version (default: the last).
+        #[arg(long, value_name = "V", conflicts_with = "correlation")]
+        at: Option<i64>,
+        /// Every event sharing this event's correlation id (its id or global position),
+        /// across streams, as `related` finds them.
+        #[arg(long, value_name = "ID", conflicts_with = "stream")]
+        correlation: Option<String>,
+        /// A jq program each envelope goes through first (mask emails, names, amounts); the
+        /// expected state is computed from what it gives.
+        #[arg(long, value_name = "JQ")]
+        redact: Option<String>,
+        /// Write to this new file (it must not exist) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        replay: ReplayArgs,
+    },
+    /// Run every fixture in a folder (*.ndjson written by export-test) through a reducer:
+    /// pass or fail with the differences. Exits 1 when any fails.
+    Test {
+        /// A folder of fixtures, or one fixture file.
+        dir: PathBuf,
+        #[command(flatten)]
+        replay: ReplayArgs,
+        /// One JSON object per fixture.
+        #[arg(long)]
+        json: bool,
+    },
     /// Import NDJSON envelopes (as `events --json` prints them) into a native store.
     Import {
         /// The NDJSON file; `-` reads standard input.

@@ -227,6 +227,29 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             json,
         } => super::answer::diff_cmd(&*open(&store)?, &stream, from, to, &replay, json),
         Command::Import { file, out } => super::import::run(&file, &out),
+        Command::ExportTest {
+            store,
+            stream,
+            at,
+            correlation,
+            redact,
+            out,
+            replay,
+        } => {
+            let given = match (&correlation, &stream) {
+                (Some(id), _) => super::fixtures::Given::Correlation(id),
+                (None, Some(s)) => super::fixtures::Given::Stream(s, at),
+                (None, None) => anyhow::bail!("name a stream, or an event with --correlation"),
+            };
+            super::fixtures::export_test(
+                &*open(&store)?,
+                given,
+                out.as_deref(),
+                redact.as_deref(),
+                &replay,
+            )
+        }
+        Command::Test { dir, replay, json } => super::fixtures::test(&dir, &replay, json),
         Command::Formats { json } => formats(json),
         Command::Check {
             store,

@@ -204,6 +204,13 @@ fn import_lines(store: &mut Store, input: Box<dyn BufRead>, name: &str) -> Resul
         }
         let value: Value =
             serde_json::from_str(line).with_context(|| format!("{name}: line {n} is not JSON"))?;
+        // A test fixture's header (export-test): its events follow it.
+        if value
+            .get(eventscope::replay::fixture::FIXTURE_KEY)
+            .is_some()
+        {
+            continue;
+        }
         if value.is_array() {
             bail!("{name}: line {n} is a JSON array; each line must hold one envelope object (as `events --json` prints them)");
         }

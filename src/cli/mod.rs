@@ -9,6 +9,7 @@ mod consumers;
 mod debug;
 mod events;
 mod find;
+mod fixtures;
 mod import;
 mod output;
 mod progress;

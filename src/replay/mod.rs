@@ -6,6 +6,7 @@ mod category;
 mod diff;
 mod dispatch;
 mod event_fields;
+pub mod fixture;
 mod jq;
 mod native;
 mod reducer;

@@ -29,7 +29,7 @@ pub struct Watch {
     /// The kind of program of the call in progress ([`Program`] as a byte).
     kind: AtomicU8,
     /// The name of each kind's program, and the stream being folded.
-    labels: Mutex<([String; 4], String)>,
+    labels: Mutex<([String; 5], String)>,
     /// The process's resident memory a call may grow it to, in bytes; 0 for no limit.
     memory_limit: AtomicU64,
     /// Each call's start and end written to stderr ([`Watch::journal_calls`]).
@@ -66,14 +66,17 @@ pub enum Program {
     Where,
     /// A snapshot mapping (`--snapshot-map`, `<category>.snapshot.jq`).
     Mapping,
+    /// `export-test --redact`: a program over each envelope.
+    Redact,
 }
 
 impl Program {
-    const ALL: [Program; 4] = [
+    const ALL: [Program; 5] = [
         Program::Reducer,
         Program::Predicate,
         Program::Where,
         Program::Mapping,
+        Program::Redact,
     ];
 
     fn index(self) -> usize {
@@ -86,6 +89,7 @@ impl Program {
             Program::Predicate => "predicate",
             Program::Where => "--where predicate",
             Program::Mapping => "snapshot mapping",
+            Program::Redact => "--redact program",
         }
     }
 }

@@ -311,6 +311,8 @@ impl App {
                 }
             }
             Program::Mapping => m.from_snapshots = false,
+            // The TUI's export redacts nothing.
+            Program::Redact => {}
         }
         m.replace_worker = true;
         m.outbox.clear();
