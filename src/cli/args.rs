@@ -450,6 +450,31 @@ pub enum Command {
         #[command(flatten)]
         replay: ReplayArgs,
     },
+    /// Every stream (of a category, or one) through two reducers, --reducer (A) and
+    /// --against (B), in one pass: each stream whose states differ with the first version
+    /// where they part, its event and the changes; streams where one fails first. Exits 1
+    /// when any differ.
+    CompareReducers {
+        /// The event store: a SQLite file or a postgres:// URL.
+        store: PathBuf,
+        /// The reducer to compare with --reducer: a .jq file or a folder.
+        #[arg(long, value_name = "PATH")]
+        against: PathBuf,
+        /// Only streams of this category.
+        #[arg(long, value_name = "CAT", conflicts_with = "stream")]
+        category: Option<String>,
+        /// Only this stream.
+        #[arg(long, value_name = "ID")]
+        stream: Option<String>,
+        /// Compare the states as of this time instead of at the end (as state --at-time).
+        #[arg(long, value_name = "T", value_parser = time_bound)]
+        at_time: Option<String>,
+        #[command(flatten)]
+        replay: ReplayArgs,
+        /// One JSON object per stream.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run every fixture in a folder (*.ndjson written by export-test) through a reducer:
     /// pass or fail with the differences. Exits 1 when any fails.
     Test {

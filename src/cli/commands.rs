@@ -250,6 +250,22 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             )
         }
         Command::Test { dir, replay, json } => super::fixtures::test(&dir, &replay, json),
+        Command::CompareReducers {
+            store,
+            against,
+            category,
+            stream,
+            at_time,
+            replay,
+            json,
+        } => {
+            let scope = super::compare::Scope {
+                category: category.as_deref(),
+                stream: stream.as_deref(),
+                at_time: at_time.as_deref(),
+            };
+            super::compare::run(&*open(&store)?, &replay, &against, &scope, json)
+        }
         Command::Formats { json } => formats(json),
         Command::Check {
             store,

@@ -4,6 +4,7 @@ mod answer;
 mod args;
 mod check;
 mod commands;
+mod compare;
 mod completions;
 mod consumers;
 mod debug;

@@ -3,6 +3,7 @@
 
 mod blame;
 mod category;
+pub mod compare;
 mod diff;
 mod dispatch;
 mod event_fields;
