@@ -507,6 +507,26 @@ pub enum Command {
     Check {
         /// The event store: a SQLite file or a postgres:// URL.
         store: PathBuf,
+        /// Check the application's read model against replay instead: a table beside the
+        /// events, 'table=T,id=C,doc=C[,version=C][,stream=JQ]' (columns=a,b,c in place of
+        /// doc for a plain table), or the path of a file holding it, one pair a line.
+        #[arg(long, value_name = "SPEC")]
+        read_model: Option<String>,
+        /// With --read-model: a jq program from the reducer's state to the document's shape.
+        #[arg(long, value_name = "JQ", requires = "read_model")]
+        project: Option<String>,
+        /// With --read-model: fields to leave out, as JSON Pointers ('/lastUpdated,/_id').
+        #[arg(
+            long,
+            value_name = "PATHS",
+            value_delimiter = ',',
+            requires = "read_model"
+        )]
+        ignore: Vec<String>,
+        /// With --read-model: each stream of this category must have a row (default: the
+        /// categories of the rows' streams).
+        #[arg(long, value_name = "CAT", requires = "read_model")]
+        category: Option<String>,
         #[command(flatten)]
         replay: ReplayArgs,
         /// One JSON object per problem.

@@ -269,8 +269,28 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Formats { json } => formats(json),
         Command::Check {
             store,
+            read_model: Some(spec),
+            project,
+            ignore,
+            category,
             replay,
             json,
+        } => super::read_model::run(
+            &*open(&store)?,
+            &spec,
+            &super::read_model::Options {
+                project: project.as_deref(),
+                ignore: &ignore,
+                category: category.as_deref(),
+            },
+            &replay,
+            json,
+        ),
+        Command::Check {
+            store,
+            replay,
+            json,
+            ..
         } => super::check::run(&*open(&store)?, &load_reducer(&replay)?, &replay, json),
         Command::Snapshots {
             store,

@@ -14,6 +14,7 @@ mod fixtures;
 mod import;
 mod output;
 mod progress;
+mod read_model;
 
 use anyhow::Result;
 use clap::Parser;

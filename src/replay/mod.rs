@@ -10,6 +10,7 @@ mod event_fields;
 pub mod fixture;
 mod jq;
 mod native;
+pub mod read_model;
 mod reducer;
 mod search;
 mod seek;
@@ -65,6 +66,9 @@ pub enum ReplayError {
     },
     #[error("stream {0} not found")]
     NoStream(String),
+    /// A jq program given on the command line that does not compile.
+    #[error("{0}")]
+    Program(String),
     #[error("{stream} ends at version {last}; version {version} does not exist")]
     OutOfRange {
         stream: String,

@@ -148,6 +148,11 @@ impl<'a> Replayer<'a> {
         self.watch.as_deref()
     }
 
+    /// The watch, to share with other programs of the same command.
+    pub fn watch_arc(&self) -> Option<Arc<Watch>> {
+        self.watch.clone()
+    }
+
     /// Tells `observer` how far seeks through `state_at` and `traced_state_at` have got.
     pub fn with_progress(mut self, observer: impl FnMut(SeekProgress) + 'a) -> Self {
         self.observer = Some(Box::new(observer));

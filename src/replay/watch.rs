@@ -29,7 +29,7 @@ pub struct Watch {
     /// The kind of program of the call in progress ([`Program`] as a byte).
     kind: AtomicU8,
     /// The name of each kind's program, and the stream being folded.
-    labels: Mutex<([String; 5], String)>,
+    labels: Mutex<([String; 6], String)>,
     /// The process's resident memory a call may grow it to, in bytes; 0 for no limit.
     memory_limit: AtomicU64,
     /// Each call's start and end written to stderr ([`Watch::journal_calls`]).
@@ -68,15 +68,18 @@ pub enum Program {
     Mapping,
     /// `export-test --redact`: a program over each envelope.
     Redact,
+    /// `check --read-model`: the stream program over a row, `--project` over a state.
+    ReadModel,
 }
 
 impl Program {
-    const ALL: [Program; 5] = [
+    const ALL: [Program; 6] = [
         Program::Reducer,
         Program::Predicate,
         Program::Where,
         Program::Mapping,
         Program::Redact,
+        Program::ReadModel,
     ];
 
     fn index(self) -> usize {
@@ -90,6 +93,7 @@ impl Program {
             Program::Where => "--where predicate",
             Program::Mapping => "snapshot mapping",
             Program::Redact => "--redact program",
+            Program::ReadModel => "read-model program",
         }
     }
 }

@@ -18,6 +18,7 @@ mod source;
 mod sqlite_source;
 mod stats;
 mod subscribe;
+pub mod table_rows;
 mod timeline;
 mod write;
 
@@ -112,6 +113,9 @@ pub enum StoreError {
         most: i64,
         suggested: String,
     },
+    /// An application's table that cannot be read as `--read-model` names it.
+    #[error("--read-model: {0}")]
+    BadReadModel(String),
     /// A consumer table that cannot be read as `--consumers` or the layout says.
     #[error("--consumers: {0}")]
     BadConsumers(String),

@@ -348,6 +348,19 @@ pub trait EventSource {
         super::stats::stats(self, filter, bucket)
     }
 
+    /// An application's own table beside the events (a read model), row by row: the
+    /// `columns` named, each value as JSON. Columns are checked and quoted.
+    fn table_rows(
+        &self,
+        table: &str,
+        _columns: &[String],
+        _f: &mut super::table_rows::TableRowFn<'_>,
+    ) -> Result<()> {
+        Err(StoreError::BadReadModel(format!(
+            "this store cannot read table {table}"
+        )))
+    }
+
     /// The consumers the store records (projections, subscriptions, trackers), as the
     /// layout's tables or a `--consumers` spec name them; none where it records none.
     fn consumer_records(

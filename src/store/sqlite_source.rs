@@ -132,6 +132,15 @@ impl EventSource for Store {
         Store::bad_versions(self)
     }
 
+    fn table_rows(
+        &self,
+        table: &str,
+        columns: &[String],
+        f: &mut super::table_rows::TableRowFn<'_>,
+    ) -> Result<()> {
+        Store::table_rows(self, table, columns, f)
+    }
+
     fn consumer_records(
         &self,
         spec: Option<&super::consumers::ConsumerSpec>,

@@ -288,3 +288,67 @@ impl PgStore {
         Ok(Tail::from_counted(counted, limit))
     }
 }
+
+impl PgStore {
+    /// An application's table (`NAME` or `SCHEMA.NAME`) read row by row, each value as
+    /// JSON through `to_jsonb`.
+    pub(super) fn pg_table_rows(
+        &self,
+        table: &str,
+        wanted: &[String],
+        f: &mut crate::store::table_rows::TableRowFn<'_>,
+    ) -> Result<()> {
+        let found = tables(&mut self.client.borrow_mut(), None)?;
+        let (schema, name) = match table.split_once('.') {
+            Some((s, n)) => (Some(s), n),
+            None => (None, table),
+        };
+        let matching: Vec<&Table> = found
+            .iter()
+            .filter(|t| t.name == name && schema.is_none_or(|s| t.schema == s))
+            .collect();
+        let t = match matching.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(crate::store::StoreError::BadReadModel(format!(
+                    "no table {table:?} in this database"
+                )))
+            }
+            _ => {
+                return Err(crate::store::StoreError::BadReadModel(format!(
+                    "table {name} is in several schemas: name it as SCHEMA.{name}"
+                )))
+            }
+        };
+        let have: Vec<String> = t.columns.keys().cloned().collect();
+        for c in wanted {
+            if !t.columns.contains_key(c) {
+                return Err(crate::store::table_rows::no_column(table, c, &have));
+            }
+        }
+        let list: Vec<String> = wanted
+            .iter()
+            .map(|c| format!("to_jsonb({})::text", super::layouts::q(c)))
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {} LIMIT {}",
+            list.join(", "),
+            t.qualified(),
+            crate::store::table_rows::TABLE_ROWS_LIMIT
+        );
+        for row in self.text_rows(&sql, wanted.len())? {
+            let values = row
+                .iter()
+                .map(|v| {
+                    v.as_deref()
+                        .map_or(Ok(serde_json::Value::Null), serde_json::from_str)
+                        .map_err(|e| crate::store::StoreError::Postgres(e.to_string()))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if f(values)?.is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1045,6 +1045,15 @@ impl EventSource for PgStore {
         Ok(Vec::new())
     }
 
+    fn table_rows(
+        &self,
+        table: &str,
+        columns: &[String],
+        f: &mut crate::store::table_rows::TableRowFn<'_>,
+    ) -> Result<()> {
+        self.pg_table_rows(table, columns, f)
+    }
+
     fn consumer_records(
         &self,
         spec: Option<&crate::store::consumers::ConsumerSpec>,

@@ -312,7 +312,7 @@ impl App {
             }
             Program::Mapping => m.from_snapshots = false,
             // The TUI's export redacts nothing.
-            Program::Redact => {}
+            Program::Redact | Program::ReadModel => {}
         }
         m.replace_worker = true;
         m.outbox.clear();
