@@ -1428,3 +1428,90 @@ fn a_python_eventsourcing_system_sharing_one_database() {
         "{err}"
     );
 }
+
+#[test]
+fn emmetts_own_read_model_checked_against_replay() {
+    const ACCOUNT_JQ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers/Account.jq");
+    let Some(pg) = Cluster::start() else { return };
+    let node = common::node::with_emmett();
+    let url = pg.database("rmod", "SELECT 1;");
+    let out = std::process::Command::new("node")
+        .arg(node.join("read_model.mjs"))
+        .arg(&url)
+        .current_dir(&node)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Emmett's pongo documents, as Emmett reads them back.
+    let emmett = lines(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(emmett.len(), 2);
+    let spec = "table=accounts,id=_id,doc=data,version=_version";
+    let out = ok(&[
+        "check",
+        &url,
+        "--read-model",
+        spec,
+        "--reducer",
+        ACCOUNT_JQ,
+        "--ignore",
+        "/_id,/_version",
+    ]);
+    assert!(
+        out.contains("accounts: the read model matches the replay"),
+        "{out}"
+    );
+    // One field drifted in one row: found on its stream, with Emmett's value as the one
+    // replayed, and blamed on the stream's last deposit.
+    let mut c = pg.client("rmod");
+    c.batch_execute("UPDATE accounts SET data = jsonb_set(data, '{balance}', '999') WHERE _id = 'Account-acc-2'")
+        .unwrap();
+    let err = fails(&[
+        "check",
+        &url,
+        "--read-model",
+        spec,
+        "--reducer",
+        ACCOUNT_JQ,
+        "--ignore",
+        "/_id,/_version",
+    ]);
+    assert!(err.contains("the read model accounts differs"), "{err}");
+    let found: Vec<Value> = {
+        let out = common::bin::bin()
+            .args([
+                "check",
+                &url,
+                "--read-model",
+                spec,
+                "--reducer",
+                ACCOUNT_JQ,
+                "--ignore",
+                "/_id,/_version",
+                "--json",
+            ])
+            .output()
+            .unwrap();
+        lines(&String::from_utf8_lossy(&out.stdout))
+    };
+    assert_eq!(found.len(), 1, "{found:?}");
+    let f = &found[0];
+    assert_eq!(f["finding"], "differs");
+    assert_eq!(f["stream"], "Account-acc-2");
+    assert_eq!(f["path"], "/balance");
+    assert_eq!(f["stored"], 999);
+    let by_emmett = emmett.iter().find(|d| d["_id"] == "Account-acc-2").unwrap();
+    assert_eq!(f["replayed"], by_emmett["balance"]);
+    let deposit: i64 = c
+        .query_one(
+            "SELECT global_position FROM emt_messages WHERE stream_id = 'Account-acc-2' AND message_type = 'MoneyDeposited'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(f["blamed"]["global_position"], deposit);
+    assert_eq!(f["blamed"]["type"], "MoneyDeposited");
+}
