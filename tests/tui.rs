@@ -1253,3 +1253,44 @@ fn the_consumers_view_opens_the_event_a_consumer_is_stuck_on() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+#[test]
+fn the_stream_up_to_the_playhead_exported_as_a_fixture_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let out = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(
+        &format!(
+            "cd {} && {bin} {db} --reducer {REDUCERS}",
+            out.path().display()
+        ),
+        200,
+        30,
+    );
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    t.keys(&["Left"]);
+    t.wait_for(&["3/4", "\"balance\": 70"]);
+    t.keys(&["E"]);
+    t.wait_for(&["Account-acc-1-v3 written to "]);
+    let fixture = out.path().join("Account-acc-1-v3.ndjson");
+    let text = std::fs::read_to_string(&fixture).unwrap();
+    let header: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(header["expect"][0]["version"], 3);
+    assert_eq!(header["expect"][0]["state"]["balance"], 70);
+    assert_eq!(text.lines().count(), 4, "the header and three events");
+    // The CLI runs it: it passes with the reducer that made it.
+    let ran = Command::new(bin)
+        .args(["test", fixture.to_str().unwrap(), "--reducer", REDUCERS])
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stdout)
+    );
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

@@ -87,6 +87,8 @@ pub enum Command {
     Back,
     /// Where every consumer the store records stands (an overlay).
     Consumers,
+    /// The open stream up to the playhead as a test fixture (export-test's), to a file.
+    ExportTest,
     /// Plot the numeric field under the State tab's cursor across the stream's versions.
     Plot,
     /// Copy what the inspector shows, as JSON, to the clipboard (OSC 52).

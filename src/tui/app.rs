@@ -362,6 +362,16 @@ impl App {
                 }
             }
             Command::Consumers => self.show_consumers(),
+            Command::ExportTest => match m.view.as_ref().map(|v| (&v.target, v.playhead)) {
+                Some((Target::Stream(s), version)) if version > 0 => {
+                    m.outbox.push(Req::Fixture {
+                        stream: s.clone(),
+                        version,
+                    });
+                    m.say("exporting the stream up to the playhead as a test fixture…");
+                }
+                _ => m.say("open a stream: a fixture is one stream's history up to the playhead"),
+            },
             Command::Back => match self.history.pop() {
                 Some((target, key)) => self.open_without_history(target, Some(key)),
                 None => m.say("nothing to go back to"),
@@ -557,7 +567,6 @@ impl App {
     /// What the inspector shows, as JSON: to the clipboard, or to a file whose path is
     /// said.
     fn copy(&mut self, to_file: bool) {
-        use std::os::unix::fs::DirBuilderExt;
         let Some((what, value)) = self.inspector.content(&self.model) else {
             return self.model.say("nothing to copy here");
         };
@@ -568,25 +577,32 @@ impl App {
                 .model
                 .say(format!("{what} copied to the clipboard (OSC 52)"));
         }
-        // Here, else (an unwritable folder) the user's own cache directory, private.
-        let written = eventscope::files::write_new(std::path::Path::new("."), &what, &text, false)
-            .or_else(|_| {
-                let dir = crate::dirs::cache_dir()
-                    .map(|d| d.join("exports"))
-                    .ok_or_else(|| std::io::Error::other("no cache directory"))?;
-                std::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(&dir)?;
-                eventscope::files::write_new(&dir, &what, &text, true)
-            });
+        self.write_export(&what, "json", &text);
+    }
+
+    /// Writes an export to a new file here, else (an unwritable folder) in the user's own
+    /// cache directory, private; the status line says where.
+    pub(super) fn write_export(&mut self, what: &str, ext: &str, text: &str) {
+        use std::os::unix::fs::DirBuilderExt;
+        let written =
+            eventscope::files::write_new_as(std::path::Path::new("."), what, ext, text, false)
+                .or_else(|_| {
+                    let dir = crate::dirs::cache_dir()
+                        .map(|d| d.join("exports"))
+                        .ok_or_else(|| std::io::Error::other("no cache directory"))?;
+                    std::fs::DirBuilder::new()
+                        .recursive(true)
+                        .mode(0o700)
+                        .create(&dir)?;
+                    eventscope::files::write_new_as(&dir, what, ext, text, true)
+                });
         match written {
             Ok(path) => {
                 let shown = std::fs::canonicalize(&path).unwrap_or(path);
                 self.model
                     .say(format!("{what} written to {}", shown.display()))
             }
-            Err(e) => self.model.warn(format!("cannot write {what}.json: {e}")),
+            Err(e) => self.model.warn(format!("cannot write {what}.{ext}: {e}")),
         }
     }
 

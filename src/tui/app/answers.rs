@@ -30,6 +30,14 @@ impl App {
                 self.streams.rebuild(&self.model.catalog);
                 self.reopen_view();
             }
+            Msg::Fixture {
+                stream,
+                version,
+                result,
+            } => match result {
+                Ok(text) => self.write_export(&format!("{stream}-v{version}"), "ndjson", &text),
+                Err(e) => m.warn(format!("cannot export {stream} as a fixture: {e}")),
+            },
             Msg::Consumers(Ok(list)) => {
                 m.catalog.set_consumers(list, std::time::Instant::now());
                 self.streams.rebuild(&self.model.catalog);

@@ -414,9 +414,39 @@ impl Worker<'_, '_> {
                 let result = self.consumers();
                 self.send(Msg::Consumers(result));
             }
+            Req::Fixture { stream, version } => {
+                let result = self.fixture(&stream, version);
+                self.send(Msg::Fixture {
+                    stream,
+                    version,
+                    result,
+                });
+            }
             Req::ReloadReducer => {}
         }
         Ok(())
+    }
+
+    /// The stream's events up to `version` and the reducer's state after them.
+    fn fixture(&self, stream: &str, version: i64) -> Result<String, WorkerError> {
+        use eventscope::store::SourceExt;
+        let mut events = Vec::new();
+        self.store.read_stream(stream, i64::MIN..=version, |e| {
+            events.push(e);
+            Ok::<_, eventscope::store::StoreError>(std::ops::ControlFlow::Continue(()))
+        })?;
+        let name = self
+            .reducer_path
+            .map_or("built-in merge".to_string(), |p| p.display().to_string());
+        eventscope::replay::fixture::Fixture::make(
+            self.reducer,
+            &name,
+            events,
+            None,
+            Some(&self.watch),
+        )
+        .map(|f| f.to_ndjson())
+        .map_err(WorkerError::Reducer)
     }
 
     fn consumers(&self) -> Result<Vec<eventscope::store::consumers::Consumer>, WorkerError> {

@@ -206,6 +206,11 @@ pub enum Req {
     },
     /// Where each consumer the store records stands.
     Consumers,
+    /// A stream's history up to `version` as a test fixture (export-test's).
+    Fixture {
+        stream: String,
+        version: i64,
+    },
     /// Counts for the Stats tab: types and events per time bucket.
     Stats {
         target: Target,
@@ -304,6 +309,12 @@ pub enum Msg {
         result: Result<(String, Vec<RelatedLine>), WorkerError>,
     },
     Consumers(Result<Vec<eventscope::store::consumers::Consumer>, WorkerError>),
+    /// The fixture's NDJSON text.
+    Fixture {
+        stream: String,
+        version: i64,
+        result: Result<String, WorkerError>,
+    },
     Stats {
         target: Target,
         result: Result<Box<eventscope::store::Stats>, WorkerError>,

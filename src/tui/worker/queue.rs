@@ -18,6 +18,7 @@ pub enum Kind {
     Density,
     Related,
     Consumers,
+    Fixture,
     Stats,
     Plot,
     Find,
@@ -41,6 +42,7 @@ impl Kind {
             Req::Find { .. } => Kind::Find,
             Req::Related { .. } => Kind::Related,
             Req::Consumers => Kind::Consumers,
+            Req::Fixture { .. } => Kind::Fixture,
             Req::Stats { .. } => Kind::Stats,
             Req::Plot { .. } => Kind::Plot,
         }
