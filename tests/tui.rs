@@ -1294,3 +1294,44 @@ fn the_stream_up_to_the_playhead_exported_as_a_fixture_passes() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+#[test]
+fn a_second_reducer_compared_in_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let account = format!("{REDUCERS}/Account.jq");
+    let b = dir.path().join("b.jq");
+    std::fs::write(
+        &b,
+        std::fs::read_to_string(&account).unwrap().replace(
+            ".balance -= $event.data.amount",
+            ".balance -= $event.data.amount * 2",
+        ),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {account}"), 140, 40);
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    t.keys(&["K"]);
+    t.wait_for(&["Compare with reducer"]);
+    t.keys(&[b.to_str().unwrap(), "Enter"]);
+    // B withdraws twice as much: they part at v3, the withdrawal; the timeline marks it.
+    let screen = t.wait_for(&[
+        "first part at v3: the states part at MoneyWithdrawn",
+        "~ /balance 120 → 90",
+        "\"balance\": 90",
+    ]);
+    assert!(screen.contains('≠'), "{screen}");
+    // Before the withdrawal they agree at the playhead.
+    t.keys(&["Home"]);
+    t.wait_for(&["1/4", "at v1, A → B:", "the same"]);
+    // An empty answer stops comparing (the prompt holds the path: erase it).
+    t.keys(&["K"]);
+    t.keys(&vec!["BSpace"; b.to_str().unwrap().len()]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["comparing stopped"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

@@ -89,6 +89,8 @@ pub enum Command {
     Consumers,
     /// The open stream up to the playhead as a test fixture (export-test's), to a file.
     ExportTest,
+    /// Compare the open stream's states with a second reducer (a file prompt).
+    CompareWith,
     /// Plot the numeric field under the State tab's cursor across the stream's versions.
     Plot,
     /// Copy what the inspector shows, as JSON, to the clipboard (OSC 52).

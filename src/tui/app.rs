@@ -362,6 +362,15 @@ impl App {
                 }
             }
             Command::Consumers => self.show_consumers(),
+            Command::CompareWith => {
+                let mut p = Prompt::new(PromptKind::CompareWith);
+                p.input = m
+                    .compare_with
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                self.prompt = Some(p);
+            }
             Command::ExportTest => match m.view.as_ref().map(|v| (&v.target, v.playhead)) {
                 Some((Target::Stream(s), version)) if version > 0 => {
                     m.outbox.push(Req::Fixture {
@@ -491,6 +500,24 @@ impl App {
                     format!("columns: {}", columns.join(", "))
                 });
                 self.inspector.set_columns(columns);
+            }
+            PromptKind::CompareWith => {
+                if input.is_empty() {
+                    m.compare_with = None;
+                    m.say("comparing stopped");
+                } else {
+                    let path = std::path::PathBuf::from(&input);
+                    if !path.exists() {
+                        return m.warn(format!("{input}: no such reducer file or folder"));
+                    }
+                    m.say(format!("comparing with {input}: the Compare tab shows it"));
+                    m.compare_with = Some(path);
+                    if let Some(v) = &mut m.view {
+                        v.compare = None;
+                    }
+                    m.ask_compare();
+                    self.inspector.show_titled("Compare", m);
+                }
             }
             PromptKind::Search => match self.inspector.search(&input) {
                 Some(0) => m.warn(format!("nothing matches {input:?}")),

@@ -58,6 +58,8 @@ pub struct View {
     pub skips: BTreeSet<i64>,
     /// The blame at a key: path → the version that last changed it.
     pub blame: Option<(i64, BlameResult)>,
+    /// The second reducer's answer at a key (`compare with…`).
+    pub compare: Option<(i64, Result<super::worker::CompareAnswer, WorkerError>)>,
     /// The `when` predicate and the versions where it turns true.
     pub when: Option<(String, Result<Vec<i64>, WorkerError>)>,
     /// For a category: every stream as of the key's event.
@@ -109,6 +111,7 @@ impl View {
             snapshots: Vec::new(),
             skips: BTreeSet::new(),
             blame: None,
+            compare: None,
             when: None,
             category: None,
             found: None,
@@ -282,6 +285,8 @@ pub struct Model {
     pub diff_shown: bool,
     /// The State tab's blame gutter is on: blames are asked for as the playhead moves.
     pub blame_on: bool,
+    /// A second reducer the open stream is compared with (`compare with…`).
+    pub compare_with: Option<std::path::PathBuf>,
     pub status: Option<Status>,
     pub outbox: Vec<Req>,
     /// Text the loop puts on the terminal's clipboard (OSC 52) after drawing.
@@ -311,6 +316,7 @@ impl Model {
             from_snapshots: false,
             diff_shown: false,
             blame_on: false,
+            compare_with: None,
             status: None,
             outbox: vec![Req::Streams],
             clipboard: None,
@@ -393,6 +399,22 @@ impl Model {
         self.ensure_rows();
         self.refresh_diff();
         self.ask_blame();
+        self.ask_compare();
+    }
+
+    /// Asks the second reducer's answer at the playhead while comparing.
+    pub fn ask_compare(&mut self) {
+        let (Some(v), Some(path)) = (&self.view, &self.compare_with) else {
+            return;
+        };
+        if !v.is_stream() || v.compare.as_ref().is_some_and(|(k, _)| *k == v.playhead) {
+            return;
+        }
+        self.outbox.push(Req::Compare {
+            target: v.target.clone(),
+            key: v.playhead,
+            against: path.clone(),
+        });
     }
 
     /// Asks for the blame at the playhead while the gutter is on.
@@ -633,6 +655,7 @@ impl Model {
             v.state = None;
             v.category = None;
             v.blame = None;
+            v.compare = None;
             v.progress = None;
             self.outbox.push(Req::State {
                 target: v.target.clone(),

@@ -181,6 +181,15 @@ impl App {
                     v.blame = Some((key, result));
                 }
             }
+            Msg::Compare {
+                target,
+                key,
+                result,
+            } if matches(&target) => {
+                if let Some(v) = &mut m.view {
+                    v.compare = Some((key, result));
+                }
+            }
             Msg::When {
                 target,
                 predicate,

@@ -13,6 +13,8 @@ pub enum PromptKind {
     Columns,
     /// Events to find: text, or `?` and a jq predicate over the envelope.
     Find,
+    /// A second reducer (a .jq file or a folder) to compare the open stream with.
+    CompareWith,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +35,11 @@ impl Prompt {
     /// version and time prompts, but is a letter in a search).
     pub fn takes(&self, c: char) -> bool {
         match self.kind {
-            PromptKind::Search | PromptKind::When | PromptKind::Columns | PromptKind::Find => true,
+            PromptKind::Search
+            | PromptKind::When
+            | PromptKind::Columns
+            | PromptKind::Find
+            | PromptKind::CompareWith => true,
             PromptKind::Version => c.is_ascii_digit() || c == '-' || c == '+',
             PromptKind::Time => c.is_ascii_digit() || " -:+.TZtz".contains(c),
         }
@@ -53,6 +59,9 @@ impl Prompt {
             }
             PromptKind::When => {
                 "When (jq on the state, $event the event; e.g. .balance < 0): ".into()
+            }
+            PromptKind::CompareWith => {
+                "Compare with reducer (a .jq file or a folder; empty: stop comparing): ".into()
             }
         }
     }

@@ -20,7 +20,8 @@ use eventscope::store::EventSource;
 use serde::{Deserialize, Serialize};
 
 pub use protocol::{
-    Appended, EventRow, FindSpec, Msg, RelatedLine, Req, StateAt, Target, TimeStep, WorkerError,
+    Appended, CompareAnswer, EventRow, FindSpec, Msg, RelatedLine, Req, StateAt, Target, TimeStep,
+    WorkerError,
 };
 use queue::RequestQueue;
 
@@ -414,6 +415,23 @@ impl Worker<'_, '_> {
                 let result = self.consumers();
                 self.send(Msg::Consumers(result));
             }
+            Req::Compare {
+                target,
+                key,
+                against,
+            } => {
+                let result = match &target {
+                    Target::Stream(s) => self.compare(s, key, &against),
+                    _ => Err(WorkerError::Reducer(
+                        "a comparison is of one stream: open a stream".into(),
+                    )),
+                };
+                self.send(Msg::Compare {
+                    target,
+                    key,
+                    result,
+                });
+            }
             Req::Fixture { stream, version } => {
                 let result = self.fixture(&stream, version);
                 self.send(Msg::Fixture {
@@ -425,6 +443,56 @@ impl Worker<'_, '_> {
             Req::ReloadReducer => {}
         }
         Ok(())
+    }
+
+    /// The second reducer's state of `stream` at `key`, the changes from the first's, and
+    /// where the two first part.
+    fn compare(
+        &mut self,
+        stream: &str,
+        key: i64,
+        against: &std::path::Path,
+    ) -> Result<CompareAnswer, WorkerError> {
+        use eventscope::replay::compare::{compare_stream, Comparison, Side};
+        let b = Reducer::load(against).map_err(|e| WorkerError::Reducer(e.to_string()))?;
+        let a_state = self.replayer.state_at(stream, key)?;
+        let mut b_replayer =
+            Replayer::new(self.store, &b, SeekOptions::default()).with_watch(self.watch.clone());
+        let state = b_replayer.state_at(stream, key).map_err(|e| e.to_string());
+        let changes = match &state {
+            Ok(b_state) => eventscope::replay::diff(&a_state, b_state),
+            Err(_) => Vec::new(),
+        };
+        let first = match compare_stream(
+            self.store,
+            self.reducer,
+            &b,
+            stream,
+            None,
+            Some(&self.watch),
+        )? {
+            Comparison::Equal { .. } => None,
+            Comparison::Differ {
+                version,
+                event_type,
+                ..
+            } => Some((version, format!("the states part at {event_type}"))),
+            Comparison::Fails {
+                side,
+                version,
+                event_type,
+                message,
+                ..
+            } => {
+                let who = if side == Side::A { "A" } else { "B" };
+                Some((version, format!("{who} fails at {event_type}: {message}")))
+            }
+        };
+        Ok(CompareAnswer {
+            state,
+            changes,
+            first,
+        })
     }
 
     /// The stream's events up to `version` and the reducer's state after them.

@@ -124,6 +124,16 @@ pub enum FindSpec {
     Between(String, String),
 }
 
+/// The second reducer's view of a stream: its state at the playhead, the changes from the
+/// first reducer's state to it, and where the two first part over the whole stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareAnswer {
+    pub state: Result<serde_json::Value, String>,
+    pub changes: Vec<eventscope::replay::Change>,
+    /// The first version where they differ (or where one fails), and what happens there.
+    pub first: Option<(i64, String)>,
+}
+
 /// One line of the Related overlay.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RelatedLine {
@@ -206,6 +216,12 @@ pub enum Req {
     },
     /// Where each consumer the store records stands.
     Consumers,
+    /// The open stream's state at `key` by a second reducer, and where the two first part.
+    Compare {
+        target: Target,
+        key: i64,
+        against: std::path::PathBuf,
+    },
     /// A stream's history up to `version` as a test fixture (export-test's).
     Fixture {
         stream: String,
@@ -309,6 +325,11 @@ pub enum Msg {
         result: Result<(String, Vec<RelatedLine>), WorkerError>,
     },
     Consumers(Result<Vec<eventscope::store::consumers::Consumer>, WorkerError>),
+    Compare {
+        target: Target,
+        key: i64,
+        result: Result<CompareAnswer, WorkerError>,
+    },
     /// The fixture's NDJSON text.
     Fixture {
         stream: String,

@@ -18,6 +18,7 @@ pub enum Kind {
     Density,
     Related,
     Consumers,
+    Compare,
     Fixture,
     Stats,
     Plot,
@@ -43,6 +44,7 @@ impl Kind {
             Req::Related { .. } => Kind::Related,
             Req::Consumers => Kind::Consumers,
             Req::Fixture { .. } => Kind::Fixture,
+            Req::Compare { .. } => Kind::Compare,
             Req::Stats { .. } => Kind::Stats,
             Req::Plot { .. } => Kind::Plot,
         }

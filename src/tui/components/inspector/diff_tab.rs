@@ -118,7 +118,7 @@ impl InspectorTab for DiffTab {
     }
 }
 
-fn change_line(t: &Theme, c: &Change) -> Line<'static> {
+pub(super) fn change_line(t: &Theme, c: &Change) -> Line<'static> {
     let show = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
     let (sign, color, text) = match c.op {
         Op::Added => ("+", t.added, show(&c.new)),

@@ -1,6 +1,7 @@
 //! The inspector: tabs over the playhead (State, Event, Diff, …). Each tab is a file here
 //! implementing `InspectorTab`; `tabs()` registers them, in key order (1, 2, 3…).
 
+mod compare_tab;
 mod diff_tab;
 mod event_tab;
 mod plot;
@@ -83,6 +84,7 @@ fn tabs() -> Vec<Box<dyn InspectorTab>> {
         Box::new(diff_tab::DiffTab::default()),
         Box::new(table_tab::TableTab::default()),
         Box::new(stats_tab::StatsTab::default()),
+        Box::new(compare_tab::CompareTab::default()),
     ]
 }
 

@@ -1,0 +1,124 @@
+//! The Compare tab: the open stream through a second reducer (`compare with…`): where the
+//! two first part, the changes from the first's state to the second's at the playhead, and
+//! the second's state there.
+
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+use serde_json::Value;
+
+use super::InspectorTab;
+use crate::tui::action::Command;
+use crate::tui::components::Outcome;
+use crate::tui::model::Model;
+
+#[derive(Default)]
+pub struct CompareTab {
+    scroll: usize,
+}
+
+impl InspectorTab for CompareTab {
+    fn title(&self) -> &'static str {
+        "Compare"
+    }
+
+    fn on_command(&mut self, command: Command, _model: &mut Model) -> Outcome {
+        let d: i64 = match command {
+            Command::Up => -1,
+            Command::Down => 1,
+            Command::PageUp | Command::HalfPageUp => -10,
+            Command::PageDown | Command::HalfPageDown => 10,
+            Command::Top => -(self.scroll as i64),
+            _ => return Outcome::Ignored,
+        };
+        self.scroll = (self.scroll as i64 + d).max(0) as usize;
+        Outcome::Done
+    }
+
+    fn on_open(&mut self) {
+        self.scroll = 0;
+    }
+
+    fn on_show(&mut self, model: &mut Model) {
+        model.ask_compare();
+    }
+
+    fn heading(&self, model: &Model) -> Option<String> {
+        let v = model.view.as_ref()?;
+        Some(format!("{} @ v{} by B", v.title(), v.playhead))
+    }
+
+    fn content(&self, model: &Model) -> Option<(String, Value)> {
+        let v = model.view.as_ref()?;
+        match &v.compare {
+            Some((k, Ok(answer))) if *k == v.playhead => Some((
+                format!("{}@v{k}.compare", v.title()),
+                serde_json::to_value(answer).ok()?,
+            )),
+            _ => None,
+        }
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, _focused: bool) {
+        let t = &model.theme;
+        let key = model.keymap.keys_label(Command::CompareWith);
+        let Some(path) = &model.compare_with else {
+            let lines = vec![
+                Line::from("No second reducer."),
+                Line::from(format!(
+                    "Press {key} and give a .jq file or a folder: this tab shows the open stream through it (B) beside the reducer the UI was opened with (A)."
+                )),
+            ];
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+            return;
+        };
+        let Some(view) = &model.view else { return };
+        let mut out = vec![Line::styled(
+            format!("B: {}", eventscope::printable(&path.display().to_string())),
+            t.bold(t.muted),
+        )];
+        if !view.is_stream() {
+            out.push(Line::from("open a stream: a comparison is of one stream"));
+        }
+        match &view.compare {
+            Some((k, Ok(answer))) if *k == view.playhead => {
+                out.push(match &answer.first {
+                    Some((v, what)) => Line::styled(
+                        format!("first part at v{v}: {}", eventscope::printable(what)),
+                        t.bold(t.changed),
+                    ),
+                    None => Line::styled("A and B agree at every version", t.fg(t.added)),
+                });
+                match &answer.state {
+                    Err(e) => out.push(Line::styled(
+                        format!("B at v{k}: {}", eventscope::printable(e)),
+                        t.fg(t.errors),
+                    )),
+                    Ok(state) => {
+                        out.push(Line::styled(format!("at v{k}, A → B:"), t.bold(t.muted)));
+                        if answer.changes.is_empty() {
+                            out.push(Line::from("  the same"));
+                        }
+                        for c in &answer.changes {
+                            out.push(super::diff_tab::change_line(t, c));
+                        }
+                        out.push(Line::styled(format!("B's state at v{k}:"), t.bold(t.muted)));
+                        let text = serde_json::to_string_pretty(state).unwrap_or_default();
+                        out.extend(
+                            text.lines()
+                                .map(|l| Line::from(eventscope::printable(l).into_owned())),
+                        );
+                    }
+                }
+            }
+            Some((k, Err(e))) if *k == view.playhead => out.push(Line::styled(
+                eventscope::printable(&e.to_string()).into_owned(),
+                t.fg(t.errors),
+            )),
+            _ => out.push(Line::from("comparing…")),
+        }
+        let out: Vec<Line> = out.into_iter().skip(self.scroll).collect();
+        frame.render_widget(Paragraph::new(out).wrap(Wrap { trim: false }), area);
+    }
+}
