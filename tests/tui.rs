@@ -1335,3 +1335,49 @@ fn a_second_reducer_compared_in_the_terminal() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+#[test]
+fn the_read_model_tab_shows_the_row_beside_the_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(
+        "CREATE TABLE account_view (account_id TEXT, doc TEXT, version INTEGER);
+         INSERT INTO account_view VALUES ('acc-1', '{\"id\":\"acc-1\",\"owner\":\"Alice\",\"balance\":120}', 4);
+         INSERT INTO account_view VALUES ('acc-2', '{\"id\":\"acc-2\",\"owner\":\"Bob\",\"balance\":999}', 3);",
+    )
+    .unwrap();
+    drop(c);
+    let spec = dir.path().join("view.spec");
+    std::fs::write(
+        &spec,
+        "table=account_view\nid=account_id\ndoc=doc\nversion=version\nstream=\"Account-\" + .id\n",
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(
+        &format!(
+            "{bin} {db} --reducer {REDUCERS} --read-model {}",
+            spec.display()
+        ),
+        140,
+        40,
+    );
+    t.wait_for(&["Account-acc-1"]);
+    t.keys(&["/acc-2", "Enter"]);
+    t.wait_for(&["3/3"]);
+    t.keys(&["7"]);
+    t.wait_for(&[
+        "account_view row acc-2 against the replay at v3",
+        "≠ /balance stored 999, replayed 175  ← v3 MoneyWithdrawn",
+    ]);
+    // Another stream, whose row matches.
+    focus(&t, "┏ Streams");
+    t.keys(&["Escape", "/acc-1", "Enter"]);
+    t.wait_for(&[
+        "account_view row acc-1 against the replay at v4",
+        "the row matches the replay",
+    ]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

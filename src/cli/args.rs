@@ -17,6 +17,21 @@ pub struct Cli {
     pub replay: ReplayArgs,
     #[command(flatten)]
     pub open: OpenArgs,
+    /// The TUI's Read-model tab: the application's read model table, as check
+    /// --read-model takes it ('table=T,id=C,doc=C[,version=C][,stream=JQ]' or a file).
+    #[arg(long, value_name = "SPEC")]
+    pub read_model: Option<String>,
+    /// With --read-model: a jq program from the reducer's state to the document's shape.
+    #[arg(long, value_name = "JQ", requires = "read_model")]
+    pub project: Option<String>,
+    /// With --read-model: fields to leave out, as JSON Pointers ('/lastUpdated,/_id').
+    #[arg(
+        long,
+        value_name = "PATHS",
+        value_delimiter = ',',
+        requires = "read_model"
+    )]
+    pub ignore: Vec<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -29,6 +29,13 @@ pub struct UiRequest {
     pub reducer_timeout: std::time::Duration,
     /// MiB of memory a reducer call may grow the worker to.
     pub reducer_memory: u64,
+    /// The Read-model tab's table: the spec's text (`--read-model`, a file read here).
+    #[serde(default)]
+    pub read_model: Option<String>,
+    #[serde(default)]
+    pub project: Option<String>,
+    #[serde(default)]
+    pub ignore: Vec<String>,
 }
 
 pub fn run(cli: Cli) -> Result<Outcome> {
@@ -61,7 +68,16 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             live: true,
             ..options
         };
-        return open_default(cli.store, &cli.replay, live);
+        let read_model = ReadModelArgs {
+            spec: cli
+                .read_model
+                .as_deref()
+                .map(super::read_model::spec_text)
+                .transpose()?,
+            project: cli.project.clone(),
+            ignore: cli.ignore.clone(),
+        };
+        return open_default(cli.store, &cli.replay, live, read_model);
     };
     let done: Result<()> = match command {
         Command::Demo { out, events, hot } => demo(&out, events, hot),
@@ -358,7 +374,19 @@ pub fn timed_replayer<'a>(
 }
 
 /// No command: the TUI, on STORE or on the bundled demo with its bundled reducers.
-fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) -> Result<Outcome> {
+/// What the TUI's Read-model tab checks.
+struct ReadModelArgs {
+    spec: Option<String>,
+    project: Option<String>,
+    ignore: Vec<String>,
+}
+
+fn open_default(
+    store: Option<PathBuf>,
+    replay: &ReplayArgs,
+    open: OpenOptions,
+    read_model: ReadModelArgs,
+) -> Result<Outcome> {
     let (store, reducer) = match store {
         Some(p) => (p, replay.reducer.clone()),
         None => {
@@ -375,6 +403,9 @@ fn open_default(store: Option<PathBuf>, replay: &ReplayArgs, open: OpenOptions) 
         snapshot_map: replay.snapshot_map.clone(),
         reducer_timeout: std::time::Duration::from_secs_f64(replay.limits.reducer_timeout),
         reducer_memory: replay.limits.reducer_memory,
+        read_model: read_model.spec,
+        project: read_model.project,
+        ignore: read_model.ignore,
     })))
 }
 

@@ -15,13 +15,9 @@ pub struct Options<'a> {
     pub category: Option<&'a str>,
 }
 
-pub fn run(
-    store: &dyn EventSource,
-    spec: &str,
-    options: &Options,
-    replay: &ReplayArgs,
-    json: bool,
-) -> Result<()> {
+/// The spec itself, or the text of the file it names; checked, so that a TUI started with
+/// a bad one says so before taking the screen.
+pub fn spec_text(spec: &str) -> Result<String> {
     let text = if spec.contains('=') {
         spec.to_string()
     } else {
@@ -32,7 +28,18 @@ pub fn run(
         )
         .map_err(|e| anyhow!(e))?
     };
-    let spec = ReadModelSpec::parse(&text).map_err(|e| anyhow!("--read-model: {e}"))?;
+    ReadModelSpec::parse(&text).map_err(|e| anyhow!("--read-model: {e}"))?;
+    Ok(text)
+}
+
+pub fn run(
+    store: &dyn EventSource,
+    spec: &str,
+    options: &Options,
+    replay: &ReplayArgs,
+    json: bool,
+) -> Result<()> {
+    let spec = ReadModelSpec::parse(&spec_text(spec)?).map_err(|e| anyhow!("--read-model: {e}"))?;
     for path in options.ignore {
         if !path.starts_with('/') {
             bail!("--ignore {path:?}: a field is a JSON Pointer, such as /lastUpdated");

@@ -122,7 +122,7 @@ impl ReadModelSpec {
 }
 
 /// The event blamed for a differing field: the one that last changed it in the replay.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Blamed {
     pub version: i64,
     #[serde(rename = "type")]
@@ -132,7 +132,7 @@ pub struct Blamed {
 }
 
 /// What the check found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "finding", rename_all = "snake_case")]
 pub enum Finding {
     /// A field whose stored value is not the replayed one (absent on one side: `None`).
@@ -170,6 +170,25 @@ pub struct ReadModelCheck<'a> {
     /// The categories whose streams must each have a row; those of the rows' streams if
     /// none.
     pub categories: Option<Vec<String>>,
+}
+
+/// A row checked: the replayed document, and what was found.
+struct RowCheck {
+    replayed: Option<Value>,
+    findings: Vec<Finding>,
+}
+
+/// The row that stands for one stream, beside its replay.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct StreamReadModel {
+    pub table: String,
+    pub id: Value,
+    /// The version compared at: the row's, else the stream's last.
+    pub version: i64,
+    pub stored: Value,
+    /// The replayed state through the projection; `None` where that failed.
+    pub replayed: Option<Value>,
+    pub findings: Vec<Finding>,
 }
 
 /// One row as read.
@@ -249,64 +268,17 @@ impl ReadModelCheck<'_> {
             seen.insert(stream.clone());
             categories.insert(source.stream_category(&stream)?);
             let version = row.version.unwrap_or(last);
-            let state = match replayer.state_at(&stream, version) {
-                Ok(s) => s,
-                Err(e @ (ReplayError::Reducer { .. } | ReplayError::OutOfRange { .. })) => {
-                    findings.push(Finding::Failed {
-                        stream,
-                        id: row.id.clone(),
-                        message: e.to_string(),
-                    });
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            let replayed = match &project {
-                None => state,
-                Some(p) => match run_marked(p, &state, watch, version, &stream) {
-                    Ok(v) => v,
-                    Err(message) => {
-                        findings.push(Finding::Failed {
-                            stream,
-                            id: row.id.clone(),
-                            message,
-                        });
-                        continue;
-                    }
-                },
-            };
-            let changes: Vec<_> = diff(&row.doc, &replayed)
-                .into_iter()
-                .filter(|c| !self.ignored(&c.path))
-                .collect();
-            if changes.is_empty() {
-                continue;
-            }
-            let lines = blame(
+            let checked = self.check_row(
                 source,
                 reducer,
-                &stream,
-                Some(version),
-                &Skips::default(),
+                replayer,
                 watch,
+                project.as_ref(),
+                row,
+                &stream,
+                version,
             )?;
-            for c in changes {
-                let blamed = blamed_for(&c.path, &lines).map(Box::new);
-                let (stored, replayed) = match c.op {
-                    Op::Added => (None, c.new),
-                    Op::Removed => (c.old, None),
-                    Op::Changed => (c.old, c.new),
-                };
-                findings.push(Finding::Differs {
-                    stream: stream.clone(),
-                    id: row.id.clone(),
-                    version,
-                    path: c.path,
-                    stored,
-                    replayed,
-                    blamed,
-                });
-            }
+            findings.extend(checked.findings);
         }
         let wanted = self
             .categories
@@ -320,6 +292,141 @@ impl ReadModelCheck<'_> {
             }
         }
         Ok(findings)
+    }
+
+    /// One row against its stream's replay at `version`: the replayed document (where
+    /// the replay and projection ran) and what differs, each field blamed.
+    #[allow(clippy::too_many_arguments)]
+    fn check_row(
+        &self,
+        source: &dyn EventSource,
+        reducer: &Reducer,
+        replayer: &mut Replayer,
+        watch: Option<&Watch>,
+        project: Option<&JqProgram>,
+        row: &Row,
+        stream: &str,
+        version: i64,
+    ) -> Result<RowCheck> {
+        let failed = |message: String| RowCheck {
+            replayed: None,
+            findings: vec![Finding::Failed {
+                stream: stream.to_string(),
+                id: row.id.clone(),
+                message,
+            }],
+        };
+        let state = match replayer.state_at(stream, version) {
+            Ok(s) => s,
+            Err(e @ (ReplayError::Reducer { .. } | ReplayError::OutOfRange { .. })) => {
+                return Ok(failed(e.to_string()))
+            }
+            Err(e) => return Err(e),
+        };
+        let replayed = match project {
+            None => state,
+            Some(p) => match run_marked(p, &state, watch, version, stream) {
+                Ok(v) => v,
+                Err(message) => return Ok(failed(message)),
+            },
+        };
+        let changes: Vec<_> = diff(&row.doc, &replayed)
+            .into_iter()
+            .filter(|c| !self.ignored(&c.path))
+            .collect();
+        let mut findings = Vec::new();
+        if !changes.is_empty() {
+            let lines = blame(
+                source,
+                reducer,
+                stream,
+                Some(version),
+                &Skips::default(),
+                watch,
+            )?;
+            for c in changes {
+                let blamed = blamed_for(&c.path, &lines).map(Box::new);
+                let (stored, new) = match c.op {
+                    Op::Added => (None, c.new),
+                    Op::Removed => (c.old, None),
+                    Op::Changed => (c.old, c.new),
+                };
+                findings.push(Finding::Differs {
+                    stream: stream.to_string(),
+                    id: row.id.clone(),
+                    version,
+                    path: c.path,
+                    stored,
+                    replayed: new,
+                    blamed,
+                });
+            }
+        }
+        Ok(RowCheck {
+            replayed: Some(replayed),
+            findings,
+        })
+    }
+
+    /// The row that stands for `stream`, checked against its replay: the TUI's Read-model
+    /// tab. `None` when no row maps to the stream.
+    pub fn for_stream(
+        &self,
+        source: &dyn EventSource,
+        reducer: &Reducer,
+        replayer: &mut Replayer,
+        watch: Option<&Watch>,
+        stream: &str,
+    ) -> Result<Option<StreamReadModel>> {
+        let compile =
+            |name: &str, code: &str| JqProgram::compile(name, code).map_err(ReplayError::Program);
+        let stream_of = self
+            .spec
+            .stream
+            .as_deref()
+            .map(|c| compile("stream", c))
+            .transpose()?;
+        let project = self.project.map(|c| compile("--project", c)).transpose()?;
+        for (n, row) in self.rows(source)?.iter().enumerate() {
+            let mapped = match &stream_of {
+                None => Some(match &row.id {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                }),
+                Some(p) => {
+                    let input =
+                        serde_json::json!({"id": row.id, "doc": row.doc, "version": row.version});
+                    match run_marked(p, &input, watch, n as i64, "stream") {
+                        Ok(Value::String(s)) => Some(s),
+                        _ => None,
+                    }
+                }
+            };
+            if mapped.as_deref() != Some(stream) {
+                continue;
+            }
+            let last = source.last_version(stream)?.unwrap_or(0);
+            let version = row.version.unwrap_or(last);
+            let checked = self.check_row(
+                source,
+                reducer,
+                replayer,
+                watch,
+                project.as_ref(),
+                row,
+                stream,
+                version,
+            )?;
+            return Ok(Some(StreamReadModel {
+                table: self.spec.table.clone(),
+                id: row.id.clone(),
+                version,
+                stored: row.doc.clone(),
+                replayed: checked.replayed,
+                findings: checked.findings,
+            }));
+        }
+        Ok(None)
     }
 
     fn ignored(&self, path: &str) -> bool {

@@ -147,6 +147,7 @@ fn run(options: Options) -> Result<()> {
 
     let mut app = App::new(keymap, theme, store_name, reducer_name);
     app.model.from_snapshots = config.ui.from_snapshots;
+    app.model.read_model = config.ui.read_model.is_some();
     let result = event_loop(&mut terminal, &mut app, rx, channels, workers, config);
 
     let _ = execute!(stdout(), DisableMouseCapture);

@@ -60,6 +60,8 @@ pub struct View {
     pub blame: Option<(i64, BlameResult)>,
     /// The second reducer's answer at a key (`compare with…`).
     pub compare: Option<(i64, Result<super::worker::CompareAnswer, WorkerError>)>,
+    /// The read model's row for this stream against its replay (`--read-model`).
+    pub read_model: Option<ReadModelResult>,
     /// The `when` predicate and the versions where it turns true.
     pub when: Option<(String, Result<Vec<i64>, WorkerError>)>,
     /// For a category: every stream as of the key's event.
@@ -112,6 +114,7 @@ impl View {
             skips: BTreeSet::new(),
             blame: None,
             compare: None,
+            read_model: None,
             when: None,
             category: None,
             found: None,
@@ -193,6 +196,10 @@ impl View {
             })
     }
 }
+
+/// The read model's row of a stream, or none standing for it, or why it could not be read.
+pub type ReadModelResult =
+    Result<Option<eventscope::replay::read_model::StreamReadModel>, WorkerError>;
 
 /// The store's streams as the worker last reported them, plus what was appended since.
 #[derive(Debug, Default)]
@@ -287,6 +294,8 @@ pub struct Model {
     pub blame_on: bool,
     /// A second reducer the open stream is compared with (`compare with…`).
     pub compare_with: Option<std::path::PathBuf>,
+    /// The UI was opened with `--read-model`: the Read-model tab has a table to check.
+    pub read_model: bool,
     pub status: Option<Status>,
     pub outbox: Vec<Req>,
     /// Text the loop puts on the terminal's clipboard (OSC 52) after drawing.
@@ -317,6 +326,7 @@ impl Model {
             diff_shown: false,
             blame_on: false,
             compare_with: None,
+            read_model: false,
             status: None,
             outbox: vec![Req::Streams],
             clipboard: None,
@@ -400,6 +410,19 @@ impl Model {
         self.refresh_diff();
         self.ask_blame();
         self.ask_compare();
+        self.ask_read_model();
+    }
+
+    /// Asks for the read model's row of the open stream (once per stream opened, and again
+    /// on a refresh).
+    pub fn ask_read_model(&mut self) {
+        let Some(v) = &self.view else { return };
+        if !self.read_model || v.read_model.is_some() {
+            return;
+        }
+        if let Target::Stream(s) = &v.target {
+            self.outbox.push(Req::ReadModel { stream: s.clone() });
+        }
     }
 
     /// Asks the second reducer's answer at the playhead while comparing.
@@ -656,6 +679,7 @@ impl Model {
             v.category = None;
             v.blame = None;
             v.compare = None;
+            v.read_model = None;
             v.progress = None;
             self.outbox.push(Req::State {
                 target: v.target.clone(),

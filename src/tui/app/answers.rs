@@ -181,6 +181,11 @@ impl App {
                     v.blame = Some((key, result));
                 }
             }
+            Msg::ReadModel { stream, result } if matches(&Target::Stream(stream.clone())) => {
+                if let Some(v) = &mut m.view {
+                    v.read_model = Some(result);
+                }
+            }
             Msg::Compare {
                 target,
                 key,

@@ -115,6 +115,11 @@ pub fn run(mut config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Ms
                 replayer,
                 s: &mut session,
                 reducer_path: config.ui.reducer.as_deref(),
+                read_model: ReadModelConfig {
+                    spec: config.ui.read_model.clone(),
+                    project: config.ui.project.clone(),
+                    ignore: config.ui.ignore.clone(),
+                },
             };
             w.serve()
         };
@@ -203,6 +208,14 @@ struct Worker<'a, 's> {
     replayer: Replayer<'a>,
     s: &'s mut Session,
     reducer_path: Option<&'a std::path::Path>,
+    read_model: ReadModelConfig,
+}
+
+/// What the Read-model tab checks (`--read-model`, `--project`, `--ignore`).
+struct ReadModelConfig {
+    spec: Option<String>,
+    project: Option<String>,
+    ignore: Vec<String>,
 }
 
 impl Worker<'_, '_> {
@@ -432,6 +445,10 @@ impl Worker<'_, '_> {
                     result,
                 });
             }
+            Req::ReadModel { stream } => {
+                let result = self.read_model(&stream);
+                self.send(Msg::ReadModel { stream, result });
+            }
             Req::Fixture { stream, version } => {
                 let result = self.fixture(&stream, version);
                 self.send(Msg::Fixture {
@@ -493,6 +510,32 @@ impl Worker<'_, '_> {
             changes,
             first,
         })
+    }
+
+    /// The read model's row for `stream` (`--read-model`) against its replay.
+    fn read_model(
+        &mut self,
+        stream: &str,
+    ) -> Result<Option<eventscope::replay::read_model::StreamReadModel>, WorkerError> {
+        use eventscope::replay::read_model::{ReadModelCheck, ReadModelSpec};
+        let Some(text) = &self.read_model.spec else {
+            return Ok(None);
+        };
+        let spec = ReadModelSpec::parse(text).map_err(WorkerError::Reducer)?;
+        let check = ReadModelCheck {
+            spec: &spec,
+            project: self.read_model.project.as_deref(),
+            ignore: &self.read_model.ignore,
+            categories: Some(Vec::new()),
+        };
+        let watch = self.watch.clone();
+        Ok(check.for_stream(
+            self.store,
+            self.reducer,
+            &mut self.replayer,
+            Some(&watch),
+            stream,
+        )?)
     }
 
     /// The stream's events up to `version` and the reducer's state after them.

@@ -227,6 +227,10 @@ pub enum Req {
         stream: String,
         version: i64,
     },
+    /// The read model's row for a stream against its replay (`--read-model`).
+    ReadModel {
+        stream: String,
+    },
     /// Counts for the Stats tab: types and events per time bucket.
     Stats {
         target: Target,
@@ -329,6 +333,10 @@ pub enum Msg {
         target: Target,
         key: i64,
         result: Result<CompareAnswer, WorkerError>,
+    },
+    ReadModel {
+        stream: String,
+        result: Result<Option<eventscope::replay::read_model::StreamReadModel>, WorkerError>,
     },
     /// The fixture's NDJSON text.
     Fixture {

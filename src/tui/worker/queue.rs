@@ -19,6 +19,7 @@ pub enum Kind {
     Related,
     Consumers,
     Compare,
+    ReadModel,
     Fixture,
     Stats,
     Plot,
@@ -45,6 +46,7 @@ impl Kind {
             Req::Consumers => Kind::Consumers,
             Req::Fixture { .. } => Kind::Fixture,
             Req::Compare { .. } => Kind::Compare,
+            Req::ReadModel { .. } => Kind::ReadModel,
             Req::Stats { .. } => Kind::Stats,
             Req::Plot { .. } => Kind::Plot,
         }

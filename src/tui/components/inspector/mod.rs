@@ -5,6 +5,7 @@ mod compare_tab;
 mod diff_tab;
 mod event_tab;
 mod plot;
+mod read_model_tab;
 mod state_tab;
 mod stats_tab;
 mod table_tab;
@@ -85,6 +86,7 @@ fn tabs() -> Vec<Box<dyn InspectorTab>> {
         Box::new(table_tab::TableTab::default()),
         Box::new(stats_tab::StatsTab::default()),
         Box::new(compare_tab::CompareTab::default()),
+        Box::new(read_model_tab::ReadModelTab::default()),
     ]
 }
 
