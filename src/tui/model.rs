@@ -59,7 +59,7 @@ pub struct View {
     /// The blame at a key: path → the version that last changed it.
     pub blame: Option<(i64, BlameResult)>,
     /// The second reducer's answer at a key (`compare with…`).
-    pub compare: Option<(i64, Result<super::worker::CompareAnswer, WorkerError>)>,
+    pub compare: Option<(i64, Result<Box<super::worker::CompareAnswer>, WorkerError>)>,
     /// The read model's row for this stream against its replay (`--read-model`).
     pub read_model: Option<ReadModelResult>,
     /// The `when` predicate and the versions where it turns true.
@@ -199,7 +199,7 @@ impl View {
 
 /// The read model's row of a stream, or none standing for it, or why it could not be read.
 pub type ReadModelResult =
-    Result<Option<eventscope::replay::read_model::StreamReadModel>, WorkerError>;
+    Result<Option<Box<eventscope::replay::read_model::StreamReadModel>>, WorkerError>;
 
 /// The store's streams as the worker last reported them, plus what was appended since.
 #[derive(Debug, Default)]

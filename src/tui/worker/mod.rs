@@ -434,7 +434,7 @@ impl Worker<'_, '_> {
                 against,
             } => {
                 let result = match &target {
-                    Target::Stream(s) => self.compare(s, key, &against),
+                    Target::Stream(s) => self.compare(s, key, &against).map(Box::new),
                     _ => Err(WorkerError::Reducer(
                         "a comparison is of one stream: open a stream".into(),
                     )),
@@ -446,7 +446,7 @@ impl Worker<'_, '_> {
                 });
             }
             Req::ReadModel { stream } => {
-                let result = self.read_model(&stream);
+                let result = self.read_model(&stream).map(|r| r.map(Box::new));
                 self.send(Msg::ReadModel { stream, result });
             }
             Req::Fixture { stream, version } => {

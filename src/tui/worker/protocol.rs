@@ -332,11 +332,11 @@ pub enum Msg {
     Compare {
         target: Target,
         key: i64,
-        result: Result<CompareAnswer, WorkerError>,
+        result: Result<Box<CompareAnswer>, WorkerError>,
     },
     ReadModel {
         stream: String,
-        result: Result<Option<eventscope::replay::read_model::StreamReadModel>, WorkerError>,
+        result: Result<Option<Box<eventscope::replay::read_model::StreamReadModel>>, WorkerError>,
     },
     /// The fixture's NDJSON text.
     Fixture {
