@@ -514,6 +514,76 @@ fn cqrs_es_postgres() {
     );
     let err = fails(&["events", &url, "--follow"]);
     assert!(err.contains("no global order"), "{err}");
+    // A cqrs-es view (postgres-es' account_query DDL: view_id, version, payload json), its
+    // payloads real jq's fold of each stream's events: it matches, until one drifts.
+    let mut c = pg.client("cqrs");
+    c.batch_execute(
+        "CREATE TABLE account_query (view_id text NOT NULL, version bigint CHECK (version >= 0) NOT NULL,
+           payload json NOT NULL, PRIMARY KEY (view_id));",
+    )
+    .unwrap();
+    for (id, version) in [("acc1", 4i64), ("acc2", 1)] {
+        let events = lines(&ok(&[
+            "events",
+            &url,
+            "--stream",
+            &format!("Account-{id}"),
+            "--json",
+        ]));
+        let payload = jq_fold(&events, REDUCER);
+        c.execute(
+            "INSERT INTO account_query VALUES ($1, $2, $3::text::json)",
+            &[&id, &version, &payload.to_string()],
+        )
+        .unwrap();
+    }
+    let spec =
+        "table=account_query,id=view_id,doc=payload,version=version,stream=\"Account-\" + .id";
+    let out = ok(&["check", &url, "--read-model", spec, "--reducer", REDUCER]);
+    assert!(
+        out.contains("account_query: the read model matches the replay"),
+        "{out}"
+    );
+    c.batch_execute("UPDATE account_query SET payload = '{\"owner\": \"ann\", \"balance\": 1}' WHERE view_id = 'acc1'")
+        .unwrap();
+    let out = common::bin::bin()
+        .args([
+            "check",
+            &url,
+            "--read-model",
+            spec,
+            "--reducer",
+            REDUCER,
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let found = lines(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["stream"], "Account-acc1");
+    assert_eq!(found[0]["path"], "/balance");
+    assert_eq!(found[0]["stored"], 1);
+    assert_eq!(found[0]["replayed"], 120);
+    assert_eq!(found[0]["blamed"]["version"], 4);
+}
+
+/// Real jq's fold of `events` with the reducer at `program`.
+fn jq_fold(events: &[Value], program: &str) -> Value {
+    let code = std::fs::read_to_string(program).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.json");
+    std::fs::write(&input, serde_json::to_string(events).unwrap()).unwrap();
+    let out = std::process::Command::new("jq")
+        .args(["-c", &format!("reduce .[] as $event (null; {code})")])
+        .arg(&input)
+        .output()
+        .expect("jq runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn go_mink_sql() -> String {
