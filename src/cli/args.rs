@@ -22,7 +22,12 @@ pub struct Cli {
     #[arg(long, value_name = "SPEC")]
     pub read_model: Option<String>,
     /// With --read-model: a jq program from the reducer's state to the document's shape.
-    #[arg(long, value_name = "JQ", requires = "read_model")]
+    #[arg(
+        long,
+        value_name = "JQ",
+        requires = "read_model",
+        allow_hyphen_values = true
+    )]
     pub project: Option<String>,
     /// With --read-model: fields to leave out, as JSON Pointers ('/lastUpdated,/_id').
     #[arg(
@@ -117,7 +122,7 @@ pub struct FindArgs {
     pub category: Option<String>,
     /// Only events for which this jq predicate over the envelope holds (the envelope
     /// reducers see as `$event`): `.data.amount > 1000`, `.type | test("Withdrawn$")`.
-    #[arg(long = "where", value_name = "JQ")]
+    #[arg(long = "where", value_name = "JQ", allow_hyphen_values = true)]
     pub where_: Option<String>,
     /// Only events whose stored payload or metadata contains this text (no JSON parse).
     #[arg(long, value_name = "STR")]
@@ -457,7 +462,7 @@ pub enum Command {
         correlation: Option<String>,
         /// A jq program each envelope goes through first (mask emails, names, amounts); the
         /// expected state is computed from what it gives.
-        #[arg(long, value_name = "JQ")]
+        #[arg(long, value_name = "JQ", allow_hyphen_values = true)]
         redact: Option<String>,
         /// Write to this new file (it must not exist) instead of standard output.
         #[arg(long, value_name = "FILE")]
@@ -528,7 +533,12 @@ pub enum Command {
         #[arg(long, value_name = "SPEC")]
         read_model: Option<String>,
         /// With --read-model: a jq program from the reducer's state to the document's shape.
-        #[arg(long, value_name = "JQ", requires = "read_model")]
+        #[arg(
+            long,
+            value_name = "JQ",
+            requires = "read_model",
+            allow_hyphen_values = true
+        )]
         project: Option<String>,
         /// With --read-model: fields to leave out, as JSON Pointers ('/lastUpdated,/_id').
         #[arg(
