@@ -164,7 +164,7 @@ fn sqlite_follow_prints_what_the_command_prints_afterwards() {
 
 #[test]
 fn postgres_follow_prints_what_the_command_prints_afterwards() {
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let url = pg.database(
         "follow",
         &format!(

@@ -12,18 +12,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::bin::{bin, fails, lines, ok};
-use common::pg::{fingerprint, Cluster, MESSAGE_DB_DDL};
+use common::pg::{fingerprint, go_mink_sql, minute, values, Cluster, HISTORY, MESSAGE_DB_DDL};
 use serde_json::{json, Value};
 
 const REDUCER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pg/bank.jq");
-
-/// The account's history: opened, +100, −30, +50.
-const HISTORY: [(&str, &str); 4] = [
-    ("Opened", r#"{"owner": "ann"}"#),
-    ("Deposited", r#"{"amount": 100}"#),
-    ("Withdrawn", r#"{"amount": 30}"#),
-    ("Deposited", r#"{"amount": 50}"#),
-];
 
 /// The bank account's own fold of HISTORY, independent of eventscope's replay.
 fn expected_account() -> Value {
@@ -37,10 +29,6 @@ fn expected_account() -> Value {
         }
     }
     json!({"owner": "ann", "balance": balance})
-}
-
-fn minute(i: usize) -> String {
-    format!("2024-03-01 09:{i:02}:00.123456+00")
 }
 
 /// What a layout's check expects of the account stream.
@@ -153,13 +141,9 @@ fn check_layout(cluster: &Cluster, db: &str, url: &str, expect: Expect) {
     assert_eq!(before, fingerprint(&mut cluster.client(db)), "{db} changed");
 }
 
-fn values(rows: &[String]) -> String {
-    rows.join(",\n")
-}
-
 #[test]
 fn message_db() {
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let mut rows = Vec::new();
     for (i, (ty, data)) in HISTORY.iter().enumerate() {
         rows.push(format!(
@@ -178,7 +162,7 @@ fn message_db() {
     );
     let url = pg.database("mdb", &sql);
     check_layout(
-        &pg,
+        pg,
         "mdb",
         &url,
         Expect {
@@ -214,7 +198,7 @@ fn message_db() {
 
 #[test]
 fn marten_with_tenants_archives_and_headers() {
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let acc = "5f0c1d2e-0000-4000-8000-000000000001";
     let archived = "5f0c1d2e-0000-4000-8000-000000000002";
     let mut rows = Vec::new();
@@ -259,7 +243,7 @@ fn marten_with_tenants_archives_and_headers() {
         .replace("'withdrawn'", "'Withdrawn'");
     let url = pg.database("marten", &sql);
     check_layout(
-        &pg,
+        pg,
         "marten",
         &url,
         Expect {
@@ -343,7 +327,7 @@ fn consumers_against_sql(c: &mut postgres::Client, url: &str, tail_sql: &str) ->
 
 #[test]
 fn emmett_events_only_in_the_default_partition() {
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let mut rows = Vec::new();
     for (i, (ty, data)) in HISTORY.iter().enumerate() {
         rows.push(format!(
@@ -387,7 +371,7 @@ fn emmett_events_only_in_the_default_partition() {
     );
     let url = pg.database("emmett", &sql);
     check_layout(
-        &pg,
+        pg,
         "emmett",
         &url,
         Expect {
@@ -398,7 +382,7 @@ fn emmett_events_only_in_the_default_partition() {
             args: &[],
         },
     );
-    follow_sees_late_commits(&pg, "emmett", &url, |c, n| {
+    follow_sees_late_commits(pg, "emmett", &url, |c, n| {
         c.execute(
             "INSERT INTO emt_messages (stream_id, stream_position, message_data, message_metadata, message_schema_version, message_type, message_id) VALUES ('Account-acc9', $1, '{}', '{}', '1', 'Noted', $2)",
             &[&n, &format!("n{n}")],
@@ -432,7 +416,7 @@ fn hex(b: &[u8]) -> String {
 
 #[test]
 fn python_eventsourcing_with_zlib_and_snapshots() {
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let acc = "4c0ec6ab-7e0e-4b3c-8c4a-4e7ab3f5f7a1";
     let mut rows = Vec::new();
     for (i, (ty, data)) in HISTORY.iter().enumerate() {
@@ -457,7 +441,7 @@ fn python_eventsourcing_with_zlib_and_snapshots() {
     );
     let url = pg.database("es", &sql);
     check_layout(
-        &pg,
+        pg,
         "es",
         &url,
         Expect {
@@ -474,7 +458,7 @@ fn python_eventsourcing_with_zlib_and_snapshots() {
 
 #[test]
 fn cqrs_es_postgres() {
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let mut rows = Vec::new();
     for (i, (ty, data)) in HISTORY.iter().enumerate() {
         rows.push(format!(
@@ -501,7 +485,7 @@ fn cqrs_es_postgres() {
     );
     let url = pg.database("cqrs", &sql);
     check_layout(
-        &pg,
+        pg,
         "cqrs",
         &url,
         Expect {
@@ -586,53 +570,12 @@ fn jq_fold(events: &[Value], program: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn go_mink_sql() -> String {
-    let mut rows = Vec::new();
-    for (i, (ty, data)) in HISTORY.iter().enumerate() {
-        rows.push(format!(
-            "('Account-acc1', {}, '{ty}', '{data}', '{{\"correlationId\": \"c1\"}}', '{}')",
-            i + 1,
-            minute(i)
-        ));
-    }
-    rows.push(format!(
-        "('Account-acc2', 1, 'Opened', '{{\"owner\": \"bob\"}}', NULL, '{}')",
-        minute(5)
-    ));
-    format!(
-        "CREATE SCHEMA IF NOT EXISTS mink;
-         CREATE TABLE IF NOT EXISTS mink.streams (
-           id BIGSERIAL PRIMARY KEY, stream_id VARCHAR(500) NOT NULL UNIQUE, category VARCHAR(250) NOT NULL,
-           version BIGINT NOT NULL DEFAULT 0, created_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
-           updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW());
-         CREATE TABLE IF NOT EXISTS mink.events (
-           global_position BIGSERIAL PRIMARY KEY, stream_id VARCHAR(500) NOT NULL, version BIGINT NOT NULL,
-           event_id UUID NOT NULL DEFAULT gen_random_uuid(), event_type VARCHAR(500) NOT NULL,
-           data JSONB NOT NULL, metadata JSONB, timestamp TIMESTAMPTZ NOT NULL DEFAULT NOW(),
-           UNIQUE(stream_id, version));
-         CREATE INDEX IF NOT EXISTS idx_streams_category ON mink.streams(category);
-         CREATE INDEX IF NOT EXISTS idx_events_stream ON mink.events(stream_id, version);
-         CREATE INDEX IF NOT EXISTS idx_events_type ON mink.events(event_type);
-         CREATE INDEX IF NOT EXISTS idx_events_timestamp ON mink.events(timestamp);
-         CREATE TABLE IF NOT EXISTS mink.snapshots (
-           stream_id VARCHAR(500) PRIMARY KEY, version BIGINT NOT NULL, data BYTEA NOT NULL,
-           created_at TIMESTAMPTZ NOT NULL DEFAULT NOW());
-         CREATE TABLE IF NOT EXISTS mink.checkpoints (
-           projection_name VARCHAR(500) PRIMARY KEY, position BIGINT NOT NULL DEFAULT 0,
-           updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW());
-         INSERT INTO mink.streams (stream_id, category, version) VALUES ('Account-acc1', 'Account', 4), ('Account-acc2', 'Account', 1);
-         INSERT INTO mink.events (stream_id, version, event_type, data, metadata, timestamp) VALUES {};
-         INSERT INTO mink.snapshots (stream_id, version, data) VALUES ('Account-acc1', 2, convert_to('{{\"owner\": \"ann\", \"balance\": 100}}', 'UTF8'));",
-        values(&rows)
-    )
-}
-
 #[test]
 fn go_mink() {
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let url = pg.database("mink", &go_mink_sql());
     check_layout(
-        &pg,
+        pg,
         "mink",
         &url,
         Expect {
@@ -719,7 +662,7 @@ fn go_mink() {
     let json = lines(&ok(&["streams", &url, "--json", "--count"]));
     assert_eq!(json[0].get("events_estimated"), None, "{json:?}");
 
-    follow_sees_late_commits(&pg, "mink", &url, |c, n| {
+    follow_sees_late_commits(pg, "mink", &url, |c, n| {
         c.execute(
             "INSERT INTO mink.events (stream_id, version, event_type, data) VALUES ('Account-acc9', $1, 'Noted', '{}')",
             &[&n],
@@ -730,7 +673,7 @@ fn go_mink() {
 
 #[test]
 fn commanded_event_store() {
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let mut stmts = vec![
         "INSERT INTO streams (stream_id, stream_uuid, stream_version) VALUES (0, '$all', 6), (1, 'account-acc1', 4), (2, 'account-acc2', 2)".to_string(),
     ];
@@ -798,7 +741,7 @@ fn commanded_event_store() {
     );
     let url = pg.database("commanded", &sql);
     check_layout(
-        &pg,
+        pg,
         "commanded",
         &url,
         Expect {
@@ -834,7 +777,7 @@ fn commanded_event_store() {
         "SELECT count(*)::int8, min(stream_version)::int8, (SELECT max(stream_version)::int8 FROM stream_events WHERE stream_id = 0) FROM stream_events WHERE stream_id = 0 AND stream_version > $1",
     );
     assert_eq!(found, ["fresh", "mailer", "projector"]);
-    commanded_follow_listens(&pg, &url);
+    commanded_follow_listens(pg, &url);
 }
 
 /// Commanded NOTIFYs on commit: a follower LISTENs instead of polling ten times a second
@@ -890,7 +833,7 @@ fn commanded_follow_listens(pg: &Cluster, url: &str) {
 
 #[test]
 fn eventuous_zero_based_with_a_tombstone() {
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let mut rows = Vec::new();
     for (i, (ty, data)) in HISTORY.iter().enumerate() {
         rows.push(format!(
@@ -921,7 +864,7 @@ fn eventuous_zero_based_with_a_tombstone() {
     );
     let url = pg.database("eventuous", &sql);
     check_layout(
-        &pg,
+        pg,
         "eventuous",
         &url,
         Expect {
@@ -1053,8 +996,8 @@ fn follow_sees_late_commits(
     let mut admin = pg.client(db);
     let sessions = admin
         .query(
-            "SELECT pid, state FROM pg_stat_activity WHERE application_name = 'eventscope'",
-            &[],
+            "SELECT pid, state FROM pg_stat_activity WHERE application_name = 'eventscope' AND datname = $1",
+            &[&db],
         )
         .unwrap();
     assert!(!sessions.is_empty(), "{db}: no session named eventscope");
@@ -1065,8 +1008,8 @@ fn follow_sees_late_commits(
     // A dropped session is opened again and the follower goes on where it was.
     admin
         .execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'eventscope'",
-            &[],
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'eventscope' AND datname = $1",
+            &[&db],
         )
         .unwrap();
     let mut third = admin.transaction().unwrap();
@@ -1089,7 +1032,7 @@ fn follow_sees_late_commits(
 
 #[test]
 fn bad_targets_are_one_line_and_never_show_the_password() {
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let url = pg.database("empty", "CREATE TABLE unrelated (x int);");
     let err = fails(&["streams", &url]);
     assert!(err.contains("no known event store layout"), "{err}");
@@ -1110,119 +1053,12 @@ fn bad_targets_are_one_line_and_never_show_the_password() {
     assert!(err.contains("sslmode"), "{err}");
 }
 
-#[test]
-fn tls_modes_as_libpq_takes_them() {
-    let Some(pg) = Cluster::start_tls() else {
-        return;
-    };
-    let port = pg.port;
-    let ca = pg.dir().join("ca.pem");
-    let ca = ca.to_str().unwrap();
-    {
-        // The fixture, over TLS (the server takes nothing else).
-        let mut c = postgres::Client::connect(
-            &format!("host=localhost port={port} user=postgres dbname=postgres sslmode=require"),
-            tokio_postgres_rustls_connector(),
-        )
-        .unwrap();
-        c.batch_execute("CREATE DATABASE mink").unwrap();
-        let mut c = postgres::Client::connect(
-            &format!("host=localhost port={port} user=postgres dbname=mink sslmode=require"),
-            tokio_postgres_rustls_connector(),
-        )
-        .unwrap();
-        c.batch_execute(&go_mink_sql()).unwrap();
-    }
-    let url = |host: &str, mode: &str| {
-        format!("postgres://postgres@{host}:{port}/mink?sslmode={mode}&sslrootcert={ca}")
-    };
-    let streams = |u: &str| lines(&ok(&["streams", u, "--json"])).len();
-    assert_eq!(streams(&url("localhost", "require")), 2);
-    assert_eq!(streams(&url("localhost", "prefer")), 2);
-    assert_eq!(streams(&url("localhost", "verify-full")), 2);
-    // verify-ca checks the chain only: another name for the host is fine.
-    assert_eq!(streams(&url("127.0.0.1", "verify-ca")), 2);
-    // verify-full also checks the name: the certificate is for localhost only.
-    let err = fails(&["streams", &url("127.0.0.1", "verify-full")]);
-    assert!(err.contains("cannot connect"), "{err}");
-    // Without TLS the server refuses.
-    let err = fails(&["streams", &url("localhost", "disable")]);
-    assert!(
-        err.contains("refused") || err.contains("authentication"),
-        "{err}"
-    );
-    // verify-full without a root certificate to check against is refused, not weakened.
-    let bare = format!("postgres://postgres@localhost:{port}/mink?sslmode=verify-full");
-    let err = bin()
-        .args(["streams", &bare])
-        .env("HOME", pg.dir())
-        .output()
-        .unwrap();
-    assert_eq!(err.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&err.stderr).contains("root certificate"));
-}
-
-/// A TLS connector that checks nothing, for writing the fixture.
-fn tokio_postgres_rustls_connector() -> tokio_postgres_rustls::MakeRustlsConnect {
-    #[derive(Debug)]
-    struct Any(std::sync::Arc<rustls::crypto::CryptoProvider>);
-    impl rustls::client::danger::ServerCertVerifier for Any {
-        fn verify_server_cert(
-            &self,
-            _: &rustls::pki_types::CertificateDer<'_>,
-            _: &[rustls::pki_types::CertificateDer<'_>],
-            _: &rustls::pki_types::ServerName<'_>,
-            _: &[u8],
-            _: rustls::pki_types::UnixTime,
-        ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-            Ok(rustls::client::danger::ServerCertVerified::assertion())
-        }
-        fn verify_tls12_signature(
-            &self,
-            m: &[u8],
-            c: &rustls::pki_types::CertificateDer<'_>,
-            d: &rustls::DigitallySignedStruct,
-        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(
-                m,
-                c,
-                d,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-        fn verify_tls13_signature(
-            &self,
-            m: &[u8],
-            c: &rustls::pki_types::CertificateDer<'_>,
-            d: &rustls::DigitallySignedStruct,
-        ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(
-                m,
-                c,
-                d,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-            self.0.signature_verification_algorithms.supported_schemes()
-        }
-    }
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(std::sync::Arc::new(Any(provider)))
-        .with_no_client_auth();
-    tokio_postgres_rustls::MakeRustlsConnect::new(config)
-}
-
 /// A home-grown table no library wrote, read through `--map` as on SQLite: epoch
 /// milliseconds and timestamptz times, a column the spec does not name left alone, and a
 /// table name found in two schemas refused until qualified.
 #[test]
 fn home_grown_tables_through_map() {
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let mut rows = Vec::new();
     for (i, (ty, data)) in HISTORY.iter().enumerate() {
         rows.push(format!(
@@ -1249,7 +1085,7 @@ fn home_grown_tables_through_map() {
     let url = pg.database("home", &sql);
     let spec = "table=app.journal,stream=entity,version=rev,type=kind,data=body,time=at_ms:ms,position=seq,metadata=note";
     check_layout(
-        &pg,
+        pg,
         "home",
         &url,
         Expect {
@@ -1318,9 +1154,9 @@ fn home_grown_tables_through_map() {
 /// under a long lock timeout fails on the statement, each in one line naming its flag.
 #[test]
 fn session_timeouts_follow_the_flags() {
-    let Some(pg) = Cluster::start() else { return };
-    let url = pg.database("mink", &go_mink_sql());
-    let mut holder = pg.client("mink");
+    let pg = Cluster::shared();
+    let url = pg.database("mink_pinned", &go_mink_sql());
+    let mut holder = pg.client("mink_pinned");
     let mut tx = holder.transaction().unwrap();
     tx.batch_execute("LOCK TABLE mink.events IN ACCESS EXCLUSIVE MODE")
         .unwrap();
@@ -1352,7 +1188,7 @@ fn session_timeouts_follow_the_flags() {
 /// listed by `streams`, with and without `--count`, and the totals agree with `stats`.
 #[test]
 fn one_snapshot_per_command_and_every_stream_id() {
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let url = pg.database(
         "snap",
         &format!(
@@ -1430,7 +1266,7 @@ fn one_snapshot_per_command_and_every_stream_id() {
 
 #[test]
 fn emmett_processors_as_emmett_itself_writes_them() {
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let node = common::node::with_emmett();
     let url = pg.database("emm", "SELECT 1;");
     let out = std::process::Command::new("node")
@@ -1473,7 +1309,7 @@ fn emmett_processors_as_emmett_itself_writes_them() {
 
 #[test]
 fn a_python_eventsourcing_system_sharing_one_database() {
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let url = pg.database("esys", "SELECT 1;");
     let port = pg.port.to_string();
     let library = common::python::eventsourcing_system(&["postgres", "127.0.0.1", &port, "esys"]);
@@ -1502,7 +1338,7 @@ fn a_python_eventsourcing_system_sharing_one_database() {
 #[test]
 fn emmetts_own_read_model_checked_against_replay() {
     const ACCOUNT_JQ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers/Account.jq");
-    let Some(pg) = Cluster::start() else { return };
+    let pg = Cluster::shared();
     let node = common::node::with_emmett();
     let url = pg.database("rmod", "SELECT 1;");
     let out = std::process::Command::new("node")

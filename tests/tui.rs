@@ -858,9 +858,7 @@ fn finding_an_event_in_the_log_and_its_state() {
 /// server drops, opened again with the UI saying so.
 #[test]
 fn a_postgres_store_in_the_terminal_survives_a_dropped_connection() {
-    let Some(pg) = common::pg::Cluster::start() else {
-        return;
-    };
+    let pg = common::pg::Cluster::shared();
     let url = pg.database(
         "mdb",
         "CREATE SCHEMA message_store;
@@ -889,7 +887,7 @@ fn a_postgres_store_in_the_terminal_survives_a_dropped_connection() {
     let mut admin = pg.client("mdb");
     let dropped = admin
         .execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'eventscope'",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'eventscope' AND datname = 'mdb'",
             &[],
         )
         .unwrap();

@@ -1,5 +1,8 @@
-//! A real PostgreSQL server for a test: its own cluster in a private temporary folder, on
-//! a free loopback port, stopped and deleted when dropped (also when the test fails).
+//! A real PostgreSQL server: one per test binary ([`Cluster::shared`]), shared by its tests
+//! (each in a database of its own), in a private temporary folder on a free loopback port,
+//! stopped and deleted by a watchdog when the test binary exits however it exits; or one of
+//! its own ([`Cluster::start`], for a server configured otherwise), stopped and deleted when
+//! dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -70,9 +73,57 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// The watchdog's pipe: it stops the shared server when this end closes (at exit).
+static SHARED: std::sync::OnceLock<(Cluster, std::process::ChildStdin)> =
+    std::sync::OnceLock::new();
+
 impl Cluster {
-    /// A new cluster, or `None` (said on stderr) when no server is installed: `.ci/run`
-    /// installs one, so a skip happens only where the package cannot be installed.
+    /// The test binary's server, started on first use. No server installed is a failure
+    /// that says how to install one (`.ci/run` does), never a skip.
+    pub fn shared() -> &'static Cluster {
+        &SHARED
+            .get_or_init(|| {
+                let cluster = Cluster::start_with(false).unwrap_or_else(|| {
+                    panic!("no PostgreSQL server under /usr/lib/postgresql: apt-get install postgresql (.ci/run does)")
+                });
+                let watchdog = cluster.watchdog();
+                (cluster, watchdog)
+            })
+            .0
+    }
+
+    /// A process that waits for this test binary to exit (its stdin, held here, closes),
+    /// then stops the server and deletes its folder: a static is never dropped.
+    fn watchdog(&self) -> std::process::ChildStdin {
+        let data = self.dir.path().join("data");
+        let stop = server_command(&self.bin, "pg_ctl");
+        let stop = format!(
+            "{} -D {} -m immediate stop",
+            std::iter::once(stop.get_program())
+                .chain(stop.get_args())
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" "),
+            data.display()
+        );
+        let script = format!(
+            "read _; {stop} >/dev/null 2>&1; rm -rf {}",
+            self.dir.path().display()
+        );
+        // Never waited for: it outlives this process, which is the point.
+        #[allow(clippy::zombie_processes)]
+        let mut child = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("sh runs");
+        child.stdin.take().expect("the watchdog's stdin")
+    }
+
+    /// A cluster of its own, or `None` (said on stderr) when no server is installed (the
+    /// benches).
     pub fn start() -> Option<Cluster> {
         Cluster::start_with(false)
     }
@@ -138,7 +189,7 @@ impl Cluster {
             .arg(&data)
             .arg("-o")
             .arg(format!(
-                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c max_connections=40{tls_options}",
+                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c max_connections=100{tls_options}",
                 cluster.dir.path().display()
             ))
             .arg("-l")
@@ -300,3 +351,62 @@ pub const MESSAGE_DB_DDL: &str = "CREATE SCHEMA message_store;
          ALTER TABLE message_store.messages ADD PRIMARY KEY (global_position) NOT DEFERRABLE INITIALLY IMMEDIATE;
          CREATE UNIQUE INDEX messages_id ON message_store.messages (id);
          CREATE UNIQUE INDEX messages_stream ON message_store.messages (stream_name, position);";
+
+/// go-mink's tables (its migration's DDL) with the bank account's history.
+pub fn go_mink_sql() -> String {
+    let mut rows = Vec::new();
+    for (i, (ty, data)) in HISTORY.iter().enumerate() {
+        rows.push(format!(
+            "('Account-acc1', {}, '{ty}', '{data}', '{{\"correlationId\": \"c1\"}}', '{}')",
+            i + 1,
+            minute(i)
+        ));
+    }
+    rows.push(format!(
+        "('Account-acc2', 1, 'Opened', '{{\"owner\": \"bob\"}}', NULL, '{}')",
+        minute(5)
+    ));
+    format!(
+        "CREATE SCHEMA IF NOT EXISTS mink;
+         CREATE TABLE IF NOT EXISTS mink.streams (
+           id BIGSERIAL PRIMARY KEY, stream_id VARCHAR(500) NOT NULL UNIQUE, category VARCHAR(250) NOT NULL,
+           version BIGINT NOT NULL DEFAULT 0, created_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
+           updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW());
+         CREATE TABLE IF NOT EXISTS mink.events (
+           global_position BIGSERIAL PRIMARY KEY, stream_id VARCHAR(500) NOT NULL, version BIGINT NOT NULL,
+           event_id UUID NOT NULL DEFAULT gen_random_uuid(), event_type VARCHAR(500) NOT NULL,
+           data JSONB NOT NULL, metadata JSONB, timestamp TIMESTAMPTZ NOT NULL DEFAULT NOW(),
+           UNIQUE(stream_id, version));
+         CREATE INDEX IF NOT EXISTS idx_streams_category ON mink.streams(category);
+         CREATE INDEX IF NOT EXISTS idx_events_stream ON mink.events(stream_id, version);
+         CREATE INDEX IF NOT EXISTS idx_events_type ON mink.events(event_type);
+         CREATE INDEX IF NOT EXISTS idx_events_timestamp ON mink.events(timestamp);
+         CREATE TABLE IF NOT EXISTS mink.snapshots (
+           stream_id VARCHAR(500) PRIMARY KEY, version BIGINT NOT NULL, data BYTEA NOT NULL,
+           created_at TIMESTAMPTZ NOT NULL DEFAULT NOW());
+         CREATE TABLE IF NOT EXISTS mink.checkpoints (
+           projection_name VARCHAR(500) PRIMARY KEY, position BIGINT NOT NULL DEFAULT 0,
+           updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW());
+         INSERT INTO mink.streams (stream_id, category, version) VALUES ('Account-acc1', 'Account', 4), ('Account-acc2', 'Account', 1);
+         INSERT INTO mink.events (stream_id, version, event_type, data, metadata, timestamp) VALUES {};
+         INSERT INTO mink.snapshots (stream_id, version, data) VALUES ('Account-acc1', 2, convert_to('{{\"owner\": \"ann\", \"balance\": 100}}', 'UTF8'));",
+        values(&rows)
+    )
+}
+
+/// The account's history: opened, +100, −30, +50.
+pub const HISTORY: [(&str, &str); 4] = [
+    ("Opened", r#"{"owner": "ann"}"#),
+    ("Deposited", r#"{"amount": 100}"#),
+    ("Withdrawn", r#"{"amount": 30}"#),
+    ("Deposited", r#"{"amount": 50}"#),
+];
+
+pub fn minute(i: usize) -> String {
+    format!("2024-03-01 09:{i:02}:00.123456+00")
+}
+
+/// Rows of an INSERT's VALUES.
+pub fn values(rows: &[String]) -> String {
+    rows.join(",\n")
+}
