@@ -204,11 +204,45 @@ impl Component for Inspector {
 
     fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool) {
         let t = &model.theme;
+        let heading = self.tabs[self.active].heading(model);
+        let note = model.view.as_ref().and_then(state_note);
+        // Where the titles and the heading do not fit, tabs from the last on show their key
+        // only (never the active one): the heading says what is shown, and must be read.
+        let full = |i: usize, tab: &dyn InspectorTab| format!(" {} {} ", i + 1, tab.title());
+        let widths: Vec<(usize, usize)> = self
+            .tabs
+            .iter()
+            .enumerate()
+            .map(|(i, tab)| {
+                (
+                    full(i, tab.as_ref()).chars().count() + 1,
+                    format!(" {} ", i + 1).len() + 1,
+                )
+            })
+            .collect();
+        let fixed = heading.as_deref().map_or(0, |h| eventscope::columns(h) + 1)
+            + note.as_deref().map_or(0, |n| eventscope::columns(n) + 1)
+            + 4;
+        let mut short = vec![false; self.tabs.len()];
+        let mut total = fixed + widths.iter().map(|w| w.0).sum::<usize>();
+        for i in (0..self.tabs.len()).rev() {
+            if total <= area.width as usize {
+                break;
+            }
+            if i != self.active {
+                short[i] = true;
+                total -= widths[i].0 - widths[i].1;
+            }
+        }
+        let label = |i: usize, tab: &dyn InspectorTab| match short[i] {
+            true => format!(" {} ", i + 1),
+            false => full(i, tab),
+        };
         let mut title = vec![Span::raw(" ")];
         let mut x = area.x + 2;
         let mut spans = Vec::new();
         for (i, tab) in self.tabs.iter().enumerate() {
-            let text = format!(" {} {} ", i + 1, tab.title());
+            let text = label(i, tab.as_ref());
             let style = if i == self.active {
                 t.bold(t.focus).add_modifier(Modifier::REVERSED)
             } else {
@@ -221,13 +255,13 @@ impl Component for Inspector {
             title.push(Span::raw(" "));
         }
         *self.title_spans.borrow_mut() = spans;
-        if let Some(h) = self.tabs[self.active].heading(model) {
+        if let Some(h) = heading {
             title.push(Span::styled(
                 format!("{} ", eventscope::printable(&h)),
                 t.bold(t.title),
             ));
         }
-        if let Some(note) = model.view.as_ref().and_then(state_note) {
+        if let Some(note) = note {
             title.push(Span::styled(format!("{note} "), t.fg(t.warnings)));
         }
         let block = super::pane_block(model, focused, Line::from(title));
