@@ -7,7 +7,6 @@ mod common;
 use common::bin::{bin, lines, ok, s};
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
@@ -15,21 +14,8 @@ const ACCOUNT_JQ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers/A
 
 /// Real jq's state after each prefix of `events` (None where the program fails).
 fn jq_states(events: &[Value], program: &Path) -> Vec<Option<Value>> {
-    let code = std::fs::read_to_string(program).unwrap();
-    let dir = tempfile::tempdir().unwrap();
     (1..=events.len())
-        .map(|n| {
-            let input = dir.path().join("events.json");
-            std::fs::write(&input, serde_json::to_string(&events[..n]).unwrap()).unwrap();
-            let out = Command::new("jq")
-                .args(["-c", &format!("reduce .[] as $event (null; {code})")])
-                .arg(&input)
-                .output()
-                .expect("jq runs");
-            out.status
-                .success()
-                .then(|| serde_json::from_slice(&out.stdout).unwrap())
-        })
+        .map(|n| common::jq_fold(&events[..n], program))
         .collect()
 }
 

@@ -7,7 +7,6 @@ mod common;
 use common::bin::{bin, fails, lines, ok, s};
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::{json, Value};
 
@@ -20,25 +19,6 @@ fn read_fixture(path: &Path) -> (Value, Vec<Value>) {
     let mut all = lines(&text);
     let header = all.remove(0);
     (header, all)
-}
-
-/// The state real jq folds from `events` with the reducer at `program`.
-fn jq_fold(events: &[Value], program: &str) -> Value {
-    let code = std::fs::read_to_string(program).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("events.json");
-    std::fs::write(&input, serde_json::to_string(events).unwrap()).unwrap();
-    let out = Command::new("jq")
-        .args(["-c", &format!("reduce .[] as $event (null; {code})")])
-        .arg(&input)
-        .output()
-        .expect("jq runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
@@ -72,7 +52,10 @@ fn a_fixture_holds_the_history_and_the_state_real_jq_folds_from_it() {
     assert_eq!(events, listed);
     assert_eq!(header["expect"][0]["stream"], "Account-acc-1");
     assert_eq!(header["expect"][0]["version"], 3);
-    assert_eq!(header["expect"][0]["state"], jq_fold(&events, ACCOUNT_JQ));
+    assert_eq!(
+        header["expect"][0]["state"],
+        common::jq_fold(&events, Path::new(ACCOUNT_JQ)).unwrap()
+    );
     assert_eq!(header["expect"][0]["state"]["balance"], 70);
     // It passes with its reducer, and fails with another, showing the difference.
     let out = ok(&["test", s(&file), "--reducer", ACCOUNT_JQ]);
@@ -150,7 +133,10 @@ fn redaction_leaves_no_original_value_and_the_expected_state_follows_it() {
     }
     let (header, events) = read_fixture(&file);
     let user_jq = format!("{REDUCERS}/User.jq");
-    assert_eq!(header["expect"][0]["state"], jq_fold(&events, &user_jq));
+    assert_eq!(
+        header["expect"][0]["state"],
+        common::jq_fold(&events, Path::new(&user_jq)).unwrap()
+    );
     assert!(header["redact"].as_str().unwrap().contains("redacted"));
     let out = ok(&["test", s(&file), "--reducer", REDUCERS]);
     assert!(out.contains("1 passed"), "{out}");

@@ -514,7 +514,7 @@ fn cqrs_es_postgres() {
             &format!("Account-{id}"),
             "--json",
         ]));
-        let payload = jq_fold(&events, REDUCER);
+        let payload = common::jq_fold(&events, std::path::Path::new(REDUCER)).unwrap();
         c.execute(
             "INSERT INTO account_query VALUES ($1, $2, $3::text::json)",
             &[&id, &version, &payload.to_string()],
@@ -549,25 +549,6 @@ fn cqrs_es_postgres() {
     assert_eq!(found[0]["stored"], 1);
     assert_eq!(found[0]["replayed"], 120);
     assert_eq!(found[0]["blamed"]["version"], 4);
-}
-
-/// Real jq's fold of `events` with the reducer at `program`.
-fn jq_fold(events: &[Value], program: &str) -> Value {
-    let code = std::fs::read_to_string(program).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("events.json");
-    std::fs::write(&input, serde_json::to_string(events).unwrap()).unwrap();
-    let out = std::process::Command::new("jq")
-        .args(["-c", &format!("reduce .[] as $event (null; {code})")])
-        .arg(&input)
-        .output()
-        .expect("jq runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]

@@ -6,7 +6,6 @@ mod common;
 
 use common::bin::{bin, fails, lines, ok, s};
 
-use std::process::Command;
 
 use rusqlite::{params, Connection};
 use serde_json::{json, Value};
@@ -15,18 +14,8 @@ const ACCOUNT_JQ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers/A
 
 /// Real jq's state of `stream` after all its events.
 fn jq_state(db: &std::path::Path, stream: &str) -> Value {
-    let events = ok(&["events", s(db), "--stream", stream, "--json"]);
-    let code = std::fs::read_to_string(ACCOUNT_JQ).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("e.ndjson");
-    std::fs::write(&input, events).unwrap();
-    let out = Command::new("jq")
-        .args(["-s", "-c", &format!("reduce .[] as $event (null; {code})")])
-        .arg(&input)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    serde_json::from_slice(&out.stdout).unwrap()
+    let events = lines(&ok(&["events", s(db), "--stream", stream, "--json"]));
+    common::jq_fold(&events, std::path::Path::new(ACCOUNT_JQ)).unwrap()
 }
 
 const SPEC: &str =

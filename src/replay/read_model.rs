@@ -229,23 +229,7 @@ impl ReadModelCheck<'_> {
         let mut seen: HashSet<String> = HashSet::new();
         let mut categories: BTreeSet<String> = BTreeSet::new();
         for (n, row) in rows.iter().enumerate() {
-            let stream = match &stream_of {
-                None => match &row.id {
-                    Value::String(s) => Ok(s.clone()),
-                    other => Ok(other.to_string()),
-                },
-                Some(p) => {
-                    let input =
-                        serde_json::json!({"id": row.id, "doc": row.doc, "version": row.version});
-                    match run_marked(p, &input, watch, n as i64, "stream") {
-                        Ok(Value::String(s)) => Ok(s),
-                        Ok(other) => {
-                            Err(format!("the stream program gave {other}, not a stream id"))
-                        }
-                        Err(e) => Err(format!("the stream program failed: {e}")),
-                    }
-                }
-            };
+            let stream = stream_of_row(stream_of.as_ref(), row, watch, n);
             let stream = match stream {
                 Ok(s) => s,
                 Err(why) => {
@@ -388,20 +372,7 @@ impl ReadModelCheck<'_> {
             .transpose()?;
         let project = self.project.map(|c| compile("--project", c)).transpose()?;
         for (n, row) in self.rows(source)?.iter().enumerate() {
-            let mapped = match &stream_of {
-                None => Some(match &row.id {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                }),
-                Some(p) => {
-                    let input =
-                        serde_json::json!({"id": row.id, "doc": row.doc, "version": row.version});
-                    match run_marked(p, &input, watch, n as i64, "stream") {
-                        Ok(Value::String(s)) => Some(s),
-                        _ => None,
-                    }
-                }
-            };
+            let mapped = stream_of_row(stream_of.as_ref(), row, watch, n).ok();
             if mapped.as_deref() != Some(stream) {
                 continue;
             }
@@ -461,6 +432,28 @@ impl ReadModelCheck<'_> {
             Ok(ControlFlow::Continue(()))
         })?;
         Ok(out)
+    }
+}
+
+/// The stream a row stands for: its id, or what the `stream` program makes of the row
+/// (`{id, doc, version}`); why not, where the program fails or gives no id.
+fn stream_of_row(
+    program: Option<&JqProgram>,
+    row: &Row,
+    watch: Option<&Watch>,
+    n: usize,
+) -> std::result::Result<String, String> {
+    let Some(p) = program else {
+        return Ok(match &row.id {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+    };
+    let input = serde_json::json!({"id": row.id, "doc": row.doc, "version": row.version});
+    match run_marked(p, &input, watch, n as i64, "stream") {
+        Ok(Value::String(s)) => Ok(s),
+        Ok(other) => Err(format!("the stream program gave {other}, not a stream id")),
+        Err(e) => Err(format!("the stream program failed: {e}")),
     }
 }
 

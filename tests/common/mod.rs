@@ -351,3 +351,20 @@ pub fn homegrown(dir: &Path) -> PathBuf {
     .unwrap();
     path
 }
+
+/// The state real jq (the `jq` program, not eventscope) folds from `events` with the
+/// reducer in the file `program`: `reduce .[] as $event (null; …)`; `None` where jq fails.
+pub fn jq_fold(events: &[serde_json::Value], program: &Path) -> Option<serde_json::Value> {
+    let code = std::fs::read_to_string(program).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events.json");
+    std::fs::write(&input, serde_json::to_string(events).unwrap()).unwrap();
+    let out = std::process::Command::new("jq")
+        .args(["-c", &format!("reduce .[] as $event (null; {code})")])
+        .arg(&input)
+        .output()
+        .expect("jq runs");
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).unwrap())
+}

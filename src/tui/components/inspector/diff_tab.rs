@@ -28,16 +28,7 @@ impl InspectorTab for DiffTab {
     }
 
     fn on_command(&mut self, command: Command, _model: &mut Model) -> Outcome {
-        let d: i64 = match command {
-            Command::Up => -1,
-            Command::Down => 1,
-            Command::PageUp | Command::HalfPageUp => -10,
-            Command::PageDown | Command::HalfPageDown => 10,
-            Command::Top => -(self.scroll as i64),
-            _ => return Outcome::Ignored,
-        };
-        self.scroll = (self.scroll as i64 + d).max(0) as usize;
-        Outcome::Done
+        super::scroll_by(command, &mut self.scroll)
     }
 
     fn on_open(&mut self) {

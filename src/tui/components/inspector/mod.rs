@@ -77,6 +77,20 @@ pub trait InspectorTab {
     fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool);
 }
 
+/// Scrolls a tab of lines by a movement command; other commands are not for it.
+pub(super) fn scroll_by(command: Command, scroll: &mut usize) -> Outcome {
+    let d: i64 = match command {
+        Command::Up => -1,
+        Command::Down => 1,
+        Command::PageUp | Command::HalfPageUp => -10,
+        Command::PageDown | Command::HalfPageDown => 10,
+        Command::Top => -(*scroll as i64),
+        _ => return Outcome::Ignored,
+    };
+    *scroll = (*scroll as i64 + d).max(0) as usize;
+    Outcome::Done
+}
+
 /// Every tab, in the order of their keys.
 fn tabs() -> Vec<Box<dyn InspectorTab>> {
     vec![
