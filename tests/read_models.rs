@@ -6,7 +6,6 @@ mod common;
 
 use common::bin::{bin, fails, lines, ok, s};
 
-
 use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 
