@@ -1057,7 +1057,8 @@ fn a_signal_ends_the_ui_as_a_quit_does() {
             // The shell in the pane went too, as with a closed terminal: nothing to look at.
             continue;
         }
-        let screen = t.wait_for(&[&format!("CODE {}", 128 + number)]);
+        // The code, then the terminal's modes printed after it: wait for both.
+        let screen = t.wait_for(&[&format!("CODE {}", 128 + number), "isig"]);
         assert!(
             screen.contains("icanon")
                 && screen.contains("echo")
