@@ -454,7 +454,12 @@ pub enum Command {
         #[arg(required_unless_present = "correlation")]
         stream: Option<String>,
         /// Up to this version (default: the last).
-        #[arg(long, value_name = "V", conflicts_with = "correlation")]
+        #[arg(
+            long,
+            value_name = "V",
+            conflicts_with = "correlation",
+            allow_negative_numbers = true
+        )]
         at: Option<i64>,
         /// Every event sharing this event's correlation id (its id or global position),
         /// across streams, as `related` finds them.

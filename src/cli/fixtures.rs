@@ -97,7 +97,7 @@ pub fn export_test(
 /// header), by name, and the other `.ndjson` files passed over; a file is taken as it is.
 fn fixture_files(dir: &Path) -> Result<(Vec<std::path::PathBuf>, Vec<std::path::PathBuf>)> {
     let meta =
-        std::fs::metadata(dir).with_context(|| format!("{}: no such folder", dir.display()))?;
+        std::fs::metadata(dir).map_err(|_| anyhow!("{}: no such file or folder", dir.display()))?;
     if meta.is_file() {
         return Ok((vec![dir.to_path_buf()], Vec::new()));
     }

@@ -212,7 +212,7 @@ impl ReadModelCheck<'_> {
             .spec
             .stream
             .as_deref()
-            .map(|c| compile("stream", c))
+            .map(|c| compile("--read-model stream=", c))
             .transpose()?;
         let project = self.project.map(|c| compile("--project", c)).transpose()?;
         if let Some(w) = watch {
@@ -368,7 +368,7 @@ impl ReadModelCheck<'_> {
             .spec
             .stream
             .as_deref()
-            .map(|c| compile("stream", c))
+            .map(|c| compile("--read-model stream=", c))
             .transpose()?;
         let project = self.project.map(|c| compile("--project", c)).transpose()?;
         for (n, row) in self.rows(source)?.iter().enumerate() {
