@@ -97,9 +97,15 @@ fn a_fixture_holds_the_history_and_the_state_real_jq_folds_from_it() {
     assert_eq!(back.len(), 3);
     // Bad input is one line each.
     let err = fails(&["export-test", s(&db), "Account-acc-1", "--at", "-5"]);
-    assert_eq!(err.trim(), "eventscope: Account-acc-1 has no event up to version -5");
+    assert_eq!(
+        err.trim(),
+        "eventscope: Account-acc-1 has no event up to version -5"
+    );
     let err = fails(&["test", s(&dir.path().join("nowhere"))]);
-    assert!(err.trim().ends_with("nowhere: no such file or folder"), "{err}");
+    assert!(
+        err.trim().ends_with("nowhere: no such file or folder"),
+        "{err}"
+    );
     // The file is never written over.
     let err = fails(&[
         "export-test",

@@ -204,6 +204,9 @@ pub struct ConsumerOptions {
     /// Count every event of a lag, however long, instead of estimating past
     /// [`LAG_COUNTED`].
     pub exact: bool,
+    /// The stream list, where the caller has just read it (Message DB's position streams
+    /// are found in it): not read again.
+    pub streams: Option<Vec<super::StreamInfo>>,
 }
 
 impl Default for ConsumerOptions {
@@ -214,6 +217,7 @@ impl Default for ConsumerOptions {
             spec: None,
             extra: Vec::new(),
             exact: false,
+            streams: None,
         }
     }
 }
@@ -296,7 +300,7 @@ impl Tail {
 /// Every consumer the store records, sorted by lag (the largest first), then by name.
 pub fn consumers(source: &dyn EventSource, options: &ConsumerOptions) -> Result<Vec<Consumer>> {
     let mut records = source.consumer_records(options.spec.as_ref())?;
-    records.extend(position_streams(source)?);
+    records.extend(position_streams(source, options)?);
     records.extend(options.extra.iter().cloned());
     let mut out = Vec::with_capacity(records.len());
     for r in records {
@@ -371,12 +375,20 @@ fn stand(source: &dyn EventSource, r: ConsumerRecord, o: &ConsumerOptions) -> Re
 
 /// Eventide's consumer positions (Message DB): a stream `<category>:position-<consumer>`
 /// whose last `Recorded` event holds the global position of the last message read.
-fn position_streams(source: &dyn EventSource) -> Result<Vec<ConsumerRecord>> {
+fn position_streams(source: &dyn EventSource, o: &ConsumerOptions) -> Result<Vec<ConsumerRecord>> {
     if source.layout() != super::Layout::MessageDb {
         return Ok(Vec::new());
     }
+    let listed;
+    let streams = match &o.streams {
+        Some(known) => known.as_slice(),
+        None => {
+            listed = source.streams()?;
+            listed.as_slice()
+        }
+    };
     let mut out = Vec::new();
-    for info in source.streams()? {
+    for info in streams {
         let id = &info.stream_id;
         let Some((category, rest)) = id.split_once(':') else {
             continue;

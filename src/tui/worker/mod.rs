@@ -289,8 +289,15 @@ impl Worker<'_, '_> {
             Req::Streams => {
                 let (streams, last_position) = self.store.streams_and_position()?;
                 // Before the list: its consumers row is there when the list first shows,
-                // so no row moves under the user's keys.
-                self.send(Msg::Consumers(self.consumers()));
+                // so no row moves under the user's keys. The list just read serves both.
+                let options = eventscope::store::consumers::ConsumerOptions {
+                    streams: (self.store.layout() == eventscope::store::Layout::MessageDb)
+                        .then(|| streams.clone()),
+                    ..Default::default()
+                };
+                let found = eventscope::store::consumers::consumers(self.store, &options)
+                    .map_err(WorkerError::from);
+                self.send(Msg::Consumers(found));
                 self.send(Msg::Streams {
                     streams,
                     last_position,
