@@ -206,24 +206,7 @@ impl ReadModelCheck<'_> {
         replayer: &mut Replayer,
         watch: Option<&Watch>,
     ) -> Result<Vec<Finding>> {
-        let compile =
-            |name: &str, code: &str| JqProgram::compile(name, code).map_err(ReplayError::Program);
-        let stream_of = self
-            .spec
-            .stream
-            .as_deref()
-            .map(|c| compile("--read-model stream=", c))
-            .transpose()?;
-        let project = self.project.map(|c| compile("--project", c)).transpose()?;
-        if let Some(w) = watch {
-            let named = [self.spec.stream.as_deref(), self.project]
-                .into_iter()
-                .flatten();
-            let text: Vec<String> = named
-                .map(|c| format!("`{}`", crate::event::fit(c, 60)))
-                .collect();
-            w.name(Program::ReadModel, &text.join(" / "));
-        }
+        let (stream_of, project) = self.programs(watch)?;
         let rows = self.rows(source)?;
         let mut findings = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
@@ -362,15 +345,7 @@ impl ReadModelCheck<'_> {
         watch: Option<&Watch>,
         stream: &str,
     ) -> Result<Option<StreamReadModel>> {
-        let compile =
-            |name: &str, code: &str| JqProgram::compile(name, code).map_err(ReplayError::Program);
-        let stream_of = self
-            .spec
-            .stream
-            .as_deref()
-            .map(|c| compile("--read-model stream=", c))
-            .transpose()?;
-        let project = self.project.map(|c| compile("--project", c)).transpose()?;
+        let (stream_of, project) = self.programs(watch)?;
         for (n, row) in self.rows(source)?.iter().enumerate() {
             let mapped = stream_of_row(stream_of.as_ref(), row, watch, n).ok();
             if mapped.as_deref() != Some(stream) {
@@ -398,6 +373,29 @@ impl ReadModelCheck<'_> {
             }));
         }
         Ok(None)
+    }
+
+    /// The `stream` and `--project` programs compiled, and named on `watch` for its reports.
+    fn programs(&self, watch: Option<&Watch>) -> Result<(Option<JqProgram>, Option<JqProgram>)> {
+        let compile =
+            |name: &str, code: &str| JqProgram::compile(name, code).map_err(ReplayError::Program);
+        let stream_of = self
+            .spec
+            .stream
+            .as_deref()
+            .map(|c| compile("--read-model stream=", c))
+            .transpose()?;
+        let project = self.project.map(|c| compile("--project", c)).transpose()?;
+        if let Some(w) = watch {
+            let named = [self.spec.stream.as_deref(), self.project]
+                .into_iter()
+                .flatten();
+            let text: Vec<String> = named
+                .map(|c| format!("`{}`", crate::event::fit(c, 60)))
+                .collect();
+            w.name(Program::ReadModel, &text.join(" / "));
+        }
+        Ok((stream_of, project))
     }
 
     fn ignored(&self, path: &str) -> bool {
