@@ -4,12 +4,14 @@
 //! Goal: at most 2.2× one replay.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+#[path = "common/fixture.rs"]
+mod fixture;
 #[path = "common/timing.rs"]
 mod timing;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use eventscope::demo::{write_demo, HOT_STREAM};
+use eventscope::demo::HOT_STREAM;
 use eventscope::replay::compare::{compare_stream, Comparison};
 use eventscope::replay::{Reducer, Replayer, SeekOptions};
 use eventscope::store::Store;
@@ -17,23 +19,11 @@ use eventscope::store::Store;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const HOT: usize = 500_000;
+use fixture::HOT;
 const ACCOUNT_JQ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers/Account.jq");
 
-/// The replay bench's fixture (written once, shared).
-fn fixture() -> PathBuf {
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-1m-v1.sqlite");
-    if !path.exists() {
-        let tmp = path.with_extension("tmp");
-        let _ = std::fs::remove_file(&tmp);
-        write_demo(&tmp, 1_000_000, HOT).unwrap();
-        std::fs::rename(&tmp, &path).unwrap();
-    }
-    path
-}
-
 fn main() {
-    let store = Store::open(fixture()).unwrap();
+    let store = Store::open(fixture::million_events()).unwrap();
     let a = Reducer::load(Path::new(ACCOUNT_JQ)).unwrap();
     // The same reducer in other words: it folds the same, so every event is compared.
     let dir = tempfile::tempdir().unwrap();

@@ -5,6 +5,8 @@
 //! and never part of `cargo test`. `EVENTSCOPE_BENCH_EVENTS` changes the total.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+#[path = "common/fixture.rs"]
+mod fixture;
 #[path = "common/timing.rs"]
 mod timing;
 
@@ -17,27 +19,15 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use eventscope::demo::{write_demo, HOT_STREAM};
+use eventscope::demo::HOT_STREAM;
 use eventscope::replay::{Reducer, Replayer, SeekOptions};
 use eventscope::store::{open_source, EventSource, OpenOptions, SourceExt, Store, StoreError};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const HOT: usize = 500_000;
+use fixture::HOT;
 const ACCOUNT_JQ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers/Account.jq");
-
-/// The same fixture as the replay bench: its hot stream is the one replayed from both.
-fn sqlite_fixture() -> PathBuf {
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-1m-v1.sqlite");
-    if !path.exists() {
-        let tmp = path.with_extension("tmp");
-        let _ = std::fs::remove_file(&tmp);
-        write_demo(&tmp, 1_000_000, HOT).unwrap();
-        std::fs::rename(&tmp, &path).unwrap();
-    }
-    path
-}
 
 /// go-mink's tables, indexes made after the load (the same end state, loaded faster).
 const DDL: &str = "CREATE SCHEMA mink;
@@ -152,7 +142,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
-    let sqlite = Store::open(sqlite_fixture()).unwrap();
+    let sqlite = Store::open(fixture::million_events()).unwrap();
     let Some((_cluster, url)) = server(total, &sqlite) else {
         println!("no PostgreSQL server installed: nothing measured");
         return;

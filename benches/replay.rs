@@ -7,6 +7,8 @@
 //! timed. `EVENTSCOPE_BENCH_RUNS` sets how many runs each figure is the median of.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+#[path = "common/fixture.rs"]
+mod fixture;
 #[path = "common/timing.rs"]
 mod timing;
 
@@ -14,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use eventscope::demo::{write_demo, HOT_STREAM};
+use eventscope::demo::HOT_STREAM;
 use eventscope::replay::{Reducer, Replayer, SeekOptions};
 use eventscope::store::Store;
 use serde_json::Value;
@@ -22,22 +24,9 @@ use serde_json::Value;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const EVENTS: usize = 1_000_000;
-const HOT: usize = 500_000;
+use fixture::HOT;
 const ACCOUNT_JQ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers/Account.jq");
 const BIN: &str = env!("CARGO_BIN_EXE_eventscope");
-
-fn fixture() -> PathBuf {
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-1m-v1.sqlite");
-    if !path.exists() {
-        let tmp = path.with_extension("tmp");
-        let _ = std::fs::remove_file(&tmp);
-        eprintln!("writing the bench fixture (once): {}", path.display());
-        write_demo(&tmp, EVENTS, HOT).unwrap();
-        std::fs::rename(&tmp, &path).unwrap();
-    }
-    path
-}
 
 /// The same store with the hot stream's payloads cut to `{"amount": N}` and its metadata
 /// to `{}`: the reference parses less there, so every ratio is higher.
@@ -229,7 +218,7 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     let on = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
-    let path = fixture();
+    let path = fixture::million_events();
     let store = Store::open(&path).unwrap();
     let mut report = Report { rows: Vec::new() };
 
