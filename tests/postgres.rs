@@ -1248,21 +1248,9 @@ fn one_snapshot_per_command_and_every_stream_id() {
 #[test]
 fn emmett_processors_as_emmett_itself_writes_them() {
     let pg = Cluster::shared();
-    let node = common::node::with_emmett();
     let url = pg.database("emm", "SELECT 1;");
-    let out = std::process::Command::new("node")
-        .arg(node.join("processors.mjs"))
-        .arg(&url)
-        .current_dir(&node)
-        .output()
-        .expect("node runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     // Emmett's own reading of its checkpoints.
-    let emmett = lines(&String::from_utf8(out.stdout).unwrap());
+    let emmett = common::node::run("processors.mjs", &url);
     assert_eq!(emmett.len(), 2);
     let mut c = pg.client("emm");
     let found = consumers_against_sql(
@@ -1320,21 +1308,9 @@ fn a_python_eventsourcing_system_sharing_one_database() {
 fn emmetts_own_read_model_checked_against_replay() {
     const ACCOUNT_JQ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers/Account.jq");
     let pg = Cluster::shared();
-    let node = common::node::with_emmett();
     let url = pg.database("rmod", "SELECT 1;");
-    let out = std::process::Command::new("node")
-        .arg(node.join("read_model.mjs"))
-        .arg(&url)
-        .current_dir(&node)
-        .output()
-        .expect("node runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     // Emmett's pongo documents, as Emmett reads them back.
-    let emmett = lines(&String::from_utf8(out.stdout).unwrap());
+    let emmett = common::node::run("read_model.mjs", &url);
     assert_eq!(emmett.len(), 2);
     let spec = "table=accounts,id=_id,doc=data,version=_version";
     let out = ok(&[

@@ -45,3 +45,24 @@ pub fn with_emmett() -> PathBuf {
     }
     dir
 }
+
+/// Runs a fixture script of tests/fixtures/emmett with Emmett installed, on the database
+/// at `url`; its JSON lines (what Emmett itself reads back). Fails with its stderr.
+pub fn run(script: &str, url: &str) -> Vec<serde_json::Value> {
+    let node = with_emmett();
+    let out = Command::new("node")
+        .arg(node.join(script))
+        .arg(url)
+        .current_dir(&node)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
