@@ -278,9 +278,6 @@ impl Store {
             "(+{s} = ?2 OR (+{s} >= ?2 || '-' AND +{s} < ?2 || '.'))",
             s = m.stream
         );
-        let named = crate::store::schema::tables(&self.conn)?
-            .iter()
-            .any(|t| t == "stream_categories");
         let (within, key) = match follows {
             Follows::All => ("?2 IS NULL".to_string(), None),
             Follows::Stream(s) => (format!("{} = ?2", m.stream), Some(s.clone())),
@@ -290,6 +287,9 @@ impl Store {
             // An import's store: a stream's category is named in `stream_categories`
             // where its library named one, else it is the prefix.
             Follows::Category(c) if matches!(m.category, CategoryRule::ColumnOrPrefix(_)) => {
+                let named = crate::store::schema::tables(&self.conn)?
+                    .iter()
+                    .any(|t| t == "stream_categories");
                 let within = match named {
                     true => format!(
                         "(({prefix} AND +{s} NOT IN (SELECT stream_id FROM stream_categories)) OR +{s} IN (SELECT stream_id FROM stream_categories WHERE category = ?2))",
@@ -307,7 +307,6 @@ impl Store {
                 )
             }
         };
-        let ids = key;
         let count_sql = format!(
             "SELECT COUNT(*), MAX(p), MIN(p) FROM (SELECT {pos} AS p FROM {}{} ORDER BY {pos}{})",
             m.table,
@@ -324,13 +323,13 @@ impl Store {
         let (counted, last_counted, next) = self
             .conn
             .prepare_cached(&count_sql)?
-            .query_row(rusqlite::params![after, ids], |r| {
+            .query_row(rusqlite::params![after, key], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?;
         let head = self
             .conn
             .prepare_cached(&head_sql)?
-            .query_row([ids], |r| r.get(0))
+            .query_row([key], |r| r.get(0))
             .optional()?;
         let counted = Counted {
             counted,
