@@ -24,11 +24,13 @@ pub fn replayer<'a>(
     Ok(timed_replayer(store, reducer, args, SeekOptions::default())?.with_snapshots(snapshots))
 }
 
-/// Fails with "stream not found" and the closest names when `stream` has no events.
-pub fn need_stream(store: &dyn EventSource, stream: &str) -> Result<()> {
-    if let Some(bad_versions) = store.stream_found(stream)? {
-        let events = store.stream_info(stream)?.map_or(0, |i| i.events);
-        if bad_versions > 0 && bad_versions >= events {
+/// Fails with "stream not found" and the closest names when `stream` has no events. The
+/// answer it returns, once dropped (after the command's output), warns of the stream's
+/// rows whose version is not an integer: those it counted here, and those the command's
+/// reads passed over.
+pub fn need_stream<'s>(store: &'s dyn EventSource, stream: &str) -> Result<LeftOutRows<'s>> {
+    if let Some(outside) = store.stream_found(stream)? {
+        if store.last_version(stream)?.is_none() {
             // Listed, but no row can be replayed: say which rows and why.
             let bad: Vec<String> = store
                 .bad_versions()?
@@ -40,15 +42,14 @@ pub fn need_stream(store: &dyn EventSource, stream: &str) -> Result<()> {
             bail!(
                 "{stream} has no row whose version is an integer ({}{}), so it has no state to show; `eventscope check` lists them",
                 bad.join(", "),
-                if bad_versions > 3 { ", …" } else { "" }
+                if outside > 3 { ", …" } else { "" }
             );
         }
-        if bad_versions > 0 {
-            super::output::warn(&format!(
-                "{stream} has {bad_versions} row(s) whose version is not an integer; they are left out of its states (`eventscope check` lists them)"
-            ));
-        }
-        return Ok(());
+        return Ok(LeftOutRows {
+            store,
+            stream: stream.to_string(),
+            outside,
+        });
     }
     let close = store.closest_streams(stream)?;
     if close.is_empty() {
@@ -60,6 +61,30 @@ pub fn need_stream(store: &dyn EventSource, stream: &str) -> Result<()> {
     )
 }
 
+/// A stream's rows whose version is not an integer, warned of when dropped: see
+/// [`need_stream`].
+#[must_use = "it warns when dropped, after the answer"]
+pub struct LeftOutRows<'s> {
+    store: &'s dyn EventSource,
+    stream: String,
+    /// Rows outside any version range (NULL, text), counted up front.
+    outside: i64,
+}
+
+impl Drop for LeftOutRows<'_> {
+    fn drop(&mut self) {
+        let read = self.store.take_left_out();
+        let of_stream = read.iter().filter(|b| b.stream_id == self.stream).count() as i64;
+        let bad = self.outside + of_stream;
+        if bad > 0 {
+            super::output::warn(&format!(
+                "{} has {bad} row(s) whose version is not an integer; they are left out of its states (`eventscope check` lists them)",
+                eventscope::printable(&self.stream)
+            ));
+        }
+    }
+}
+
 /// Every `--skip` version names an event of the stream, as `--at` must: leaving out a
 /// version that does not exist would answer "no changes" to a typo.
 pub fn need_skipped_versions(
@@ -67,20 +92,15 @@ pub fn need_skipped_versions(
     stream: &str,
     skips: &eventscope::replay::Skips,
 ) -> Result<()> {
-    let Some(info) = store.stream_info(stream)? else {
+    if skips.versions.is_empty() {
+        return Ok(());
+    }
+    let (Some(first), Some(last)) = (store.first_version(stream)?, store.last_version(stream)?)
+    else {
         return Ok(());
     };
-    let mut versions: Vec<i64> = skips.versions.iter().copied().collect();
-    versions.sort_unstable();
-    if let Some(v) = versions
-        .iter()
-        .find(|v| **v < info.first_version || **v > info.last_version)
-    {
-        bail!(
-            "{stream} has versions {} to {}; --skip {v} does not exist",
-            info.first_version,
-            info.last_version
-        );
+    if let Some(v) = skips.versions.iter().find(|v| **v < first || **v > last) {
+        bail!("{stream} has versions {first} to {last}; --skip {v} does not exist");
     }
     Ok(())
 }
@@ -159,7 +179,7 @@ pub fn state(
         .map(eventscope::time::parse_time_bound)
         .transpose()
         .map_err(|e| anyhow!(e))?;
-    need_stream(store, stream)?;
+    let _left_out = need_stream(store, stream)?;
     need_skipped_versions(store, stream, skips)?;
     let reducer = load_reducer(args)?;
     let mut replayer = replayer(store, &reducer, args)?;
@@ -262,7 +282,7 @@ pub fn diff_cmd(
     args: &ReplayArgs,
     json: bool,
 ) -> Result<()> {
-    need_stream(store, stream)?;
+    let _left_out = need_stream(store, stream)?;
     let reducer = load_reducer(args)?;
     let mut replayer = replayer(store, &reducer, args)?;
     let described = reducer.describe(&replayer.category(stream)?);

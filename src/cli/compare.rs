@@ -29,7 +29,7 @@ pub fn run(
     let watch = super::commands::guard(store, &replay.limits)?;
     let streams = match (scope.stream, scope.category) {
         (Some(s), _) => {
-            super::answer::need_stream(store, s)?;
+            drop(super::answer::need_stream(store, s)?);
             vec![s.to_string()]
         }
         (None, Some(c)) => super::events::category_streams(store, c)?,

@@ -28,7 +28,7 @@ pub fn blame(
     json: bool,
 ) -> Result<()> {
     from_first_event(args, "blame")?;
-    need_stream(store, stream)?;
+    let _left_out = need_stream(store, stream)?;
     let reducer = load_reducer(args)?;
     if let Some(v) = at {
         let last = store.last_version(stream)?.unwrap_or(0);
@@ -97,7 +97,7 @@ pub fn when(
     let reducer = load_reducer(args)?;
     let hits = match (stream, category) {
         (Some(stream), _) => {
-            need_stream(store, stream)?;
+            let _left_out = need_stream(store, stream)?;
             let watch = super::commands::guard(store, &args.limits)?;
             let skips = Skips::default();
             eventscope::replay::when(
@@ -179,7 +179,7 @@ pub fn whatif(
     if skips.is_empty() {
         bail!("say which events to leave out: --skip V[,V...] or --skip-type TYPE");
     }
-    need_stream(store, stream)?;
+    let _left_out = need_stream(store, stream)?;
     super::answer::need_skipped_versions(store, stream, skips)?;
     let reducer = load_reducer(args)?;
     let mut replayer = replayer(store, &reducer, args)?;

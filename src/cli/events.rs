@@ -32,7 +32,7 @@ fn prepare(
                 "waiting for stream {} (no event yet)",
                 eventscope::printable(stream)
             )),
-            other => other?,
+            other => drop(other?),
         }
     }
     if let Some(category) = &find.category {

@@ -81,7 +81,7 @@ pub fn stats(
     json: bool,
 ) -> Result<()> {
     if let Some(s) = &stream {
-        super::answer::need_stream(store, s)?;
+        drop(super::answer::need_stream(store, s)?);
     }
     let streams = category
         .map(|c| super::events::category_streams(store, c))

@@ -29,7 +29,7 @@ pub fn export_test(
     let watch = super::commands::guard(store, &replay.limits)?;
     let events = match given {
         Given::Stream(stream, at) => {
-            super::answer::need_stream(store, stream)?;
+            drop(super::answer::need_stream(store, stream)?);
             let last = store.last_version(stream)?.unwrap_or(0);
             let at = at.unwrap_or(last);
             if at > last {

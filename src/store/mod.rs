@@ -210,6 +210,8 @@ pub struct Store {
     /// Whether any event has a time, once known (a store imported from one without
     /// times has the column and no value in it).
     any_time: std::cell::OnceCell<bool>,
+    /// Rows a stream read passed over because their version is not an integer.
+    left_out: read::LeftOut,
 }
 
 /// Removes the `-wal`/`-shm` files this process made beside a store once the last of its
@@ -370,6 +372,7 @@ impl Store {
         Ok(Store {
             conn,
             ahead: read_ahead::Helper::default(),
+            left_out: read::LeftOut::default(),
             mapping,
             busy_timeout,
             real: path.clone(),

@@ -169,6 +169,48 @@ pub struct BadVersion {
     pub value: String,
 }
 
+/// Rows stream reads passed over because their version is not an integer, for the
+/// caller to report (`Store::take_left_out`). Reads check the version each row already
+/// carries, which costs nothing on clean rows, instead of asking SQLite for `typeof()`
+/// of every row.
+#[derive(Default)]
+pub struct LeftOut(std::sync::Mutex<Vec<BadVersion>>);
+
+impl LeftOut {
+    /// At most this many are kept: enough to name them, bounded on any store.
+    const KEPT: usize = 1_000;
+
+    pub(super) fn note(&self, position: i64, stream_id: &str, value: &str) {
+        let mut rows = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if rows.len() < Self::KEPT && !rows.iter().any(|b| b.position == position) {
+            rows.push(BadVersion {
+                position,
+                stream_id: stream_id.to_string(),
+                value: value.to_string(),
+            });
+        }
+    }
+
+    fn take(&self) -> Vec<BadVersion> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Whether a stream read hands `row` on: a row whose version is not an integer is noted
+/// on `left_out` instead. Raw rows always have integer versions.
+pub(super) fn whole_version(row: &StreamRow, left_out: &LeftOut) -> bool {
+    match row {
+        StreamRow::Event(e) => match &e.bad_version {
+            Some(v) => {
+                left_out.note(e.global_position, &e.stream_id, v);
+                false
+            }
+            None => true,
+        },
+        StreamRow::Raw(_) => true,
+    }
+}
+
 /// An event's place and time, for time lookups.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimeRow {
@@ -369,9 +411,50 @@ impl Store {
     /// The stream's last version, or `None` when it has no events: one index lookup, unlike
     /// the count in `stream_info`.
     pub fn last_version(&self, stream: &str) -> Result<Option<i64>> {
+        self.stream_end(stream, "DESC")
+    }
+
+    /// The stream's first version, or `None` when it has no events.
+    pub fn first_version(&self, stream: &str) -> Result<Option<i64>> {
+        self.stream_end(stream, "ASC")
+    }
+
+    /// Whether the stream has rows (`None` when not), and how many of them have a
+    /// version that is NULL, text or a blob: index lookups, unlike the count in
+    /// `stream_info`. A real version inside the stream's range is found by the read that
+    /// meets it (`take_left_out`).
+    pub fn stream_found(&self, stream: &str) -> Result<Option<i64>> {
+        let m = &self.mapping;
+        // Text and blobs sort above every number, NULL below: both ends of the index.
+        let sql = format!(
+            "SELECT COUNT(*) FROM {}{}",
+            m.table,
+            m.where_clause(&format!(
+                "{} = ?1 AND ({v} IS NULL OR {v} > 9223372036854775807)",
+                m.stream,
+                v = m.version
+            ))
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let outside: i64 = stmt.query_row([stream], |r| r.get(0))?;
+        if outside > 0 || self.last_version(stream)?.is_some() {
+            return Ok(Some(outside));
+        }
+        // Only reals (or nothing): one more look.
+        let sql = format!(
+            "SELECT COUNT(*) FROM {}{}",
+            m.table,
+            m.where_clause(&format!("{} = ?1", m.stream))
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows: i64 = stmt.query_row([stream], |r| r.get(0))?;
+        Ok((rows > 0).then_some(rows))
+    }
+
+    fn stream_end(&self, stream: &str, order: &str) -> Result<Option<i64>> {
         let m = &self.mapping;
         let sql = format!(
-            "SELECT {v} FROM {}{} ORDER BY {v} DESC LIMIT 1",
+            "SELECT {v} FROM {}{} ORDER BY {v} {order} LIMIT 1",
             m.table,
             m.where_clause(&format!(
                 "{} = ?1 AND typeof({v}) = 'integer'",
@@ -411,8 +494,10 @@ impl Store {
         format!(
             "SELECT {columns} FROM {}{} ORDER BY {v}",
             m.table,
+            // Text, blobs and NULL fall outside any integer range; a real inside one is
+            // passed over by the reader (`whole_version`).
             m.where_clause(&format!(
-                "{} = ?1 AND {v} BETWEEN ?2 AND ?3 AND typeof({v}) = 'integer'",
+                "{} = ?1 AND {v} BETWEEN ?2 AND ?3",
                 m.stream,
                 v = m.version
             )),
@@ -428,7 +513,20 @@ impl Store {
         f: impl FnMut(Event) -> Result<ControlFlow<()>, E>,
     ) -> Result<(), E> {
         let sql = self.stream_range_sql(&self.mapping.select_list());
-        self.query_events(&sql, &stream_range_params(stream, &versions), f)
+        let mut f = f;
+        self.query_events(&sql, &stream_range_params(stream, &versions), |e| {
+            if let Some(v) = &e.bad_version {
+                self.left_out.note(e.global_position, &e.stream_id, v);
+                return Ok(ControlFlow::Continue(()));
+            }
+            f(e)
+        })
+    }
+
+    /// The rows stream reads have passed over since the last call because their version
+    /// is not an integer.
+    pub fn take_left_out(&self) -> Vec<BadVersion> {
+        self.left_out.take()
     }
 
     /// Like `read_stream`, but hands out raw rows where the layout's payloads are plain
@@ -444,7 +542,12 @@ impl Store {
         if let Some(done) = super::read_ahead::read(self, &sql, stream, &versions, &mut f) {
             return done;
         }
-        self.each_row(&sql, &stream_range_params(stream, &versions), |r, _| f(r))
+        self.each_row(&sql, &stream_range_params(stream, &versions), |r, _| {
+            if !whole_version(&r, &self.left_out) {
+                return Ok(ControlFlow::Continue(()));
+            }
+            f(r)
+        })
     }
 
     /// The log (as `filter` selects it, its limit counting kept events), with `keep` asked
@@ -513,13 +616,21 @@ impl Store {
         if m.decoder != Decoder::Json {
             return Ok(None);
         }
-        let sql = self.stream_range_sql(&format!("{}, {}", m.version, m.data));
+        let sql = self.stream_range_sql(&format!("{}, {}, {}", m.version, m.data, m.position));
         let mut stmt = self.conn.prepare_cached(&sql).map_err(StoreError::from)?;
         let mut rows = stmt
             .query(rusqlite::params![stream, versions.start(), versions.end()])
             .map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
-            let version: i64 = row.get(0).map_err(StoreError::from)?;
+            let version = match row.get_ref(0).map_err(StoreError::from)? {
+                rusqlite::types::ValueRef::Integer(v) => v,
+                _ => {
+                    let shown = text(row, 0)?.unwrap_or_else(|| "NULL".into());
+                    let position = row.get(2).unwrap_or_default();
+                    self.left_out.note(position, stream, &shown);
+                    continue;
+                }
+            };
             let data = match row.get_ref(1).map_err(StoreError::from)? {
                 rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => b,
                 _ => &[],
@@ -802,9 +913,28 @@ impl Store {
             }
             return Ok(category_of(stream).to_string());
         }
-        Ok(self
-            .stream_info(stream)?
-            .map(|s| s.category)
-            .unwrap_or_else(|| category_of(stream).to_string()))
+        // The first row's, one index lookup: a category column holds one value per
+        // stream, and every topic of a stream names the same class.
+        let m = &self.mapping;
+        let (CategoryRule::Column(column) | CategoryRule::Topic(column)) = &m.category else {
+            return Ok(category_of(stream).to_string());
+        };
+        let sql = format!(
+            "SELECT {column} FROM {}{} ORDER BY {} LIMIT 1",
+            m.table,
+            m.where_clause(&format!("{} = ?1", m.stream)),
+            m.version
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query([stream])?;
+        let found = match rows.next()? {
+            Some(row) => text(row, 0)?,
+            None => return Ok(category_of(stream).to_string()),
+        };
+        Ok(match (&m.category, found) {
+            (CategoryRule::Topic(_), Some(t)) => class_of_topic(&t).to_string(),
+            (_, Some(c)) => c,
+            (_, None) => String::new(),
+        })
     }
 }

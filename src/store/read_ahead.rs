@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use rusqlite::Connection;
 
 use super::layout::Mapping;
-use super::read::{stream_row, RawEvent, StreamRow};
+use super::read::{stream_row, whole_version, LeftOut, RawEvent, StreamRow};
 use super::{Result, Store, StoreError};
 use crate::event::Event;
 use crate::fast_paths::FastPath;
@@ -205,7 +205,7 @@ pub fn read<E: From<StoreError>>(
     helper
         .reads
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let (mapping, slot) = (&store.mapping, &helper.conn);
+    let (mapping, slot, left_out) = (&store.mapping, &helper.conn, &store.left_out);
     Some(std::thread::scope(|s| {
         let (tx, rx) = sync_channel(BATCHES_AHEAD);
         // Emptied batches go back to the reader, so their buffers are reused.
@@ -222,7 +222,14 @@ pub fn read<E: From<StoreError>>(
                     return;
                 }
             }
-            send_batches(conn, mapping, sql, stream, versions, &tx, &spare);
+            let read = Read {
+                mapping,
+                left_out,
+                sql,
+                stream,
+                versions,
+            };
+            send_batches(conn, &read, &tx, &spare);
             if own {
                 let _ = conn.execute_batch("COMMIT");
             }
@@ -248,24 +255,32 @@ fn consume<E: From<StoreError>>(
     Ok(())
 }
 
+/// What the reader reads, and where it notes the rows it passes over.
+struct Read<'a> {
+    mapping: &'a Mapping,
+    left_out: &'a LeftOut,
+    sql: &'a str,
+    stream: &'a str,
+    versions: &'a RangeInclusive<i64>,
+}
+
 /// The reader's side: the query's rows in batches, until the end, an error, or the
 /// receiver is gone.
 fn send_batches(
     conn: &Connection,
-    m: &Mapping,
-    sql: &str,
-    stream: &str,
-    versions: &RangeInclusive<i64>,
+    read: &Read,
     tx: &SyncSender<Result<Batch>>,
     spare: &Receiver<Batch>,
 ) {
     let run = || -> Result<bool> {
-        let mut stmt = conn.prepare_cached(sql)?;
-        let mut rows = stmt.query(rusqlite::params![stream, versions.start(), versions.end()])?;
+        let mut stmt = conn.prepare_cached(read.sql)?;
+        let (first, last) = (read.versions.start(), read.versions.end());
+        let mut rows = stmt.query(rusqlite::params![read.stream, first, last])?;
         let mut batch = spare.try_recv().unwrap_or_default();
         while let Some(row) = rows.next()? {
-            match stream_row(row, m)? {
+            match stream_row(row, read.mapping)? {
                 StreamRow::Raw(raw) => batch.push_raw(&raw),
+                e if !whole_version(&e, read.left_out) => continue,
                 StreamRow::Event(e) => batch.items.push(Item::Event(e)),
             }
             if batch.items.len() == BATCH_ROWS {

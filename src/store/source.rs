@@ -97,6 +97,15 @@ pub trait EventSource {
     }
     /// The stream's last version, or `None` when it has no events.
     fn last_version(&self, stream: &str) -> Result<Option<i64>>;
+    /// The stream's first version, or `None` when it has no events.
+    fn first_version(&self, stream: &str) -> Result<Option<i64>> {
+        Ok(self.stream_info(stream)?.map(|i| i.first_version))
+    }
+    /// The rows stream reads have passed over since the last call because their version
+    /// is not an integer (their order in the stream is unknown).
+    fn take_left_out(&self) -> Vec<BadVersion> {
+        Vec::new()
+    }
     /// The category of a stream, as the stream list shows it.
     fn stream_category(&self, stream: &str) -> Result<String>;
     /// The event at `version`, or the last one below it where that version is missing.

@@ -71,6 +71,18 @@ impl EventSource for Store {
         Store::last_version(self, stream)
     }
 
+    fn first_version(&self, stream: &str) -> Result<Option<i64>> {
+        Store::first_version(self, stream)
+    }
+
+    fn stream_found(&self, stream: &str) -> Result<Option<i64>> {
+        Store::stream_found(self, stream)
+    }
+
+    fn take_left_out(&self) -> Vec<BadVersion> {
+        Store::take_left_out(self)
+    }
+
     fn stream_category(&self, stream: &str) -> Result<String> {
         Store::stream_category(self, stream)
     }

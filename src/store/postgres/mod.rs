@@ -882,6 +882,10 @@ impl EventSource for PgStore {
         self.stream_end(stream, "DESC")
     }
 
+    fn first_version(&self, stream: &str) -> Result<Option<i64>> {
+        self.stream_end(stream, "ASC")
+    }
+
     fn stream_category(&self, stream: &str) -> Result<String> {
         let Some(c) = &self.layout.category else {
             return Ok(category_of(stream).to_string());
