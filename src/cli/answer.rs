@@ -219,12 +219,7 @@ pub fn state(
         points.push(Point::at(store, stream, last, traced)?);
     } else {
         // Fold once, in version order, keeping each asked-for state; print in the order given.
-        let mut order: Vec<usize> = (0..at.len()).collect();
-        order.sort_by_key(|&i| at[i]);
-        let mut found = vec![Traced::default(); at.len()];
-        for i in order {
-            found[i] = replayer.traced_state_at(stream, at[i])?;
-        }
+        let found = replayer.traced_states_at(stream, at)?;
         for (v, traced) in at.iter().zip(found) {
             points.push(Point::at(store, stream, *v, traced)?);
         }

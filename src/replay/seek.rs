@@ -276,8 +276,68 @@ impl<'a> Replayer<'a> {
         version: i64,
         progress: &mut dyn FnMut(i64) -> ControlFlow<()>,
     ) -> Result<Option<Traced>> {
+        let mut none = Stops::new(&[]);
+        self.fold_to(stream, version, &mut none, progress)
+    }
+
+    /// The states at each of `versions` (in any order), from one read of the stream up
+    /// to the highest: as many seeks would cost as many queries, each paying its own
+    /// start.
+    pub fn traced_states_at(&mut self, stream: &str, versions: &[i64]) -> Result<Vec<Traced>> {
+        let mut order: Vec<usize> = (0..versions.len()).collect();
+        order.sort_by_key(|&i| versions[i]);
+        let sorted: Vec<i64> = order.iter().map(|&i| versions[i]).collect();
+        let (Some(&low), Some(&high)) = (sorted.first(), sorted.last()) else {
+            return Ok(Vec::new());
+        };
+        if self.skips.contains_key(stream) || low == high {
+            return versions
+                .iter()
+                .map(|v| self.traced_state_at(stream, *v))
+                .collect();
+        }
+        // From the nearest start below the lowest: checkpoints above it are passed on the
+        // way, so the one read covers every point.
+        let first = self.traced_state_at(stream, low)?;
+        let rest = &sorted[sorted.partition_point(|v| *v <= low)..];
+        let mut stops = Stops::new(rest);
+        let last = self
+            .fold_to(stream, high, &mut stops, &mut |_| ControlFlow::Continue(()))?
+            .unwrap_or_default();
+        let mut by_version: Vec<Traced> = Vec::with_capacity(sorted.len());
+        let mut found = stops.found.into_iter();
+        for v in &sorted {
+            let t = match *v {
+                v if v == low => first.clone(),
+                v if v == high => last.clone(),
+                _ => match found.next() {
+                    Some(state) => Traced {
+                        state,
+                        from_snapshot: last.from_snapshot,
+                    },
+                    None => last.clone(),
+                },
+            };
+            by_version.push(t);
+        }
+        let mut out = vec![Traced::default(); versions.len()];
+        for (slot, t) in order.into_iter().zip(by_version) {
+            out[slot] = t;
+        }
+        Ok(out)
+    }
+
+    fn fold_to(
+        &mut self,
+        stream: &str,
+        version: i64,
+        stops: &mut Stops,
+        progress: &mut dyn FnMut(i64) -> ControlFlow<()>,
+    ) -> Result<Option<Traced>> {
         self.need_version(stream, version)?;
-        let (start, state) = self.nearest_start(stream, version)?;
+        // Start below every stop, so the fold passes them all.
+        let lowest = stops.wanted.first().map_or(version, |w| version.min(*w));
+        let (start, state) = self.nearest_start(stream, lowest)?;
         if start == version {
             return Ok(Some(state));
         }
@@ -342,6 +402,7 @@ impl<'a> Replayer<'a> {
         let range = start.saturating_add(1)..=version;
         let merged = match &mut fold {
             Fold::Merge(_) => store.read_stream_payloads(stream, range.clone(), |v, data| {
+                stops.before(v, &fold);
                 let applied = fold.merge_payload(data);
                 step(v, applied, &fold)
             })?,
@@ -360,6 +421,7 @@ impl<'a> Replayer<'a> {
             }
             store.read_stream_rows(stream, range, columns, |row| {
                 let v = row.version();
+                stops.before(v, &fold);
                 if let Some(reason) = skips.and_then(|s| s.get(&v)) {
                     let skipped = Err(ReplayError::Reducer {
                         reducer: reducer_name.clone(),
@@ -576,6 +638,34 @@ impl<'a> Replayer<'a> {
             }
         }
         Ok(None)
+    }
+}
+
+/// Versions whose states a fold keeps on its way: each is the state before the first
+/// event above it.
+struct Stops<'v> {
+    wanted: &'v [i64],
+    found: Vec<Value>,
+}
+
+impl<'v> Stops<'v> {
+    fn new(wanted: &'v [i64]) -> Self {
+        Stops {
+            wanted,
+            found: Vec::new(),
+        }
+    }
+
+    /// Called before the event at `version` is applied.
+    #[inline]
+    fn before(&mut self, version: i64, fold: &Fold) {
+        while self
+            .wanted
+            .get(self.found.len())
+            .is_some_and(|w| *w < version)
+        {
+            self.found.push(fold.state());
+        }
     }
 }
 

@@ -736,3 +736,45 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn many_points_from_one_read_agree_with_one_seek_each() {
+    // Versions with gaps (2, 5, 8, …), so asked-for versions fall between events too.
+    let rows: Vec<(String, i64)> = (1..=300)
+        .map(|i| ("Gappy-1".to_string(), i * 3 - 1))
+        .collect();
+    let (_d, store) = numbered(&rows);
+    for reducer in [
+        Reducer::Merge,
+        jq("(. // {sum: 0}) | .sum += $event.data.v"),
+    ] {
+        let opts = SeekOptions {
+            checkpoint_every: 7,
+            ..SeekOptions::default()
+        };
+        let mut single = Replayer::new(&store, &reducer, opts.clone());
+        let asked = [899, 1, 0, 450, 451, 2, 3, 899, 100, 610, 611, 612, 5, 300];
+        let expected: Vec<Value> = asked
+            .iter()
+            .map(|v| single.state_at("Gappy-1", *v).unwrap())
+            .collect();
+        let mut many = Replayer::new(&store, &reducer, opts.clone());
+        let got: Vec<Value> = many
+            .traced_states_at("Gappy-1", &asked)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.state)
+            .collect();
+        assert_eq!(got, expected, "cold");
+        // Again with every checkpoint already kept: a start above the lowest point must
+        // not be taken.
+        let warm: Vec<Value> = many
+            .traced_states_at("Gappy-1", &asked)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.state)
+            .collect();
+        assert_eq!(warm, expected, "warm");
+        assert!(many.traced_states_at("Gappy-1", &[5, 900]).is_err());
+    }
+}
