@@ -15,14 +15,22 @@ pub enum FastPath {
     Targeted,
     /// A long stream is read by a second thread while the fold runs (`store/read_ahead.rs`).
     ReadAhead,
+    /// Comparisons of a path with a literal judged without the interpreter
+    /// (`replay/native_predicate.rs`).
+    Predicate,
+    /// A category's streams folded from one read of the log in position order
+    /// (`replay/category.rs`).
+    LogOrder,
 }
 
 impl FastPath {
-    pub const ALL: [FastPath; 4] = [
+    pub const ALL: [FastPath; 6] = [
         FastPath::Dispatch,
         FastPath::Native,
         FastPath::Targeted,
         FastPath::ReadAhead,
+        FastPath::Predicate,
+        FastPath::LogOrder,
     ];
 
     pub fn name(self) -> &'static str {
@@ -31,6 +39,8 @@ impl FastPath {
             FastPath::Native => "native",
             FastPath::Targeted => "targeted",
             FastPath::ReadAhead => "read-ahead",
+            FastPath::Predicate => "predicate",
+            FastPath::LogOrder => "log-order",
         }
     }
 

@@ -10,6 +10,7 @@ mod event_fields;
 pub mod fixture;
 mod jq;
 mod native;
+mod native_predicate;
 pub mod read_model;
 mod reducer;
 mod search;

@@ -5,14 +5,20 @@
 use chrono::{DateTime, Utc};
 use jaq_json::Val;
 
+use super::event_fields::{fields_used, DataPaths, Fields};
 use super::jq::{self, EnvelopeKeys, JqProgram};
+use super::native_predicate::{recognise, NativePredicate};
 use super::{Program, Watch};
+use crate::fast_paths::FastPath;
 use crate::store::StreamRow;
 
 /// What an event must satisfy to be kept.
 #[derive(Default)]
 pub struct EventTest {
     predicate: Option<(JqProgram, Box<EnvelopeKeys>)>,
+    /// The predicate judged without the interpreter, and the parts of the envelope it
+    /// reads (see `native_predicate.rs`).
+    native: Option<(NativePredicate, Fields, Option<Box<DataPaths>>)>,
     /// The predicate's text, as a report names it.
     code: String,
     watch: Option<std::sync::Arc<Watch>>,
@@ -29,8 +35,13 @@ impl EventTest {
             Some(code) => Some((JqProgram::compile("--where", code)?, Box::default())),
             None => None,
         };
+        let native = where_.and_then(recognise).map(|n| {
+            let reads = n.input_paths_as_event();
+            (n, fields_used(&reads), DataPaths::of(&reads).map(Box::new))
+        });
         Ok(EventTest {
             predicate,
+            native,
             code: where_.map(|c| crate::event::fit(c, 80)).unwrap_or_default(),
             watch: None,
             text: text.map(str::to_string),
@@ -89,6 +100,9 @@ impl EventTest {
             }
         }
         if let Some((program, keys)) = &self.predicate {
+            if let Some(kept) = self.judged_natively(row, keys) {
+                return kept;
+            }
             let envelope = match row {
                 StreamRow::Raw(raw) => jq::raw_event_val(raw, keys, &jq::EventShape::ALL),
                 StreamRow::Event(e) => jq::event_val(e, jq::EventShape::ALL.fields),
@@ -106,6 +120,25 @@ impl EventTest {
             return kept;
         }
         true
+    }
+}
+
+impl EventTest {
+    /// The predicate's answer from the parts of the envelope it reads, without the
+    /// interpreter; `None` where jaq must judge.
+    fn judged_natively(&self, row: &StreamRow, keys: &EnvelopeKeys) -> Option<bool> {
+        let (native, fields, paths) = self.native.as_ref().filter(|_| FastPath::Predicate.on())?;
+        let envelope = match row {
+            StreamRow::Raw(raw) => {
+                let shape = jq::EventShape {
+                    fields: *fields,
+                    data_paths: paths.as_deref().filter(|_| FastPath::Targeted.on()),
+                };
+                jq::raw_event_val(raw, keys, &shape)
+            }
+            StreamRow::Event(e) => jq::event_val(e, *fields),
+        };
+        native.judge(&envelope, Some(&envelope))
     }
 }
 

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::jq::{self, JqProgram};
 use super::{Fold, Program, Reducer, ReplayError, Result, Watch};
+use crate::fast_paths::FastPath;
 use crate::store::{Columns, EventSource, SourceExt, StreamRow};
 
 /// Events a what-if replay leaves out.
@@ -124,6 +125,7 @@ fn walk<'r>(
 /// A jq predicate over the state, with `$event` bound to the event just applied.
 pub struct Predicate {
     program: JqProgram,
+    native: Option<super::native_predicate::NativePredicate>,
     keys: Box<jq::EnvelopeKeys>,
     /// The program's text, as reports name it.
     pub code: String,
@@ -150,6 +152,7 @@ impl Predicate {
             })?;
         Ok(Predicate {
             program,
+            native: super::native_predicate::recognise(code),
             keys: Box::default(),
             code: crate::event::fit(code, 80),
         })
@@ -169,15 +172,31 @@ impl Predicate {
     /// Whether the predicate holds for the fold's state after `row`: jq's truth (anything
     /// but `false` and `null`).
     pub fn test(&self, row: &StreamRow, fold: &Fold) -> Verdict {
-        let event = match row {
-            StreamRow::Raw(raw) => jq::raw_event_val(raw, &self.keys, &self.program.shape()),
-            StreamRow::Event(e) => jq::event_val(e, self.program.fields),
-        };
+        if let Some(n) = self.native.as_ref().filter(|_| FastPath::Predicate.on()) {
+            let event = n.reads_event().then(|| self.event_of(row));
+            let judged = match fold {
+                Fold::Jq(_, v, _) => n.judge(v, event.as_ref()),
+                Fold::Merge(v) => n.judge(&jq::to_val(v), event.as_ref()),
+            };
+            match judged {
+                Some(true) => return Verdict::Holds,
+                Some(false) => return Verdict::Fails,
+                None => {}
+            }
+        }
+        let event = self.event_of(row);
         let state = match fold {
             Fold::Jq(_, v, _) => v.clone(),
             Fold::Merge(v) => jq::to_val(v),
         };
         self.test_val(state, event)
+    }
+
+    fn event_of(&self, row: &StreamRow) -> Val {
+        match row {
+            StreamRow::Raw(raw) => jq::raw_event_val(raw, &self.keys, &self.program.shape()),
+            StreamRow::Event(e) => jq::event_val(e, self.program.fields),
+        }
     }
 
     /// [`Predicate::test`] for a decoded event.
