@@ -5,11 +5,13 @@
 use std::collections::{BTreeSet, HashMap};
 use std::ops::ControlFlow;
 
+use jaq_json::Val;
 use serde_json::Value;
 
+use super::jq;
 use super::walk::{Skips, Walk};
-use super::{Reducer, Result, Watch};
-use crate::store::EventSource;
+use super::{Fold, Reducer, Result, Watch};
+use crate::store::{Columns, EventSource};
 use crate::Event;
 
 /// One leaf and the event that last changed it.
@@ -26,55 +28,74 @@ pub struct BlameLine {
     pub event_id: String,
 }
 
-/// The version that last changed each part of the state, shaped like it.
+/// The version that last changed each part of the state, shaped like it. Keys are the
+/// state's own (jaq values), so that following the state costs no conversion per event.
 #[derive(Debug, Clone)]
 enum Tree {
     Leaf(i64),
-    Object(HashMap<String, Tree>),
+    Object(HashMap<Val, Tree>),
     Array(Vec<Tree>),
 }
 
-/// The tree for `new`, from the tree for `old`: parts equal to before keep their blame,
-/// the rest is blamed on `version`.
-fn update(tree: Tree, old: Option<&Value>, new: &Value, version: i64) -> Tree {
+/// Updates the tree for `old` to the tree for `new` in place: parts equal to before keep
+/// their blame, the rest is blamed on `version`. Equal is jaq's equality, as the reducer
+/// computed the state (a number rewritten as an equal number is no change).
+fn update(tree: &mut Tree, old: Option<&Val>, new: &Val, version: i64) {
     if old == Some(new) {
-        return tree;
+        return;
     }
     match new {
-        Value::Object(m) if !m.is_empty() => {
-            let mut before = match tree {
-                Tree::Object(children) => children,
-                _ => HashMap::new(),
+        Val::Obj(m) if !m.is_empty() => {
+            if !matches!(tree, Tree::Object(_)) {
+                *tree = Tree::Object(HashMap::new());
+            }
+            let Tree::Object(children) = tree else {
+                return;
             };
-            let old = old.and_then(Value::as_object);
-            Tree::Object(
-                m.iter()
-                    .map(|(k, child)| {
-                        let t = before.remove(k).unwrap_or(Tree::Leaf(version));
-                        let o = old.and_then(|o| o.get(k));
-                        (k.clone(), update(t, o, child, version))
-                    })
-                    .collect(),
-            )
-        }
-        Value::Array(items) if !items.is_empty() => {
-            let mut before = match tree {
-                Tree::Array(children) => children.into_iter(),
-                _ => Vec::new().into_iter(),
+            let old = match old {
+                Some(Val::Obj(o)) => Some(o),
+                _ => None,
             };
-            let old = old.and_then(Value::as_array);
-            Tree::Array(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, child)| {
-                        let t = before.next().unwrap_or(Tree::Leaf(version));
-                        update(t, old.and_then(|o| o.get(i)), child, version)
-                    })
-                    .collect(),
-            )
+            if children.len() > m.len() || children.keys().any(|k| !m.contains_key(k)) {
+                children.retain(|k, _| m.contains_key(k));
+            }
+            for (k, child) in m.iter() {
+                let o = old.and_then(|o| o.get(k));
+                match children.get_mut(k) {
+                    Some(t) => update(t, o, child, version),
+                    None => {
+                        let mut t = Tree::Leaf(version);
+                        update(&mut t, None, child, version);
+                        children.insert(k.clone(), t);
+                    }
+                }
+            }
         }
-        _ => Tree::Leaf(version),
+        Val::Arr(items) if !items.is_empty() => {
+            if !matches!(tree, Tree::Array(_)) {
+                *tree = Tree::Array(Vec::new());
+            }
+            let Tree::Array(children) = tree else {
+                return;
+            };
+            let old = match old {
+                Some(Val::Arr(o)) => Some(o),
+                _ => None,
+            };
+            children.truncate(items.len());
+            for (i, child) in items.iter().enumerate() {
+                let o = old.and_then(|o| o.get(i));
+                match children.get_mut(i) {
+                    Some(t) => update(t, o, child, version),
+                    None => {
+                        let mut t = Tree::Leaf(version);
+                        update(&mut t, None, child, version);
+                        children.push(t);
+                    }
+                }
+            }
+        }
+        _ => *tree = Tree::Leaf(version),
     }
 }
 
@@ -86,7 +107,7 @@ fn leaves(tree: &Tree, value: &Value, path: &mut String, out: &mut Vec<(String, 
                 let len = path.len();
                 path.push('/');
                 path.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                if let Some(t) = children.get(k) {
+                if let Some(t) = children.get(&Val::utf8_str(k.as_bytes().to_vec())) {
                     leaves(t, v, path, out);
                 }
                 path.truncate(len);
@@ -122,19 +143,30 @@ pub fn blame(
         .ok_or_else(|| super::ReplayError::NoStream(stream.to_string()))?;
     let at = at.unwrap_or(last);
     let mut tree = Tree::Leaf(i64::MIN);
-    let mut state = Value::Null;
+    let mut state = Val::Null;
     Walk {
         store,
         reducer,
         watch,
     }
-    .run(stream, Value::Null, i64::MIN..=at, skips, |row, fold| {
-        let next = fold.state();
-        let t = std::mem::replace(&mut tree, Tree::Leaf(0));
-        tree = update(t, Some(&state), &next, row.version());
-        state = next;
-        Ok(ControlFlow::Continue(()))
-    })?;
+    .run(
+        stream,
+        Value::Null,
+        i64::MIN..=at,
+        skips,
+        Columns::NONE,
+        |row, fold| {
+            // A jq state is shared, not copied (its parts are reference-counted).
+            let next = match fold {
+                Fold::Jq(_, v, _) => v.clone(),
+                Fold::Merge(v) => jq::to_val(v),
+            };
+            update(&mut tree, Some(&state), &next, row.version());
+            state = next;
+            Ok(ControlFlow::Continue(()))
+        },
+    )?;
+    let state = jq::from_val(&state);
     let mut found = Vec::new();
     leaves(&tree, &state, &mut String::new(), &mut found);
     // The blamed events, each read once.

@@ -259,6 +259,7 @@ impl<'a> Replayer<'a> {
             traced.state,
             start.saturating_add(1)..=version,
             skips,
+            crate::store::Columns::NONE,
             |_, _| Ok(ControlFlow::Continue(())),
         )?;
         Ok(Traced {

@@ -48,16 +48,19 @@ pub struct Walk<'r> {
 
 impl<'r> Walk<'r> {
     /// Folds `stream` over `versions`, starting from `start`, leaving out what `skips`
-    /// names, and hands each applied event and the fold after it to `after`.
+    /// names, and hands each applied event and the fold after it to `after`, which reads
+    /// the row's version and type, and of its other columns only those in `reads` (the
+    /// reducer's own are read anyway).
     pub fn run(
         self,
         stream: &str,
         start: Value,
         versions: RangeInclusive<i64>,
         skips: &Skips,
+        reads: Columns,
         after: impl FnMut(&StreamRow, &Fold) -> Result<ControlFlow<()>>,
     ) -> Result<Fold<'r>> {
-        walk(self, stream, start, versions, skips, after)
+        walk(self, stream, start, (versions, reads), skips, after)
     }
 }
 
@@ -88,7 +91,7 @@ fn walk<'r>(
     w: Walk<'r>,
     stream: &str,
     start: Value,
-    versions: RangeInclusive<i64>,
+    (versions, reads): (RangeInclusive<i64>, Columns),
     skips: &Skips,
     mut after: impl FnMut(&StreamRow, &Fold) -> Result<ControlFlow<()>>,
 ) -> Result<Fold<'r>> {
@@ -103,8 +106,13 @@ fn walk<'r>(
     if let Some(w) = watch {
         w.fold(fold.program_name(), stream);
     }
-    // `after` may read any field of the row (a `when` predicate's `$event`).
-    store.read_stream_rows(stream, versions, Columns::ALL, |row| {
+    let f = fold.columns();
+    let columns = Columns {
+        event_id: f.event_id || reads.event_id,
+        metadata: f.metadata || reads.metadata,
+        timestamp: f.timestamp || reads.timestamp,
+    };
+    store.read_stream_rows(stream, versions, columns, |row| {
         let v = row.version();
         if skips.skips(v, row.event_type()) {
             return Ok(ControlFlow::Continue(()));
@@ -156,6 +164,14 @@ impl Predicate {
             keys: Box::default(),
             code: crate::event::fit(code, 80),
         })
+    }
+
+    /// The columns the predicate reads of `$event`.
+    pub fn columns(&self) -> Columns {
+        match &self.native {
+            Some(n) if !n.reads_event() && FastPath::Predicate.on() => Columns::NONE,
+            _ => self.program.fields.columns(),
+        }
     }
 
     /// [`Predicate::test`], the call marked on `watch` as a predicate's.

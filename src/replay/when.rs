@@ -78,6 +78,7 @@ pub fn when(
         Value::Null,
         i64::MIN..=i64::MAX,
         skips,
+        predicate.columns(),
         |row, fold| {
             let v = row.version();
             let holds = judge(

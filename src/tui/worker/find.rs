@@ -105,6 +105,7 @@ impl Worker<'_, '_> {
             serde_json::Value::Null,
             i64::MIN..=i64::MAX,
             &Default::default(),
+            eventscope::store::Columns::NONE,
             |row, fold| {
                 let state = fold.state();
                 if let Some(x) = state.pointer(path).and_then(serde_json::Value::as_f64) {
