@@ -103,6 +103,7 @@ fn fold_category(
     // streams are independent, so they are read stream by stream through the index: the
     // same answer as global order, without sorting the category's events.
     let mut folds: HashMap<String, (i64, Fold, Option<String>)> = HashMap::new();
+    let mut current: Option<(String, (i64, Fold, Option<String>))> = None;
     let mut named = String::new();
     let filter = LogFilter {
         streams: Some(match &limits {
@@ -111,6 +112,7 @@ fn fold_category(
         }),
         to_position,
         by_stream: true,
+        columns: Some(reducer.start(category, Value::Null).columns()),
         ..Default::default()
     };
     store.read_log_rows(&filter, |row| {
@@ -121,9 +123,13 @@ fn fold_category(
                 _ => return Ok::<_, ReplayError>(ControlFlow::Continue(())),
             }
         }
-        let entry = match folds.get_mut(stream) {
-            Some(e) => e,
-            None => folds.entry(stream.to_string()).or_insert_with(|| {
+        // Rows come stream by stream: the current one's fold is kept at hand, not looked
+        // up per row.
+        if current.as_ref().is_none_or(|(s, _)| s != stream) {
+            if let Some((s, e)) = current.take() {
+                folds.insert(s, e);
+            }
+            let entry = folds.remove(stream).unwrap_or_else(|| {
                 let fold = reducer.start(category, Value::Null);
                 // Going on past a failure keeps the state from before it (a copy per event).
                 let fold = if guard.keep_going {
@@ -132,7 +138,11 @@ fn fold_category(
                     fold.stop_on_error()
                 };
                 (v, fold, None)
-            }),
+            });
+            current = Some((stream.to_string(), entry));
+        }
+        let Some((_, entry)) = current.as_mut() else {
+            return Ok(ControlFlow::Continue(()));
         };
         if entry.2.is_some() {
             return Ok(ControlFlow::Continue(()));
@@ -149,6 +159,9 @@ fn fold_category(
         }
         Ok(ControlFlow::Continue(()))
     })?;
+    if let Some((s, e)) = current {
+        folds.insert(s, e);
+    }
     let mut out: Vec<StreamState> = folds
         .into_iter()
         .map(|(stream_id, (version, fold, error))| StreamState {

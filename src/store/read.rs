@@ -249,6 +249,9 @@ pub struct LogFilter {
     /// many streams that are independent of each other, this reads through the stream
     /// index without sorting, and a stream's events come together.
     pub by_stream: bool,
+    /// Which costlier columns `read_log_rows` reads (the others come as NULL): a fold
+    /// whose reducer never reads `$event.metadata` need not fetch it. All when `None`.
+    pub columns: Option<Columns>,
 }
 
 impl Default for LogFilter {
@@ -264,6 +267,7 @@ impl Default for LogFilter {
             to_position: None,
             offset: 0,
             by_stream: false,
+            columns: None,
         }
     }
 }
@@ -357,7 +361,7 @@ impl Store {
 
     /// Categories kept per stream by an import (`stream_categories`), where they are not
     /// the prefix of the id.
-    fn named_categories(
+    pub(super) fn named_categories(
         &self,
         stream: Option<&str>,
     ) -> Result<std::collections::HashMap<String, String>> {
@@ -655,7 +659,8 @@ impl Store {
             event_type: None,
             ..filter.clone()
         };
-        let (sql, params) = self.log_query(&m.select_list(), &unfiltered, false);
+        let columns = m.select_list_of(filter.columns.unwrap_or(Columns::ALL));
+        let (sql, params) = self.log_query(&columns, &unfiltered, false);
         self.each_row(&sql, &params, |r, _| f(r))
     }
 

@@ -20,7 +20,12 @@ impl Store {
     /// id's prefix, one range of the stream index; otherwise from the stream list.
     pub fn streams_of_category(&self, category: &str) -> Result<Vec<String>> {
         let m = &self.mapping;
-        if matches!(m.category, super::layout::CategoryRule::Prefix) && m.filter.is_none() {
+        use super::layout::CategoryRule;
+        let by_prefix = matches!(
+            m.category,
+            CategoryRule::Prefix | CategoryRule::ColumnOrPrefix(_)
+        );
+        if by_prefix && m.filter.is_none() {
             // category_of: the text before the first '-', or the whole id.
             let sql = format!(
                 "SELECT DISTINCT {s} FROM {t} WHERE {s} >= ?1 AND {s} < ?2 ORDER BY 1",
@@ -39,6 +44,18 @@ impl Store {
                         out.push(id);
                     }
                 }
+            }
+            // An import's store names some streams' categories (`stream_categories`).
+            let named = self.named_categories(None)?;
+            if !named.is_empty() {
+                out.retain(|id| named.get(id).is_none_or(|c| c == category));
+                for (id, c) in &named {
+                    if c == category && self.last_version(id)?.is_some() {
+                        out.push(id.clone());
+                    }
+                }
+                out.sort();
+                out.dedup();
             }
             return Ok(out);
         }
