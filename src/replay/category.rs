@@ -63,6 +63,9 @@ pub fn category_at_position(
     fold_category(store, reducer, category, None, Some(position), guard)
 }
 
+/// A stream's fold in a category: its last version applied, the fold, and why it stopped.
+type StreamFold<'r> = (i64, Fold<'r>, Option<String>);
+
 fn fold_category(
     store: &dyn EventSource,
     reducer: &Reducer,
@@ -102,8 +105,8 @@ fn fold_category(
     // Each stream's reducer is picked by its category, which is the same for all. The
     // streams are independent, so they are read stream by stream through the index: the
     // same answer as global order, without sorting the category's events.
-    let mut folds: HashMap<String, (i64, Fold, Option<String>)> = HashMap::new();
-    let mut current: Option<(String, (i64, Fold, Option<String>))> = None;
+    let mut folds: HashMap<String, StreamFold> = HashMap::new();
+    let mut current: Option<(String, StreamFold)> = None;
     let mut named = String::new();
     let filter = LogFilter {
         streams: Some(match &limits {
