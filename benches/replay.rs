@@ -394,6 +394,10 @@ fn main() {
         );
     }
 
+    if on("time") {
+        time_step_figures(&store, &mut report);
+    }
+
     if on("open") {
         let t = timing::median(runs(), || {
             let s = Store::open(&path).unwrap();
@@ -589,4 +593,47 @@ fn tui_figures(path: &Path) -> Option<(Duration, f64, Duration)> {
     }
     tmux(&["kill-server"]);
     Some((first, kb / 1024.0, replay))
+}
+
+/// Time steps as the TUI takes them on the 500k stream: the stream's times read once into
+/// an index, then each step a lookup; against the store's own lookup, which reads them all.
+fn time_step_figures(store: &Store, report: &mut Report) {
+    use eventscope::store::{EventSource, TimeIndex};
+    let t = Instant::now();
+    let mut index = TimeIndex::new(Some(HOT_STREAM));
+    index.extend(store, usize::MAX).unwrap();
+    let build = t.elapsed();
+    let first = store.event_at_or_before(HOT_STREAM, 1).unwrap().unwrap();
+    let start = eventscope::time::parse_stored(first.timestamp.as_deref().unwrap()).unwrap();
+    let mut steps: Vec<Duration> = versions(1000, 0x5eed)
+        .into_iter()
+        .map(|v| {
+            let at = start + chrono::Duration::seconds(v * 7);
+            let t = Instant::now();
+            index.last_at_or_before(at).unwrap();
+            t.elapsed()
+        })
+        .collect();
+    steps.sort();
+    let at = start + chrono::Duration::hours(100);
+    let t = Instant::now();
+    let scanned = store.version_at_time(HOT_STREAM, at).unwrap();
+    let scan = t.elapsed();
+    assert_eq!(
+        index.last_at_or_before(at).unwrap(),
+        scanned,
+        "the same answer"
+    );
+    println!(
+        "time step: index read once {:.3} s, then p99 {:?}; the store's lookup {:.3} s a step",
+        build.as_secs_f64(),
+        steps[steps.len() * 99 / 100],
+        scan.as_secs_f64()
+    );
+    report.ms(
+        "time step on the 500k stream, p99 (indexed)",
+        steps[steps.len() * 99 / 100],
+        30.0,
+    );
+    report.ms("time index of the 500k stream, read once", build, 1000.0);
 }

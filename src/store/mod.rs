@@ -19,6 +19,7 @@ mod sqlite_source;
 mod stats;
 mod subscribe;
 pub mod table_rows;
+mod time_index;
 mod timeline;
 mod write;
 
@@ -40,6 +41,7 @@ pub use snapshots::Snapshot;
 pub use source::{EventSource, Follow, SourceExt, Total};
 pub use stats::{parse_bucket, Bucket, Lengths, Stats};
 pub use subscribe::Subscription;
+pub use time_index::TimeIndex;
 pub use timeline::{bucket_counts, Activity};
 pub use write::{ExpectedVersion, NewEvent, Writer};
 

@@ -286,6 +286,9 @@ pub struct Model {
     pub following: bool,
     /// Whether the UI captures the mouse (off: the terminal's own selection works).
     pub mouse: bool,
+    /// The time step the worker is resolving: steps pressed meanwhile add to it, so
+    /// `}}}` moves three hours, not one.
+    pub time_step: Option<(super::worker::Target, super::worker::TimeStep)>,
     /// Replays start from store snapshots (the `s` toggle; `--from-snapshots`).
     pub from_snapshots: bool,
     /// Whether the Diff tab is showing, so diffs are worth asking for.
@@ -322,6 +325,7 @@ impl Model {
             local_time: false,
             following: false,
             mouse: true,
+            time_step: None,
             from_snapshots: false,
             diff_shown: false,
             blame_on: false,
@@ -716,17 +720,26 @@ impl Model {
         if !self.catalog.has_times {
             return self.warn("this store has no event times");
         }
-        let Some(from) = v.playhead_time() else {
-            return self.say("the playhead's time has not arrived yet");
+        let (from, seconds) = match self.time_step.take().filter(|(t, _)| *t == v.target) {
+            Some((_, s)) => (s.from, s.seconds.saturating_add(seconds)),
+            None => match v.playhead_time() {
+                Some(from) => (from, seconds),
+                None => return self.say("the playhead's time has not arrived yet"),
+            },
         };
         let Some(t) = eventscope::time::parse_stored(&from) else {
             return self.warn(format!("the playhead's time {from:?} cannot be read"));
         };
-        let at = t + chrono::Duration::seconds(seconds);
+        let Some(at) = chrono::Duration::try_seconds(seconds).and_then(|d| t.checked_add_signed(d))
+        else {
+            return self.warn("that time step goes past the calendar");
+        };
+        let step = super::worker::TimeStep { from, seconds };
+        self.time_step = Some((v.target.clone(), step.clone()));
         self.outbox.push(Req::ResolveTime {
             target: v.target.clone(),
             at,
-            step: Some(super::worker::TimeStep { from, seconds }),
+            step: Some(step),
         });
     }
 }

@@ -275,7 +275,11 @@ impl App {
                 // Asked again on the next tick, when the writer may be done.
                 self.retry.extend(retry);
             }
-            Msg::Failed { error, .. } => m.warn(error.to_string()),
+            Msg::Failed { error, .. } => {
+                // A step that failed is not added to.
+                m.time_step = None;
+                m.warn(error.to_string());
+            }
             _ => return false,
         }
         true
@@ -283,11 +287,16 @@ impl App {
 
     fn on_time_resolved(&mut self, key: Option<i64>, step: Option<crate::tui::worker::TimeStep>) {
         let m = &mut self.model;
+        if step.is_some() && m.time_step.as_ref().map(|(_, s)| s) == step.as_ref() {
+            m.time_step = None;
+        }
         let Some(view) = &m.view else { return };
         let playhead = view.playhead;
         let span = |s: i64| match s.abs() {
-            86_400 => "a day",
-            _ => "an hour",
+            86_400 => "a day".to_string(),
+            3_600 => "an hour".to_string(),
+            s if s % 86_400 == 0 => format!("{} days", s / 86_400),
+            s => format!("{} hours", s / 3_600),
         };
         match (key, step) {
             (Some(k), None) => m.seek(k),

@@ -1412,3 +1412,58 @@ fn a_consumer_behind_that_does_not_move_while_watched_becomes_stuck() {
     assert!(app.consumers.is_some());
     assert!(matches!(app.model.outbox.as_slice(), [Req::Consumers]));
 }
+
+#[test]
+fn time_steps_pressed_while_one_resolves_add_up() {
+    let mut app = opened();
+    let target = app.model.view.as_ref().unwrap().target.clone();
+    app.update(Action::Worker(Msg::Rows {
+        target: target.clone(),
+        from: 1,
+        to: 4,
+        rows: (1..=4).map(|k| row("Account-acc-1", k)).collect(),
+    }));
+    app.model.outbox.clear();
+    let asked = |app: &App| {
+        app.model
+            .outbox
+            .iter()
+            .filter_map(|r| match r {
+                Req::ResolveTime { at, step, .. } => Some((
+                    eventscope::time::format_stored(*at),
+                    step.as_ref().map(|s| s.seconds),
+                )),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    press(&mut app, "}");
+    press(&mut app, "}");
+    press(&mut app, "}");
+    let all = asked(&app);
+    assert_eq!(all.len(), 3);
+    // Each from the playhead's time before the first step: one, two, three hours on.
+    assert_eq!(all[2], ("2024-03-01T12:04:00Z".to_string(), Some(3 * 3600)));
+    // The first answer arrives: the later steps still count from where they began.
+    app.update(Action::Worker(Msg::TimeResolved {
+        target: target.clone(),
+        key: Some(2),
+        step: Some(TimeStep {
+            from: "2024-03-01T09:04:00Z".into(),
+            seconds: 3600,
+        }),
+    }));
+    app.model.outbox.clear();
+    press(&mut app, "{");
+    assert_eq!(asked(&app)[0].1, Some(2 * 3600), "three up, one down");
+    let last = app.model.time_step.clone().unwrap().1;
+    app.update(Action::Worker(Msg::TimeResolved {
+        target,
+        key: Some(3),
+        step: Some(last),
+    }));
+    assert!(
+        app.model.time_step.is_none(),
+        "the last answer ends the step"
+    );
+}

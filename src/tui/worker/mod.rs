@@ -47,7 +47,14 @@ struct Session {
     replies: Sender<Msg>,
     queue: RequestQueue,
     subscription: Option<Box<dyn eventscope::store::Follow>>,
+    /// Times of the streams (and the log, under `None`) stepped through lately.
+    time_indexes: std::collections::HashMap<Option<String>, eventscope::store::TimeIndex>,
 }
+
+/// How many streams' time indexes are kept at once.
+const TIME_INDEXES: usize = 8;
+/// Events one slice of a time index reads before other requests get their turn.
+const TIME_SLICE: usize = 50_000;
 
 /// Why serving stopped.
 enum Stop {
@@ -104,6 +111,7 @@ pub fn run(mut config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Ms
         replies,
         queue: RequestQueue::default(),
         subscription: None,
+        time_indexes: Default::default(),
     };
     loop {
         let stop = {
@@ -308,6 +316,16 @@ impl Worker<'_, '_> {
                 self.send(Msg::Activity(activity));
             }
             Req::Rows { target, from, to } => {
+                if self.store.has_times() {
+                    let key = match &target {
+                        Target::Stream(s) => Some(Some(s.clone())),
+                        Target::All => Some(None),
+                        Target::Category(_) => None,
+                    };
+                    if let Some(key) = key.filter(|k| !self.s.time_indexes.contains_key(k)) {
+                        self.s.queue.push_back_unless_newer(Req::IndexTimes(key));
+                    }
+                }
                 let rows = self.rows(&target, from, to)?;
                 self.send(Msg::Rows {
                     target,
@@ -398,8 +416,8 @@ impl Worker<'_, '_> {
             }
             Req::ResolveTime { target, at, step } => {
                 let key = match &target {
-                    Target::Stream(s) => self.store.version_at_time(s, at)?,
-                    Target::All => self.store.position_at_time(at)?,
+                    Target::Stream(s) => self.key_at_time(Some(s), at)?,
+                    Target::All => self.key_at_time(None, at)?,
                     Target::Category(_) => return Err(WorkerError::NeedsStream),
                 };
                 self.send(Msg::TimeResolved { target, key, step });
@@ -415,6 +433,19 @@ impl Worker<'_, '_> {
                 self.send(Msg::Pending { after, count });
             }
             Req::Find { target, find, from } => self.find(target, find, from),
+            Req::IndexTimes(key) => {
+                // The log is read in slices of positions; a stream whole, since a slice
+                // of it would be found again through its whole index each time.
+                let slice = if key.is_some() {
+                    usize::MAX
+                } else {
+                    TIME_SLICE
+                };
+                let store = self.store;
+                if !self.time_index(key.as_deref()).extend(store, slice)? {
+                    self.s.queue.push_back_unless_newer(Req::IndexTimes(key));
+                }
+            }
             Req::Plot { target, path } => {
                 let result = self.plot(&target, &path);
                 self.send(Msg::Plot {
@@ -570,6 +601,38 @@ impl Worker<'_, '_> {
     fn consumers(&self) -> Result<Vec<eventscope::store::consumers::Consumer>, WorkerError> {
         let options = eventscope::store::consumers::ConsumerOptions::default();
         eventscope::store::consumers::consumers(self.store, &options).map_err(WorkerError::from)
+    }
+
+    /// The last version of `stream` (position of the log, when `None`) stamped at or
+    /// before `at`, from the time index kept for it: a step costs a lookup in memory once
+    /// the index is read, and the index reads only what was appended since.
+    fn key_at_time(
+        &mut self,
+        stream: Option<&str>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<i64>, WorkerError> {
+        let store = self.store;
+        let index = self.time_index(stream);
+        index.extend(store, usize::MAX)?;
+        match index.last_at_or_before(at) {
+            Ok(found) => Ok(found),
+            Err(()) => Ok(match stream {
+                Some(s) => self.store.version_at_time(s, at)?,
+                None => self.store.position_at_time(at)?,
+            }),
+        }
+    }
+
+    /// The time index kept for `stream` (the log, for `None`), made empty if new.
+    fn time_index(&mut self, stream: Option<&str>) -> &mut eventscope::store::TimeIndex {
+        let indexes = &mut self.s.time_indexes;
+        let key = stream.map(str::to_string);
+        if !indexes.contains_key(&key) && indexes.len() >= TIME_INDEXES {
+            indexes.clear();
+        }
+        indexes
+            .entry(key)
+            .or_insert_with(|| eventscope::store::TimeIndex::new(stream))
     }
 
     fn poll_follow(&mut self) {

@@ -242,6 +242,9 @@ pub enum Req {
     },
     /// Load the reducer again (its file changed) and start replays over.
     ReloadReducer,
+    /// Read a slice more of a stream's times (the log's, for `None`) into its time index,
+    /// while nothing else waits, so that time steps find their target in memory.
+    IndexTimes(Option<String>),
 }
 
 #[derive(Debug, Serialize, Deserialize)]

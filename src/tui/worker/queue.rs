@@ -25,6 +25,7 @@ pub enum Kind {
     Plot,
     Find,
     Pending,
+    IndexTimes,
 }
 
 impl Kind {
@@ -49,6 +50,7 @@ impl Kind {
             Req::ReadModel { .. } => Kind::ReadModel,
             Req::Stats { .. } => Kind::Stats,
             Req::Plot { .. } => Kind::Plot,
+            Req::IndexTimes(_) => Kind::IndexTimes,
         }
     }
 }
