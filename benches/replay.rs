@@ -415,7 +415,27 @@ fn main() {
 
     if on("tui") {
         match tui_figures(&path) {
-            Some((first, mb, replay)) => {
+            Some((first, mb, replay, find)) => {
+                let p = path.to_str().unwrap();
+                let cli = timing::median(runs(), || {
+                    let out = Command::new(BIN)
+                        .args(["events", p, "--stream", HOT_STREAM, "--json"])
+                        .args(["--where", ".data.amount > 990"])
+                        .stdout(std::process::Stdio::null())
+                        .status()
+                        .unwrap();
+                    assert!(out.success());
+                });
+                println!(
+                    "TUI /?jq find on the 500k stream {:.3} s, CLI --where on the same {:.3} s",
+                    find.as_secs_f64(),
+                    cli.as_secs_f64()
+                );
+                report.ratio(
+                    "TUI /?jq find / CLI --where, same events",
+                    find.as_secs_f64() / cli.as_secs_f64(),
+                    1.2,
+                );
                 report.ms("TUI: stream list on screen, 1M store", first, 500.0);
                 // The worker process's replay, answers over its pipe included: compare
                 // with the in-process jq replay above.
@@ -530,7 +550,7 @@ fn debugger_figures(store: &Store, jq: &Reducer, report: &mut Report) {
 
 /// Starts the real TUI in tmux: how long until the stream list shows, and its peak memory
 /// once the 500k stream is open and replayed.
-fn tui_figures(path: &Path) -> Option<(Duration, f64, Duration)> {
+fn tui_figures(path: &Path) -> Option<(Duration, f64, Duration, Duration)> {
     Command::new("tmux").arg("-V").output().ok()?;
     let socket = format!("eventscope-bench-{}", std::process::id());
     let tmux = |args: &[&str]| {
@@ -568,6 +588,18 @@ fn tui_figures(path: &Path) -> Option<(Duration, f64, Duration)> {
     let opened = start.elapsed();
     tmux(&["send-keys", "-t", "b", "/hot", "Enter"]);
     let replay = wait("\"balance\"", Duration::from_secs(120))? - opened;
+    // A jq find over the stream's events, until its count is final.
+    tmux(&["send-keys", "-t", "b", "/?.data.amount > 990", "Enter"]);
+    let asked = Instant::now();
+    let mut find = None;
+    while asked.elapsed() < Duration::from_secs(120) {
+        let pane = tmux(&["capture-pane", "-p", "-t", "b"]);
+        if pane.contains("990: ") && pane.contains(" matches") && !pane.contains("scanned") {
+            find = Some(asked.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
     // The pane runs the guard process; the TUI is its child, and the worker the TUI's.
     // Their peaks are added: an upper bound of what the UI holds at once.
     let pane_pid = tmux(&["display", "-p", "-t", "b", "#{pane_pid}"])
@@ -592,7 +624,7 @@ fn tui_figures(path: &Path) -> Option<(Duration, f64, Duration)> {
         tree.extend(children.split_whitespace().map(str::to_string));
     }
     tmux(&["kill-server"]);
-    Some((first, kb / 1024.0, replay))
+    Some((first, kb / 1024.0, replay, find?))
 }
 
 /// Time steps as the TUI takes them on the 500k stream: the stream's times read once into

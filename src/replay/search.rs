@@ -65,6 +65,18 @@ impl EventTest {
             && self.until.is_none()
     }
 
+    /// The costlier columns the tests read: a reader may leave the others out.
+    pub fn columns(&self) -> crate::store::Columns {
+        let mut c = match (&self.predicate, &self.native) {
+            (None, _) => crate::store::Columns::NONE,
+            (Some(_), Some((_, fields, _))) if FastPath::Predicate.on() => fields.columns(),
+            (Some(_), _) => crate::store::Columns::ALL,
+        };
+        c.metadata |= self.text.is_some();
+        c.timestamp |= self.needs_times();
+        c
+    }
+
     pub fn needs_times(&self) -> bool {
         self.since.is_some() || self.until.is_some()
     }

@@ -8,10 +8,10 @@ use std::ops::ControlFlow;
 
 use chrono::{DateTime, Utc};
 
-use super::{EventSource, LogFilter, Result};
+use super::{Columns, EventSource, LogFilter, Result, StreamRow, TimeRow};
 
-/// Most events an index holds (about 20 bytes each); past it, steps read the store.
-pub const MAX_INDEXED: usize = 20_000_000;
+/// Most events an index holds (20 bytes each, so 80 MB); past it, steps read the store.
+pub const MAX_INDEXED: usize = 4_000_000;
 
 /// Times of a stream's events by version, or of the log's by position.
 #[derive(Debug, Clone)]
@@ -19,7 +19,7 @@ pub struct TimeIndex {
     stream: Option<String>,
     keys: Vec<i64>,
     times: Vec<DateTime<Utc>>,
-    /// The last global position read, to extend from.
+    /// The last key read (a version, or a position for the log), to extend from.
     read_to: i64,
     /// Whether keys rise in the order read and times never fall with them: then the
     /// answer is found by a binary search.
@@ -56,32 +56,63 @@ impl TimeIndex {
         if self.log_end == Some(end) {
             return Ok(true);
         }
-        let filter = LogFilter {
-            stream: self.stream.clone(),
-            from_position: self.read_to.saturating_add(1),
-            limit: (limit != usize::MAX).then_some(limit),
-            ..Default::default()
-        };
         let mut read = 0usize;
-        let by_stream = self.stream.is_some();
-        store.each_time(&filter, &mut |row| {
+        let mut add = |index: &mut TimeIndex, row: TimeRow| -> Result<ControlFlow<()>> {
             read += 1;
             let time = store.instant(&row)?;
-            let key = if by_stream { row.version } else { row.position };
-            if let (Some(k), Some(t)) = (self.keys.last(), self.times.last()) {
+            let key = if index.stream.is_some() {
+                row.version
+            } else {
+                row.position
+            };
+            if let (Some(k), Some(t)) = (index.keys.last(), index.times.last()) {
                 if key <= *k || time < *t {
-                    self.ordered = false;
+                    index.ordered = false;
                 }
             }
-            self.keys.push(key);
-            self.times.push(time);
-            self.read_to = row.position;
-            if self.keys.len() >= MAX_INDEXED {
-                self.full = true;
-                return Ok(ControlFlow::Break(()));
+            index.keys.push(key);
+            index.times.push(time);
+            index.read_to = key;
+            if index.keys.len() >= MAX_INDEXED {
+                index.full = true;
             }
-            Ok(ControlFlow::Continue(()))
-        })?;
+            Ok(if index.full || read >= limit {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            })
+        };
+        match self.stream.clone() {
+            // A stream through its index, in version order, from the next version.
+            Some(stream) => {
+                let columns = Columns {
+                    timestamp: true,
+                    ..Columns::NONE
+                };
+                let from = self.read_to.saturating_add(1);
+                store.each_stream_row(&stream, from..=i64::MAX, columns, &mut |row| {
+                    let time = match &row {
+                        StreamRow::Raw(r) => r.timestamp.map(crate::time::normalise),
+                        StreamRow::Event(e) => e.timestamp.clone(),
+                    };
+                    let row = TimeRow {
+                        position: row.global_position(),
+                        stream_id: stream.clone(),
+                        version: row.version(),
+                        time,
+                    };
+                    add(self, row)
+                })?;
+            }
+            None => {
+                let filter = LogFilter {
+                    from_position: self.read_to.saturating_add(1),
+                    limit: (limit != usize::MAX).then_some(limit),
+                    ..Default::default()
+                };
+                store.each_time(&filter, &mut |row| add(self, row))?;
+            }
+        }
         let done = self.full || read < limit;
         if done {
             self.log_end = Some(end);
@@ -108,6 +139,16 @@ impl TimeIndex {
             .filter(|(_, t)| **t <= until)
             .map(|(k, _)| *k)
             .max())
+    }
+
+    /// Event counts in `buckets` equal spans of time from the first event to the last,
+    /// as [`super::bucket_counts`] makes them; `None` past the index's size.
+    pub fn density(&self, buckets: usize) -> Option<Vec<u64>> {
+        if self.full {
+            return None;
+        }
+        let millis: Vec<i64> = self.times.iter().map(|t| t.timestamp_millis()).collect();
+        Some(super::bucket_counts(&millis, buckets))
     }
 
     /// How many events it holds.

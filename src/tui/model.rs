@@ -526,7 +526,8 @@ impl Model {
         self.outbox.push(Req::Find {
             target: v.target.clone(),
             find,
-            from: 1,
+            // Streams may start at version 0, imports at position 0 or below.
+            from: i64::MIN,
         });
     }
 

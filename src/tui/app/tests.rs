@@ -1138,7 +1138,7 @@ fn finding_events_in_the_events_pane() {
         .model
         .outbox
         .iter()
-        .any(|r| matches!(r, Req::Find { find, from: 1, .. } if *find == spec)));
+        .any(|r| matches!(r, Req::Find { find, from: i64::MIN, .. } if *find == spec)));
     let target = Target::Stream("Account-acc-1".into());
     app.update(Action::Worker(Msg::Found {
         target: target.clone(),

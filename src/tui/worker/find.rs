@@ -12,8 +12,10 @@ use super::Worker;
 /// Most points a plot keeps.
 const PLOT_POINTS: usize = 2000;
 
-/// Rows one slice of a scan reads before other requests get their turn.
-const SLICE: usize = 20_000;
+/// How long one slice of a scan reads before other requests get their turn (checked
+/// every [`CHECK_EVERY`] rows): by time, so a fast test is not cut into many queries.
+const SLICE: std::time::Duration = std::time::Duration::from_millis(100);
+const CHECK_EVERY: usize = 1024;
 
 impl Worker<'_, '_> {
     pub(super) fn find(&mut self, target: Target, find: FindSpec, from: i64) {
@@ -42,42 +44,50 @@ impl Worker<'_, '_> {
             Ok(t) => t,
             Err(e) => return reply(self, Vec::new(), 0, None, Err(WorkerError::Predicate(e))),
         };
-        let filter = match &target {
-            Target::Stream(s) => LogFilter {
-                stream: Some(s.clone()),
-                from_position: from,
-                ..Default::default()
-            },
-            Target::All => LogFilter {
-                from_position: from,
-                ..Default::default()
-            },
-            Target::Category(_) => {
-                return reply(self, Vec::new(), 0, None, Err(WorkerError::NeedsStream))
-            }
-        };
         let mut keys = Vec::new();
         let mut scanned = 0;
-        let mut last = from - 1;
-        let done = self.store.read_log_rows(&filter, |row| {
+        let mut last = from.saturating_sub(1);
+        let started = std::time::Instant::now();
+        let mut cut = false;
+        // Keys (and `from`) are versions in a stream, positions in the log; a stream is
+        // read through its index from the version the slice starts at.
+        let mut each = |row: eventscope::store::StreamRow<'_>, key: i64| {
             scanned += 1;
-            last = match &row {
-                eventscope::store::StreamRow::Raw(r) => r.global_position,
-                eventscope::store::StreamRow::Event(e) => e.global_position,
-            };
+            last = key;
             if test.keeps(&row) {
-                keys.push(match &target {
-                    Target::Stream(_) => row.version(),
-                    _ => last,
-                });
+                keys.push(key);
             }
-            Ok::<_, StoreError>(if scanned >= SLICE {
+            cut = scanned % CHECK_EVERY == 0 && started.elapsed() >= SLICE;
+            Ok::<_, StoreError>(if cut {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
             })
-        });
-        let next = (scanned >= SLICE).then_some(last + 1);
+        };
+        let done = match &target {
+            Target::Stream(s) => {
+                let columns = test.columns();
+                self.store
+                    .read_stream_rows(s, from..=i64::MAX, columns, |row| {
+                        let v = row.version();
+                        each(row, v)
+                    })
+            }
+            Target::All => {
+                let filter = LogFilter {
+                    from_position: from,
+                    ..Default::default()
+                };
+                self.store.read_log_rows(&filter, |row| {
+                    let p = row.global_position();
+                    each(row, p)
+                })
+            }
+            Target::Category(_) => {
+                return reply(self, Vec::new(), 0, None, Err(WorkerError::NeedsStream))
+            }
+        };
+        let next = cut.then_some(last + 1);
         let result = done.map_err(WorkerError::from);
         reply(self, keys, scanned as i64, next, result);
         if let Some(from) = next {

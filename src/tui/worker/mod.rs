@@ -402,10 +402,10 @@ impl Worker<'_, '_> {
             Req::Density { target, buckets } => {
                 let (counts, snapshots) = match &target {
                     Target::Stream(s) => (
-                        self.store.density(Some(s), buckets)?,
+                        self.density(Some(s), buckets)?,
                         self.store.snapshot_versions_of(s)?,
                     ),
-                    Target::All => (self.store.density(None, buckets)?, Vec::new()),
+                    Target::All => (self.density(None, buckets)?, Vec::new()),
                     Target::Category(_) => (Vec::new(), Vec::new()),
                 };
                 self.send(Msg::Density {
@@ -621,6 +621,23 @@ impl Worker<'_, '_> {
                 None => self.store.position_at_time(at)?,
             }),
         }
+    }
+
+    /// How events spread over time, from the time index (one read of the times serves
+    /// the chart and the time steps); from the store where the index cannot hold them or
+    /// a time cannot be read (the chart leaves such an event out).
+    fn density(&mut self, stream: Option<&str>, buckets: usize) -> Result<Vec<u64>, WorkerError> {
+        if !self.store.has_times() {
+            return Ok(Vec::new());
+        }
+        let store = self.store;
+        let index = self.time_index(stream);
+        if index.extend(store, usize::MAX).is_ok() {
+            if let Some(counts) = index.density(buckets) {
+                return Ok(counts);
+            }
+        }
+        Ok(store.density(stream, buckets)?)
     }
 
     /// The time index kept for `stream` (the log, for `None`), made empty if new.
