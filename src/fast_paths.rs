@@ -18,19 +18,15 @@ pub enum FastPath {
     /// Comparisons of a path with a literal judged without the interpreter
     /// (`replay/native_predicate.rs`).
     Predicate,
-    /// A category's streams folded from one read of the log in position order
-    /// (`replay/category.rs`).
-    LogOrder,
 }
 
 impl FastPath {
-    pub const ALL: [FastPath; 6] = [
+    pub const ALL: [FastPath; 5] = [
         FastPath::Dispatch,
         FastPath::Native,
         FastPath::Targeted,
         FastPath::ReadAhead,
         FastPath::Predicate,
-        FastPath::LogOrder,
     ];
 
     pub fn name(self) -> &'static str {
@@ -40,7 +36,6 @@ impl FastPath {
             FastPath::Targeted => "targeted",
             FastPath::ReadAhead => "read-ahead",
             FastPath::Predicate => "predicate",
-            FastPath::LogOrder => "log-order",
         }
     }
 

@@ -593,6 +593,22 @@ fn streams_from_version_zero_and_missing_versions_in_the_terminal() {
     // Version 3 has no event: the state after version 2, as the CLI answers.
     t.keys(&[":", "3", "Enter"]);
     t.wait_for(&["3/4", "\"n\": 3", "(no event at this version)"]);
+    // A find in the stream starts at its first version, 0, as the CLI's --where does.
+    let cli = common::bin::ok(&[
+        "events",
+        db.to_str().unwrap(),
+        "--stream",
+        "Axon-1",
+        "--where",
+        ".data.n <= 2",
+        "--json",
+    ]);
+    assert_eq!(common::bin::lines(&cli).len(), 2);
+    t.keys(&["/"]);
+    t.wait_for(&["Find events"]);
+    t.tmux(&["send-keys", "-t", "e2e", "-l", "?.data.n <= 2"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["2 matches"]);
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
