@@ -68,18 +68,30 @@ impl Store {
     }
 
     /// Each stream's last event by global position, with its time where the layout keeps
-    /// times in a column (one grouped scan; payload-borne times are not read for this).
+    /// times in a column (payload-borne times are not read for this). The grouping reads
+    /// the stream index alone (it holds the row ids); only each stream's last row is then
+    /// read for its time: a bare time column in the grouping would read every row.
     pub fn activity(&self) -> Result<HashMap<String, Activity>> {
         let m = &self.mapping;
-        // SQLite takes the bare column from the row that holds the MAX.
-        let sql = format!(
-            "SELECT {}, MAX({}), {} FROM {}{} GROUP BY 1",
-            m.stream,
-            m.position,
-            m.time.as_deref().unwrap_or("NULL"),
-            m.table,
-            m.where_clause(""),
-        );
+        let sql = match &m.time {
+            // The time by a lookup of the last row (of the same stream, where a --map
+            // table repeats positions); the layout's names resolve in the inner query.
+            Some(time) => format!(
+                "SELECT g.s, g.p, (SELECT {time} FROM {t}{wp} LIMIT 1) FROM (SELECT {s} AS s, MAX({p}) AS p FROM {t}{w} GROUP BY 1) AS g",
+                s = m.stream,
+                p = m.position,
+                t = m.table,
+                w = m.where_clause(""),
+                wp = m.where_clause(&format!("{} = g.p AND {} = g.s", m.position, m.stream)),
+            ),
+            None => format!(
+                "SELECT {}, MAX({}), NULL FROM {}{} GROUP BY 1",
+                m.stream,
+                m.position,
+                m.table,
+                m.where_clause(""),
+            ),
+        };
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let mut rows = stmt.query(params_from_iter(std::iter::empty::<i64>()))?;
         let mut out = HashMap::new();
@@ -125,5 +137,65 @@ mod tests {
         assert_eq!(bucket_counts(&[0, 0, 10, 100], 3), vec![3, 0, 1]);
         assert_eq!(bucket_counts(&[], 4), vec![0, 0, 0, 0]);
         assert_eq!(bucket_counts(&[5, 5], 2), vec![2, 0]);
+    }
+
+    /// Each stream's last event by position and its time, as a plain fold of the rows
+    /// finds them, on the demo store and on a `--map` table whose positions repeat
+    /// across streams.
+    #[test]
+    fn activity_is_each_streams_last_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.db");
+        crate::demo::write_demo(&p, 200, 50).unwrap();
+        let c = rusqlite::Connection::open(&p).unwrap();
+        c.execute_batch(
+            "CREATE TABLE m (s TEXT, v INTEGER, pos INTEGER, t TEXT, ty TEXT, d TEXT);
+             INSERT INTO m VALUES ('A-1', 1, 1, '2024-01-01T00:00:01Z', 'T', '{}'),
+                                  ('B-1', 1, 1, '2024-01-01T00:00:02Z', 'T', '{}'),
+                                  ('A-1', 2, 3, '2024-01-01T00:00:03Z', 'T', '{}'),
+                                  ('B-1', 2, 2, '2024-01-01T00:00:04Z', 'T', '{}');",
+        )
+        .unwrap();
+        let expected = |sql: &str| -> HashMap<String, Activity> {
+            let mut out: HashMap<String, Activity> = HashMap::new();
+            let mut st = c.prepare(sql).unwrap();
+            let mut rows = st.query([]).unwrap();
+            while let Some(r) = rows.next().unwrap() {
+                let (s, p, t): (String, i64, Option<String>) =
+                    (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap());
+                if out.get(&s).is_none_or(|a| p >= a.last_position) {
+                    out.insert(
+                        s,
+                        Activity {
+                            last_position: p,
+                            last_time: t,
+                        },
+                    );
+                }
+            }
+            out
+        };
+        let demo = Store::open(&p).unwrap();
+        let mut want = expected("SELECT stream_id, global_position, timestamp FROM events");
+        let got = demo.activity().unwrap();
+        for (s, a) in &mut want {
+            a.last_time = a.last_time.as_deref().map(crate::time::normalise);
+            assert_eq!(got.get(s), Some(&*a), "{s}");
+        }
+        assert_eq!(got.len(), want.len());
+        let map = Store::open_with(
+            &p,
+            &crate::store::OpenOptions {
+                map: Some("table=m,stream=s,version=v,position=pos,time=t,type=ty,data=d".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let got = map.activity().unwrap();
+        assert_eq!(got["A-1"].last_position, 3);
+        assert_eq!(
+            got["B-1"].last_time.as_deref(),
+            Some("2024-01-01T00:00:04Z")
+        );
     }
 }
