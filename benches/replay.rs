@@ -180,6 +180,10 @@ impl Report {
             value <= target,
         ));
     }
+    /// A figure with no goal: what it is compared with.
+    fn info(&mut self, name: &str, value: String) {
+        self.rows.push((name.into(), value, "—".into(), true));
+    }
     fn ms(&mut self, name: &str, value: Duration, target_ms: f64) {
         let ms = value.as_secs_f64() * 1000.0;
         self.rows.push((
@@ -205,7 +209,11 @@ impl Report {
         for (name, value, target, ok) in &self.rows {
             println!(
                 "{name:<48} {value:>12} {target:>12}  {}",
-                if *ok { "ok" } else { "MISSED" }
+                match (*ok, target.as_str()) {
+                    (_, "—") => "",
+                    (true, _) => "ok",
+                    (false, _) => "MISSED",
+                }
             );
         }
     }
@@ -236,6 +244,26 @@ fn main() {
         });
         println!("merge replay: {:.3} s", p.time.as_secs_f64());
         report.ratio("full replay, built-in merge (CPU)", p.cpu, 1.3);
+        // What the user runs: the binary, its open and checks included.
+        let hot = path.to_str().unwrap();
+        let p = paired(&path, || {
+            let out = Command::new(BIN)
+                .args(["state", hot, HOT_STREAM])
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(out.success());
+        });
+        println!("eventscope state (merge): {:.3} s", p.time.as_secs_f64());
+        report.ratio(
+            "`state` with the built-in merge / the loop (wall)",
+            p.wall,
+            1.05,
+        );
+    }
+
+    if on("floor") {
+        floor_figures(&path, &store, &mut report);
     }
 
     let jq = Reducer::load(Path::new(ACCOUNT_JQ)).unwrap();
@@ -249,7 +277,7 @@ fn main() {
             "the jq fold agrees with the reference"
         );
         println!("jq replay: {:.3} s", jq_time.as_secs_f64());
-        report.ratio("full replay, Account.jq (CPU)", p.cpu, 2.0);
+        report.ratio("full replay, Account.jq / the loop (CPU)", p.cpu, 1.3);
         report.ratio("full replay, Account.jq (wall, read-ahead)", p.wall, 1.2);
     }
 
@@ -351,7 +379,7 @@ fn main() {
         report.ratio(
             "state --at, 200 random versions / full replay",
             many.as_secs_f64() / full.as_secs_f64(),
-            1.2,
+            1.02,
         );
     }
 
@@ -385,7 +413,7 @@ fn main() {
         report.ratio(
             "events --where over the 1M log / events --json",
             jq.as_secs_f64() / all.as_secs_f64(),
-            3.0,
+            1.5,
         );
         report.ratio(
             "events --text over the 1M log / events --json",
@@ -396,6 +424,10 @@ fn main() {
 
     if on("time") {
         time_step_figures(&store, &mut report);
+    }
+
+    if on("scaling") {
+        scaling_figures(&mut report);
     }
 
     if on("open") {
@@ -493,7 +525,7 @@ fn debugger_figures(store: &Store, jq: &Reducer, report: &mut Report) {
         t.as_secs_f64(),
         plain.as_secs_f64()
     );
-    report.ratio("blame on the 500k stream / plain replay", ratio, 1.5);
+    report.ratio("blame on the 500k stream / plain replay", ratio, 1.2);
     let never = Predicate::compile(".balance < -1e300").unwrap();
     let (ratio, plain, t) = versus(
         || {
@@ -518,7 +550,7 @@ fn debugger_figures(store: &Store, jq: &Reducer, report: &mut Report) {
         t.as_secs_f64(),
         plain.as_secs_f64()
     );
-    report.ratio("when on the 500k stream / plain replay", ratio, 1.2);
+    report.ratio("when on the 500k stream / plain replay", ratio, 1.1);
     // The small streams of two categories (Order, User: about 6,700 streams of 50) against
     // one replay of as many events of the long stream, both with the built-in merge so
     // that the reducers' own costs do not differ.
@@ -545,7 +577,7 @@ fn debugger_figures(store: &Store, jq: &Reducer, report: &mut Report) {
         t.as_secs_f64(),
         plain.as_secs_f64()
     );
-    report.ratio("state --category (small streams) / one replay", ratio, 1.5);
+    report.ratio("state --category (small streams) / one replay", ratio, 1.3);
 }
 
 /// Starts the real TUI in tmux: how long until the stream list shows, and its peak memory
@@ -668,4 +700,253 @@ fn time_step_figures(store: &Store, report: &mut Report) {
         30.0,
     );
     report.ms("time index of the 500k stream, read once", build, 1000.0);
+}
+
+/// The physical floor beside the loop: SQLite stepping over the stream's payloads with
+/// nothing done per row, and (for wall time) the read-ahead's reader alone; the jq replay
+/// measured against both; and what a user would run instead, `sqlite3 -json | jq`.
+fn floor_figures(path: &Path, store: &Store, report: &mut Report) {
+    use eventscope::store::{Columns, EventSource};
+    let sqlite_step = || {
+        let conn =
+            rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .unwrap();
+        let mut stmt = conn
+            .prepare("SELECT data FROM events WHERE stream_id = ?1 ORDER BY version")
+            .unwrap();
+        let mut rows = stmt.query([HOT_STREAM]).unwrap();
+        let mut n = 0usize;
+        while let Some(row) = rows.next().unwrap() {
+            n += usize::from(row.get_ref(0).is_ok());
+        }
+        assert_eq!(n, HOT);
+    };
+    let reader = || {
+        let mut n = 0usize;
+        store
+            .each_stream_row(HOT_STREAM, 1..=i64::MAX, Columns::NONE, &mut |_| {
+                n += 1;
+                Ok(std::ops::ControlFlow::Continue(()))
+            })
+            .unwrap();
+        assert_eq!(n, HOT);
+    };
+    let jq = Reducer::load(Path::new(ACCOUNT_JQ)).unwrap();
+    let floor = paired(path, sqlite_step);
+    let read = paired(path, reader);
+    let replay = paired(path, || {
+        full_replay(store, &jq);
+    });
+    println!(
+        "floor: SQLite step alone {:.3} s, read-ahead reader alone {:.3} s, jq replay {:.3} s",
+        floor.time.as_secs_f64(),
+        read.time.as_secs_f64(),
+        replay.time.as_secs_f64()
+    );
+    println!(
+        "  as ratios to the loop (CPU): SQLite step {:.2}×, reader {:.2}×, jq replay {:.2}×",
+        floor.cpu, read.cpu, replay.cpu
+    );
+    report.ratio("SQLite step alone (floor) / the loop (CPU)", floor.cpu, 1.0);
+    report.ratio(
+        "jq replay / read-ahead reader alone (wall)",
+        replay.time.as_secs_f64() / read.time.as_secs_f64(),
+        1.1,
+    );
+    user_alternative(path, report);
+}
+
+/// `sqlite3 -json … | jq -s 'reduce …'` for the final balance: time and peak memory,
+/// against eventscope's `state` with the same reducer.
+fn user_alternative(path: &Path, report: &mut Report) {
+    use std::process::Stdio;
+    let have = |tool: &str| Command::new(tool).arg("--version").output().is_ok();
+    if !have("sqlite3") || !have("jq") {
+        println!("sqlite3 or jq not found: the user's alternative is not measured");
+        return;
+    }
+    let sql = format!(
+        "SELECT event_type, data FROM events WHERE stream_id = '{HOT_STREAM}' ORDER BY version"
+    );
+    let fold = r#"reduce .[][] as $e (0; ($e.data | fromjson | .amount // 0) as $a
+        | if $e.event_type == "MoneyDeposited" then . + $a
+          elif $e.event_type == "MoneyWithdrawn" then . - $a else . end)"#;
+    let hwm = |pid: u32| -> u64 {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))?
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(0)
+    };
+    let mut best = (Duration::MAX, 0u64, String::new());
+    for _ in 0..runs() {
+        let t = Instant::now();
+        let mut sqlite = Command::new("sqlite3")
+            .args(["-json", "-readonly", path.to_str().unwrap(), &sql])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut jq = Command::new("jq")
+            .args(["-s", fold])
+            .stdin(sqlite.stdout.take().unwrap())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (mut peak_s, mut peak_j) = (0, 0);
+        while jq.try_wait().unwrap().is_none() {
+            peak_s = peak_s.max(hwm(sqlite.id()));
+            peak_j = peak_j.max(hwm(jq.id()));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = sqlite.wait();
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut jq.stdout.take().unwrap(), &mut out).unwrap();
+        let took = t.elapsed();
+        if took < best.0 {
+            best = (took, peak_s + peak_j, out.trim().to_string());
+        }
+    }
+    let ours = timing::median(runs(), || {
+        let out = Command::new(BIN)
+            .args([
+                "state",
+                path.to_str().unwrap(),
+                HOT_STREAM,
+                "--reducer",
+                ACCOUNT_JQ,
+            ])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(out.success());
+    });
+    let (ours_mb, _) = peak_rss_mb(&[
+        "state",
+        path.to_str().unwrap(),
+        HOT_STREAM,
+        "--reducer",
+        ACCOUNT_JQ,
+    ]);
+    println!(
+        "the user's alternative, sqlite3 -json | jq -s reduce: {:.2} s at {} MiB peak (balance {}); eventscope state: {:.2} s at {:.0} MiB",
+        best.0.as_secs_f64(),
+        best.1 / 1024,
+        best.2,
+        ours.as_secs_f64(),
+        ours_mb
+    );
+    report.info(
+        "sqlite3 | jq alternative / eventscope state (wall)",
+        format!("{:.2}×", best.0.as_secs_f64() / ours.as_secs_f64()),
+    );
+    report.info(
+        "sqlite3 | jq alternative, peak RSS",
+        format!("{} MB", best.1 / 1024),
+    );
+}
+
+/// Open, the TUI's first screen and a 50-event stream's replay on stores of 100k, 1M and
+/// 5M events: what should follow the stream, not the store.
+fn scaling_figures(report: &mut Report) {
+    let sizes = [
+        (100_000usize, 10_000usize),
+        (1_000_000, 500_000),
+        (5_000_000, 500_000),
+    ];
+    let mut rows = Vec::new();
+    for (events, hot) in sizes {
+        let path =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-scale-{events}-v1.sqlite"));
+        if !path.exists() {
+            let tmp = path.with_extension("tmp");
+            let _ = std::fs::remove_file(&tmp);
+            eprintln!("writing the scaling fixture (once): {}", path.display());
+            eventscope::demo::write_demo(&tmp, events, hot).unwrap();
+            std::fs::rename(&tmp, &path).unwrap();
+        }
+        let open = timing::median(runs().max(5), || {
+            let s = Store::open(&path).unwrap();
+            s.last_position().unwrap();
+        });
+        let stream = "Account-gen-000033";
+        let replay = timing::median(runs().max(5), || {
+            let s = Store::open(&path).unwrap();
+            let jq = Reducer::load(Path::new(ACCOUNT_JQ)).unwrap();
+            let mut r = Replayer::new(&s, &jq, SeekOptions::default());
+            let last = s.last_version(stream).unwrap().unwrap();
+            assert_eq!(last, 50);
+            r.state_at(stream, last).unwrap();
+        });
+        let streams = Store::open(&path).unwrap().streams().unwrap().len();
+        let screen = tui_first_screen(&path, &events.to_string());
+        println!(
+            "{events} events ({streams} streams): open {:.1} ms, 50-event replay {:.1} ms, TUI first screen {}",
+            open.as_secs_f64() * 1000.0,
+            replay.as_secs_f64() * 1000.0,
+            screen.map_or("(no tmux)".into(), |d| format!("{:.0} ms", d.as_secs_f64() * 1000.0))
+        );
+        rows.push((open, replay, screen, streams));
+    }
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+    let (small, large) = (&rows[0], &rows[2]);
+    report.ratio("open, 5M-event store / 100k", ratio(large.0, small.0), 1.5);
+    report.ratio(
+        "50-event replay, 5M-event store / 100k",
+        ratio(large.1, small.1),
+        1.5,
+    );
+    if let (Some(a), Some(b)) = (small.2, large.2) {
+        // The list itself grows with the streams (1,805 against 90,005 here).
+        report.info(
+            &format!(
+                "TUI first screen, 5M / 100k ({} / {} streams)",
+                large.3, small.3
+            ),
+            format!("{:.2}×", ratio(b, a)),
+        );
+        report.ms("TUI first screen, 5M-event store", b, 500.0);
+    }
+}
+
+/// The time until the TUI shows its stream list with `count` in it.
+fn tui_first_screen(path: &Path, count: &str) -> Option<Duration> {
+    Command::new("tmux").arg("-V").output().ok()?;
+    let socket = format!("eventscope-scale-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        let out = Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let cmd = format!("{BIN} {}", path.display());
+    let start = Instant::now();
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "b",
+        "-x",
+        "120",
+        "-y",
+        "35",
+        &cmd,
+    ]);
+    let mut shown = None;
+    while start.elapsed() < Duration::from_secs(120) {
+        if tmux(&["capture-pane", "-p", "-t", "b"]).contains(count) {
+            shown = Some(start.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    tmux(&["kill-server"]);
+    shown
 }

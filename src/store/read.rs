@@ -430,14 +430,18 @@ impl Store {
     pub fn stream_found(&self, stream: &str) -> Result<Option<i64>> {
         let m = &self.mapping;
         // Text and blobs sort above every number, NULL below: both ends of the index.
+        // Two range counts: an OR of the two would walk the whole stream's entries.
+        let count = |cond: &str| {
+            format!(
+                "(SELECT COUNT(*) FROM {}{})",
+                m.table,
+                m.where_clause(&format!("{} = ?1 AND {cond}", m.stream))
+            )
+        };
         let sql = format!(
-            "SELECT COUNT(*) FROM {}{}",
-            m.table,
-            m.where_clause(&format!(
-                "{} = ?1 AND ({v} IS NULL OR {v} > 9223372036854775807)",
-                m.stream,
-                v = m.version
-            ))
+            "SELECT {} + {}",
+            count(&format!("{} IS NULL", m.version)),
+            count(&format!("{} > 9223372036854775807", m.version))
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let outside: i64 = stmt.query_row([stream], |r| r.get(0))?;
