@@ -179,12 +179,6 @@ impl Batch {
     }
 }
 
-/// Whether a read of `versions` would be read ahead (the fast path on, and long enough);
-/// the store decides again whether it can.
-pub fn reads_ahead(versions: &RangeInclusive<i64>) -> bool {
-    FastPath::ReadAhead.on() && versions.end().saturating_sub(*versions.start()) >= MIN_VERSIONS
-}
-
 /// Reads `sql` (a stream range query: stream, first and last version) through the helper
 /// while `f` runs here; `None` when read-ahead does not apply, for the caller to read.
 pub fn read<E: From<StoreError>>(

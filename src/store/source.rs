@@ -97,10 +97,6 @@ pub trait EventSource {
     }
     /// The stream's last version, or `None` when it has no events.
     fn last_version(&self, stream: &str) -> Result<Option<i64>>;
-    /// Whether a stream read of `versions` is read ahead on another thread (SQLite).
-    fn reads_ahead(&self, _versions: &RangeInclusive<i64>) -> bool {
-        false
-    }
     /// The stream's first version, or `None` when it has no events.
     fn first_version(&self, stream: &str) -> Result<Option<i64>> {
         Ok(self.stream_info(stream)?.map(|i| i.first_version))

@@ -71,10 +71,6 @@ impl EventSource for Store {
         Store::last_version(self, stream)
     }
 
-    fn reads_ahead(&self, versions: &RangeInclusive<i64>) -> bool {
-        super::read_ahead::reads_ahead(versions)
-    }
-
     fn first_version(&self, stream: &str) -> Result<Option<i64>> {
         Store::first_version(self, stream)
     }
