@@ -583,29 +583,8 @@ fn debugger_figures(store: &Store, jq: &Reducer, report: &mut Report) {
 /// Starts the real TUI in tmux: how long until the stream list shows, and its peak memory
 /// once the 500k stream is open and replayed.
 fn tui_figures(path: &Path) -> Option<(Duration, f64, Duration, Duration)> {
-    Command::new("tmux").arg("-V").output().ok()?;
-    let socket = format!("eventscope-bench-{}", std::process::id());
-    let tmux = |args: &[&str]| {
-        let out = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null"])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
     let cmd = format!("{BIN} {} --reducer {ACCOUNT_JQ}", path.display());
-    let start = Instant::now();
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "b",
-        "-x",
-        "120",
-        "-y",
-        "35",
-        &cmd,
-    ]);
+    let (tmux, start) = tui_session("bench", &cmd)?;
     let wait = |what: &str, limit: Duration| -> Option<Duration> {
         let t = Instant::now();
         while t.elapsed() < limit {
@@ -916,29 +895,7 @@ fn scaling_figures(report: &mut Report) {
 
 /// The time until the TUI shows its stream list with `count` in it.
 fn tui_first_screen(path: &Path, count: &str) -> Option<Duration> {
-    Command::new("tmux").arg("-V").output().ok()?;
-    let socket = format!("eventscope-scale-{}", std::process::id());
-    let tmux = |args: &[&str]| {
-        let out = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null"])
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let cmd = format!("{BIN} {}", path.display());
-    let start = Instant::now();
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "b",
-        "-x",
-        "120",
-        "-y",
-        "35",
-        &cmd,
-    ]);
+    let (tmux, start) = tui_session("scale", &format!("{BIN} {}", path.display()))?;
     let mut shown = None;
     while start.elapsed() < Duration::from_secs(120) {
         // The list's `$all` row with the store's count (the title holds the file's name).
@@ -954,4 +911,22 @@ fn tui_first_screen(path: &Path, count: &str) -> Option<Duration> {
     }
     tmux(&["kill-server"]);
     shown
+}
+
+/// Starts `cmd` in a detached 120×35 tmux session `b` on a socket of its own: a runner of
+/// tmux commands (returning their output) and the moment it started; `None` without tmux.
+fn tui_session(name: &str, cmd: &str) -> Option<(impl Fn(&[&str]) -> String, Instant)> {
+    Command::new("tmux").arg("-V").output().ok()?;
+    let socket = format!("eventscope-{name}-{}", std::process::id());
+    let tmux = move |args: &[&str]| {
+        let out = Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let start = Instant::now();
+    tmux(&["new-session", "-d", "-s", "b", "-x", "120", "-y", "35", cmd]);
+    Some((tmux, start))
 }
