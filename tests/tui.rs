@@ -1396,3 +1396,19 @@ fn the_read_model_tab_shows_the_row_beside_the_replay() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+/// `Esc` then `q` sent together reach the terminal as Alt-q (tmux's escape time): read as
+/// the two keys, they close the list's filter and then quit (not a `q` in the filter).
+#[test]
+fn escape_then_q_typed_together_closes_the_prompt_and_quits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db}"), 100, 30);
+    t.wait_for(&["$all"]);
+    t.keys(&["/"]);
+    t.wait_for(&["Streams /"]);
+    // One write of ESC and q: the terminal cannot tell it from Alt-q.
+    t.tmux(&["send-keys", "-t", "e2e", "-H", "1b", "71"]);
+    t.wait_for(&["EXITED 0"]);
+}

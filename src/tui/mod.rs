@@ -267,7 +267,7 @@ fn event_loop(
         {
             match input {
                 Input::Terminal(e) => {
-                    if let Some(action) = to_action(e, area) {
+                    for action in to_actions(e, area) {
                         app.update(action);
                     }
                 }
@@ -287,12 +287,56 @@ fn event_loop(
     }
 }
 
-fn to_action(event: Event, area: Rect) -> Option<Action> {
+fn to_actions(event: Event, area: Rect) -> Vec<Action> {
     match event {
-        Event::Key(k) if k.kind == KeyEventKind::Press => Some(Action::Key(Key::from_event(&k))),
-        Event::Mouse(m) => Some(Action::Mouse(m, area)),
+        Event::Key(k) if k.kind == KeyEventKind::Press => key_actions(&k),
+        Event::Mouse(m) => vec![Action::Mouse(m, area)],
         // Drawn again at the new size.
-        Event::Resize(..) => Some(Action::Redraw),
-        _ => None,
+        Event::Resize(..) => vec![Action::Redraw],
+        _ => Vec::new(),
+    }
+}
+
+/// A key as actions. No Alt binding exists, so Alt-<key> is what a terminal makes of `Esc`
+/// then the key typed within its escape timeout (tmux's `escape-time`): both keys, in
+/// order, so `Esc` `q` still closes what is open and then quits.
+fn key_actions(k: &ratatui::crossterm::event::KeyEvent) -> Vec<Action> {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    if !k.modifiers.contains(KeyModifiers::ALT) {
+        return vec![Action::Key(Key::from_event(k))];
+    }
+    let mut plain = *k;
+    plain.modifiers.remove(KeyModifiers::ALT);
+    let esc = ratatui::crossterm::event::KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+    vec![
+        Action::Key(Key::from_event(&esc)),
+        Action::Key(Key::from_event(&plain)),
+    ]
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    #[test]
+    fn alt_of_a_key_is_read_as_escape_then_the_key() {
+        let keys = |e: KeyEvent| -> Vec<Key> {
+            key_actions(&e)
+                .into_iter()
+                .map(|a| match a {
+                    Action::Key(k) => k,
+                    _ => panic!("a key"),
+                })
+                .collect()
+        };
+        let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+        let alt_q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT);
+        let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+        assert_eq!(keys(q), vec![Key::from_event(&q)]);
+        assert_eq!(
+            keys(alt_q),
+            vec![Key::from_event(&esc), Key::from_event(&q)]
+        );
     }
 }
