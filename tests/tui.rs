@@ -1412,3 +1412,26 @@ fn escape_then_q_typed_together_closes_the_prompt_and_quits() {
     t.tmux(&["send-keys", "-t", "e2e", "-H", "1b", "71"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+/// With no marks the Diff tab shows what the event under the playhead changed; with an
+/// event left out, the real state against the what-if one (balances as the demo's
+/// events add up: 100 − 30 + 50, and without the deposit of 100, −30 + 50).
+#[test]
+fn the_diff_tab_shows_the_events_own_change_and_the_what_if() {
+    let (_dir, t) = bank_ui(120, 35);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    t.keys(&["3"]);
+    t.wait_for(&["what the event at 4 changed", "~ /balance 70 → 120"]);
+    t.keys(&["Left"]);
+    t.wait_for(&["3/4", "~ /balance 100 → 70"]);
+    t.keys(&["Left", "d", "$"]);
+    t.wait_for(&[
+        "4/4",
+        "the real state → the what-if",
+        "~ /balance 120 → 20",
+        "1 field(s) differ",
+    ]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

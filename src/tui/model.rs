@@ -174,13 +174,15 @@ impl View {
     }
 
     /// The pair the Diff tab compares: A → B, A → playhead while B is unset, playhead → B
-    /// while A is unset.
+    /// while A is unset; with no marks, the playhead with itself, which the worker reads
+    /// as the change the event there made (the real state → the what-if one, with skips),
+    /// as gitui shows the selected commit's diff.
     pub fn diff_pair(&self) -> Option<(i64, i64)> {
         match (self.mark_a, self.mark_b) {
             (Some(a), Some(b)) => Some((a, b)),
             (Some(a), None) => Some((a, self.playhead)),
             (None, Some(b)) => Some((self.playhead, b)),
-            (None, None) => None,
+            (None, None) => Some((self.playhead, self.playhead)),
         }
     }
 

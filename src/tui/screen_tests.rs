@@ -273,6 +273,17 @@ fn screen_event_tab_with_snapshot() {
 fn screen_diff_tab() {
     let mut app = opened_at(4);
     press(&mut app, "3");
+    app.update(Action::Worker(Msg::Diff {
+        target: Target::Stream("Account-acc-1".into()),
+        a: 4,
+        b: 4,
+        result: Ok(vec![Change {
+            path: "/balance".into(),
+            op: Op::Changed,
+            old: Some(json!(70)),
+            new: Some(json!(120)),
+        }]),
+    }));
     snap("diff_no_marks", &app);
     press(&mut app, "^");
     press(&mut app, "a");

@@ -452,7 +452,9 @@ fn marks_and_the_diff_tab() {
     let v = app.model.view.as_ref().unwrap();
     assert!(matches!(&v.diff, Some(((1, 3), Ok(c))) if c.len() == 1));
     press(&mut app, "x");
-    assert_eq!(app.model.view.as_ref().unwrap().diff_pair(), None);
+    // No marks: the event under the playhead against the state before it.
+    let v = app.model.view.as_ref().unwrap();
+    assert_eq!(v.diff_pair(), Some((v.playhead, v.playhead)));
 }
 
 #[test]

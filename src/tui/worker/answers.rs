@@ -387,6 +387,20 @@ impl Worker<'_, '_> {
         if sa != sb {
             return Err(WorkerError::MarksInTwoStreams { a: sa, b: sb });
         }
+        if a == b {
+            // One point: the real state there → the what-if one, with skips; else the
+            // change its own event made (the state after the version below it: versions
+            // may have gaps, or start at 0).
+            let new = match skips.is_empty() {
+                true => self.replayer.state_at(&sa, va)?,
+                false => self.replayer.what_if(&sa, va, &Self::skips(skips))?.state,
+            };
+            let old = match skips.is_empty() {
+                true => self.replayer.state_at(&sa, va.saturating_sub(1))?,
+                false => self.replayer.state_at(&sa, va)?,
+            };
+            return Ok(diff(&old, &new));
+        }
         if !skips.is_empty() {
             let set = Self::skips(skips);
             let old = self.replayer.what_if(&sa, va, &set)?;

@@ -1,4 +1,6 @@
-//! The Diff tab: what changed between mark A and mark B (or the playhead for the unset one).
+//! The Diff tab: what changed between mark A and mark B (or the playhead for the unset
+//! one); with no marks, what the event under the playhead changed, or with skips, what
+//! the what-if changes there.
 
 use eventscope::replay::{Change, Op};
 use ratatui::layout::Rect;
@@ -50,25 +52,21 @@ impl InspectorTab for DiffTab {
     fn heading(&self, model: &Model) -> Option<String> {
         let v = model.view.as_ref()?;
         let (a, b) = v.diff_pair()?;
-        Some(format!("{} {a} → {b}", v.title()))
+        Some(match (a == b, v.skips.is_empty()) {
+            (true, true) => format!("{} @ {a}: its change", v.title()),
+            (true, false) => format!("{} @ {a}: real → what-if", v.title()),
+            (false, _) => format!("{} {a} → {b}", v.title()),
+        })
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, _focused: bool) {
         let t = &model.theme;
         let Some(view) = &model.view else { return };
         let Some((a, b)) = view.diff_pair() else {
-            let ka = model.keymap.keys_label(Command::MarkA);
-            let kb = model.keymap.keys_label(Command::MarkB);
-            let lines = vec![
-                Line::from("No marks set."),
-                Line::from(format!(
-                    "Press {ka} to set mark A at the playhead, move, and {kb} to set mark B."
-                )),
-                Line::from("With one mark set, the diff compares it with the playhead."),
-            ];
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
             return;
         };
+        let ka = model.keymap.keys_label(Command::MarkA);
+        let kb = model.keymap.keys_label(Command::MarkB);
         let label = |mark: Option<i64>, name: &str, key: i64| match mark {
             Some(_) => format!("{name} {key}"),
             None => format!("playhead {key}"),
@@ -81,18 +79,26 @@ impl InspectorTab for DiffTab {
             }
             _ => Vec::new(),
         };
-        out.push(Line::styled(
-            format!(
+        let what = match (a == b, view.skips.is_empty()) {
+            (true, true) => format!(
+                "what the event at {a} changed (the state before it → after it; {ka} and {kb} set marks to compare others)"
+            ),
+            (true, false) => format!(
+                "at {a}: the real state → the what-if state without the skipped events"
+            ),
+            (false, _) => format!(
                 "{} → {}",
                 label(view.mark_a, "A", a),
                 label(view.mark_b, "B", b)
             ),
-            t.bold(t.muted),
-        ));
+        };
+        out.push(Line::styled(what, t.bold(t.muted)));
         match &view.diff {
             Some((pair, Ok(changes))) if *pair == (a, b) => {
                 if changes.is_empty() {
                     out.push(Line::from("no changes"));
+                } else if a == b && !view.skips.is_empty() {
+                    out.push(Line::from(format!("{} field(s) differ", changes.len())));
                 }
                 out.extend(changes.iter().map(|c| change_line(t, c)));
             }
