@@ -101,6 +101,20 @@ pub fn with_article(word: &str) -> String {
     format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
+/// `n` and the noun, singular for one: "1 event", "2 events", "1 match", "3 matches".
+pub fn count(n: impl Into<i128>, singular: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        return format!("1 {singular}");
+    }
+    let plural = if singular.ends_with("ch") || singular.ends_with('s') {
+        format!("{singular}es")
+    } else {
+        format!("{singular}s")
+    };
+    format!("{n} {plural}")
+}
+
 /// `text` cut to at most `width` terminal columns (wide characters count two), the cut
 /// marked with `…`.
 pub fn fit(text: &str, width: usize) -> String {
@@ -243,5 +257,16 @@ mod tests {
         assert!(v.get("event_type").is_none());
         let back: Event = serde_json::from_value(v).unwrap();
         assert_eq!(back, e);
+    }
+}
+
+#[cfg(test)]
+mod count_tests {
+    #[test]
+    fn one_is_singular() {
+        assert_eq!(super::count(1u8, "event"), "1 event");
+        assert_eq!(super::count(0u8, "event"), "0 events");
+        assert_eq!(super::count(3usize as u64, "match"), "3 matches");
+        assert_eq!(super::count(1i64, "line"), "1 line");
     }
 }

@@ -689,7 +689,7 @@ fn mouse_clicks_select_streams_events_and_tabs() {
         .unwrap();
     let x = line[..line.find(" 3 Diff ").unwrap()].chars().count() as u16 + 2;
     click(x, y as u16);
-    t.wait_for(&["No marks set."]);
+    t.wait_for(&["what the event at"]);
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
@@ -863,7 +863,7 @@ fn finding_an_event_in_the_log_and_its_state() {
     t.wait_for(&["Find events"]);
     t.tmux(&["send-keys", "-t", "e2e", "-l", "?.data.amount > 200"]);
     t.keys(&["Enter"]);
-    t.wait_for(&["1 matches"]);
+    t.wait_for(&["1 match "]);
     t.keys(&["^", "n"]);
     t.wait_for(&["7/18", "Account-acc-2 @ v2", "\"balance\": 250"]);
     t.keys(&["q"]);

@@ -104,9 +104,9 @@ pub fn stats(
             .unwrap_or_else(|| "-".into())
     };
     let head = format!(
-        "{} events in {} streams, {} → {} UTC",
-        st.events,
-        st.streams,
+        "{} in {}, {} → {} UTC",
+        eventscope::count(st.events, "event"),
+        eventscope::count(st.streams as u64, "stream"),
         time(&st.first_time),
         time(&st.last_time)
     );

@@ -521,7 +521,13 @@ impl App {
             }
             PromptKind::Search => match self.inspector.search(&input) {
                 Some(0) => m.warn(format!("nothing matches {input:?}")),
-                Some(n) => m.say(format!("{n} lines match {input:?}: n next, N previous")),
+                Some(n) => m.say(format!(
+                    "{} {input:?}: n next, N previous",
+                    match n {
+                        1 => "1 line matches".to_string(),
+                        n => format!("{n} lines match"),
+                    }
+                )),
                 None => m.say("this tab cannot be searched"),
             },
         }

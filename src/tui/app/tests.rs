@@ -621,7 +621,7 @@ fn folding_and_searching_the_state() {
     assert_eq!(app.layer(), Layer::Prompt, "/ in the inspector searches");
     typed(&mut app, "b");
     press(&mut app, "enter");
-    assert!(status(&app).contains("1 lines match"), "{}", status(&app));
+    assert!(status(&app).contains("1 line matches"), "{}", status(&app));
     press(&mut app, "n");
     assert!(app.model.status.is_none() || !app.model.status.as_ref().unwrap().error);
 }

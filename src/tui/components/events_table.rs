@@ -131,9 +131,16 @@ impl Component for EventsTable {
             };
             let state = match (&f.error, f.done) {
                 (Some(e), _) => format!("{what}: {e} "),
-                (None, true) => format!("{what}: {} matches ", f.keys.len()),
+                (None, true) => format!(
+                    "{what}: {} ",
+                    eventscope::count(f.keys.len() as u64, "match")
+                ),
                 (None, false) => {
-                    format!("{what}: {} matches, {} scanned… ", f.keys.len(), f.scanned)
+                    format!(
+                        "{what}: {}, {} scanned… ",
+                        eventscope::count(f.keys.len() as u64, "match"),
+                        f.scanned
+                    )
                 }
             };
             let style = if f.error.is_some() {

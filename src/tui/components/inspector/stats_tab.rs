@@ -90,8 +90,8 @@ impl InspectorTab for StatsTab {
         let size = st.bucket.clone().unwrap_or_else(|| "-".into());
         let mut lines = vec![Line::styled(
             format!(
-                "{} events · per {size} (Enter finds a bucket's events)",
-                st.events
+                "{} · per {size} (Enter finds a bucket's events)",
+                eventscope::count(st.events, "event")
             ),
             t.bold(t.muted),
         )];
