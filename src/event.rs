@@ -138,6 +138,42 @@ pub fn fit(text: &str, width: usize) -> String {
     out
 }
 
+/// `text` cut in the middle to at most `width` columns (`2e0f4b…02c9d1`): ids differ at
+/// either end, so both ends stay.
+pub fn fit_middle(text: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if text.width() <= width {
+        return text.to_string();
+    }
+    if width < 3 {
+        return fit(text, width);
+    }
+    let keep = width - 1;
+    let (head_w, tail_w) = (keep.div_ceil(2), keep / 2);
+    let mut head = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > head_w {
+            break;
+        }
+        used += w;
+        head.push(c);
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for c in text.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > tail_w {
+            break;
+        }
+        used += w;
+        tail.push(c);
+    }
+    let tail: String = tail.into_iter().rev().collect();
+    format!("{head}…{tail}")
+}
+
 /// `text` fitted to `width` columns and padded with spaces to exactly that many, so
 /// later columns stay in line whatever characters come before them.
 pub fn pad(text: &str, width: usize) -> String {
@@ -268,5 +304,16 @@ mod count_tests {
         assert_eq!(super::count(0u8, "event"), "0 events");
         assert_eq!(super::count(3usize as u64, "match"), "3 matches");
         assert_eq!(super::count(1i64, "line"), "1 line");
+    }
+
+    #[test]
+    fn ids_are_cut_in_the_middle() {
+        use unicode_width::UnicodeWidthStr;
+        let id = "Order-2e0f4b7c-91aa-4c1e-8d3f-5b6a7c02c9d1";
+        let cut = super::fit_middle(id, 15);
+        assert_eq!(cut, "Order-2…c02c9d1");
+        assert_eq!(cut.width(), 15);
+        assert_eq!(super::fit_middle("short", 15), "short");
+        assert_eq!(super::fit_middle("日本語の長いストリーム", 9).width(), 9);
     }
 }

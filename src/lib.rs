@@ -13,4 +13,6 @@ pub mod replay;
 pub mod store;
 pub mod time;
 
-pub use event::{category_of, columns, count, fit, pad, preview, printable, with_article, Event};
+pub use event::{
+    category_of, columns, count, fit, fit_middle, pad, preview, printable, with_article, Event,
+};

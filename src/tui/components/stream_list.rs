@@ -337,6 +337,7 @@ impl Component for StreamList {
         self.offset.set(offset);
         let width = inner.width as usize;
         let catalog = &model.catalog;
+        let tree = self.filter.is_empty();
         let lines: Vec<Line> = self
             .rows
             .iter()
@@ -383,7 +384,14 @@ impl Component for StreamList {
                     ),
                     ListRow::Stream(s) => {
                         let info = &catalog.streams[*s];
-                        let id = eventscope::printable(&info.stream_id);
+                        // Under its category's row, the category's prefix says nothing.
+                        let shown = match info.stream_id.strip_prefix(info.category.as_str()) {
+                            Some(rest) if tree && rest.len() > 1 && rest.starts_with('-') => {
+                                &rest[1..]
+                            }
+                            _ => info.stream_id.as_str(),
+                        };
+                        let id = eventscope::printable(shown);
                         let time = catalog
                             .activity
                             .get(&info.stream_id)
@@ -429,7 +437,10 @@ impl Component for StreamList {
                     _ => count,
                 };
                 let room = width.saturating_sub(eventscope::columns(&tail) + 1);
-                let label = eventscope::fit(&label, room);
+                let label = match row {
+                    ListRow::Stream(_) => eventscope::fit_middle(&label, room),
+                    _ => eventscope::fit(&label, room),
+                };
                 let pad =
                     width.saturating_sub(eventscope::columns(&label) + eventscope::columns(&tail));
                 let text = format!("{label}{}{tail}", " ".repeat(pad));
