@@ -100,14 +100,25 @@ impl Tmux {
 
     /// Waits until every text is on the screen at once, and returns that screen.
     fn wait_for(&self, texts: &[&str]) -> String {
+        self.wait_until_said(&format!("{texts:?}"), |screen| {
+            texts.iter().all(|t| screen.contains(t))
+        })
+    }
+
+    /// Waits until `ready` holds of the screen, and returns that screen.
+    fn wait_until(&self, ready: impl Fn(&str) -> bool) -> String {
+        self.wait_until_said("a screen the test describes", ready)
+    }
+
+    fn wait_until_said(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + patience();
         loop {
             let screen = self.screen();
-            if texts.iter().all(|t| screen.contains(t)) {
+            if ready(&screen) {
                 return screen;
             }
             if Instant::now() > deadline {
-                panic!("waited for {texts:?}; the screen is:\n{screen}");
+                panic!("waited for {what}; the screen is:\n{screen}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -1429,6 +1440,21 @@ fn the_diff_tab_shows_the_events_own_change_and_the_what_if() {
         "~ /balance 120 → 20",
         "1 field(s) differ",
     ]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
+
+/// `+` zooms the focused pane to the whole screen and `_` brings the layout back.
+#[test]
+fn the_focused_pane_zooms_and_back() {
+    let (_dir, t) = bank_ui(100, 30);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["Events · Account-acc-1", "4/4"]);
+    t.keys(&["+"]);
+    let zoomed = t.wait_until(|s| s.contains("Events · Account-acc-1") && !s.contains("Streams "));
+    assert!(zoomed.contains("MoneyDeposited"), "{zoomed}");
+    t.keys(&["_"]);
+    t.wait_for(&["Streams ", "Events · Account-acc-1"]);
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }

@@ -69,6 +69,8 @@ pub enum Command {
     ToggleTimeZone,
     ToggleSnapshots,
     ToggleMouse,
+    /// The focused pane on the whole screen, and back.
+    ToggleZoom,
     Refresh,
     /// The State tab's gutter: which version last changed each field.
     ToggleBlame,

@@ -40,6 +40,8 @@ pub struct App {
     /// Where the view was before each jump (Related, a table row), for Back.
     history: Vec<(Target, i64)>,
     pub focus: Pane,
+    /// The pane shown on the whole screen (lazygit's `+`), if one is.
+    pub zoomed: Option<Pane>,
     /// Whether something changed since the screen was last drawn.
     pub dirty: bool,
     /// Requests that met a locked store, asked again on the next tick.
@@ -61,6 +63,7 @@ impl App {
             prompt: None,
             history: Vec::new(),
             focus: Pane::Streams,
+            zoomed: None,
             dirty: true,
             retry: Vec::new(),
         }
@@ -310,6 +313,12 @@ impl App {
             }
             Command::Refresh => m.refresh(),
             Command::ToggleTimeZone => m.local_time = !m.local_time,
+            Command::ToggleZoom => {
+                self.zoomed = match self.zoomed {
+                    Some(_) => None,
+                    None => Some(self.focus),
+                };
+            }
             Command::ToggleMouse => {
                 m.mouse = !m.mouse;
                 let key = m.keymap.keys_label(Command::ToggleMouse);
@@ -537,7 +546,7 @@ impl App {
         if !self.model.mouse || self.help.is_some() || self.prompt.is_some() {
             return false;
         }
-        let Some(areas) = screen::layout(area) else {
+        let Some(areas) = screen::layout(area, self.zoomed) else {
             return false;
         };
         let (x, y) = (m.column, m.row);

@@ -21,8 +21,9 @@ pub struct Areas {
     pub footer: Rect,
 }
 
-/// Where each pane goes, or `None` when the terminal is too small.
-pub fn layout(area: Rect) -> Option<Areas> {
+/// Where each pane goes, or `None` when the terminal is too small. A zoomed pane takes the
+/// whole body and the other two none (so clicks cannot reach them either).
+pub fn layout(area: Rect, zoomed: Option<Pane>) -> Option<Areas> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return None;
     }
@@ -38,6 +39,13 @@ pub fn layout(area: Rect) -> Option<Areas> {
         Layout::horizontal([Constraint::Length(side), Constraint::Min(30)]).areas(body);
     let [events, inspector] =
         Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(right);
+    let hidden = Rect::new(body.x, body.y, 0, 0);
+    let (streams, events, inspector) = match zoomed {
+        None => (streams, events, inspector),
+        Some(Pane::Streams) => (body, hidden, hidden),
+        Some(Pane::Events) => (hidden, body, hidden),
+        Some(Pane::Inspector) => (hidden, hidden, body),
+    };
     Some(Areas {
         streams,
         events,
@@ -49,7 +57,7 @@ pub fn layout(area: Rect) -> Option<Areas> {
 
 pub fn draw(app: &App, frame: &mut Frame) {
     let area = frame.area();
-    let Some(areas) = layout(area) else {
+    let Some(areas) = layout(area, app.zoomed) else {
         let msg = format!(
             "terminal too small: {}×{} (needs {MIN_WIDTH}×{MIN_HEIGHT})",
             area.width, area.height

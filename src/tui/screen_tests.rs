@@ -12,6 +12,7 @@ use serde_json::json;
 
 use super::action::Action;
 use super::app::App;
+use super::components::Pane;
 use super::keymap::{Key, Keymap};
 use super::screen::draw;
 use super::test_support::{info, state_at};
@@ -734,4 +735,31 @@ fn a_plot_of_huge_values_places_them_and_labels_them_short() {
         !s.contains("10000000000000000000"),
         "no 309-digit label: {s}"
     );
+}
+
+/// `+` puts the focused pane on the whole screen and `_` brings the others back; each
+/// pane zoomed draws, and the other two are gone.
+#[test]
+fn screen_zoomed_panes() {
+    let mut app = opened_at(4);
+    for (pane, present, gone) in [
+        (Pane::Events, "MoneyDeposited", "Streams"),
+        (Pane::Inspector, "\"balance\"", "MoneyDeposited"),
+        (Pane::Streams, "Account", "MoneyDeposited"),
+    ] {
+        app.focus = pane;
+        deliver_state(&mut app, 4);
+        press(&mut app, "+");
+        assert_eq!(app.zoomed, Some(pane));
+        for (w, h) in SIZES {
+            let screen = lines(render(&app, w, h).backend().buffer()).join("\n");
+            assert!(screen.contains(present), "{pane:?} zoomed:\n{screen}");
+            assert!(!screen.contains(gone), "{pane:?} zoomed:\n{screen}");
+        }
+        press(&mut app, "_");
+        assert_eq!(app.zoomed, None);
+    }
+    app.focus = Pane::Events;
+    press(&mut app, "+");
+    snap("zoomed_events", &app);
 }

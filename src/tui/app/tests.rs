@@ -630,7 +630,7 @@ fn folding_and_searching_the_state() {
 fn clicking_rows_tabs_and_the_timeline() {
     let mut app = loaded();
     let area = Rect::new(0, 0, 100, 30);
-    let areas = crate::tui::screen::layout(area).unwrap();
+    let areas = crate::tui::screen::layout(area, None).unwrap();
     let click = |app: &mut App, x: u16, y: u16| {
         app.update(Action::Mouse(
             MouseEvent {
