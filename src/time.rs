@@ -196,6 +196,31 @@ pub fn parse_time_bound_in(input: &str, local: bool) -> Result<DateTime<Utc>, St
     period(input, local).map(|(_, end)| end)
 }
 
+/// `input` read on the day of `stored` where it is a bare time (`9:05`, `09:05:30`, with
+/// an optional fraction): that day's date is put before it, in local time or UTC as
+/// `local` says. Anything else comes back as it was.
+pub fn on_day_of(input: &str, stored: &str, local: bool) -> String {
+    let s = input.trim();
+    let mut parts = s.splitn(3, ':');
+    let hour = parts.next().unwrap_or_default();
+    let minute = parts.next().unwrap_or_default();
+    let rest = parts.next();
+    let digits = |t: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit())
+    };
+    let seconds_ok = rest.is_none_or(|r| {
+        let (whole, fraction) = r.split_once('.').unwrap_or((r, "0"));
+        digits(whole, 2..=2) && digits(fraction, 1..=9)
+    });
+    if !(digits(hour, 1..=2) && digits(minute, 2..=2) && seconds_ok) {
+        return input.to_string();
+    }
+    let Some(day) = display(stored, local).get(..10).map(str::to_string) else {
+        return input.to_string();
+    };
+    format!("{day} {}{s}", if hour.len() == 1 { "0" } else { "" })
+}
+
 /// The first instant of the period `input` names (UTC): `2024-03-01` is its midnight.
 /// `--since` reads times this way, `--until` and `--at-time` the other.
 pub fn parse_time_start(input: &str) -> Result<DateTime<Utc>, String> {
@@ -445,5 +470,22 @@ mod tests {
             "2024-03-01 09:00:00.5"
         );
         assert_eq!(display("garbage", false), "garbage");
+    }
+}
+
+#[cfg(test)]
+mod day_of_tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_time_is_on_the_playheads_day() {
+        let at = "2024-03-01T23:30:00Z";
+        assert_eq!(on_day_of("9:05", at, false), "2024-03-01 09:05");
+        assert_eq!(on_day_of("09:05:30.5", at, false), "2024-03-01 09:05:30.5");
+        assert_eq!(on_day_of("2024-02-01", at, false), "2024-02-01");
+        assert_eq!(on_day_of("905", at, false), "905");
+        assert_eq!(on_day_of("9:5", at, false), "9:5");
+        let t = parse_time_bound_in(&on_day_of("9:05", at, false), false).unwrap();
+        assert_eq!(format_stored(t), "2024-03-01T09:05:59.999999999Z");
     }
 }

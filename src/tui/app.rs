@@ -111,7 +111,7 @@ impl App {
         if let Some(c) = text {
             if let Some(p) = &mut self.prompt {
                 if p.takes(c) {
-                    p.input.push(c);
+                    p.type_char(c);
                     return;
                 }
             } else if layer == Layer::Filter && self.model.keymap.command_for(layer, key).is_none()
@@ -167,6 +167,7 @@ impl App {
             Command::Cancel | Command::Quit => self.prompt = None,
             Command::DeleteChar => {
                 if let Some(p) = &mut self.prompt {
+                    p.prefilled = false;
                     p.input.pop();
                 }
             }
@@ -279,7 +280,15 @@ impl App {
                 m.warn("this store has no event times, so there is no time to go to");
             }
             Command::GoToVersion => self.prompt = Some(Prompt::new(PromptKind::Version)),
-            Command::GoToTime => self.prompt = Some(Prompt::new(PromptKind::Time)),
+            Command::GoToTime => {
+                // Opened with the playhead's time, to edit; a bare time is on its day.
+                let mut prompt = Prompt::new(PromptKind::Time);
+                if let Some(t) = m.view.as_ref().and_then(|v| v.playhead_time()) {
+                    prompt.input = eventscope::time::display(&t, m.local_time);
+                    prompt.prefilled = true;
+                }
+                self.prompt = Some(prompt);
+            }
             Command::MarkA | Command::MarkB => {
                 let Some(v) = &mut m.view else {
                     return m.hint_open_first();
@@ -475,7 +484,13 @@ impl App {
                 }
                 Err(_) => m.warn(format!("not a version: {input:?}")),
             },
-            PromptKind::Time => match eventscope::time::parse_time_bound_in(&input, m.local_time) {
+            PromptKind::Time => match eventscope::time::parse_time_bound_in(
+                &match m.view.as_ref().and_then(|v| v.playhead_time()) {
+                    Some(at) => eventscope::time::on_day_of(&input, &at, m.local_time),
+                    None => input.clone(),
+                },
+                m.local_time,
+            ) {
                 Ok(at) => {
                     if let Some(v) = &m.view {
                         m.outbox.push(Req::ResolveTime {

@@ -1469,3 +1469,34 @@ fn time_steps_pressed_while_one_resolves_add_up() {
         "the last answer ends the step"
     );
 }
+
+#[test]
+fn the_time_prompt_opens_with_the_playheads_time_and_takes_a_bare_time_on_its_day() {
+    let mut app = opened();
+    let target = app.model.view.as_ref().unwrap().target.clone();
+    app.update(Action::Worker(Msg::Rows {
+        target,
+        from: 1,
+        to: 4,
+        rows: (1..=4).map(|k| row("Account-acc-1", k)).collect(),
+    }));
+    app.model.outbox.clear();
+    press(&mut app, "t");
+    let p = app.prompt.as_ref().unwrap();
+    assert_eq!(
+        p.input, "2024-03-01 09:04:00",
+        "the playhead's time, to edit"
+    );
+    // Backspace edits it; a typed character replaces it.
+    press(&mut app, "backspace");
+    assert_eq!(app.prompt.as_ref().unwrap().input, "2024-03-01 09:04:0");
+    press(&mut app, "esc");
+    press(&mut app, "t");
+    typed(&mut app, "9:05");
+    press(&mut app, "enter");
+    let asked = app.model.outbox.iter().find_map(|r| match r {
+        Req::ResolveTime { at, .. } => Some(eventscope::time::format_stored(*at)),
+        _ => None,
+    });
+    assert_eq!(asked.as_deref(), Some("2024-03-01T09:05:59.999999999Z"));
+}

@@ -21,6 +21,9 @@ pub enum PromptKind {
 pub struct Prompt {
     pub kind: PromptKind,
     pub input: String,
+    /// The input was put there to edit: the first character typed replaces it (as a
+    /// selected text would be), Backspace edits it.
+    pub prefilled: bool,
 }
 
 impl Prompt {
@@ -28,7 +31,16 @@ impl Prompt {
         Prompt {
             kind,
             input: String::new(),
+            prefilled: false,
         }
+    }
+
+    /// Types `c`: into the input, or in place of a prefilled one.
+    pub fn type_char(&mut self, c: char) {
+        if std::mem::take(&mut self.prefilled) {
+            self.input.clear();
+        }
+        self.input.push(c);
     }
 
     /// Whether `c` is text here rather than a key of the prompt layer (`q` closes the
