@@ -178,6 +178,39 @@ mod tests {
         assert_eq!(light.removed, Color::Rgb(0xb0, 0x00, 0x20));
     }
 
+    /// WCAG's contrast ratio of an sRGB colour against white.
+    fn contrast_on_white(c: Color) -> f64 {
+        let Color::Rgb(r, g, b) = c else {
+            panic!("{c:?}: give the light theme's text colours as #rrggbb, to be checked")
+        };
+        let lin = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.03928 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let l = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+        1.05 / (l + 0.05)
+    }
+
+    /// Text on a light background reads (WCAG AA, 4.5:1), the muted colour included.
+    #[test]
+    fn the_light_themes_text_colours_contrast_with_white() {
+        let light = Theme::parse(LIGHT).unwrap();
+        for (role, c) in [
+            ("muted", light.muted),
+            ("changed", light.changed),
+            ("added", light.added),
+            ("removed", light.removed),
+            ("warnings", light.warnings),
+        ] {
+            let ratio = contrast_on_white(c);
+            assert!(ratio >= 4.5, "{role}: {ratio:.2}:1");
+        }
+    }
+
     #[test]
     fn a_user_file_overrides_some_roles_of_a_base() {
         let t = Theme::parse("base = \"light\"\nfocus = \"208\"").unwrap();
