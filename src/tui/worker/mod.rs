@@ -434,15 +434,10 @@ impl Worker<'_, '_> {
             }
             Req::Find { target, find, from } => self.find(target, find, from),
             Req::IndexTimes(key) => {
-                // The log is read in slices of positions; a stream whole, since a slice
-                // of it would be found again through its whole index each time.
-                let slice = if key.is_some() {
-                    usize::MAX
-                } else {
-                    TIME_SLICE
-                };
+                // A slice is a range of positions in the log, of versions in a stream
+                // (through its index), so slices never read a row twice.
                 let store = self.store;
-                if !self.time_index(key.as_deref()).extend(store, slice)? {
+                if !self.time_index(key.as_deref()).extend(store, TIME_SLICE)? {
                     self.s.queue.push_back_unless_newer(Req::IndexTimes(key));
                 }
             }
