@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::jq;
 use super::walk::{Skips, Walk};
-use super::{Fold, Reducer, Result, Watch};
+use super::{Reducer, Result, Watch};
 use crate::store::{Columns, EventSource};
 use crate::Event;
 
@@ -156,11 +156,7 @@ pub fn blame(
         skips,
         Columns::NONE,
         |row, fold| {
-            // A jq state is shared, not copied (its parts are reference-counted).
-            let next = match fold {
-                Fold::Jq(_, v, _) => v.clone(),
-                Fold::Merge(v) => jq::to_val(v),
-            };
+            let next = fold.val();
             update(&mut tree, Some(&state), &next, row.version());
             state = next;
             Ok(ControlFlow::Continue(()))

@@ -518,7 +518,7 @@ pub fn from_val(v: &Val) -> Value {
     }
 }
 
-fn key_string(k: &Val) -> String {
+pub(super) fn key_string(k: &Val) -> String {
     match k {
         Val::TStr(b) | Val::BStr(b) => String::from_utf8_lossy(b).into_owned(),
         other => other.to_string(),

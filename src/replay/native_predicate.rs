@@ -125,10 +125,7 @@ impl NativePredicate {
     pub fn input_paths_as_event(&self) -> String {
         let mut out = String::new();
         for leaf in self.groups.iter().flatten() {
-            let names = leaf.path.iter().map(|k| match k {
-                Val::TStr(b) | Val::BStr(b) => String::from_utf8_lossy(b).into_owned(),
-                other => other.to_string(),
-            });
+            let names = leaf.path.iter().map(super::jq::key_string);
             match leaf.root {
                 // The whole input: every field.
                 Root::State if leaf.path.is_empty() => out.push_str(" $event "),

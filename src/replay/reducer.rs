@@ -235,6 +235,15 @@ impl Fold<'_> {
         }
     }
 
+    /// The state as a jaq value: a jq fold's own, shared (its parts are reference-counted,
+    /// so this copies nothing), a merge's converted.
+    pub fn val(&self) -> jaq_json::Val {
+        match self {
+            Fold::Jq(_, state, _) => state.clone(),
+            Fold::Merge(state) => jq::to_val(state),
+        }
+    }
+
     pub fn state(&self) -> Value {
         match self {
             Fold::Merge(state) => state.clone(),

@@ -190,22 +190,13 @@ impl Predicate {
     pub fn test(&self, row: &StreamRow, fold: &Fold) -> Verdict {
         if let Some(n) = self.native.as_ref().filter(|_| FastPath::Predicate.on()) {
             let event = n.reads_event().then(|| self.event_of(row));
-            let judged = match fold {
-                Fold::Jq(_, v, _) => n.judge(v, event.as_ref()),
-                Fold::Merge(v) => n.judge(&jq::to_val(v), event.as_ref()),
-            };
-            match judged {
+            match n.judge(&fold.val(), event.as_ref()) {
                 Some(true) => return Verdict::Holds,
                 Some(false) => return Verdict::Fails,
                 None => {}
             }
         }
-        let event = self.event_of(row);
-        let state = match fold {
-            Fold::Jq(_, v, _) => v.clone(),
-            Fold::Merge(v) => jq::to_val(v),
-        };
-        self.test_val(state, event)
+        self.test_val(fold.val(), self.event_of(row))
     }
 
     fn event_of(&self, row: &StreamRow) -> Val {
@@ -217,11 +208,7 @@ impl Predicate {
 
     /// [`Predicate::test`] for a decoded event.
     pub fn test_event(&self, event: &crate::Event, fold: &Fold) -> Verdict {
-        let state = match fold {
-            Fold::Jq(_, v, _) => v.clone(),
-            Fold::Merge(v) => jq::to_val(v),
-        };
-        self.test_val(state, jq::event_val(event, self.program.fields))
+        self.test_val(fold.val(), jq::event_val(event, self.program.fields))
     }
 
     pub fn test_val(&self, state: Val, event: Val) -> Verdict {

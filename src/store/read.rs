@@ -200,14 +200,19 @@ impl LeftOut {
 /// on `left_out` instead. Raw rows always have integer versions.
 pub(super) fn whole_version(row: &StreamRow, left_out: &LeftOut) -> bool {
     match row {
-        StreamRow::Event(e) => match &e.bad_version {
-            Some(v) => {
-                left_out.note(e.global_position, &e.stream_id, v);
-                false
-            }
-            None => true,
-        },
+        StreamRow::Event(e) => event_has_whole_version(e, left_out),
         StreamRow::Raw(_) => true,
+    }
+}
+
+/// [`whole_version`] for a decoded event.
+fn event_has_whole_version(e: &Event, left_out: &LeftOut) -> bool {
+    match &e.bad_version {
+        Some(v) => {
+            left_out.note(e.global_position, &e.stream_id, v);
+            false
+        }
+        None => true,
     }
 }
 
@@ -523,8 +528,7 @@ impl Store {
         let sql = self.stream_range_sql(&self.mapping.select_list());
         let mut f = f;
         self.query_events(&sql, &stream_range_params(stream, &versions), |e| {
-            if let Some(v) = &e.bad_version {
-                self.left_out.note(e.global_position, &e.stream_id, v);
+            if !event_has_whole_version(&e, &self.left_out) {
                 return Ok(ControlFlow::Continue(()));
             }
             f(e)
