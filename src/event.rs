@@ -118,30 +118,34 @@ pub fn count(n: impl Into<i128>, singular: &str) -> String {
 /// `text` cut to at most `width` terminal columns (wide characters count two), the cut
 /// marked with `…`.
 pub fn fit(text: &str, width: usize) -> String {
-    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    use unicode_width::UnicodeWidthStr;
     if text.width() <= width {
         return text.to_string();
     }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        used += w;
-        out.push(c);
+    if width == 0 {
+        return String::new();
     }
-    if width > 0 {
-        out.push('…');
-    }
+    let mut out = take_columns(text.chars(), width - 1);
+    out.push('…');
     out
+}
+
+/// The leading characters of `chars` that fit in `width` columns.
+fn take_columns(chars: impl Iterator<Item = char>, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut used = 0;
+    chars
+        .take_while(|c| {
+            used += c.width().unwrap_or(0);
+            used <= width
+        })
+        .collect()
 }
 
 /// `text` cut in the middle to at most `width` columns (`2e0f4b…02c9d1`): ids differ at
 /// either end, so both ends stay.
 pub fn fit_middle(text: &str, width: usize) -> String {
-    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    use unicode_width::UnicodeWidthStr;
     if text.width() <= width {
         return text.to_string();
     }
@@ -149,28 +153,11 @@ pub fn fit_middle(text: &str, width: usize) -> String {
         return fit(text, width);
     }
     let keep = width - 1;
-    let (head_w, tail_w) = (keep.div_ceil(2), keep / 2);
-    let mut head = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w > head_w {
-            break;
-        }
-        used += w;
-        head.push(c);
-    }
-    let mut tail: Vec<char> = Vec::new();
-    let mut used = 0;
-    for c in text.chars().rev() {
-        let w = c.width().unwrap_or(0);
-        if used + w > tail_w {
-            break;
-        }
-        used += w;
-        tail.push(c);
-    }
-    let tail: String = tail.into_iter().rev().collect();
+    let head = take_columns(text.chars(), keep.div_ceil(2));
+    let tail: String = take_columns(text.chars().rev(), keep / 2)
+        .chars()
+        .rev()
+        .collect();
     format!("{head}…{tail}")
 }
 

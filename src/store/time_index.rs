@@ -57,13 +57,26 @@ impl TimeIndex {
             return Ok(true);
         }
         let mut read = 0usize;
-        let mut add = |index: &mut TimeIndex, row: TimeRow| -> Result<ControlFlow<()>> {
+        // A row's place and its time as stored; the stream's id is only copied to name a
+        // time that cannot be read, in the store's own words.
+        let mut add = |index: &mut TimeIndex,
+                       (stream_id, position, version): (&str, i64, i64),
+                       stored: Option<&str>|
+         -> Result<ControlFlow<()>> {
             read += 1;
-            let time = store.instant(&row)?;
+            let time = match stored.and_then(crate::time::parse_stored) {
+                Some(t) => t,
+                None => store.instant(&TimeRow {
+                    position,
+                    stream_id: stream_id.to_string(),
+                    version,
+                    time: stored.map(str::to_string),
+                })?,
+            };
             let key = if index.stream.is_some() {
-                row.version
+                version
             } else {
-                row.position
+                position
             };
             if let (Some(k), Some(t)) = (index.keys.last(), index.times.last()) {
                 if key <= *k || time < *t {
@@ -91,17 +104,14 @@ impl TimeIndex {
                 };
                 let from = self.read_to.saturating_add(1);
                 store.each_stream_row(&stream, from..=i64::MAX, columns, &mut |row| {
-                    let time = match &row {
-                        StreamRow::Raw(r) => r.timestamp.map(crate::time::normalise),
-                        StreamRow::Event(e) => e.timestamp.clone(),
-                    };
-                    let row = TimeRow {
-                        position: row.global_position(),
-                        stream_id: stream.clone(),
-                        version: row.version(),
-                        time,
-                    };
-                    add(self, row)
+                    let place = (stream.as_str(), row.global_position(), row.version());
+                    match &row {
+                        StreamRow::Raw(r) => {
+                            let time = r.timestamp.map(crate::time::normalise);
+                            add(self, place, time.as_deref())
+                        }
+                        StreamRow::Event(e) => add(self, place, e.timestamp.as_deref()),
+                    }
                 })?;
             }
             None => {
@@ -110,7 +120,10 @@ impl TimeIndex {
                     limit: (limit != usize::MAX).then_some(limit),
                     ..Default::default()
                 };
-                store.each_time(&filter, &mut |row| add(self, row))?;
+                store.each_time(&filter, &mut |row| {
+                    let place = (row.stream_id.as_str(), row.position, row.version);
+                    add(self, place, row.time.as_deref())
+                })?;
             }
         }
         let done = self.full || read < limit;

@@ -391,13 +391,13 @@ impl Worker<'_, '_> {
             // One point: the real state there → the what-if one, with skips; else the
             // change its own event made (the state after the version below it: versions
             // may have gaps, or start at 0).
-            let new = match skips.is_empty() {
-                true => self.replayer.state_at(&sa, va)?,
-                false => self.replayer.what_if(&sa, va, &Self::skips(skips))?.state,
-            };
-            let old = match skips.is_empty() {
-                true => self.replayer.state_at(&sa, va.saturating_sub(1))?,
-                false => self.replayer.state_at(&sa, va)?,
+            let (old, new) = if skips.is_empty() {
+                let before = self.replayer.state_at(&sa, va.saturating_sub(1))?;
+                (before, self.replayer.state_at(&sa, va)?)
+            } else {
+                let real = self.replayer.state_at(&sa, va)?;
+                let set = Self::skips(skips);
+                (real, self.replayer.what_if(&sa, va, &set)?.state)
             };
             return Ok(diff(&old, &new));
         }
