@@ -1,6 +1,7 @@
-//! `events --follow` prints exactly what the same command prints afterwards, filter by
-//! filter, with a writer appending while it follows: on SQLite and on PostgreSQL. A
-//! stream or category with no event yet is waited for.
+//! `events --follow` prints the last 10 stored events of what the same command prints
+//! afterwards, then exactly the rest of it, filter by filter, with a writer appending while
+//! it follows: on SQLite and on PostgreSQL. A stream or category with no event yet is
+//! waited for. `-n N` lists the last N, checked against a listing's tail.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -107,6 +108,12 @@ fn followed_equals_afterwards(
         let mut args = vec!["events", target, "--json"];
         args.extend_from_slice(filter);
         let afterwards: Vec<String> = ok(&args).lines().map(String::from).collect();
+        // As `tail -f`: the last 10 of those stored before it started, then every append.
+        let stored = afterwards
+            .iter()
+            .filter(|l| !l.contains("2030-01-01"))
+            .count();
+        let afterwards = afterwards[stored.saturating_sub(10)..].to_vec();
         let followed = gather(&f.lines, afterwards.len());
         let _ = f.child.kill();
         let _ = f.child.wait();
@@ -187,4 +194,37 @@ fn postgres_follow_prints_what_the_command_prints_afterwards() {
         }
         tx.commit().unwrap();
     });
+}
+
+/// `-n N` lists the tail of what the same command lists whole, for every filter and
+/// several N, on a log long enough that the tail is found in growing windows.
+#[test]
+fn last_n_is_the_tail_of_the_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("big.db");
+    ok(&["demo", "--out", s(&db), "--events", "5000"]);
+    let filters: &[&[&str]] = &[
+        &[],
+        &["--type", "MoneyDeposited"],
+        &["--where", ".data.amount > 400"],
+        &["--stream", "Account-acc-1"],
+        &["--from", "4990"],
+    ];
+    for filter in filters {
+        let mut args = vec!["events", s(&db), "--json"];
+        args.extend_from_slice(filter);
+        let all: Vec<String> = ok(&args).lines().map(String::from).collect();
+        assert!(!all.is_empty(), "{filter:?} matches something");
+        for n in [0usize, 1, 7, 2000, 100_000] {
+            let count = n.to_string();
+            let mut with_n = args.clone();
+            with_n.extend(["-n", &count]);
+            let tail: Vec<String> = ok(&with_n).lines().map(String::from).collect();
+            assert_eq!(
+                tail,
+                all[all.len().saturating_sub(n)..],
+                "{filter:?} -n {n}"
+            );
+        }
+    }
 }

@@ -331,7 +331,7 @@ fn a_read_only_directory_works_for_every_command() {
             assert_eq!(listing(place), before);
         }
         // --follow there: polls, says so in one line, and stops cleanly.
-        let mut follow = unprivileged(&["events", s(&store), "--follow", "--json"])
+        let mut follow = unprivileged(&["events", s(&store), "--follow", "--json", "-n", "100"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -252,6 +252,10 @@ pub enum Command {
         /// Show at most N events (with --follow: of those already stored).
         #[arg(long, value_name = "N", value_parser = limit_in_range)]
         limit: Option<usize>,
+        /// Show the last N matching events (with --follow: the last N stored, then what
+        /// is appended; 10 when neither --from nor --limit is given, as `tail -f`).
+        #[arg(long, short = 'n', value_name = "N", value_parser = limit_in_range)]
+        last: Option<usize>,
         #[command(flatten)]
         find: FindArgs,
         #[command(flatten)]
@@ -259,7 +263,8 @@ pub enum Command {
         /// One JSON envelope per line.
         #[arg(long)]
         json: bool,
-        /// Keep printing events as other processes append them, like `tail -f`.
+        /// Keep printing events as other processes append them, like `tail -f`: the last
+        /// 10 stored first (-n N for more, --from POS for all from there).
         #[arg(long, short = 'f')]
         follow: bool,
     },

@@ -93,11 +93,17 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             event_type,
             from,
             limit,
+            last,
             find,
             limits,
             json,
             follow,
         } => {
+            // Following starts at the end, as `tail -f` does, unless told where.
+            let last = match (last, follow && from.is_none() && limit.is_none()) {
+                (None, true) => Some(super::events::FOLLOW_SHOWS),
+                (last, _) => last,
+            };
             let filter = LogFilter {
                 stream,
                 event_type,
@@ -113,9 +119,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
                 let store = eventscope::store::open_source(&store, &live).with_context(|| {
                     format!("opening {}", eventscope::store::display_name(&store))
                 })?;
-                super::events::follow(&*store, filter, &find, &limits, json)
+                super::events::follow(&*store, filter, last, &find, &limits, json)
             } else {
-                super::events::list(&*open(&store)?, filter, &find, &limits, json)
+                super::events::list(&*open(&store)?, filter, last, &find, &limits, json)
             }
         }
         Command::State {

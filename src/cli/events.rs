@@ -80,14 +80,92 @@ pub fn category_streams(store: &dyn EventSource, category: &str) -> Result<Vec<S
     Ok(streams)
 }
 
+/// How many stored events `--follow` shows before the new ones when not told.
+pub const FOLLOW_SHOWS: usize = 10;
+
+/// The position of the `n`th matching event from the end, at or before `end`: windows
+/// growing backwards from the end are read until they hold `n` matches or reach the
+/// start, so that `-n 10` on a long log reads about its tail, not the whole log.
+fn start_of_last(
+    store: &dyn EventSource,
+    filter: &LogFilter,
+    test: &EventTest,
+    n: usize,
+    end: i64,
+) -> Result<i64> {
+    let past_end = end.saturating_add(1);
+    if n == 0 {
+        return Ok(past_end);
+    }
+    let first = LogFilter {
+        limit: Some(1),
+        to_position: Some(end),
+        ..filter.clone()
+    };
+    let mut floor = None;
+    store.read_log(&first, |e: Event| {
+        floor = Some(e.global_position);
+        Ok::<_, anyhow::Error>(ControlFlow::Break(()))
+    })?;
+    let Some(floor) = floor else {
+        return Ok(past_end);
+    };
+    let mut span = i64::try_from(n)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(4)
+        .max(1024);
+    loop {
+        let from = past_end.saturating_sub(span).max(floor);
+        let window = LogFilter {
+            from_position: from,
+            to_position: Some(end),
+            limit: None,
+            ..filter.clone()
+        };
+        let mut kept = std::collections::VecDeque::with_capacity(n.min(1 << 16));
+        store.search_log(
+            &window,
+            |row| Ok::<_, anyhow::Error>(test.keeps(row)),
+            |e: Event| {
+                if kept.len() == n {
+                    kept.pop_front();
+                }
+                kept.push_back(e.global_position);
+                Ok::<_, anyhow::Error>(ControlFlow::Continue(()))
+            },
+        )?;
+        if kept.len() == n || from <= floor {
+            return Ok(kept.front().copied().unwrap_or(past_end));
+        }
+        span = span.saturating_mul(8);
+    }
+}
+
 pub fn list(
     store: &dyn EventSource,
-    filter: LogFilter,
+    mut filter: LogFilter,
+    last: Option<usize>,
     find: &FindArgs,
     limits: &JqLimits,
     json: bool,
 ) -> Result<()> {
-    let (filter, test) = prepare(store, filter, find, limits, false)?;
+    let (filter, test) = {
+        if let Some(n) = last {
+            let end = store.last_position()?;
+            filter.to_position = Some(end);
+            let (f, test) = prepare(store, filter, find, limits, false)?;
+            let from = start_of_last(store, &f, &test, n, end)?;
+            (
+                LogFilter {
+                    from_position: from,
+                    ..f
+                },
+                test,
+            )
+        } else {
+            prepare(store, filter, find, limits, false)?
+        }
+    };
     let mut o = Out::stdout();
     header(&mut o, json)?;
     let print_each = |e: Event| {
@@ -115,6 +193,7 @@ pub fn list(
 pub fn follow(
     store: &dyn EventSource,
     filter: LogFilter,
+    last: Option<usize>,
     find: &FindArgs,
     limits: &JqLimits,
     json: bool,
@@ -127,6 +206,12 @@ pub fn follow(
         super::output::warn(&note);
     }
     let start = store.last_position()?;
+    let subscribed_from = start.max(filter.from_position.saturating_sub(1));
+    if let Some(n) = last {
+        filter.from_position = filter
+            .from_position
+            .max(start_of_last(store, &filter, &test, n, start)?);
+    }
     store.search_log(
         &filter,
         |row| Ok::<_, anyhow::Error>(test.keeps(row)),
@@ -140,7 +225,7 @@ pub fn follow(
     )?;
     o.flush()?;
     let stop = stop_on_signal();
-    let mut sub = store.subscribe(start.max(filter.from_position.saturating_sub(1)))?;
+    let mut sub = store.subscribe(subscribed_from)?;
     while !stop.load(Ordering::Relaxed) {
         let batch = match sub.poll() {
             // A writer's long transaction: its events come when it commits.
