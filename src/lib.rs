@@ -9,6 +9,7 @@ pub mod demo;
 pub mod event;
 pub mod fast_paths;
 pub mod files;
+pub mod project;
 pub mod replay;
 pub mod store;
 pub mod time;

@@ -495,3 +495,71 @@ fn a_reducer_reading_every_envelope_field_sees_them() {
     assert!(expected[0][0].is_string() && expected[0][2].is_string());
     assert_eq!(state["seen"], json!(expected));
 }
+
+/// A reducer nobody passes: `reducers/` beside the store, a `.eventscope.toml` beside it,
+/// `EVENTSCOPE_REDUCER`, each winning over the one before and `--reducer` over all, and
+/// every header naming where it came from. The states are those of `--reducer` itself.
+#[test]
+fn a_default_reducer_comes_from_beside_the_store_or_the_environment() {
+    let (dir, db) = demo_store();
+    let db = s(&db);
+    let state = |env: Option<&str>, extra: &[&str]| -> (String, Value) {
+        let mut cmd = bin();
+        cmd.args(["state", db, "Account-acc-1"]).args(extra);
+        cmd.env_remove("EVENTSCOPE_REDUCER");
+        if let Some(v) = env {
+            cmd.env("EVENTSCOPE_REDUCER", v);
+        }
+        let out = cmd.output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (header, body) = text.split_once('\n').unwrap();
+        (header.to_string(), serde_json::from_str(body).unwrap())
+    };
+    let flagged = |reducer: &str| state(None, &["--reducer", reducer]).1;
+    let (header, merged) = state(None, &[]);
+    assert!(header.contains("built-in merge"), "{header}");
+
+    let folder = dir.path().join("reducers");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::copy(ACCOUNT_JQ, folder.join("Account.jq")).unwrap();
+    let (header, got) = state(None, &[]);
+    assert_eq!(got, flagged(ACCOUNT_JQ));
+    assert_ne!(got, merged);
+    assert!(header.contains("reducers beside the store)"), "{header}");
+
+    let counting = dir.path().join("count.jq");
+    std::fs::write(&counting, "(. // {}) | .n = ((.n // 0) + 1)").unwrap();
+    std::fs::write(
+        dir.path().join(".eventscope.toml"),
+        "reducer = \"count.jq\"\n",
+    )
+    .unwrap();
+    let (header, got) = state(None, &[]);
+    assert_eq!(got, json!({"n": 4}));
+    assert!(header.contains(".eventscope.toml)"), "{header}");
+
+    let (header, got) = state(Some(ACCOUNT_JQ), &[]);
+    assert_eq!(got, flagged(ACCOUNT_JQ));
+    assert!(header.contains("(from EVENTSCOPE_REDUCER)"), "{header}");
+    let (header, got) = state(Some("merge"), &[]);
+    assert_eq!((header.contains("built-in merge"), got), (true, merged));
+    let (header, got) = state(Some(ACCOUNT_JQ), &["--reducer", s(&counting)]);
+    assert_eq!(got, json!({"n": 4}));
+    assert!(
+        !header.contains("(from"),
+        "--reducer is no default: {header}"
+    );
+
+    // A file that says what it may not is one clear line, not a default passed over.
+    std::fs::write(dir.path().join(".eventscope.toml"), "reduce = \"x.jq\"\n").unwrap();
+    let err = fails(&["state", db, "Account-acc-1"]);
+    assert!(
+        err.contains(".eventscope.toml") && err.contains("unknown field"),
+        "{err}"
+    );
+}

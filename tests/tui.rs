@@ -1458,3 +1458,32 @@ fn the_focused_pane_zooms_and_back() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+/// The header names the store, its layout and a reducer found beside the store (no
+/// `--reducer`), and that reducer folds the streams.
+#[test]
+fn the_header_names_a_default_reducer_found_beside_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let reducers = dir.path().join("reducers");
+    std::fs::create_dir(&reducers).unwrap();
+    std::fs::copy(
+        Path::new(REDUCERS).join("Account.jq"),
+        reducers.join("Account.jq"),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("env -u EVENTSCOPE_REDUCER {bin} {db}"), 160, 30);
+    t.wait_for(&[
+        "acc-1",
+        "· native ·",
+        "reducers beside the store)",
+        "not following",
+    ]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    t.keys(&["f"]);
+    t.wait_for(&["· following ·"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

@@ -98,6 +98,10 @@ pub struct ReplayArgs {
     pub snapshot_map: Option<PathBuf>,
     #[command(flatten)]
     pub limits: JqLimits,
+    /// Where a reducer not given by --reducer was named (`EVENTSCOPE_REDUCER`, a
+    /// `.eventscope.toml`, `reducers/` beside the store), for every header.
+    #[arg(skip)]
+    pub reducer_origin: Option<String>,
 }
 
 /// The one guard on every jq program: reducers, `when` predicates, `--where`, snapshot
@@ -588,4 +592,34 @@ pub enum Command {
     /// the store cannot be read.
     #[command(name = "__streams", hide = true)]
     StreamIds { store: PathBuf },
+}
+
+impl Command {
+    /// The store a command reads, and its replay settings, for the store's defaults.
+    pub fn store_and_replay(&mut self) -> (Option<&std::path::Path>, Option<&mut ReplayArgs>) {
+        use Command as C;
+        match self {
+            C::State { store, replay, .. }
+            | C::Blame { store, replay, .. }
+            | C::When { store, replay, .. }
+            | C::Whatif { store, replay, .. }
+            | C::Diff { store, replay, .. }
+            | C::ExportTest { store, replay, .. }
+            | C::CompareReducers { store, replay, .. }
+            | C::Check { store, replay, .. } => (Some(store), Some(replay)),
+            C::Test { replay, .. } => (None, Some(replay)),
+            C::Streams { store, .. }
+            | C::Events { store, .. }
+            | C::Consumers { store, .. }
+            | C::Stats { store, .. }
+            | C::Related { store, .. }
+            | C::Snapshots { store, .. }
+            | C::StreamIds { store } => (Some(store), None),
+            C::Demo { .. }
+            | C::Import { .. }
+            | C::Formats { .. }
+            | C::Completions { .. }
+            | C::Man => (None, None),
+        }
+    }
 }

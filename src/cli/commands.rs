@@ -23,6 +23,9 @@ pub struct UiRequest {
     pub store: PathBuf,
     pub open: OpenOptions,
     pub reducer: Option<PathBuf>,
+    /// Where the reducer was named when not by `--reducer` (the store's defaults).
+    #[serde(default)]
+    pub reducer_origin: Option<String>,
     /// Start replays from store snapshots (through `snapshot_map` or `<category>.snapshot.jq`).
     pub from_snapshots: bool,
     pub snapshot_map: Option<PathBuf>,
@@ -38,7 +41,42 @@ pub struct UiRequest {
     pub ignore: Vec<String>,
 }
 
-pub fn run(cli: Cli) -> Result<Outcome> {
+/// Fills what the command line leaves unsaid from the store's defaults (`project`): the
+/// reducer, the layout or map, the snapshot mapping.
+fn apply_defaults(cli: &mut Cli) -> Result<()> {
+    let (store, replay, with_store) = match &mut cli.command {
+        // The demo's own reducers come with it; a chosen store has its own defaults.
+        None if cli.store.is_none() => return Ok(()),
+        None => (cli.store.as_deref(), Some(&mut cli.replay), true),
+        Some(c) => {
+            let has_store = !matches!(c, Command::Demo { .. } | Command::Import { .. });
+            let (store, replay) = c.store_and_replay();
+            (store, replay, has_store)
+        }
+    };
+    if !with_store {
+        return Ok(());
+    }
+    let env = std::env::var(eventscope::project::REDUCER_VAR).ok();
+    let found = eventscope::project::find(store, env.as_deref()).map_err(anyhow::Error::msg)?;
+    if let Some(replay) = replay {
+        if let Some(r) = found.reducer.filter(|_| replay.reducer.is_none()) {
+            replay.reducer = r.path;
+            replay.reducer_origin = Some(r.origin);
+        }
+        if replay.snapshot_map.is_none() {
+            replay.snapshot_map = found.snapshot_map;
+        }
+    }
+    if cli.open.format.is_none() && cli.open.map.is_none() {
+        cli.open.format = found.layout;
+        cli.open.map = found.map;
+    }
+    Ok(())
+}
+
+pub fn run(mut cli: Cli) -> Result<Outcome> {
+    apply_defaults(&mut cli)?;
     let options = OpenOptions {
         format: cli.open.format.clone(),
         map: cli.open.map.clone(),
@@ -342,10 +380,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 }
 
 pub fn load_reducer(args: &ReplayArgs) -> Result<Reducer> {
-    match &args.reducer {
-        Some(path) => Ok(Reducer::load(path)?),
-        None => Ok(Reducer::Merge),
-    }
+    Ok(Reducer::load_named(
+        args.reducer.as_deref(),
+        args.reducer_origin.as_deref(),
+    )?)
 }
 
 /// The guard on a command's jq programs: a call that runs past `--jq-timeout` or grows
@@ -405,6 +443,7 @@ fn open_default(
         store,
         open,
         reducer,
+        reducer_origin: replay.reducer_origin.clone(),
         from_snapshots: replay.from_snapshots,
         snapshot_map: replay.snapshot_map.clone(),
         reducer_timeout: std::time::Duration::from_secs_f64(replay.limits.reducer_timeout),

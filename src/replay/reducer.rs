@@ -67,6 +67,28 @@ impl Reducer {
         Ok(Reducer::PerCategory { programs, default })
     }
 
+    /// [`Reducer::load`] of a path, or the built-in merge without one; a reducer named by
+    /// the store's defaults (`origin`) says so in every program's name, and so in every
+    /// header and message.
+    pub fn load_named(path: Option<&Path>, origin: Option<&str>) -> Result<Reducer> {
+        let Some(path) = path else {
+            return Ok(Reducer::Merge);
+        };
+        let mut reducer = Reducer::load(path)?;
+        if let Some(origin) = origin {
+            let rename = |p: &mut JqProgram| p.name = format!("{} (from {origin})", p.name);
+            match &mut reducer {
+                Reducer::Merge => {}
+                Reducer::Jq(p) => rename(p),
+                Reducer::PerCategory { programs, default } => {
+                    programs.values_mut().for_each(rename);
+                    default.iter_mut().for_each(rename);
+                }
+            }
+        }
+        Ok(reducer)
+    }
+
     /// The jq program that folds streams of `category`, or `None` for the built-in merge.
     pub fn program_for(&self, category: &str) -> Option<&JqProgram> {
         match self {

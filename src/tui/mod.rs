@@ -92,12 +92,16 @@ fn run(options: Options) -> Result<()> {
     let keymap = Keymap::load().map_err(|e| anyhow!("keymap {e}"))?;
     let theme = Theme::load().map_err(|e| anyhow!("theme {e}"))?;
     let store_name = eventscope::store::display_name(&options.store);
-    eventscope::store::open_source(&options.store, &options.open)
-        .with_context(|| format!("opening {store_name}"))?;
+    let layout_name = eventscope::store::open_source(&options.store, &options.open)
+        .with_context(|| format!("opening {store_name}"))?
+        .format_name();
     let reducer_name = match &options.reducer {
         Some(p) => {
             eventscope::replay::Reducer::load(p)?;
-            p.display().to_string()
+            match &options.reducer_origin {
+                Some(origin) => format!("{} (from {origin})", p.display()),
+                None => p.display().to_string(),
+            }
         }
         None => "built-in merge".to_string(),
     };
@@ -146,6 +150,7 @@ fn run(options: Options) -> Result<()> {
         .context("starting the signal handler")?;
 
     let mut app = App::new(keymap, theme, store_name, reducer_name);
+    app.model.layout_name = layout_name.to_string();
     app.model.from_snapshots = config.ui.from_snapshots;
     app.model.read_model = config.ui.read_model.is_some();
     let result = event_loop(&mut terminal, &mut app, rx, channels, workers, config);

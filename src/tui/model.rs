@@ -279,6 +279,8 @@ pub struct Model {
     pub keymap: Keymap,
     pub theme: Theme,
     pub store_name: String,
+    /// The layout the store is read as (`eventscope formats`), for the header.
+    pub layout_name: String,
     pub reducer_name: String,
     pub catalog: Catalog,
     pub view: Option<View>,
@@ -286,6 +288,9 @@ pub struct Model {
     pub pending: i64,
     pub local_time: bool,
     pub following: bool,
+    /// Events appended to the view while following with the playhead off its end: following
+    /// pauses while the user looks back, as `less +F` does.
+    pub unseen: i64,
     /// Whether the UI captures the mouse (off: the terminal's own selection works).
     pub mouse: bool,
     /// The time step the worker is resolving: steps pressed meanwhile add to it, so
@@ -320,12 +325,14 @@ impl Model {
             keymap,
             theme,
             store_name,
+            layout_name: String::new(),
             reducer_name,
             catalog: Catalog::default(),
             view: None,
             pending: 0,
             local_time: false,
             following: false,
+            unseen: 0,
             mouse: true,
             time_step: None,
             from_snapshots: false,
@@ -356,6 +363,12 @@ impl Model {
             text: text.into(),
             error: true,
         });
+    }
+
+    /// While following with the playhead off the last event: how many events came since.
+    pub fn follow_paused(&self) -> Option<i64> {
+        let v = self.view.as_ref()?;
+        (self.following && v.playhead < v.len).then_some(self.unseen)
     }
 
     pub fn hint_open_first(&mut self) {
@@ -401,6 +414,9 @@ impl Model {
             return;
         }
         let key = key.clamp(v.first, v.len);
+        if key == v.len {
+            self.unseen = 0;
+        }
         let have = v.state.as_ref().is_some_and(|(k, _)| *k == key)
             || v.category.as_ref().is_some_and(|(k, _)| *k == key);
         v.playhead = key;

@@ -14,6 +14,7 @@ pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
 
 pub struct Areas {
+    pub header: Rect,
     pub streams: Rect,
     pub events: Rect,
     pub inspector: Rect,
@@ -27,7 +28,8 @@ pub fn layout(area: Rect, zoomed: Option<Pane>) -> Option<Areas> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return None;
     }
-    let [body, timeline, footer] = Layout::vertical([
+    let [header, body, timeline, footer] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Min(8),
         Constraint::Length(4),
         Constraint::Length(1),
@@ -47,6 +49,7 @@ pub fn layout(area: Rect, zoomed: Option<Pane>) -> Option<Areas> {
         Some(Pane::Inspector) => (hidden, hidden, body),
     };
     Some(Areas {
+        header,
         streams,
         events,
         inspector,
@@ -66,6 +69,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         return;
     };
     let m = &app.model;
+    super::components::header::draw(frame, areas.header, m);
     app.streams
         .draw(frame, areas.streams, m, app.focus == Pane::Streams);
     app.events

@@ -62,12 +62,14 @@ const TYPES: [&str; 4] = [
 const BALANCES: [i64; 4] = [0, 100, 70, 120];
 
 fn new_app() -> App {
-    App::new(
+    let mut app = App::new(
         Keymap::default(),
         Theme::default(),
         "/tmp/bank.db".into(),
         "Account.jq".into(),
-    )
+    );
+    app.model.layout_name = "native".into();
+    app
 }
 
 fn bank_app() -> App {

@@ -427,9 +427,13 @@ impl App {
         if new_len == v.len {
             return;
         }
+        let at_end = v.playhead == v.len;
+        if m.following && !at_end {
+            m.unseen += new_len - v.len;
+        }
         v.len = new_len;
         v.rows_requested = (0, -1);
-        if m.following {
+        if m.following && at_end {
             m.seek(i64::MAX);
         } else {
             m.ensure_rows();

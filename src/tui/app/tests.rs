@@ -741,6 +741,60 @@ fn follow_moves_the_playhead_to_appended_events() {
     );
 }
 
+/// The screen as text, drawn at `w`×`h`.
+fn drawn(app: &App, w: u16, h: u16) -> String {
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    t.draw(|f| crate::tui::screen::draw(app, f)).unwrap();
+    let buf = t.backend().buffer();
+    buf.content
+        .chunks(w as usize)
+        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
+        .collect()
+}
+
+#[test]
+fn follow_pauses_while_looking_back_and_end_resumes_it() {
+    let mut app = opened();
+    press(&mut app, "f");
+    assert_eq!(playhead(&app), 4);
+    assert!(drawn(&app, 100, 30).contains(" · following · "));
+    // Looking back: new events are counted, the playhead stays.
+    press(&mut app, "h");
+    for (v, p) in [(5, 18), (6, 19), (7, 20)] {
+        app.update(Action::Worker(Msg::Appended {
+            events: vec![appended("Account-acc-1", v, p)],
+        }));
+    }
+    let v = app.model.view.as_ref().unwrap();
+    assert_eq!((v.len, v.playhead), (7, 3), "paused: the playhead stays");
+    assert_eq!(app.model.follow_paused(), Some(3));
+    let screen = drawn(&app, 100, 30);
+    assert!(
+        screen.contains("following paused: 3 new events ($ to resume)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("following paused: 3 new events · UTC"),
+        "{screen}"
+    );
+    // End (here `$`) resumes: to the last event, and new ones are followed again.
+    press(&mut app, "$");
+    assert_eq!(playhead(&app), 7);
+    assert_eq!(app.model.follow_paused(), None);
+    app.update(Action::Worker(Msg::Appended {
+        events: vec![appended("Account-acc-1", 8, 21)],
+    }));
+    assert_eq!(playhead(&app), 8);
+    // Stepping to the last event by hand resumes too.
+    press(&mut app, "h");
+    app.update(Action::Worker(Msg::Appended {
+        events: vec![appended("Account-acc-1", 9, 22)],
+    }));
+    assert_eq!((playhead(&app), app.model.follow_paused()), (7, Some(1)));
+    press(&mut app, "G");
+    assert_eq!((playhead(&app), app.model.follow_paused()), (9, None));
+}
+
 #[test]
 fn rows_arrive_and_far_ones_are_dropped() {
     let mut app = loaded();

@@ -43,6 +43,15 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, mode: FooterMode) {
             format!("{} new events: {r} refreshes, {f} follows", model.pending),
             t.bold(t.focus),
         )
+    } else if let Some(n) = model.follow_paused().filter(|_| model.status.is_none()) {
+        let end = model.keymap.keys_label(Command::Last);
+        Line::styled(
+            format!(
+                "following paused: {} ({end} to resume)",
+                eventscope::count(n, "new event")
+            ),
+            t.bold(t.warnings),
+        )
     } else if let Some(s) = &model.status {
         let color = if s.error { t.errors } else { t.warnings };
         Line::styled(eventscope::printable(&s.text).into_owned(), t.fg(color))

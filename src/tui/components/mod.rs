@@ -5,6 +5,7 @@
 pub mod consumers;
 pub mod events_table;
 pub mod footer;
+pub mod header;
 pub mod help;
 pub mod inspector;
 pub mod json_tree;

@@ -80,10 +80,13 @@ pub fn run(mut config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Ms
     store.watch_connection(Box::new(move |lost| {
         let _ = to_ui.send(Msg::Connection(lost));
     }));
-    let mut reducer = match config.ui.reducer.as_deref().map(Reducer::load) {
-        None => Reducer::Merge,
-        Some(Ok(r)) => r,
-        Some(Err(e)) => {
+    let loaded = Reducer::load_named(
+        config.ui.reducer.as_deref(),
+        config.ui.reducer_origin.as_deref(),
+    );
+    let mut reducer = match loaded {
+        Ok(r) => r,
+        Err(e) => {
             let _ = replies.send(Msg::Failed {
                 error: WorkerError::Reducer(e.to_string()),
                 retry: None,
@@ -123,6 +126,7 @@ pub fn run(mut config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Ms
                 replayer,
                 s: &mut session,
                 reducer_path: config.ui.reducer.as_deref(),
+                reducer_origin: config.ui.reducer_origin.as_deref(),
                 read_model: ReadModelConfig {
                     spec: config.ui.read_model.clone(),
                     project: config.ui.project.clone(),
@@ -216,6 +220,7 @@ struct Worker<'a, 's> {
     replayer: Replayer<'a>,
     s: &'s mut Session,
     reducer_path: Option<&'a std::path::Path>,
+    reducer_origin: Option<&'a str>,
     read_model: ReadModelConfig,
 }
 
@@ -280,7 +285,7 @@ impl Worker<'_, '_> {
 
     fn reload(&mut self) -> Option<Reducer> {
         let path = self.reducer_path?;
-        match Reducer::load(path) {
+        match Reducer::load_named(Some(path), self.reducer_origin) {
             Ok(r) => {
                 self.send(Msg::ReducerReloaded(Ok(())));
                 Some(r)
