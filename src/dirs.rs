@@ -16,3 +16,8 @@ pub fn cache_dir() -> Option<PathBuf> {
 pub fn config_dir() -> Option<PathBuf> {
     Some(project()?.config_dir().to_path_buf())
 }
+
+/// Where what the user typed is kept (the prompts' history).
+pub fn data_dir() -> Option<PathBuf> {
+    Some(project()?.data_dir().to_path_buf())
+}

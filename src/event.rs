@@ -101,6 +101,14 @@ pub fn with_article(word: &str) -> String {
     format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
+/// `1 field differs`, `3 fields differ`.
+pub fn fields_differ(n: usize) -> String {
+    match n {
+        1 => "1 field differs".to_string(),
+        n => format!("{n} fields differ"),
+    }
+}
+
 /// `n` and the noun, singular for one: "1 event", "2 events", "1 match", "3 matches".
 pub fn count(n: impl Into<i128>, singular: &str) -> String {
     let n = n.into();

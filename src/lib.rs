@@ -15,5 +15,6 @@ pub mod store;
 pub mod time;
 
 pub use event::{
-    category_of, columns, count, fit, fit_middle, pad, preview, printable, with_article, Event,
+    category_of, columns, count, fields_differ, fit, fit_middle, pad, preview, printable,
+    with_article, Event,
 };

@@ -449,7 +449,7 @@ fn check_compares_snapshots_with_replay() {
     let report = String::from_utf8(out.stdout).unwrap();
     assert_eq!(report.lines().count(), 1, "{report}");
     assert!(
-        report.contains("Account-acc-1 version 3: snapshot differs from replay: 1 field(s) differ; first /balance: replay has 70, snapshot has 75"),
+        report.contains("Account-acc-1 version 3: snapshot differs from replay: 1 field differs; first /balance: replay has 70, snapshot has 75"),
         "{report}"
     );
 }

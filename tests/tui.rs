@@ -54,7 +54,7 @@ impl Tmux {
             _shared: None,
         };
         let shell = format!(
-            "cd {dir} && XDG_CONFIG_HOME={cfg} {command}; echo EXITED $?; sleep 30",
+            "cd {dir} && XDG_CONFIG_HOME={cfg} XDG_DATA_HOME={cfg}/data {command}; echo EXITED $?; sleep 30",
             dir = env!("CARGO_MANIFEST_DIR"),
             cfg = t._config.path().display()
         );
@@ -827,7 +827,7 @@ fn blame_when_and_what_if_in_the_terminal() {
     t.wait_for(&["When (jq on the state"]);
     t.tmux(&["send-keys", "-t", "e2e", "-l", ".balance < 100"]);
     t.keys(&["Enter"]);
-    t.wait_for(&["turns true at 2 version(s)", "1/4"]);
+    t.wait_for(&["turns true at 2 versions", "1/4"]);
     t.keys(&[")"]);
     t.wait_for(&["3/4", "\"balance\": 70"]);
     // What-if: leave the withdrawal out and look at the end.
@@ -1438,7 +1438,7 @@ fn the_diff_tab_shows_the_events_own_change_and_the_what_if() {
         "4/4",
         "the real state → the what-if",
         "~ /balance 120 → 20",
-        "1 field(s) differ",
+        "1 field differs",
     ]);
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
@@ -1484,6 +1484,60 @@ fn the_header_names_a_default_reducer_found_beside_the_store() {
     t.wait_for(&["4/4", "\"balance\": 120"]);
     t.keys(&["f"]);
     t.wait_for(&["· following ·"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
+
+/// What was typed at a prompt comes back with ↑ in the next session, kept in the data
+/// directory; ↓ goes back to what was being typed.
+#[test]
+fn prompt_history_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 120, 30);
+    t.wait_for(&["acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4"]);
+    t.keys(&["w", ".balance > 100", "Enter"]);
+    t.wait_for(&[".balance > 100 turns true at 1 version", "4/4"]);
+    t.keys(&["w", ".balance < 50", "Enter"]);
+    t.wait_for(&[".balance < 50 turns true at 1 version", "1/4"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+    let saved = t._config.path().join("data/eventscope/history.json");
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let kept: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        kept["when"],
+        serde_json::json!([".balance > 100", ".balance < 50"])
+    );
+    // A second session of the same user (the same data directory).
+    t.tmux(&[
+        "respawn-pane",
+        "-k",
+        "-t",
+        "e2e",
+        "sh",
+        "-c",
+        &format!(
+            "XDG_CONFIG_HOME={cfg} XDG_DATA_HOME={cfg}/data {bin} {db} --reducer {REDUCERS}; echo EXITED $?; sleep 30",
+            cfg = t._config.path().display()
+        ),
+    ]);
+    t.wait_for(&["acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4"]);
+    t.keys(&["w", "Up"]);
+    t.wait_for(&["When (jq on the state", ".balance < 50"]);
+    t.keys(&["Up"]);
+    t.wait_for(&[".balance > 100▏"]);
+    t.keys(&["Down", "Down"]);
+    t.wait_until(|s| s.contains("e.g. .balance < 0): ▏"));
+    t.keys(&[".balance > 1", "Up"]);
+    t.wait_for(&[".balance > 100▏"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&[".balance > 100 turns true at 1 version", "4/4"]);
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }

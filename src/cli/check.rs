@@ -219,8 +219,8 @@ fn check_snapshots(
             push(
                 "snapshot differs from replay",
                 format!(
-                    "{} field(s) differ; first {}: replay has {}, snapshot has {}",
-                    changes.len(),
+                    "{}; first {}: replay has {}, snapshot has {}",
+                    eventscope::fields_differ(changes.len()),
                     if first.path.is_empty() {
                         "/"
                     } else {

@@ -37,6 +37,8 @@ pub struct App {
     /// When the consumers were last asked for, to refresh them every few seconds.
     consumers_asked: Option<std::time::Instant>,
     pub prompt: Option<Prompt>,
+    /// What was typed at each prompt (↑/↓ in a prompt).
+    pub prompt_history: super::history::History,
     /// Where the view was before each jump (Related, a table row), for Back.
     history: Vec<(Target, i64)>,
     pub focus: Pane,
@@ -62,6 +64,7 @@ impl App {
             consumers_asked: None,
             prompt: None,
             history: Vec::new(),
+            prompt_history: Default::default(),
             focus: Pane::Streams,
             zoomed: None,
             dirty: true,
@@ -173,7 +176,18 @@ impl App {
             }
             Command::Submit => {
                 if let Some(p) = self.prompt.take() {
+                    if let Err(e) = self.prompt_history.add(p.history_name(), p.input.trim()) {
+                        self.model.warn(e);
+                    }
                     self.submit(p);
+                }
+            }
+            Command::Up | Command::Down => {
+                if let Some(p) = &mut self.prompt {
+                    let entries = self.prompt_history.entries(p.history_name());
+                    let steps = if c == Command::Up { 1 } else { -1 };
+                    // Nothing that way: the input stays, as in a shell.
+                    p.recall(entries, steps);
                 }
             }
             _ => {}

@@ -6,6 +6,7 @@ mod action;
 mod app;
 mod components;
 mod guard;
+mod history;
 mod keymap;
 mod model;
 mod reducer_watch;
@@ -151,6 +152,7 @@ fn run(options: Options) -> Result<()> {
 
     let mut app = App::new(keymap, theme, store_name, reducer_name);
     app.model.layout_name = layout_name.to_string();
+    app.prompt_history = history::History::load();
     app.model.from_snapshots = config.ui.from_snapshots;
     app.model.read_model = config.ui.read_model.is_some();
     let result = event_loop(&mut terminal, &mut app, rx, channels, workers, config);

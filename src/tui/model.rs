@@ -494,7 +494,7 @@ impl Model {
         self.what_if_changed();
         self.say(match n {
             0 => "every event is back: the real history".to_string(),
-            n => format!("WHAT-IF: {n} event(s) left out"),
+            n => format!("WHAT-IF: {} left out", eventscope::count(n as i64, "event")),
         });
     }
 

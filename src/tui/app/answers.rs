@@ -210,8 +210,8 @@ impl App {
                     }
                     Ok(hits) if fresh => {
                         m.say(format!(
-                            "{predicate} turns true at {} version(s): {} next, {} previous",
-                            hits.len(),
+                            "{predicate} turns true at {}: {} next, {} previous",
+                            eventscope::count(hits.len() as i64, "version"),
                             m.keymap.keys_label(crate::tui::action::Command::WhenNext),
                             m.keymap.keys_label(crate::tui::action::Command::WhenPrev)
                         ));

@@ -24,6 +24,8 @@ pub struct Prompt {
     /// The input was put there to edit: the first character typed replaces it (as a
     /// selected text would be), Backspace edits it.
     pub prefilled: bool,
+    /// Where ↑/↓ are in the history.
+    pub recall: crate::tui::history::Recall,
 }
 
 impl Prompt {
@@ -32,11 +34,45 @@ impl Prompt {
             kind,
             input: String::new(),
             prefilled: false,
+            recall: Default::default(),
+        }
+    }
+
+    /// The name its history is kept under.
+    pub fn history_name(&self) -> &'static str {
+        match self.kind {
+            PromptKind::Version => "version",
+            PromptKind::Time => "time",
+            PromptKind::Search => "search",
+            PromptKind::When => "when",
+            PromptKind::Columns => "columns",
+            PromptKind::Find => "find",
+            PromptKind::CompareWith => "compare_with",
+        }
+    }
+
+    /// Shows the history entry `steps` older (newer, when negative); `false` when there is
+    /// none that way.
+    pub fn recall(&mut self, entries: &[String], steps: isize) -> bool {
+        let typed = if self.prefilled && self.recall.back == 0 {
+            ""
+        } else {
+            &self.input
+        };
+        let typed = typed.to_string();
+        match self.recall.step(entries, &typed, steps) {
+            Some(entry) => {
+                self.input = entry;
+                self.prefilled = false;
+                true
+            }
+            None => false,
         }
     }
 
     /// Types `c`: into the input, or in place of a prefilled one.
     pub fn type_char(&mut self, c: char) {
+        self.recall = Default::default();
         if std::mem::take(&mut self.prefilled) {
             self.input.clear();
         }

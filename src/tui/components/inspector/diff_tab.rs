@@ -98,7 +98,7 @@ impl InspectorTab for DiffTab {
                 if changes.is_empty() {
                     out.push(Line::from("no changes"));
                 } else if a == b && !view.skips.is_empty() {
-                    out.push(Line::from(format!("{} field(s) differ", changes.len())));
+                    out.push(Line::from(eventscope::fields_differ(changes.len())));
                 }
                 out.extend(changes.iter().map(|c| change_line(t, c)));
             }
