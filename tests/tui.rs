@@ -1541,3 +1541,27 @@ fn prompt_history_survives_a_restart() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+/// Ctrl-o walks the jumplist back across streams, Ctrl-f forward again.
+#[test]
+fn ctrl_o_and_ctrl_f_walk_the_jumplist() {
+    let (_dir, t) = bank_ui(120, 30);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    t.keys(&[":", "2", "Enter"]);
+    t.wait_for(&["2/4", "\"balance\": 100"]);
+    t.keys(&["w", ".balance < 80", "Enter"]);
+    t.wait_for(&["1/4", "\"balance\": 0"]);
+    t.keys(&["C-o"]);
+    t.wait_for(&["2/4", "\"balance\": 100"]);
+    t.keys(&["C-o"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    t.keys(&["C-f"]);
+    t.wait_for(&["2/4", "\"balance\": 100"]);
+    t.keys(&["C-f"]);
+    t.wait_for(&["1/4", "\"balance\": 0"]);
+    t.keys(&["C-f"]);
+    t.wait_for(&["nothing to go forward to"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

@@ -85,8 +85,10 @@ pub enum Command {
     ClearSkips,
     /// The correlation of the event under the playhead, as a tree (an overlay).
     Related,
-    /// Back to where the view was before the last jump (Related, a table row).
+    /// Back to where the view was before the last jump (the jumplist, as vim's Ctrl-o).
     Back,
+    /// Forward again along the jumplist, after Back.
+    Forward,
     /// Where every consumer the store records stands (an overlay).
     Consumers,
     /// The open stream up to the playhead as a test fixture (export-test's), to a file.

@@ -39,8 +39,6 @@ pub struct App {
     pub prompt: Option<Prompt>,
     /// What was typed at each prompt (↑/↓ in a prompt).
     pub prompt_history: super::history::History,
-    /// Where the view was before each jump (Related, a table row), for Back.
-    history: Vec<(Target, i64)>,
     pub focus: Pane,
     /// The pane shown on the whole screen (lazygit's `+`), if one is.
     pub zoomed: Option<Pane>,
@@ -63,7 +61,6 @@ impl App {
             consumers: None,
             consumers_asked: None,
             prompt: None,
-            history: Vec::new(),
             prompt_history: Default::default(),
             focus: Pane::Streams,
             zoomed: None,
@@ -286,8 +283,8 @@ impl App {
             Command::ForwardHour => m.step_time(3600),
             Command::BackDay => m.step_time(-86_400),
             Command::ForwardDay => m.step_time(86_400),
-            Command::First => m.seek(i64::MIN),
-            Command::Last => m.seek(i64::MAX),
+            Command::First => m.jump(i64::MIN),
+            Command::Last => m.jump(i64::MAX),
             Command::Top | Command::Bottom | Command::Up | Command::Down => {}
             Command::GoToVersion | Command::GoToTime if m.view.is_none() => m.hint_open_first(),
             Command::GoToTime if !m.catalog.has_times => {
@@ -413,10 +410,7 @@ impl App {
                 }
                 _ => m.say("open a stream: a fixture is one stream's history up to the playhead"),
             },
-            Command::Back => match self.history.pop() {
-                Some((target, key)) => self.open_without_history(target, Some(key)),
-                None => m.say("nothing to go back to"),
-            },
+            Command::Back | Command::Forward => self.walk_jumps(c == Command::Back),
             Command::Copy | Command::Export => self.copy(c == Command::Export),
             Command::ToggleSkip => m.toggle_skip(),
             Command::ClearSkips => m.clear_skips(),
@@ -437,9 +431,7 @@ impl App {
             Outcome::Ignored | Outcome::Done => {}
             Outcome::Open(target) => self.open(target, None),
             Outcome::OpenAt(target, key) => {
-                if let Some(v) = &self.model.view {
-                    self.history.push((v.target.clone(), v.playhead));
-                }
+                self.model.record_jump();
                 self.open(target, Some(key));
             }
             Outcome::ShowConsumers => self.show_consumers(),
@@ -450,13 +442,34 @@ impl App {
         }
     }
 
+    /// Back (or forward) along the jumplist: to the spot, opening its stream if another is
+    /// open, and the spot left is kept for the way back.
+    fn walk_jumps(&mut self, back: bool) {
+        let m = &mut self.model;
+        let (from, to) = match back {
+            true => (&mut m.jumps.back, &mut m.jumps.forward),
+            false => (&mut m.jumps.forward, &mut m.jumps.back),
+        };
+        let Some((target, key)) = from.pop() else {
+            return m.say(if back {
+                "nothing to go back to"
+            } else {
+                "nothing to go forward to"
+            });
+        };
+        if let Some(v) = &m.view {
+            to.push((v.target.clone(), v.playhead));
+        }
+        if m.view.as_ref().is_some_and(|v| v.target == target) {
+            m.seek(key);
+        } else {
+            self.open(target, Some(key));
+        }
+    }
+
     /// Opens a stream, the log or a category, at its end or at `key`; a category shows
     /// in the Table tab, a stream leaves it for the State tab.
     fn open(&mut self, target: Target, key: Option<i64>) {
-        self.open_without_history(target, key);
-    }
-
-    fn open_without_history(&mut self, target: Target, key: Option<i64>) {
         let category = matches!(target, Target::Category(_));
         self.inspector.on_open();
         self.model.open(target);
@@ -481,7 +494,7 @@ impl App {
         match p.kind {
             PromptKind::Version => match input.parse::<i64>() {
                 Ok(v) => {
-                    m.seek(v);
+                    m.jump(v);
                     if let Some(view) = &m.view {
                         if v > view.len {
                             m.say(format!(

@@ -12,6 +12,33 @@ use super::keymap::Keymap;
 use super::theme::Theme;
 use super::worker::{EventRow, Req, StateAt, Target, WorkerError};
 
+/// Where the playhead was: the view's target and key.
+pub type Spot = (Target, i64);
+
+/// The playhead's jumps (a version, a time, a `when` or find match, a blame, another
+/// stream), walked back and forward as vim's jumplist is.
+#[derive(Debug, Default)]
+pub struct Jumps {
+    pub back: Vec<Spot>,
+    pub forward: Vec<Spot>,
+}
+
+/// Jumps remembered; older ones are forgotten.
+const JUMPS_KEPT: usize = 100;
+
+impl Jumps {
+    /// Remembers `from` before a jump; a new jump forgets the way forward.
+    pub fn record(&mut self, from: Spot) {
+        self.forward.clear();
+        if self.back.last() != Some(&from) {
+            self.back.push(from);
+        }
+        if self.back.len() > JUMPS_KEPT {
+            self.back.remove(0);
+        }
+    }
+}
+
 /// The compared pair of keys and the changes between them.
 pub type DiffResult = ((i64, i64), Result<Vec<Change>, WorkerError>);
 
@@ -307,6 +334,8 @@ pub struct Model {
     /// The UI was opened with `--read-model`: the Read-model tab has a table to check.
     pub read_model: bool,
     pub status: Option<Status>,
+    /// Where the playhead jumped from, for Back and Forward.
+    pub jumps: Jumps,
     pub outbox: Vec<Req>,
     /// Text the loop puts on the terminal's clipboard (OSC 52) after drawing.
     pub clipboard: Option<String>,
@@ -341,6 +370,7 @@ impl Model {
             compare_with: None,
             read_model: false,
             status: None,
+            jumps: Jumps::default(),
             outbox: vec![Req::Streams],
             clipboard: None,
             quit: false,
@@ -405,6 +435,22 @@ impl Model {
             buckets: DENSITY_BUCKETS,
         });
         self.seek(len);
+    }
+
+    /// Remembers where the playhead is before a jump (see [`Jumps`]).
+    pub fn record_jump(&mut self) {
+        if let Some(v) = &self.view {
+            self.jumps.record((v.target.clone(), v.playhead));
+        }
+    }
+
+    /// [`Model::seek`] as a jump: Back returns from it.
+    pub fn jump(&mut self, key: i64) {
+        let here = self.view.as_ref().map(|v| v.playhead);
+        if here.is_some_and(|p| p != key) {
+            self.record_jump();
+        }
+        self.seek(key);
     }
 
     /// Moves the playhead to `key`, clamped to the view, and asks for what it shows.
@@ -589,7 +635,7 @@ impl Model {
             f.keys.range(..v.playhead).next_back()
         };
         match next {
-            Some(&k) => self.seek(k),
+            Some(&k) => self.jump(k),
             None if !f.done => self.say("no further match yet; still searching"),
             None => self.say(format!(
                 "no match {} this one",
@@ -629,7 +675,7 @@ impl Model {
         match (next, &v.when) {
             (Some(&h), Some((p, _))) => {
                 let p = p.clone();
-                self.seek(h);
+                self.jump(h);
                 self.say(format!("{p} turns true at version {h}"));
             }
             (None, Some((p, _))) => {

@@ -143,7 +143,7 @@ impl App {
                 }
                 if let Some(k) = first {
                     f.jump = false;
-                    m.seek(k);
+                    m.jump(k);
                 }
             }
             Msg::Plot {
@@ -227,7 +227,7 @@ impl App {
                     v.when = Some((predicate, result));
                 }
                 if let Some(h) = first {
-                    m.seek(h);
+                    m.jump(h);
                 }
             }
             Msg::Density {
@@ -299,7 +299,7 @@ impl App {
             s => format!("{} hours", s / 3_600),
         };
         match (key, step) {
-            (Some(k), None) => m.seek(k),
+            (Some(k), None) => m.jump(k),
             (None, None) => m.warn("no event at or before that time"),
             // Forward with nothing new within the span: on to the next event, said so.
             (Some(k), Some(s)) if s.seconds > 0 && k <= playhead => {

@@ -1328,6 +1328,81 @@ fn the_related_overlay_opens_an_event_and_back_returns() {
     assert!(status(&app).contains("nothing to go back to"));
 }
 
+/// Every jump is on the jumplist: a version typed, a time, a `when` hit and `)`, a find's
+/// `n`, `^`/`$`, another stream; Ctrl-o walks it back across streams and Ctrl-f forward,
+/// and a new jump forgets the way forward, as vim's does. Steps are no jumps.
+#[test]
+fn the_jumplist_records_every_jump_and_walks_both_ways() {
+    let mut app = opened();
+    let at = |app: &App| {
+        let v = app.model.view.as_ref().unwrap();
+        match &v.target {
+            Target::Stream(s) => format!("{s}@{}", v.playhead),
+            other => format!("{other:?}@{}", v.playhead),
+        }
+    };
+    press(&mut app, ":");
+    typed(&mut app, "2");
+    press(&mut app, "enter");
+    press(&mut app, "right"); // a step: not remembered
+    assert_eq!(at(&app), "Account-acc-1@3");
+    app.update(Action::Worker(Msg::TimeResolved {
+        target: Target::Stream("Account-acc-1".into()),
+        key: Some(1),
+        step: None,
+    }));
+    press(&mut app, "w");
+    typed(&mut app, ".balance > 50");
+    press(&mut app, "enter");
+    app.update(Action::Worker(Msg::When {
+        target: Target::Stream("Account-acc-1".into()),
+        predicate: ".balance > 50".into(),
+        result: Ok(vec![2, 4]),
+    }));
+    assert_eq!(at(&app), "Account-acc-1@2");
+    press(&mut app, ")");
+    assert_eq!(at(&app), "Account-acc-1@4");
+    press(&mut app, "^");
+    assert_eq!(at(&app), "Account-acc-1@1");
+    // Another stream, from the Related overlay.
+    app.apply(Outcome::OpenAt(Target::Stream("Order-123".into()), 5));
+    assert_eq!(at(&app), "Order-123@5");
+    let mut back = Vec::new();
+    for _ in 0..7 {
+        press(&mut app, "ctrl-o");
+        back.push(at(&app));
+    }
+    assert_eq!(
+        back,
+        [
+            "Account-acc-1@1",
+            "Account-acc-1@4",
+            "Account-acc-1@2",
+            "Account-acc-1@1",
+            "Account-acc-1@3",
+            "Account-acc-1@4",
+            "Account-acc-1@4",
+        ],
+        "back through every jump, to the start"
+    );
+    assert!(status(&app).contains("nothing to go back to"));
+    let mut forward = Vec::new();
+    for _ in 0..3 {
+        press(&mut app, "ctrl-f");
+        forward.push(at(&app));
+    }
+    assert_eq!(
+        forward,
+        ["Account-acc-1@3", "Account-acc-1@1", "Account-acc-1@2"]
+    );
+    // A new jump forgets the way forward.
+    press(&mut app, "$");
+    press(&mut app, "ctrl-f");
+    assert!(status(&app).contains("nothing to go forward to"));
+    press(&mut app, "ctrl-o");
+    assert_eq!(at(&app), "Account-acc-1@2");
+}
+
 #[test]
 fn copy_puts_the_state_on_the_clipboard() {
     let mut app = opened();

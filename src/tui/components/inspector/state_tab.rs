@@ -68,7 +68,7 @@ impl StateTab {
                     "{} last changed at version {v}",
                     eventscope::printable(shown)
                 );
-                model.seek(v);
+                model.jump(v);
                 model.say(text);
             }
         }
