@@ -1565,3 +1565,53 @@ fn ctrl_o_and_ctrl_f_walk_the_jumplist() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+/// `/text` in the Events pane of the log: smart-case, the first match at or after the
+/// playhead, `n` wrapping to the top, `&` listing only matches (rows far from the
+/// playhead included), `Esc` clearing it.
+#[test]
+fn vim_search_in_the_events_pane() {
+    let (_dir, t) = bank_ui(140, 40);
+    t.keys(&["Enter"]); // $all, at its last event (position 18)
+    t.wait_for(&["Events · $all", "18/18"]);
+    t.keys(&["/withdrawn", "Enter"]);
+    // No withdrawal at or after 18: around to the first one.
+    t.wait_for(&["search wrapped to the top: match 1 of "]);
+    let screen = t.screen();
+    let n: usize = screen
+        .split("match 1 of ")
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|d| d.parse().ok())
+        .unwrap();
+    // The same count the CLI finds in the stored rows' types.
+    let db = _dir.path().join("bank.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_eventscope"))
+        .args(["events", db.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    let want = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let e: serde_json::Value = serde_json::from_str(l).unwrap();
+            let shown = format!("{} {} {}", e["stream_id"], e["type"], e["data"]);
+            shown.to_lowercase().contains("withdrawn")
+        })
+        .count();
+    assert_eq!(n, want, "{screen}");
+    t.keys(&["n"]);
+    t.wait_for(&[&format!("match 2 of {n}")]);
+    t.keys(&["&"]);
+    t.wait_until(|s| {
+        let rows = s
+            .lines()
+            .filter(|l| l.contains('┃') && l.contains("Withdrawn"))
+            .count();
+        s.contains(&format!("only match 2 of {n}")) && rows == n
+    });
+    t.keys(&["Escape"]);
+    t.wait_for(&["search cleared"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

@@ -23,6 +23,9 @@ pub struct EventTest {
     code: String,
     watch: Option<std::sync::Arc<Watch>>,
     text: Option<String>,
+    /// The TUI's search: the text is also looked for in the stream id and the type, and
+    /// without regard to ASCII case when it has no capital (vim's smart-case).
+    text_as_shown: bool,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
 }
@@ -45,9 +48,37 @@ impl EventTest {
             code: where_.map(|c| crate::event::fit(c, 80)).unwrap_or_default(),
             watch: None,
             text: text.map(str::to_string),
+            text_as_shown: false,
             since: None,
             until: None,
         })
+    }
+
+    /// Looks for the text as a reader of the Events pane does: in the stream id and the
+    /// type too, and smart-case (a text with no capital letter matches any case).
+    pub fn text_as_shown(mut self) -> Self {
+        self.text_as_shown = true;
+        self
+    }
+
+    /// Whether the text is in a row's payload or metadata (and, as shown, its names).
+    fn text_found(&self, row: &StreamRow, needle: &str) -> bool {
+        let any_case = self.text_as_shown && !needle.chars().any(char::is_uppercase);
+        let has = |hay: &[u8]| match any_case {
+            true => contains_any_case(hay, needle.as_bytes()),
+            false => contains(hay, needle.as_bytes()),
+        };
+        if self.text_as_shown
+            && (has(row.stream_id().as_bytes()) || has(row.event_type().as_bytes()))
+        {
+            return true;
+        }
+        match row {
+            StreamRow::Raw(r) => has(r.data) || r.metadata.is_some_and(has),
+            StreamRow::Event(e) => {
+                has(e.data.to_string().as_bytes()) || has(e.metadata.to_string().as_bytes())
+            }
+        }
     }
 
     /// Marks every predicate call on `watch`, whose monitor stops one that runs past its
@@ -85,17 +116,7 @@ impl EventTest {
     /// as false, as `when` counts them.
     pub fn keeps(&self, row: &StreamRow) -> bool {
         if let Some(needle) = &self.text {
-            let found = match row {
-                StreamRow::Raw(r) => {
-                    contains(r.data, needle.as_bytes())
-                        || r.metadata.is_some_and(|m| contains(m, needle.as_bytes()))
-                }
-                StreamRow::Event(e) => {
-                    e.data.to_string().contains(needle.as_str())
-                        || e.metadata.to_string().contains(needle.as_str())
-                }
-            };
-            if !found {
+            if !self.text_found(row, needle) {
                 return false;
             }
         }
@@ -156,4 +177,12 @@ impl EventTest {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// [`contains`] with ASCII letters of either case alike.
+pub fn contains_any_case(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
 }

@@ -224,10 +224,33 @@ impl App {
             Command::Quit => m.quit = true,
             Command::Help => self.help = Some(Help::default()),
             Command::Cancel => {
-                if !self.streams.clear_filter(&m.catalog) {
-                    m.status = None;
+                let searched = m.view.as_mut().filter(|v| v.found.is_some());
+                match searched {
+                    Some(v) if self.focus == Pane::Events => {
+                        v.found = None;
+                        v.only_found = false;
+                        m.say("search cleared");
+                    }
+                    _ => {
+                        if !self.streams.clear_filter(&m.catalog) {
+                            m.status = None;
+                        }
+                    }
                 }
             }
+            Command::OnlyMatches => match m.view.as_mut() {
+                Some(v) if v.found.is_some() => {
+                    v.only_found = !v.only_found;
+                    let only = v.only_found;
+                    let key = m.keymap.keys_label(Command::OnlyMatches);
+                    m.say(if only {
+                        format!("only matching events ({key}: all again)")
+                    } else {
+                        "every event again".to_string()
+                    });
+                }
+                _ => m.say("search first: / in the Events pane"),
+            },
             Command::FocusNext => {
                 self.focus = match self.focus {
                     Pane::Streams => Pane::Events,

@@ -95,6 +95,8 @@ pub struct View {
     pub category: Option<(i64, CategoryResult)>,
     /// The Events pane's search and what it found so far.
     pub found: Option<Found>,
+    /// The Events pane lists only the search's matches (less's `&`).
+    pub only_found: bool,
     /// The Stats tab's counts for this view.
     pub stats: Option<Result<Box<eventscope::store::Stats>, WorkerError>>,
     /// A numeric field plotted across the stream's versions.
@@ -107,10 +109,13 @@ pub type PlotResult = Result<Vec<(i64, f64)>, WorkerError>;
 /// Events matching the Events pane's search, by key, as the scan goes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
-    /// Move the playhead to the first match when it is found (a Stats bucket).
-    pub jump: bool,
+    /// Move the playhead to the first match at or after this key when it is found,
+    /// wrapping to the first match (vim's `/`); `i64::MIN` for a Stats bucket's first.
+    pub go_from: Option<i64>,
     pub find: super::worker::FindSpec,
     pub keys: BTreeSet<i64>,
+    /// The first matches' rows, for the only-matching view.
+    pub rows: BTreeMap<i64, Vec<EventRow>>,
     pub scanned: i64,
     pub done: bool,
     pub error: Option<String>,
@@ -145,6 +150,7 @@ impl View {
             when: None,
             category: None,
             found: None,
+            only_found: false,
             stats: None,
             plot: None,
         }
@@ -579,10 +585,15 @@ impl Model {
         if matches!(v.target, Target::Category(_)) {
             return self.say("find works on a stream or $all");
         }
+        let go_from = match find {
+            super::worker::FindSpec::Between(..) => i64::MIN,
+            _ => v.playhead,
+        };
         v.found = Some(Found {
-            jump: matches!(find, super::worker::FindSpec::Between(..)),
+            go_from: Some(go_from),
             find: find.clone(),
             keys: BTreeSet::new(),
+            rows: BTreeMap::new(),
             scanned: 0,
             done: false,
             error: None,
@@ -623,7 +634,8 @@ impl Model {
         }
     }
 
-    /// Moves the playhead to the next (or previous) match of the Events pane's search.
+    /// Moves the playhead to the next (or previous) match of the Events pane's search,
+    /// wrapping around at the ends once the whole view is searched, as vim does.
     pub fn find_step(&mut self, forward: bool) {
         let Some(v) = &self.view else { return };
         let Some(f) = &v.found else {
@@ -634,13 +646,73 @@ impl Model {
         } else {
             f.keys.range(..v.playhead).next_back()
         };
-        match next {
-            Some(&k) => self.jump(k),
-            None if !f.done => self.say("no further match yet; still searching"),
-            None => self.say(format!(
-                "no match {} this one",
-                if forward { "after" } else { "before" }
-            )),
+        let wrapped = match (next, f.done) {
+            (Some(&k), _) => Some((k, None)),
+            (None, false) => return self.say("no further match yet; still searching"),
+            (None, true) if forward => f.keys.first().map(|&k| (k, Some("top"))),
+            (None, true) => f.keys.last().map(|&k| (k, Some("bottom"))),
+        };
+        match wrapped {
+            Some((k, wrap)) => {
+                self.jump(k);
+                self.say_match(wrap);
+            }
+            None => self.warn("nothing matches"),
+        }
+    }
+
+    /// `match 3 of 17` (or `of 17+` while the search goes on), and whether it wrapped.
+    pub fn say_match(&mut self, wrapped: Option<&str>) {
+        let Some(text) = self.match_position() else {
+            return;
+        };
+        self.say(match wrapped {
+            Some(end) => format!("search wrapped to the {end}: {text}"),
+            None => text,
+        });
+    }
+
+    /// Which match the playhead is on, as `match 3 of 17`.
+    pub fn match_position(&self) -> Option<String> {
+        let v = self.view.as_ref()?;
+        let f = v.found.as_ref()?;
+        if !f.keys.contains(&v.playhead) {
+            return None;
+        }
+        let n = f.keys.range(..=v.playhead).count();
+        let more = if f.done { "" } else { "+" };
+        Some(format!("match {n} of {}{more}", f.keys.len()))
+    }
+
+    /// The only-matching view's move: to the match `by` matches away (clamped), or the
+    /// first or last.
+    pub fn step_matches(&mut self, by: i64) {
+        let Some(v) = &self.view else { return };
+        let Some(f) = &v.found else { return };
+        let target = if by == i64::MIN {
+            f.keys.first().copied()
+        } else if by == i64::MAX {
+            f.keys.last().copied()
+        } else if by > 0 {
+            let ahead: Vec<i64> = f
+                .keys
+                .range(v.playhead + 1..)
+                .take(by as usize)
+                .copied()
+                .collect();
+            ahead.last().copied()
+        } else {
+            let behind: Vec<i64> = f
+                .keys
+                .range(..v.playhead)
+                .rev()
+                .take(by.unsigned_abs() as usize)
+                .copied()
+                .collect();
+            behind.last().copied()
+        };
+        if let Some(k) = target {
+            self.seek(k);
         }
     }
 

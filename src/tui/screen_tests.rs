@@ -649,6 +649,7 @@ fn screen_find_and_related() {
         target: Target::Stream("Account-acc-1".into()),
         find: crate::tui::worker::FindSpec::Jq(".data.amount > 15".into()),
         keys: vec![2, 3],
+        rows: vec![],
         scanned: 3,
         next: Some(4),
         result: Ok(()),

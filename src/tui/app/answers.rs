@@ -124,6 +124,7 @@ impl App {
                 target,
                 find,
                 keys,
+                rows,
                 scanned,
                 next,
                 result,
@@ -134,17 +135,19 @@ impl App {
                 if f.find != find {
                     return false;
                 }
-                let first = keys.first().copied().filter(|_| f.jump);
                 f.keys.extend(keys);
+                for r in rows {
+                    if f.rows.len() >= crate::tui::worker::FOUND_ROWS_KEPT {
+                        break;
+                    }
+                    f.rows.entry(r.key).or_default().push(r);
+                }
                 f.scanned += scanned;
                 f.done = next.is_none() || result.is_err();
                 if let Err(e) = result {
                     f.error = Some(e.to_string());
                 }
-                if let Some(k) = first {
-                    f.jump = false;
-                    m.jump(k);
-                }
+                self.go_to_found();
             }
             Msg::Plot {
                 target,
@@ -412,6 +415,31 @@ impl App {
         }
         self.streams.rebuild(&self.model.catalog);
         self.reopen_view();
+    }
+
+    /// A search's first move: to the first match at or after where it was asked, else,
+    /// once the whole view is searched, around to the first (vim's `/`).
+    fn go_to_found(&mut self) {
+        let m = &mut self.model;
+        let Some(f) = m.view.as_mut().and_then(|v| v.found.as_mut()) else {
+            return;
+        };
+        let Some(from) = f.go_from else { return };
+        let (key, wrapped) = match (f.keys.range(from..).next(), f.done) {
+            (Some(&k), _) => (k, None),
+            (None, false) => return,
+            (None, true) => {
+                f.go_from = None;
+                match f.keys.first() {
+                    Some(&k) => (k, Some("top")),
+                    None if f.error.is_none() => return m.warn("nothing matches"),
+                    None => return,
+                }
+            }
+        };
+        f.go_from = None;
+        m.jump(key);
+        m.say_match(wrapped);
     }
 
     /// Brings the open view's length up to date with the stream list.

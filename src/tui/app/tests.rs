@@ -1214,6 +1214,7 @@ fn finding_events_in_the_events_pane() {
         target: target.clone(),
         find: spec.clone(),
         keys: vec![2],
+        rows: vec![],
         scanned: 2,
         next: Some(3),
         result: Ok(()),
@@ -1222,6 +1223,7 @@ fn finding_events_in_the_events_pane() {
         target: target.clone(),
         find: spec.clone(),
         keys: vec![4],
+        rows: vec![],
         scanned: 2,
         next: None,
         result: Ok(()),
@@ -1241,6 +1243,7 @@ fn finding_events_in_the_events_pane() {
         target: target.clone(),
         find: FindSpec::Text("zzz".into()),
         keys: vec![3],
+        rows: vec![],
         scanned: 1,
         next: None,
         result: Ok(()),
@@ -1262,12 +1265,115 @@ fn finding_events_in_the_events_pane() {
         target,
         find: FindSpec::Jq(".data.amount >".into()),
         keys: vec![],
+        rows: vec![],
         scanned: 0,
         next: None,
         result: Err(WorkerError::Predicate("--where:1:15: expected term".into())),
     }));
     let f = app.model.view.as_ref().unwrap().found.clone().unwrap();
     assert_eq!(f.error.as_deref(), Some("--where:1:15: expected term"));
+}
+
+/// `/text` as vim searches: the first match at or after the playhead, around to the top
+/// when there is none after it, `n`/`N` wrapping, `match n of N`, the text marked in the
+/// row (smart-case), `&` listing only matches and `Esc` clearing the search.
+#[test]
+fn searching_the_events_pane_as_vim_does() {
+    let mut app = opened();
+    let target = Target::Stream("Account-acc-1".into());
+    app.update(Action::Worker(Msg::Rows {
+        target: target.clone(),
+        from: 1,
+        to: 4,
+        rows: (1..=4)
+            .map(|k| EventRow {
+                event_type: if k % 2 == 1 { "MoneyDeposited" } else { "T" }.into(),
+                ..row("Account-acc-1", k)
+            })
+            .collect(),
+    }));
+    press(&mut app, "^");
+    press(&mut app, "right"); // the playhead at 2
+    press(&mut app, "/");
+    typed(&mut app, "deposit");
+    press(&mut app, "enter");
+    let spec = FindSpec::Text("deposit".into());
+    let found = |keys: Vec<i64>, next| Msg::Found {
+        target: target.clone(),
+        find: spec.clone(),
+        rows: keys
+            .iter()
+            .map(|&k| EventRow {
+                event_type: "MoneyDeposited".into(),
+                ..row("Account-acc-1", k)
+            })
+            .collect(),
+        keys,
+        scanned: 2,
+        next,
+        result: Ok(()),
+    };
+    // The first slice has a match before the playhead only: the search waits for more.
+    app.update(Action::Worker(found(vec![1], Some(2))));
+    assert_eq!(playhead(&app), 2);
+    app.update(Action::Worker(found(vec![3], None)));
+    assert_eq!(
+        playhead(&app),
+        3,
+        "the first match at or after the playhead"
+    );
+    assert_eq!(status(&app), "match 2 of 2");
+    press(&mut app, "n");
+    assert_eq!(playhead(&app), 1);
+    assert_eq!(status(&app), "search wrapped to the top: match 1 of 2");
+    press(&mut app, "N");
+    assert_eq!(playhead(&app), 3);
+    assert_eq!(status(&app), "search wrapped to the bottom: match 2 of 2");
+    // The text is marked inside its row, whatever its case (the type says "Deposited").
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| crate::tui::screen::draw(&app, f)).unwrap();
+    let marked: String = t
+        .backend()
+        .buffer()
+        .content
+        .iter()
+        .filter(|c| c.modifier.contains(ratatui::style::Modifier::UNDERLINED))
+        .map(|c| c.symbol())
+        .collect();
+    assert_eq!(marked, "DepositDeposit", "rows 1 and 3, in the type column");
+    let screen = drawn(&app, 100, 30);
+    assert!(screen.contains("/deposit: match 2 of 2"), "{screen}");
+    // Only matches: the table lists 1 and 3, and moves go from one to the other.
+    press(&mut app, "&");
+    let screen = drawn(&app, 100, 30);
+    let listed: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("MoneyDeposited") || l.contains(" T "))
+        .collect();
+    assert_eq!(listed.len(), 2, "{screen}");
+    assert!(screen.contains("only match 2 of 2"), "{screen}");
+    press(&mut app, "up");
+    assert_eq!(playhead(&app), 1);
+    press(&mut app, "G");
+    assert_eq!(playhead(&app), 3);
+    press(&mut app, "&");
+    press(&mut app, "esc");
+    assert!(app.model.view.as_ref().unwrap().found.is_none());
+    assert_eq!(status(&app), "search cleared");
+    // A search that finds nothing says so once it has read everything.
+    press(&mut app, "/");
+    typed(&mut app, "nowhere");
+    press(&mut app, "enter");
+    app.update(Action::Worker(Msg::Found {
+        target: target.clone(),
+        find: FindSpec::Text("nowhere".into()),
+        keys: vec![],
+        rows: vec![],
+        scanned: 4,
+        next: None,
+        result: Ok(()),
+    }));
+    assert_eq!(status(&app), "nothing matches");
 }
 
 #[test]
@@ -1460,6 +1566,7 @@ fn the_stats_tab_counts_and_a_bucket_finds_its_events() {
         target,
         find: spec,
         keys: vec![2],
+        rows: vec![],
         scanned: 4,
         next: None,
         result: Ok(()),

@@ -1,5 +1,6 @@
 //! The events table: the opened stream's events around the playhead, the playhead's row
-//! highlighted, marks and snapshots in the gutter. Moving in it moves the playhead.
+//! highlighted, marks and snapshots in the gutter, a search's text marked in the rows.
+//! Moving in it moves the playhead; with only matches shown (`&`), from match to match.
 
 use std::cell::{Cell, RefCell};
 
@@ -82,7 +83,16 @@ impl Component for EventsTable {
         if model.view.is_none() {
             return Outcome::Ignored;
         }
+        let only_found = model
+            .view
+            .as_ref()
+            .is_some_and(|v| v.only_found && v.found.is_some());
         match (Move::of(command, self.page()), command) {
+            (Some(m), _) if only_found => model.step_matches(match m {
+                Move::By(d) => d,
+                Move::Top => i64::MIN,
+                Move::Bottom => i64::MAX,
+            }),
             (Some(Move::By(d)), _) => model.step(d),
             (Some(Move::Top), _) => model.seek(i64::MIN),
             (Some(Move::Bottom), _) => model.seek(i64::MAX),
@@ -129,13 +139,15 @@ impl Component for EventsTable {
                     super::show_time(Some(b), local)
                 ),
             };
-            let state = match (&f.error, f.done) {
-                (Some(e), _) => format!("{what}: {e} "),
-                (None, true) => format!(
-                    "{what}: {} ",
+            let only = if view.only_found { "only " } else { "" };
+            let state = match (&f.error, f.done, model.match_position()) {
+                (Some(e), _, _) => format!("{what}: {e} "),
+                (None, true, Some(at)) => format!("{what}: {only}{at} "),
+                (None, true, None) => format!(
+                    "{what}: {only}{} ",
                     eventscope::count(f.keys.len() as u64, "match")
                 ),
-                (None, false) => {
+                (None, false, _) => {
                     format!(
                         "{what}: {}, {} scanned… ",
                         eventscope::count(f.keys.len() as u64, "match"),
@@ -218,35 +230,43 @@ impl Component for EventsTable {
         let mut lines = vec![Line::styled(head, t.bold(t.muted))];
         let rows = inner.height as i64 - 1;
         self.page.set(rows as usize);
-        let start =
-            (view.playhead - rows / 2).clamp(view.first, (view.len - rows + 1).max(view.first));
+        let needle = match view.found.as_ref().map(|f| &f.find) {
+            Some(crate::tui::worker::FindSpec::Text(s)) => super::highlight::Needle::new(s),
+            _ => None,
+        };
+        let hit = t.bold(t.warnings).add_modifier(Modifier::UNDERLINED);
+        let keys = shown_keys(view, rows);
         let mut drawn = Vec::new();
-        for key in start..(start + rows).min(view.len + 1) {
+        for key in keys {
             let mark = match (view.mark_a == Some(key), view.mark_b == Some(key)) {
                 (true, true) => "AB",
                 (true, false) => "A ",
                 (false, true) => " B",
                 _ => "  ",
             };
-            let found = view.rows.get(&key).filter(|rows| !rows.is_empty());
+            let found = view
+                .rows
+                .get(&key)
+                .or_else(|| view.found.as_ref().and_then(|f| f.rows.get(&key)))
+                .filter(|rows| !rows.is_empty());
             let key_lines: Vec<Line> = match found {
                 // Events sharing a version are all listed, each on its own line.
                 Some(found) => found
                     .iter()
                     .map(|r| {
                         let p = eventscope::printable;
-                        let mut head = format!("{key:>kw$} ", kw = c.key);
+                        // Cells a search may mark (names, the payload) apart from those
+                        // it never looks in (the key, the time).
+                        let mut cells = vec![(format!("{key:>kw$} ", kw = c.key), false)];
                         if all {
-                            head.push_str(&eventscope::pad(&p(&r.stream_id), c.stream));
-                            head.push(' ');
+                            let id = eventscope::pad(&p(&r.stream_id), c.stream);
+                            cells.push((format!("{id} "), true));
                         }
-                        head.push_str(&eventscope::pad(&p(&r.event_type), c.kind));
-                        head.push(' ');
+                        let kind = eventscope::pad(&p(&r.event_type), c.kind);
+                        cells.push((format!("{kind} "), true));
                         if time_width > 0 {
-                            head.push_str(&format!(
-                                "{:<time_width$} ",
-                                super::show_time(r.timestamp.as_deref(), local)
-                            ));
+                            let time = super::show_time(r.timestamp.as_deref(), local);
+                            cells.push((format!("{time:<time_width$} "), false));
                         }
                         let skipped = view.skips.contains(&key);
                         let matched = view.found.as_ref().is_some_and(|f| f.keys.contains(&key));
@@ -259,12 +279,24 @@ impl Component for EventsTable {
                         } else {
                             mark
                         };
-                        let room = width.saturating_sub(eventscope::columns(&head) + 2);
-                        let line = Line::from(vec![
-                            Span::styled(mark, t.bold(t.marks)),
-                            Span::raw(head),
-                            Span::styled(fit(&p(&r.preview), room), t.fg(t.muted)),
-                        ]);
+                        let used: usize = cells.iter().map(|(c, _)| eventscope::columns(c)).sum();
+                        let room = width.saturating_sub(used + 2);
+                        let preview = fit(&p(&r.preview), room);
+                        let mut spans = vec![Span::styled(mark, t.bold(t.marks))];
+                        cells.push((preview, true));
+                        let last = cells.len() - 1;
+                        for (i, (text, searched)) in cells.into_iter().enumerate() {
+                            let base = if i == last {
+                                t.fg(t.muted)
+                            } else {
+                                Style::new()
+                            };
+                            match needle.as_ref().filter(|_| searched) {
+                                Some(n) => spans.extend(n.spans(text, base, hit)),
+                                None => spans.push(Span::styled(text, base)),
+                            }
+                        }
+                        let line = Line::from(spans);
                         if skipped {
                             line.style(Style::new().add_modifier(Modifier::CROSSED_OUT))
                         } else {
@@ -301,5 +333,31 @@ impl Component for EventsTable {
             lines.push(Line::from("This stream has no events."));
         }
         frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+/// The keys the table shows, `rows` of them: those around the playhead, or with only
+/// matches shown, the matches around it.
+fn shown_keys(view: &crate::tui::model::View, rows: i64) -> Vec<i64> {
+    match view.found.as_ref().filter(|_| view.only_found) {
+        Some(f) => {
+            let half = (rows / 2).max(0) as usize;
+            let mut keys: Vec<i64> = f
+                .keys
+                .range(..=view.playhead)
+                .rev()
+                .take(half + 1)
+                .copied()
+                .collect();
+            keys.reverse();
+            let room = (rows as usize).saturating_sub(keys.len());
+            keys.extend(f.keys.range(view.playhead + 1..).take(room));
+            keys
+        }
+        None => {
+            let start =
+                (view.playhead - rows / 2).clamp(view.first, (view.len - rows + 1).max(view.first));
+            (start..(start + rows).min(view.len + 1)).collect()
+        }
     }
 }

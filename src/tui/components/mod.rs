@@ -7,6 +7,7 @@ pub mod events_table;
 pub mod footer;
 pub mod header;
 pub mod help;
+pub mod highlight;
 pub mod inspector;
 pub mod json_tree;
 pub mod json_view;

@@ -14,6 +14,37 @@ use super::Worker;
 
 const PREVIEW_CHARS: usize = 160;
 
+/// A row of the Events pane from a row read for a test (a find's match).
+pub(super) fn row_of(row: &eventscope::store::StreamRow<'_>, key: i64) -> EventRow {
+    use eventscope::store::StreamRow;
+    match row {
+        StreamRow::Raw(r) => EventRow {
+            key,
+            stream_id: r.stream_id.to_string(),
+            version: r.version,
+            event_type: r.event_type.to_string(),
+            timestamp: r.timestamp.map(str::to_string),
+            preview: match serde_json::from_slice(r.data) {
+                Ok(v) => eventscope::preview(&v, PREVIEW_CHARS),
+                Err(e) => format!("⚠ {e}"),
+            },
+            snapshot: false,
+        },
+        StreamRow::Event(e) => EventRow {
+            key,
+            stream_id: e.stream_id.clone(),
+            version: e.version,
+            event_type: e.event_type.clone(),
+            timestamp: e.timestamp.clone(),
+            preview: match &e.undecodable {
+                Some(why) => format!("⚠ {why}"),
+                None => eventscope::preview(&e.data, PREVIEW_CHARS),
+            },
+            snapshot: false,
+        },
+    }
+}
+
 impl Worker<'_, '_> {
     pub(super) fn rows(
         &self,

@@ -16,11 +16,15 @@ const PLOT_POINTS: usize = 2000;
 /// every [`CHECK_EVERY`] rows): by time, so a fast test is not cut into many queries.
 const SLICE: std::time::Duration = std::time::Duration::from_millis(100);
 const CHECK_EVERY: usize = 1024;
+/// Matches of a slice sent with their rows (the only-matching view lists them).
+pub const FOUND_ROWS: usize = 10_000;
+/// Matches' rows the UI keeps in all; matches past them are listed as they are read.
+pub const FOUND_ROWS_KEPT: usize = 50_000;
 
 impl Worker<'_, '_> {
     pub(super) fn find(&mut self, target: Target, find: FindSpec, from: i64) {
         let test = match &find {
-            FindSpec::Text(t) => EventTest::new(None, Some(t)),
+            FindSpec::Text(t) => EventTest::new(None, Some(t)).map(EventTest::text_as_shown),
             FindSpec::Jq(code) => {
                 EventTest::new(Some(code), None).map(|t| t.with_watch(self.watch.clone()))
             }
@@ -30,11 +34,12 @@ impl Worker<'_, '_> {
                 t
             }),
         };
-        let reply = |w: &Worker, keys, scanned, next, result| {
+        let reply = |w: &Worker, keys, rows, scanned, next, result| {
             w.send(Msg::Found {
                 target: target.clone(),
                 find: find.clone(),
                 keys,
+                rows,
                 scanned,
                 next,
                 result,
@@ -42,9 +47,13 @@ impl Worker<'_, '_> {
         };
         let test = match test {
             Ok(t) => t,
-            Err(e) => return reply(self, Vec::new(), 0, None, Err(WorkerError::Predicate(e))),
+            Err(e) => {
+                let e = Err(WorkerError::Predicate(e));
+                return reply(self, Vec::new(), Vec::new(), 0, None, e);
+            }
         };
         let mut keys = Vec::new();
+        let mut rows = Vec::new();
         let mut scanned = 0;
         let mut last = from.saturating_sub(1);
         let started = std::time::Instant::now();
@@ -56,6 +65,9 @@ impl Worker<'_, '_> {
             last = key;
             if test.keeps(&row) {
                 keys.push(key);
+                if rows.len() < FOUND_ROWS {
+                    rows.push(super::answers::row_of(&row, key));
+                }
             }
             cut = scanned % CHECK_EVERY == 0 && started.elapsed() >= SLICE;
             Ok::<_, StoreError>(if cut {
@@ -66,7 +78,8 @@ impl Worker<'_, '_> {
         };
         let done = match &target {
             Target::Stream(s) => {
-                let columns = test.columns();
+                let mut columns = test.columns();
+                columns.timestamp = true;
                 self.store
                     .read_stream_rows(s, from..=i64::MAX, columns, |row| {
                         let v = row.version();
@@ -84,12 +97,13 @@ impl Worker<'_, '_> {
                 })
             }
             Target::Category(_) => {
-                return reply(self, Vec::new(), 0, None, Err(WorkerError::NeedsStream))
+                let e = Err(WorkerError::NeedsStream);
+                return reply(self, Vec::new(), Vec::new(), 0, None, e);
             }
         };
         let next = cut.then_some(last + 1);
         let result = done.map_err(WorkerError::from);
-        reply(self, keys, scanned as i64, next, result);
+        reply(self, keys, rows, scanned as i64, next, result);
         if let Some(from) = next {
             // Goes on after whatever else is waiting, unless a newer search replaced it.
             self.s

@@ -5,6 +5,7 @@
 
 mod answers;
 mod find;
+pub use find::FOUND_ROWS_KEPT;
 pub mod process;
 pub mod protocol;
 pub mod queue;

@@ -323,6 +323,10 @@ pub enum Msg {
         target: Target,
         find: FindSpec,
         keys: Vec<i64>,
+        /// The matched events' rows, for the only-matching view (at most
+        /// [`super::find::FOUND_ROWS`] a slice).
+        #[serde(default)]
+        rows: Vec<EventRow>,
         scanned: i64,
         next: Option<i64>,
         result: Result<(), WorkerError>,
