@@ -1615,3 +1615,19 @@ fn vim_search_in_the_events_pane() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+/// `s` on a store whose layout keeps no snapshots says so, and replays go on from the
+/// first event.
+#[test]
+fn s_on_a_store_without_snapshots_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::message_db(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {}", db.display()), 120, 30);
+    t.wait_for(&["no snapshots"]);
+    t.keys(&["s"]);
+    t.wait_for(&["keeps no snapshots: replays start from the first event"]);
+    t.wait_for(&["· no snapshots ·"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

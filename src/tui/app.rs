@@ -266,6 +266,12 @@ impl App {
                 }
             }
             Command::Search => match self.focus {
+                Pane::Inspector if m.view.is_some() && !self.inspector.searchable() => {
+                    m.say(format!(
+                        "the {} tab cannot be searched: / searches the State, Event and Diff tabs' JSON",
+                        self.inspector.active_title()
+                    ));
+                }
                 Pane::Inspector if m.view.is_some() => {
                     self.prompt = Some(Prompt::new(PromptKind::Search));
                 }
@@ -393,8 +399,15 @@ impl App {
                     ));
                 }
             }
+            Command::BlameJump | Command::Plot if m.view.is_none() => m.hint_open_first(),
             Command::BlameJump | Command::Plot => {
-                m.say("this works on the State tab's fields (Tab to it)")
+                // To the field it needs: the State tab, focused, where the key works.
+                self.inspector.show_titled("State", m);
+                self.focus = Pane::Inspector;
+                let key = m.keymap.keys_label(c);
+                m.say(format!(
+                    "the State tab: move to a field (↑↓) and press {key} there"
+                ));
             }
             Command::When if m.view.is_none() => m.hint_open_first(),
             Command::When => self.prompt = Some(Prompt::new(PromptKind::When)),

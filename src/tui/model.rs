@@ -39,6 +39,18 @@ impl Jumps {
     }
 }
 
+/// "v12" for a leaf; for a container, the newest version among its leaves.
+pub fn blamed_version(blame: &HashMap<String, i64>, path: &str) -> Option<i64> {
+    blame.get(path).copied().or_else(|| {
+        let prefix = format!("{path}/");
+        blame
+            .iter()
+            .filter(|(p, _)| p.starts_with(&prefix))
+            .map(|(_, v)| *v)
+            .max()
+    })
+}
+
 /// The compared pair of keys and the changes between them.
 pub type DiffResult = ((i64, i64), Result<Vec<Change>, WorkerError>);
 
@@ -335,6 +347,8 @@ pub struct Model {
     pub diff_shown: bool,
     /// The State tab's blame gutter is on: blames are asked for as the playhead moves.
     pub blame_on: bool,
+    /// A field whose version `J` goes to once the blame for the playhead arrives.
+    pub blame_jump_pending: Option<String>,
     /// A second reducer the open stream is compared with (`compare with…`).
     pub compare_with: Option<std::path::PathBuf>,
     /// The UI was opened with `--read-model`: the Read-model tab has a table to check.
@@ -373,6 +387,7 @@ impl Model {
             from_snapshots: false,
             diff_shown: false,
             blame_on: false,
+            blame_jump_pending: None,
             compare_with: None,
             read_model: false,
             status: None,
@@ -528,6 +543,33 @@ impl Model {
             key: v.playhead,
             skips: v.skips.iter().copied().collect(),
         });
+    }
+
+    /// Moves the playhead to the version that last changed the field at `path`, turning
+    /// blame on and waiting for it first where need be.
+    pub fn blame_jump(&mut self, path: String) {
+        self.blame_on = true;
+        let found = self
+            .view
+            .as_ref()
+            .and_then(|v| v.current_blame())
+            .map(|b| blamed_version(b, &path));
+        let shown = if path.is_empty() { "/" } else { &path };
+        let shown = eventscope::printable(shown).into_owned();
+        match found {
+            None => {
+                self.blame_jump_pending = Some(path);
+                self.ask_blame();
+                self.say(format!(
+                    "blame on: going to the version that last changed {shown}…"
+                ));
+            }
+            Some(None) => self.say(format!("nothing set {shown}")),
+            Some(Some(v)) => {
+                self.jump(v);
+                self.say(format!("{shown} last changed at version {v}"));
+            }
+        }
     }
 
     /// Leaves the event under the playhead out of replays, or puts it back.

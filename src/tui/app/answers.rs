@@ -180,8 +180,17 @@ impl App {
                 key,
                 result,
             } if matches(&target) => {
+                let current = m.view.as_ref().is_some_and(|v| v.playhead == key);
+                if let (Err(e), true) = (&result, current) {
+                    if m.blame_jump_pending.take().is_some() {
+                        m.warn(format!("no blame here: {e}"));
+                    }
+                }
                 if let Some(v) = &mut m.view {
                     v.blame = Some((key, result));
+                }
+                if let Some(path) = m.blame_jump_pending.take().filter(|_| current) {
+                    m.blame_jump(path);
                 }
             }
             Msg::ReadModel { stream, result } if matches(&Target::Stream(stream.clone())) => {

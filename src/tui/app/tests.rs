@@ -1059,6 +1059,47 @@ fn blame_is_asked_as_the_playhead_moves_and_jumps_to_a_field() {
         .any(|r| matches!(r, Req::Blame { key: 2, .. })));
 }
 
+/// A command that needs a state does it instead of refusing: `J` with blame off turns it
+/// on and goes once the blame arrives; `p`/`J` in the Events pane bring the State tab's
+/// fields; `/` on a tab with nothing to search says so without a prompt.
+#[test]
+fn commands_that_need_a_state_bring_it() {
+    let mut app = opened();
+    state_msg(&mut app, 4, 120);
+    press(&mut app, "J"); // the Events pane has focus
+    assert_eq!(app.focus, Pane::Inspector);
+    assert_eq!(app.inspector.active_title(), "State");
+    assert!(status(&app).contains("move to a field"), "{}", status(&app));
+    press(&mut app, "down");
+    app.model.outbox.clear();
+    assert!(!app.model.blame_on);
+    press(&mut app, "J");
+    assert!(app.model.blame_on, "J turned blame on");
+    assert!(app
+        .model
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::Blame { key: 4, .. })));
+    assert_eq!(playhead(&app), 4, "waiting for the blame");
+    let blame = [("/balance".to_string(), 2)].into_iter().collect();
+    app.update(Action::Worker(Msg::Blame {
+        target: Target::Stream("Account-acc-1".into()),
+        key: 4,
+        result: Ok(blame),
+    }));
+    assert_eq!(playhead(&app), 2, "gone once it came");
+    assert!(status(&app).contains("/balance last changed at version 2"));
+    press(&mut app, "5");
+    assert_eq!(app.inspector.active_title(), "Stats");
+    press(&mut app, "/");
+    assert!(app.prompt.is_none());
+    assert!(
+        status(&app).contains("the Stats tab cannot be searched"),
+        "{}",
+        status(&app)
+    );
+}
+
 #[test]
 fn when_asks_the_worker_and_steps_between_turns() {
     let mut app = opened();

@@ -191,7 +191,15 @@ fn replayer<'a>(
         config.ui.snapshot_map.as_deref(),
     )
     .map_err(|e| e.to_string())
-    .and_then(|maps| SnapshotUse::decide(config.ui.from_snapshots, store, reducer, maps));
+    .and_then(
+        |maps| match config.ui.from_snapshots && !store.has_snapshots() {
+            true => Err(format!(
+                "this {} store keeps no snapshots: replays start from the first event",
+                store.format_name()
+            )),
+            false => SnapshotUse::decide(config.ui.from_snapshots, store, reducer, maps),
+        },
+    );
     let snapshots = snapshots.unwrap_or_else(|e| {
         let _ = replies.send(Msg::SnapshotsRefused(e));
         SnapshotUse::Never

@@ -179,6 +179,11 @@ impl Inspector {
         self.tabs[self.active].search(query)
     }
 
+    /// Whether the tab in front can be searched (it shows JSON).
+    pub fn searchable(&mut self) -> bool {
+        self.tabs[self.active].tree().is_some()
+    }
+
     pub fn next_match(&mut self, forward: bool) -> bool {
         self.tabs[self.active].next_match(forward)
     }

@@ -1,7 +1,5 @@
 //! The State tab: the reducer's state at the playhead, changed fields marked, foldable.
 
-use std::collections::HashMap;
-
 use crate::tui::components::json_view::LineKind;
 
 use ratatui::layout::Rect;
@@ -32,45 +30,10 @@ pub fn tree_command(tree: &mut JsonTree, command: Command) -> Outcome {
     Outcome::Done
 }
 
-/// "v12" for a leaf; for a container, the newest version among its leaves.
-fn blamed_version(blame: &HashMap<String, i64>, path: &str) -> Option<i64> {
-    blame.get(path).copied().or_else(|| {
-        let prefix = format!("{path}/");
-        blame
-            .iter()
-            .filter(|(p, _)| p.starts_with(&prefix))
-            .map(|(_, v)| *v)
-            .max()
-    })
-}
-
 impl StateTab {
     fn jump_to_blame(&self, model: &mut Model) {
-        let key = model.keymap.keys_label(Command::ToggleBlame);
-        if !model.blame_on {
-            return model.say(format!("turn blame on first ({key})"));
-        }
-        let Some(line) = self.tree.current() else {
-            return;
-        };
-        let path = line.path.clone();
-        let found = model
-            .view
-            .as_ref()
-            .and_then(|v| v.current_blame())
-            .map(|b| blamed_version(b, &path));
-        match found {
-            None => model.say("the blame is on its way"),
-            Some(None) => model.say("nothing set this field"),
-            Some(Some(v)) => {
-                let shown = if path.is_empty() { "/" } else { &path };
-                let text = format!(
-                    "{} last changed at version {v}",
-                    eventscope::printable(shown)
-                );
-                model.jump(v);
-                model.say(text);
-            }
+        if let Some(line) = self.tree.current() {
+            model.blame_jump(line.path.clone());
         }
     }
 }
@@ -201,7 +164,7 @@ impl InspectorTab for StateTab {
                     let _ = b;
                     "       ".to_string()
                 }
-                Some(b) => match blamed_version(b, &l.path) {
+                Some(b) => match crate::tui::model::blamed_version(b, &l.path) {
                     Some(v) => format!("{:>6} ", format!("v{v}")),
                     None => "       ".to_string(),
                 },
