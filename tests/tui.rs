@@ -53,11 +53,7 @@ impl Tmux {
             _config: config,
             _shared: None,
         };
-        let shell = format!(
-            "cd {dir} && XDG_CONFIG_HOME={cfg} XDG_DATA_HOME={cfg}/data {command}; echo EXITED $?; sleep 30",
-            dir = env!("CARGO_MANIFEST_DIR"),
-            cfg = t._config.path().display()
-        );
+        let shell = t.shell(command);
         t.tmux(&[
             "new-session",
             "-d",
@@ -72,6 +68,22 @@ impl Tmux {
             &shell,
         ]);
         t
+    }
+
+    /// The pane's shell line: the command with this test's own config and data
+    /// directories, then its exit status on screen.
+    fn shell(&self, command: &str) -> String {
+        format!(
+            "cd {dir} && XDG_CONFIG_HOME={cfg} XDG_DATA_HOME={cfg}/data {command}; echo EXITED $?; sleep 30",
+            dir = env!("CARGO_MANIFEST_DIR"),
+            cfg = self._config.path().display()
+        )
+    }
+
+    /// Runs `command` in the pane anew (a second session of the same user).
+    fn respawn(&self, command: &str) {
+        let shell = self.shell(command);
+        self.tmux(&["respawn-pane", "-k", "-t", "e2e", "sh", "-c", &shell]);
     }
 
     fn tmux(&self, args: &[&str]) -> String {
@@ -421,7 +433,7 @@ fn endless_recursion_is_stopped_by_the_memory_guard_and_the_ui_goes_on() {
     let bin = env!("CARGO_BIN_EXE_eventscope");
     let t = Tmux::start(
         &format!("{bin} {db} --reducer {} --reducer-memory 256", jq.display()),
-        100,
+        140,
         30,
     );
     t.wait_for(&["acc-1"]);
@@ -619,7 +631,7 @@ fn streams_from_version_zero_and_missing_versions_in_the_terminal() {
     t.wait_for(&["Find events"]);
     t.tmux(&["send-keys", "-t", "e2e", "-l", "?.data.n <= 2"]);
     t.keys(&["Enter"]);
-    t.wait_for(&["2 matches"]);
+    t.wait_for(&["match 1 of 2"]);
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
@@ -871,9 +883,11 @@ fn finding_an_event_in_the_log_and_its_state() {
     t.wait_for(&["Find events"]);
     t.tmux(&["send-keys", "-t", "e2e", "-l", "?.data.amount > 200"]);
     t.keys(&["Enter"]);
-    t.wait_for(&["1 match "]);
-    t.keys(&["^", "n"]);
+    // None at or after 18: around to the first, at 7.
+    t.wait_for(&["match 1 of 1", "search wrapped to the top"]);
     t.wait_for(&["7/18", "Account-acc-2 @ v2", "\"balance\": 250"]);
+    t.keys(&["^", "n"]);
+    t.wait_for(&["7/18", "match 1 of 1"]);
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
@@ -1513,18 +1527,7 @@ fn prompt_history_survives_a_restart() {
         serde_json::json!([".balance > 100", ".balance < 50"])
     );
     // A second session of the same user (the same data directory).
-    t.tmux(&[
-        "respawn-pane",
-        "-k",
-        "-t",
-        "e2e",
-        "sh",
-        "-c",
-        &format!(
-            "XDG_CONFIG_HOME={cfg} XDG_DATA_HOME={cfg}/data {bin} {db} --reducer {REDUCERS}; echo EXITED $?; sleep 30",
-            cfg = t._config.path().display()
-        ),
-    ]);
+    t.respawn(&format!("{bin} {db} --reducer {REDUCERS}"));
     t.wait_for(&["acc-1"]);
     t.keys(&["/acc-1", "Enter"]);
     t.wait_for(&["4/4"]);
@@ -1628,6 +1631,46 @@ fn s_on_a_store_without_snapshots_says_so() {
     t.keys(&["s"]);
     t.wait_for(&["keeps no snapshots: replays start from the first event"]);
     t.wait_for(&["· no snapshots ·"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
+
+/// `y` says what really happens: inside tmux with its default `set-clipboard external`
+/// the copy cannot arrive, and it says so and offers `Y`; with `on`, tmux takes the
+/// OSC 52 copy into a paste buffer, which holds the state.
+#[test]
+fn y_inside_tmux_says_whether_the_copy_arrives() {
+    let (dir, t) = bank_ui(140, 30);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    t.keys(&["y"]);
+    t.wait_for(&[
+        "not copied: tmux's set-clipboard is external",
+        "Y writes a file",
+    ]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+    t.tmux(&["set", "-g", "set-clipboard", "on"]);
+    let db = dir.path().join("bank.db");
+    t.respawn(&format!(
+        "{} {} --reducer {REDUCERS}",
+        env!("CARGO_BIN_EXE_eventscope"),
+        db.display()
+    ));
+    t.wait_for(&["acc-1"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    t.keys(&["y"]);
+    t.wait_for(&["sent to the terminal's clipboard"]);
+    let deadline = Instant::now() + patience();
+    loop {
+        let buffer = t.tmux(&["show-buffer"]);
+        if buffer.contains("\"balance\": 120") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "tmux's buffer: {buffer:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }

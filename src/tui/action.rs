@@ -85,6 +85,8 @@ pub enum Command {
     ClearSkips,
     /// The correlation of the event under the playhead, as a tree (an overlay).
     Related,
+    /// The message log: the last messages, whole.
+    Messages,
     /// The Events pane lists only the search's matches, or every event again (less's `&`).
     OnlyMatches,
     /// Back to where the view was before the last jump (the jumplist, as vim's Ctrl-o).

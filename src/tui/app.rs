@@ -34,6 +34,8 @@ pub struct App {
     pub help: Option<Help>,
     pub related: Option<Related>,
     pub consumers: Option<Consumers>,
+    /// The message log, while it is open.
+    pub messages: Option<super::components::messages::Messages>,
     /// When the consumers were last asked for, to refresh them every few seconds.
     consumers_asked: Option<std::time::Instant>,
     pub prompt: Option<Prompt>,
@@ -59,6 +61,7 @@ impl App {
             help: None,
             related: None,
             consumers: None,
+            messages: None,
             consumers_asked: None,
             prompt: None,
             prompt_history: Default::default(),
@@ -71,7 +74,7 @@ impl App {
 
     /// The keymap layer in force.
     pub fn layer(&self) -> Layer {
-        if self.help.is_some() || self.related.is_some() || self.consumers.is_some() {
+        if self.overlay_open() {
             Layer::Overlay
         } else if self.prompt.is_some() {
             Layer::Prompt
@@ -80,6 +83,14 @@ impl App {
         } else {
             Layer::Normal
         }
+    }
+
+    /// Whether an overlay (help, Related, Consumers, the message log) is open.
+    pub fn overlay_open(&self) -> bool {
+        self.help.is_some()
+            || self.related.is_some()
+            || self.consumers.is_some()
+            || self.messages.is_some()
     }
 
     pub fn update(&mut self, action: Action) {
@@ -137,13 +148,20 @@ impl App {
 
     fn overlay_command(&mut self, c: Command) {
         match c {
-            Command::Cancel | Command::Help | Command::Quit | Command::Consumers => {
+            Command::Cancel
+            | Command::Help
+            | Command::Quit
+            | Command::Consumers
+            | Command::Messages => {
                 self.help = None;
                 self.related = None;
                 self.consumers = None;
+                self.messages = None;
             }
             other => {
-                if let Some(h) = &mut self.help {
+                if let Some(l) = &mut self.messages {
+                    l.on_command(other, &mut self.model);
+                } else if let Some(h) = &mut self.help {
                     h.on_command(other, &mut self.model);
                 } else if let Some(r) = &mut self.related {
                     let outcome = r.on_command(other, &mut self.model);
@@ -223,6 +241,7 @@ impl App {
         match c {
             Command::Quit => m.quit = true,
             Command::Help => self.help = Some(Help::default()),
+            Command::Messages => self.messages = Some(Default::default()),
             Command::Cancel => {
                 let searched = m.view.as_mut().filter(|v| v.found.is_some());
                 match searched {
@@ -621,7 +640,11 @@ impl App {
     }
 
     fn on_mouse(&mut self, m: ratatui::crossterm::event::MouseEvent, area: Rect) -> bool {
-        if !self.model.mouse || self.help.is_some() || self.prompt.is_some() {
+        if !self.model.mouse
+            || self.help.is_some()
+            || self.messages.is_some()
+            || self.prompt.is_some()
+        {
             return false;
         }
         let Some(areas) = screen::layout(area, self.zoomed) else {
@@ -692,10 +715,16 @@ impl App {
         };
         let text = serde_json::to_string_pretty(&value).unwrap_or_default();
         if !to_file {
+            let export = self.model.keymap.keys_label(Command::Export);
+            if let Some(why) = super::clipboard::refused() {
+                return self
+                    .model
+                    .warn(format!("{what} not copied: {why}; {export} writes a file"));
+            }
             self.model.clipboard = Some(text);
-            return self
-                .model
-                .say(format!("{what} copied to the clipboard (OSC 52)"));
+            return self.model.say(format!(
+                "{what} sent to the terminal's clipboard (OSC 52; where the terminal ignores it, {export} writes a file)"
+            ));
         }
         self.write_export(&what, "json", &text);
     }

@@ -4,6 +4,7 @@
 
 mod action;
 mod app;
+mod clipboard;
 mod components;
 mod guard;
 mod history;
@@ -152,6 +153,7 @@ fn run(options: Options) -> Result<()> {
 
     let mut app = App::new(keymap, theme, store_name, reducer_name);
     app.model.layout_name = layout_name.to_string();
+    clipboard::probe();
     app.prompt_history = history::History::load();
     app.model.from_snapshots = config.ui.from_snapshots;
     app.model.read_model = config.ui.read_model.is_some();

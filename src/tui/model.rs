@@ -320,6 +320,17 @@ pub struct Status {
     pub error: bool,
 }
 
+/// Messages the log keeps; older ones are forgotten.
+pub const MESSAGES_KEPT: usize = 200;
+
+/// A message as the log keeps it: when it was said (local wall-clock time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub at: String,
+    pub text: String,
+    pub error: bool,
+}
+
 pub struct Model {
     pub keymap: Keymap,
     pub theme: Theme,
@@ -354,6 +365,8 @@ pub struct Model {
     /// The UI was opened with `--read-model`: the Read-model tab has a table to check.
     pub read_model: bool,
     pub status: Option<Status>,
+    /// Every message said, the newest last (the message log).
+    pub messages: std::collections::VecDeque<Message>,
     /// Where the playhead jumped from, for Back and Forward.
     pub jumps: Jumps,
     pub outbox: Vec<Req>,
@@ -391,6 +404,7 @@ impl Model {
             compare_with: None,
             read_model: false,
             status: None,
+            messages: std::collections::VecDeque::new(),
             jumps: Jumps::default(),
             outbox: vec![Req::Streams],
             clipboard: None,
@@ -403,17 +417,30 @@ impl Model {
     }
 
     pub fn say(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: text.into(),
-            error: false,
-        });
+        self.tell(text.into(), false);
     }
 
     pub fn warn(&mut self, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: text.into(),
-            error: true,
-        });
+        self.tell(text.into(), true);
+    }
+
+    /// Shows a message in the status line and keeps it in the log (once when said again).
+    fn tell(&mut self, text: String, error: bool) {
+        let again = self
+            .messages
+            .back()
+            .is_some_and(|m| m.text == text && m.error == error);
+        if !again {
+            if self.messages.len() == MESSAGES_KEPT {
+                self.messages.pop_front();
+            }
+            self.messages.push_back(Message {
+                at: chrono::Local::now().format("%H:%M:%S").to_string(),
+                text: text.clone(),
+                error,
+            });
+        }
+        self.status = Some(Status { text, error });
     }
 
     /// While following with the playhead off the last event: how many events came since.

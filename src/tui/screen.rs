@@ -84,7 +84,7 @@ pub fn draw(app: &App, frame: &mut Frame) {
         FooterMode {
             prompt: app.prompt.as_ref(),
             filter: app.streams.filtering.then_some(app.streams.filter.as_str()),
-            overlay: app.help.is_some() || app.related.is_some() || app.consumers.is_some(),
+            overlay: app.overlay_open(),
         },
     );
     if let Some(help) = &app.help {
@@ -95,5 +95,8 @@ pub fn draw(app: &App, frame: &mut Frame) {
     }
     if let Some(related) = &app.related {
         related.draw(frame, area, m, true);
+    }
+    if let Some(messages) = &app.messages {
+        messages.draw(frame, area, m, true);
     }
 }

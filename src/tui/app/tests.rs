@@ -1100,6 +1100,37 @@ fn commands_that_need_a_state_bring_it() {
     );
 }
 
+/// A message longer than the footer is cut with a pointer to the log, never silently; `M`
+/// opens the log, where it is whole (wrapped), and the log keeps the last 200.
+#[test]
+fn long_messages_can_be_read_in_the_log() {
+    let mut app = opened();
+    let long = format!("reducer failed: {} the end", "x".repeat(150));
+    app.model.warn(long.clone());
+    let screen = drawn(&app, 100, 30);
+    let footer = screen.lines().last().unwrap();
+    assert!(footer.ends_with("… more (M)"), "{footer}");
+    assert!(!screen.contains("the end"));
+    press(&mut app, "M");
+    assert_eq!(app.layer(), Layer::Overlay);
+    let screen = drawn(&app, 100, 30);
+    let joined: String = screen
+        .lines()
+        .map(|l| l.trim_matches(|c: char| c == '│' || c == ' ').to_string())
+        .collect();
+    assert!(
+        joined.contains(&"x".repeat(150)) && joined.contains("the end"),
+        "{screen}"
+    );
+    press(&mut app, "esc");
+    assert_eq!(app.layer(), Layer::Normal);
+    for i in 0..250 {
+        app.model.say(format!("message {i}"));
+    }
+    assert_eq!(app.model.messages.len(), 200);
+    assert_eq!(app.model.messages.front().unwrap().text, "message 50");
+}
+
 #[test]
 fn when_asks_the_worker_and_steps_between_turns() {
     let mut app = opened();
@@ -1560,7 +1591,7 @@ fn copy_puts_the_state_on_the_clipboard() {
         serde_json::from_str::<serde_json::Value>(&text).unwrap(),
         json!({"balance": 120})
     );
-    assert!(status(&app).contains("Account-acc-1@v4.state copied"));
+    assert!(status(&app).contains("Account-acc-1@v4.state sent to the terminal's clipboard"));
 }
 
 fn demo_stats() -> eventscope::store::Stats {

@@ -3,10 +3,10 @@
 //! with the playhead on the state before it (→ steps onto it); a caught-up consumer opens
 //! `$all` at its position.
 
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{Component, Move, Outcome};
@@ -79,24 +79,13 @@ impl Component for Consumers {
         let t = &model.theme;
         let list = &model.catalog.consumers;
         let height = (list.len().max(1) as u16 + 2).min(area.height);
-        let [popup] = Layout::vertical([Constraint::Length(height)])
-            .flex(Flex::Center)
-            .areas(area);
-        let [popup] = Layout::horizontal([Constraint::Length(area.width.min(110))])
-            .flex(Flex::Center)
-            .areas(popup);
-        frame.render_widget(Clear, popup);
         let behind = list.iter().filter(|c| c.is_behind()).count();
         let stuck = list.iter().filter(|c| c.is_stuck()).count();
-        let block = Block::bordered()
-            .border_type(BorderType::Rounded)
-            .border_style(t.fg(t.focus))
-            .title(format!(
-                " Consumers · {} · {behind} behind, {stuck} stuck · Enter opens the next event ",
-                list.len()
-            ));
-        let inner = block.inner(popup);
-        frame.render_widget(block, popup);
+        let title = format!(
+            " Consumers · {} · {behind} behind, {stuck} stuck · Enter opens the next event ",
+            list.len()
+        );
+        let inner = super::overlay(frame, area, 110, Constraint::Length(height), title, model);
         if list.is_empty() {
             frame.render_widget(
                 Paragraph::new("this store records no consumer positions (loading…)"),

@@ -54,7 +54,19 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, mode: FooterMode) {
         )
     } else if let Some(s) = &model.status {
         let color = if s.error { t.errors } else { t.warnings };
-        Line::styled(eventscope::printable(&s.text).into_owned(), t.fg(color))
+        let text = eventscope::printable(&s.text).into_owned();
+        // A message longer than the line is cut with a pointer to the log, never silently.
+        let more = format!(" more ({})", model.keymap.keys_label(Command::Messages));
+        let width = area.width as usize;
+        if eventscope::columns(&text) > width {
+            let kept = eventscope::fit(&text, width.saturating_sub(eventscope::columns(&more)));
+            Line::from(vec![
+                Span::styled(kept, t.fg(color)),
+                Span::styled(more, t.bold(t.keys)),
+            ])
+        } else {
+            Line::styled(text, t.fg(color))
+        }
     } else {
         Line::from(hints(model, Layer::Normal))
     };

@@ -11,6 +11,7 @@ pub mod highlight;
 pub mod inspector;
 pub mod json_tree;
 pub mod json_view;
+pub mod messages;
 pub mod prompt;
 pub mod related;
 pub mod stream_list;
@@ -101,6 +102,31 @@ impl Move {
 }
 
 /// A pane's frame: highlighted when it has focus.
+/// An overlay's frame: centred, `width` wide at most and `height` high, drawn over
+/// what is below with a rounded border and `title`; the area inside it.
+pub fn overlay(
+    frame: &mut Frame,
+    area: Rect,
+    width: u16,
+    height: ratatui::layout::Constraint,
+    title: String,
+    model: &Model,
+) -> Rect {
+    use ratatui::layout::{Constraint, Flex, Layout};
+    let [popup] = Layout::vertical([height]).flex(Flex::Center).areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(area.width.min(width))])
+        .flex(Flex::Center)
+        .areas(popup);
+    frame.render_widget(ratatui::widgets::Clear, popup);
+    let block = Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(model.theme.fg(model.theme.focus))
+        .title(title);
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    inner
+}
+
 pub fn pane_block<'a>(model: &Model, focused: bool, title: Line<'a>) -> Block<'a> {
     let t = &model.theme;
     let style = if focused {

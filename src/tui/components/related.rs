@@ -1,10 +1,10 @@
 //! The Related overlay: the events sharing the playhead event's correlation id, as a
 //! causation tree. Enter opens a line's stream at that event; Back returns.
 
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::{Component, Move, Outcome};
@@ -49,23 +49,12 @@ impl Component for Related {
     fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, _focused: bool) {
         let t = &model.theme;
         let height = (self.lines.len() as u16 + 2).min(area.height);
-        let [popup] = Layout::vertical([Constraint::Length(height)])
-            .flex(Flex::Center)
-            .areas(area);
-        let [popup] = Layout::horizontal([Constraint::Length(area.width.min(100))])
-            .flex(Flex::Center)
-            .areas(popup);
-        frame.render_widget(Clear, popup);
-        let block = Block::bordered()
-            .border_type(BorderType::Rounded)
-            .border_style(t.fg(t.focus))
-            .title(format!(
-                " Related · {} · Enter opens, {} goes back ",
-                eventscope::printable(&self.title),
-                model.keymap.keys_label(Command::Back)
-            ));
-        let inner = block.inner(popup);
-        frame.render_widget(block, popup);
+        let title = format!(
+            " Related · {} · Enter opens, {} goes back ",
+            eventscope::printable(&self.title),
+            model.keymap.keys_label(Command::Back)
+        );
+        let inner = super::overlay(frame, area, 100, Constraint::Length(height), title, model);
         let rows = inner.height as usize;
         let offset = (self.cursor + 1).saturating_sub(rows);
         let lines: Vec<Line> = self
