@@ -1674,3 +1674,16 @@ fn y_inside_tmux_says_whether_the_copy_arrives() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+/// The footer follows the focus: the Events pane's keys, then the State tab's.
+#[test]
+fn the_footer_shows_the_keys_of_the_focused_pane() {
+    let (_dir, t) = bank_ui(200, 30);
+    t.wait_for(&["Enter open  / find  o sort"]);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "& only matches", "d what-if", "R related"]);
+    t.keys(&["Tab"]);
+    t.wait_for(&["B blame", "J to its change", "p plot", "1-7 tabs"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}

@@ -85,6 +85,8 @@ pub fn draw(app: &App, frame: &mut Frame) {
             prompt: app.prompt.as_ref(),
             filter: app.streams.filtering.then_some(app.streams.filter.as_str()),
             overlay: app.overlay_open(),
+            focus: app.focus,
+            tab: app.inspector.active_title(),
         },
     );
     if let Some(help) = &app.help {

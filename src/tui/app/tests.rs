@@ -1131,6 +1131,50 @@ fn long_messages_can_be_read_in_the_log() {
     assert_eq!(app.model.messages.front().unwrap().text, "message 50");
 }
 
+/// The footer shows the keys of the focused pane and tab first.
+#[test]
+fn the_footer_shows_the_focused_panes_keys() {
+    let mut app = opened();
+    state_msg(&mut app, 4, 120);
+    let footer = |app: &App| drawn(app, 220, 30).lines().last().unwrap().to_string();
+    app.focus = Pane::Streams;
+    assert!(
+        footer(&app).starts_with("Enter open  / find  o sort"),
+        "{}",
+        footer(&app)
+    );
+    app.focus = Pane::Events;
+    let f = footer(&app);
+    for hint in [
+        "←→ step",
+        ": version",
+        "& only matches",
+        "a mark",
+        "d what-if",
+        "R related",
+    ] {
+        assert!(f.contains(hint), "{hint} in {f}");
+    }
+    app.focus = Pane::Inspector;
+    let f = footer(&app);
+    for hint in [
+        "B blame",
+        "J to its change",
+        "p plot",
+        "w when",
+        "1-7 tabs",
+        "? help",
+    ] {
+        assert!(f.contains(hint), "{hint} in {f}");
+    }
+    press(&mut app, "4");
+    assert!(
+        footer(&app).starts_with("Enter open  c columns"),
+        "{}",
+        footer(&app)
+    );
+}
+
 #[test]
 fn when_asks_the_worker_and_steps_between_turns() {
     let mut app = opened();
