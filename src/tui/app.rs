@@ -120,6 +120,10 @@ impl App {
         };
         // In a text mode, a character is text unless the prompt gives it a meaning.
         if let Some(c) = text {
+            if let Some(h) = self.help.as_mut().filter(|h| h.filtering) {
+                h.type_char(c);
+                return;
+            }
             if let Some(p) = &mut self.prompt {
                 if p.takes(c) {
                     p.type_char(c);
@@ -147,6 +151,25 @@ impl App {
     }
 
     fn overlay_command(&mut self, c: Command) {
+        if let Some(h) = &mut self.help {
+            match c {
+                // Esc while filtering ends the filter; the next closes help.
+                Command::Cancel if h.filtering || !h.filter.is_empty() => {
+                    h.filtering = false;
+                    h.filter.clear();
+                    return;
+                }
+                Command::Open => {
+                    let run = h.highlighted();
+                    self.help = None;
+                    if let Some(run) = run {
+                        self.on_command(run);
+                    }
+                    return;
+                }
+                _ => {}
+            }
+        }
         match c {
             Command::Cancel
             | Command::Help
@@ -240,7 +263,10 @@ impl App {
         let m = &mut self.model;
         match c {
             Command::Quit => m.quit = true,
-            Command::Help => self.help = Some(Help::default()),
+            Command::Help => {
+                let tab = self.inspector.active_title();
+                self.help = Some(Help::new(m, self.focus, tab));
+            }
             Command::Messages => self.messages = Some(Default::default()),
             Command::Cancel => {
                 let searched = m.view.as_mut().filter(|v| v.found.is_some());

@@ -1175,6 +1175,52 @@ fn the_footer_shows_the_focused_panes_keys() {
     );
 }
 
+/// Help starts with the focused pane's keys, filters as typed after `/` (words in any
+/// order and case), runs the highlighted command on Enter, and opens on F1 too.
+#[test]
+fn help_is_contextual_filterable_and_runs_commands() {
+    let mut app = opened();
+    state_msg(&mut app, 4, 120);
+    press(&mut app, "?");
+    let screen = drawn(&app, 100, 40);
+    assert!(screen.contains("Here: the Events pane"), "{screen}");
+    press(&mut app, "/");
+    typed(&mut app, "Gutter BLAME"); // no match: "gutter" is in no description
+    assert!(drawn(&app, 100, 40).contains("no key matches"));
+    for _ in 0.."Gutter BLAME".len() {
+        press(&mut app, "backspace");
+    }
+    typed(&mut app, "blame version");
+    let screen = drawn(&app, 100, 40);
+    assert!(
+        screen.contains("blame: the version that last changed each field"),
+        "{screen}"
+    );
+    assert!(!screen.contains("go to version"), "filtered: {screen}");
+    press(&mut app, "enter");
+    assert!(app.help.is_none());
+    assert!(app.model.blame_on, "Enter ran toggle_blame");
+    // F1, and Esc clears a filter before it closes.
+    press(&mut app, "f1");
+    assert!(app.help.is_some());
+    press(&mut app, "/");
+    typed(&mut app, "q");
+    assert_eq!(
+        app.help.as_ref().unwrap().filter,
+        "q",
+        "q is text while filtering"
+    );
+    press(&mut app, "esc");
+    assert!(app.help.as_ref().is_some_and(|h| h.filter.is_empty()));
+    press(&mut app, "G");
+    press(&mut app, "esc");
+    assert!(app.help.is_none());
+    // From the Streams pane, its keys come first.
+    app.focus = Pane::Streams;
+    press(&mut app, "?");
+    assert!(drawn(&app, 100, 40).contains("Here: the Streams pane"));
+}
+
 #[test]
 fn when_asks_the_worker_and_steps_between_turns() {
     let mut app = opened();

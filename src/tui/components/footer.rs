@@ -24,7 +24,7 @@ pub struct FooterMode<'a> {
 
 /// The commands worth a hint where the focus is, most useful first; those of every pane
 /// follow.
-fn context_commands(focus: Pane, tab: &str) -> Vec<Command> {
+pub fn context_commands(focus: Pane, tab: &str) -> Vec<Command> {
     use Command as C;
     let mut commands = match (focus, tab) {
         (Pane::Streams, _) => vec![C::Open, C::Search, C::SortStreams, C::Fold, C::Consumers],

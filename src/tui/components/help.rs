@@ -1,132 +1,200 @@
-//! The help overlay: every binding of every layer, by group, with the command's name as a
-//! keymap file writes it, straight from the keymap. Scrolls where the screen is short.
+//! The help overlay (lazygit's keybindings menu): the focused pane's keys first, then every
+//! binding by group, then the other modes', straight from the keymap. Descriptions lead;
+//! the command's name (what a keymap file writes) is a column of its own where the screen
+//! is wide. `/` filters as you type, `Enter` runs the highlighted command.
 
 use std::cell::Cell;
 
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use super::{Component, Outcome};
+use super::{Component, Move, Outcome, Pane};
 use crate::tui::action::Command;
-use crate::tui::keymap::{Key, Layer};
+use crate::tui::keymap::{Binding, Key, Layer};
 use crate::tui::model::Model;
 
-#[derive(Default)]
+/// One binding as help lists it.
+#[derive(Debug, Clone)]
+struct Entry {
+    group: String,
+    keys: String,
+    desc: String,
+    name: String,
+    /// What Enter runs: main-screen commands only (other modes' keys are listed to read).
+    runs: Option<Command>,
+}
+
 pub struct Help {
-    scroll: usize,
+    entries: Vec<Entry>,
+    pub filter: String,
+    /// Typing goes to the filter (after `/`, until Esc).
+    pub filtering: bool,
+    cursor: usize,
     page: Cell<usize>,
-    lines: Cell<usize>,
 }
 
 fn keys_label(keys: &[Key]) -> String {
     keys.iter().map(Key::label).collect::<Vec<_>>().join(" ")
 }
 
-/// The help text: a heading per group (and per mode after the main screen's), then
-/// `keys  command  what it does`.
-pub fn help_lines(model: &Model) -> Vec<Line<'static>> {
-    let t = &model.theme;
-    let km = &model.keymap;
-    let width = Layer::ALL
-        .iter()
-        .flat_map(|l| km.bindings(*l))
-        .map(|b| keys_label(&b.keys).chars().count())
-        .max()
-        .unwrap_or(0);
-    let name_width = Layer::ALL
-        .iter()
-        .flat_map(|l| km.bindings(*l))
-        .map(|b| b.command.name().len())
-        .max()
-        .unwrap_or(0);
-    let mut lines = Vec::new();
-    for layer in Layer::ALL {
-        let mut group = String::new();
-        for (i, b) in km.bindings(layer).iter().enumerate() {
-            let heading = match layer {
-                Layer::Normal => b.group.clone(),
-                other => format!("While in {}", other.name()),
-            };
-            if i == 0 || heading != group {
-                group = heading.clone();
-                if !lines.is_empty() {
-                    lines.push(Line::from(""));
-                }
-                lines.push(Line::styled(heading, t.bold(t.category)));
+impl Help {
+    /// Help for where the focus is: that pane's (and tab's) commands head the list.
+    pub fn new(model: &Model, focus: Pane, tab: &str) -> Help {
+        let km = &model.keymap;
+        let entry = |layer: Layer, b: &Binding, group: String| Entry {
+            group,
+            keys: keys_label(&b.keys),
+            desc: b.desc.clone(),
+            name: b.command.name(),
+            runs: (layer == Layer::Normal).then_some(b.command),
+        };
+        let here = match focus {
+            Pane::Streams => "Streams pane".to_string(),
+            Pane::Events => "Events pane".to_string(),
+            Pane::Inspector => format!("{tab} tab"),
+        };
+        let normal = km.bindings(Layer::Normal);
+        let mut entries: Vec<Entry> = super::footer::context_commands(focus, tab)
+            .into_iter()
+            .filter_map(|c| normal.iter().find(|b| b.command == c))
+            .map(|b| entry(Layer::Normal, b, format!("Here: the {here}")))
+            .collect();
+        for layer in Layer::ALL {
+            for b in km.bindings(layer) {
+                let group = match layer {
+                    Layer::Normal => b.group.clone(),
+                    other => format!("While in {}", other.name()),
+                };
+                entries.push(entry(layer, b, group));
             }
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<width$} ", keys_label(&b.keys)), t.fg(t.keys)),
-                Span::styled(format!("{:<name_width$} ", b.command.name()), t.fg(t.muted)),
-                Span::raw(b.desc.clone()),
-            ]));
+        }
+        Help {
+            entries,
+            filter: String::new(),
+            filtering: false,
+            cursor: 0,
+            page: Cell::new(10),
         }
     }
-    lines
+
+    /// The entries the filter keeps (every word, in any case, in the keys, description,
+    /// name or group), by index.
+    fn shown(&self) -> Vec<usize> {
+        let words: Vec<String> = self
+            .filter
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect();
+        (0..self.entries.len())
+            .filter(|&i| {
+                let e = &self.entries[i];
+                let hay = format!("{} {} {} {}", e.keys, e.desc, e.name, e.group).to_lowercase();
+                words.iter().all(|w| hay.contains(w.as_str()))
+            })
+            .collect()
+    }
+
+    pub fn type_char(&mut self, c: char) {
+        self.filter.push(c);
+        self.cursor = 0;
+    }
+
+    /// The command under the cursor, when it is one Enter can run.
+    pub fn highlighted(&self) -> Option<Command> {
+        let shown = self.shown();
+        shown.get(self.cursor).and_then(|&i| self.entries[i].runs)
+    }
+
+    /// Lines to draw (group headings and entries) and the line the cursor is on.
+    fn lines(&self, model: &Model, names: bool) -> (Vec<Line<'static>>, usize) {
+        let t = &model.theme;
+        let shown = self.shown();
+        let width_of = |f: fn(&Entry) -> usize| shown.iter().map(|&i| f(&self.entries[i])).max();
+        let key_width = width_of(|e| e.keys.chars().count()).unwrap_or(0);
+        let name_width = width_of(|e| e.name.len()).unwrap_or(0);
+        let mut lines = Vec::new();
+        let mut cursor_line = 0;
+        let mut group = None;
+        for (n, &i) in shown.iter().enumerate() {
+            let e = &self.entries[i];
+            if group != Some(&e.group) {
+                if group.is_some() {
+                    lines.push(Line::from(""));
+                }
+                lines.push(Line::styled(e.group.clone(), t.bold(t.category)));
+                group = Some(&e.group);
+            }
+            let mut spans = vec![Span::styled(
+                format!("  {:<key_width$}  ", e.keys),
+                t.fg(t.keys),
+            )];
+            if names {
+                let name = format!("{:<name_width$}  ", e.name);
+                spans.push(Span::styled(name, t.fg(t.muted)));
+            }
+            spans.push(Span::raw(e.desc.clone()));
+            let mut line = Line::from(spans);
+            if n == self.cursor {
+                line = line.style(Style::new().add_modifier(Modifier::REVERSED));
+                cursor_line = lines.len();
+            }
+            lines.push(line);
+        }
+        if shown.is_empty() {
+            lines.push(Line::styled("no key matches", t.fg(t.muted)));
+        }
+        (lines, cursor_line)
+    }
 }
 
 impl Component for Help {
     fn on_command(&mut self, command: Command, _model: &mut Model) -> Outcome {
-        let page = self.page.get().max(1) as i64;
-        let d = match command {
-            Command::Up => -1,
-            Command::Down => 1,
-            Command::PageUp => -page,
-            Command::PageDown => page,
-            _ => return Outcome::Ignored,
-        };
-        let max = self.lines.get().saturating_sub(self.page.get()) as i64;
-        self.scroll = (self.scroll as i64 + d).clamp(0, max.max(0)) as usize;
+        let count = self.shown().len();
+        match command {
+            Command::Search => self.filtering = true,
+            Command::DeleteChar => {
+                self.filter.pop();
+                self.cursor = 0;
+            }
+            other => match Move::of(other, self.page.get()) {
+                Some(m) => self.cursor = m.apply(self.cursor, count),
+                None => return Outcome::Ignored,
+            },
+        }
         Outcome::Done
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, _focused: bool) {
-        let t = &model.theme;
-        let lines = help_lines(model);
-        let two_columns = area.width >= 150;
-        let per_column = if two_columns {
-            lines.len().div_ceil(2)
-        } else {
-            lines.len()
+        // Nearly the whole screen, in as many columns as fit; the keymap authors' names
+        // are shown where each column has room for them.
+        let width = area.width.saturating_sub(4).max(20);
+        let names = width >= 200;
+        let columns = (width / if names { 100 } else { 72 }).clamp(1, 3) as usize;
+        let (lines, cursor_line) = self.lines(model, names);
+        let filter = match (self.filtering, self.filter.is_empty()) {
+            (true, _) => format!(" · filter: {}▏", eventscope::printable(&self.filter)),
+            (false, false) => format!(" · filter: {}", eventscope::printable(&self.filter)),
+            (false, true) => " · / filters".to_string(),
         };
-        let height = (per_column as u16 + 2).min(area.height);
-        let width = if two_columns { 148 } else { area.width.min(90) };
-        let [popup] = Layout::vertical([Constraint::Length(height)])
-            .flex(Flex::Center)
-            .areas(area);
-        let [popup] = Layout::horizontal([Constraint::Length(width)])
-            .flex(Flex::Center)
-            .areas(popup);
-        frame.render_widget(Clear, popup);
-        let close = model
-            .keymap
-            .bindings(Layer::Overlay)
-            .iter()
-            .find(|b| b.command == Command::Cancel)
-            .map(|b| keys_label(&b.keys))
-            .unwrap_or_default();
-        let block = Block::bordered()
-            .border_type(BorderType::Rounded)
-            .border_style(t.fg(t.focus))
-            .title(format!(" Keys — {close} closes, ↑↓ scroll "));
-        let inner = block.inner(popup);
-        frame.render_widget(block, popup);
-        self.page.set(inner.height as usize);
-        self.lines.set(per_column);
-        let scroll = self
-            .scroll
-            .min(per_column.saturating_sub(inner.height as usize));
-        if two_columns {
-            let mut left = lines;
-            let right = left.split_off(per_column);
-            let [l, r] =
-                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-                    .areas(inner);
-            frame.render_widget(Paragraph::new(left).scroll((scroll as u16, 0)), l);
-            frame.render_widget(Paragraph::new(right).scroll((scroll as u16, 0)), r);
-        } else {
-            frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+        let close = model.keymap.keys_label(Command::Cancel).replace('/', " ");
+        let title = format!(" Keys — Enter runs, {close} closes{filter} ");
+        let height = Constraint::Length(area.height.saturating_sub(2));
+        let inner = super::overlay(frame, area, width, height, title, model);
+        let rows = (inner.height as usize).max(1);
+        self.page.set(rows);
+        // Column after column; where they cannot hold everything, the window of lines
+        // that holds the cursor.
+        let room = rows * columns;
+        let per_column = lines.len().div_ceil(columns).min(rows);
+        let offset = (cursor_line + 1).saturating_sub(room);
+        let shown: Vec<Line> = lines.into_iter().skip(offset).take(room).collect();
+        let areas =
+            Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns]).split(inner);
+        for (chunk, area) in shown.chunks(per_column.max(1)).zip(areas.iter()) {
+            frame.render_widget(Paragraph::new(chunk.to_vec()), *area);
         }
     }
 }
