@@ -534,7 +534,7 @@ fn screen_blame_gutter() {
     snap("blame_gutter", &app);
     let t = render(&app, 80, 24);
     let s = lines(t.backend().buffer()).join("\n");
-    assert!(s.contains("v4 ●   \"balance\": 120"), "{s}");
+    assert!(s.contains("v4 ●   \"balance\": 120  (was 70)"), "{s}");
     assert!(s.contains("v1     \"owner\": \"Alice\""), "{s}");
 }
 

@@ -139,6 +139,7 @@ impl JsonTree {
         focused: bool,
         changed: &dyn Fn(&JsonLine) -> bool,
         gutter: Option<&dyn Fn(&JsonLine) -> String>,
+        was: &dyn Fn(&JsonLine) -> Option<String>,
     ) -> Vec<Line<'static>> {
         self.page.set(height);
         let offset = (self.cursor + 1).saturating_sub(height.max(1));
@@ -149,6 +150,12 @@ impl JsonTree {
             .take(height)
             .map(|(i, l)| {
                 let mut line = json_line(theme, l, changed(l), self.is_match(i));
+                if let Some(old) = was(l) {
+                    // The value as it was before it, after the value (so the line
+                    // still reads as JSON from the left).
+                    let old = format!("  (was {})", eventscope::printable(&old));
+                    line.spans.push(Span::styled(old, theme.fg(theme.muted)));
+                }
                 if let Some(g) = gutter {
                     line.spans
                         .insert(0, Span::styled(g(l), theme.fg(theme.muted)));

@@ -114,7 +114,10 @@ impl InspectorTab for EventTab {
                     ));
                 }
                 let room = (area.height as usize).saturating_sub(out.len()).max(1);
-                out.extend(self.tree.render(t, room, focused, &|_| false, None));
+                out.extend(
+                    self.tree
+                        .render(t, room, focused, &|_| false, None, &|_| None),
+                );
             }
         }
         frame.render_widget(Paragraph::new(out), area);

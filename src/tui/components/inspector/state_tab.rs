@@ -173,10 +173,27 @@ impl InspectorTab for StateTab {
         let gutter = blame
             .as_ref()
             .map(|g| g as &dyn Fn(&crate::tui::components::json_view::JsonLine) -> String);
-        out.extend(
-            self.tree
-                .render(t, room, focused, &|l| l.is_changed(&s.changed), gutter),
-        );
+        // A scalar the event replaced shows what it was: `70 → 120`.
+        let was = |l: &crate::tui::components::json_view::JsonLine| {
+            if l.kind != crate::tui::components::json_view::LineKind::Leaf {
+                return None;
+            }
+            let c = s.changed.iter().find(|c| c.path == l.path)?;
+            match (&c.old, &c.new) {
+                (Some(old), Some(_)) if !old.is_object() && !old.is_array() => {
+                    Some(eventscope::fit(&old.to_string(), 40))
+                }
+                _ => None,
+            }
+        };
+        out.extend(self.tree.render(
+            t,
+            room,
+            focused,
+            &|l| l.is_changed(&s.changed),
+            gutter,
+            &was,
+        ));
         frame.render_widget(Paragraph::new(out), area);
     }
 }
