@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::bin::demo;
+use common::bin::{demo, ok};
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_eventscope")
@@ -35,6 +35,71 @@ fn the_man_page_documents_every_command() {
         !man.contains("__streams"),
         "the completion helper stays hidden"
     );
+    for section in [
+        ".SH EXAMPLES",
+        ".SH ENVIRONMENT",
+        ".SH FILES",
+        ".SH TERMINAL UI KEYS",
+    ] {
+        assert!(man.contains(section), "{section} missing");
+    }
+    assert!(man.contains("EVENTSCOPE_REDUCER"), "{man}");
+    assert!(
+        man.contains("blame: the version that last changed each field"),
+        "{man}"
+    );
+    // Alone, it names no page that is not there: subcommands by their command line.
+    assert!(!man.contains("eventscope\\-state(1)"), "{man}");
+    assert!(man.contains("eventscope state"), "{man}");
+}
+
+/// `man --all DIR` writes the main page and one per subcommand, and every page the main
+/// page names is one of them; `man` renders each (where man-db is installed).
+#[test]
+fn man_all_writes_every_page_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let written: Vec<String> = ok(&["man", "--all", dir.path().to_str().unwrap()])
+        .lines()
+        .map(String::from)
+        .collect();
+    assert!(written.len() > 15, "{written:?}");
+    let main = std::fs::read_to_string(dir.path().join("eventscope.1")).unwrap();
+    let named: Vec<&str> = main
+        .split("eventscope\\-")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("(1)").map(|(name, _)| name))
+        .filter(|name| {
+            name.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '\\' || c == '-')
+        })
+        .collect();
+    assert!(named.contains(&"state"), "{main}");
+    for name in named {
+        let page = dir
+            .path()
+            .join(format!("eventscope-{}.1", name.replace("\\-", "-")));
+        assert!(page.exists(), "{} is named but not written", page.display());
+    }
+}
+
+/// Each subcommand's help lists its own options first; the store's and PostgreSQL's come
+/// under their own headings, and not at all where no store is read.
+#[test]
+fn subcommand_help_puts_its_own_options_first() {
+    let help = ok;
+    let state = help(&["state", "--help"]);
+    let own = state.find("--at-time").unwrap();
+    let store = state.find("Reading the store:").unwrap();
+    let pg = state.find("PostgreSQL connection:").unwrap();
+    assert!(own < store && store < pg, "{state}");
+    assert!(state[pg..].contains("--statement-timeout"), "{state}");
+    for storeless in ["demo", "man", "completions", "import", "formats"] {
+        let text = help(&[storeless, "--help"]);
+        assert!(
+            !text.contains("PostgreSQL") && !text.contains("--busy-timeout"),
+            "{storeless}: {text}"
+        );
+    }
 }
 
 /// What bash offers for `words`, the last being the word being completed.

@@ -45,35 +45,75 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct OpenArgs {
     /// Read the store as this layout (see `eventscope formats`).
-    #[arg(long, global = true, value_name = "NAME", value_parser = format_name)]
+    #[arg(long, global = true, help_heading = "Reading the store", value_name = "NAME", value_parser = format_name)]
     pub format: Option<String>,
     /// Read a home-grown schema: 'table=T,stream=C,version=C,type=C,data=C[,metadata=C]
     /// [,time=C][,position=C][,id=C]', or the path of a file with those pairs. On
     /// PostgreSQL, table may be SCHEMA.NAME and position= is required.
-    #[arg(long, global = true, value_name = "SPEC", conflicts_with = "format")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Reading the store",
+        value_name = "SPEC",
+        conflicts_with = "format"
+    )]
     pub map: Option<String>,
     /// How long to wait, in milliseconds, while another process holds a write lock.
-    #[arg(long, global = true, value_name = "MS", default_value_t = 5000)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Reading the store",
+        value_name = "MS",
+        default_value_t = 5000
+    )]
     pub busy_timeout: u64,
     /// PostgreSQL: look for the event store in this schema only (else in every schema
     /// the role can see).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "PostgreSQL connection",
+        value_name = "NAME"
+    )]
     pub schema: Option<String>,
     /// PostgreSQL: show archived events and streams (Marten, Emmett).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "PostgreSQL connection")]
     pub archived: bool,
     /// PostgreSQL: the events table to read (NAME or SCHEMA.NAME), where a database holds
     /// several (a Python eventsourcing System: one <app>_events per application).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "PostgreSQL connection",
+        value_name = "NAME"
+    )]
     pub table: Option<String>,
     /// PostgreSQL: the session's statement_timeout, in milliseconds.
-    #[arg(long, global = true, value_name = "MS", default_value_t = 60_000)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "PostgreSQL connection",
+        value_name = "MS",
+        default_value_t = 60_000
+    )]
     pub statement_timeout: u64,
     /// PostgreSQL: the session's lock_timeout, in milliseconds.
-    #[arg(long, global = true, value_name = "MS", default_value_t = 2_000)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "PostgreSQL connection",
+        value_name = "MS",
+        default_value_t = 2_000
+    )]
     pub lock_timeout: u64,
     /// PostgreSQL: the session's idle_in_transaction_session_timeout, in milliseconds.
-    #[arg(long, global = true, value_name = "MS", default_value_t = 30_000)]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "PostgreSQL connection",
+        value_name = "MS",
+        default_value_t = 30_000
+    )]
     pub idle_timeout: u64,
 }
 
@@ -587,7 +627,12 @@ pub enum Command {
     /// store on the command line).
     Completions { shell: clap_complete::Shell },
     /// Print the manual page (roff), e.g. `eventscope man > ~/.local/share/man/man1/eventscope.1`.
-    Man,
+    Man {
+        /// Write the main page and one page per subcommand into DIR (eventscope.1,
+        /// eventscope-state.1, …) instead of printing the main page.
+        #[arg(long, value_name = "DIR")]
+        all: Option<PathBuf>,
+    },
     /// The stream ids of a store, one per line, for shell completion; prints nothing when
     /// the store cannot be read.
     #[command(name = "__streams", hide = true)]
@@ -619,7 +664,7 @@ impl Command {
             | C::Import { .. }
             | C::Formats { .. }
             | C::Completions { .. }
-            | C::Man => (None, None),
+            | C::Man { .. } => (None, None),
         }
     }
 }

@@ -358,8 +358,11 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
             json,
         } => super::answer::snapshots(&*open(&store)?, stream.as_deref(), json),
         Command::Completions { shell } => super::completions::print(shell),
-        Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+        Command::Man { all: None } => super::man::print(),
+        Command::Man { all: Some(dir) } => {
+            for path in super::man::write_all(&dir)? {
+                println!("{}", path.display());
+            }
             Ok(())
         }
         Command::StreamIds { store } => {

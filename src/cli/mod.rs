@@ -12,22 +12,39 @@ mod events;
 mod find;
 mod fixtures;
 mod import;
+mod man;
 mod output;
 mod progress;
 mod read_model;
 
 use anyhow::Result;
-use clap::Parser;
 
 pub use args::Cli;
 pub use commands::{Outcome, UiRequest};
 
 pub fn parse() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
     if let Some(first) = std::env::args_os().nth(1) {
         mistyped_command(&first.to_string_lossy());
     }
-    Cli::parse()
+    let mut command = Cli::command();
+    // Global options reach every subcommand once built; those that read no store do not
+    // show the store's options in their help.
+    command.build();
+    for name in STORELESS {
+        command = command.mut_subcommand(name, |s| {
+            s.mut_args(|a| match a.is_global_set() {
+                true => a.hide(true),
+                false => a,
+            })
+        });
+    }
+    let matches = command.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
+
+/// Subcommands that open no store.
+const STORELESS: [&str; 5] = ["demo", "import", "formats", "completions", "man"];
 
 /// `eventscope stream x.db`: the optional STORE would take the mistyped command. When the
 /// first word names no file but is close to a command's name, say so as clap would, with

@@ -355,6 +355,18 @@ pub fn user_keymap_path() -> Option<PathBuf> {
     Some(crate::dirs::config_dir()?.join("keymap.toml"))
 }
 
+/// The main screen's keys as (group, keys, what they do), for the manual page.
+pub fn key_table() -> Vec<(String, String, String)> {
+    Keymap::default()
+        .bindings(Layer::Normal)
+        .iter()
+        .map(|b| {
+            let keys: Vec<String> = b.keys.iter().map(Key::label).collect();
+            (b.group.clone(), keys.join(" "), b.desc.clone())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,7 @@ use theme::Theme;
 use worker::process::Channels;
 use worker::{Msg, WorkerConfig};
 
+pub use keymap::key_table;
 pub use worker::process::{is_worker, serve as serve_worker};
 
 /// The store and replay settings the UI opens with, as the command line gave them; the
