@@ -42,7 +42,7 @@ pub use source::{EventSource, Follow, SourceExt, Total};
 pub use stats::{parse_bucket, Bucket, Lengths, Stats};
 pub use subscribe::Subscription;
 pub use time_index::TimeIndex;
-pub use timeline::{bucket_counts, Activity};
+pub use timeline::{bucket_counts, key_activity, Activity};
 pub use write::{ExpectedVersion, NewEvent, Writer};
 
 /// How long a read waits for a writer's lock before giving up.

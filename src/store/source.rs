@@ -330,9 +330,9 @@ pub trait EventSource {
         Ok(last)
     }
 
-    /// Event counts in `buckets` equal spans of time from the first event to the last, of
-    /// one stream or the whole log; empty where the layout records no times. Events whose
-    /// time cannot be read are left out.
+    /// How busy one stream's history (by version) or the log's (by position) is along
+    /// its keys ([`super::key_activity`]); empty where the layout records no times. Events
+    /// whose time cannot be read are left out.
     fn density(&self, stream: Option<&str>, buckets: usize) -> Result<Vec<u64>> {
         if !self.has_times() {
             return Ok(Vec::new());
@@ -341,14 +341,20 @@ pub trait EventSource {
             stream: stream.map(str::to_string),
             ..Default::default()
         };
-        let mut times = Vec::new();
+        let mut events = Vec::new();
         self.each_time(&filter, &mut |row| {
             if let Some(t) = row.time.as_deref().and_then(crate::time::parse_stored) {
-                times.push(t.timestamp_millis());
+                let key = if stream.is_some() {
+                    row.version
+                } else {
+                    row.position
+                };
+                events.push((key, t.timestamp_millis()));
             }
             Ok(ControlFlow::Continue(()))
         })?;
-        Ok(super::bucket_counts(&times, buckets))
+        events.sort_by_key(|(k, _)| *k);
+        Ok(super::key_activity(&events, buckets))
     }
 
     /// Counts over the events `filter` selects; `bucket` in seconds, or chosen so that

@@ -154,14 +154,20 @@ impl TimeIndex {
             .max())
     }
 
-    /// Event counts in `buckets` equal spans of time from the first event to the last,
-    /// as [`super::bucket_counts`] makes them; `None` past the index's size.
+    /// How busy the history is along its keys ([`super::key_activity`]); `None` past
+    /// the index's size.
     pub fn density(&self, buckets: usize) -> Option<Vec<u64>> {
         if self.full {
             return None;
         }
-        let millis: Vec<i64> = self.times.iter().map(|t| t.timestamp_millis()).collect();
-        Some(super::bucket_counts(&millis, buckets))
+        let mut events: Vec<(i64, i64)> = self
+            .keys
+            .iter()
+            .zip(&self.times)
+            .map(|(k, t)| (*k, t.timestamp_millis()))
+            .collect();
+        events.sort_by_key(|(k, _)| *k);
+        Some(super::key_activity(&events, buckets))
     }
 
     /// How many events it holds.

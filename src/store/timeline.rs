@@ -128,9 +128,75 @@ pub fn bucket_counts(times: &[i64], buckets: usize) -> Vec<u64> {
     counts
 }
 
+/// How busy the history is along its keys, on the timeline slider's own axis: `buckets`
+/// equal spans of keys from the first to the last, each with its events per hour (the
+/// events in it over the time from the event before it to its last). A burst of events
+/// in a minute stands tall; a quiet week lies flat. `events` are (key, time in ms) in key
+/// order; events without a time are left out by the caller.
+pub fn key_activity(events: &[(i64, i64)], buckets: usize) -> Vec<u64> {
+    let mut out = vec![0u64; buckets.max(1)];
+    let (Some(&(first, _)), Some(&(last, _))) = (events.first(), events.last()) else {
+        return out;
+    };
+    let span = (last - first).max(1) as f64;
+    let top = out.len() - 1;
+    let bucket_of = |k: i64| ((((k - first) as f64 / span) * top as f64).round() as usize).min(top);
+    let mut counts = vec![0u64; out.len()];
+    let mut from = vec![None::<i64>; out.len()];
+    let mut to = vec![i64::MIN; out.len()];
+    let mut before = events[0].1;
+    for &(key, time) in events {
+        let b = bucket_of(key);
+        counts[b] += 1;
+        from[b].get_or_insert(before);
+        to[b] = to[b].max(time);
+        before = time;
+    }
+    const HOUR_MS: f64 = 3_600_000.0;
+    for b in 0..out.len() {
+        if let Some(start) = from[b] {
+            // At least a second, so that events stamped alike do not divide by zero.
+            let millis = (to[b] - start).max(1000) as f64;
+            out[b] = (counts[b] as f64 * HOUR_MS / millis).round().max(1.0) as u64;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A burst stands taller than the same number of events spread out, on the axis of
+    /// keys; an empty history is all zero.
+    #[test]
+    fn key_activity_shows_bursts_where_the_keys_are() {
+        let hour = 3_600_000;
+        // Keys 1..=4 an hour apart, then 5..=8 within four seconds.
+        let mut events: Vec<(i64, i64)> = (1..=4).map(|k| (k, k * hour)).collect();
+        events.extend((5..=8).map(|k| (k, 4 * hour + (k - 4) * 1000)));
+        let a = key_activity(&events, 2);
+        assert_eq!(a.len(), 2);
+        assert!(a[1] > 100 * a[0], "{a:?}");
+        assert_eq!(key_activity(&[], 3), vec![0, 0, 0]);
+    }
+
+    /// The demo's Account-acc-1 (09:01, 09:04, 09:09, 09:16), one bucket per version:
+    /// the first event alone counts as one in a second; then one in 3, 5 and 7 minutes
+    /// is 20, 12 and 9 an hour. Through the store's read and through the time index.
+    #[test]
+    fn a_streams_activity_is_on_its_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.db");
+        crate::demo::write_demo(&p, 0, 0).unwrap();
+        let store = crate::store::Store::open(&p).unwrap();
+        let want = vec![3600, 20, 12, 9];
+        use crate::store::EventSource;
+        assert_eq!(store.density(Some("Account-acc-1"), 4).unwrap(), want);
+        let mut index = crate::store::TimeIndex::new(Some("Account-acc-1".into()));
+        index.extend(&store, usize::MAX).unwrap();
+        assert_eq!(index.density(4), Some(want));
+    }
 
     #[test]
     fn buckets_spread_events_over_time() {

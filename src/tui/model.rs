@@ -197,6 +197,16 @@ impl View {
         }
     }
 
+    /// A key as titles name it: `v3` in a stream, `pos 12` in the log, `#12` (the rank)
+    /// in a category.
+    pub fn key_name(&self, key: i64) -> String {
+        match self.target {
+            Target::Stream(_) => format!("v{key}"),
+            Target::All => format!("pos {key}"),
+            Target::Category(_) => format!("#{key}"),
+        }
+    }
+
     pub fn title(&self) -> String {
         match &self.target {
             Target::All => "$all".to_string(),

@@ -87,7 +87,7 @@ impl InspectorTab for EventTab {
 
     fn heading(&self, model: &Model) -> Option<String> {
         let v = model.view.as_ref()?;
-        Some(format!("{} @ {}", v.title(), v.playhead))
+        Some(format!("{} @ {}", v.title(), v.key_name(v.playhead)))
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool) {

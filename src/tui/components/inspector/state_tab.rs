@@ -100,7 +100,7 @@ impl InspectorTab for StateTab {
         let v = model.view.as_ref()?;
         match v.state.as_ref() {
             Some((_, Ok(s))) => Some(format!("{} @ v{}", s.stream_id, s.version)),
-            _ => Some(format!("{} @ {}", v.title(), v.playhead)),
+            _ => Some(format!("{} @ {}", v.title(), v.key_name(v.playhead))),
         }
     }
 
