@@ -193,7 +193,7 @@ mod tests {
         let want = vec![3600, 20, 12, 9];
         use crate::store::EventSource;
         assert_eq!(store.density(Some("Account-acc-1"), 4).unwrap(), want);
-        let mut index = crate::store::TimeIndex::new(Some("Account-acc-1".into()));
+        let mut index = crate::store::TimeIndex::new(Some("Account-acc-1"));
         index.extend(&store, usize::MAX).unwrap();
         assert_eq!(index.density(4), Some(want));
     }
