@@ -15,6 +15,10 @@ pub struct Cluster {
 
 /// The newest installed server's binaries, if any.
 fn server_bin() -> Option<PathBuf> {
+    // To see the skip where a server is installed.
+    if std::env::var_os("EVENTSCOPE_TEST_HIDE_POSTGRES").is_some() {
+        return None;
+    }
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
         .flatten()
@@ -77,9 +81,41 @@ fn free_port() -> u16 {
 static SHARED: std::sync::OnceLock<(Cluster, std::process::ChildStdin)> =
     std::sync::OnceLock::new();
 
+/// Set (`.ci/run` sets it) to make a missing server a failure rather than a skip.
+const REQUIRED: &str = "EVENTSCOPE_REQUIRE_SERVERS";
+
+/// Whether PostgreSQL's server binaries are here. Where they are not: a failure when the
+/// run requires servers, else `false` after one line on the terminal for this test
+/// binary, written past the test harness's capture so that it is seen.
+pub fn server_present() -> bool {
+    if server_bin().is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os(REQUIRED).is_none(),
+        "no PostgreSQL server under /usr/lib/postgresql, and {REQUIRED} is set: apt-get install postgresql"
+    );
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: this binary's PostgreSQL tests: no server under /usr/lib/postgresql \
+             (Debian: apt-get install postgresql; .ci/run installs it and requires it)"
+        );
+    });
+    false
+}
+
 impl Cluster {
+    /// The test binary's server, started on first use; `None` where there is none and
+    /// the run allows that ([`server_present`]).
+    pub fn available() -> Option<&'static Cluster> {
+        server_present().then(Cluster::shared)
+    }
+
     /// The test binary's server, started on first use. No server installed is a failure
-    /// that says how to install one (`.ci/run` does), never a skip.
+    /// that says how to install one (`.ci/run` does).
     pub fn shared() -> &'static Cluster {
         &SHARED
             .get_or_init(|| {
