@@ -1,5 +1,7 @@
-//! The real binary in a real pseudo-terminal: tmux runs it, send-keys types, capture-pane
-//! reads the screen.
+//! The real binary in a real pseudo-terminal of the test's own (`common::pty`): keys are
+//! written to it, its output drawn by a terminal parser. A few tests run it inside tmux,
+//! where tmux itself matters (its escape time, its clipboard, its mouse reports, a signal
+//! to the pane's process group); they are skipped with one line where tmux is absent.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -10,17 +12,7 @@ use std::time::{Duration, Instant};
 
 const REDUCERS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/reducers");
 
-/// How long to wait for a screen; CI machines may be slower, so it can be raised.
-fn patience() -> Duration {
-    let scale: u64 = std::env::var("EVENTSCOPE_TEST_PATIENCE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
-    Duration::from_secs(60 * scale)
-}
-
-/// Tests that measure the machine take it alone: the others hold this for reading.
-static EXCLUSIVE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+use common::pty::{patience, Term, EXCLUSIVE};
 
 /// One tmux server of its own per test, so tests run in parallel without meeting.
 struct Tmux {
@@ -30,11 +22,29 @@ struct Tmux {
 }
 
 impl Tmux {
-    fn start(command: &str, width: u16, height: u16) -> Tmux {
+    /// `command` in a tmux session of its own; `None` (after one line saying so) where
+    /// tmux is not installed and the run does not require it.
+    fn start(command: &str, width: u16, height: u16) -> Option<Tmux> {
+        let present = Command::new("tmux").arg("-V").output();
+        if !present.is_ok_and(|o| o.status.success()) {
+            assert!(
+                std::env::var_os("EVENTSCOPE_REQUIRE_SERVERS").is_none(),
+                "tmux is needed for the tests of tmux itself (apt-get install tmux)"
+            );
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED: the tests of tmux itself: no tmux (Debian: apt-get install tmux)"
+                );
+            });
+            return None;
+        }
         let shared = EXCLUSIVE.read().unwrap_or_else(|e| e.into_inner());
         let mut t = Tmux::start_alone(command, width, height);
         t._shared = Some(shared);
-        t
+        Some(t)
     }
 
     /// For a test that already holds `EXCLUSIVE` for writing.
@@ -117,23 +127,8 @@ impl Tmux {
         })
     }
 
-    /// Waits until `ready` holds of the screen, and returns that screen.
-    fn wait_until(&self, ready: impl Fn(&str) -> bool) -> String {
-        self.wait_until_said("a screen the test describes", ready)
-    }
-
     fn wait_until_said(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + patience();
-        loop {
-            let screen = self.screen();
-            if ready(&screen) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("waited for {what}; the screen is:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        common::pty::wait_on(what, || self.screen(), ready)
     }
 }
 
@@ -160,7 +155,7 @@ fn seed_bank_example_in_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let db = demo(dir.path());
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
+    let t = Term::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
     t.wait_for(&["$all", "acc-1"]);
 
     t.keys(&["/acc-1", "Enter"]);
@@ -185,8 +180,12 @@ fn seed_bank_example_in_the_terminal() {
     // Where the terminal is short, the list goes on as the cursor does; F1 opens it too.
     t.keys(&["End"]);
     t.wait_for(&["While in overlay", "delete a character of the filter"]);
-    t.keys(&["Escape", "F1", "/"]);
-    t.tmux(&["send-keys", "-t", "e2e", "-l", "utc local"]);
+    t.keys(&["Escape"]);
+    t.wait_until(|s| !s.contains("Keys — Enter runs"));
+    t.keys(&["F1"]);
+    t.wait_for(&["Keys — Enter runs"]);
+    t.keys(&["/"]);
+    t.type_text("utc local");
     t.wait_for(&["filter: utc local▏", "UTC / local time"]);
     t.keys(&["Enter"]);
     t.wait_for(&["not following · local time"]);
@@ -232,7 +231,7 @@ fn bad_reducer_is_shown_at_its_version_and_browsing_goes_on() {
     )
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(
+    let t = Term::start(
         &format!("{bin} {db} --reducer {}", reducer.display()),
         100,
         30,
@@ -251,7 +250,7 @@ fn tiny_terminal_says_so_and_quits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let db = demo(dir.path());
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db}"), 40, 10);
+    let t = Term::start(&format!("{bin} {db}"), 40, 10);
     t.wait_for(&["terminal too small"]);
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
@@ -260,7 +259,7 @@ fn tiny_terminal_says_so_and_quits_cleanly() {
 #[test]
 fn a_bad_store_fails_before_taking_the_screen() {
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} /no/such.db"), 100, 30);
+    let t = Term::start(&format!("{bin} /no/such.db"), 100, 30);
     let screen = t.wait_for(&["EXITED 1"]);
     assert!(
         screen.contains("eventscope: opening /no/such.db: /no/such.db: no such file"),
@@ -280,7 +279,7 @@ fn python_eventsourcing_store_in_the_terminal() {
     )
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(
+    let t = Term::start(
         &format!(
             "{bin} {} --reducer {} --no-snapshots",
             db.display(),
@@ -317,7 +316,7 @@ fn a_scripted_session_leaves_the_store_as_it_was() {
     };
     let files_before = files();
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
+    let t = Term::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
     t.wait_for(&["▾ Order"]);
     t.keys(&[
         "j", "j", "Enter", "Home", "l", "a", "End", "3", "2", "f", "g", "2", "Enter", "t", "2024",
@@ -332,7 +331,7 @@ fn a_scripted_session_leaves_the_store_as_it_was() {
 
 /// The demo in the TUI with a reducer that loops forever on withdrawals, stopped after
 /// `timeout` seconds; the reducer file is returned for editing.
-fn looping_ui(timeout: &str) -> (tempfile::TempDir, std::path::PathBuf, Tmux) {
+fn looping_ui(timeout: &str) -> (tempfile::TempDir, std::path::PathBuf, Term) {
     let dir = tempfile::tempdir().unwrap();
     let db = demo(dir.path());
     let jq = dir.path().join("loop.jq");
@@ -342,7 +341,7 @@ fn looping_ui(timeout: &str) -> (tempfile::TempDir, std::path::PathBuf, Tmux) {
     )
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(
+    let t = Term::start(
         &format!(
             "{bin} {db} --reducer {} --reducer-timeout {timeout}",
             jq.display()
@@ -421,7 +420,7 @@ fn a_ten_megabyte_payload_does_not_freeze_the_screen() {
     drop(store);
     assert!(std::fs::metadata(&db).unwrap().len() > 10 << 20);
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {}", db.display()), 100, 30);
+    let t = Term::start(&format!("{bin} {}", db.display()), 100, 30);
     t.wait_for(&["▾ Blob"]);
     t.keys(&["/blob", "Enter", "Left"]);
     t.wait_for(&["2/3", "\"items\": ["]);
@@ -442,7 +441,7 @@ fn endless_recursion_is_stopped_by_the_memory_guard_and_the_ui_goes_on() {
     // memory guard stops it, instead of overflowing the stack.
     std::fs::write(&jq, "def f: [f]; if $event.version == 2 then f else . end").unwrap();
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(
+    let t = Term::start(
         &format!("{bin} {db} --reducer {} --reducer-memory 256", jq.display()),
         140,
         30,
@@ -460,10 +459,10 @@ fn endless_recursion_is_stopped_by_the_memory_guard_and_the_ui_goes_on() {
     );
 }
 
-/// Processes of the TUI started by `t` (found by its own config directory) that have
-/// `with` in their environment and not `without`.
-fn pids_of(t: &Tmux, with: &str, without: Option<&str>) -> Vec<u32> {
-    let marker = format!("XDG_CONFIG_HOME={}", t._config.path().display());
+/// Processes of the TUI started with `config` as its config directory that have `with`
+/// in their environment and not `without`.
+fn pids_of(config: &Path, with: &str, without: Option<&str>) -> Vec<u32> {
+    let marker = format!("XDG_CONFIG_HOME={}", config.display());
     std::fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
@@ -478,12 +477,12 @@ fn pids_of(t: &Tmux, with: &str, without: Option<&str>) -> Vec<u32> {
 }
 
 /// The worker processes of the TUI started by `t`.
-fn worker_pids(t: &Tmux) -> Vec<u32> {
-    pids_of(t, "EVENTSCOPE_TUI_WORKER=1", None)
+fn worker_pids(t: &Term) -> Vec<u32> {
+    pids_of(t.config.path(), "EVENTSCOPE_TUI_WORKER=1", None)
 }
 
 /// The worker processes once a stopped one is gone (one is left, or the patience runs out).
-fn one_worker(t: &Tmux) -> Vec<u32> {
+fn one_worker(t: &Term) -> Vec<u32> {
     let deadline = Instant::now() + patience();
     loop {
         let pids = worker_pids(t);
@@ -524,7 +523,7 @@ fn the_terminal_ui_leaves_nothing_beside_a_wal_store() {
     assert_eq!(listing(), vec!["bank.db"]);
     let bin = env!("CARGO_BIN_EXE_eventscope");
     for follow in [false, true] {
-        let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
+        let t = Term::start(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
         t.wait_for(&["acc-1"]);
         t.keys(&["/acc-1", "Enter"]);
         t.wait_for(&["4/4", "\"balance\": 120"]);
@@ -618,7 +617,7 @@ fn streams_from_version_zero_and_missing_versions_in_the_terminal() {
     }
     drop(c);
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {}", db.display()), 100, 30);
+    let t = Term::start(&format!("{bin} {}", db.display()), 100, 30);
     t.wait_for(&["▾ Axon"]);
     t.keys(&["/Axon", "Enter"]);
     t.wait_for(&["4/4", "\"n\": 4"]);
@@ -640,7 +639,7 @@ fn streams_from_version_zero_and_missing_versions_in_the_terminal() {
     assert_eq!(common::bin::lines(&cli).len(), 2);
     t.keys(&["/"]);
     t.wait_for(&["Find events"]);
-    t.tmux(&["send-keys", "-t", "e2e", "-l", "?.data.n <= 2"]);
+    t.type_text("?.data.n <= 2");
     t.keys(&["Enter"]);
     t.wait_for(&["match 1 of 2"]);
     t.keys(&["q"]);
@@ -648,20 +647,34 @@ fn streams_from_version_zero_and_missing_versions_in_the_terminal() {
 }
 
 /// The TUI on a fresh demo store with the bundled reducers, its stream list on screen.
-fn bank_ui(width: u16, height: u16) -> (tempfile::TempDir, Tmux) {
+fn bank_ui(width: u16, height: u16) -> (tempfile::TempDir, Term) {
     let dir = tempfile::tempdir().unwrap();
     let db = demo(dir.path());
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), width, height);
+    let t = Term::start(&format!("{bin} {db} --reducer {REDUCERS}"), width, height);
     t.wait_for(&["acc-1"]);
     (dir, t)
 }
 
+/// The TUI on a fresh demo store inside tmux, or `None` where tmux is absent.
+fn bank_ui_in_tmux(width: u16, height: u16) -> Option<(tempfile::TempDir, Tmux)> {
+    let dir = tempfile::tempdir().unwrap();
+    let db = demo(dir.path());
+    let bin = env!("CARGO_BIN_EXE_eventscope");
+    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), width, height)?;
+    t.wait_for(&["acc-1"]);
+    Some((dir, t))
+}
+
 /// The TUI process itself (the guarded child, not the guard nor the worker).
-fn ui_pid(t: &Tmux) -> Option<u32> {
-    pids_of(t, "EVENTSCOPE_TUI_CHILD=1", Some("EVENTSCOPE_TUI_WORKER=1"))
-        .first()
-        .copied()
+fn ui_pid(t: &Term) -> Option<u32> {
+    pids_of(
+        t.config.path(),
+        "EVENTSCOPE_TUI_CHILD=1",
+        Some("EVENTSCOPE_TUI_WORKER=1"),
+    )
+    .first()
+    .copied()
 }
 
 /// Nanoseconds every thread of a process has run, from the scheduler's own count.
@@ -690,7 +703,9 @@ fn enter_on_an_event_opens_it_and_keeps_marks_and_playhead() {
 
 #[test]
 fn mouse_clicks_select_streams_events_and_tabs() {
-    let (_dir, t) = bank_ui(100, 30);
+    let Some((_dir, t)) = bank_ui_in_tmux(100, 30) else {
+        return;
+    };
     // SGR mouse reports, as a terminal sends them (1-based column;row).
     let click = |x: u16, y: u16| {
         let press = format!("\x1b[<0;{};{}M", x + 1, y + 1);
@@ -732,7 +747,7 @@ fn the_idle_ui_uses_almost_no_cpu() {
     let dir = tempfile::tempdir().unwrap();
     let db = demo(dir.path());
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start_alone(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
+    let t = Term::start_alone(&format!("{bin} {db} --reducer {REDUCERS}"), 100, 30);
     t.wait_for(&["acc-1"]);
     t.keys(&["/acc-1", "Enter"]);
     t.wait_for(&["4/4", "\"balance\": 120"]);
@@ -790,7 +805,7 @@ fn long_replays_show_a_progress_bar_on_a_terminal_and_nothing_when_piped() {
         jq.display(),
         dir.path().join("state.json").display()
     );
-    let t = Tmux::start(&command, 120, 10);
+    let t = Term::start(&command, 120, 10);
     let screen = t.wait_for(&["replaying Account-hot", "/12000", "left"]);
     assert!(screen.contains(" events/s"), "a rate is shown: {screen}");
     let screen = t.wait_for(&["EXITED 0"]);
@@ -821,7 +836,7 @@ fn editing_the_reducer_reloads_it_and_a_broken_edit_keeps_the_old_one() {
     let jq = dir.path().join("count.jq");
     std::fs::write(&jq, "(. // {}) | .n = ((.n // 0) + 1)").unwrap();
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db} --reducer {}", jq.display()), 100, 30);
+    let t = Term::start(&format!("{bin} {db} --reducer {}", jq.display()), 100, 30);
     t.wait_for(&["acc-1"]);
     t.keys(&["/acc-1", "Enter", "Left"]);
     t.wait_for(&["3/4", "\"n\": 3"]);
@@ -848,7 +863,7 @@ fn blame_when_and_what_if_in_the_terminal() {
     // When: the first version where the balance reaches 100, then the next turn.
     t.keys(&["B", "w"]);
     t.wait_for(&["When (jq on the state"]);
-    t.tmux(&["send-keys", "-t", "e2e", "-l", ".balance < 100"]);
+    t.type_text(".balance < 100");
     t.keys(&["Enter"]);
     t.wait_for(&["turns true at 2 versions", "1/4"]);
     t.keys(&[")"]);
@@ -885,14 +900,14 @@ fn finding_an_event_in_the_log_and_its_state() {
     let dir = tempfile::tempdir().unwrap();
     let db = demo(dir.path());
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 120, 30);
+    let t = Term::start(&format!("{bin} {db} --reducer {REDUCERS}"), 120, 30);
     t.wait_for(&["$all"]);
     // $all is the first row: open it, find the big deposit, go to it.
     t.keys(&["Enter"]);
     t.wait_for(&["Events · $all", "18/18"]);
     t.keys(&["/"]);
     t.wait_for(&["Find events"]);
-    t.tmux(&["send-keys", "-t", "e2e", "-l", "?.data.amount > 200"]);
+    t.type_text("?.data.amount > 200");
     t.keys(&["Enter"]);
     // None at or after 18: around to the first, at 7.
     t.wait_for(&["match 1 of 1", "search wrapped to the top"]);
@@ -927,7 +942,7 @@ fn a_postgres_store_in_the_terminal_survives_a_dropped_connection() {
            (3, 'account-acc1', 'Deposited', '{\"amount\": 50}');",
     );
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(
+    let t = Term::start(
         &format!("{bin} '{url}' --reducer tests/fixtures/pg/bank.jq"),
         110,
         30,
@@ -996,7 +1011,7 @@ fn a_category_replay_and_a_find_are_guarded_like_a_stream() {
     )
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(
+    let t = Term::start(
         &format!(
             "{bin} {db} --reducer {} --reducer-timeout 0.5 --reducer-memory 256",
             jq.display()
@@ -1018,7 +1033,7 @@ fn a_category_replay_and_a_find_are_guarded_like_a_stream() {
     drop(t);
 
     // A find whose predicate never ends: the find says so, and the UI goes on.
-    let t = Tmux::start(
+    let t = Term::start(
         &format!("{bin} {db} --reducer {REDUCERS} --reducer-timeout 0.5"),
         120,
         35,
@@ -1037,7 +1052,7 @@ fn a_category_replay_and_a_find_are_guarded_like_a_stream() {
 }
 
 /// Presses Tab until the pane whose focused title starts with `title` has the focus.
-fn focus(t: &Tmux, title: &str) {
+fn focus(t: &Term, title: &str) {
     for _ in 0..6 {
         if t.screen().contains(title) {
             return;
@@ -1066,22 +1081,27 @@ fn a_signal_ends_the_ui_as_a_quit_does() {
             .unwrap()
             .query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
             .unwrap();
-        let t = Tmux::start(
+        let Some(t) = Tmux::start(
             &format!("{bin} {db} --reducer {REDUCERS}; echo CODE $?; stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo|isig)' | tr '\\n' ' '; echo"),
             100,
             30,
-        );
+        ) else {
+            return;
+        };
         t.wait_for(&["acc-1"]);
         t.keys(&["/acc-1", "Enter"]);
         t.wait_for(&["4/4", "\"balance\": 120"]);
         let marker = format!("XDG_CONFIG_HOME={}", t._config.path().display());
-        let ui = pids_of(&t, "EVENTSCOPE_TUI_CHILD=1", None);
-        let guard: Vec<u32> = pids_of(&t, &marker, None)
+        let ui = pids_of(t._config.path(), "EVENTSCOPE_TUI_CHILD=1", None);
+        let guard: Vec<u32> = pids_of(t._config.path(), &marker, None)
             .into_iter()
             .filter(|p| !ui.contains(p))
             .collect();
         assert_eq!(guard.len(), 1, "the process the user started: {guard:?}");
-        assert_eq!(worker_pids(&t).len(), 1);
+        assert_eq!(
+            pids_of(t._config.path(), "EVENTSCOPE_TUI_WORKER=1", None).len(),
+            1
+        );
         let target = if whole_group {
             // A closed terminal signals the whole foreground process group.
             let stat = std::fs::read_to_string(format!("/proc/{}/stat", guard[0])).unwrap();
@@ -1096,11 +1116,11 @@ fn a_signal_ends_the_ui_as_a_quit_does() {
             .unwrap();
         assert!(sent.success());
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !pids_of(&t, &marker, None).is_empty() && Instant::now() < deadline {
+        while !pids_of(t._config.path(), &marker, None).is_empty() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
         }
         assert!(
-            pids_of(&t, &marker, None).is_empty(),
+            pids_of(t._config.path(), &marker, None).is_empty(),
             "SIG{signal}: no process left"
         );
         assert_eq!(common::listing(dir.path()), vec!["bank.db"], "SIG{signal}");
@@ -1139,11 +1159,11 @@ fn a_theme_or_keymap_that_is_no_file_is_refused_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let db = demo(dir.path());
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("EVENTSCOPE_THEME=/dev/zero {bin} {db}"), 250, 30);
+    let t = Term::start(&format!("EVENTSCOPE_THEME=/dev/zero {bin} {db}"), 250, 30);
     t.wait_for(&["theme /dev/zero: not a regular file", "EXITED 1"]);
     let big = dir.path().join("theme.toml");
     std::fs::write(&big, "#".repeat(1 << 20)).unwrap();
-    let t = Tmux::start(
+    let t = Term::start(
         &format!("EVENTSCOPE_THEME={} {bin} {db}", big.display()),
         250,
         30,
@@ -1157,7 +1177,7 @@ fn export_makes_a_new_file_and_never_follows_a_link() {
     let db = demo(dir.path());
     let out = tempfile::tempdir().unwrap();
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(
+    let t = Term::start(
         &format!(
             "cd {} && {bin} {db} --reducer {REDUCERS}",
             out.path().display()
@@ -1194,7 +1214,7 @@ fn a_when_predicate_that_never_ends_ends_with_its_error_and_skips_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = demo(dir.path());
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(
+    let t = Term::start(
         &format!("{bin} {db} --reducer {REDUCERS} --reducer-timeout 0.5"),
         200,
         30,
@@ -1220,7 +1240,7 @@ fn a_when_predicate_that_never_ends_ends_with_its_error_and_skips_nothing() {
 
 /// Waits until the single worker has spun for a second (it is inside the looping call),
 /// then kills it as the system's OOM killer would.
-fn kill_spinning_worker(t: &Tmux) {
+fn kill_spinning_worker(t: &Term) {
     let deadline = Instant::now() + patience();
     loop {
         let pids = worker_pids(t);
@@ -1274,7 +1294,7 @@ fn the_consumers_view_opens_the_event_a_consumer_is_stuck_on() {
     let dir = tempfile::tempdir().unwrap();
     let db = demo(dir.path());
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 120, 32);
+    let t = Term::start(&format!("{bin} {db} --reducer {REDUCERS}"), 120, 32);
     // The list shows the consumers under $all once the worker has counted them.
     t.wait_for(&["consumers (2 behind)"]);
     t.keys(&["C"]);
@@ -1310,7 +1330,7 @@ fn the_stream_up_to_the_playhead_exported_as_a_fixture_passes() {
     let db = demo(dir.path());
     let out = tempfile::tempdir().unwrap();
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(
+    let t = Term::start(
         &format!(
             "cd {} && {bin} {db} --reducer {REDUCERS}",
             out.path().display()
@@ -1360,7 +1380,7 @@ fn a_second_reducer_compared_in_the_terminal() {
     )
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db} --reducer {account}"), 140, 40);
+    let t = Term::start(&format!("{bin} {db} --reducer {account}"), 140, 40);
     t.wait_for(&["acc-1"]);
     t.keys(&["/acc-1", "Enter"]);
     t.wait_for(&["4/4", "\"balance\": 120"]);
@@ -1405,7 +1425,7 @@ fn the_read_model_tab_shows_the_row_beside_the_replay() {
     )
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(
+    let t = Term::start(
         &format!(
             "{bin} {db} --reducer {REDUCERS} --read-model {}",
             spec.display()
@@ -1439,7 +1459,9 @@ fn escape_then_q_typed_together_closes_the_prompt_and_quits() {
     let dir = tempfile::tempdir().unwrap();
     let db = demo(dir.path());
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db}"), 100, 30);
+    let Some(t) = Tmux::start(&format!("{bin} {db}"), 100, 30) else {
+        return;
+    };
     t.wait_for(&["$all"]);
     t.keys(&["/"]);
     t.wait_for(&["Streams /"]);
@@ -1500,7 +1522,7 @@ fn the_header_names_a_default_reducer_found_beside_the_store() {
     )
     .unwrap();
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("env -u EVENTSCOPE_REDUCER {bin} {db}"), 160, 30);
+    let t = Term::start(&format!("env -u EVENTSCOPE_REDUCER {bin} {db}"), 160, 30);
     t.wait_for(&[
         "acc-1",
         "· native ·",
@@ -1522,7 +1544,7 @@ fn prompt_history_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let db = demo(dir.path());
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {db} --reducer {REDUCERS}"), 120, 30);
+    let mut t = Term::start(&format!("{bin} {db} --reducer {REDUCERS}"), 120, 30);
     t.wait_for(&["acc-1"]);
     t.keys(&["/acc-1", "Enter"]);
     t.wait_for(&["4/4"]);
@@ -1532,7 +1554,7 @@ fn prompt_history_survives_a_restart() {
     t.wait_for(&[".balance < 50 turns true at 1 version", "1/4"]);
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
-    let saved = t._config.path().join("data/eventscope/history.json");
+    let saved = t.config.path().join("data/eventscope/history.json");
     let text = std::fs::read_to_string(&saved).unwrap();
     let kept: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(
@@ -1639,7 +1661,7 @@ fn s_on_a_store_without_snapshots_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let db = common::message_db(dir.path());
     let bin = env!("CARGO_BIN_EXE_eventscope");
-    let t = Tmux::start(&format!("{bin} {}", db.display()), 120, 30);
+    let t = Term::start(&format!("{bin} {}", db.display()), 120, 30);
     t.wait_for(&["no snapshots"]);
     t.keys(&["s"]);
     t.wait_for(&["keeps no snapshots: replays start from the first event"]);
@@ -1653,7 +1675,9 @@ fn s_on_a_store_without_snapshots_says_so() {
 /// OSC 52 copy into a paste buffer, which holds the state.
 #[test]
 fn y_inside_tmux_says_whether_the_copy_arrives() {
-    let (dir, t) = bank_ui(140, 30);
+    let Some((dir, t)) = bank_ui_in_tmux(140, 30) else {
+        return;
+    };
     t.keys(&["/acc-1", "Enter"]);
     t.wait_for(&["4/4", "\"balance\": 120"]);
     t.keys(&["y"]);

@@ -57,9 +57,11 @@ pub fn run_guarded() -> Result<i32> {
     let status = child.wait().context("waiting for the terminal UI")?;
     handle.close();
     let _ = forwarding.join();
-    // A clean exit restored the terminal itself; any other end may not have.
-    if status.success() {
-        return Ok(0);
+    // A quit (0) or an error it printed (1, 2 for usage) restored the terminal itself, or
+    // never took it: leaving an alternate screen that was never entered would put the
+    // cursor home in xterm, over that error. A signal or a panic (101) may not have.
+    if let Some(code) = status.code().filter(|c| (0..=2).contains(c)) {
+        return Ok(code);
     }
     let _ = execute!(stdout(), DisableMouseCapture, LeaveAlternateScreen, Show);
     let restored = saved.is_some_and(|s| {

@@ -6,6 +6,7 @@
 pub mod bin;
 pub mod node;
 pub mod pg;
+pub mod pty;
 pub mod python;
 
 /// The names of the files in `dir`, sorted: what a command left beside a store.
