@@ -563,9 +563,7 @@ impl App {
             _ => {}
         }
         self.inspector.on_view_changed(&self.model);
-        if self.inspector.active_title() == "Stats" {
-            self.model.ask_stats();
-        }
+        self.inspector.reshow(&mut self.model);
         self.focus = Pane::Events;
     }
 

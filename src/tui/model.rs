@@ -109,8 +109,6 @@ pub struct View {
     pub found: Option<Found>,
     /// The Events pane lists only the search's matches (less's `&`).
     pub only_found: bool,
-    /// The Stats tab's counts for this view.
-    pub stats: Option<Result<Box<eventscope::store::Stats>, WorkerError>>,
     /// A numeric field plotted across the stream's versions.
     pub plot: Option<(String, Option<PlotResult>)>,
 }
@@ -163,7 +161,6 @@ impl View {
             category: None,
             found: None,
             only_found: false,
-            stats: None,
             plot: None,
         }
     }
@@ -700,17 +697,6 @@ impl Model {
             target: v.target.clone(),
             path,
         });
-    }
-
-    /// Asks for the Stats tab's counts, once per view.
-    pub fn ask_stats(&mut self) {
-        if let Some(v) = &self.view {
-            if v.stats.is_none() {
-                self.outbox.push(Req::Stats {
-                    target: v.target.clone(),
-                });
-            }
-        }
     }
 
     /// Moves the playhead to the next (or previous) match of the Events pane's search,

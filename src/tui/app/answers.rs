@@ -13,6 +13,10 @@ const MAX_WORKER_DEATHS: u32 = 20;
 
 impl App {
     pub(super) fn on_worker(&mut self, msg: Msg) -> bool {
+        // A view that keeps its own answers takes them first.
+        let Some(msg) = self.inspector.on_answer(msg, &mut self.model) else {
+            return true;
+        };
         let m = &mut self.model;
         let matches = |t: &Target| m.view.as_ref().is_some_and(|v| &v.target == t);
         match msg {
@@ -160,11 +164,6 @@ impl App {
                             *slot = Some(result);
                         }
                     }
-                }
-            }
-            Msg::Stats { target, result } if matches(&target) => {
-                if let Some(v) = &mut m.view {
-                    v.stats = Some(result);
                 }
             }
             Msg::Related { result, .. } => match result {

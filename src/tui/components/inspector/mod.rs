@@ -22,6 +22,7 @@ use super::json_tree::JsonTree;
 use super::{Component, Outcome};
 use crate::tui::action::Command;
 use crate::tui::model::{Model, View};
+use crate::tui::worker::Msg;
 
 pub trait InspectorTab {
     fn title(&self) -> &'static str;
@@ -37,6 +38,12 @@ pub trait InspectorTab {
 
     /// The tab was brought to the front: ask for what it needs.
     fn on_show(&mut self, _model: &mut Model) {}
+
+    /// A worker's answer: a tab that keeps what it asked for itself takes its own
+    /// answers here (and gives back any other), so that a view is one file.
+    fn on_answer(&mut self, msg: Msg, _model: &mut Model) -> Option<Msg> {
+        Some(msg)
+    }
 
     /// The JSON the tab shows, where it shows JSON: searches go to it.
     fn tree(&mut self) -> Option<&mut JsonTree> {
@@ -155,6 +162,20 @@ impl Inspector {
         for t in &mut self.tabs {
             t.on_open();
         }
+    }
+
+    /// Offers a worker's answer to every tab; `None` once one took it.
+    pub fn on_answer(&mut self, msg: Msg, model: &mut Model) -> Option<Msg> {
+        let mut msg = Some(msg);
+        for t in &mut self.tabs {
+            msg = t.on_answer(msg?, model);
+        }
+        msg
+    }
+
+    /// The tab in front asks again for what it needs (another view was opened).
+    pub fn reshow(&mut self, model: &mut Model) {
+        self.tabs[self.active].on_show(model);
     }
 
     /// What the active tab shows, as JSON.

@@ -14,12 +14,28 @@ use super::InspectorTab;
 use crate::tui::action::Command;
 use crate::tui::components::{Move, Outcome, Pane};
 use crate::tui::model::Model;
-use crate::tui::worker::FindSpec;
+use crate::tui::worker::{FindSpec, Msg, Req, Target, WorkerError};
+
+/// The counts of a view, or why not.
+type Counted = Result<Box<eventscope::store::Stats>, WorkerError>;
 
 #[derive(Default)]
 pub struct StatsTab {
     cursor: usize,
     page: Cell<usize>,
+    /// The counts and the view they are of; asked for when the tab shows a view.
+    stats: Option<(Target, Counted)>,
+}
+
+impl StatsTab {
+    /// The counts of the open view, once they have come.
+    fn current(&self, model: &Model) -> Option<&Counted> {
+        let view = model.view.as_ref()?;
+        self.stats
+            .as_ref()
+            .filter(|(t, _)| *t == view.target)
+            .map(|(_, s)| s)
+    }
 }
 
 fn bar(n: u64, most: u64, width: usize) -> String {
@@ -32,16 +48,38 @@ impl InspectorTab for StatsTab {
         "Stats"
     }
 
+    /// Asks for the open view's counts until they have come.
     fn on_show(&mut self, model: &mut Model) {
-        model.ask_stats();
+        if self.current(model).is_some() {
+            return;
+        }
+        if let Some(view) = &model.view {
+            model.outbox.push(Req::Stats {
+                target: view.target.clone(),
+            });
+        }
     }
 
     fn on_open(&mut self) {
         self.cursor = 0;
+        self.stats = None;
+    }
+
+    /// Takes the counts of the open view; those of a view left are dropped.
+    fn on_answer(&mut self, msg: Msg, model: &mut Model) -> Option<Msg> {
+        match msg {
+            Msg::Stats { target, result } => {
+                if model.view.as_ref().is_some_and(|v| v.target == target) {
+                    self.stats = Some((target, result));
+                }
+                None
+            }
+            other => Some(other),
+        }
     }
 
     fn on_command(&mut self, command: Command, model: &mut Model) -> Outcome {
-        let Some(Some(Ok(st))) = model.view.as_ref().map(|v| v.stats.as_ref()) else {
+        let Some(Ok(st)) = self.current(model) else {
             return Outcome::Ignored;
         };
         let buckets = st.buckets.clone();
@@ -72,8 +110,7 @@ impl InspectorTab for StatsTab {
 
     fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool) {
         let t = &model.theme;
-        let Some(view) = &model.view else { return };
-        let st = match &view.stats {
+        let st = match self.current(model) {
             None => return frame.render_widget(Paragraph::new("counting…"), area),
             Some(Err(e)) => {
                 let text = eventscope::printable(&e.to_string()).into_owned();
