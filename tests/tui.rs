@@ -1724,3 +1724,57 @@ fn the_footer_shows_the_keys_of_the_focused_pane() {
     t.keys(&["q"]);
     t.wait_for(&["EXITED 0"]);
 }
+
+/// Following pauses while the user looks back: appended events are counted, the playhead
+/// stays, and `$` resumes at the newest.
+#[test]
+fn follow_pauses_while_looking_back() {
+    use eventscope::store::{ExpectedVersion, NewEvent, Store};
+    let (dir, t) = bank_ui(120, 30);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    t.keys(&["f"]);
+    t.wait_for(&["· following ·"]);
+    t.keys(&["Left"]);
+    t.wait_for(&["3/4", "following paused: 0 new events"]);
+    let mut store = Store::open_writable(&dir.path().join("bank.db")).unwrap();
+    for (v, amount) in [(4, 5), (5, 7)] {
+        let deposit = NewEvent::new("MoneyDeposited", serde_json::json!({"amount": amount}));
+        store
+            .append("Account-acc-1", ExpectedVersion::Exact(v), &[deposit])
+            .unwrap();
+    }
+    t.wait_for(&[
+        "3/6",
+        "following paused: 2 new events ($ to resume)",
+        "\"balance\": 70",
+    ]);
+    t.keys(&["$"]);
+    t.wait_for(&["6/6", "\"balance\": 132", "· following ·"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
+
+/// A long error ends in "more (M)" in the footer, and `M` shows it whole; `J` in the
+/// Events pane brings the State tab's fields, and there it turns blame on and goes.
+#[test]
+fn the_message_log_and_commands_that_bring_their_state() {
+    let (_dir, t) = bank_ui(100, 30);
+    t.keys(&["/acc-1", "Enter"]);
+    t.wait_for(&["4/4", "\"balance\": 120"]);
+    // A predicate that does not compile: its error names it, longer than the footer.
+    t.keys(&["w"]);
+    t.type_text(&format!(".owner == \"{} the end\" and (", "x".repeat(90)));
+    t.keys(&["Enter"]);
+    t.wait_for(&["more (M)"]);
+    t.keys(&["M"]);
+    t.wait_for(&["Messages · the last 200", "expected closing parenthesis"]);
+    t.keys(&["Escape"]);
+    t.wait_until(|s| !s.contains("Messages · the last 200"));
+    t.keys(&["J"]);
+    t.wait_for(&["move to a field"]);
+    t.keys(&["Down", "Down", "Down", "J"]);
+    t.wait_for(&["/balance last changed at version 4"]);
+    t.keys(&["q"]);
+    t.wait_for(&["EXITED 0"]);
+}
