@@ -1737,7 +1737,7 @@ fn follow_pauses_while_looking_back() {
     t.wait_for(&["· following ·"]);
     t.keys(&["Left"]);
     t.wait_for(&["3/4", "following paused: 0 new events"]);
-    let mut store = Store::open_writable(&dir.path().join("bank.db")).unwrap();
+    let mut store = Store::open_writable(dir.path().join("bank.db")).unwrap();
     for (v, amount) in [(4, 5), (5, 7)] {
         let deposit = NewEvent::new("MoneyDeposited", serde_json::json!({"amount": amount}));
         store
