@@ -109,8 +109,6 @@ pub struct View {
     pub found: Option<Found>,
     /// The Events pane lists only the search's matches (less's `&`).
     pub only_found: bool,
-    /// A numeric field plotted across the stream's versions.
-    pub plot: Option<(String, Option<PlotResult>)>,
 }
 
 /// (version, value) points of a plotted field, or why not.
@@ -161,7 +159,6 @@ impl View {
             category: None,
             found: None,
             only_found: false,
-            plot: None,
         }
     }
 
@@ -679,23 +676,6 @@ impl Model {
             find,
             // Streams may start at version 0, imports at position 0 or below.
             from: i64::MIN,
-        });
-    }
-
-    /// Plots the field at `path` across the stream's versions, or stops plotting it.
-    pub fn toggle_plot(&mut self, path: String) {
-        let Some(v) = &mut self.view else { return };
-        if !v.is_stream() {
-            return self.say("plots are of one stream's field");
-        }
-        if v.plot.as_ref().is_some_and(|(p, _)| *p == path) {
-            v.plot = None;
-            return;
-        }
-        v.plot = Some((path.clone(), None));
-        self.outbox.push(Req::Plot {
-            target: v.target.clone(),
-            path,
         });
     }
 

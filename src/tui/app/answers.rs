@@ -153,19 +153,6 @@ impl App {
                 }
                 self.go_to_found();
             }
-            Msg::Plot {
-                target,
-                path,
-                result,
-            } if matches(&target) => {
-                if let Some(v) = &mut m.view {
-                    if let Some((p, slot)) = &mut v.plot {
-                        if *p == path {
-                            *slot = Some(result);
-                        }
-                    }
-                }
-            }
             Msg::Related { result, .. } => match result {
                 Ok((title, lines)) => {
                     m.status = None;

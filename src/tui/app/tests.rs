@@ -1755,13 +1755,26 @@ fn plotting_a_numeric_field() {
         path: "/balance".into(),
         result: Ok(vec![(1, 0.0), (2, 100.0), (3, 70.0), (4, 120.0)]),
     }));
-    let plot = app.model.view.as_ref().unwrap().plot.clone().unwrap();
-    assert_eq!(plot.1.unwrap().unwrap().len(), 4);
-    press(&mut app, "p");
+    let screen = drawn(&app, 120, 40);
+    assert!(screen.contains("/balance across versions"), "{screen}");
     assert!(
-        app.model.view.as_ref().unwrap().plot.is_none(),
-        "p again closes it"
+        screen.contains("v1") && screen.contains("v4"),
+        "its x axis: {screen}"
     );
+    press(&mut app, "p");
+    let screen = drawn(&app, 120, 40);
+    assert!(
+        !screen.contains("/balance across versions"),
+        "p again closes it: {screen}"
+    );
+    // Points for another field (a stale answer) are not taken.
+    press(&mut app, "p");
+    app.update(Action::Worker(Msg::Plot {
+        target: Target::Stream("Account-acc-1".into()),
+        path: "/other".into(),
+        result: Ok(vec![(1, 5.0)]),
+    }));
+    assert!(drawn(&app, 120, 40).contains("/balance across versions"));
 }
 
 fn consumer(name: &str, position: i64, lag: i64) -> eventscope::store::consumers::Consumer {

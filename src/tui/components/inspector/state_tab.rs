@@ -11,13 +11,17 @@ use super::InspectorTab;
 use crate::tui::action::Command;
 use crate::tui::components::json_tree::JsonTree;
 use crate::tui::components::{Move, Outcome};
-use crate::tui::model::Model;
+use crate::tui::model::{Model, PlotResult};
+use crate::tui::worker::{Msg, Req};
 
 #[derive(Default)]
 pub struct StateTab {
     tree: JsonTree,
     /// Which state the tree shows (the view's `state_seq`).
     shown: Option<u64>,
+    /// A numeric field plotted across the stream's versions (`p`), and its points once
+    /// they have come.
+    plot: Option<(String, Option<PlotResult>)>,
 }
 
 /// The moves every JSON tab shares.
@@ -31,6 +35,21 @@ pub fn tree_command(tree: &mut JsonTree, command: Command) -> Outcome {
 }
 
 impl StateTab {
+    /// Plots the field at `path` across the stream's versions, or stops plotting it.
+    fn toggle_plot(&mut self, path: String, model: &mut Model) {
+        let Some(v) = &model.view else { return };
+        if !v.is_stream() {
+            return model.say("plots are of one stream's field");
+        }
+        if self.plot.as_ref().is_some_and(|(p, _)| *p == path) {
+            self.plot = None;
+            return;
+        }
+        self.plot = Some((path.clone(), None));
+        let target = v.target.clone();
+        model.outbox.push(Req::Plot { target, path });
+    }
+
     fn jump_to_blame(&self, model: &mut Model) {
         if let Some(line) = self.tree.current() {
             model.blame_jump(line.path.clone());
@@ -51,7 +70,8 @@ impl InspectorTab for StateTab {
         if command == Command::Plot {
             match self.tree.current() {
                 Some(l) if l.kind == LineKind::Leaf && l.text.parse::<f64>().is_ok() => {
-                    model.toggle_plot(l.path.clone())
+                    let path = l.path.clone();
+                    self.toggle_plot(path, model)
                 }
                 _ => model.say("move the cursor to a number to plot it"),
             }
@@ -80,6 +100,26 @@ impl InspectorTab for StateTab {
     fn on_open(&mut self) {
         self.tree.reset();
         self.shown = None;
+        self.plot = None;
+    }
+
+    /// The plotted field's points, when they are for the open stream and field.
+    fn on_answer(&mut self, msg: Msg, model: &mut Model) -> Option<Msg> {
+        match msg {
+            Msg::Plot {
+                target,
+                path,
+                result,
+            } => {
+                let open = model.view.as_ref().is_some_and(|v| v.target == target);
+                if let Some((p, slot)) = self.plot.as_mut().filter(|(p, _)| open && *p == path) {
+                    let _ = p;
+                    *slot = Some(result);
+                }
+                None
+            }
+            other => Some(other),
+        }
     }
 
     fn tree(&mut self) -> Option<&mut JsonTree> {
@@ -107,7 +147,7 @@ impl InspectorTab for StateTab {
     fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool) {
         let t = &model.theme;
         let Some(view) = &model.view else { return };
-        let area = match &view.plot {
+        let area = match &self.plot {
             Some((path, result)) if area.height >= 12 => {
                 let [top, chart] = ratatui::layout::Layout::vertical([
                     ratatui::layout::Constraint::Min(4),
