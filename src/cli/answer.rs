@@ -183,7 +183,7 @@ pub fn state(
     need_skipped_versions(store, stream, skips)?;
     let reducer = load_reducer(args)?;
     let mut replayer = replayer(store, &reducer, args)?;
-    let described = reducer.describe(&replayer.category(stream)?);
+    let described = super::commands::describe(&reducer, args, &replayer.category(stream)?);
     let mut points = Vec::new();
     if !skips.is_empty() && at_time.is_some() {
         bail!("--skip and --skip-type work with --at, not --at-time");
@@ -280,7 +280,7 @@ pub fn diff_cmd(
     let _left_out = need_stream(store, stream)?;
     let reducer = load_reducer(args)?;
     let mut replayer = replayer(store, &reducer, args)?;
-    let described = reducer.describe(&replayer.category(stream)?);
+    let described = super::commands::describe(&reducer, args, &replayer.category(stream)?);
     let to = match to {
         Some(v) => v,
         None => replayer.last_version(stream)?,

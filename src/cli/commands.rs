@@ -382,6 +382,17 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
     done.map(|()| Outcome::Done)
 }
 
+/// What folds streams of `category`, as a header names it: the built-in merge chosen on
+/// purpose by the store's defaults says where, instead of calling itself a guess.
+pub fn describe(reducer: &Reducer, args: &ReplayArgs, category: &str) -> String {
+    match (&args.reducer_origin, &args.reducer) {
+        (Some(origin), None) if reducer.is_merge_for(category) => {
+            format!("built-in merge (from {origin})")
+        }
+        _ => reducer.describe(category),
+    }
+}
+
 pub fn load_reducer(args: &ReplayArgs) -> Result<Reducer> {
     Ok(Reducer::load_named(
         args.reducer.as_deref(),

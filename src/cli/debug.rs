@@ -52,7 +52,7 @@ pub fn blame(
         what_if_words(skips),
         eventscope::printable(stream),
         at.map_or("its last version".into(), |v| format!("version {v}")),
-        eventscope::printable(&reducer.describe(&category)),
+        eventscope::printable(&super::commands::describe(&reducer, args, &category)),
     );
     let header = o.paint(Paint::Dim, &header);
     o.line(&header)?;
@@ -193,7 +193,7 @@ pub fn whatif(
         super::output::warn(&w);
     }
     let changes = eventscope::replay::diff(&real.state, &without.state);
-    let described = reducer.describe(&replayer.category(stream)?);
+    let described = super::commands::describe(&reducer, args, &replayer.category(stream)?);
     let header = format!(
         "{}{}: version {at}, real → what-if · reducer: {}",
         what_if_words(skips),
@@ -238,7 +238,7 @@ pub fn category_state(
             "as of {}",
             eventscope::time::envelope_text(t, 9)
         )),
-        eventscope::printable(&reducer.describe(category)),
+        eventscope::printable(&super::commands::describe(&reducer, args, category)),
     );
     let header = o.paint(Paint::Dim, &header);
     o.line(&header)?;

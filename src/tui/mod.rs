@@ -106,7 +106,10 @@ fn run(options: Options) -> Result<()> {
                 None => p.display().to_string(),
             }
         }
-        None => "built-in merge".to_string(),
+        None => match &options.reducer_origin {
+            Some(origin) => format!("built-in merge (from {origin})"),
+            None => "built-in merge".to_string(),
+        },
     };
     let config = WorkerConfig {
         ui: options,
