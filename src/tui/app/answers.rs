@@ -166,16 +166,21 @@ impl App {
                 key,
                 result,
             } if matches(&target) => {
+                // A `J` waiting for the blame goes once the playhead's own comes; an older
+                // answer leaves it waiting.
                 let current = m.view.as_ref().is_some_and(|v| v.playhead == key);
-                if let (Err(e), true) = (&result, current) {
-                    if m.blame_jump_pending.take().is_some() {
-                        m.warn(format!("no blame here: {e}"));
-                    }
+                let waiting = match current {
+                    true => m.blame_jump_pending.take(),
+                    false => None,
+                };
+                if let (Some(_), Err(e)) = (&waiting, &result) {
+                    m.warn(format!("no blame here: {e}"));
                 }
+                let failed = result.is_err();
                 if let Some(v) = &mut m.view {
                     v.blame = Some((key, result));
                 }
-                if let Some(path) = m.blame_jump_pending.take().filter(|_| current) {
+                if let Some(path) = waiting.filter(|_| !failed) {
                     m.blame_jump(path);
                 }
             }

@@ -1081,6 +1081,13 @@ fn commands_that_need_a_state_bring_it() {
         .iter()
         .any(|r| matches!(r, Req::Blame { key: 4, .. })));
     assert_eq!(playhead(&app), 4, "waiting for the blame");
+    // An older answer (for another key) leaves the jump waiting.
+    app.update(Action::Worker(Msg::Blame {
+        target: Target::Stream("Account-acc-1".into()),
+        key: 3,
+        result: Ok([("/balance".to_string(), 3)].into_iter().collect()),
+    }));
+    assert_eq!(playhead(&app), 4, "still waiting");
     let blame = [("/balance".to_string(), 2)].into_iter().collect();
     app.update(Action::Worker(Msg::Blame {
         target: Target::Stream("Account-acc-1".into()),
