@@ -45,11 +45,10 @@ pub struct Defaults {
     pub snapshot_map: Option<PathBuf>,
 }
 
-/// The folder a store's defaults are looked for in: a store file's own, else (a URL, or a
-/// command without a store) the working directory.
+/// The folder a store's defaults are looked for in: a store file's own, else (a URL, which
+/// is no file, or a command without a store) the working directory.
 fn home_of(store: Option<&Path>) -> PathBuf {
-    let file = store.filter(|s| !crate::store::is_url(&s.display().to_string()) && s.is_file());
-    match file.and_then(Path::parent) {
+    match store.filter(|s| s.is_file()).and_then(Path::parent) {
         Some(p) if p.as_os_str().is_empty() => PathBuf::from("."),
         Some(p) => p.to_path_buf(),
         None => PathBuf::from("."),

@@ -44,17 +44,14 @@ pub struct UiRequest {
 /// Fills what the command line leaves unsaid from the store's defaults (`project`): the
 /// reducer, the layout or map, the snapshot mapping.
 fn apply_defaults(cli: &mut Cli) -> Result<()> {
-    let (store, replay, with_store) = match &mut cli.command {
+    let (store, replay) = match &mut cli.command {
         // The demo's own reducers come with it; a chosen store has its own defaults.
         None if cli.store.is_none() => return Ok(()),
-        None => (cli.store.as_deref(), Some(&mut cli.replay), true),
-        Some(c) => {
-            let has_store = !matches!(c, Command::Demo { .. } | Command::Import { .. });
-            let (store, replay) = c.store_and_replay();
-            (store, replay, has_store)
-        }
+        None => (cli.store.as_deref(), Some(&mut cli.replay)),
+        Some(c) => c.store_and_replay(),
     };
-    if !with_store {
+    // A command that reads no store and replays nothing (demo, import, man) has none.
+    if store.is_none() && replay.is_none() {
         return Ok(());
     }
     let env = std::env::var(eventscope::project::REDUCER_VAR).ok();
