@@ -739,22 +739,14 @@ impl Model {
         } else if by == i64::MAX {
             f.keys.last().copied()
         } else if by > 0 {
-            let ahead: Vec<i64> = f
-                .keys
+            f.keys
                 .range(v.playhead + 1..)
                 .take(by as usize)
+                .last()
                 .copied()
-                .collect();
-            ahead.last().copied()
         } else {
-            let behind: Vec<i64> = f
-                .keys
-                .range(..v.playhead)
-                .rev()
-                .take(by.unsigned_abs() as usize)
-                .copied()
-                .collect();
-            behind.last().copied()
+            let back = by.unsigned_abs() as usize;
+            f.keys.range(..v.playhead).rev().take(back).last().copied()
         };
         if let Some(k) = target {
             self.seek(k);

@@ -181,24 +181,14 @@ fn pane_hints(model: &Model, focus: Pane, tab: &str) -> Vec<Span<'static>> {
     spans
 }
 
-/// `key name` for each binding of the layer marked for the footer.
+/// `key name` for each binding of a mode's layer (filter, prompt, overlay) marked for the
+/// footer; the main screen's footer is `pane_hints`.
 fn hints(model: &Model, layer: Layer) -> Vec<Span<'static>> {
     let t = &model.theme;
-    let bindings = model.keymap.bindings(layer);
-    let back = bindings
-        .iter()
-        .find(|b| b.command == Command::StepBack)
-        .and_then(|b| b.keys.first());
     let mut spans = Vec::new();
-    for b in bindings {
+    for b in model.keymap.bindings(layer) {
         let Some(short) = &b.footer else { continue };
-        let mut keys = b.keys.first().map(|k| k.label()).unwrap_or_default();
-        if b.command == Command::StepForward {
-            // ← and → share one hint.
-            if let Some(back) = back {
-                keys = format!("{}{keys}", back.label());
-            }
-        }
+        let keys = b.keys.first().map(|k| k.label()).unwrap_or_default();
         spans.push(Span::styled(keys, t.bold(t.keys)));
         spans.push(Span::styled(format!(" {short}  "), t.fg(t.muted)));
     }
