@@ -16,6 +16,15 @@ pub const MERGE_WORD: &str = "merge";
 
 const MOST_BYTES: u64 = 64 * 1024;
 
+/// A reducer's name as every header gives it: with where the store's defaults named it,
+/// when they did (`reducers/Account.jq (from EVENTSCOPE_REDUCER)`).
+pub fn named_from(name: &str, origin: Option<&str>) -> String {
+    match origin {
+        Some(origin) => format!("{name} (from {origin})"),
+        None => name.to_string(),
+    }
+}
+
 /// What `.eventscope.toml` may say; paths in it are relative to its folder.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -384,7 +384,7 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
 pub fn describe(reducer: &Reducer, args: &ReplayArgs, category: &str) -> String {
     match (&args.reducer_origin, &args.reducer) {
         (Some(origin), None) if reducer.is_merge_for(category) => {
-            format!("built-in merge (from {origin})")
+            eventscope::project::named_from("built-in merge", Some(origin))
         }
         _ => reducer.describe(category),
     }

@@ -76,7 +76,8 @@ impl Reducer {
         };
         let mut reducer = Reducer::load(path)?;
         if let Some(origin) = origin {
-            let rename = |p: &mut JqProgram| p.name = format!("{} (from {origin})", p.name);
+            let rename =
+                |p: &mut JqProgram| p.name = crate::project::named_from(&p.name, Some(origin));
             match &mut reducer {
                 Reducer::Merge => {}
                 Reducer::Jq(p) => rename(p),

@@ -101,16 +101,12 @@ fn run(options: Options) -> Result<()> {
     let reducer_name = match &options.reducer {
         Some(p) => {
             eventscope::replay::Reducer::load(p)?;
-            match &options.reducer_origin {
-                Some(origin) => format!("{} (from {origin})", p.display()),
-                None => p.display().to_string(),
-            }
+            p.display().to_string()
         }
-        None => match &options.reducer_origin {
-            Some(origin) => format!("built-in merge (from {origin})"),
-            None => "built-in merge".to_string(),
-        },
+        None => "built-in merge".to_string(),
     };
+    let reducer_name =
+        eventscope::project::named_from(&reducer_name, options.reducer_origin.as_deref());
     let config = WorkerConfig {
         ui: options,
         skips: Vec::new(),
