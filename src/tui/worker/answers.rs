@@ -14,6 +14,15 @@ use super::Worker;
 
 const PREVIEW_CHARS: usize = 160;
 
+/// The Events pane's preview of a decoded event: its payload cut short, or why it could
+/// not be read.
+fn preview_of(e: &Event) -> String {
+    match &e.undecodable {
+        Some(why) => format!("⚠ {why}"),
+        None => eventscope::preview(&e.data, PREVIEW_CHARS),
+    }
+}
+
 /// A row of the Events pane from a row read for a test (a find's match).
 pub(super) fn row_of(row: &eventscope::store::StreamRow<'_>, key: i64) -> EventRow {
     use eventscope::store::StreamRow;
@@ -36,10 +45,7 @@ pub(super) fn row_of(row: &eventscope::store::StreamRow<'_>, key: i64) -> EventR
             version: e.version,
             event_type: e.event_type.clone(),
             timestamp: e.timestamp.clone(),
-            preview: match &e.undecodable {
-                Some(why) => format!("⚠ {why}"),
-                None => eventscope::preview(&e.data, PREVIEW_CHARS),
-            },
+            preview: preview_of(e),
             snapshot: false,
         },
     }
@@ -58,10 +64,7 @@ impl Worker<'_, '_> {
             Target::All | Target::Category(_) => Vec::new(),
         };
         let mut push = |e: Event, key: i64| {
-            let preview = match &e.undecodable {
-                Some(why) => format!("⚠ {why}"),
-                None => eventscope::preview(&e.data, PREVIEW_CHARS),
-            };
+            let preview = preview_of(&e);
             rows.push(EventRow {
                 key,
                 stream_id: e.stream_id,
