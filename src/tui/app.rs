@@ -104,6 +104,7 @@ impl App {
             Action::Tick => self.on_tick(),
             Action::Redraw => true,
         };
+        self.inspector.sync(&mut self.model);
         self.dirty |= changed;
     }
 
@@ -434,15 +435,10 @@ impl App {
                 m.ask_again();
             }
             Command::ToggleBlame => {
-                m.blame_on = !m.blame_on;
-                if m.blame_on {
+                if !self.inspector.blame_on() {
                     self.inspector.show_titled("State", m);
-                    m.ask_blame();
-                    let key = m.keymap.keys_label(Command::BlameJump);
-                    m.say(format!(
-                        "blame on: each field's version ({key} on a field goes there)"
-                    ));
                 }
+                self.inspector.command_in("State", c, m);
             }
             Command::BlameJump | Command::Plot if m.view.is_none() => m.hint_open_first(),
             Command::BlameJump | Command::Plot => {
@@ -632,6 +628,9 @@ impl App {
                 self.inspector.set_columns(columns);
             }
             PromptKind::CompareWith => {
+                if let Some(v) = &mut m.view {
+                    v.divergence = None;
+                }
                 if input.is_empty() {
                     m.compare_with = None;
                     m.say("comparing stopped");
@@ -642,10 +641,6 @@ impl App {
                     }
                     m.say(format!("comparing with {input}: the Compare tab shows it"));
                     m.compare_with = Some(path);
-                    if let Some(v) = &mut m.view {
-                        v.compare = None;
-                    }
-                    m.ask_compare();
                     self.inspector.show_titled("Compare", m);
                 }
             }

@@ -8,6 +8,11 @@ use eventscope::replay::Change;
 use eventscope::store::consumers::Consumer;
 use eventscope::store::{Activity, StreamInfo};
 
+mod find;
+mod when;
+
+pub use find::Found;
+
 use super::keymap::Keymap;
 use super::theme::Theme;
 use super::worker::{EventRow, Req, StateAt, Target, WorkerError};
@@ -39,23 +44,8 @@ impl Jumps {
     }
 }
 
-/// "v12" for a leaf; for a container, the newest version among its leaves.
-pub fn blamed_version(blame: &HashMap<String, i64>, path: &str) -> Option<i64> {
-    blame.get(path).copied().or_else(|| {
-        let prefix = format!("{path}/");
-        blame
-            .iter()
-            .filter(|(p, _)| p.starts_with(&prefix))
-            .map(|(_, v)| *v)
-            .max()
-    })
-}
-
 /// The compared pair of keys and the changes between them.
 pub type DiffResult = ((i64, i64), Result<Vec<Change>, WorkerError>);
-
-/// Path → the version that last changed it, or why it could not be found.
-pub type BlameResult = Result<HashMap<String, i64>, WorkerError>;
 
 /// Rows fetched on each side of the playhead.
 const ROWS_AROUND: i64 = 100;
@@ -95,12 +85,9 @@ pub struct View {
     pub snapshots: Vec<i64>,
     /// Events left out (what-if), by version; states and diffs are asked without them.
     pub skips: BTreeSet<i64>,
-    /// The blame at a key: path → the version that last changed it.
-    pub blame: Option<(i64, BlameResult)>,
-    /// The second reducer's answer at a key (`compare with…`).
-    pub compare: Option<(i64, Result<Box<super::worker::CompareAnswer>, WorkerError>)>,
-    /// The read model's row for this stream against its replay (`--read-model`).
-    pub read_model: Option<ReadModelResult>,
+    /// Where a second reducer first parts from the first (the Compare tab's answer),
+    /// for the timeline.
+    pub divergence: Option<i64>,
     /// The `when` predicate and the versions where it turns true.
     pub when: Option<(String, Result<Vec<i64>, WorkerError>)>,
     /// For a category: every stream as of the key's event.
@@ -113,21 +100,6 @@ pub struct View {
 
 /// (version, value) points of a plotted field, or why not.
 pub type PlotResult = Result<Vec<(i64, f64)>, WorkerError>;
-
-/// Events matching the Events pane's search, by key, as the scan goes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Found {
-    /// Move the playhead to the first match at or after this key when it is found,
-    /// wrapping to the first match (vim's `/`); `i64::MIN` for a Stats bucket's first.
-    pub go_from: Option<i64>,
-    pub find: super::worker::FindSpec,
-    pub keys: BTreeSet<i64>,
-    /// The first matches' rows, for the only-matching view.
-    pub rows: BTreeMap<i64, Vec<EventRow>>,
-    pub scanned: i64,
-    pub done: bool,
-    pub error: Option<String>,
-}
 
 /// Every stream of a category and its state, or why not.
 pub type CategoryResult = Result<Vec<eventscope::replay::StreamState>, WorkerError>;
@@ -152,9 +124,7 @@ impl View {
             density: Vec::new(),
             snapshots: Vec::new(),
             skips: BTreeSet::new(),
-            blame: None,
-            compare: None,
-            read_model: None,
+            divergence: None,
             when: None,
             category: None,
             found: None,
@@ -173,22 +143,6 @@ impl View {
             .as_ref()
             .filter(|(k, _)| *k == self.playhead)
             .map(|(_, s)| s)
-    }
-
-    /// The blame for the playhead, if it has arrived.
-    pub fn current_blame(&self) -> Option<&HashMap<String, i64>> {
-        match &self.blame {
-            Some((k, Ok(b))) if *k == self.playhead => Some(b),
-            _ => None,
-        }
-    }
-
-    /// The versions where the `when` predicate turns true.
-    pub fn when_hits(&self) -> &[i64] {
-        match &self.when {
-            Some((_, Ok(hits))) => hits,
-            _ => &[],
-        }
     }
 
     /// A key as titles name it: `v3` in a stream, `pos 12` in the log, `#12` (the rank)
@@ -247,10 +201,6 @@ impl View {
             })
     }
 }
-
-/// The read model's row of a stream, or none standing for it, or why it could not be read.
-pub type ReadModelResult =
-    Result<Option<Box<eventscope::replay::read_model::StreamReadModel>>, WorkerError>;
 
 /// The store's streams as the worker last reported them, plus what was appended since.
 #[derive(Debug, Default)]
@@ -360,10 +310,10 @@ pub struct Model {
     pub from_snapshots: bool,
     /// Whether the Diff tab is showing, so diffs are worth asking for.
     pub diff_shown: bool,
-    /// The State tab's blame gutter is on: blames are asked for as the playhead moves.
-    pub blame_on: bool,
-    /// A field whose version `J` goes to once the blame for the playhead arrives.
-    pub blame_jump_pending: Option<String>,
+    /// Counts the times the open view's answers went stale (another view, a refresh, a
+    /// reducer reload, other skips): a component keeping answers of its own asks again
+    /// when it changes.
+    pub view_epoch: u64,
     /// A second reducer the open stream is compared with (`compare with…`).
     pub compare_with: Option<std::path::PathBuf>,
     /// The UI was opened with `--read-model`: the Read-model tab has a table to check.
@@ -403,8 +353,7 @@ impl Model {
             time_step: None,
             from_snapshots: false,
             diff_shown: false,
-            blame_on: false,
-            blame_jump_pending: None,
+            view_epoch: 0,
             compare_with: None,
             read_model: false,
             status: None,
@@ -482,6 +431,7 @@ impl Model {
             ),
         };
         self.view = Some(View::new(target.clone(), first, len));
+        self.view_epoch += 1;
         self.outbox.push(Req::Density {
             target,
             buckets: DENSITY_BUCKETS,
@@ -528,79 +478,6 @@ impl Model {
         }
         self.ensure_rows();
         self.refresh_diff();
-        self.ask_blame();
-        self.ask_compare();
-        self.ask_read_model();
-    }
-
-    /// Asks for the read model's row of the open stream (once per stream opened, and again
-    /// on a refresh).
-    pub fn ask_read_model(&mut self) {
-        let Some(v) = &self.view else { return };
-        if !self.read_model || v.read_model.is_some() {
-            return;
-        }
-        if let Target::Stream(s) = &v.target {
-            self.outbox.push(Req::ReadModel { stream: s.clone() });
-        }
-    }
-
-    /// Asks the second reducer's answer at the playhead while comparing.
-    pub fn ask_compare(&mut self) {
-        let (Some(v), Some(path)) = (&self.view, &self.compare_with) else {
-            return;
-        };
-        if !v.is_stream() || v.compare.as_ref().is_some_and(|(k, _)| *k == v.playhead) {
-            return;
-        }
-        self.outbox.push(Req::Compare {
-            target: v.target.clone(),
-            key: v.playhead,
-            against: path.clone(),
-        });
-    }
-
-    /// Asks for the blame at the playhead while the gutter is on.
-    pub fn ask_blame(&mut self) {
-        let Some(v) = &self.view else { return };
-        if !self.blame_on
-            || matches!(v.target, Target::Category(_))
-            || v.blame.as_ref().is_some_and(|(k, _)| *k == v.playhead)
-        {
-            return;
-        }
-        self.outbox.push(Req::Blame {
-            target: v.target.clone(),
-            key: v.playhead,
-            skips: v.skips.iter().copied().collect(),
-        });
-    }
-
-    /// Moves the playhead to the version that last changed the field at `path`, turning
-    /// blame on and waiting for it first where need be.
-    pub fn blame_jump(&mut self, path: String) {
-        self.blame_on = true;
-        let found = self
-            .view
-            .as_ref()
-            .and_then(|v| v.current_blame())
-            .map(|b| blamed_version(b, &path));
-        let shown = if path.is_empty() { "/" } else { &path };
-        let shown = eventscope::printable(shown).into_owned();
-        match found {
-            None => {
-                self.blame_jump_pending = Some(path);
-                self.ask_blame();
-                self.say(format!(
-                    "blame on: going to the version that last changed {shown}…"
-                ));
-            }
-            Some(None) => self.say(format!("nothing set {shown}")),
-            Some(Some(v)) => {
-                self.jump(v);
-                self.say(format!("{shown} last changed at version {v}"));
-            }
-        }
     }
 
     /// Leaves the event under the playhead out of replays, or puts it back.
@@ -636,7 +513,6 @@ impl Model {
     /// States, diffs, blames and `when` answers all change with the skips.
     fn what_if_changed(&mut self) {
         if let Some(v) = &mut self.view {
-            v.blame = None;
             if let Some((p, _)) = v.when.take() {
                 self.outbox.push(Req::When {
                     target: v.target.clone(),
@@ -647,155 +523,6 @@ impl Model {
             }
         }
         self.reask_view();
-        self.ask_blame();
-    }
-
-    /// Looks for events matching `find` over the whole view, in the background.
-    pub fn ask_find(&mut self, find: super::worker::FindSpec) {
-        let Some(v) = &mut self.view else {
-            return self.hint_open_first();
-        };
-        if matches!(v.target, Target::Category(_)) {
-            return self.say("find works on a stream or $all");
-        }
-        let go_from = match find {
-            super::worker::FindSpec::Between(..) => i64::MIN,
-            _ => v.playhead,
-        };
-        v.found = Some(Found {
-            go_from: Some(go_from),
-            find: find.clone(),
-            keys: BTreeSet::new(),
-            rows: BTreeMap::new(),
-            scanned: 0,
-            done: false,
-            error: None,
-        });
-        self.outbox.push(Req::Find {
-            target: v.target.clone(),
-            find,
-            // Streams may start at version 0, imports at position 0 or below.
-            from: i64::MIN,
-        });
-    }
-
-    /// Moves the playhead to the next (or previous) match of the Events pane's search,
-    /// wrapping around at the ends once the whole view is searched, as vim does.
-    pub fn find_step(&mut self, forward: bool) {
-        let Some(v) = &self.view else { return };
-        let Some(f) = &v.found else {
-            return self.say("nothing to find yet (/ in the Events pane)");
-        };
-        let next = if forward {
-            f.keys.range(v.playhead + 1..).next()
-        } else {
-            f.keys.range(..v.playhead).next_back()
-        };
-        let wrapped = match (next, f.done) {
-            (Some(&k), _) => Some((k, None)),
-            (None, false) => return self.say("no further match yet; still searching"),
-            (None, true) if forward => f.keys.first().map(|&k| (k, Some("top"))),
-            (None, true) => f.keys.last().map(|&k| (k, Some("bottom"))),
-        };
-        match wrapped {
-            Some((k, wrap)) => {
-                self.jump(k);
-                self.say_match(wrap);
-            }
-            None => self.warn("nothing matches"),
-        }
-    }
-
-    /// `match 3 of 17` (or `of 17+` while the search goes on), and whether it wrapped.
-    pub fn say_match(&mut self, wrapped: Option<&str>) {
-        let Some(text) = self.match_position() else {
-            return;
-        };
-        self.say(match wrapped {
-            Some(end) => format!("search wrapped to the {end}: {text}"),
-            None => text,
-        });
-    }
-
-    /// Which match the playhead is on, as `match 3 of 17`.
-    pub fn match_position(&self) -> Option<String> {
-        let v = self.view.as_ref()?;
-        let f = v.found.as_ref()?;
-        if !f.keys.contains(&v.playhead) {
-            return None;
-        }
-        let n = f.keys.range(..=v.playhead).count();
-        let more = if f.done { "" } else { "+" };
-        Some(format!("match {n} of {}{more}", f.keys.len()))
-    }
-
-    /// The only-matching view's move: to the match `by` matches away (clamped), or the
-    /// first or last.
-    pub fn step_matches(&mut self, by: i64) {
-        let Some(v) = &self.view else { return };
-        let Some(f) = &v.found else { return };
-        let target = if by == i64::MIN {
-            f.keys.first().copied()
-        } else if by == i64::MAX {
-            f.keys.last().copied()
-        } else if by > 0 {
-            f.keys
-                .range(v.playhead + 1..)
-                .take(by as usize)
-                .last()
-                .copied()
-        } else {
-            let back = by.unsigned_abs() as usize;
-            f.keys.range(..v.playhead).rev().take(back).last().copied()
-        };
-        if let Some(k) = target {
-            self.seek(k);
-        }
-    }
-
-    /// Finds where a jq predicate on the state turns true; the playhead goes to the first.
-    pub fn ask_when(&mut self, predicate: String) {
-        let Some(v) = &mut self.view else {
-            return self.hint_open_first();
-        };
-        if !v.is_stream() {
-            return self.say("open a stream (not $all or a category) to search its states");
-        }
-        v.when = None;
-        self.outbox.push(Req::When {
-            target: v.target.clone(),
-            predicate,
-            skips: v.skips.iter().copied().collect(),
-        });
-        self.say("searching…");
-    }
-
-    /// Moves to the next (or previous) version where the `when` predicate turns true.
-    pub fn when_step(&mut self, forward: bool) {
-        let Some(v) = &self.view else {
-            return self.hint_open_first();
-        };
-        let hits = v.when_hits();
-        let next = if forward {
-            hits.iter().find(|&&h| h > v.playhead)
-        } else {
-            hits.iter().rev().find(|&&h| h < v.playhead)
-        };
-        match (next, &v.when) {
-            (Some(&h), Some((p, _))) => {
-                let p = p.clone();
-                self.jump(h);
-                self.say(format!("{p} turns true at version {h}"));
-            }
-            (None, Some((p, _))) => {
-                let p = p.clone();
-                self.say(format!(
-                    "{p}: no turn to true {} this version",
-                    if forward { "after" } else { "before" }
-                ));
-            }
-            (_, None) => self.say("no predicate yet (w asks for one)"),
-        }
     }
 
     /// Moves the playhead by `d` keys.
@@ -850,14 +577,13 @@ impl Model {
     /// Asks again for all the open view shows (its rows, state, density, diff), keeping
     /// the playhead and marks.
     pub fn reask_view(&mut self) {
+        self.view_epoch += 1;
         if let Some(v) = &mut self.view {
             v.rows_requested = (0, -1);
             v.diff_requested = None;
             v.state = None;
             v.category = None;
-            v.blame = None;
-            v.compare = None;
-            v.read_model = None;
+            v.divergence = None;
             v.progress = None;
             self.outbox.push(Req::State {
                 target: v.target.clone(),

@@ -133,25 +133,10 @@ impl App {
                 next,
                 result,
             } if matches(&target) => {
-                let Some(f) = m.view.as_mut().and_then(|v| v.found.as_mut()) else {
-                    return false;
-                };
-                if f.find != find {
+                let done = next.is_none();
+                if !m.on_found(find, keys, rows, scanned, done, result) {
                     return false;
                 }
-                f.keys.extend(keys);
-                for r in rows {
-                    if f.rows.len() >= crate::tui::worker::FOUND_ROWS_KEPT {
-                        break;
-                    }
-                    f.rows.entry(r.key).or_default().push(r);
-                }
-                f.scanned += scanned;
-                f.done = next.is_none() || result.is_err();
-                if let Err(e) = result {
-                    f.error = Some(e.to_string());
-                }
-                self.go_to_found();
             }
             Msg::Related { result, .. } => match result {
                 Ok((title, lines)) => {
@@ -161,78 +146,11 @@ impl App {
                 }
                 Err(e) => m.warn(e.to_string()),
             },
-            Msg::Blame {
-                target,
-                key,
-                result,
-            } if matches(&target) => {
-                // A `J` waiting for the blame goes once the playhead's own comes; an older
-                // answer leaves it waiting.
-                let current = m.view.as_ref().is_some_and(|v| v.playhead == key);
-                let waiting = match current {
-                    true => m.blame_jump_pending.take(),
-                    false => None,
-                };
-                if let (Some(_), Err(e)) = (&waiting, &result) {
-                    m.warn(format!("no blame here: {e}"));
-                }
-                let failed = result.is_err();
-                if let Some(v) = &mut m.view {
-                    v.blame = Some((key, result));
-                }
-                if let Some(path) = waiting.filter(|_| !failed) {
-                    m.blame_jump(path);
-                }
-            }
-            Msg::ReadModel { stream, result } if matches(&Target::Stream(stream.clone())) => {
-                if let Some(v) = &mut m.view {
-                    v.read_model = Some(result);
-                }
-            }
-            Msg::Compare {
-                target,
-                key,
-                result,
-            } if matches(&target) => {
-                if let Some(v) = &mut m.view {
-                    v.compare = Some((key, result));
-                }
-            }
             Msg::When {
                 target,
                 predicate,
                 result,
-            } if matches(&target) => {
-                // A fresh question moves the playhead; an answer asked again because the
-                // skips changed only updates the marks.
-                let fresh = m.view.as_ref().is_some_and(|v| v.when.is_none());
-                let first = match &result {
-                    Ok(hits) if hits.is_empty() => {
-                        m.warn(format!("never holds: {predicate}"));
-                        None
-                    }
-                    Ok(hits) if fresh => {
-                        m.say(format!(
-                            "{predicate} turns true at {}: {} next, {} previous",
-                            eventscope::count(hits.len() as i64, "version"),
-                            m.keymap.keys_label(crate::tui::action::Command::WhenNext),
-                            m.keymap.keys_label(crate::tui::action::Command::WhenPrev)
-                        ));
-                        hits.first().copied()
-                    }
-                    Ok(_) => None,
-                    Err(e) => {
-                        m.warn(format!("when {predicate}: {e}"));
-                        None
-                    }
-                };
-                if let Some(v) = &mut m.view {
-                    v.when = Some((predicate, result));
-                }
-                if let Some(h) = first {
-                    m.jump(h);
-                }
-            }
+            } if matches(&target) => m.on_when(predicate, result),
             Msg::Density {
                 target,
                 counts,
@@ -415,31 +333,6 @@ impl App {
         }
         self.streams.rebuild(&self.model.catalog);
         self.reopen_view();
-    }
-
-    /// A search's first move: to the first match at or after where it was asked, else,
-    /// once the whole view is searched, around to the first (vim's `/`).
-    fn go_to_found(&mut self) {
-        let m = &mut self.model;
-        let Some(f) = m.view.as_mut().and_then(|v| v.found.as_mut()) else {
-            return;
-        };
-        let Some(from) = f.go_from else { return };
-        let (key, wrapped) = match (f.keys.range(from..).next(), f.done) {
-            (Some(&k), _) => (k, None),
-            (None, false) => return,
-            (None, true) => {
-                f.go_from = None;
-                match f.keys.first() {
-                    Some(&k) => (k, Some("top")),
-                    None if f.error.is_none() => return m.warn("nothing matches"),
-                    None => return,
-                }
-            }
-        };
-        f.go_from = None;
-        m.jump(key);
-        m.say_match(wrapped);
     }
 
     /// Brings the open view's length up to date with the stream list.

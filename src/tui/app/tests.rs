@@ -1072,9 +1072,9 @@ fn commands_that_need_a_state_bring_it() {
     assert!(status(&app).contains("move to a field"), "{}", status(&app));
     press(&mut app, "down");
     app.model.outbox.clear();
-    assert!(!app.model.blame_on);
+    assert!(!app.inspector.blame_on());
     press(&mut app, "J");
-    assert!(app.model.blame_on, "J turned blame on");
+    assert!(app.inspector.blame_on(), "J turned blame on");
     assert!(app
         .model
         .outbox
@@ -1206,7 +1206,7 @@ fn help_is_contextual_filterable_and_runs_commands() {
     assert!(!screen.contains("go to version"), "filtered: {screen}");
     press(&mut app, "enter");
     assert!(app.help.is_none());
-    assert!(app.model.blame_on, "Enter ran toggle_blame");
+    assert!(app.inspector.blame_on(), "Enter ran toggle_blame");
     // F1, and Esc clears a filter before it closes.
     press(&mut app, "f1");
     assert!(app.help.is_some());
@@ -1917,4 +1917,63 @@ fn the_time_prompt_opens_with_the_playheads_time_and_takes_a_bare_time_on_its_da
         times_asked(&app),
         vec![("2024-03-01T09:05:59.999999999Z".to_string(), None)]
     );
+}
+
+/// Views that keep their own answers ask again, unasked, whenever those go stale: the
+/// blame when the skips change or on a refresh, the comparison on a refresh and when the
+/// playhead moves; an answer for a spot left behind is not shown.
+#[test]
+fn views_keeping_their_answers_ask_again_when_they_go_stale() {
+    let mut app = opened();
+    state_msg(&mut app, 4, 120);
+    press(&mut app, "B");
+    app.model.compare_with = Some(std::path::PathBuf::from("other.jq"));
+    app.update(Action::Tick);
+    let asked = |app: &App| {
+        let blame = app
+            .model
+            .outbox
+            .iter()
+            .filter(|r| matches!(r, Req::Blame { key: 4, .. }))
+            .count();
+        let compare = app
+            .model
+            .outbox
+            .iter()
+            .filter(|r| matches!(r, Req::Compare { key: 4, .. }))
+            .count();
+        (blame, compare)
+    };
+    assert_eq!(asked(&app), (1, 1), "{:?}", app.model.outbox);
+    app.model.outbox.clear();
+    press(&mut app, "down"); // nothing moved: the Events pane is at the last event
+    press(&mut app, "r");
+    assert_eq!(asked(&app), (1, 1), "a refresh asks both again");
+    app.model.outbox.clear();
+    press(&mut app, "d");
+    let blame_with_skip = app
+        .model
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::Blame { key: 4, skips, .. } if skips == &vec![4]));
+    assert!(blame_with_skip, "{:?}", app.model.outbox);
+    // The answer to the question asked before the skip is not the blame shown now.
+    app.model.outbox.clear();
+    press(&mut app, "k");
+    assert!(app
+        .model
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::Compare { key: 3, .. })));
+    app.update(Action::Worker(Msg::Compare {
+        target: Target::Stream("Account-acc-1".into()),
+        key: 4,
+        result: Err(WorkerError::Reducer("stale".into())),
+    }));
+    app.focus = Pane::Inspector;
+    press(&mut app, "6");
+    assert_eq!(app.inspector.active_title(), "Compare");
+    let screen = drawn(&app, 100, 30);
+    assert!(!screen.contains("stale"), "{screen}");
+    assert!(screen.contains("comparing…"), "{screen}");
 }

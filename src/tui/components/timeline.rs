@@ -120,14 +120,11 @@ fn draw(app: &Model, frame: &mut Frame, area: Rect) {
             }
         }
         // Where a second reducer first parts from the first (`compare with…`).
-        if let Some((_, Ok(answer))) = &view.compare {
-            if let Some((k, _)) = answer
-                .first
-                .as_ref()
-                .filter(|(k, _)| (view.first..=view.len).contains(k))
-            {
-                cells[cell(*k).min(width - 1)] = Span::styled("≠", t.bold(t.changed));
-            }
+        if let Some(k) = view
+            .divergence
+            .filter(|k| (view.first..=view.len).contains(k))
+        {
+            cells[cell(k).min(width - 1)] = Span::styled("≠", t.bold(t.changed));
         }
         for (mark, key) in [("A", view.mark_a), ("B", view.mark_b)] {
             if let Some(k) = key {

@@ -6,16 +6,31 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
+use std::path::PathBuf;
+
 use serde_json::Value;
 
-use super::InspectorTab;
+use super::{Asked, InspectorTab};
 use crate::tui::action::Command;
 use crate::tui::components::Outcome;
 use crate::tui::model::Model;
+use crate::tui::worker::{CompareAnswer, Msg, Req, WorkerError};
 
 #[derive(Default)]
 pub struct CompareTab {
     scroll: usize,
+    /// Where the last question was asked, and with which second reducer.
+    asked: Option<(Asked, PathBuf)>,
+    answer: Option<Result<Box<CompareAnswer>, WorkerError>>,
+}
+
+impl CompareTab {
+    /// The answer for the playhead, once it has come.
+    fn current(&self, model: &Model) -> Option<&Result<Box<CompareAnswer>, WorkerError>> {
+        let (asked, path) = self.asked.as_ref()?;
+        let current = asked.is_current(model) && model.compare_with.as_ref() == Some(path);
+        self.answer.as_ref().filter(|_| current)
+    }
 }
 
 impl InspectorTab for CompareTab {
@@ -31,8 +46,46 @@ impl InspectorTab for CompareTab {
         self.scroll = 0;
     }
 
-    fn on_show(&mut self, model: &mut Model) {
-        model.ask_compare();
+    fn sync(&mut self, model: &mut Model) {
+        let (Some(v), Some(path), Some(at)) = (&model.view, &model.compare_with, Asked::now(model))
+        else {
+            return;
+        };
+        if !v.is_stream() || self.asked.as_ref() == Some(&(at, path.clone())) {
+            return;
+        }
+        self.asked = Some((at, path.clone()));
+        self.answer = None;
+        model.outbox.push(Req::Compare {
+            target: v.target.clone(),
+            key: v.playhead,
+            against: path.clone(),
+        });
+    }
+
+    fn on_answer(&mut self, msg: Msg, model: &mut Model) -> Option<Msg> {
+        let Msg::Compare {
+            target,
+            key,
+            result,
+        } = msg
+        else {
+            return Some(msg);
+        };
+        // Taken either way: only the answer asked last is kept.
+        let asked_last = self
+            .asked
+            .as_ref()
+            .is_some_and(|(a, _)| a.key == key && a.epoch == model.view_epoch);
+        if let Some(v) = model.view.as_mut().filter(|v| v.target == target) {
+            if asked_last {
+                if let Ok(answer) = &result {
+                    v.divergence = answer.first.as_ref().map(|(k, _)| *k);
+                }
+                self.answer = Some(result);
+            }
+        }
+        None
     }
 
     fn heading(&self, model: &Model) -> Option<String> {
@@ -42,9 +95,9 @@ impl InspectorTab for CompareTab {
 
     fn content(&self, model: &Model) -> Option<(String, Value)> {
         let v = model.view.as_ref()?;
-        match &v.compare {
-            Some((k, Ok(answer))) if *k == v.playhead => Some((
-                format!("{}@v{k}.compare", v.title()),
+        match self.current(model) {
+            Some(Ok(answer)) => Some((
+                format!("{}@v{}.compare", v.title(), v.playhead),
                 serde_json::to_value(answer).ok()?,
             )),
             _ => None,
@@ -72,8 +125,9 @@ impl InspectorTab for CompareTab {
         if !view.is_stream() {
             out.push(Line::from("open a stream: a comparison is of one stream"));
         }
-        match &view.compare {
-            Some((k, Ok(answer))) if *k == view.playhead => {
+        let k = view.playhead;
+        match self.current(model) {
+            Some(Ok(answer)) => {
                 out.push(match &answer.first {
                     Some((v, what)) => Line::styled(
                         format!("first part at v{v}: {}", eventscope::printable(what)),
@@ -103,7 +157,7 @@ impl InspectorTab for CompareTab {
                     }
                 }
             }
-            Some((k, Err(e))) if *k == view.playhead => out.push(Line::styled(
+            Some(Err(e)) => out.push(Line::styled(
                 eventscope::printable(&e.to_string()).into_owned(),
                 t.fg(t.errors),
             )),

@@ -1,6 +1,7 @@
 //! The inspector: tabs over the playhead (State, Event, Diff, …). Each tab is a file here
 //! implementing `InspectorTab`; `tabs()` registers them, in key order (1, 2, 3…).
 
+mod blame;
 mod compare_tab;
 mod diff_tab;
 mod event_tab;
@@ -39,6 +40,10 @@ pub trait InspectorTab {
     /// The tab was brought to the front: ask for what it needs.
     fn on_show(&mut self, _model: &mut Model) {}
 
+    /// After every input and answer, shown or not: a tab keeping answers of its own asks
+    /// for the playhead's if it has not (see [`Asked`]), so they are ready when shown.
+    fn sync(&mut self, _model: &mut Model) {}
+
     /// A worker's answer: a tab that keeps what it asked for itself takes its own
     /// answers here (and gives back any other), so that a view is one file.
     fn on_answer(&mut self, msg: Msg, _model: &mut Model) -> Option<Msg> {
@@ -57,6 +62,11 @@ pub trait InspectorTab {
 
     fn next_match(&mut self, forward: bool) -> bool {
         self.tree().is_some_and(|t| t.next_match(forward))
+    }
+
+    /// Whether the tab's blame gutter is on (the State tab's).
+    fn blame_on(&self) -> bool {
+        false
     }
 
     /// Whether this tab shows the diff between marks, so it is worth computing.
@@ -82,6 +92,30 @@ pub trait InspectorTab {
     fn set_columns(&mut self, _columns: Vec<String>) {}
 
     fn draw(&self, frame: &mut Frame, area: Rect, model: &Model, focused: bool);
+}
+
+/// Where a tab's answer is for: the view's epoch and the playhead when it was asked. A tab
+/// asks once per spot and keeps only the answer for the spot it asked last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Asked {
+    pub epoch: u64,
+    pub key: i64,
+}
+
+impl Asked {
+    /// Where the playhead is now, if a view is open.
+    pub fn now(model: &Model) -> Option<Asked> {
+        let v = model.view.as_ref()?;
+        Some(Asked {
+            epoch: model.view_epoch,
+            key: v.playhead,
+        })
+    }
+
+    /// Whether this is where the playhead still is.
+    pub fn is_current(&self, model: &Model) -> bool {
+        Asked::now(model) == Some(*self)
+    }
 }
 
 /// Scrolls a tab of lines by a movement command; other commands are not for it.
@@ -171,6 +205,26 @@ impl Inspector {
             msg = t.on_answer(msg?, model);
         }
         msg
+    }
+
+    /// Every tab asks for the answers it keeps, if the playhead moved (see
+    /// [`InspectorTab::sync`]).
+    pub fn sync(&mut self, model: &mut Model) {
+        for t in &mut self.tabs {
+            t.sync(model);
+        }
+    }
+
+    pub fn blame_on(&self) -> bool {
+        self.tabs.iter().any(|t| t.blame_on())
+    }
+
+    /// Runs a command in the tab titled `title`, shown or not.
+    pub fn command_in(&mut self, title: &str, command: Command, model: &mut Model) -> Outcome {
+        match self.tabs.iter_mut().find(|t| t.title() == title) {
+            Some(t) => t.on_command(command, model),
+            None => Outcome::Ignored,
+        }
     }
 
     /// The tab in front asks again for what it needs (another view was opened).

@@ -12,10 +12,27 @@ use super::InspectorTab;
 use crate::tui::action::Command;
 use crate::tui::components::Outcome;
 use crate::tui::model::Model;
+use crate::tui::worker::{Msg, Req, Target, WorkerError};
+
+/// The read model's row of a stream, or none standing for it, or why it could not be read.
+type RowResult = Result<Option<Box<eventscope::replay::read_model::StreamReadModel>>, WorkerError>;
 
 #[derive(Default)]
 pub struct ReadModelTab {
     scroll: usize,
+    /// The view epoch and stream the row was asked for: once per stream opened, and again
+    /// on a refresh.
+    asked: Option<(u64, String)>,
+    answer: Option<RowResult>,
+}
+
+impl ReadModelTab {
+    fn current(&self, model: &Model) -> Option<&RowResult> {
+        let (epoch, stream) = self.asked.as_ref()?;
+        let current = *epoch == model.view_epoch
+            && model.view.as_ref().map(|v| &v.target) == Some(&Target::Stream(stream.clone()));
+        self.answer.as_ref().filter(|_| current)
+    }
 }
 
 impl InspectorTab for ReadModelTab {
@@ -31,13 +48,34 @@ impl InspectorTab for ReadModelTab {
         self.scroll = 0;
     }
 
-    fn on_show(&mut self, model: &mut Model) {
-        model.ask_read_model();
+    fn sync(&mut self, model: &mut Model) {
+        let Some(Target::Stream(stream)) = model.view.as_ref().map(|v| &v.target) else {
+            return;
+        };
+        let at = (model.view_epoch, stream.clone());
+        if !model.read_model || self.asked.as_ref() == Some(&at) {
+            return;
+        }
+        self.asked = Some(at);
+        self.answer = None;
+        model.outbox.push(Req::ReadModel {
+            stream: stream.clone(),
+        });
+    }
+
+    fn on_answer(&mut self, msg: Msg, _model: &mut Model) -> Option<Msg> {
+        let Msg::ReadModel { stream, result } = msg else {
+            return Some(msg);
+        };
+        if self.asked.as_ref().is_some_and(|(_, s)| *s == stream) {
+            self.answer = Some(result);
+        }
+        None
     }
 
     fn content(&self, model: &Model) -> Option<(String, Value)> {
         let v = model.view.as_ref()?;
-        match &v.read_model {
+        match self.current(model) {
             Some(Ok(Some(r))) => Some((
                 format!("{}.read-model", v.title()),
                 serde_json::to_value(r).ok()?,
@@ -58,7 +96,7 @@ impl InspectorTab for ReadModelTab {
         }
         let Some(view) = &model.view else { return };
         let mut out = Vec::new();
-        match &view.read_model {
+        match self.current(model) {
             None if !view.is_stream() => {
                 out.push(Line::from("open a stream: its row is checked"));
             }

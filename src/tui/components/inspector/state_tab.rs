@@ -22,6 +22,7 @@ pub struct StateTab {
     /// A numeric field plotted across the stream's versions (`p`), and its points once
     /// they have come.
     plot: Option<(String, Option<PlotResult>)>,
+    blame: super::blame::Blame,
 }
 
 /// The moves every JSON tab shares.
@@ -50,9 +51,9 @@ impl StateTab {
         model.outbox.push(Req::Plot { target, path });
     }
 
-    fn jump_to_blame(&self, model: &mut Model) {
+    fn jump_to_blame(&mut self, model: &mut Model) {
         if let Some(line) = self.tree.current() {
-            model.blame_jump(line.path.clone());
+            self.blame.jump(line.path.clone(), model);
         }
     }
 }
@@ -63,6 +64,17 @@ impl InspectorTab for StateTab {
     }
 
     fn on_command(&mut self, command: Command, model: &mut Model) -> Outcome {
+        if command == Command::ToggleBlame {
+            self.blame.on = !self.blame.on;
+            if self.blame.on {
+                self.blame.sync(model);
+                let key = model.keymap.keys_label(Command::BlameJump);
+                model.say(format!(
+                    "blame on: each field's version ({key} on a field goes there)"
+                ));
+            }
+            return Outcome::Done;
+        }
         if command == Command::BlameJump {
             self.jump_to_blame(model);
             return Outcome::Done;
@@ -103,9 +115,17 @@ impl InspectorTab for StateTab {
         self.plot = None;
     }
 
-    /// The plotted field's points, when they are for the open stream and field.
+    fn sync(&mut self, model: &mut Model) {
+        self.blame.sync(model);
+    }
+
+    fn blame_on(&self) -> bool {
+        self.blame.on
+    }
+
+    /// The plotted field's points, when they are for the open stream and field; the blame.
     fn on_answer(&mut self, msg: Msg, model: &mut Model) -> Option<Msg> {
-        match msg {
+        match self.blame.on_answer(msg, model)? {
             Msg::Plot {
                 target,
                 path,
@@ -197,14 +217,14 @@ impl InspectorTab for StateTab {
         }
         let mut out = super::wrap_lines(out, area.width as usize);
         let room = (area.height as usize).saturating_sub(out.len()).max(1);
-        let blame = model.blame_on.then(|| view.current_blame()).map(|b| {
+        let blame = self.blame.on.then(|| self.blame.current(model)).map(|b| {
             move |l: &crate::tui::components::json_view::JsonLine| match b {
                 None => "     … ".to_string(),
                 Some(b) if l.kind == crate::tui::components::json_view::LineKind::Close => {
                     let _ = b;
                     "       ".to_string()
                 }
-                Some(b) => match crate::tui::model::blamed_version(b, &l.path) {
+                Some(b) => match super::blame::blamed_version(b, &l.path) {
                     Some(v) => format!("{:>6} ", format!("v{v}")),
                     None => "       ".to_string(),
                 },
