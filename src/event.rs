@@ -44,6 +44,12 @@ pub struct Event {
     /// or the raw text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undecodable: Option<String>,
+    /// Set where an upcaster made this envelope from the stored one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub upcast: bool,
+    /// The upcaster's file (`Deposited.v1.jq`), where one was applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upcaster: Option<String>,
 }
 
 fn empty_object() -> Value {
@@ -107,6 +113,23 @@ pub fn fields_differ(n: usize) -> String {
         1 => "1 field differs".to_string(),
         n => format!("{n} fields differ"),
     }
+}
+
+/// `5301` as `5,301`.
+pub fn thousands(n: impl Into<i128>) -> String {
+    let n = n.into();
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 /// `n` and the noun, singular for one: "1 event", "2 events", "1 match", "3 matches".

@@ -16,5 +16,5 @@ pub mod time;
 
 pub use event::{
     category_of, columns, count, fields_differ, fit, fit_middle, pad, preview, printable,
-    with_article, Event,
+    thousands, with_article, Event,
 };

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 pub const FILE_NAME: &str = ".eventscope.toml";
 /// The folder of `<category>.jq` reducers looked for beside a store file.
 pub const REDUCERS_DIR: &str = "reducers";
+/// The folder of `<Type>.jq` upcasters looked for beside a store file or its reducers.
+pub const UPCASTERS_DIR: &str = "upcasters";
 /// The environment variable naming a reducer for every store.
 pub const REDUCER_VAR: &str = "EVENTSCOPE_REDUCER";
 /// Written for a reducer (flag, variable or file): the built-in merge, looking no further.
@@ -34,6 +36,7 @@ struct File {
     layout: Option<String>,
     map: Option<String>,
     snapshot_map: Option<String>,
+    upcasters: Option<String>,
 }
 
 /// A reducer chosen without `--reducer`, and why.
@@ -52,6 +55,8 @@ pub struct Defaults {
     pub layout: Option<String>,
     pub map: Option<String>,
     pub snapshot_map: Option<PathBuf>,
+    /// A folder of upcasters, and where it was named (see [`upcasters_beside`]).
+    pub upcasters: Option<(PathBuf, String)>,
 }
 
 /// The folder a store's defaults are looked for in: a store file's own, else (a URL, which
@@ -94,6 +99,9 @@ pub fn find(store: Option<&Path>, env: Option<&str>) -> Result<Defaults, String>
             false => m,
         });
         found.snapshot_map = file.snapshot_map.map(|p| at(&p));
+        found.upcasters = file
+            .upcasters
+            .map(|p| (at(&p), file_path.display().to_string()));
     }
     if let Some(value) = env.filter(|v| !v.is_empty()) {
         found.reducer = Some(DefaultReducer {
@@ -112,7 +120,30 @@ pub fn find(store: Option<&Path>, env: Option<&str>) -> Result<Defaults, String>
             });
         }
     }
+    if found.upcasters.is_none()
+        && store.is_some_and(|s| !crate::store::is_url(&s.display().to_string()))
+    {
+        let dir = home.join(UPCASTERS_DIR);
+        if dir.is_dir() {
+            let origin = format!("{} beside the store", dir.display());
+            found.upcasters = Some((dir, origin));
+        }
+    }
     Ok(found)
+}
+
+/// The `upcasters/` folder beside a reducer (a file's folder, or beside a folder of
+/// reducers), if there is one: where a team keeps them with the reducers they feed.
+pub fn upcasters_beside(reducer: &Path) -> Option<(PathBuf, String)> {
+    let folder = reducer.parent()?;
+    let dir = match folder.as_os_str().is_empty() {
+        true => PathBuf::from(UPCASTERS_DIR),
+        false => folder.join(UPCASTERS_DIR),
+    };
+    dir.is_dir().then(|| {
+        let origin = format!("{} beside the reducers", dir.display());
+        (dir, origin)
+    })
 }
 
 #[cfg(test)]

@@ -138,10 +138,29 @@ pub struct ReplayArgs {
     pub snapshot_map: Option<PathBuf>,
     #[command(flatten)]
     pub limits: JqLimits,
+    #[command(flatten)]
+    pub upcast: UpcastArgs,
     /// Where a reducer not given by --reducer was named (`EVENTSCOPE_REDUCER`, a
     /// `.eventscope.toml`, `reducers/` beside the store), for every header.
     #[arg(skip)]
     pub reducer_origin: Option<String>,
+}
+
+/// Upcasters: jq programs from a stored envelope to its current one.
+#[derive(Debug, Clone, Args, Default)]
+pub struct UpcastArgs {
+    /// A folder of upcasters: <Type>.jq, or <Type>.v<N>.jq for events stored with schema
+    /// version N, each a jq program from the stored envelope to the one every view then
+    /// sees. Default: `upcasters/` beside the store or the reducers, or `upcasters` in
+    /// .eventscope.toml.
+    #[arg(long, value_name = "DIR")]
+    pub upcasters: Option<PathBuf>,
+    /// Read events as stored, even where upcasters lie beside the store.
+    #[arg(long, conflicts_with = "upcasters")]
+    pub no_upcasters: bool,
+    /// Where upcasters not given by --upcasters were found, for every header.
+    #[arg(skip)]
+    pub upcasters_origin: Option<String>,
 }
 
 /// The one guard on every jq program: reducers, `when` predicates, `--where`, snapshot
@@ -311,6 +330,12 @@ pub enum Command {
         /// 10 stored first (-n N for more, --from POS for all from there).
         #[arg(long, short = 'f')]
         follow: bool,
+        /// Print events as their upcasters make them (marked "upcast": true), from
+        /// --upcasters or the default folder; --where then tests the upcast envelope.
+        #[arg(long)]
+        upcast: bool,
+        #[command(flatten)]
+        upcasters: UpcastArgs,
     },
     /// Print a stream's state, by default after its last event; or, with --category, the
     /// state of every stream of a category.
@@ -393,6 +418,46 @@ pub enum Command {
         #[command(flatten)]
         replay: ReplayArgs,
         /// One {"stream_id", "version", "type", "timestamp", "state"} per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every version where the value at PATH changed: old and new value, event type and
+    /// time; its first appearance and its removal are rows too. An equal rewrite is no
+    /// change (the rule of blame).
+    History {
+        /// The event store: a SQLite file or a postgres:// URL.
+        store: PathBuf,
+        /// STREAM PATH, or with --category only PATH. PATH is a JSON Pointer
+        /// (`/items/0/qty`) or a jq path (`.items[0].qty`, `.["a b"]`).
+        #[arg(num_args = 1..=2, required = true, value_name = "STREAM PATH")]
+        words: Vec<String>,
+        /// Every stream of this category, in one pass in global order (the stream id on
+        /// each row).
+        #[arg(long, value_name = "CAT")]
+        category: Option<String>,
+        #[command(flatten)]
+        replay: ReplayArgs,
+        /// One {"stream_id", "version", "type", "timestamp", "change", "old", "new"} per
+        /// line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The event types: per type its count, streams, first and last event, stored
+    /// schema versions and the payload's shapes over time, with what changed between
+    /// consecutive shapes. One pass over the log.
+    Types {
+        /// The event store: a SQLite file or a postgres:// URL.
+        store: PathBuf,
+        /// Only events of streams of this category.
+        #[arg(long, value_name = "CAT")]
+        category: Option<String>,
+        /// Only this type (all its shapes).
+        #[arg(long = "type", value_name = "T")]
+        event_type: Option<String>,
+        /// The most shapes kept per type; events of further shapes are counted as such.
+        #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        max_shapes: u32,
+        /// One JSON object per type.
         #[arg(long)]
         json: bool,
     },
@@ -641,6 +706,14 @@ pub enum Command {
 
 impl Command {
     /// The store a command reads, and its replay settings, for the store's defaults.
+    /// The upcasters a command reads through, where it can.
+    pub fn upcast_args(&mut self) -> Option<&mut UpcastArgs> {
+        match self {
+            Command::Events { upcasters, .. } => Some(upcasters),
+            other => other.store_and_replay().1.map(|r| &mut r.upcast),
+        }
+    }
+
     pub fn store_and_replay(&mut self) -> (Option<&std::path::Path>, Option<&mut ReplayArgs>) {
         use Command as C;
         match self {
@@ -649,11 +722,13 @@ impl Command {
             | C::When { store, replay, .. }
             | C::Whatif { store, replay, .. }
             | C::Diff { store, replay, .. }
+            | C::History { store, replay, .. }
             | C::ExportTest { store, replay, .. }
             | C::CompareReducers { store, replay, .. }
             | C::Check { store, replay, .. } => (Some(store), Some(replay)),
             C::Test { replay, .. } => (None, Some(replay)),
             C::Streams { store, .. }
+            | C::Types { store, .. }
             | C::Events { store, .. }
             | C::Consumers { store, .. }
             | C::Stats { store, .. }

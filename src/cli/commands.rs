@@ -44,15 +44,36 @@ pub struct UiRequest {
 /// Fills what the command line leaves unsaid from the store's defaults (`project`): the
 /// reducer, the layout or map, the snapshot mapping.
 fn apply_defaults(cli: &mut Cli) -> Result<()> {
+    let upcast_found = apply_defaults_but_upcasters(cli)?;
+    let Some(command) = cli.command.as_mut() else {
+        return Ok(());
+    };
+    let reducer = command.store_and_replay().1.and_then(|r| r.reducer.clone());
+    if let Some(u) = command.upcast_args() {
+        if u.upcasters.is_none() && !u.no_upcasters {
+            let beside = reducer
+                .as_deref()
+                .and_then(eventscope::project::upcasters_beside);
+            if let Some((dir, origin)) = upcast_found.or(beside) {
+                u.upcasters = Some(dir);
+                u.upcasters_origin = Some(origin);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The store's defaults for the reducer, layout and map; the upcasters found, if any.
+fn apply_defaults_but_upcasters(cli: &mut Cli) -> Result<Option<(std::path::PathBuf, String)>> {
     let (store, replay) = match &mut cli.command {
         // The demo's own reducers come with it; a chosen store has its own defaults.
-        None if cli.store.is_none() => return Ok(()),
+        None if cli.store.is_none() => return Ok(None),
         None => (cli.store.as_deref(), Some(&mut cli.replay)),
         Some(c) => c.store_and_replay(),
     };
     // A command that reads no store and replays nothing (demo, import, man) has none.
     if store.is_none() && replay.is_none() {
-        return Ok(());
+        return Ok(None);
     }
     let env = std::env::var(eventscope::project::REDUCER_VAR).ok();
     let found = eventscope::project::find(store, env.as_deref()).map_err(anyhow::Error::msg)?;
@@ -69,7 +90,7 @@ fn apply_defaults(cli: &mut Cli) -> Result<()> {
         cli.open.format = found.layout;
         cli.open.map = found.map;
     }
-    Ok(())
+    Ok(found.upcasters)
 }
 
 pub fn run(mut cli: Cli) -> Result<Outcome> {
@@ -97,6 +118,9 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
             .pin_snapshot()
             .with_context(|| format!("reading {name}"))?;
         Ok(store)
+    };
+    let open_replay = |path: &Path, replay: &ReplayArgs| -> Result<Box<dyn EventSource>> {
+        through_upcasters(open(path)?, &replay.upcast, &replay.limits)
     };
     let Some(command) = cli.command else {
         let live = OpenOptions {
@@ -133,7 +157,20 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
             limits,
             json,
             follow,
+            upcast,
+            upcasters,
         } => {
+            // Listings show what is stored unless asked (a folder named on the command
+            // line is asked).
+            let upcast =
+                upcast || (upcasters.upcasters.is_some() && upcasters.upcasters_origin.is_none());
+            if upcast && upcasters.upcasters.is_none() {
+                anyhow::bail!("--upcast: no upcasters; give --upcasters DIR, or put an upcasters/ folder beside the store");
+            }
+            let upcasting = |s: Box<dyn EventSource>| match upcast {
+                true => through_upcasters(s, &upcasters, &limits),
+                false => Ok(s),
+            };
             // Following starts at the end, as `tail -f` does, unless told where.
             let last = match (last, follow && from.is_none() && limit.is_none()) {
                 (None, true) => Some(super::events::FOLLOW_SHOWS),
@@ -154,9 +191,10 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
                 let store = eventscope::store::open_source(&store, &live).with_context(|| {
                     format!("opening {}", eventscope::store::display_name(&store))
                 })?;
-                super::events::follow(&*store, filter, last, &find, &limits, json)
+                super::events::follow(&*upcasting(store)?, filter, last, &find, &limits, json)
             } else {
-                super::events::list(&*open(&store)?, filter, last, &find, &limits, json)
+                let store = upcasting(open(&store)?)?;
+                super::events::list(&*store, filter, last, &find, &limits, json)
             }
         }
         Command::State {
@@ -171,14 +209,14 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
             envelope,
         } => match (stream, category) {
             (_, Some(category)) => super::debug::category_state(
-                &*open(&store)?,
+                &*open_replay(&store, &replay)?,
                 &category,
                 at_time.as_deref(),
                 &replay,
                 json,
             ),
             (Some(stream), None) => super::answer::state(
-                &*open(&store)?,
+                &*open_replay(&store, &replay)?,
                 &stream,
                 &super::answer::Points {
                     at: &at,
@@ -198,7 +236,14 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
             skip,
             replay,
             json,
-        } => super::debug::blame(&*open(&store)?, &stream, at, &skip.skips(), &replay, json),
+        } => super::debug::blame(
+            &*open_replay(&store, &replay)?,
+            &stream,
+            at,
+            &skip.skips(),
+            &replay,
+            json,
+        ),
         Command::When {
             store,
             words,
@@ -208,7 +253,7 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
             replay,
             json,
         } => super::debug::when(
-            &*open(&store)?,
+            &*open_replay(&store, &replay)?,
             &words,
             category.as_deref(),
             eventscope::replay::WhenOptions { all, strict },
@@ -274,7 +319,14 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
             at,
             replay,
             json,
-        } => super::debug::whatif(&*open(&store)?, &stream, &skip.skips(), at, &replay, json),
+        } => super::debug::whatif(
+            &*open_replay(&store, &replay)?,
+            &stream,
+            &skip.skips(),
+            at,
+            &replay,
+            json,
+        ),
         Command::Diff {
             store,
             stream,
@@ -282,7 +334,14 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
             to,
             replay,
             json,
-        } => super::answer::diff_cmd(&*open(&store)?, &stream, from, to, &replay, json),
+        } => super::answer::diff_cmd(
+            &*open_replay(&store, &replay)?,
+            &stream,
+            from,
+            to,
+            &replay,
+            json,
+        ),
         Command::Import { file, out } => super::import::run(&file, &out),
         Command::ExportTest {
             store,
@@ -299,7 +358,7 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
                 (None, None) => anyhow::bail!("name a stream, or an event with --correlation"),
             };
             super::fixtures::export_test(
-                &*open(&store)?,
+                &*open_replay(&store, &replay)?,
                 given,
                 out.as_deref(),
                 redact.as_deref(),
@@ -321,8 +380,40 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
                 stream: stream.as_deref(),
                 at_time: at_time.as_deref(),
             };
-            super::compare::run(&*open(&store)?, &replay, &against, &scope, json)
+            super::compare::run(
+                &*open_replay(&store, &replay)?,
+                &replay,
+                &against,
+                &scope,
+                json,
+            )
         }
+        Command::History {
+            store,
+            words,
+            category,
+            replay,
+            json,
+        } => super::history::run(
+            &*open_replay(&store, &replay)?,
+            &words,
+            category.as_deref(),
+            &replay,
+            json,
+        ),
+        Command::Types {
+            store,
+            category,
+            event_type,
+            max_shapes,
+            json,
+        } => super::types::run(
+            &*open(&store)?,
+            category.as_deref(),
+            event_type.as_deref(),
+            max_shapes as usize,
+            json,
+        ),
         Command::Formats { json } => formats(json),
         Command::Check {
             store,
@@ -382,11 +473,47 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
 /// What folds streams of `category`, as a header names it: the built-in merge chosen on
 /// purpose by the store's defaults says where, instead of calling itself a guess.
 pub fn describe(reducer: &Reducer, args: &ReplayArgs, category: &str) -> String {
-    match (&args.reducer_origin, &args.reducer) {
+    let name = match (&args.reducer_origin, &args.reducer) {
         (Some(origin), None) if reducer.is_merge_for(category) => {
             eventscope::project::named_from("built-in merge", Some(origin))
         }
         _ => reducer.describe(category),
+    };
+    name + &upcast_words(&args.upcast)
+}
+
+/// The store as a command reads it: through its upcasters where there are some, each
+/// call guarded as reducers' are.
+pub fn through_upcasters(
+    store: Box<dyn EventSource>,
+    args: &super::args::UpcastArgs,
+    limits: &JqLimits,
+) -> Result<Box<dyn EventSource>> {
+    let Some(dir) = args.upcasters.as_deref().filter(|_| !args.no_upcasters) else {
+        return Ok(store);
+    };
+    let upcasters = eventscope::replay::upcast::Upcasters::load(dir)?;
+    let watch = guard(&*store, limits)?;
+    Ok(Box::new(
+        eventscope::replay::upcast_source::UpcastSource::new(
+            store,
+            std::rc::Rc::new(upcasters),
+            Some(watch),
+        ),
+    ))
+}
+
+/// `· upcasters: DIR (from …)` for a header, where events are upcast.
+pub fn upcast_words(args: &super::args::UpcastArgs) -> String {
+    match args.upcasters.as_deref().filter(|_| !args.no_upcasters) {
+        Some(dir) => format!(
+            " · upcasters: {}",
+            eventscope::project::named_from(
+                &dir.display().to_string(),
+                args.upcasters_origin.as_deref()
+            )
+        ),
+        None => String::new(),
     }
 }
 

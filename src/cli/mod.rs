@@ -11,11 +11,13 @@ mod debug;
 mod events;
 mod find;
 mod fixtures;
+mod history;
 mod import;
 mod man;
 mod output;
 mod progress;
 mod read_model;
+mod types;
 
 use anyhow::Result;
 

@@ -7,7 +7,9 @@ pub mod compare;
 mod diff;
 mod dispatch;
 mod event_fields;
+pub mod field_path;
 pub mod fixture;
+pub mod history;
 mod jq;
 mod native;
 mod native_predicate;
@@ -17,6 +19,8 @@ mod search;
 mod seek;
 mod snapshot_use;
 mod targeted_read;
+pub mod upcast;
+pub mod upcast_source;
 mod walk;
 mod watch;
 mod when;
@@ -52,6 +56,14 @@ pub enum ReplayError {
     #[error("reducer {reducer} failed at {stream} version {version} ({event_type}): {message}")]
     Reducer {
         reducer: String,
+        stream: String,
+        version: i64,
+        event_type: String,
+        message: String,
+    },
+    #[error("upcaster {upcaster} failed at {stream} version {version} ({event_type}): {message}")]
+    Upcaster {
+        upcaster: String,
         stream: String,
         version: i64,
         event_type: String,

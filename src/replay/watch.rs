@@ -29,7 +29,7 @@ pub struct Watch {
     /// The kind of program of the call in progress ([`Program`] as a byte).
     kind: AtomicU8,
     /// The name of each kind's program, and the stream being folded.
-    labels: Mutex<([String; 6], String)>,
+    labels: Mutex<([String; 7], String)>,
     /// The process's resident memory a call may grow it to, in bytes; 0 for no limit.
     memory_limit: AtomicU64,
     /// Each call's start and end written to stderr ([`Watch::journal_calls`]).
@@ -70,16 +70,19 @@ pub enum Program {
     Redact,
     /// `check --read-model`: the stream program over a row, `--project` over a state.
     ReadModel,
+    /// An upcaster (`upcasters/<Type>.jq`) over a stored envelope.
+    Upcaster,
 }
 
 impl Program {
-    const ALL: [Program; 6] = [
+    const ALL: [Program; 7] = [
         Program::Reducer,
         Program::Predicate,
         Program::Where,
         Program::Mapping,
         Program::Redact,
         Program::ReadModel,
+        Program::Upcaster,
     ];
 
     fn index(self) -> usize {
@@ -94,6 +97,7 @@ impl Program {
             Program::Mapping => "snapshot mapping",
             Program::Redact => "--redact program",
             Program::ReadModel => "read-model program",
+            Program::Upcaster => "upcaster",
         }
     }
 }

@@ -107,6 +107,7 @@ pub fn event_from_parts(p: RowParts, decoder: Decoder) -> Event {
         category: p.category.filter(|c| !c.is_empty()),
         undecodable: None,
         bad_version,
+        ..Default::default()
     };
     // An imported event that was undecodable where it came from keeps its mark and text.
     if let Some(reason) = p.undecodable {

@@ -21,6 +21,7 @@ mod subscribe;
 pub mod table_rows;
 mod time_index;
 mod timeline;
+pub mod types;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -38,7 +39,9 @@ pub use postgres::{is_url, redact, Limits, PgStore, PG_FORMATS};
 pub use read::{BadVersion, Columns, LogFilter, RawEvent, StreamRow, TimeRow};
 pub use related::{Related, RelatedKeys, Relation};
 pub use snapshots::Snapshot;
-pub use source::{EventSource, Follow, SourceExt, Total};
+pub use source::{
+    EventFn, EventSource, Follow, KeepFn, PayloadFn, RowFn, SourceExt, TimeFn, Total,
+};
 pub use stats::{parse_bucket, Bucket, Lengths, Stats};
 pub use subscribe::Subscription;
 pub use time_index::TimeIndex;
@@ -121,6 +124,9 @@ pub enum StoreError {
     /// A consumer table that cannot be read as `--consumers` or the layout says.
     #[error("--consumers: {0}")]
     BadConsumers(String),
+    /// An upcaster that failed on an event read through it.
+    #[error("{0}")]
+    Upcaster(String),
     /// A read stopped by its caller (whose own error is reported instead).
     #[error("interrupted")]
     Interrupted,

@@ -81,6 +81,14 @@ impl StreamRow<'_> {
             StreamRow::Event(e) => e.global_position,
         }
     }
+
+    /// The stored time, where it was read.
+    pub fn timestamp(&self) -> Option<&str> {
+        match self {
+            StreamRow::Raw(r) => r.timestamp,
+            StreamRow::Event(e) => e.timestamp.as_deref(),
+        }
+    }
 }
 
 /// A row of the select list as readers hand it out: raw where the layout's payloads are

@@ -207,6 +207,7 @@ impl Writer<'_> {
                 original_position: e.original_position,
                 undecodable: e.undecodable.clone(),
                 bad_version: None,
+                ..Default::default()
             });
         }
         self.heads.insert(stream.to_string(), last);

@@ -250,7 +250,7 @@ impl App {
         // Only a reducer's hang is skipped by the next worker; the other programs' answers
         // end with the error instead (a find, a `when`), or stop being used (a mapping).
         match t.kind {
-            Program::Reducer => m.timed_out.push(t),
+            Program::Reducer | Program::Upcaster => m.timed_out.push(t),
             Program::Where => {
                 if let Some(f) = m.view.as_mut().and_then(|v| v.found.as_mut()) {
                     f.error = Some(t.to_string());
