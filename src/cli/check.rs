@@ -17,6 +17,9 @@ struct Problem {
     version: i64,
     problem: &'static str,
     detail: String,
+    /// An upcaster's finding, whole (`check --upcasters`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upcast: Option<eventscope::replay::upcast_check::UpcastFinding>,
 }
 
 pub fn run(
@@ -39,9 +42,11 @@ pub fn run(
                 "version {:?} at row {} is not an integer",
                 bad.value, bad.position
             ),
+            upcast: None,
         });
     }
     check_snapshots(store, reducer, args, &mut problems)?;
+    let upcasters = check_upcasters(store, args, &mut problems)?;
     let mut o = Out::stdout();
     for p in &problems {
         if json {
@@ -58,12 +63,78 @@ pub fn run(
     }
     if problems.is_empty() && !json {
         o.line(&format!("{} streams checked: no problems", streams.len()))?;
+        if let Some(words) = upcasters {
+            o.line(&format!(
+                "{}: every stored shape is upcast to its type's newest shape",
+                eventscope::printable(&words)
+            ))?;
+        }
     }
     o.flush()?;
     if !problems.is_empty() {
         bail!("{} problem(s) found in {}", problems.len(), store.name());
     }
     Ok(())
+}
+
+/// The upcasters' findings as problems, where there are upcasters; what was checked.
+fn check_upcasters(
+    store: &dyn EventSource,
+    args: &ReplayArgs,
+    out: &mut Vec<Problem>,
+) -> Result<Option<String>> {
+    use eventscope::replay::upcast_check::UpcastProblem;
+    let u = &args.upcast;
+    let Some(dir) = u.upcasters.as_deref().filter(|_| !u.no_upcasters) else {
+        return Ok(None);
+    };
+    let upcasters = eventscope::replay::upcast::Upcasters::load(dir)?;
+    let watch = super::commands::guard(store, &args.limits)?;
+    let (_, findings) = eventscope::replay::upcast_check::check_upcasters(
+        store,
+        &upcasters,
+        Some(&watch),
+        super::types::MAX_SHAPES,
+    )?;
+    for f in findings {
+        let by = f
+            .upcaster
+            .as_deref()
+            .map_or(" (no upcaster)".to_string(), |u| format!(" by {u}"));
+        let (problem, what) = match &f.problem {
+            UpcastProblem::NotNewest {
+                upcast_type,
+                newest_shape,
+                differs,
+            } => (
+                "upcast short of the newest shape",
+                format!("not {upcast_type}'s newest shape {newest_shape}: {differs}"),
+            ),
+            UpcastProblem::Failed { message } => ("upcaster failed", message.clone()),
+        };
+        out.push(Problem {
+            stream_id: f.first.stream_id.clone(),
+            version: f.first.version,
+            problem,
+            detail: format!(
+                "{} of {} shape {}{by} (this the first, at position {}): {what}",
+                eventscope::count(f.events as i64, "event"),
+                f.event_type,
+                f.stored_shape,
+                f.first.global_position
+            ),
+            upcast: Some(f),
+        });
+    }
+    Ok(Some(format!(
+        "{} in {}{}",
+        eventscope::count(upcasters.len() as i64, "upcaster"),
+        dir.display(),
+        u.upcasters_origin
+            .as_deref()
+            .map(|o| format!(" (from {o})"))
+            .unwrap_or_default()
+    )))
 }
 
 fn check_stream(store: &dyn EventSource, stream: &str, out: &mut Vec<Problem>) -> Result<()> {
@@ -76,6 +147,7 @@ fn check_stream(store: &dyn EventSource, stream: &str, out: &mut Vec<Problem>) -
             version,
             problem,
             detail,
+            upcast: None,
         })
     };
     store.read_stream(stream, i64::MIN..=i64::MAX, |e: Event| {
@@ -175,6 +247,7 @@ fn check_snapshots(
                 version,
                 problem,
                 detail,
+                upcast: None,
             })
         };
         if let Some(why) = &snapshot.unreadable {

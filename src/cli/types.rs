@@ -7,6 +7,9 @@ use eventscope::store::{EventSource, LogFilter};
 
 use super::output::{Out, Paint};
 
+/// The shapes kept per type where no --max-shapes says otherwise.
+pub const MAX_SHAPES: usize = 50;
+
 pub fn run(
     store: &dyn EventSource,
     category: Option<&str>,

@@ -20,6 +20,7 @@ mod seek;
 mod snapshot_use;
 mod targeted_read;
 pub mod upcast;
+pub mod upcast_check;
 pub mod upcast_source;
 mod walk;
 mod watch;

@@ -136,6 +136,11 @@ pub fn event_from_parts(p: RowParts, decoder: Decoder) -> Event {
             {
                 e.timestamp = Some(crate::time::normalise(&t));
             }
+            // The library's own schema version: an event class's `class_version` past 1
+            // is stored in its state (and read back through its `upcast_vN_vN+1`).
+            if let Some(v) = e.data.get("class_version").and_then(Value::as_i64) {
+                e.schema_version = Some(v.to_string());
+            }
         }
         Decoder::Json | Decoder::TaggedEnum => {}
     }

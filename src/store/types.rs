@@ -16,6 +16,9 @@ use serde_json::Value;
 use super::{EventSource, LogFilter, Result};
 use crate::Event;
 
+/// The schema version of events stored without one, beside those stored with one.
+pub const NO_VERSION: &str = "none";
+
 /// Path → its JSON type(s), `number|string` where elements of one array differ.
 pub type ShapeFields = BTreeMap<String, String>;
 
@@ -192,6 +195,8 @@ struct Building {
     entry: TypeEntry,
     by_key: HashMap<ShapeFields, usize>,
     streams: HashSet<u64>,
+    /// Events stored without a schema version.
+    unversioned: u64,
 }
 
 fn stream_hash(id: &str) -> u64 {
@@ -200,26 +205,34 @@ fn stream_hash(id: &str) -> u64 {
     h.finish()
 }
 
-/// The catalog of the events `filter` selects, by type name.
-pub fn type_catalog(
-    store: &dyn EventSource,
-    filter: &LogFilter,
+/// The catalog built event by event, for passes that do more than catalogue.
+pub struct CatalogBuilder {
+    types: HashMap<String, Building>,
     max_shapes: usize,
-) -> Result<Vec<TypeEntry>> {
-    let mut types: HashMap<String, Building> = HashMap::new();
-    store.each_log_event(filter, &mut |e| {
-        let shape = shape_of(&e);
-        let b = match types.get_mut(&e.event_type) {
+}
+
+impl CatalogBuilder {
+    pub fn new(max_shapes: usize) -> CatalogBuilder {
+        CatalogBuilder {
+            types: HashMap::new(),
+            max_shapes,
+        }
+    }
+
+    /// Counts `e`, whose payload has `shape` (see [`shape_of`]).
+    pub fn add(&mut self, e: &Event, shape: ShapeFields) {
+        let b = match self.types.get_mut(&e.event_type) {
             Some(b) => b,
-            None => types
+            None => self
+                .types
                 .entry(e.event_type.clone())
                 .or_insert_with(|| Building {
                     entry: TypeEntry {
                         event_type: e.event_type.clone(),
                         count: 0,
                         streams: 0,
-                        first: Place::of(&e),
-                        last: Place::of(&e),
+                        first: Place::of(e),
+                        last: Place::of(e),
                         schema_versions: BTreeMap::new(),
                         shapes: Vec::new(),
                         newest: 0,
@@ -228,62 +241,94 @@ pub fn type_catalog(
                     },
                     by_key: HashMap::new(),
                     streams: HashSet::new(),
+                    unversioned: 0,
                 }),
         };
         let t = &mut b.entry;
         t.count += 1;
-        t.last = Place::of(&e);
+        t.last = Place::of(e);
         b.streams.insert(stream_hash(&e.stream_id));
-        if let Some(v) = &e.schema_version {
-            *t.schema_versions.entry(v.clone()).or_default() += 1;
+        match &e.schema_version {
+            Some(v) => *t.schema_versions.entry(v.clone()).or_default() += 1,
+            None => b.unversioned += 1,
         }
         match b.by_key.get(&shape) {
             Some(&i) => {
                 let s = &mut t.shapes[i];
                 s.count += 1;
-                s.last = Place::of(&e);
+                s.last = Place::of(e);
                 t.newest = i;
             }
-            None if t.shapes.len() >= max_shapes => t.other_shapes += 1,
+            None if t.shapes.len() >= self.max_shapes => t.other_shapes += 1,
             None => {
                 b.by_key.insert(shape.clone(), t.shapes.len());
                 t.newest = t.shapes.len();
                 t.shapes.push(Shape {
                     fields: shape,
                     count: 1,
-                    first: Place::of(&e),
-                    last: Place::of(&e),
+                    first: Place::of(e),
+                    last: Place::of(e),
                 });
             }
         }
+    }
+
+    /// The shape's index among the type's shapes, once added.
+    pub fn shape_index(&self, event_type: &str, shape: &ShapeFields) -> Option<usize> {
+        self.types.get(event_type)?.by_key.get(shape).copied()
+    }
+
+    /// The catalog, by type name.
+    pub fn finish(self) -> Vec<TypeEntry> {
+        let mut out: Vec<TypeEntry> = self
+            .types
+            .into_values()
+            .map(|mut b| {
+                b.entry.streams = b.streams.len() as u64;
+                // Where some events of the type carry a version, those without are named.
+                if !b.entry.schema_versions.is_empty() && b.unversioned > 0 {
+                    b.entry
+                        .schema_versions
+                        .insert(NO_VERSION.into(), b.unversioned);
+                }
+                b.entry.changes = b
+                    .entry
+                    .shapes
+                    .windows(2)
+                    .enumerate()
+                    .map(|(i, w)| {
+                        let d = compare_shapes(&w[0].fields, &w[1].fields);
+                        ShapeChange {
+                            from: i,
+                            to: i + 1,
+                            at: w[1].first.clone(),
+                            added: d.added,
+                            removed: d.removed,
+                            retyped: d.retyped,
+                        }
+                    })
+                    .collect();
+                b.entry
+            })
+            .collect();
+        out.sort_by(|a, b| a.event_type.cmp(&b.event_type));
+        out
+    }
+}
+
+/// The catalog of the events `filter` selects, by type name.
+pub fn type_catalog(
+    store: &dyn EventSource,
+    filter: &LogFilter,
+    max_shapes: usize,
+) -> Result<Vec<TypeEntry>> {
+    let mut catalog = CatalogBuilder::new(max_shapes);
+    store.each_log_event(filter, &mut |e| {
+        let shape = shape_of(&e);
+        catalog.add(&e, shape);
         Ok(ControlFlow::Continue(()))
     })?;
-    let mut out: Vec<TypeEntry> = types
-        .into_values()
-        .map(|mut b| {
-            b.entry.streams = b.streams.len() as u64;
-            b.entry.changes = b
-                .entry
-                .shapes
-                .windows(2)
-                .enumerate()
-                .map(|(i, w)| {
-                    let d = compare_shapes(&w[0].fields, &w[1].fields);
-                    ShapeChange {
-                        from: i,
-                        to: i + 1,
-                        at: w[1].first.clone(),
-                        added: d.added,
-                        removed: d.removed,
-                        retyped: d.retyped,
-                    }
-                })
-                .collect();
-            b.entry
-        })
-        .collect();
-    out.sort_by(|a, b| a.event_type.cmp(&b.event_type));
-    Ok(out)
+    Ok(catalog.finish())
 }
 
 #[cfg(test)]
