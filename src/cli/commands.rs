@@ -39,17 +39,27 @@ pub struct UiRequest {
     pub project: Option<String>,
     #[serde(default)]
     pub ignore: Vec<String>,
+    /// The folder of upcasters every read goes through, and where it was found.
+    #[serde(default)]
+    pub upcasters: Option<PathBuf>,
+    #[serde(default)]
+    pub upcasters_origin: Option<String>,
 }
 
 /// Fills what the command line leaves unsaid from the store's defaults (`project`): the
 /// reducer, the layout or map, the snapshot mapping.
 fn apply_defaults(cli: &mut Cli) -> Result<()> {
     let upcast_found = apply_defaults_but_upcasters(cli)?;
-    let Some(command) = cli.command.as_mut() else {
-        return Ok(());
+    let (reducer, upcast) = match cli.command.as_mut() {
+        // The TUI on the demo has no store of the user's to look beside.
+        None if cli.store.is_none() => return Ok(()),
+        None => (cli.replay.reducer.clone(), Some(&mut cli.replay.upcast)),
+        Some(command) => (
+            command.store_and_replay().1.and_then(|r| r.reducer.clone()),
+            command.upcast_args(),
+        ),
     };
-    let reducer = command.store_and_replay().1.and_then(|r| r.reducer.clone());
-    if let Some(u) = command.upcast_args() {
+    if let Some(u) = upcast {
         if u.upcasters.is_none() && !u.no_upcasters {
             let beside = reducer
                 .as_deref()
@@ -589,6 +599,12 @@ fn open_default(
         read_model: read_model.spec,
         project: read_model.project,
         ignore: read_model.ignore,
+        upcasters: replay
+            .upcast
+            .upcasters
+            .clone()
+            .filter(|_| !replay.upcast.no_upcasters),
+        upcasters_origin: replay.upcast.upcasters_origin.clone(),
     })))
 }
 

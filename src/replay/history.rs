@@ -96,8 +96,28 @@ pub fn history(
     skips: &Skips,
     watch: Option<&Watch>,
 ) -> Result<Vec<HistoryRow>> {
-    let mut last: Option<Val> = None;
-    let mut rows = Vec::new();
+    let mut all = histories(
+        store,
+        reducer,
+        stream,
+        std::slice::from_ref(path),
+        skips,
+        watch,
+    )?;
+    Ok(all.pop().unwrap_or_default())
+}
+
+/// [`history`] of several fields of one stream, from one walk: one list per path.
+pub fn histories(
+    store: &dyn EventSource,
+    reducer: &Reducer,
+    stream: &str,
+    paths: &[FieldPath],
+    skips: &Skips,
+    watch: Option<&Watch>,
+) -> Result<Vec<Vec<HistoryRow>>> {
+    let mut last: Vec<Option<Val>> = vec![None; paths.len()];
+    let mut rows: Vec<Vec<HistoryRow>> = vec![Vec::new(); paths.len()];
     let reads = Columns {
         timestamp: true,
         ..Columns::NONE
@@ -114,8 +134,10 @@ pub fn history(
         skips,
         reads,
         |row, fold| {
-            if let Some(r) = change_at(row, &mut last, value_in(fold, path)) {
-                rows.push(r);
+            for (i, path) in paths.iter().enumerate() {
+                if let Some(r) = change_at(row, &mut last[i], value_in(fold, path)) {
+                    rows[i].push(r);
+                }
             }
             Ok(ControlFlow::Continue(()))
         },

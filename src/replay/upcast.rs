@@ -136,7 +136,8 @@ impl Upcasters {
         self.for_event(event).map(|u| u.file.as_str())
     }
 
-    /// `event` as its upcaster makes it (marked `upcast`), or as stored where none applies.
+    /// `event` as its upcaster makes it (marked `upcast` where it changed), or as stored
+    /// where none applies.
     /// The call is marked on `watch` as an upcaster's.
     pub fn apply(&self, event: Event, watch: Option<&Watch>) -> Result<Event> {
         let Some(u) = self.for_event(&event) else {
@@ -179,6 +180,12 @@ impl Upcasters {
                 ));
             }
         }
+        let before = (
+            event.event_type.clone(),
+            event.data.clone(),
+            event.metadata.clone(),
+            event.schema_version.clone(),
+        );
         let mut e = event;
         if let Some(t) = out.get("type") {
             let Value::String(t) = t else {
@@ -199,8 +206,13 @@ impl Upcasters {
                 other => Some(other.to_string()),
             };
         }
-        e.upcast = true;
-        e.upcaster = Some(u.file.clone());
+        // An upcaster that leaves the event as it was (one already in the newest shape)
+        // has not upcast it.
+        let after = (&e.event_type, &e.data, &e.metadata, &e.schema_version);
+        if after != (&before.0, &before.1, &before.2, &before.3) {
+            e.upcast = true;
+            e.upcaster = Some(u.file.clone());
+        }
         Ok(e)
     }
 }

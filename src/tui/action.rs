@@ -101,6 +101,8 @@ pub enum Command {
     CompareWith,
     /// Plot the numeric field under the State tab's cursor across the stream's versions.
     Plot,
+    /// Pin the field under the State tab's cursor (or unpin it): its changes are marked.
+    Pin,
     /// Copy what the inspector shows, as JSON, to the clipboard (OSC 52).
     Copy,
     /// Write what the inspector shows, as JSON, to a file.

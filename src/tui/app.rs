@@ -105,6 +105,7 @@ impl App {
             Action::Redraw => true,
         };
         self.inspector.sync(&mut self.model);
+        self.model.sync_pins();
         self.dirty |= changed;
     }
 
@@ -335,6 +336,11 @@ impl App {
             {
                 m.find_step(c == Command::SearchNext);
             }
+            Command::SearchNext | Command::SearchPrev
+                if self.focus == Pane::Events && !m.pins.paths.is_empty() =>
+            {
+                m.pin_step(c == Command::SearchNext);
+            }
             Command::SearchNext | Command::SearchPrev => {
                 if !self.inspector.next_match(c == Command::SearchNext) {
                     m.say("no search, or nothing matches (/ in the inspector searches)");
@@ -440,8 +446,10 @@ impl App {
                 }
                 self.inspector.command_in("State", c, m);
             }
-            Command::BlameJump | Command::Plot if m.view.is_none() => m.hint_open_first(),
-            Command::BlameJump | Command::Plot => {
+            Command::BlameJump | Command::Plot | Command::Pin if m.view.is_none() => {
+                m.hint_open_first()
+            }
+            Command::BlameJump | Command::Plot | Command::Pin => {
                 // To the field it needs: the State tab, focused, where the key works.
                 self.inspector.show_titled("State", m);
                 self.focus = Pane::Inspector;

@@ -157,6 +157,12 @@ fn run(options: Options) -> Result<()> {
     app.prompt_history = history::History::load();
     app.model.from_snapshots = config.ui.from_snapshots;
     app.model.read_model = config.ui.read_model.is_some();
+    app.model.upcasters_name = config.ui.upcasters.as_ref().map(|dir| {
+        eventscope::project::named_from(
+            &dir.display().to_string(),
+            config.ui.upcasters_origin.as_deref(),
+        )
+    });
     let result = event_loop(&mut terminal, &mut app, rx, channels, workers, config);
 
     let _ = execute!(stdout(), DisableMouseCapture);
@@ -222,6 +228,9 @@ fn event_loop(
             config.skips = app.model.timed_out.clone();
             config.careful = app.model.worker_deaths > 0;
             config.ui.from_snapshots = app.model.from_snapshots;
+            if app.model.upcasters_off {
+                config.ui.upcasters = None;
+            }
             let old = std::mem::replace(&mut channels, workers.start(&config)?);
             end_worker(old, false);
         }

@@ -9,9 +9,11 @@ use eventscope::store::consumers::Consumer;
 use eventscope::store::{Activity, StreamInfo};
 
 mod find;
+mod pins;
 mod when;
 
 pub use find::Found;
+pub use pins::Pins;
 
 use super::keymap::Keymap;
 use super::theme::Theme;
@@ -308,6 +310,12 @@ pub struct Model {
     pub time_step: Option<(super::worker::Target, super::worker::TimeStep)>,
     /// Replays start from store snapshots (the `s` toggle; `--from-snapshots`).
     pub from_snapshots: bool,
+    /// Fields pinned in the State tab, and their history in the open stream.
+    pub pins: Pins,
+    /// The upcasters events are read through (and where they were found), for the header.
+    pub upcasters_name: Option<String>,
+    /// An upcaster hung or failed the worker: events are read as stored from then on.
+    pub upcasters_off: bool,
     /// Whether the Diff tab is showing, so diffs are worth asking for.
     pub diff_shown: bool,
     /// Counts the times the open view's answers went stale (another view, a refresh, a
@@ -352,6 +360,9 @@ impl Model {
             mouse: true,
             time_step: None,
             from_snapshots: false,
+            upcasters_off: false,
+            upcasters_name: None,
+            pins: Pins::default(),
             diff_shown: false,
             view_epoch: 0,
             compare_with: None,

@@ -26,6 +26,7 @@ pub fn state_at(version: i64, state: Value) -> StateAt {
         state,
         changed: vec![],
         event: None,
+        stored: None,
         error: None,
         failed_before: (0, None),
         reducer: "Account.jq".into(),

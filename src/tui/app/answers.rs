@@ -151,6 +151,11 @@ impl App {
                 predicate,
                 result,
             } if matches(&target) => m.on_when(predicate, result),
+            Msg::History {
+                target,
+                paths,
+                result,
+            } => m.on_history(target, paths, result),
             Msg::Density {
                 target,
                 counts,
@@ -250,7 +255,12 @@ impl App {
         // Only a reducer's hang is skipped by the next worker; the other programs' answers
         // end with the error instead (a find, a `when`), or stop being used (a mapping).
         match t.kind {
-            Program::Reducer | Program::Upcaster => m.timed_out.push(t),
+            Program::Reducer => m.timed_out.push(t),
+            // An upcaster runs on every read of the event: the next worker reads as stored.
+            Program::Upcaster => {
+                m.upcasters_off = true;
+                m.warn("upcasting stopped: events are shown as stored");
+            }
             Program::Where => {
                 if let Some(f) = m.view.as_mut().and_then(|v| v.found.as_mut()) {
                     f.error = Some(t.to_string());

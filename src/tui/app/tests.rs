@@ -1977,3 +1977,118 @@ fn views_keeping_their_answers_ask_again_when_they_go_stale() {
     assert!(!screen.contains("stale"), "{screen}");
     assert!(screen.contains("comparing…"), "{screen}");
 }
+
+/// `P` on a field of the State tab pins it: its history is asked for the open stream, the
+/// Events pane marks the events that changed it, `N`/`n` there step between them, the
+/// State tab lists the changes and the footer names the pin; `P` again unpins.
+#[test]
+fn a_pinned_field_marks_its_changes_and_n_steps_between_them() {
+    use eventscope::replay::history::{FieldChange, HistoryRow};
+    let mut app = opened();
+    state_msg(&mut app, 4, 120);
+    app.focus = Pane::Inspector;
+    press(&mut app, "down");
+    app.model.outbox.clear();
+    press(&mut app, "P");
+    let asked =
+        app.model.outbox.iter().any(
+            |r| matches!(r, Req::History { paths, .. } if paths == &vec!["/balance".to_string()]),
+        );
+    assert!(asked, "{:?}", app.model.outbox);
+    let change = |version: i64, old: Option<i64>, new: i64| HistoryRow {
+        stream_id: "Account-acc-1".into(),
+        version,
+        event_type: "MoneyDeposited".into(),
+        timestamp: None,
+        global_position: version,
+        change: if old.is_some() {
+            FieldChange::Changed
+        } else {
+            FieldChange::Added
+        },
+        old: old.map(|o| json!(o)),
+        new: Some(json!(new)),
+    };
+    app.update(Action::Worker(Msg::History {
+        target: Target::Stream("Account-acc-1".into()),
+        paths: vec!["/balance".into()],
+        result: Ok(vec![vec![change(1, None, 0), change(3, Some(0), 70)]]),
+    }));
+    let screen = drawn(&app, 120, 40);
+    assert!(screen.contains("/balance · 2 changes"), "{screen}");
+    assert!(screen.contains("v3 70  (was 0)"), "{screen}");
+    app.focus = Pane::Events;
+    press(&mut app, "N");
+    assert_eq!(playhead(&app), 3);
+    assert!(
+        status(&app).contains("v3 changed /balance"),
+        "{}",
+        status(&app)
+    );
+    press(&mut app, "N");
+    assert_eq!(playhead(&app), 1);
+    press(&mut app, "n");
+    assert_eq!(playhead(&app), 3);
+    app.update(Action::Worker(Msg::Rows {
+        target: Target::Stream("Account-acc-1".into()),
+        from: 1,
+        to: 4,
+        rows: (1..=4).map(|k| row("Account-acc-1", k)).collect(),
+    }));
+    app.model.status = None;
+    let screen = drawn(&app, 120, 40);
+    assert_eq!(
+        screen.matches('◆').count(),
+        3,
+        "two marked rows and the footer: {screen}"
+    );
+    // A refresh asks again; P again unpins.
+    app.model.outbox.clear();
+    press(&mut app, "r");
+    assert!(app
+        .model
+        .outbox
+        .iter()
+        .any(|r| matches!(r, Req::History { .. })));
+    app.focus = Pane::Inspector;
+    press(&mut app, "P");
+    assert!(app.model.pins.paths.is_empty(), "{}", status(&app));
+}
+
+/// An event an upcaster made: the Event tab says by which and what it changed, with the
+/// stored envelope beside the upcast one.
+#[test]
+fn the_event_tab_shows_an_upcast_event_beside_the_stored_one() {
+    let mut app = opened();
+    let stored = eventscope::Event {
+        stream_id: "Account-acc-1".into(),
+        version: 4,
+        event_type: "MoneyDeposited".into(),
+        data: json!({"amount": 50}),
+        ..Default::default()
+    };
+    let upcast = eventscope::Event {
+        data: json!({"amount_cents": "5000", "currency": "EUR"}),
+        schema_version: Some("2".into()),
+        upcast: true,
+        upcaster: Some("MoneyDeposited.jq".into()),
+        ..stored.clone()
+    };
+    let mut at = state_at(4, json!({"balance": 120}));
+    at.event = Some(upcast);
+    at.stored = Some(Box::new(stored));
+    app.update(Action::Worker(Msg::State {
+        target: Target::Stream("Account-acc-1".into()),
+        key: 4,
+        result: Ok(Box::new(at)),
+    }));
+    press(&mut app, "2");
+    app.focus = Pane::Inspector;
+    let screen = drawn(&app, 140, 44);
+    assert!(
+        screen.contains("upcast by MoneyDeposited.jq: 4 fields differ from the stored event"),
+        "{screen}"
+    );
+    assert!(screen.contains("stored") && screen.contains("upcast (what the reducers see)"));
+    assert!(screen.contains("\"amount\": 50") && screen.contains("\"amount_cents\": \"5000\""));
+}

@@ -236,6 +236,8 @@ impl Component for EventsTable {
         };
         let hit = t.bold(t.warnings).add_modifier(Modifier::UNDERLINED);
         let keys = shown_keys(view, rows);
+        // Events that changed a pinned field (the State tab's `P`).
+        let pinned = model.pins.changed_at();
         let mut drawn = Vec::new();
         for key in keys {
             let mark = match (view.mark_a == Some(key), view.mark_b == Some(key)) {
@@ -274,6 +276,8 @@ impl Component for EventsTable {
                             " ✗"
                         } else if matched && mark == "  " {
                             " »"
+                        } else if pinned.contains(&key) && mark == "  " {
+                            " ◆"
                         } else if r.snapshot && mark == "  " {
                             " S"
                         } else {

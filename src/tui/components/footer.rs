@@ -43,6 +43,7 @@ pub fn context_commands(focus: Pane, tab: &str) -> Vec<Command> {
             C::ToggleBlame,
             C::BlameJump,
             C::Plot,
+            C::Pin,
             C::When,
             C::Search,
             C::Copy,
@@ -80,6 +81,7 @@ fn short(command: Command) -> &'static str {
         C::ToggleBlame => "blame",
         C::BlameJump => "to its change",
         C::Plot => "plot",
+        C::Pin => "pin",
         C::When => "when",
         C::Copy => "copy",
         C::PickColumns => "columns",
@@ -161,6 +163,18 @@ fn pane_hints(model: &Model, focus: Pane, tab: &str) -> Vec<Span<'static>> {
             .map(|k| k.label())
     };
     let mut spans = Vec::new();
+    if !model.pins.paths.is_empty() {
+        let names: Vec<String> = model
+            .pins
+            .paths
+            .iter()
+            .map(|p| eventscope::printable(if p.is_empty() { "/" } else { p }).into_owned())
+            .collect();
+        spans.push(Span::styled(
+            format!("◆ {}  ", names.join(" ")),
+            t.bold(t.marks),
+        ));
+    }
     for c in context_commands(focus, tab) {
         let Some(mut keys) = first_key(c) else {
             continue;

@@ -18,6 +18,24 @@ struct Part {
     keep: u8,
 }
 
+/// Whether events are upcast, and by what; nothing where there are no upcasters.
+fn upcasting(model: &Model) -> Part {
+    let t = &model.theme;
+    let (text, style) = match (&model.upcasters_name, model.upcasters_off) {
+        (None, _) => (String::new(), t.fg(t.muted)),
+        (Some(_), true) => ("upcasting stopped".into(), t.bold(t.warnings)),
+        (Some(name), false) => (
+            format!("upcast by {}", eventscope::printable(name)),
+            t.bold(t.changed),
+        ),
+    };
+    Part {
+        text,
+        style,
+        keep: 4,
+    }
+}
+
 fn parts(model: &Model) -> Vec<Part> {
     let t = &model.theme;
     let p = |text: String, style, keep| Part { text, style, keep };
@@ -52,6 +70,7 @@ fn parts(model: &Model) -> Vec<Part> {
             6,
         ),
         snapshots,
+        upcasting(model),
         follow,
         p(zone.into(), t.fg(t.title), 4),
     ];

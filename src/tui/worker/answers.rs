@@ -252,9 +252,20 @@ impl Worker<'_, '_> {
             version,
             state: after.state,
             changed,
+            stored: self.stored_event(event.as_ref()),
             event,
             what_if: Vec::new(),
         })))
+    }
+
+    /// The stored form of an event an upcaster made, for the Event tab to show beside it.
+    fn stored_event(&self, event: Option<&eventscope::Event>) -> Option<Box<eventscope::Event>> {
+        let e = event.filter(|e| e.upcast)?;
+        self.stored
+            .event_at_version(&e.stream_id, e.version)
+            .ok()
+            .flatten()
+            .map(Box::new)
     }
 
     fn skips(versions: &[i64]) -> Skips {
@@ -298,6 +309,7 @@ impl Worker<'_, '_> {
             version: key,
             state: after.state,
             changed,
+            stored: self.stored_event(event.as_ref()),
             event,
             what_if: skips.to_vec(),
         }))

@@ -114,6 +114,35 @@ impl Worker<'_, '_> {
 
     /// The field at `path` after every event of the stream (one replay, no caching),
     /// thinned to at most `PLOT_POINTS` evenly spaced versions plus the last.
+    /// The changes of each pinned field of a stream (JSON Pointers), from one walk.
+    pub(super) fn history(
+        &self,
+        target: &Target,
+        paths: &[String],
+        skips: &[i64],
+    ) -> Result<Vec<Vec<eventscope::replay::history::HistoryRow>>, WorkerError> {
+        use eventscope::replay::field_path::FieldPath;
+        let Target::Stream(stream) = target else {
+            return Err(WorkerError::NeedsStream);
+        };
+        let parsed: Vec<FieldPath> = paths
+            .iter()
+            .map(|p| FieldPath::parse(p).map_err(WorkerError::Reducer))
+            .collect::<Result<_, _>>()?;
+        let skips = eventscope::replay::Skips {
+            versions: skips.iter().copied().collect(),
+            types: Default::default(),
+        };
+        Ok(eventscope::replay::history::histories(
+            self.store,
+            self.reducer,
+            stream,
+            &parsed,
+            &skips,
+            Some(&self.watch),
+        )?)
+    }
+
     pub(super) fn plot(&self, target: &Target, path: &str) -> Result<Vec<(i64, f64)>, WorkerError> {
         let Target::Stream(stream) = target else {
             return Err(WorkerError::NeedsStream);

@@ -66,7 +66,7 @@ enum Stop {
 
 /// Runs until the request channel closes.
 pub fn run(mut config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Msg>) {
-    let store = match eventscope::store::open_source(&config.ui.store, &config.ui.open) {
+    let plain = match eventscope::store::open_source(&config.ui.store, &config.ui.open) {
         Ok(s) => s,
         Err(e) => {
             let _ = replies.send(Msg::Failed {
@@ -76,7 +76,10 @@ pub fn run(mut config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Ms
             return;
         }
     };
-    end_on_signals(store.sidecar_guard());
+    end_on_signals(plain.sidecar_guard());
+    let watch = Arc::new(Watch::default());
+    let opened = upcasting(plain, &config, &watch, &replies);
+    let (store, stored) = opened.sources();
     let to_ui = replies.clone();
     store.watch_connection(Box::new(move |lost| {
         let _ = to_ui.send(Msg::Connection(lost));
@@ -95,7 +98,6 @@ pub fn run(mut config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Ms
             Reducer::Merge
         }
     };
-    let watch = Arc::new(Watch::default());
     watch.limit_memory(config.ui.reducer_memory);
     if config.careful {
         watch.journal_calls();
@@ -119,9 +121,10 @@ pub fn run(mut config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Ms
     };
     loop {
         let stop = {
-            let replayer = replayer(&config, &*store, &reducer, &watch, &session.replies);
+            let replayer = replayer(&config, store, &reducer, &watch, &session.replies);
             let mut w = Worker {
-                store: &*store,
+                store,
+                stored,
                 reducer: &reducer,
                 watch: watch.clone(),
                 replayer,
@@ -143,6 +146,49 @@ pub fn run(mut config: WorkerConfig, requests: Receiver<Req>, replies: Sender<Ms
                 reducer = new;
                 config.skips.clear();
             }
+        }
+    }
+}
+
+/// The store as the worker reads it: through the upcasters where there are some.
+enum Opened {
+    Plain(Box<dyn EventSource>),
+    Upcast(eventscope::replay::upcast_source::UpcastSource),
+}
+
+impl Opened {
+    /// What every read goes through, and the store as stored.
+    fn sources(&self) -> (&dyn EventSource, &dyn EventSource) {
+        match self {
+            Opened::Plain(s) => (&**s, &**s),
+            Opened::Upcast(u) => (u, u.stored()),
+        }
+    }
+}
+
+/// Wraps `store` in the upcasters the UI was opened with; ones that do not load are said
+/// and left out (the events are then shown as stored).
+fn upcasting(
+    store: Box<dyn EventSource>,
+    config: &WorkerConfig,
+    watch: &Arc<Watch>,
+    replies: &Sender<Msg>,
+) -> Opened {
+    let Some(dir) = &config.ui.upcasters else {
+        return Opened::Plain(store);
+    };
+    match eventscope::replay::upcast::Upcasters::load(dir) {
+        Ok(u) => Opened::Upcast(eventscope::replay::upcast_source::UpcastSource::new(
+            store,
+            std::rc::Rc::new(u),
+            Some(watch.clone()),
+        )),
+        Err(e) => {
+            let _ = replies.send(Msg::Failed {
+                error: WorkerError::Reducer(format!("{e}; events are shown as stored")),
+                retry: None,
+            });
+            Opened::Plain(store)
         }
     }
 }
@@ -224,6 +270,8 @@ fn replayer<'a>(
 
 struct Worker<'a, 's> {
     store: &'a dyn EventSource,
+    /// The store as stored, where `store` reads it through upcasters.
+    stored: &'a dyn EventSource,
     reducer: &'a Reducer,
     watch: Arc<Watch>,
     replayer: Replayer<'a>,
@@ -454,6 +502,18 @@ impl Worker<'_, '_> {
                 if !self.time_index(key.as_deref()).extend(store, TIME_SLICE)? {
                     self.s.queue.push_back_unless_newer(Req::IndexTimes(key));
                 }
+            }
+            Req::History {
+                target,
+                paths,
+                skips,
+            } => {
+                let result = self.history(&target, &paths, &skips);
+                self.send(Msg::History {
+                    target,
+                    paths,
+                    result,
+                });
             }
             Req::Plot { target, path } => {
                 let result = self.plot(&target, &path);

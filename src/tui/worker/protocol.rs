@@ -52,6 +52,9 @@ pub struct StateAt {
     /// What the event at the playhead changed.
     pub changed: Vec<Change>,
     pub event: Option<Event>,
+    /// The event as stored, where `event` is what an upcaster made of it.
+    #[serde(default)]
+    pub stored: Option<Box<Event>>,
     /// The reducer's error at this very event, if it failed here.
     pub error: Option<String>,
     /// Events before this one that the reducer failed on: how many, and the first.
@@ -235,6 +238,12 @@ pub enum Req {
     Stats {
         target: Target,
     },
+    /// The changes of pinned fields (JSON Pointers) of a stream, from one walk.
+    History {
+        target: Target,
+        paths: Vec<String>,
+        skips: Vec<i64>,
+    },
     /// A numeric field of the state (a JSON Pointer) at every version of a stream.
     Plot {
         target: Target,
@@ -354,6 +363,12 @@ pub enum Msg {
     Stats {
         target: Target,
         result: Result<Box<eventscope::store::Stats>, WorkerError>,
+    },
+    /// Each pinned field's changes, in the order of `paths`.
+    History {
+        target: Target,
+        paths: Vec<String>,
+        result: Result<Vec<Vec<eventscope::replay::history::HistoryRow>>, WorkerError>,
     },
     /// (version, value) points, thinned to at most a few thousand.
     Plot {

@@ -14,6 +14,7 @@ pub enum Kind {
     State,
     Diff,
     Blame,
+    History,
     When,
     Density,
     Related,
@@ -39,6 +40,7 @@ impl Kind {
             Req::State { .. } => Kind::State,
             Req::Diff { .. } => Kind::Diff,
             Req::Blame { .. } => Kind::Blame,
+            Req::History { .. } => Kind::History,
             Req::When { .. } => Kind::When,
             Req::Density { .. } => Kind::Density,
             Req::Pending(_) => Kind::Pending,
@@ -187,6 +189,11 @@ mod tests {
             Req::Blame {
                 target: Target::All,
                 key: 1,
+                skips: vec![],
+            },
+            Req::History {
+                target: Target::All,
+                paths: vec!["/n".into()],
                 skips: vec![],
             },
             Req::When {

@@ -22,6 +22,25 @@ pub struct EventTab {
     /// Why the snapshot at this version cannot be read.
     snapshot_error: Option<String>,
     has_event: bool,
+    /// Where an upcaster made the event: by which, what it changed of the stored
+    /// envelope, and the stored envelope's lines (shown beside the upcast one).
+    upcast: Option<Upcast>,
+}
+
+struct Upcast {
+    upcaster: String,
+    changes: Vec<eventscope::replay::Change>,
+    stored: Vec<String>,
+}
+
+/// An envelope as compared: without the marks of upcasting.
+fn comparable(e: &eventscope::Event) -> Value {
+    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.remove("upcast");
+        m.remove("upcaster");
+    }
+    v
 }
 
 impl InspectorTab for EventTab {
@@ -48,6 +67,21 @@ impl InspectorTab for EventTab {
             return;
         };
         self.has_event = s.event.is_some();
+        self.upcast = match (&s.event, &s.stored) {
+            (Some(e), Some(stored)) => {
+                let stored_value = comparable(stored);
+                let text = serde_json::to_string_pretty(&stored_value).unwrap_or_default();
+                Some(Upcast {
+                    upcaster: e.upcaster.clone().unwrap_or_default(),
+                    changes: eventscope::replay::diff(&stored_value, &comparable(e)),
+                    stored: text
+                        .lines()
+                        .map(|l| eventscope::printable(l).into_owned())
+                        .collect(),
+                })
+            }
+            _ => None,
+        };
         let mut value = match &s.event {
             Some(e) => serde_json::to_value(e).unwrap_or(Value::Null),
             None => json!({}),
@@ -113,6 +147,9 @@ impl InspectorTab for EventTab {
                         t.fg(t.errors),
                     ));
                 }
+                if let Some(u) = &self.upcast {
+                    return self.draw_upcast(frame, area, model, focused, out, u);
+                }
                 let room = (area.height as usize).saturating_sub(out.len()).max(1);
                 out.extend(
                     self.tree
@@ -121,5 +158,53 @@ impl InspectorTab for EventTab {
             }
         }
         frame.render_widget(Paragraph::new(out), area);
+    }
+}
+
+impl EventTab {
+    /// An upcast event: what the upcaster changed, then the stored envelope beside the
+    /// upcast one (stacked where the pane is narrow).
+    fn draw_upcast(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        model: &Model,
+        focused: bool,
+        mut out: Vec<Line<'static>>,
+        u: &Upcast,
+    ) {
+        use ratatui::layout::{Constraint, Layout};
+        let t = &model.theme;
+        out.push(Line::styled(
+            format!(
+                "upcast by {}: {} from the stored event",
+                eventscope::printable(&u.upcaster),
+                eventscope::fields_differ(u.changes.len())
+            ),
+            t.bold(t.changed),
+        ));
+        out.extend(u.changes.iter().map(|c| super::diff_tab::change_line(t, c)));
+        let head = (out.len() as u16).min(area.height / 2);
+        let [top, rest] =
+            Layout::vertical([Constraint::Length(head), Constraint::Min(1)]).areas(area);
+        frame.render_widget(Paragraph::new(out), top);
+        let [stored, upcast] = if rest.width >= 70 {
+            Layout::horizontal([Constraint::Percentage(50); 2]).areas(rest)
+        } else {
+            Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(rest)
+        };
+        let mut left = vec![Line::styled("stored", t.bold(t.muted))];
+        left.extend(u.stored.iter().map(|l| Line::from(l.clone())));
+        frame.render_widget(Paragraph::new(left), stored);
+        let mut right = vec![Line::styled(
+            "upcast (what the reducers see)",
+            t.bold(t.muted),
+        )];
+        let room = (upcast.height as usize).saturating_sub(1).max(1);
+        right.extend(
+            self.tree
+                .render(t, room, focused, &|_| false, None, &|_| None),
+        );
+        frame.render_widget(Paragraph::new(right), upcast);
     }
 }

@@ -5,6 +5,7 @@ mod blame;
 mod compare_tab;
 mod diff_tab;
 mod event_tab;
+mod pinned;
 mod plot;
 mod read_model_tab;
 mod state_tab;

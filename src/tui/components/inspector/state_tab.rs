@@ -75,6 +75,17 @@ impl InspectorTab for StateTab {
             }
             return Outcome::Done;
         }
+        if command == Command::Pin {
+            match self.tree.current() {
+                Some(line) if model.view.as_ref().is_some_and(|v| v.is_stream()) => {
+                    let path = line.path.clone();
+                    model.toggle_pin(path);
+                }
+                Some(_) => model.say("pins follow a field of one stream: open a stream"),
+                None => model.say("move the cursor to a field to pin it"),
+            }
+            return Outcome::Done;
+        }
         if command == Command::BlameJump {
             self.jump_to_blame(model);
             return Outcome::Done;
@@ -178,6 +189,18 @@ impl InspectorTab for StateTab {
                 top
             }
             _ => area,
+        };
+        // Pinned fields' histories beside the state, where there is room.
+        let area = match model.pins.paths.is_empty() || area.width < 60 {
+            true => area,
+            false => {
+                use ratatui::layout::{Constraint, Layout};
+                let side = (area.width / 2).min(48);
+                let [state, list] =
+                    Layout::horizontal([Constraint::Min(20), Constraint::Length(side)]).areas(area);
+                super::pinned::draw(frame, list, model);
+                state
+            }
         };
         let Some((_, result)) = &view.state else {
             frame.render_widget(Paragraph::new("…"), area);
