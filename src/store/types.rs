@@ -23,7 +23,7 @@ pub const NO_VERSION: &str = "none";
 pub type ShapeFields = BTreeMap<String, String>;
 
 /// Where an event is, as the catalog names firsts and lasts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Place {
     pub global_position: i64,
     pub stream_id: String,
@@ -42,7 +42,7 @@ impl Place {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Shape {
     pub fields: ShapeFields,
     pub count: u64,
@@ -51,7 +51,7 @@ pub struct Shape {
 }
 
 /// What differs from one shape to the next (in order of first appearance).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ShapeChange {
     /// Indexes into `shapes`.
     pub from: usize,
@@ -64,7 +64,7 @@ pub struct ShapeChange {
     pub retyped: Vec<(String, String, String)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TypeEntry {
     #[serde(rename = "type")]
     pub event_type: String,

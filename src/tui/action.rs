@@ -95,6 +95,8 @@ pub enum Command {
     Forward,
     /// Where every consumer the store records stands (an overlay).
     Consumers,
+    /// Every event type with its payload shapes over time (an overlay).
+    Types,
     /// The open stream up to the playhead as a test fixture (export-test's), to a file.
     ExportTest,
     /// Compare the open stream's states with a second reducer (a file prompt).

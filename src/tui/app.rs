@@ -34,6 +34,7 @@ pub struct App {
     pub help: Option<Help>,
     pub related: Option<Related>,
     pub consumers: Option<Consumers>,
+    pub types: Option<super::components::types::Types>,
     /// The message log, while it is open.
     pub messages: Option<super::components::messages::Messages>,
     /// When the consumers were last asked for, to refresh them every few seconds.
@@ -61,6 +62,7 @@ impl App {
             help: None,
             related: None,
             consumers: None,
+            types: None,
             messages: None,
             consumers_asked: None,
             prompt: None,
@@ -90,6 +92,7 @@ impl App {
         self.help.is_some()
             || self.related.is_some()
             || self.consumers.is_some()
+            || self.types.is_some()
             || self.messages.is_some()
     }
 
@@ -177,10 +180,12 @@ impl App {
             | Command::Help
             | Command::Quit
             | Command::Consumers
+            | Command::Types
             | Command::Messages => {
                 self.help = None;
                 self.related = None;
                 self.consumers = None;
+                self.types = None;
                 self.messages = None;
             }
             other => {
@@ -192,6 +197,12 @@ impl App {
                     let outcome = r.on_command(other, &mut self.model);
                     if matches!(outcome, Outcome::OpenAt(..)) {
                         self.related = None;
+                    }
+                    self.apply(outcome);
+                } else if let Some(ty) = &mut self.types {
+                    let outcome = ty.on_command(other, &mut self.model);
+                    if outcome != Outcome::Done && outcome != Outcome::Ignored {
+                        self.types = None;
                     }
                     self.apply(outcome);
                 } else if let Some(c) = &mut self.consumers {
@@ -476,6 +487,7 @@ impl App {
                 }
             }
             Command::Consumers => self.show_consumers(),
+            Command::Types => self.show_types(),
             Command::CompareWith => {
                 let mut p = Prompt::new(PromptKind::CompareWith);
                 p.input = m
@@ -520,6 +532,7 @@ impl App {
                 self.open(target, Some(key));
             }
             Outcome::ShowConsumers => self.show_consumers(),
+            Outcome::ShowTypes => self.show_types(),
             Outcome::ShowTab(title) => {
                 self.inspector.show_titled(title, &mut self.model);
             }
@@ -780,6 +793,12 @@ impl App {
             }
             Err(e) => self.model.warn(format!("cannot write {what}.{ext}: {e}")),
         }
+    }
+
+    /// Opens the Types overlay and asks for the catalog (one pass over the log).
+    fn show_types(&mut self) {
+        self.types = Some(Default::default());
+        self.model.outbox.push(Req::Types);
     }
 
     /// Opens the Consumers overlay and asks where they stand now.

@@ -95,6 +95,9 @@ pub fn draw(app: &App, frame: &mut Frame) {
     if let Some(consumers) = &app.consumers {
         consumers.draw(frame, area, m, true);
     }
+    if let Some(types) = &app.types {
+        types.draw(frame, area, m, true);
+    }
     if let Some(related) = &app.related {
         related.draw(frame, area, m, true);
     }

@@ -17,6 +17,13 @@ impl App {
         let Some(msg) = self.inspector.on_answer(msg, &mut self.model) else {
             return true;
         };
+        let msg = match (&mut self.types, msg) {
+            (Some(t), msg) => match t.on_answer(msg) {
+                Some(msg) => msg,
+                None => return true,
+            },
+            (None, msg) => msg,
+        };
         let m = &mut self.model;
         let matches = |t: &Target| m.view.as_ref().is_some_and(|v| &v.target == t);
         match msg {

@@ -125,6 +125,7 @@ fn stream_list_is_grouped_by_category_after_all() {
             ListRow::Stream(2),
             category("User", 1),
             ListRow::Stream(3),
+            ListRow::Types,
         ]
     );
     assert_eq!(app.streams.selected, 0, "$all first");
@@ -140,17 +141,17 @@ fn categories_fold_and_unfold() {
     );
     press(&mut app, "space");
     assert!(app.model.view.is_none(), "space folds, it does not open");
-    assert_eq!(app.streams.rows.len(), 6);
+    assert_eq!(app.streams.rows.len(), 7);
     assert!(matches!(
         app.streams.rows[1],
         ListRow::Category { folded: true, .. }
     ));
     press(&mut app, "space");
-    assert_eq!(app.streams.rows.len(), 8);
+    assert_eq!(app.streams.rows.len(), 9);
     // On a stream row, space folds the stream's category and selects it.
     press(&mut app, "down");
     press(&mut app, "space");
-    assert_eq!(app.streams.rows.len(), 6);
+    assert_eq!(app.streams.rows.len(), 7);
     assert_eq!(
         app.streams.rows[app.streams.selected],
         ListRow::Category {
@@ -165,17 +166,19 @@ fn categories_fold_and_unfold() {
 fn top_bottom_pages_and_half_pages_move_in_the_focused_list() {
     let mut app = loaded();
     press(&mut app, "G");
+    assert_eq!(app.streams.rows[app.streams.selected], ListRow::Types);
+    press(&mut app, "k");
     assert_eq!(selected_id(&app).as_deref(), Some("User-user-1"));
     press(&mut app, "g");
     assert_eq!(app.streams.selected, 0);
     press(&mut app, "end");
-    assert_eq!(app.streams.selected, 7);
+    assert_eq!(app.streams.selected, 8);
     press(&mut app, "home");
     // The page is what the pane showed when drawn (10 before any draw).
     press(&mut app, "pagedown");
-    assert_eq!(app.streams.selected, 7);
+    assert_eq!(app.streams.selected, 8);
     press(&mut app, "ctrl-u");
-    assert_eq!(app.streams.selected, 2);
+    assert_eq!(app.streams.selected, 3);
     // In the events table they move the playhead.
     let mut app = opened();
     press(&mut app, "g");
@@ -264,13 +267,13 @@ fn escape_clears_the_filter_while_typing_and_after() {
     assert!(app.streams.rows.is_empty());
     press(&mut app, "esc");
     assert!(!app.streams.filtering && app.streams.filter.is_empty());
-    assert_eq!(app.streams.rows.len(), 8);
+    assert_eq!(app.streams.rows.len(), 9);
     // A filter kept after Enter is cleared by Esc on the main screen.
     let mut app = opened();
     assert_eq!(app.streams.filter, "acc-1");
     press(&mut app, "esc");
     assert!(app.streams.filter.is_empty());
-    assert_eq!(app.streams.rows.len(), 8);
+    assert_eq!(app.streams.rows.len(), 9);
     assert_eq!(selected_id(&app).as_deref(), Some("Account-acc-1"));
 }
 
@@ -2091,4 +2094,60 @@ fn the_event_tab_shows_an_upcast_event_beside_the_stored_one() {
     );
     assert!(screen.contains("stored") && screen.contains("upcast (what the reducers see)"));
     assert!(screen.contains("\"amount\": 50") && screen.contains("\"amount_cents\": \"5000\""));
+}
+
+/// The Types overlay (`T`, or the list's last row): the catalog comes from the worker,
+/// Enter on a shape opens `$all` and finds that shape's events.
+#[test]
+fn the_types_overlay_finds_a_shapes_events() {
+    use eventscope::store::types::{Place, Shape, TypeEntry};
+    let mut app = loaded();
+    app.model.outbox.clear();
+    press(&mut app, "T");
+    assert!(app.types.is_some());
+    assert!(app.model.outbox.iter().any(|r| matches!(r, Req::Types)));
+    let place = |p: i64| Place {
+        global_position: p,
+        stream_id: "Account-acc-1".into(),
+        version: p,
+        timestamp: None,
+    };
+    let shape = |field: &str, first: i64| Shape {
+        fields: [(field.to_string(), "number".to_string())].into(),
+        count: 1,
+        first: place(first),
+        last: place(first),
+    };
+    let entry = TypeEntry {
+        event_type: "MoneyDeposited".into(),
+        count: 2,
+        streams: 1,
+        first: place(2),
+        last: place(4),
+        schema_versions: Default::default(),
+        shapes: vec![shape("/amount", 2), shape("/cents", 4)],
+        newest: 1,
+        changes: vec![],
+        other_shapes: 0,
+    };
+    app.update(Action::Worker(Msg::Types(Ok(vec![entry]))));
+    let screen = drawn(&app, 120, 40);
+    assert!(
+        screen.contains("MoneyDeposited  2 events in 1 stream"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("2: 1 event · #4 … #4 ← newest · /cents number"),
+        "{screen}"
+    );
+    app.model.outbox.clear();
+    press(&mut app, "down");
+    press(&mut app, "enter");
+    assert!(app.types.is_none());
+    assert_eq!(app.model.view.as_ref().unwrap().target, Target::All);
+    let found = app.model.outbox.iter().any(|r| {
+        matches!(r, Req::Find { find: FindSpec::Shape(t, f), .. }
+            if t == "MoneyDeposited" && f.contains_key("/cents"))
+    });
+    assert!(found, "{:?}", app.model.outbox);
 }

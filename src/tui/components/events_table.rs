@@ -138,6 +138,16 @@ impl Component for EventsTable {
                     super::show_time(Some(a), local),
                     super::show_time(Some(b), local)
                 ),
+                crate::tui::worker::FindSpec::Shape(ty, fields) => format!(
+                    "{} of shape {}",
+                    eventscope::printable(ty),
+                    eventscope::fit(
+                        &eventscope::printable(
+                            &fields.keys().cloned().collect::<Vec<_>>().join(",")
+                        ),
+                        30
+                    )
+                ),
             };
             let only = if view.only_found { "only " } else { "" };
             let state = match (&f.error, f.done, model.match_position()) {

@@ -16,6 +16,7 @@ pub mod prompt;
 pub mod related;
 pub mod stream_list;
 pub mod timeline;
+pub mod types;
 
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
@@ -41,6 +42,8 @@ pub enum Outcome {
     ShowTab(&'static str),
     /// Show the Consumers overlay.
     ShowConsumers,
+    /// Show the Types overlay.
+    ShowTypes,
     Focus(Pane),
 }
 

@@ -23,6 +23,8 @@ pub enum ListRow {
     All,
     /// The store's consumers (shown where it records any).
     Consumers,
+    /// The event types and their shapes (the Types overlay).
+    Types,
     Category {
         name: String,
         streams: usize,
@@ -109,6 +111,7 @@ impl StreamList {
         match row {
             ListRow::All => "\0all".into(),
             ListRow::Consumers => "\0consumers".into(),
+            ListRow::Types => "\0types".into(),
             ListRow::Category { name, .. } => format!("\0c{name}"),
             ListRow::Stream(i) => catalog
                 .streams
@@ -159,6 +162,10 @@ impl StreamList {
             if !folded {
                 list.extend(members.into_iter().map(ListRow::Stream));
             }
+        }
+        // Last, out of the way of the streams.
+        if !catalog.streams.is_empty() {
+            list.push(ListRow::Types);
         }
         list
     }
@@ -228,6 +235,7 @@ impl StreamList {
         match self.rows.get(self.selected).cloned() {
             Some(ListRow::All) => Outcome::Open(Target::All),
             Some(ListRow::Consumers) => Outcome::ShowConsumers,
+            Some(ListRow::Types) => Outcome::ShowTypes,
             Some(ListRow::Stream(i)) => match model.catalog.streams.get(i) {
                 Some(s) => Outcome::Open(Target::Stream(s.stream_id.clone())),
                 None => Outcome::Done,
@@ -352,6 +360,7 @@ impl Component for StreamList {
                         None,
                         t.bold(t.title),
                     ),
+                    ListRow::Types => ("event types".to_string(), 0, None, t.bold(t.title)),
                     // The consumers, with how many are behind.
                     ListRow::Consumers => {
                         let behind = catalog.consumers.iter().filter(|c| c.is_behind()).count();
@@ -416,6 +425,7 @@ impl Component for StreamList {
                     ListRow::Stream(s) if catalog.streams[*s].events_estimated => {
                         format!("≈{count}")
                     }
+                    ListRow::Types => String::new(),
                     _ => count.to_string(),
                 };
                 // The time goes first when room is short: the minutes, then nothing.

@@ -31,7 +31,7 @@ impl Model {
             return self.say("find works on a stream or $all");
         }
         let go_from = match find {
-            FindSpec::Between(..) => i64::MIN,
+            FindSpec::Between(..) | FindSpec::Shape(..) => i64::MIN,
             _ => v.playhead,
         };
         v.found = Some(Found {

@@ -21,6 +21,21 @@ pub const FOUND_ROWS: usize = 10_000;
 /// Matches' rows the UI keeps in all; matches past them are listed as they are read.
 pub const FOUND_ROWS_KEPT: usize = 50_000;
 
+/// A row's stored payload shape, as the catalog computes it.
+fn shape_of_row(row: &eventscope::store::StreamRow<'_>) -> eventscope::store::types::ShapeFields {
+    use eventscope::store::StreamRow;
+    match row {
+        StreamRow::Event(e) => eventscope::store::types::shape_of(e),
+        StreamRow::Raw(r) => {
+            let e = eventscope::Event {
+                data: serde_json::from_slice(r.data).unwrap_or(serde_json::Value::Null),
+                ..Default::default()
+            };
+            eventscope::store::types::shape_of(&e)
+        }
+    }
+}
+
 impl Worker<'_, '_> {
     pub(super) fn find(&mut self, target: Target, find: FindSpec, from: i64) {
         let test = match &find {
@@ -33,6 +48,7 @@ impl Worker<'_, '_> {
                 t.until = eventscope::time::parse_stored(until);
                 t
             }),
+            FindSpec::Shape(..) => EventTest::new(None, None),
         };
         let reply = |w: &Worker, keys, rows, scanned, next, result| {
             w.send(Msg::Found {
@@ -52,6 +68,15 @@ impl Worker<'_, '_> {
                 return reply(self, Vec::new(), Vec::new(), 0, None, e);
             }
         };
+        // A shape is the stored payload's: read past the upcasters.
+        let (source, shape) = match &find {
+            FindSpec::Shape(ty, fields) => (self.stored, Some((ty, fields))),
+            _ => (self.store, None),
+        };
+        let keeps = |row: &eventscope::store::StreamRow<'_>| match shape {
+            Some((ty, fields)) => row.event_type() == ty && shape_of_row(row) == *fields,
+            None => test.keeps(row),
+        };
         let mut keys = Vec::new();
         let mut rows = Vec::new();
         let mut scanned = 0;
@@ -63,7 +88,7 @@ impl Worker<'_, '_> {
         let mut each = |row: eventscope::store::StreamRow<'_>, key: i64| {
             scanned += 1;
             last = key;
-            if test.keeps(&row) {
+            if keeps(&row) {
                 keys.push(key);
                 if rows.len() < FOUND_ROWS {
                     rows.push(super::answers::row_of(&row, key));
@@ -80,18 +105,17 @@ impl Worker<'_, '_> {
             Target::Stream(s) => {
                 let mut columns = test.columns();
                 columns.timestamp = true;
-                self.store
-                    .read_stream_rows(s, from..=i64::MAX, columns, |row| {
-                        let v = row.version();
-                        each(row, v)
-                    })
+                source.read_stream_rows(s, from..=i64::MAX, columns, |row| {
+                    let v = row.version();
+                    each(row, v)
+                })
             }
             Target::All => {
                 let filter = LogFilter {
                     from_position: from,
                     ..Default::default()
                 };
-                self.store.read_log_rows(&filter, |row| {
+                source.read_log_rows(&filter, |row| {
                     let p = row.global_position();
                     each(row, p)
                 })

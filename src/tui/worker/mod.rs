@@ -531,6 +531,13 @@ impl Worker<'_, '_> {
                 let result = self.related(position);
                 self.send(Msg::Related { position, result });
             }
+            Req::Types => {
+                // What is stored: upcasters would hide the shapes they exist for.
+                let result =
+                    eventscope::store::types::type_catalog(self.stored, &Default::default(), 50)
+                        .map_err(WorkerError::from);
+                self.send(Msg::Types(result));
+            }
             Req::Consumers => {
                 let result = self.consumers();
                 self.send(Msg::Consumers(result));

@@ -125,6 +125,8 @@ pub enum FindSpec {
     Jq(String),
     /// Events stamped in `[since, until]` (RFC 3339), as a Stats bucket selects them.
     Between(String, String),
+    /// Events of a type whose stored payload has this shape (the Types overlay's).
+    Shape(String, eventscope::store::types::ShapeFields),
 }
 
 /// The second reducer's view of a stream: its state at the playhead, the changes from the
@@ -238,6 +240,8 @@ pub enum Req {
     Stats {
         target: Target,
     },
+    /// The event-type catalog of the whole store, as stored.
+    Types,
     /// The changes of pinned fields (JSON Pointers) of a stream, from one walk.
     History {
         target: Target,
@@ -364,6 +368,8 @@ pub enum Msg {
         target: Target,
         result: Result<Box<eventscope::store::Stats>, WorkerError>,
     },
+    /// The event-type catalog.
+    Types(Result<Vec<eventscope::store::types::TypeEntry>, WorkerError>),
     /// Each pinned field's changes, in the order of `paths`.
     History {
         target: Target,

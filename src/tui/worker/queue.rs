@@ -23,6 +23,7 @@ pub enum Kind {
     ReadModel,
     Fixture,
     Stats,
+    Types,
     Plot,
     Find,
     Pending,
@@ -52,6 +53,7 @@ impl Kind {
             Req::ReadModel { .. } => Kind::ReadModel,
             Req::Stats { .. } => Kind::Stats,
             Req::Plot { .. } => Kind::Plot,
+            Req::Types => Kind::Types,
             Req::IndexTimes(_) => Kind::IndexTimes,
         }
     }
@@ -206,6 +208,7 @@ mod tests {
             Req::Stats {
                 target: Target::All,
             },
+            Req::Types,
             Req::Plot {
                 target: Target::All,
                 path: "/n".into(),
