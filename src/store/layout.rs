@@ -148,7 +148,7 @@ pub const FORMATS: &[FormatInfo] = &[
         name: "eventsourcing",
         layout: Layout::Eventsourcing,
         library: "Python eventsourcing (SQLite)",
-        maps: "stored_events: originator_id → stream, originator_version → version, rowid → position, topic → type (short name; topic kept), state → data (zlib and tagged values decoded; timestamp from the payload); stored_snapshots",
+        maps: "stored_events: originator_id → stream, originator_version → version, rowid → position, topic → type (short name; topic kept), state → data (zlib and tagged values decoded; timestamp from the payload; class_version → schema version); stored_snapshots. With eventsourcing-sqlalchemy: <app>_events (id → position, BINARY(16) originator_id → a UUID) and <app>_snapshots",
     },
     FormatInfo {
         name: "emmett",
@@ -342,7 +342,62 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
 }
 
 /// Finds the layout of the database, or the one `format` names.
+/// A 16-byte id column as a canonical UUID (`d8559414-04ba-48d0-…`), other values as
+/// stored: `eventsourcing-sqlalchemy` keeps `originator_id` as BINARY(16).
+fn uuid_text(column: &str) -> String {
+    let part = |from: usize, len: usize| format!("substr(hex({column}), {from}, {len})");
+    format!(
+        "(CASE WHEN typeof({column}) = 'blob' AND length({column}) = 16 THEN lower({} || '-' || {} || '-' || {} || '-' || {} || '-' || {}) ELSE {column} END)",
+        part(1, 8),
+        part(9, 4),
+        part(13, 4),
+        part(17, 4),
+        part(21, 12)
+    )
+}
+
+/// Python eventsourcing through `eventsourcing-sqlalchemy`: `<app>_events` (an `id`
+/// position, BINARY(16) `originator_id`) and `<app>_snapshots`; the first such table.
+fn sqlalchemy_eventsourcing(conn: &Connection, tables: &[String]) -> Result<Option<Mapping>> {
+    for table in tables.iter().filter(|t| t.ends_with("_events")) {
+        let cols = [
+            "id",
+            "originator_id",
+            "originator_version",
+            "topic",
+            "state",
+        ];
+        if !has_columns(conn, table, &cols)? {
+            continue;
+        }
+        let mut m = mapping_for(Layout::Eventsourcing, &[]);
+        m.table = table.clone();
+        m.position = "id".into();
+        m.stream = uuid_text("originator_id");
+        let snapshots = format!("{}_snapshots", table.trim_end_matches("_events"));
+        let snap_cols = ["originator_id", "originator_version", "state"];
+        if tables.contains(&snapshots) && has_columns(conn, &snapshots, &snap_cols)? {
+            m.snapshots = Some(SnapshotMapping {
+                table: snapshots,
+                stream: uuid_text("originator_id"),
+                version: "originator_version".into(),
+                data: "state".into(),
+                created_at: None,
+                decoder: Decoder::Eventsourcing,
+                columns: &["originator_id", "originator_version", "state"],
+            });
+        }
+        return Ok(Some(m));
+    }
+    Ok(None)
+}
+
 pub fn detect(conn: &Connection, tables: &[String], format: Option<&str>) -> Result<Mapping> {
+    if format.is_none_or(|f| f == "eventsourcing") && !tables.iter().any(|t| t == "stored_events") {
+        if let Some(m) = sqlalchemy_eventsourcing(conn, tables)? {
+            return Ok(m);
+        }
+    }
     let checks: [(Layout, &str, &[&str]); 5] = [
         (
             Layout::Native,

@@ -13,7 +13,7 @@ pub fn with_eventsourcing() -> PathBuf {
     let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("venv-eventsourcing");
     let python = venv.join("bin/python");
     // Marked again whenever the packages change, so that an older venv is brought up to date.
-    let ready = venv.join("ready-psycopg");
+    let ready = venv.join("ready-sqlalchemy");
     if ready.exists() {
         return python;
     }
@@ -34,6 +34,8 @@ pub fn with_eventsourcing() -> PathBuf {
             "install",
             "-q",
             "eventsourcing>=9.4,<10",
+            // eventsourcing's SQLAlchemy persistence (tests/layouts_sqlalchemy.rs).
+            "eventsourcing-sqlalchemy>=1,<2",
             "psycopg[binary]",
             "psycopg-pool",
         ])
