@@ -21,12 +21,29 @@ else . end
 "#;
 
 #[test]
-fn a_sqlalchemy_store_reads_as_the_library_reads_it() {
+fn a_sqlalchemy_store_on_sqlite_reads_as_the_library_reads_it() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("bank.sqlite");
+    check(s(&db), dir.path());
+}
+
+/// The same on PostgreSQL, where the library makes `originator_id` a UUID column.
+#[test]
+fn a_sqlalchemy_store_on_postgresql_reads_as_the_library_reads_it() {
+    let Some(pg) = common::pg::Cluster::available() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = pg.database("sqla", "SELECT 1;");
+    check(&url, dir.path());
+}
+
+/// Writes the store at `db` (a file or a URL) with the libraries, and checks eventscope's
+/// reading of it against theirs.
+fn check(db: &str, dir: &std::path::Path) {
     let out = Command::new(common::python::with_eventsourcing())
         .arg(format!("{FIXTURES}/make_sqlalchemy_store.py"))
-        .arg(&db)
+        .arg(db)
         .output()
         .unwrap();
     assert!(
@@ -37,10 +54,10 @@ fn a_sqlalchemy_store_reads_as_the_library_reads_it() {
     let library = lines(&String::from_utf8(out.stdout).unwrap());
     let (versions, counts): (Vec<_>, Vec<_>) =
         library.iter().partition(|l| l.get("version").is_some());
-    let reducer = dir.path().join("account.jq");
+    let reducer = dir.join("account.jq");
     std::fs::write(&reducer, REDUCER).unwrap();
 
-    let streams = lines(&ok(&["streams", s(&db), "--json"]));
+    let streams = lines(&ok(&["streams", db, "--json"]));
     let ids: Vec<&str> = streams
         .iter()
         .map(|s| s["stream_id"].as_str().unwrap())
@@ -60,7 +77,7 @@ fn a_sqlalchemy_store_reads_as_the_library_reads_it() {
         let at = v["version"].to_string();
         let text = ok(&[
             "state",
-            s(&db),
+            db,
             id,
             "--reducer",
             s(&reducer),
@@ -78,7 +95,7 @@ fn a_sqlalchemy_store_reads_as_the_library_reads_it() {
             "{text}"
         );
     }
-    let events = lines(&ok(&["events", s(&db), "--json"]));
+    let events = lines(&ok(&["events", db, "--json"]));
     assert_eq!(events.len(), versions.len());
     let positions: Vec<i64> = events
         .iter()
@@ -92,7 +109,7 @@ fn a_sqlalchemy_store_reads_as_the_library_reads_it() {
         .iter()
         .all(|e| e["timestamp"].as_str().is_some_and(|t| t.ends_with('Z'))));
 
-    let snapshots = lines(&ok(&["snapshots", s(&db), "--json"]));
+    let snapshots = lines(&ok(&["snapshots", db, "--json"]));
     assert_eq!(
         snapshots.len() as u64,
         counts[0]["snapshots"].as_u64().unwrap()

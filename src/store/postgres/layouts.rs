@@ -147,7 +147,7 @@ pub const PG_FORMATS: &[(&str, &str, &str)] = &[
     ("message-db", "Message DB", "message_store.messages: stream_name, position (0-based) + 1 → version, global_position, type, data, metadata, id, time"),
     ("marten", "Marten", "mt_events + mt_streams: seq_id → position, (tenant_id, stream_id), version, type, data (bdata when set), headers + correlation_id/causation_id → metadata, mt_streams.type → category; archived hidden unless --archived"),
     ("emmett", "Emmett (emmett-postgresql)", "emt_messages + emt_streams: events only (message_kind 'E'), not archived, default partition; follow by (transaction_id, global_position)"),
-    ("eventsourcing", "Python eventsourcing", "<app>_events / stored_events: notification_id → position, originator_id, originator_version, topic, state (zlib, tagged values); <app>_snapshots"),
+    ("eventsourcing", "Python eventsourcing", "<app>_events / stored_events: notification_id (eventsourcing-sqlalchemy: id) → position, originator_id, originator_version, topic, state (zlib, tagged values); <app>_snapshots"),
     ("cqrs-es", "cqrs-es with postgres-es", "events: <aggregate_type>-<aggregate_id>, sequence, event_type, payload, metadata; snapshots; no times, no global order (position = rank by stream)"),
     ("go-mink", "go-mink", "mink.events + mink.streams + mink.snapshots: global_position, stream_id, version, event_id, event_type, data, metadata, timestamp"),
     ("commanded", "Commanded EventStore", "streams + events + stream_events: $all (stream_id 0) → position, stream_uuid, stream_version, data/metadata (JSON bytea or jsonb; Erlang terms marked undecodable)"),
@@ -430,13 +430,13 @@ fn emmett(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
 }
 
 fn eventsourcing(tables: &[Table], t: &Table) -> Option<PgLayout> {
-    let cols = [
-        "originator_id",
-        "originator_version",
-        "topic",
-        "state",
-        "notification_id",
-    ];
+    let cols = ["originator_id", "originator_version", "topic", "state"];
+    // The library's own module numbers notifications; eventsourcing-sqlalchemy's `id`.
+    let position = match (t.has(&["notification_id"]), t.has(&["id"])) {
+        (true, _) => "e.notification_id",
+        (false, true) => "e.id",
+        (false, false) => return None,
+    };
     if !t.has(&cols) {
         return None;
     }
@@ -459,7 +459,7 @@ fn eventsourcing(tables: &[Table], t: &Table) -> Option<PgLayout> {
         )
     });
     Some(PgLayout {
-        position: "e.notification_id".into(),
+        position: position.into(),
         stream: "e.originator_id::text".into(),
         version: "e.originator_version".into(),
         event_type: "e.topic".into(),
