@@ -67,7 +67,7 @@ pub fn run(
     }
     let header = format!(
         "{} of {} · reducer: {} · replayed from the first event",
-        path.pointer(),
+        path.shown(),
         eventscope::printable(&scope),
         eventscope::printable(&describe(&reducer, args, &category)),
     );
@@ -76,7 +76,7 @@ pub fn run(
     if rows.is_empty() {
         o.line(&format!(
             "{} is never set in {}",
-            path.pointer(),
+            path.shown(),
             eventscope::printable(&scope)
         ))?;
         return Ok(o.flush()?);
@@ -93,7 +93,7 @@ pub fn run(
     o.line(&format!(
         "{} of {}",
         eventscope::count(rows.len() as i64, "change"),
-        path.pointer()
+        path.shown()
     ))?;
     Ok(o.flush()?)
 }

@@ -51,6 +51,14 @@ impl FieldPath {
             .collect()
     }
 
+    /// The path as answers name it: its pointer, `.` for the whole state.
+    pub fn shown(&self) -> String {
+        match self.segments.is_empty() {
+            true => ".".into(),
+            false => self.pointer(),
+        }
+    }
+
     /// The value at the path in a jaq value, `None` where the path leads nowhere.
     pub fn get_val(&self, root: &Val) -> Option<Val> {
         let mut at = root;
