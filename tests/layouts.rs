@@ -381,6 +381,7 @@ fn formats_lists_every_layout() {
         "emmett",
         "cqrs-es",
         "message-db",
+        "rails-event-store",
         "map",
     ] {
         assert!(
@@ -395,7 +396,7 @@ fn formats_lists_every_layout() {
             .map(|f| f["name"].as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(names("sqlite").len(), 6);
+    assert_eq!(names("sqlite").len(), 7);
     assert_eq!(
         names("postgres"),
         [

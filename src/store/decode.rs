@@ -208,6 +208,11 @@ pub fn decode_payload(payload: &[u8], decoder: Decoder) -> Result<Value, (String
 
 fn parse_json(payload: &[u8]) -> Result<Value, (String, Value)> {
     serde_json::from_slice(payload).map_err(|e| match std::str::from_utf8(payload) {
+        // Rails Event Store's default serializer, with Ruby's tags: never evaluated.
+        Ok(s) if s.starts_with("---") => (
+            "YAML (a Ruby serializer's), not decoded: eventscope reads JSON payloads".into(),
+            Value::String(s.to_string()),
+        ),
         Ok(s) => (format!("not JSON: {e}"), Value::String(s.to_string())),
         Err(_) => (
             format!("binary payload ({} bytes), not UTF-8 JSON", payload.len()),

@@ -19,6 +19,8 @@ pub enum Layout {
     GoMink,
     Commanded,
     Eventuous,
+    /// Rails Event Store: events in `event_store_events`, streams in a join table.
+    RailsEventStore,
 }
 
 /// How payloads are turned into `data`, `type` and the timestamp.
@@ -85,6 +87,9 @@ pub struct Mapping {
     pub snapshots: Option<SnapshotMapping>,
     /// A condition every row must meet (Emmett: events that are not archived).
     pub filter: Option<String>,
+    /// A condition rows of the whole log meet, not stream reads (Rails Event Store: an
+    /// event linked into several streams is in the log once, at its first stream).
+    pub log_filter: Option<String>,
 }
 
 impl Mapping {
@@ -95,6 +100,15 @@ impl Mapping {
             (None, false) => format!(" WHERE {cond}"),
             (Some(f), true) => format!(" WHERE {f}"),
             (Some(f), false) => format!(" WHERE {f} AND {cond}"),
+        }
+    }
+
+    /// [`Mapping::where_clause`] for a read of the whole log (each event once).
+    pub fn log_where_clause(&self, cond: &str) -> String {
+        match (&self.log_filter, cond.is_empty()) {
+            (None, _) => self.where_clause(cond),
+            (Some(f), true) => self.where_clause(f),
+            (Some(f), false) => self.where_clause(&format!("{f} AND {cond}")),
         }
     }
 
@@ -169,6 +183,12 @@ pub const FORMATS: &[FormatInfo] = &[
         maps: "messages: stream_name → stream, position + 1 → version (original kept), global_position, type, data, metadata, id, time",
     },
     FormatInfo {
+        name: "rails-event-store",
+        layout: Layout::RailsEventStore,
+        library: "Rails Event Store (ruby_event_store-active_record, SQLite)",
+        maps: "event_store_events + event_store_events_in_streams: stream, position + 1 → version (NULL positions, from expected_version :any and links, by the join table's id), id → position, event_id, event_type, data, metadata (JSON; YAML marked undecodable), created_at; an event linked into several streams is in each, and once in $all; events in no stream are in `all`; category before `$`, `$…` streams under `$system`",
+    },
+    FormatInfo {
         name: "map",
         layout: Layout::Custom,
         library: "anything else, with --map",
@@ -195,6 +215,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
     let s = |x: &str| x.to_string();
     let o = |x: &str| Some(x.to_string());
     match layout {
+        Layout::RailsEventStore => rails_event_store(),
         Layout::Native
         | Layout::Custom
         | Layout::Marten
@@ -217,6 +238,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             topic: None,
             undecodable: None,
             filter: None,
+            log_filter: None,
             category: CategoryRule::Prefix,
             decoder: Decoder::Json,
             snapshots: tables
@@ -249,6 +271,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             topic: None,
             undecodable: None,
             filter: None,
+            log_filter: None,
             category: CategoryRule::Topic(s("topic")),
             decoder: Decoder::Eventsourcing,
             snapshots: tables
@@ -284,6 +307,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             decoder: Decoder::Json,
             snapshots: None,
             filter: o("message_kind = 'E' AND NOT is_archived"),
+            log_filter: None,
         },
         Layout::CqrsEs => Mapping {
             layout,
@@ -302,6 +326,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             topic: None,
             undecodable: None,
             filter: None,
+            log_filter: None,
             category: CategoryRule::Column(s("aggregate_type")),
             decoder: Decoder::TaggedEnum,
             snapshots: tables
@@ -337,6 +362,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             decoder: Decoder::Json,
             snapshots: None,
             filter: None,
+            log_filter: None,
         },
     }
 }
@@ -392,7 +418,63 @@ fn sqlalchemy_eventsourcing(conn: &Connection, tables: &[String]) -> Result<Opti
     Ok(None)
 }
 
+/// Rails Event Store's two tables as one of rows per (event, stream): an event linked
+/// into several streams is a row in each (the first of them kept for the log), an event
+/// published to no stream is in RES's global stream `all` (its version its position).
+fn rails_event_store() -> Mapping {
+    let category = "CASE WHEN s.stream IS NULL OR substr(s.stream, 1, 1) = '$' THEN '$system' \
+         WHEN instr(s.stream, '$') > 0 THEN substr(s.stream, 1, instr(s.stream, '$') - 1) \
+         WHEN instr(s.stream, '-') > 0 THEN substr(s.stream, 1, instr(s.stream, '-') - 1) \
+         ELSE s.stream END";
+    let table = format!(
+        "(SELECT e.id AS res_position, COALESCE(s.stream, 'all') AS res_stream, \
+         CASE WHEN s.id IS NULL THEN e.id WHEN s.position IS NOT NULL THEN s.position + 1 \
+         ELSE (SELECT COUNT(*) FROM event_store_events_in_streams o WHERE o.stream = s.stream AND o.id <= s.id) END AS res_version, \
+         e.event_id AS res_event_id, e.event_type AS res_type, e.data AS res_data, \
+         e.metadata AS res_metadata, e.created_at AS res_time, ({category}) AS res_category, \
+         (s.id IS NULL OR s.id = (SELECT MIN(f.id) FROM event_store_events_in_streams f WHERE f.event_id = e.event_id)) AS res_first \
+         FROM event_store_events e LEFT JOIN event_store_events_in_streams s ON s.event_id = e.event_id)"
+    );
+    let s = |x: &str| x.to_string();
+    Mapping {
+        layout: Layout::RailsEventStore,
+        table,
+        position: s("res_position"),
+        stream: s("res_stream"),
+        version: s("res_version"),
+        event_id: Some(s("res_event_id")),
+        event_type: s("res_type"),
+        data: s("res_data"),
+        metadata: Some(s("res_metadata")),
+        time: Some(s("res_time")),
+        time_unit: Default::default(),
+        schema_version: None,
+        original_position: None,
+        topic: None,
+        undecodable: None,
+        category: CategoryRule::Column(s("res_category")),
+        decoder: Decoder::Json,
+        snapshots: None,
+        filter: None,
+        log_filter: Some(s("res_first")),
+    }
+}
+
 pub fn detect(conn: &Connection, tables: &[String], format: Option<&str>) -> Result<Mapping> {
+    if format.is_none_or(|f| f == "rails-event-store")
+        && has_columns(
+            conn,
+            "event_store_events",
+            &["id", "event_id", "event_type", "data"],
+        )?
+        && has_columns(
+            conn,
+            "event_store_events_in_streams",
+            &["id", "stream", "position", "event_id"],
+        )?
+    {
+        return Ok(rails_event_store());
+    }
     if format.is_none_or(|f| f == "eventsourcing") && !tables.iter().any(|t| t == "stored_events") {
         if let Some(m) = sqlalchemy_eventsourcing(conn, tables)? {
             return Ok(m);

@@ -153,6 +153,7 @@ pub fn parse_map_text(conn: &Connection, text: &str) -> Result<Mapping> {
         decoder: Decoder::Json,
         snapshots: None,
         filter: None,
+        log_filter: None,
     })
 }
 

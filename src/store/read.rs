@@ -823,10 +823,17 @@ impl Store {
         skip_type: bool,
     ) -> (String, Vec<Box<dyn ToSql>>) {
         let m = &self.mapping;
+        // Reads of chosen streams see every row of them; the whole log each event once.
+        let whole = filter.stream.is_none() && filter.streams.is_none();
+        let cond = format!("{} >= ?", m.position);
         let mut sql = format!(
             "SELECT {columns} FROM {}{}",
             m.table,
-            m.where_clause(&format!("{} >= ?", m.position))
+            if whole {
+                m.log_where_clause(&cond)
+            } else {
+                m.where_clause(&cond)
+            }
         );
         let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(filter.from_position)];
         if let Some(stream) = &filter.stream {
@@ -904,7 +911,7 @@ impl Store {
         let sql = format!(
             "SELECT COUNT(*) FROM {}{}",
             m.table,
-            m.where_clause(&format!("{} > ?1", m.position))
+            m.log_where_clause(&format!("{} > ?1", m.position))
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         Ok(stmt.query_row([after], |r| r.get(0))?)

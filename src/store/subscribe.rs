@@ -131,7 +131,7 @@ impl Subscription {
             "SELECT {} FROM {}{} ORDER BY {p} LIMIT ?2",
             m.select_list(),
             m.table,
-            m.where_clause(&format!("{} > ?1", m.position)),
+            m.log_where_clause(&format!("{} > ?1", m.position)),
             p = m.position
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
