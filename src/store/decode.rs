@@ -142,7 +142,7 @@ pub fn event_from_parts(p: RowParts, decoder: Decoder) -> Event {
                 e.schema_version = Some(v.to_string());
             }
         }
-        Decoder::Json | Decoder::TaggedEnum => {}
+        Decoder::Json | Decoder::TaggedEnum | Decoder::JsonOrRubyYaml => {}
     }
     e
 }
@@ -183,6 +183,15 @@ pub fn decode_payload(payload: &[u8], decoder: Decoder) -> Result<Value, (String
         },
         Decoder::Json => parse_json(payload),
         Decoder::TaggedEnum => parse_json(payload).map(untag_enum),
+        Decoder::JsonOrRubyYaml => parse_json(payload).or_else(|(why, raw)| {
+            match std::str::from_utf8(payload)
+                .ok()
+                .filter(|t| t.starts_with("---"))
+            {
+                Some(text) => super::ruby_yaml::decode(text).map_err(|e| (e, raw)),
+                None => Err((why, raw)),
+            }
+        }),
         Decoder::Eventsourcing => {
             let inflated;
             let json = if looks_like_zlib(payload) {
@@ -208,11 +217,6 @@ pub fn decode_payload(payload: &[u8], decoder: Decoder) -> Result<Value, (String
 
 fn parse_json(payload: &[u8]) -> Result<Value, (String, Value)> {
     serde_json::from_slice(payload).map_err(|e| match std::str::from_utf8(payload) {
-        // Rails Event Store's default serializer, with Ruby's tags: never evaluated.
-        Ok(s) if s.starts_with("---") => (
-            "YAML (a Ruby serializer's), not decoded: eventscope reads JSON payloads".into(),
-            Value::String(s.to_string()),
-        ),
         Ok(s) => (format!("not JSON: {e}"), Value::String(s.to_string())),
         Err(_) => (
             format!("binary payload ({} bytes), not UTF-8 JSON", payload.len()),

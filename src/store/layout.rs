@@ -33,6 +33,8 @@ pub enum Decoder {
     Eventsourcing,
     /// cqrs-es: an externally tagged enum, `{"Variant": {...}}`.
     TaggedEnum,
+    /// Rails Event Store: JSON, or Ruby's YAML (its default serializer), read as data.
+    JsonOrRubyYaml,
 }
 
 /// Where a stream's category comes from.
@@ -186,7 +188,7 @@ pub const FORMATS: &[FormatInfo] = &[
         name: "rails-event-store",
         layout: Layout::RailsEventStore,
         library: "Rails Event Store (ruby_event_store-active_record, SQLite)",
-        maps: "event_store_events + event_store_events_in_streams: stream, position + 1 → version (NULL positions, from expected_version :any and links, by the join table's id), id → position, event_id, event_type, data, metadata (JSON; YAML marked undecodable), created_at; an event linked into several streams is in each, and once in $all; events in no stream are in `all`; category before `$`, `$…` streams under `$system`",
+        maps: "event_store_events + event_store_events_in_streams: stream, position + 1 → version (NULL positions, from expected_version :any and links, by the join table's id), id → position, event_id, event_type, data, metadata (JSON, or RES's default YAML read as data: symbols, BigDecimal exact, HashWithIndifferentAccess, TimeWithZone; other Ruby objects marked undecodable, never evaluated), created_at; an event linked into several streams is in each, and once in $all; events in no stream are in `all`; category before `$`, `$…` streams under `$system`",
     },
     FormatInfo {
         name: "map",
@@ -453,7 +455,7 @@ fn rails_event_store() -> Mapping {
         topic: None,
         undecodable: None,
         category: CategoryRule::Column(s("res_category")),
-        decoder: Decoder::Json,
+        decoder: Decoder::JsonOrRubyYaml,
         snapshots: None,
         filter: None,
         log_filter: Some(s("res_first")),

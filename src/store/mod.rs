@@ -12,6 +12,7 @@ mod postgres;
 mod read;
 mod read_ahead;
 mod related;
+mod ruby_yaml;
 mod schema;
 mod snapshots;
 mod source;
