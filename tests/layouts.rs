@@ -382,6 +382,7 @@ fn formats_lists_every_layout() {
         "cqrs-es",
         "message-db",
         "rails-event-store",
+        "eventsauce",
         "map",
     ] {
         assert!(
@@ -396,7 +397,7 @@ fn formats_lists_every_layout() {
             .map(|f| f["name"].as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(names("sqlite").len(), 7);
+    assert_eq!(names("sqlite").len(), 8);
     assert_eq!(
         names("postgres"),
         [

@@ -21,6 +21,8 @@ pub enum Layout {
     Eventuous,
     /// Rails Event Store: events in `event_store_events`, streams in a join table.
     RailsEventStore,
+    /// EventSauce: a table per aggregate type, the envelope's headers inside the payload.
+    EventSauce,
 }
 
 /// How payloads are turned into `data`, `type` and the timestamp.
@@ -191,6 +193,12 @@ pub const FORMATS: &[FormatInfo] = &[
         maps: "event_store_events + event_store_events_in_streams: stream, position + 1 → version (NULL positions, from expected_version :any and links, by the join table's id), id → position, event_id, event_type, data, metadata (JSON, or RES's default YAML read as data: symbols, BigDecimal exact, HashWithIndifferentAccess, TimeWithZone; other Ruby objects marked undecodable, never evaluated), created_at; an event linked into several streams is in each, and once in $all; events in no stream are in `all`; category before `$`, `$…` streams under `$system`",
     },
     FormatInfo {
+        name: "eventsauce",
+        layout: Layout::EventSauce,
+        library: "EventSauce (PHP, Doctrine/PDO message repository, SQLite)",
+        maps: "every table of event_id, aggregate_root_id (BINARY(16) → UUID), version, payload: the payload's headers give type (__event_type), time (__time_of_recording), version (where the column is NULL), id (__event_id) and category (__aggregate_root_type); its payload is data; the other headers are metadata; several aggregate tables are read together, the log by each table's row number (EventSauce keeps no order across tables)",
+    },
+    FormatInfo {
         name: "map",
         layout: Layout::Custom,
         library: "anything else, with --map",
@@ -218,12 +226,14 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
     let o = |x: &str| Some(x.to_string());
     match layout {
         Layout::RailsEventStore => rails_event_store(),
+        // EventSauce's tables are found by their columns (`eventsauce`), not by a name.
         Layout::Native
         | Layout::Custom
         | Layout::Marten
         | Layout::GoMink
         | Layout::Commanded
-        | Layout::Eventuous => Mapping {
+        | Layout::Eventuous
+        | Layout::EventSauce => Mapping {
             layout,
             table: s("events"),
             position: s("global_position"),
@@ -462,7 +472,83 @@ fn rails_event_store() -> Mapping {
     }
 }
 
+/// EventSauce's tables (one per aggregate type, named by the application) as one: each
+/// row's envelope headers pulled out of its JSON payload. With several tables a position
+/// is the row's number × 64 + the table's place: EventSauce keeps no order across them.
+fn eventsauce(conn: &Connection, tables: &[String]) -> Result<Option<Mapping>> {
+    let mut found = Vec::new();
+    for t in tables {
+        if has_columns(
+            conn,
+            t,
+            &["event_id", "aggregate_root_id", "version", "payload"],
+        )? {
+            found.push(t.clone());
+        }
+    }
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let several = found.len() > 1;
+    let header = |h: &str| format!("(payload ->> '$.headers.{h}')");
+    let selects: Vec<String> = found
+        .iter()
+        .take(64)
+        .enumerate()
+        .map(|(k, t)| {
+            let position = match several {
+                true => format!("(rowid * 64 + {k})"),
+                false => "rowid".into(),
+            };
+            format!(
+                "SELECT {position} AS es_position, {stream} AS es_stream, \
+                 COALESCE(version, {version}) AS es_version, COALESCE({id}, {event_id}) AS es_event_id, \
+                 {ty} AS es_type, (payload -> '$.payload') AS es_data, \
+                 json_remove(payload -> '$.headers', '$.__event_type', '$.__event_id', '$.__time_of_recording', '$.__aggregate_root_version', '$.__aggregate_root_id') AS es_metadata, \
+                 {time} AS es_time, COALESCE({root}, {table}) AS es_category FROM {quoted}",
+                stream = uuid_text("aggregate_root_id"),
+                version = header("__aggregate_root_version"),
+                id = header("__event_id"),
+                event_id = uuid_text("event_id"),
+                ty = header("__event_type"),
+                time = header("__time_of_recording"),
+                root = header("__aggregate_root_type"),
+                table = q(t).replace('"', "'"),
+                quoted = q(t),
+            )
+        })
+        .collect();
+    let s = |x: &str| x.to_string();
+    Ok(Some(Mapping {
+        layout: Layout::EventSauce,
+        table: format!("({})", selects.join(" UNION ALL ")),
+        position: s("es_position"),
+        stream: s("es_stream"),
+        version: s("es_version"),
+        event_id: Some(s("es_event_id")),
+        event_type: s("es_type"),
+        data: s("es_data"),
+        metadata: Some(s("es_metadata")),
+        time: Some(s("es_time")),
+        time_unit: Default::default(),
+        schema_version: None,
+        original_position: None,
+        topic: None,
+        undecodable: None,
+        category: CategoryRule::Column(s("es_category")),
+        decoder: Decoder::Json,
+        snapshots: None,
+        filter: None,
+        log_filter: None,
+    }))
+}
+
 pub fn detect(conn: &Connection, tables: &[String], format: Option<&str>) -> Result<Mapping> {
+    if format.is_none_or(|f| f == "eventsauce") {
+        if let Some(m) = eventsauce(conn, tables)? {
+            return Ok(m);
+        }
+    }
     if format.is_none_or(|f| f == "rails-event-store")
         && has_columns(
             conn,
