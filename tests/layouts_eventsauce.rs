@@ -8,28 +8,17 @@
 
 mod common;
 
-use std::process::Command;
+use std::path::Path;
 
 use common::bin::{lines, ok, s};
 use serde_json::Value;
-
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 #[test]
 fn an_eventsauce_store_reads_as_its_headers_mean() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("eventsauce.sqlite");
-    let out = Command::new("python3")
-        .arg(format!("{FIXTURES}/make_eventsauce_store.py"))
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let expected = lines(&String::from_utf8(out.stdout).unwrap());
+    let expected =
+        common::fixture_lines(Path::new("python3"), "make_eventsauce_store.py", &[s(&db)]);
     assert!(ok(&["formats"]).contains("eventsauce"));
     let all = lines(&ok(&["events", s(&db), "--json"]));
     assert_eq!(all.len(), expected.len());

@@ -9,28 +9,16 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Command;
+use std::path::Path;
 
 use common::bin::{lines, ok, s};
 use serde_json::Value;
-
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 #[test]
 fn a_rails_event_store_reads_as_its_rows_mean() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("res.sqlite3");
-    let out = Command::new("python3")
-        .arg(format!("{FIXTURES}/make_res_store.py"))
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let expected = lines(&String::from_utf8(out.stdout).unwrap());
+    let expected = common::fixture_lines(Path::new("python3"), "make_res_store.py", &[s(&db)]);
     let (in_streams, log): (Vec<&Value>, Vec<&Value>) =
         expected.iter().partition(|e| e.get("version").is_some());
 

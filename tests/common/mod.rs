@@ -369,3 +369,21 @@ pub fn jq_fold(events: &[serde_json::Value], program: &Path) -> Option<serde_jso
         .success()
         .then(|| serde_json::from_slice(&out.stdout).unwrap())
 }
+
+/// Runs tests/fixtures/`script` with `python` and `args`; its JSON lines (a fixture that
+/// writes a store prints what it expects of it). Fails with its stderr.
+#[allow(dead_code)]
+pub fn fixture_lines(python: &Path, script: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let path = format!("{}/tests/fixtures/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(python)
+        .arg(path)
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bin::lines(&String::from_utf8(out.stdout).unwrap())
+}
