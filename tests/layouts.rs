@@ -408,7 +408,8 @@ fn formats_lists_every_layout() {
             "cqrs-es",
             "go-mink",
             "commanded",
-            "eventuous"
+            "eventuous",
+            "rails-event-store"
         ]
     );
     assert!(json[1]["maps"].as_str().unwrap().contains("zlib"));

@@ -19,12 +19,71 @@ fn a_rails_event_store_reads_as_its_rows_mean() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("res.sqlite3");
     let expected = common::fixture_lines(Path::new("python3"), "make_res_store.py", &[s(&db)]);
+    check(s(&db), &expected);
+}
+
+/// The same rows in RES's PostgreSQL tables (uuid event ids, bytea payloads, as its
+/// migration makes them there), read from a real server.
+#[test]
+fn a_rails_event_store_on_postgresql_reads_the_same() {
+    let Some(pg) = common::pg::Cluster::available() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("res.sqlite3");
+    let expected = common::fixture_lines(Path::new("python3"), "make_res_store.py", &[s(&db)]);
+    let url = pg.database(
+        "res",
+        "CREATE TABLE event_store_events_in_streams (id bigserial PRIMARY KEY, stream varchar NOT NULL, position integer, event_id uuid NOT NULL, created_at timestamp(6) without time zone NOT NULL);
+         CREATE UNIQUE INDEX ON event_store_events_in_streams (stream, position);
+         CREATE INDEX ON event_store_events_in_streams (event_id);
+         CREATE TABLE event_store_events (id bigserial PRIMARY KEY, event_id uuid NOT NULL UNIQUE, event_type varchar NOT NULL, metadata bytea, data bytea NOT NULL, created_at timestamp(6) without time zone NOT NULL, valid_at timestamp(6) without time zone);",
+    );
+    let lite = rusqlite::Connection::open(&db).unwrap();
+    let mut client = pg.client("res");
+    let mut rows = lite
+        .prepare("SELECT id, event_id, event_type, metadata, data, created_at FROM event_store_events ORDER BY id")
+        .unwrap();
+    let mut rows = rows.query([]).unwrap();
+    while let Some(r) = rows.next().unwrap() {
+        let (id, eid, ty): (i64, String, String) =
+            (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap());
+        let meta: String = r.get(3).unwrap();
+        let data: String = r.get(4).unwrap();
+        let at: String = r.get(5).unwrap();
+        client
+            .execute(
+                "INSERT INTO event_store_events VALUES ($1, $2::text::uuid, $3, $4, $5, $6::text::timestamp, NULL)",
+                &[&id, &eid, &ty, &meta.as_bytes(), &data.as_bytes(), &at],
+            )
+            .unwrap();
+    }
+    let mut links = lite
+        .prepare("SELECT id, stream, position, event_id, created_at FROM event_store_events_in_streams ORDER BY id")
+        .unwrap();
+    let mut links = links.query([]).unwrap();
+    while let Some(r) = links.next().unwrap() {
+        let (id, stream, position): (i64, String, Option<i32>) =
+            (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap());
+        let (eid, at): (String, String) = (r.get(3).unwrap(), r.get(4).unwrap());
+        client
+            .execute(
+                "INSERT INTO event_store_events_in_streams VALUES ($1, $2, $3, $4::text::uuid, $5::text::timestamp)",
+                &[&id, &stream, &position, &eid, &at],
+            )
+            .unwrap();
+    }
+    check(&url, &expected);
+}
+
+/// Checks the store at `db` against what the fixture computed from its rows.
+fn check(db: &str, expected: &[Value]) {
     let (in_streams, log): (Vec<&Value>, Vec<&Value>) =
         expected.iter().partition(|e| e.get("version").is_some());
 
     let formats = ok(&["formats"]);
     assert!(formats.contains("rails-event-store"), "{formats}");
-    let streams = lines(&ok(&["streams", s(&db), "--json"]));
+    let streams = lines(&ok(&["streams", db, "--json"]));
     let mut by_stream: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
     for e in &in_streams {
         by_stream
@@ -36,7 +95,7 @@ fn a_rails_event_store_reads_as_its_rows_mean() {
         let info = streams.iter().find(|i| i["stream_id"] == *stream).unwrap();
         assert_eq!(info["category"], want[0]["category"], "{stream}");
         assert_eq!(info["events"], want.len(), "{stream}");
-        let got = lines(&ok(&["events", s(&db), "--stream", stream, "--json"]));
+        let got = lines(&ok(&["events", db, "--stream", stream, "--json"]));
         let got: Vec<(i64, &str, &str)> = got
             .iter()
             .map(|e| {
@@ -60,7 +119,7 @@ fn a_rails_event_store_reads_as_its_rows_mean() {
         assert_eq!(got, want, "{stream}");
     }
     // The log: every event once, at its first stream (or `all`), by position.
-    let all = lines(&ok(&["events", s(&db), "--json"]));
+    let all = lines(&ok(&["events", db, "--json"]));
     let got: Vec<(i64, &str, &str)> = all
         .iter()
         .map(|e| {
@@ -102,7 +161,7 @@ fn a_rails_event_store_reads_as_its_rows_mean() {
         .contains("!ruby/object:Audit"));
     // A replay of a RES stream folds its events in order.
     let state: Value =
-        serde_json::from_str(&ok(&["state", s(&db), "Account$acc-1", "--json"])).unwrap();
+        serde_json::from_str(&ok(&["state", db, "Account$acc-1", "--json"])).unwrap();
     assert_eq!(state["owner"], "ann");
     assert_eq!(state["amount"], 50, "the merge of the last deposit");
 }

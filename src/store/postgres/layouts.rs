@@ -100,6 +100,9 @@ pub struct PgLayout {
     /// The channel the library NOTIFYs on commit, where it has one: a follower LISTENs
     /// there and wakes at once instead of waiting for its next poll.
     pub notify_channel: Option<String>,
+    /// A condition rows of the whole log meet, not stream reads (Rails Event Store: a
+    /// linked event is in the log once).
+    pub log_filter: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -152,6 +155,7 @@ pub const PG_FORMATS: &[(&str, &str, &str)] = &[
     ("go-mink", "go-mink", "mink.events + mink.streams + mink.snapshots: global_position, stream_id, version, event_id, event_type, data, metadata, timestamp"),
     ("commanded", "Commanded EventStore", "streams + events + stream_events: $all (stream_id 0) → position, stream_uuid, stream_version, data/metadata (JSON bytea or jsonb; Erlang terms marked undecodable)"),
     ("eventuous", "Eventuous", "eventuous.messages + eventuous.streams: global_position, stream_name, stream_position (0-based) + 1 → version, json_data, json_metadata, created; tombstones hidden"),
+    ("rails-event-store", "Rails Event Store", "event_store_events + event_store_events_in_streams: as on SQLite (links in each stream and once in $all, NULL positions by the join id, JSON/JSONB or RES's YAML)"),
 ];
 
 /// Every table (with columns) the role can see, in `schema` or in all non-system schemas.
@@ -204,6 +208,7 @@ pub fn detect(tables: &[Table], choices: &Choices) -> Vec<PgLayout> {
         found.extend(go_mink(tables, t));
         found.extend(eventsourcing(tables, t));
         found.extend(cqrs_es(tables, t));
+        found.extend(rails_event_store(tables, t));
     }
     if let Some(f) = &choices.format {
         found.retain(|l| l.name == f);
@@ -236,6 +241,7 @@ fn base(layout: Layout, name: &'static str, t: &Table) -> PgLayout {
         snapshots: None,
         watermark: Watermark::Gaps,
         notify_channel: None,
+        log_filter: None,
     }
 }
 
@@ -476,6 +482,50 @@ fn eventsourcing(tables: &[Table], t: &Table) -> Option<PgLayout> {
             decoder: Decoder::Eventsourcing,
         }),
         ..base(Layout::Eventsourcing, "eventsourcing", t)
+    })
+}
+
+/// Rails Event Store: `event_store_events` through `event_store_events_in_streams`, as on
+/// SQLite (`store::layout`): a row per (event, stream), a linked event once in the log,
+/// NULL positions by the join table's id, events in no stream under `all`.
+fn rails_event_store(tables: &[Table], t: &Table) -> Option<PgLayout> {
+    if t.name != "event_store_events" || !t.has(&["id", "event_id", "event_type", "data"]) {
+        return None;
+    }
+    let joins = sibling(
+        tables,
+        t,
+        "event_store_events_in_streams",
+        &["id", "stream", "position", "event_id"],
+    )?;
+    let j = joins.qualified();
+    let category = "CASE WHEN s.stream IS NULL OR left(s.stream, 1) = '$' THEN '$system' \
+         WHEN strpos(s.stream, '$') > 0 THEN split_part(s.stream, '$', 1) \
+         WHEN strpos(s.stream, '-') > 0 THEN split_part(s.stream, '-', 1) ELSE s.stream END";
+    let from = format!(
+        "(SELECT e.id AS res_position, COALESCE(s.stream, 'all') AS res_stream, \
+         CASE WHEN s.id IS NULL THEN e.id WHEN s.position IS NOT NULL THEN s.position + 1 \
+         ELSE (SELECT count(*) FROM {j} o WHERE o.stream = s.stream AND o.id <= s.id) END AS res_version, \
+         e.event_id::text AS res_event_id, e.event_type AS res_type, e.data, e.metadata, e.created_at, \
+         ({category}) AS res_category, \
+         (s.id IS NULL OR s.id = (SELECT min(f.id) FROM {j} f WHERE f.event_id = e.event_id)) AS res_first \
+         FROM {} e LEFT JOIN {j} s ON s.event_id = e.event_id) e",
+        t.qualified()
+    );
+    Some(PgLayout {
+        from,
+        position: "e.res_position".into(),
+        stream: "e.res_stream".into(),
+        version: "e.res_version".into(),
+        event_id: "e.res_event_id".into(),
+        event_type: "e.res_type".into(),
+        data: payload("e", t, "data"),
+        metadata: text_or_bytes("e", t, "metadata"),
+        time: Some(time("e", t, "created_at")),
+        category: Some("e.res_category".into()),
+        decoder: Decoder::JsonOrRubyYaml,
+        log_filter: Some("e.res_first".into()),
+        ..base(Layout::RailsEventStore, "rails-event-store", t)
     })
 }
 

@@ -594,6 +594,10 @@ impl PgStore {
             let n = next(&mut params, Box::new(ty.clone()));
             conds.push(format!("{} = ${n}", l.event_type));
         }
+        // The whole log holds each event once; chosen streams every row of theirs.
+        if let (None, None, Some(f)) = (&filter.stream, &filter.streams, &l.log_filter) {
+            conds.push(f.clone());
+        }
         let cond = conds.join(" AND ");
         let mut skip = filter.offset;
         let mut left = filter.limit.unwrap_or(usize::MAX);
@@ -1082,8 +1086,11 @@ impl EventSource for PgStore {
     fn count_after(&self, after: i64) -> Result<i64> {
         let l = &self.layout;
         let sql = format!(
-            "SELECT count(*)::int8 FROM {} WHERE {} AND {} > $1::int8",
-            l.from, l.filter, l.position
+            "SELECT count(*)::int8 FROM {} WHERE {} AND {} AND {} > $1::int8",
+            l.from,
+            l.filter,
+            l.log_filter.as_deref().unwrap_or("TRUE"),
+            l.position
         );
         Ok(self.one_row(&sql, &[&after])?.map_or(0, |r| r.get(0)))
     }
