@@ -23,6 +23,8 @@ pub enum Layout {
     RailsEventStore,
     /// EventSauce: a table per aggregate type, the envelope's headers inside the payload.
     EventSauce,
+    /// Akka / Pekko Persistence JDBC's `event_journal` (PostgreSQL).
+    Akka,
 }
 
 /// How payloads are turned into `data`, `type` and the timestamp.
@@ -233,7 +235,8 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
         | Layout::GoMink
         | Layout::Commanded
         | Layout::Eventuous
-        | Layout::EventSauce => Mapping {
+        | Layout::EventSauce
+        | Layout::Akka => Mapping {
             layout,
             table: s("events"),
             position: s("global_position"),

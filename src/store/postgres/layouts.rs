@@ -155,6 +155,7 @@ pub const PG_FORMATS: &[(&str, &str, &str)] = &[
     ("go-mink", "go-mink", "mink.events + mink.streams + mink.snapshots: global_position, stream_id, version, event_id, event_type, data, metadata, timestamp"),
     ("commanded", "Commanded EventStore", "streams + events + stream_events: $all (stream_id 0) → position, stream_uuid, stream_version, data/metadata (JSON bytea or jsonb; Erlang terms marked undecodable)"),
     ("eventuous", "Eventuous", "eventuous.messages + eventuous.streams: global_position, stream_name, stream_position (0-based) + 1 → version, json_data, json_metadata, created; tombstones hidden"),
+    ("akka", "Akka / Pekko Persistence JDBC", "event_journal: persistence_id → stream (category before '|'), sequence_number → version, ordering → position, event_ser_manifest → type, write_timestamp (ms) → time, event_payload (Jackson JSON read; CBOR and other serializers marked undecodable, the serializer id and manifest in metadata), deleted rows hidden unless --archived; snapshot"),
     ("rails-event-store", "Rails Event Store", "event_store_events + event_store_events_in_streams: as on SQLite (links in each stream and once in $all, NULL positions by the join id, JSON/JSONB or RES's YAML)"),
 ];
 
@@ -209,6 +210,7 @@ pub fn detect(tables: &[Table], choices: &Choices) -> Vec<PgLayout> {
         found.extend(eventsourcing(tables, t));
         found.extend(cqrs_es(tables, t));
         found.extend(rails_event_store(tables, t));
+        found.extend(akka(tables, t, choices));
     }
     if let Some(f) = &choices.format {
         found.retain(|l| l.name == f);
@@ -482,6 +484,70 @@ fn eventsourcing(tables: &[Table], t: &Table) -> Option<PgLayout> {
             decoder: Decoder::Eventsourcing,
         }),
         ..base(Layout::Eventsourcing, "eventsourcing", t)
+    })
+}
+
+/// Akka / Pekko Persistence JDBC: `event_journal` (and `snapshot`). Payloads are whatever
+/// the serializer wrote: Jackson JSON reads as JSON, anything else is marked undecodable,
+/// with the serializer's id and manifest kept in the metadata to say which it was.
+fn akka(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
+    let cols = [
+        "ordering",
+        "persistence_id",
+        "sequence_number",
+        "deleted",
+        "event_ser_id",
+        "event_ser_manifest",
+        "event_payload",
+    ];
+    if t.name != "event_journal" || !t.has(&cols) {
+        return None;
+    }
+    let millis = |col: &str| {
+        format!(
+            "to_char(to_timestamp({col} / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        )
+    };
+    let snaps = sibling(
+        tables,
+        t,
+        "snapshot",
+        &["persistence_id", "sequence_number", "snapshot_payload"],
+    );
+    Some(PgLayout {
+        position: "e.ordering".into(),
+        stream: "e.persistence_id".into(),
+        version: "e.sequence_number".into(),
+        event_type: "e.event_ser_manifest".into(),
+        data: "e.event_payload".into(),
+        metadata: format!(
+            "json_build_object('serializer_id', e.event_ser_id, 'manifest', e.event_ser_manifest{})::text",
+            if t.has(&["writer"]) { ", 'writer', e.writer" } else { "" }
+        ),
+        time: t.has(&["write_timestamp"]).then(|| millis("e.write_timestamp")),
+        category: Some(
+            "CASE WHEN strpos(e.persistence_id, '|') > 0 THEN split_part(e.persistence_id, '|', 1) \
+             ELSE split_part(e.persistence_id, '-', 1) END"
+                .into(),
+        ),
+        filter: if choices.archived {
+            "TRUE".into()
+        } else {
+            "NOT e.deleted".into()
+        },
+        snapshots: snaps.map(|s| Snapshots {
+            from: s.qualified(),
+            stream: "persistence_id".into(),
+            version: "sequence_number".into(),
+            data: "snapshot_payload".into(),
+            created_at: if s.has(&["created"]) {
+                millis("created")
+            } else {
+                "NULL".into()
+            },
+            decoder: Decoder::Json,
+        }),
+        ..base(Layout::Akka, "akka", t)
     })
 }
 
