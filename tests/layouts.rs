@@ -409,6 +409,7 @@ fn formats_lists_every_layout() {
             "go-mink",
             "commanded",
             "eventuous",
+            "axon",
             "akka",
             "rails-event-store"
         ]

@@ -178,3 +178,76 @@ fn an_akka_journal_reads_as_its_serializers_wrote_it() {
     assert_eq!(snaps[0]["stream_id"], "Account|acc-1");
     assert!(ok(&["formats"]).contains("akka"));
 }
+
+/// Axon Framework's JPA event store on PostgreSQL, as Hibernate maps it there: payloads
+/// and metadata as OID large objects, XStream XML (the default) or Jackson JSON; 0-based
+/// sequence numbers; ISO-8601 text times; a snapshot.
+#[test]
+fn an_axon_event_store_reads_as_its_serializers_wrote_it() {
+    let Some(pg) = common::pg::Cluster::available() else {
+        return;
+    };
+    let url = pg.database(
+        "axon",
+        "CREATE TABLE domain_event_entry (global_index bigint NOT NULL PRIMARY KEY, event_identifier varchar(255) NOT NULL UNIQUE, meta_data oid, payload oid NOT NULL, payload_revision varchar(255), payload_type varchar(255) NOT NULL, time_stamp varchar(255) NOT NULL, aggregate_identifier varchar(255) NOT NULL, sequence_number bigint NOT NULL, type varchar(255), UNIQUE (aggregate_identifier, sequence_number));
+         CREATE TABLE snapshot_event_entry (aggregate_identifier varchar(255) NOT NULL, sequence_number bigint NOT NULL, type varchar(255) NOT NULL, event_identifier varchar(255) NOT NULL UNIQUE, meta_data oid, payload oid NOT NULL, payload_revision varchar(255), payload_type varchar(255) NOT NULL, time_stamp varchar(255) NOT NULL, PRIMARY KEY (aggregate_identifier, sequence_number, type));",
+    );
+    let mut client = pg.client("axon");
+    let meta = "<meta-data><entry><string>traceId</string><string>t-1</string></entry></meta-data>";
+    let events = [
+        (1_i64, "acc-1", 0_i64, "com.bank.AccountOpened", None, "<com.bank.AccountOpened><owner>ann</owner></com.bank.AccountOpened>"),
+        (2, "acc-1", 1, "com.bank.MoneyDeposited", Some("2"), "<com.bank.MoneyDeposited><amount>100</amount><note>a &amp; b</note></com.bank.MoneyDeposited>"),
+        (3, "ord-7", 0, "com.shop.OrderPlaced", None, r#"{"sku":"kb","lines":[1,2]}"#),
+        (4, "acc-1", 2, "com.bank.MoneyDeposited", Some("2"), "<com.bank.MoneyDeposited><amount>50</amount></com.bank.MoneyDeposited>"),
+    ];
+    for (g, agg, seq, ty, rev, payload) in events {
+        let kind = if agg.starts_with("acc") {
+            "Account"
+        } else {
+            "Order"
+        };
+        client
+            .execute(
+                "INSERT INTO domain_event_entry VALUES ($1, $2, lo_from_bytea(0, convert_to($3, 'UTF8')), lo_from_bytea(0, convert_to($4, 'UTF8')), $5, $6, $7, $8, $9, $10)",
+                &[&g, &format!("e-{g}"), &meta, &payload, &rev, &ty, &format!("2024-03-01T09:0{g}:00.250Z"), &agg, &seq, &kind],
+            )
+            .unwrap();
+    }
+    client
+        .execute(
+            "INSERT INTO snapshot_event_entry VALUES ('acc-1', 1, 'Account', 's-1', NULL, lo_from_bytea(0, convert_to('<com.bank.Account><balance>100</balance></com.bank.Account>', 'UTF8')), NULL, 'com.bank.Account', '2024-03-01T09:03:00Z')",
+            &[],
+        )
+        .unwrap();
+    let got = lines(&ok(&["events", &url, "--stream", "acc-1", "--json"]));
+    let versions: Vec<i64> = got.iter().map(|e| e["version"].as_i64().unwrap()).collect();
+    assert_eq!(versions, [1, 2, 3], "0-based sequence numbers + 1");
+    assert_eq!(got[0]["data"], json!({"owner": "ann"}));
+    assert_eq!(
+        got[1]["data"],
+        json!({"amount": "100", "note": "a & b"}),
+        "XStream keeps text"
+    );
+    assert_eq!(got[1]["type"], "com.bank.MoneyDeposited");
+    assert_eq!(got[1]["schema_version"], "2");
+    assert_eq!(got[1]["metadata"], json!({"traceId": "t-1"}));
+    assert_eq!(got[1]["timestamp"], "2024-03-01T09:02:00.250Z");
+    assert_eq!(got[1]["event_id"], "e-2");
+    assert_eq!(got[1]["category"], "Account");
+    let order = lines(&ok(&["events", &url, "--stream", "ord-7", "--json"]));
+    assert_eq!(
+        order[0]["data"],
+        json!({"sku": "kb", "lines": [1, 2]}),
+        "Jackson JSON"
+    );
+    let all = lines(&ok(&["events", &url, "--json"]));
+    let positions: Vec<i64> = all
+        .iter()
+        .map(|e| e["global_position"].as_i64().unwrap())
+        .collect();
+    assert_eq!(positions, [1, 2, 3, 4]);
+    let snaps = lines(&ok(&["snapshots", &url, "--json"]));
+    assert_eq!(snaps.len(), 1, "{snaps:?}");
+    assert_eq!(snaps[0]["version"], 2, "after the 0-based event 1");
+    assert!(ok(&["formats"]).contains("axon"));
+}

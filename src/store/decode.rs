@@ -90,6 +90,9 @@ pub fn event_from_parts(p: RowParts, decoder: Decoder) -> Event {
         .unwrap_or_else(|| format!("{stream_id}@{version}"));
     let metadata = match p.metadata {
         None => Value::Object(Default::default()),
+        Some(t) if decoder == Decoder::XmlOrJson && t.trim_start().starts_with('<') => {
+            super::xstream::decode(&t).unwrap_or(Value::String(t))
+        }
         Some(t) => serde_json::from_str(&t).unwrap_or(Value::String(t)),
     };
     let mut e = Event {
@@ -142,7 +145,7 @@ pub fn event_from_parts(p: RowParts, decoder: Decoder) -> Event {
                 e.schema_version = Some(v.to_string());
             }
         }
-        Decoder::Json | Decoder::TaggedEnum | Decoder::JsonOrRubyYaml => {}
+        Decoder::Json | Decoder::TaggedEnum | Decoder::JsonOrRubyYaml | Decoder::XmlOrJson => {}
     }
     e
 }
@@ -183,6 +186,13 @@ pub fn decode_payload(payload: &[u8], decoder: Decoder) -> Result<Value, (String
         },
         Decoder::Json => parse_json(payload),
         Decoder::TaggedEnum => parse_json(payload).map(untag_enum),
+        Decoder::XmlOrJson => parse_json(payload).or_else(|(why, raw)| {
+            let text = std::str::from_utf8(payload).ok();
+            match text.filter(|t| t.trim_start().starts_with('<')) {
+                Some(xml) => super::xstream::decode(xml).map_err(|e| (e, raw)),
+                None => Err((why, raw)),
+            }
+        }),
         Decoder::JsonOrRubyYaml => parse_json(payload).or_else(|(why, raw)| {
             match std::str::from_utf8(payload)
                 .ok()

@@ -25,6 +25,8 @@ pub enum Layout {
     EventSauce,
     /// Akka / Pekko Persistence JDBC's `event_journal` (PostgreSQL).
     Akka,
+    /// Axon Framework's `domain_event_entry` (PostgreSQL).
+    Axon,
 }
 
 /// How payloads are turned into `data`, `type` and the timestamp.
@@ -39,6 +41,9 @@ pub enum Decoder {
     TaggedEnum,
     /// Rails Event Store: JSON, or Ruby's YAML (its default serializer), read as data.
     JsonOrRubyYaml,
+    /// Axon Framework: XStream's XML (its default serializer) or Jackson's JSON, for the
+    /// payload and the metadata.
+    XmlOrJson,
 }
 
 /// Where a stream's category comes from.
@@ -236,7 +241,8 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
         | Layout::Commanded
         | Layout::Eventuous
         | Layout::EventSauce
-        | Layout::Akka => Mapping {
+        | Layout::Akka
+        | Layout::Axon => Mapping {
             layout,
             table: s("events"),
             position: s("global_position"),

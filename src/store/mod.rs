@@ -24,6 +24,7 @@ mod time_index;
 mod timeline;
 pub mod types;
 mod write;
+mod xstream;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

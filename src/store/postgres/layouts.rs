@@ -155,6 +155,7 @@ pub const PG_FORMATS: &[(&str, &str, &str)] = &[
     ("go-mink", "go-mink", "mink.events + mink.streams + mink.snapshots: global_position, stream_id, version, event_id, event_type, data, metadata, timestamp"),
     ("commanded", "Commanded EventStore", "streams + events + stream_events: $all (stream_id 0) → position, stream_uuid, stream_version, data/metadata (JSON bytea or jsonb; Erlang terms marked undecodable)"),
     ("eventuous", "Eventuous", "eventuous.messages + eventuous.streams: global_position, stream_name, stream_position (0-based) + 1 → version, json_data, json_metadata, created; tombstones hidden"),
+    ("axon", "Axon Framework (JPA/JDBC)", "domain_event_entry (or Axon 5's aggregate_event_entry): global_index → position, aggregate_identifier → stream, sequence_number (0-based) + 1 → version, payload_type → type, payload_revision → schema version, type → category, time_stamp (ISO-8601 text), payload and meta_data as OID large objects (lo_get) or bytea, XStream XML or Jackson JSON; snapshot_event_entry"),
     ("akka", "Akka / Pekko Persistence JDBC", "event_journal: persistence_id → stream (category before '|'), sequence_number → version, ordering → position, event_ser_manifest → type, write_timestamp (ms) → time, event_payload (Jackson JSON read; CBOR and other serializers marked undecodable, the serializer id and manifest in metadata), deleted rows hidden unless --archived; snapshot"),
     ("rails-event-store", "Rails Event Store", "event_store_events + event_store_events_in_streams: as on SQLite (links in each stream and once in $all, NULL positions by the join id, JSON/JSONB or RES's YAML)"),
 ];
@@ -211,6 +212,7 @@ pub fn detect(tables: &[Table], choices: &Choices) -> Vec<PgLayout> {
         found.extend(cqrs_es(tables, t));
         found.extend(rails_event_store(tables, t));
         found.extend(akka(tables, t, choices));
+        found.extend(axon(tables, t));
     }
     if let Some(f) = &choices.format {
         found.retain(|l| l.name == f);
@@ -484,6 +486,83 @@ fn eventsourcing(tables: &[Table], t: &Table) -> Option<PgLayout> {
             decoder: Decoder::Eventsourcing,
         }),
         ..base(Layout::Eventsourcing, "eventsourcing", t)
+    })
+}
+
+/// A column of bytes as the reader gets them: an OID large object through `lo_get`.
+fn bytes_of(alias: &str, table: &Table, col: &str) -> String {
+    match table.columns.get(col).map(|(t, _)| t.as_str()) {
+        Some("oid") => format!("lo_get({alias}.{})", q(col)),
+        _ => payload(alias, table, col),
+    }
+}
+
+/// Axon Framework's JPA/JDBC event store: `domain_event_entry` (Axon 5:
+/// `aggregate_event_entry`) and `snapshot_event_entry`.
+fn axon(tables: &[Table], t: &Table) -> Option<PgLayout> {
+    let cols = [
+        "global_index",
+        "aggregate_identifier",
+        "sequence_number",
+        "payload_type",
+        "payload",
+        "time_stamp",
+    ];
+    if !matches!(
+        t.name.as_str(),
+        "domain_event_entry" | "aggregate_event_entry"
+    ) || !t.has(&cols)
+    {
+        return None;
+    }
+    let snaps = sibling(
+        tables,
+        t,
+        "snapshot_event_entry",
+        &["aggregate_identifier", "sequence_number", "payload"],
+    );
+    let meta = |alias: &str, table: &Table| {
+        if table.has(&["meta_data"]) {
+            format!(
+                "convert_from({}, 'UTF8')",
+                bytes_of(alias, table, "meta_data")
+            )
+        } else {
+            "NULL".into()
+        }
+    };
+    Some(PgLayout {
+        position: "e.global_index".into(),
+        stream: "e.aggregate_identifier".into(),
+        version: "e.sequence_number".into(),
+        version_offset: 1,
+        event_id: if t.has(&["event_identifier"]) {
+            "e.event_identifier".into()
+        } else {
+            "NULL".into()
+        },
+        event_type: "e.payload_type".into(),
+        data: bytes_of("e", t, "payload"),
+        metadata: meta("e", t),
+        time: Some("e.time_stamp".into()),
+        time_unit: Some(EpochUnit::Auto),
+        schema_version: if t.has(&["payload_revision"]) {
+            "e.payload_revision".into()
+        } else {
+            "NULL".into()
+        },
+        category: t.has(&["type"]).then(|| "e.type".into()),
+        decoder: Decoder::XmlOrJson,
+        snapshots: snaps.map(|s| Snapshots {
+            from: s.qualified(),
+            stream: "aggregate_identifier".into(),
+            // 0-based, made 1-based with the events' offset.
+            version: "sequence_number".into(),
+            data: bytes_of(&s.qualified(), s, "payload"),
+            created_at: "NULL".into(),
+            decoder: Decoder::XmlOrJson,
+        }),
+        ..base(Layout::Axon, "axon", t)
     })
 }
 
