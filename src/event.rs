@@ -44,6 +44,10 @@ pub struct Event {
     /// or the raw text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undecodable: Option<String>,
+    /// Where this row is a link (Rails Event Store): the stream the event was first
+    /// appended to; the event is that stream's, shown here too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_of: Option<String>,
     /// Set where an upcaster made this envelope from the stored one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub upcast: bool,

@@ -118,6 +118,21 @@ fn check(db: &str, expected: &[Value]) {
             .collect();
         assert_eq!(got, want, "{stream}");
     }
+    // A link says so, naming the stream its event was first appended to.
+    let links = lines(&ok(&[
+        "events",
+        db,
+        "--stream",
+        "$by_type_MoneyDeposited",
+        "--json",
+    ]));
+    assert_eq!(links.len(), 2);
+    assert!(
+        links.iter().all(|e| e["link_of"] == "Account$acc-1"),
+        "{links:?}"
+    );
+    let own = lines(&ok(&["events", db, "--stream", "Account$acc-1", "--json"]));
+    assert!(own.iter().all(|e| e.get("link_of").is_none()), "{own:?}");
     // The log: every event once, at its first stream (or `all`), by position.
     let all = lines(&ok(&["events", db, "--json"]));
     let got: Vec<(i64, &str, &str)> = all

@@ -52,6 +52,11 @@ pub fn event_from_row(row: &Row, m: &Mapping) -> Result<Event> {
             topic: text(row, 10)?,
             undecodable: text(row, 11)?,
             category: text(row, 12)?,
+            // Queries built from the mapping's select list end with it; others stop before.
+            link_of: match row.as_ref().column_count() > 13 {
+                true => text(row, 13)?,
+                false => None,
+            },
         },
         m.decoder,
     ))
@@ -76,6 +81,7 @@ pub struct RowParts {
     /// Why the payload could not be read, where an import kept that.
     pub undecodable: Option<String>,
     pub category: Option<String>,
+    pub link_of: Option<String>,
 }
 
 /// The envelope of a row: the payload decoded, type names taken from topics.
@@ -108,6 +114,7 @@ pub fn event_from_parts(p: RowParts, decoder: Decoder) -> Event {
         original_position: p.original_position,
         topic: p.topic,
         category: p.category.filter(|c| !c.is_empty()),
+        link_of: p.link_of,
         undecodable: None,
         bad_version,
         ..Default::default()

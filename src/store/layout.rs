@@ -101,6 +101,8 @@ pub struct Mapping {
     /// A condition rows of the whole log meet, not stream reads (Rails Event Store: an
     /// event linked into several streams is in the log once, at its first stream).
     pub log_filter: Option<String>,
+    /// Where a row is a link: the stream its event was first appended to (RES).
+    pub link_of: Option<String>,
 }
 
 impl Mapping {
@@ -149,6 +151,7 @@ impl Mapping {
                 CategoryRule::Column(c) | CategoryRule::ColumnOrPrefix(c) => c.clone(),
                 CategoryRule::Prefix | CategoryRule::Topic(_) => "NULL".into(),
             },
+            or_null(&self.link_of),
         ]
         .join(", ")
     }
@@ -260,6 +263,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             undecodable: None,
             filter: None,
             log_filter: None,
+            link_of: None,
             category: CategoryRule::Prefix,
             decoder: Decoder::Json,
             snapshots: tables
@@ -293,6 +297,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             undecodable: None,
             filter: None,
             log_filter: None,
+            link_of: None,
             category: CategoryRule::Topic(s("topic")),
             decoder: Decoder::Eventsourcing,
             snapshots: tables
@@ -329,6 +334,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             snapshots: None,
             filter: o("message_kind = 'E' AND NOT is_archived"),
             log_filter: None,
+            link_of: None,
         },
         Layout::CqrsEs => Mapping {
             layout,
@@ -348,6 +354,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             undecodable: None,
             filter: None,
             log_filter: None,
+            link_of: None,
             category: CategoryRule::Column(s("aggregate_type")),
             decoder: Decoder::TaggedEnum,
             snapshots: tables
@@ -384,6 +391,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             snapshots: None,
             filter: None,
             log_filter: None,
+            link_of: None,
         },
     }
 }
@@ -453,7 +461,8 @@ fn rails_event_store() -> Mapping {
          ELSE (SELECT COUNT(*) FROM event_store_events_in_streams o WHERE o.stream = s.stream AND o.id <= s.id) END AS res_version, \
          e.event_id AS res_event_id, e.event_type AS res_type, e.data AS res_data, \
          e.metadata AS res_metadata, e.created_at AS res_time, ({category}) AS res_category, \
-         (s.id IS NULL OR s.id = (SELECT MIN(f.id) FROM event_store_events_in_streams f WHERE f.event_id = e.event_id)) AS res_first \
+         (s.id IS NULL OR s.id = (SELECT MIN(f.id) FROM event_store_events_in_streams f WHERE f.event_id = e.event_id)) AS res_first, \
+         (SELECT f.stream FROM event_store_events_in_streams f WHERE f.event_id = e.event_id AND f.id < s.id ORDER BY f.id LIMIT 1) AS res_link_of \
          FROM event_store_events e LEFT JOIN event_store_events_in_streams s ON s.event_id = e.event_id)"
     );
     let s = |x: &str| x.to_string();
@@ -478,6 +487,7 @@ fn rails_event_store() -> Mapping {
         snapshots: None,
         filter: None,
         log_filter: Some(s("res_first")),
+        link_of: Some(s("res_link_of")),
     }
 }
 
@@ -549,6 +559,7 @@ fn eventsauce(conn: &Connection, tables: &[String]) -> Result<Option<Mapping>> {
         snapshots: None,
         filter: None,
         log_filter: None,
+        link_of: None,
     }))
 }
 

@@ -154,6 +154,7 @@ pub fn parse_map_text(conn: &Connection, text: &str) -> Result<Mapping> {
         snapshots: None,
         filter: None,
         log_filter: None,
+        link_of: None,
     })
 }
 

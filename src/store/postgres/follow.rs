@@ -216,7 +216,8 @@ impl PgFollow {
         let rows = self.store.query_rows(&sql, &[&tx, &pos])?;
         for row in &rows {
             self.buffer.push_back(self.store.event(row)?);
-            self.after_tx = row.get(11);
+            // The column after the select list.
+            self.after_tx = row.get(row.len() - 1);
         }
         Ok(!rows.is_empty())
     }

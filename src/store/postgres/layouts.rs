@@ -103,6 +103,8 @@ pub struct PgLayout {
     /// A condition rows of the whole log meet, not stream reads (Rails Event Store: a
     /// linked event is in the log once).
     pub log_filter: Option<String>,
+    /// Where a row is a link: the stream its event was first appended to (RES).
+    pub link_of: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -246,6 +248,7 @@ fn base(layout: Layout, name: &'static str, t: &Table) -> PgLayout {
         watermark: Watermark::Gaps,
         notify_channel: None,
         log_filter: None,
+        link_of: None,
     }
 }
 
@@ -653,7 +656,8 @@ fn rails_event_store(tables: &[Table], t: &Table) -> Option<PgLayout> {
          ELSE (SELECT count(*) FROM {j} o WHERE o.stream = s.stream AND o.id <= s.id) END AS res_version, \
          e.event_id::text AS res_event_id, e.event_type AS res_type, e.data, e.metadata, e.created_at, \
          ({category}) AS res_category, \
-         (s.id IS NULL OR s.id = (SELECT min(f.id) FROM {j} f WHERE f.event_id = e.event_id)) AS res_first \
+         (s.id IS NULL OR s.id = (SELECT min(f.id) FROM {j} f WHERE f.event_id = e.event_id)) AS res_first, \
+         (SELECT f.stream FROM {j} f WHERE f.event_id = e.event_id AND f.id < s.id ORDER BY f.id LIMIT 1) AS res_link_of \
          FROM {} e LEFT JOIN {j} s ON s.event_id = e.event_id) e",
         t.qualified()
     );
@@ -670,6 +674,7 @@ fn rails_event_store(tables: &[Table], t: &Table) -> Option<PgLayout> {
         category: Some("e.res_category".into()),
         decoder: Decoder::JsonOrRubyYaml,
         log_filter: Some("e.res_first".into()),
+        link_of: Some("e.res_link_of".into()),
         ..base(Layout::RailsEventStore, "rails-event-store", t)
     })
 }

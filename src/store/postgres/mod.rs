@@ -229,7 +229,7 @@ impl PgStore {
             "NULL::int8".into()
         };
         format!(
-            "{}::int8, {}::text, ({} + {})::int8, {}::text, {}::text, {}, {}::text, {}::text, {}::text, {original}, {}::text",
+            "{}::int8, {}::text, ({} + {})::int8, {}::text, {}::text, {}, {}::text, {}::text, {}::text, {original}, {}::text, {}::text",
             l.position,
             l.stream,
             l.version,
@@ -241,6 +241,7 @@ impl PgStore {
             only(wanted.timestamp, l.time.as_deref().unwrap_or("NULL")),
             l.schema_version,
             l.category.as_deref().unwrap_or("NULL"),
+            l.link_of.as_deref().unwrap_or("NULL"),
         )
     }
 
@@ -479,6 +480,11 @@ impl PgStore {
                     "Erlang term format (Commanded's default serializer), not JSON".to_string()
                 }),
                 category: get_text(10)?,
+                // Queries built from the select list end with it; others stop before.
+                link_of: match row.columns().len() > 11 {
+                    true => get_text(11)?,
+                    false => None,
+                },
             },
             self.layout.decoder,
         );
