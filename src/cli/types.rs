@@ -104,15 +104,10 @@ fn print_type(o: &mut Out, t: &TypeEntry, max_shapes: usize) -> Result<()> {
             .collect();
         o.line(&format!("    {}", fields.join(", ")))?;
         if let Some(c) = t.changes.iter().find(|c| c.to == i) {
-            let d = eventscope::store::types::ShapeDiff {
-                added: c.added.clone(),
-                removed: c.removed.clone(),
-                retyped: c.retyped.clone(),
-            };
             let line = format!(
                 "    from position {}: {}",
                 eventscope::thousands(c.at.global_position),
-                eventscope::printable(&d.words())
+                eventscope::printable(&c.words())
             );
             let line = o.paint(Paint::Yellow, &line);
             o.line(&line)?;

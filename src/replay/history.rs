@@ -4,7 +4,6 @@
 //! field, not the history. Equal is jaq's equality, as in blame: an equal rewrite is no
 //! change.
 
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use jaq_json::Val;
@@ -165,13 +164,9 @@ pub fn history_category(
     };
     let mut current: Option<(String, Fold, Option<Val>)> = None;
     let mut rows = Vec::new();
-    let mut by_stream: HashMap<String, Vec<HistoryRow>> = HashMap::new();
     store.read_log_rows(&filter, |row| {
         let stream = row.stream_id();
         if current.as_ref().is_none_or(|(s, _, _)| s != stream) {
-            if let Some((s, _, _)) = current.take() {
-                by_stream.insert(s, std::mem::take(&mut rows));
-            }
             let fold = reducer.start(category, Value::Null).stop_on_error();
             current = Some((stream.to_string(), fold, None));
         }
@@ -184,13 +179,7 @@ pub fn history_category(
         }
         Ok(ControlFlow::Continue(()))
     })?;
-    if let Some((s, _, _)) = current {
-        by_stream.insert(s, rows);
-    }
-    let mut ids: Vec<String> = by_stream.keys().cloned().collect();
-    ids.sort();
-    Ok(ids
-        .into_iter()
-        .flat_map(|id| by_stream.remove(&id).unwrap_or_default())
-        .collect())
+    // By stream id; a stable sort keeps each stream's versions in order.
+    rows.sort_by(|a: &HistoryRow, b: &HistoryRow| a.stream_id.cmp(&b.stream_id));
+    Ok(rows)
 }

@@ -150,7 +150,9 @@ impl Upcasters {
             event_type: e.event_type.clone(),
             message,
         };
-        let envelope = jq::to_val(&serde_json::to_value(&event).unwrap_or(Value::Null));
+        // The envelope once as JSON: the program's input, and what the place is checked by.
+        let stored = serde_json::to_value(&event).unwrap_or(Value::Null);
+        let envelope = jq::to_val(&stored);
         if let Some(w) = watch {
             w.name(Program::Upcaster, &u.file);
             w.stream(&event.stream_id);
@@ -165,13 +167,12 @@ impl Upcasters {
             Ok(None) => return Err(fail(&event, "it gave no output (empty)".into())),
             Err(e) => return Err(fail(&event, e)),
         };
-        let Value::Object(out) = out else {
+        let Value::Object(mut out) = out else {
             return Err(fail(
                 &event,
                 "its output is not an envelope (an object)".into(),
             ));
         };
-        let stored = serde_json::to_value(&event).unwrap_or(Value::Null);
         for key in PLACE {
             if let Some(v) = out.get(key).filter(|v| Some(*v) != stored.get(key)) {
                 return Err(fail(
@@ -180,36 +181,35 @@ impl Upcasters {
                 ));
             }
         }
-        let before = (
-            event.event_type.clone(),
-            event.data.clone(),
-            event.metadata.clone(),
-            event.schema_version.clone(),
-        );
+        // An upcaster that leaves the event as it was (one already in the newest shape)
+        // has not upcast it.
+        let mut changed = false;
         let mut e = event;
-        if let Some(t) = out.get("type") {
+        if let Some(t) = out.remove("type") {
             let Value::String(t) = t else {
                 return Err(fail(&e, format!("its type is {t}, not a string")));
             };
-            e.event_type = t.clone();
+            changed |= e.event_type != t;
+            e.event_type = t;
         }
-        if let Some(d) = out.get("data") {
-            e.data = d.clone();
+        if let Some(d) = out.remove("data") {
+            changed |= e.data != d;
+            e.data = d;
         }
-        if let Some(m) = out.get("metadata") {
-            e.metadata = m.clone();
+        if let Some(m) = out.remove("metadata") {
+            changed |= e.metadata != m;
+            e.metadata = m;
         }
-        if let Some(v) = out.get("schema_version") {
-            e.schema_version = match v {
+        if let Some(v) = out.remove("schema_version") {
+            let v = match v {
                 Value::Null => None,
-                Value::String(s) => Some(s.clone()),
+                Value::String(s) => Some(s),
                 other => Some(other.to_string()),
             };
+            changed |= e.schema_version != v;
+            e.schema_version = v;
         }
-        // An upcaster that leaves the event as it was (one already in the newest shape)
-        // has not upcast it.
-        let after = (&e.event_type, &e.data, &e.metadata, &e.schema_version);
-        if after != (&before.0, &before.1, &before.2, &before.3) {
+        if changed {
             e.upcast = true;
             e.upcaster = Some(u.file.clone());
         }

@@ -167,18 +167,33 @@ pub struct ShapeDiff {
 impl ShapeDiff {
     /// `/amount number → string; +/currency string; −/note string`.
     pub fn words(&self) -> String {
-        let mut parts = Vec::new();
-        for (p, old, new) in &self.retyped {
-            parts.push(format!("{} {old} → {new}", shown(p)));
-        }
-        for (p, t) in &self.added {
-            parts.push(format!("+{} {t}", shown(p)));
-        }
-        for (p, t) in &self.removed {
-            parts.push(format!("−{} {t}", shown(p)));
-        }
-        parts.join("; ")
+        words(&self.added, &self.removed, &self.retyped)
     }
+}
+
+impl ShapeChange {
+    /// What changed from the shape before, as [`ShapeDiff::words`] says it.
+    pub fn words(&self) -> String {
+        words(&self.added, &self.removed, &self.retyped)
+    }
+}
+
+fn words(
+    added: &[(String, String)],
+    removed: &[(String, String)],
+    retyped: &[(String, String, String)],
+) -> String {
+    let mut parts = Vec::new();
+    for (p, old, new) in retyped {
+        parts.push(format!("{} {old} → {new}", shown(p)));
+    }
+    for (p, t) in added {
+        parts.push(format!("+{} {t}", shown(p)));
+    }
+    for (p, t) in removed {
+        parts.push(format!("−{} {t}", shown(p)));
+    }
+    parts.join("; ")
 }
 
 /// A path as shown: the payload itself is `/`.

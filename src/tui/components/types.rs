@@ -169,15 +169,10 @@ impl Component for Types {
                     }
                     shape_no += 1;
                     if let Some(c) = ty.changes.iter().find(|c| c.to == i) {
-                        let d = eventscope::store::types::ShapeDiff {
-                            added: c.added.clone(),
-                            removed: c.removed.clone(),
-                            retyped: c.retyped.clone(),
-                        };
                         let text = format!(
                             "     from #{}: {}",
                             c.at.global_position,
-                            eventscope::printable(&d.words())
+                            eventscope::printable(&c.words())
                         );
                         lines.push(Line::styled(eventscope::fit(&text, width), t.fg(t.changed)));
                     }
