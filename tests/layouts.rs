@@ -414,6 +414,10 @@ fn formats_lists_every_layout() {
             "rails-event-store"
         ]
     );
+    assert_eq!(
+        names("mysql"),
+        ["native", "rails-event-store", "eventsauce", "axon", "akka"]
+    );
     assert!(json[1]["maps"].as_str().unwrap().contains("zlib"));
 }
 

@@ -1,4 +1,4 @@
-//! Akka / Pekko Persistence JDBC on PostgreSQL, from the library's published DDL
+//! Akka / Pekko Persistence JDBC on PostgreSQL (and MariaDB), from the library's published DDL
 //! (akka-persistence-jdbc's postgres-create-schema.sql) with payloads as its serializers
 //! write them: Jackson JSON read as JSON, Jackson CBOR marked undecodable with the
 //! serializer named in the metadata, deleted rows hidden unless --archived, write times
@@ -9,6 +9,7 @@
 mod common;
 
 use common::bin::{lines, ok};
+use mysql::prelude::Queryable;
 use serde_json::{json, Value};
 
 const DDL: &str = "
@@ -114,6 +115,65 @@ fn an_akka_journal_reads_as_its_serializers_wrote_it() {
             &[],
         )
         .unwrap();
+    check_akka(&url);
+}
+
+/// The same journal in akka-persistence-jdbc's MySQL DDL (mysql-create-schema.sql: BLOB
+/// payloads, BOOLEAN deleted), on a real MariaDB server.
+#[test]
+fn an_akka_journal_on_mariadb_reads_the_same() {
+    let Some(my) = common::mysql::Server::available() else {
+        return;
+    };
+    let url = my.database(
+        "akka",
+        "CREATE TABLE IF NOT EXISTS event_journal (
+          ordering SERIAL,
+          deleted BOOLEAN DEFAULT false NOT NULL,
+          persistence_id VARCHAR(255) NOT NULL,
+          sequence_number BIGINT NOT NULL,
+          writer TEXT NOT NULL,
+          write_timestamp BIGINT NOT NULL,
+          adapter_manifest TEXT NOT NULL,
+          event_payload BLOB NOT NULL,
+          event_ser_id INTEGER NOT NULL,
+          event_ser_manifest TEXT NOT NULL,
+          meta_payload BLOB,
+          meta_ser_id INTEGER,meta_ser_manifest TEXT,
+          PRIMARY KEY(persistence_id,sequence_number)
+        );
+        CREATE UNIQUE INDEX event_journal_ordering_idx ON event_journal(ordering);
+        CREATE TABLE IF NOT EXISTS snapshot (
+          persistence_id VARCHAR(255) NOT NULL,
+          sequence_number BIGINT NOT NULL,
+          created BIGINT NOT NULL,
+          snapshot_ser_id INTEGER NOT NULL,
+          snapshot_ser_manifest TEXT NOT NULL,
+          snapshot_payload BLOB NOT NULL,
+          meta_ser_id INTEGER,
+          meta_ser_manifest TEXT,
+          meta_payload BLOB,
+          PRIMARY KEY (persistence_id, sequence_number)
+        )",
+    );
+    let mut conn = my.conn("akka");
+    for (i, (pid, seq, deleted, ser, manifest, payload)) in rows().into_iter().enumerate() {
+        let at = 1_709_283_600_000_i64 + i as i64 * 1000;
+        conn.exec_drop(
+            "INSERT INTO event_journal (persistence_id, sequence_number, deleted, writer, write_timestamp, adapter_manifest, event_ser_id, event_ser_manifest, event_payload) VALUES (?, ?, ?, 'w-1', ?, '', ?, ?, ?)",
+            (pid, seq, deleted, at, ser, manifest, payload),
+        )
+        .unwrap();
+    }
+    conn.query_drop(
+        "INSERT INTO snapshot (persistence_id, sequence_number, created, snapshot_ser_id, snapshot_ser_manifest, snapshot_payload) VALUES ('Account|acc-1', 2, 1709283601000, 33, 'bank.Account', '{\"balance\":100}')",
+    )
+    .unwrap();
+    check_akka(&url);
+}
+
+fn check_akka(url: &str) {
+    let url = url.to_string();
     let streams = lines(&ok(&["streams", &url, "--json"]));
     let ids: Vec<(&str, &str, i64)> = streams
         .iter()
@@ -193,14 +253,8 @@ fn an_axon_event_store_reads_as_its_serializers_wrote_it() {
          CREATE TABLE snapshot_event_entry (aggregate_identifier varchar(255) NOT NULL, sequence_number bigint NOT NULL, type varchar(255) NOT NULL, event_identifier varchar(255) NOT NULL UNIQUE, meta_data oid, payload oid NOT NULL, payload_revision varchar(255), payload_type varchar(255) NOT NULL, time_stamp varchar(255) NOT NULL, PRIMARY KEY (aggregate_identifier, sequence_number, type));",
     );
     let mut client = pg.client("axon");
-    let meta = "<meta-data><entry><string>traceId</string><string>t-1</string></entry></meta-data>";
-    let events = [
-        (1_i64, "acc-1", 0_i64, "com.bank.AccountOpened", None, "<com.bank.AccountOpened><owner>ann</owner></com.bank.AccountOpened>"),
-        (2, "acc-1", 1, "com.bank.MoneyDeposited", Some("2"), "<com.bank.MoneyDeposited><amount>100</amount><note>a &amp; b</note></com.bank.MoneyDeposited>"),
-        (3, "ord-7", 0, "com.shop.OrderPlaced", None, r#"{"sku":"kb","lines":[1,2]}"#),
-        (4, "acc-1", 2, "com.bank.MoneyDeposited", Some("2"), "<com.bank.MoneyDeposited><amount>50</amount></com.bank.MoneyDeposited>"),
-    ];
-    for (g, agg, seq, ty, rev, payload) in events {
+    let meta = AXON_META;
+    for (g, agg, seq, ty, rev, payload) in axon_events() {
         let kind = if agg.starts_with("acc") {
             "Account"
         } else {
@@ -219,6 +273,76 @@ fn an_axon_event_store_reads_as_its_serializers_wrote_it() {
             &[],
         )
         .unwrap();
+    check_axon(&url);
+}
+
+/// The same store in Axon's MySQL mapping (Hibernate: LONGBLOB payloads and metadata),
+/// on a real MariaDB server.
+#[test]
+fn an_axon_event_store_on_mariadb_reads_the_same() {
+    let Some(my) = common::mysql::Server::available() else {
+        return;
+    };
+    let url = my.database(
+        "axon",
+        "CREATE TABLE domain_event_entry (global_index bigint NOT NULL AUTO_INCREMENT PRIMARY KEY, event_identifier varchar(255) NOT NULL UNIQUE, meta_data longblob, payload longblob NOT NULL, payload_revision varchar(255), payload_type varchar(255) NOT NULL, time_stamp varchar(255) NOT NULL, aggregate_identifier varchar(255) NOT NULL, sequence_number bigint NOT NULL, type varchar(255), UNIQUE (aggregate_identifier, sequence_number));
+         CREATE TABLE snapshot_event_entry (aggregate_identifier varchar(255) NOT NULL, sequence_number bigint NOT NULL, type varchar(255) NOT NULL, event_identifier varchar(255) NOT NULL UNIQUE, meta_data longblob, payload longblob NOT NULL, payload_revision varchar(255), payload_type varchar(255) NOT NULL, time_stamp varchar(255) NOT NULL, PRIMARY KEY (aggregate_identifier, sequence_number, type))",
+    );
+    let mut conn = my.conn("axon");
+    for (g, agg, seq, ty, rev, payload) in axon_events() {
+        let kind = if agg.starts_with("acc") {
+            "Account"
+        } else {
+            "Order"
+        };
+        conn.exec_drop(
+            "INSERT INTO domain_event_entry VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                g,
+                format!("e-{g}"),
+                AXON_META.as_bytes(),
+                payload.as_bytes(),
+                rev,
+                ty,
+                format!("2024-03-01T09:0{g}:00.250Z"),
+                agg,
+                seq,
+                kind,
+            ),
+        )
+        .unwrap();
+    }
+    conn.query_drop(
+        "INSERT INTO snapshot_event_entry VALUES ('acc-1', 1, 'Account', 's-1', NULL, '<com.bank.Account><balance>100</balance></com.bank.Account>', NULL, 'com.bank.Account', '2024-03-01T09:03:00Z')",
+    )
+    .unwrap();
+    check_axon(&url);
+}
+
+const AXON_META: &str =
+    "<meta-data><entry><string>traceId</string><string>t-1</string></entry></meta-data>";
+
+/// (global index, aggregate, sequence number, payload type, revision, payload).
+type AxonEvent = (
+    i64,
+    &'static str,
+    i64,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+);
+
+fn axon_events() -> [AxonEvent; 4] {
+    [
+        (1_i64, "acc-1", 0_i64, "com.bank.AccountOpened", None, "<com.bank.AccountOpened><owner>ann</owner></com.bank.AccountOpened>"),
+        (2, "acc-1", 1, "com.bank.MoneyDeposited", Some("2"), "<com.bank.MoneyDeposited><amount>100</amount><note>a &amp; b</note></com.bank.MoneyDeposited>"),
+        (3, "ord-7", 0, "com.shop.OrderPlaced", None, r#"{"sku":"kb","lines":[1,2]}"#),
+        (4, "acc-1", 2, "com.bank.MoneyDeposited", Some("2"), "<com.bank.MoneyDeposited><amount>50</amount></com.bank.MoneyDeposited>"),
+    ]
+}
+
+fn check_axon(url: &str) {
+    let url = url.to_string();
     let got = lines(&ok(&["events", &url, "--stream", "acc-1", "--json"]));
     let versions: Vec<i64> = got.iter().map(|e| e["version"].as_i64().unwrap()).collect();
     assert_eq!(versions, [1, 2, 3], "0-based sequence numbers + 1");

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::bin::{lines, ok, s};
+use mysql::prelude::Queryable;
 use serde_json::Value;
 
 #[test]
@@ -74,6 +75,69 @@ fn a_rails_event_store_on_postgresql_reads_the_same() {
             .unwrap();
     }
     check(&url, &expected);
+}
+
+/// The same rows in RES's MySQL tables (its migration there: BLOB payloads, varchar(36)
+/// event ids, datetime(6) times), read from a real MariaDB server.
+#[test]
+fn a_rails_event_store_on_mariadb_reads_the_same() {
+    let Some(my) = common::mysql::Server::available() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("res.sqlite3");
+    let expected = common::fixture_lines(Path::new("python3"), "make_res_store.py", &[s(&db)]);
+    let url = my.database(
+        "res",
+        "CREATE TABLE event_store_events_in_streams (id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY, stream varchar(255) NOT NULL, position int, event_id varchar(36) NOT NULL, created_at datetime(6) NOT NULL, UNIQUE KEY index_event_store_events_in_streams_on_stream_and_position (stream, position), KEY index_event_store_events_in_streams_on_created_at (created_at), KEY index_event_store_events_in_streams_on_event_id (event_id));
+         CREATE TABLE event_store_events (id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY, event_id varchar(36) NOT NULL, event_type varchar(255) NOT NULL, metadata blob, data blob NOT NULL, created_at datetime(6) NOT NULL, valid_at datetime(6), UNIQUE KEY index_event_store_events_on_event_id (event_id), KEY index_event_store_events_on_created_at (created_at), KEY index_event_store_events_on_event_type (event_type))",
+    );
+    let lite = rusqlite::Connection::open(&db).unwrap();
+    let mut conn = my.conn("res");
+    let mut rows = lite
+        .prepare("SELECT id, event_id, event_type, metadata, data, created_at FROM event_store_events ORDER BY id")
+        .unwrap();
+    let mut rows = rows.query([]).unwrap();
+    while let Some(r) = rows.next().unwrap() {
+        let row: (i64, String, String, String, String, String) = (
+            r.get(0).unwrap(),
+            r.get(1).unwrap(),
+            r.get(2).unwrap(),
+            r.get(3).unwrap(),
+            r.get(4).unwrap(),
+            r.get(5).unwrap(),
+        );
+        conn.exec_drop(
+            "INSERT INTO event_store_events VALUES (?, ?, ?, ?, ?, ?, NULL)",
+            row,
+        )
+        .unwrap();
+    }
+    let mut links = lite
+        .prepare("SELECT id, stream, position, event_id, created_at FROM event_store_events_in_streams ORDER BY id")
+        .unwrap();
+    let mut links = links.query([]).unwrap();
+    while let Some(r) = links.next().unwrap() {
+        let row: (i64, String, Option<i32>, String, String) = (
+            r.get(0).unwrap(),
+            r.get(1).unwrap(),
+            r.get(2).unwrap(),
+            r.get(3).unwrap(),
+            r.get(4).unwrap(),
+        );
+        conn.exec_drop(
+            "INSERT INTO event_store_events_in_streams VALUES (?, ?, ?, ?, ?)",
+            row,
+        )
+        .unwrap();
+    }
+    let before = common::mysql::fingerprint(&mut conn);
+    check(&url, &expected);
+    assert_eq!(
+        common::mysql::fingerprint(&mut conn),
+        before,
+        "nothing written"
+    );
 }
 
 /// Checks the store at `db` against what the fixture computed from its rows.

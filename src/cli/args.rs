@@ -231,7 +231,10 @@ fn format_name(s: &str) -> Result<String, String> {
         .filter(|f| f.layout != eventscope::store::Layout::Custom)
         .map(|f| f.name)
         .collect();
-    for (name, _, _) in eventscope::store::PG_FORMATS {
+    let servers = eventscope::store::PG_FORMATS
+        .iter()
+        .chain(eventscope::store::MYSQL_FORMATS);
+    for (name, _, _) in servers {
         if !names.contains(name) {
             names.push(name);
         }

@@ -754,8 +754,11 @@ fn formats(json: bool) -> Result<()> {
     let postgres = eventscope::store::PG_FORMATS
         .iter()
         .map(|(name, library, maps)| ("postgres", *name, *library, *maps));
+    let mysql = eventscope::store::MYSQL_FORMATS
+        .iter()
+        .map(|(name, library, maps)| ("mysql", *name, *library, *maps));
     let mut heading = "";
-    for (backend, name, library, maps) in sqlite.chain(postgres) {
+    for (backend, name, library, maps) in sqlite.chain(postgres).chain(mysql) {
         if json {
             o.json_line(&serde_json::json!({"backend": backend, "name": name, "library": library, "maps": maps}))?;
             continue;
@@ -764,6 +767,7 @@ fn formats(json: bool) -> Result<()> {
             heading = backend;
             let title = match backend {
                 "sqlite" => "SQLite files",
+                "mysql" => "MySQL and MariaDB URLs (mysql://…, mariadb://…; detected by column sets in the URL's database; --archived, --table)",
                 _ => {
                     "PostgreSQL URLs (postgres://…; detected by column sets; --schema, --archived)"
                 }

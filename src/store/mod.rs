@@ -7,6 +7,7 @@ pub mod consumers;
 mod decode;
 pub mod layout;
 mod map_spec;
+mod mysql;
 mod open;
 mod postgres;
 mod read;
@@ -16,6 +17,7 @@ mod ruby_yaml;
 mod schema;
 mod snapshots;
 mod source;
+mod sql_layout;
 mod sqlite_source;
 mod stats;
 mod subscribe;
@@ -36,8 +38,15 @@ pub use decode::decode_payload;
 pub use layout::Decoder;
 pub use layout::{Layout, Mapping, FORMATS};
 pub use map_spec::{parse_map, parse_map_text};
+pub use mysql::{MyStore, MYSQL_FORMATS};
 pub use open::Sidecars;
-pub use postgres::{is_url, redact, Limits, PgStore, PG_FORMATS};
+pub use postgres::{redact, Limits, PgStore, PG_FORMATS};
+
+/// Whether a store argument names a server database (PostgreSQL, MySQL, MariaDB) rather
+/// than a file.
+pub fn is_url(target: &str) -> bool {
+    postgres::is_url(target) || mysql::is_url(target)
+}
 pub use read::{BadVersion, Columns, LogFilter, RawEvent, StreamRow, TimeRow};
 pub use related::{Related, RelatedKeys, Relation};
 pub use snapshots::Snapshot;
@@ -112,6 +121,8 @@ pub enum StoreError {
     Sqlite(rusqlite::Error),
     #[error("{0}")]
     Postgres(String),
+    #[error("{0}")]
+    Mysql(String),
     /// `stats --bucket` so fine that the span needs more buckets than any chart shows.
     #[error("--bucket {bucket} makes {count} buckets over this span; the most is {most}: choose a coarser bucket (such as {suggested})")]
     TooManyBuckets {
@@ -403,10 +414,13 @@ impl Store {
     }
 }
 
-/// Opens a store for reading: a PostgreSQL URL (`postgres://…`, `postgresql://…`) or a
-/// SQLite file.
+/// Opens a store for reading: a PostgreSQL URL (`postgres://…`, `postgresql://…`), a
+/// MySQL/MariaDB URL (`mysql://…`, `mariadb://…`) or a SQLite file.
 pub fn open_source(target: &Path, options: &OpenOptions) -> Result<Box<dyn EventSource>> {
-    if let Some(url) = target.to_str().filter(|t| is_url(t)) {
+    if let Some(url) = target.to_str().filter(|t| mysql::is_url(t)) {
+        return Ok(Box::new(MyStore::open(url, options)?));
+    }
+    if let Some(url) = target.to_str().filter(|t| postgres::is_url(t)) {
         return Ok(Box::new(PgStore::open(url, options)?));
     }
     if let Some(t) = &options.table {

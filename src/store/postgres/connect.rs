@@ -306,7 +306,7 @@ fn split_pgpass(line: &str) -> Vec<String> {
     out
 }
 
-fn percent_decode(s: &str) -> String {
+pub(in crate::store) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -333,7 +333,7 @@ fn percent_decode(s: &str) -> String {
 /// browser reads it: the authority's last `@` ends the user information, and its first
 /// `:` ends the user. Escaped for the driver, which would otherwise take the password's
 /// tail for the host (and show it in messages).
-fn escape_userinfo(url: &str) -> String {
+pub(in crate::store) fn escape_userinfo(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
     };

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use postgres::fallible_iterator::FallibleIterator;
 
 use super::connect::Target;
-use super::layouts::{PgLayout, Watermark};
+use super::layouts::{SqlLayout, Watermark};
 use super::{db_error, session_lost, PgStore};
 use crate::store::source::Follow;
 use crate::store::{Result, StoreError};
@@ -54,7 +54,7 @@ enum Listen {
 }
 
 impl PgFollow {
-    pub fn new(target: Target, layout: PgLayout, after: i64) -> Result<PgFollow> {
+    pub fn new(target: Target, layout: SqlLayout, after: i64) -> Result<PgFollow> {
         if layout.watermark == Watermark::None {
             return Err(StoreError::Postgres(format!(
                 "{} keeps no global order, so there is nothing to follow",

@@ -8,6 +8,7 @@ use postgres::Client;
 
 use crate::store::layout::{Decoder, Layout};
 use crate::store::map_spec::MapPairs;
+pub use crate::store::sql_layout::{Snapshots, SqlLayout, StreamsTable, Watermark};
 use crate::store::StoreError;
 use crate::time::EpochUnit;
 
@@ -62,81 +63,6 @@ fn time(alias: &str, table: &Table, col: &str) -> String {
         _ => format!("({alias}.{} AT TIME ZONE 'UTC')", q(col)),
     };
     format!("to_char({expr}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
-}
-
-/// How a layout's events are read: every field an SQL expression over `from`.
-#[derive(Debug, Clone)]
-pub struct PgLayout {
-    pub layout: Layout,
-    pub name: &'static str,
-    /// Where the events table lives, for messages.
-    pub table: String,
-    /// The events table, quoted, for the catalog's estimates.
-    pub relation: String,
-    pub from: String,
-    /// The global order's key (an indexed column where the library has one).
-    pub position: String,
-    pub stream: String,
-    /// The stored stream position column, and what to add to make versions 1-based.
-    pub version: String,
-    pub version_offset: i64,
-    pub event_id: String,
-    pub event_type: String,
-    /// Bytes.
-    pub data: String,
-    pub metadata: String,
-    pub time: Option<String>,
-    /// Set when `time` is a stored number or text, normalised on this side (`--map`).
-    pub time_unit: Option<EpochUnit>,
-    pub schema_version: String,
-    pub category: Option<String>,
-    pub filter: String,
-    pub decoder: Decoder,
-    /// A streams table: `FROM`, id, last stored version, category.
-    pub streams: Option<StreamsTable>,
-    pub snapshots: Option<Snapshots>,
-    /// How `--follow` knows no earlier position can still appear.
-    pub watermark: Watermark,
-    /// The channel the library NOTIFYs on commit, where it has one: a follower LISTENs
-    /// there and wakes at once instead of waiting for its next poll.
-    pub notify_channel: Option<String>,
-    /// A condition rows of the whole log meet, not stream reads (Rails Event Store: a
-    /// linked event is in the log once).
-    pub log_filter: Option<String>,
-    /// Where a row is a link: the stream its event was first appended to (RES).
-    pub link_of: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct StreamsTable {
-    pub from: String,
-    pub id: String,
-    /// The last stored version (before `version_offset`).
-    pub version: String,
-    pub category: String,
-    pub filter: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct Snapshots {
-    pub from: String,
-    pub stream: String,
-    pub version: String,
-    pub data: String,
-    pub created_at: String,
-    pub decoder: Decoder,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Watermark {
-    /// Positions from a sequence: a gap may be a transaction still open; wait for the open
-    /// transactions before going past one.
-    Gaps,
-    /// Emmett: rows of transactions older than every open one (`transaction_id <
-    /// pg_snapshot_xmin(pg_current_snapshot())`).
-    TransactionId,
-    /// No global order (cqrs-es): nothing to follow.
-    None,
 }
 
 /// What `detect` needs besides the tables.
@@ -201,7 +127,7 @@ fn sibling<'t>(tables: &'t [Table], of: &Table, name: &str, cols: &[&str]) -> Op
 }
 
 /// The layouts found, best first.
-pub fn detect(tables: &[Table], choices: &Choices) -> Vec<PgLayout> {
+pub fn detect(tables: &[Table], choices: &Choices) -> Vec<SqlLayout> {
     let mut found = Vec::new();
     for t in tables {
         found.extend(commanded(tables, t));
@@ -222,8 +148,8 @@ pub fn detect(tables: &[Table], choices: &Choices) -> Vec<PgLayout> {
     found
 }
 
-fn base(layout: Layout, name: &'static str, t: &Table) -> PgLayout {
-    PgLayout {
+fn base(layout: Layout, name: &'static str, t: &Table) -> SqlLayout {
+    SqlLayout {
         layout,
         name,
         table: format!("{}.{}", t.schema, t.name),
@@ -231,6 +157,7 @@ fn base(layout: Layout, name: &'static str, t: &Table) -> PgLayout {
         from: format!("{} e", t.qualified()),
         position: String::new(),
         stream: String::new(),
+        stream_key: None,
         version: String::new(),
         version_offset: 0,
         event_id: "NULL".into(),
@@ -252,7 +179,7 @@ fn base(layout: Layout, name: &'static str, t: &Table) -> PgLayout {
     }
 }
 
-fn message_db(t: &Table) -> Option<PgLayout> {
+fn message_db(t: &Table) -> Option<SqlLayout> {
     if t.name != "messages"
         || !t.has(&[
             "global_position",
@@ -267,7 +194,7 @@ fn message_db(t: &Table) -> Option<PgLayout> {
     {
         return None;
     }
-    Some(PgLayout {
+    Some(SqlLayout {
         position: "e.global_position".into(),
         stream: "e.stream_name".into(),
         version: "e.position".into(),
@@ -281,7 +208,7 @@ fn message_db(t: &Table) -> Option<PgLayout> {
     })
 }
 
-fn marten(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
+fn marten(tables: &[Table], t: &Table, choices: &Choices) -> Option<SqlLayout> {
     if t.name != "mt_events" || !t.has(&["seq_id", "id", "stream_id", "version", "data", "type"]) {
         return None;
     }
@@ -337,7 +264,7 @@ fn marten(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
         )
     };
     let archived = t.has(&["is_archived"]) && !choices.archived;
-    Some(PgLayout {
+    Some(SqlLayout {
         from: format!(
             "{} e JOIN {} s ON {join}",
             t.qualified(),
@@ -372,7 +299,7 @@ fn marten(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
     })
 }
 
-fn emmett(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
+fn emmett(tables: &[Table], t: &Table, choices: &Choices) -> Option<SqlLayout> {
     let cols = [
         "stream_id",
         "stream_position",
@@ -398,7 +325,7 @@ fn emmett(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
         " AND NOT e.is_archived"
     };
     let streams = sibling(tables, t, "emt_streams", &["stream_id", "stream_position"]);
-    Some(PgLayout {
+    Some(SqlLayout {
         position: "e.global_position".into(),
         stream: "e.stream_id".into(),
         version: "e.stream_position".into(),
@@ -442,7 +369,7 @@ fn emmett(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
     })
 }
 
-fn eventsourcing(tables: &[Table], t: &Table) -> Option<PgLayout> {
+fn eventsourcing(tables: &[Table], t: &Table) -> Option<SqlLayout> {
     let cols = ["originator_id", "originator_version", "topic", "state"];
     // The library's own module numbers notifications; eventsourcing-sqlalchemy's `id`.
     let position = match (t.has(&["notification_id"]), t.has(&["id"])) {
@@ -471,7 +398,7 @@ fn eventsourcing(tables: &[Table], t: &Table) -> Option<PgLayout> {
             &["originator_id", "originator_version", "topic", "state"],
         )
     });
-    Some(PgLayout {
+    Some(SqlLayout {
         position: position.into(),
         stream: "e.originator_id::text".into(),
         version: "e.originator_version".into(),
@@ -502,7 +429,7 @@ fn bytes_of(alias: &str, table: &Table, col: &str) -> String {
 
 /// Axon Framework's JPA/JDBC event store: `domain_event_entry` (Axon 5:
 /// `aggregate_event_entry`) and `snapshot_event_entry`.
-fn axon(tables: &[Table], t: &Table) -> Option<PgLayout> {
+fn axon(tables: &[Table], t: &Table) -> Option<SqlLayout> {
     let cols = [
         "global_index",
         "aggregate_identifier",
@@ -534,7 +461,7 @@ fn axon(tables: &[Table], t: &Table) -> Option<PgLayout> {
             "NULL".into()
         }
     };
-    Some(PgLayout {
+    Some(SqlLayout {
         position: "e.global_index".into(),
         stream: "e.aggregate_identifier".into(),
         version: "e.sequence_number".into(),
@@ -572,7 +499,7 @@ fn axon(tables: &[Table], t: &Table) -> Option<PgLayout> {
 /// Akka / Pekko Persistence JDBC: `event_journal` (and `snapshot`). Payloads are whatever
 /// the serializer wrote: Jackson JSON reads as JSON, anything else is marked undecodable,
 /// with the serializer's id and manifest kept in the metadata to say which it was.
-fn akka(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
+fn akka(tables: &[Table], t: &Table, choices: &Choices) -> Option<SqlLayout> {
     let cols = [
         "ordering",
         "persistence_id",
@@ -596,7 +523,7 @@ fn akka(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
         "snapshot",
         &["persistence_id", "sequence_number", "snapshot_payload"],
     );
-    Some(PgLayout {
+    Some(SqlLayout {
         position: "e.ordering".into(),
         stream: "e.persistence_id".into(),
         version: "e.sequence_number".into(),
@@ -636,7 +563,7 @@ fn akka(tables: &[Table], t: &Table, choices: &Choices) -> Option<PgLayout> {
 /// Rails Event Store: `event_store_events` through `event_store_events_in_streams`, as on
 /// SQLite (`store::layout`): a row per (event, stream), a linked event once in the log,
 /// NULL positions by the join table's id, events in no stream under `all`.
-fn rails_event_store(tables: &[Table], t: &Table) -> Option<PgLayout> {
+fn rails_event_store(tables: &[Table], t: &Table) -> Option<SqlLayout> {
     if t.name != "event_store_events" || !t.has(&["id", "event_id", "event_type", "data"]) {
         return None;
     }
@@ -661,7 +588,7 @@ fn rails_event_store(tables: &[Table], t: &Table) -> Option<PgLayout> {
          FROM {} e LEFT JOIN {j} s ON s.event_id = e.event_id) e",
         t.qualified()
     );
-    Some(PgLayout {
+    Some(SqlLayout {
         from,
         position: "e.res_position".into(),
         stream: "e.res_stream".into(),
@@ -679,7 +606,7 @@ fn rails_event_store(tables: &[Table], t: &Table) -> Option<PgLayout> {
     })
 }
 
-fn cqrs_es(tables: &[Table], t: &Table) -> Option<PgLayout> {
+fn cqrs_es(tables: &[Table], t: &Table) -> Option<SqlLayout> {
     let cols = [
         "aggregate_type",
         "aggregate_id",
@@ -696,7 +623,7 @@ fn cqrs_es(tables: &[Table], t: &Table) -> Option<PgLayout> {
         "snapshots",
         &["aggregate_type", "aggregate_id", "last_sequence", "payload"],
     );
-    Some(PgLayout {
+    Some(SqlLayout {
         // No global order: a rank by stream and sequence stands in for one.
         from: format!(
             "(SELECT x.*, row_number() OVER (ORDER BY x.aggregate_type, x.aggregate_id, x.sequence) AS eventscope_rank FROM {} x) e",
@@ -732,7 +659,7 @@ fn cqrs_es(tables: &[Table], t: &Table) -> Option<PgLayout> {
     })
 }
 
-fn go_mink(tables: &[Table], t: &Table) -> Option<PgLayout> {
+fn go_mink(tables: &[Table], t: &Table) -> Option<SqlLayout> {
     let cols = [
         "global_position",
         "stream_id",
@@ -748,7 +675,7 @@ fn go_mink(tables: &[Table], t: &Table) -> Option<PgLayout> {
     }
     let streams = sibling(tables, t, "streams", &["stream_id", "category", "version"])?;
     let snaps = sibling(tables, t, "snapshots", &["stream_id", "version", "data"]);
-    Some(PgLayout {
+    Some(SqlLayout {
         position: "e.global_position".into(),
         stream: "e.stream_id".into(),
         version: "e.version".into(),
@@ -780,7 +707,7 @@ fn go_mink(tables: &[Table], t: &Table) -> Option<PgLayout> {
     })
 }
 
-fn commanded(tables: &[Table], t: &Table) -> Option<PgLayout> {
+fn commanded(tables: &[Table], t: &Table) -> Option<SqlLayout> {
     if t.name != "stream_events"
         || !t.has(&[
             "event_id",
@@ -804,7 +731,7 @@ fn commanded(tables: &[Table], t: &Table) -> Option<PgLayout> {
         &["stream_id", "stream_uuid", "stream_version"],
     )?;
     let data = payload("ev", events, "data");
-    Some(PgLayout {
+    Some(SqlLayout {
         from: format!(
             "{se} se JOIN {se} e ON e.event_id = se.event_id AND e.stream_id = 0 JOIN {ev} ev ON ev.event_id = se.event_id JOIN {st} s ON s.stream_id = se.stream_id",
             se = t.qualified(),
@@ -841,7 +768,7 @@ fn commanded(tables: &[Table], t: &Table) -> Option<PgLayout> {
     })
 }
 
-fn eventuous(tables: &[Table], t: &Table) -> Option<PgLayout> {
+fn eventuous(tables: &[Table], t: &Table) -> Option<SqlLayout> {
     let cols = [
         "message_id",
         "message_type",
@@ -859,7 +786,7 @@ fn eventuous(tables: &[Table], t: &Table) -> Option<PgLayout> {
         "streams",
         &["stream_id", "stream_name", "version"],
     )?;
-    Some(PgLayout {
+    Some(SqlLayout {
         from: format!(
             "{} e JOIN {} s ON s.stream_id = e.stream_id",
             t.qualified(),
@@ -892,7 +819,7 @@ fn eventuous(tables: &[Table], t: &Table) -> Option<PgLayout> {
 
 /// `--map` on PostgreSQL: a table no library wrote, read through the columns the spec
 /// names (`table=NAME` or `table=SCHEMA.NAME`), each checked against the table and quoted.
-pub fn mapped(tables: &[Table], spec: &MapPairs) -> Result<PgLayout, StoreError> {
+pub fn mapped(tables: &[Table], spec: &MapPairs) -> Result<SqlLayout, StoreError> {
     let bad = |m: String| StoreError::BadMap(m);
     let wanted = &spec.pairs["table"];
     let (schema, name) = match wanted.split_once('.') {
@@ -944,7 +871,7 @@ pub fn mapped(tables: &[Table], spec: &MapPairs) -> Result<PgLayout, StoreError>
         Some(c) if kind(&c).starts_with("timestamp") => (Some(time("e", t, &c)), None),
         Some(c) => (Some(text(&c)), Some(spec.time_unit)),
     };
-    Ok(PgLayout {
+    Ok(SqlLayout {
         position: integer("position", &position)?,
         stream: text(&need("stream")?),
         version: integer("version", &need("version")?)?,

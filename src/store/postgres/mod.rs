@@ -25,9 +25,10 @@ use super::{
 use crate::event::category_of;
 use crate::Event;
 
+pub(super) use connect::{escape_userinfo, percent_decode};
 pub use connect::{is_url, redact, Limits};
 pub use layouts::PG_FORMATS;
-use layouts::{PgLayout, Watermark};
+use layouts::{SqlLayout, Watermark};
 
 /// Rows per page.
 const PAGE: i64 = 5_000;
@@ -54,7 +55,7 @@ struct Key<'k> {
 pub struct PgStore {
     client: RefCell<Client>,
     target: connect::Target,
-    layout: PgLayout,
+    layout: SqlLayout,
     shown: String,
     /// The upper bound on the global position a one-shot command reads up to.
     pinned: Cell<Option<i64>>,
@@ -100,7 +101,7 @@ impl PgStore {
             None => found,
             Some(t) => {
                 let all: Vec<String> = found.iter().map(|l| l.table.clone()).collect();
-                let chosen: Vec<PgLayout> = found
+                let chosen: Vec<SqlLayout> = found
                     .into_iter()
                     .filter(|l| l.table == *t || l.table.rsplit('.').next() == Some(t.as_str()))
                     .collect();
@@ -164,7 +165,7 @@ impl PgStore {
         Ok(store)
     }
 
-    fn with_session(target: connect::Target, layout: PgLayout, client: Client) -> PgStore {
+    fn with_session(target: connect::Target, layout: SqlLayout, client: Client) -> PgStore {
         PgStore {
             client: RefCell::new(client),
             shown: target.shown(),
