@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "eventscope", version, args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// The event store to open (a SQLite file or a postgres:// URL); the bundled demo when
+    /// The event store to open (a SQLite file, or a postgres://, mysql:// or mariadb:// URL); the bundled demo when
     /// omitted.
     pub store: Option<PathBuf>,
     #[command(flatten)]
@@ -287,7 +287,7 @@ pub enum Command {
     },
     /// List streams with their event counts and last versions.
     Streams {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// Only streams of this category.
         #[arg(long)]
@@ -303,7 +303,7 @@ pub enum Command {
     },
     /// List events in global order.
     Events {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// Only this stream.
         #[arg(long, value_name = "ID")]
@@ -343,7 +343,7 @@ pub enum Command {
     /// Print a stream's state, by default after its last event; or, with --category, the
     /// state of every stream of a category.
     State {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// The stream id, as `streams` lists it.
         #[arg(required_unless_present = "category")]
@@ -382,7 +382,7 @@ pub enum Command {
     },
     /// Which event last changed each field of a stream's state.
     Blame {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// The stream id, as `streams` lists it.
         stream: String,
@@ -402,7 +402,7 @@ pub enum Command {
     /// state after each event is its input and `$event` that event. Exits 1 when it never
     /// holds.
     When {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// STREAM PREDICATE, or with --category only PREDICATE.
         #[arg(num_args = 1..=2, required = true, value_name = "STREAM PREDICATE")]
@@ -428,7 +428,7 @@ pub enum Command {
     /// time; its first appearance and its removal are rows too. An equal rewrite is no
     /// change (the rule of blame).
     History {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// STREAM PATH, or with --category only PATH. PATH is a JSON Pointer
         /// (`/items/0/qty`) or a jq path (`.items[0].qty`, `.["a b"]`).
@@ -449,7 +449,7 @@ pub enum Command {
     /// schema versions and the payload's shapes over time, with what changed between
     /// consecutive shapes. One pass over the log.
     Types {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// Only events of streams of this category.
         #[arg(long, value_name = "CAT")]
@@ -467,7 +467,7 @@ pub enum Command {
     /// What changes without some events: the diff from the real state to the state
     /// replayed without them. The store is never written.
     Whatif {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// The stream id, as `streams` lists it.
         stream: String,
@@ -486,7 +486,7 @@ pub enum Command {
     /// application, processor) stands: its position, the head of what it follows, its lag,
     /// the first event it has not processed, and whether it is caught up, behind or stuck.
     Consumers {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// A table of positions no layout names: 'table=T,name=C,position=C[,updated=C]
         /// [,status=C][,follows=C][,kind=C]' (follows holds $all, a category, or stream:ID).
@@ -513,7 +513,7 @@ pub enum Command {
     /// What a store holds: events per type and category, stream lengths, the first and
     /// last time, and events per time bucket.
     Stats {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// Only this stream.
         #[arg(long, value_name = "ID", conflicts_with = "category")]
@@ -531,7 +531,7 @@ pub enum Command {
     /// Every event that shares an event's correlation id, across all streams, with its
     /// causes above it and its effects below it, as a tree.
     Related {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// The event's id (or its global position).
         event: String,
@@ -547,7 +547,7 @@ pub enum Command {
     },
     /// Compare a stream's state at two versions.
     Diff {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// The stream id, as `streams` lists it.
         stream: String,
@@ -565,7 +565,7 @@ pub enum Command {
     /// Write a stream's history up to a version as a test fixture: its events (given) and
     /// the reducer's state after them (then), NDJSON that `test` runs and `import` reads.
     ExportTest {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// The stream id, as `streams` lists it (leave out with --correlation).
         #[arg(required_unless_present = "correlation")]
@@ -597,7 +597,7 @@ pub enum Command {
     /// where they part, its event and the changes; streams where one fails first. Exits 1
     /// when any differ.
     CompareReducers {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// The reducer to compare with --reducer: a .jq file or a folder.
         #[arg(long, value_name = "PATH")]
@@ -647,7 +647,7 @@ pub enum Command {
     /// Reports version gaps and duplicates, timestamps going backwards, undecodable
     /// payloads and, with --reducer, snapshots that replaying disagrees with.
     Check {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// Check the application's read model against replay instead: a table beside the
         /// events, 'table=T,id=C,doc=C[,version=C][,stream=JQ]' (columns=a,b,c in place of
@@ -682,7 +682,7 @@ pub enum Command {
     },
     /// List the snapshots a store keeps (with --json, their decoded content).
     Snapshots {
-        /// The event store: a SQLite file or a postgres:// URL.
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
         store: PathBuf,
         /// Only this stream's.
         #[arg(long, value_name = "ID")]

@@ -327,25 +327,23 @@ impl MyStore {
         }
     }
 
-    /// Pages through `sql`, whose `?` is the last stream id read (column 0, compared as
-    /// bytes), in byte order. The first page asks `>= ''`, so an empty id is listed too.
-    fn pages_by_id(&self, sql: &str, mut f: impl FnMut(&MyRow)) -> Result<()> {
-        let first_page = match sql.rfind("> CAST(? AS BINARY)") {
-            Some(at) => format!("{}>= {}", &sql[..at], &sql[at + 2..]),
-            None => sql.to_string(),
-        };
-        let mut last = Vec::<u8>::new();
-        let mut query = first_page.as_str();
-        loop {
-            let rows = self.query(query, vec![Value::Bytes(last.clone())])?;
-            query = sql;
-            rows.iter().for_each(&mut f);
-            match rows.last() {
-                Some(row) if rows.len() as i64 == PAGE => {
-                    last = row.bytes(0).unwrap_or_default().to_vec()
-                }
-                _ => return Ok(()),
+    /// Runs `sql` once and hands each row to `f` as the server sends it: one result
+    /// however many rows (a list of streams is grouped once, not once per page).
+    fn query_each(&self, sql: &str, mut f: impl FnMut(MyRow)) -> Result<()> {
+        let mut conn = self.conn.borrow_mut();
+        let mut run = |conn: &mut Conn| -> std::result::Result<(), mysql::Error> {
+            for row in conn.query_iter(sql)? {
+                f(MyRow(row?.unwrap()));
             }
+            Ok(())
+        };
+        match run(&mut conn) {
+            Err(e) if session_lost(&e) && !self.in_snapshot.get() => {
+                // Nothing was handed out: a lost session fails before its first row.
+                self.reconnect(&mut conn)?;
+                run(&mut conn).map_err(|e| db_error(self.flavor, e))
+            }
+            other => other.map_err(|e| db_error(self.flavor, e)),
         }
     }
 
@@ -712,14 +710,14 @@ impl EventSource for MyStore {
         };
         let mut out = Vec::new();
         let sql = format!(
-            "SELECT CAST({id} AS BINARY), CAST({v} AS SIGNED), {c} FROM {} WHERE ({}) AND CAST({id} AS BINARY) > CAST(? AS BINARY) ORDER BY 1 LIMIT {PAGE}",
+            "SELECT {id}, CAST({v} AS SIGNED), {c} FROM {} WHERE ({})",
             s.from,
             s.filter,
             id = s.id,
             v = s.version,
             c = s.category,
         );
-        self.pages_by_id(&sql, |row| {
+        self.query_each(&sql, |row| {
             let id = row.text(0).unwrap_or_default();
             let category = self.category_of_row(&id, row.text(2));
             let last_version = row.int(1).unwrap_or_default() + l.version_offset;
@@ -734,14 +732,17 @@ impl EventSource for MyStore {
             });
         })?;
         out.retain(|s| s.events > 0);
+        out.sort_by(|a, b| a.stream_id.cmp(&b.stream_id));
         Ok(out)
     }
 
     fn streams_counted(&self) -> Result<Vec<StreamInfo>> {
         let l = &self.layout;
         let mut out = Vec::new();
+        // Grouped by the ids' bytes: a case-insensitive collation would merge `acc-A`
+        // into `acc-a`.
         let sql = format!(
-            "SELECT CAST({s} AS BINARY), CAST(count(*) AS SIGNED), CAST(max({v}) + {o} AS SIGNED), CAST(min({v}) + {o} AS SIGNED), min({c}) FROM {} WHERE {} AND CAST({s} AS BINARY) > CAST(? AS BINARY) GROUP BY 1 ORDER BY 1 LIMIT {PAGE}",
+            "SELECT CAST({s} AS BINARY), CAST(count(*) AS SIGNED), CAST(max({v}) + {o} AS SIGNED), CAST(min({v}) + {o} AS SIGNED), min({c}) FROM {} WHERE {} GROUP BY 1 ORDER BY 1",
             l.from,
             self.condition(""),
             s = l.stream,
@@ -749,7 +750,7 @@ impl EventSource for MyStore {
             o = l.version_offset,
             c = l.category.as_deref().unwrap_or("NULL"),
         );
-        self.pages_by_id(&sql, |row| {
+        self.query_each(&sql, |row| {
             let id = row.text(0).unwrap_or_default();
             let category = self.category_of_row(&id, row.text(4));
             out.push(StreamInfo {
