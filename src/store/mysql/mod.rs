@@ -85,6 +85,8 @@ pub struct MyStore {
     pinned: Cell<Option<i64>>,
     /// Inside a one-shot command's consistent-snapshot transaction.
     in_snapshot: Cell<bool>,
+    /// The sessions long reads fetch their next pages on, opened when first needed.
+    readers: RefCell<Vec<Conn>>,
     watcher: RefCell<Option<super::postgres::ConnectionWatcher>>,
 }
 
@@ -161,6 +163,7 @@ impl MyStore {
             flavor,
             pinned: Cell::new(None),
             in_snapshot: Cell::new(false),
+            readers: RefCell::new(Vec::new()),
             watcher: RefCell::new(None),
         }
     }
@@ -300,31 +303,101 @@ impl MyStore {
                 self.condition(cond)
             ),
         };
-        let mut last = after;
-        loop {
+        let with_key = |last: i64| {
             let mut all = params.to_vec();
             all.push(last.into());
             if until.is_some() {
                 all.push(last.saturating_add(PAGE).into());
             }
-            let rows = self.query(&sql, all)?;
-            for row in &rows {
-                if f(row)?.is_break() {
-                    return Ok(());
-                }
+            all
+        };
+        let next_key = |rows: &[MyRow], last: i64| match until {
+            Some(u) => (last.saturating_add(PAGE) < u).then(|| last + PAGE),
+            None if rows.len() as i64 == PAGE => rows.last().and_then(|r| r.int(key_at)),
+            None => None,
+        };
+        let mut last = after;
+        let rows = self.query(&sql, with_key(last))?;
+        for row in &rows {
+            if f(row)?.is_break() {
+                return Ok(());
             }
-            last = match until {
-                Some(u) if last.saturating_add(PAGE) < u => last + PAGE,
-                Some(_) => return Ok(()),
-                None if rows.len() as i64 == PAGE => {
-                    match rows.last().and_then(|r| r.int(key_at)) {
-                        Some(k) => k,
-                        None => return Ok(()),
+        }
+        let Some(next) = next_key(&rows, last) else {
+            return Ok(());
+        };
+        last = next;
+        if self.in_snapshot.get() {
+            // A second session could not see this one's snapshot: page here.
+            loop {
+                let rows = self.query(&sql, with_key(last))?;
+                for row in &rows {
+                    if f(row)?.is_break() {
+                        return Ok(());
                     }
                 }
-                None => return Ok(()),
-            };
+                match next_key(&rows, last) {
+                    Some(k) => last = k,
+                    None => return Ok(()),
+                }
+            }
         }
+        // A long read: other sessions fetch the next pages while this thread folds the
+        // current one, so the server's work and the client's overlap. A stream's windows
+        // are known ahead, so two sessions fetch alternate ones: InnoDB's lookup of each
+        // row by its primary key, not the transfer, is most of a window's time.
+        let lanes = if until.is_some() { 2 } else { 1 };
+        let mut readers = std::mem::take(&mut *self.readers.borrow_mut());
+        while readers.len() < lanes {
+            readers.push(self.target.connect()?.0);
+        }
+        let flavor = self.flavor;
+        let step = PAGE * lanes as i64;
+        let outcome = std::thread::scope(|scope| -> Result<()> {
+            let (sql, with_key, next_key) = (&sql, &with_key, &next_key);
+            let mut lines = Vec::new();
+            for (lane, reader) in readers.iter_mut().take(lanes).enumerate() {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<MyRow>>>(2);
+                lines.push(rx);
+                let mut at = last.saturating_add(PAGE * lane as i64);
+                scope.spawn(move || {
+                    if until.is_some_and(|u| at >= u) {
+                        return;
+                    }
+                    loop {
+                        let rows: Result<Vec<MyRow>> = reader
+                            .exec::<mysql::Row, _, _>(sql.as_str(), with_key(at))
+                            .map(|rows| rows.into_iter().map(|r| MyRow(r.unwrap())).collect())
+                            .map_err(|e| db_error(flavor, e));
+                        let next = match until {
+                            Some(u) => Some(at.saturating_add(step)).filter(|n| *n < u),
+                            None => rows.as_ref().ok().and_then(|r| next_key(r, at)),
+                        };
+                        if tx.send(rows).is_err() {
+                            return;
+                        }
+                        match next {
+                            Some(k) => at = k,
+                            None => return,
+                        }
+                    }
+                });
+            }
+            // Windows in order: one from each lane in turn, until a lane has no more.
+            for lane in (0..lanes).cycle() {
+                let Ok(rows) = lines[lane].recv() else {
+                    return Ok(());
+                };
+                for row in &rows? {
+                    if f(row)?.is_break() {
+                        return Ok(());
+                    }
+                }
+            }
+            Ok(())
+        });
+        *self.readers.borrow_mut() = readers;
+        outcome
     }
 
     /// Runs `sql` once and hands each row to `f` as the server sends it: one result
