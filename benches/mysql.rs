@@ -77,7 +77,7 @@ fn load(c: &mut mysql::Conn, sqlite: &Store, total: usize) {
     .unwrap();
     let mut rows = Vec::with_capacity(1000);
     let mut position = (streams * 50) as i64;
-    let mut flush = |rows: &mut Vec<mysql::Value>, c: &mut mysql::Conn| {
+    let flush = |rows: &mut Vec<mysql::Value>, c: &mut mysql::Conn| {
         if rows.is_empty() {
             return;
         }
@@ -193,10 +193,15 @@ fn main() {
     let read = timing::median(3, || {
         let mut n = 0;
         store
-            .read_stream_rows(HOT_STREAM, 1..=HOT as i64, eventscope::store::Columns::NONE, |_| {
-                n += 1;
-                Ok::<_, StoreError>(ControlFlow::Continue(()))
-            })
+            .read_stream_rows(
+                HOT_STREAM,
+                1..=HOT as i64,
+                eventscope::store::Columns::NONE,
+                |_| {
+                    n += 1;
+                    Ok::<_, StoreError>(ControlFlow::Continue(()))
+                },
+            )
             .unwrap();
         assert_eq!(n, HOT);
     });

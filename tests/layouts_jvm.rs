@@ -250,9 +250,18 @@ fn an_axon_event_store_reads_as_its_serializers_wrote_it() {
     let url = pg.database(
         "axon",
         "CREATE TABLE domain_event_entry (global_index bigint NOT NULL PRIMARY KEY, event_identifier varchar(255) NOT NULL UNIQUE, meta_data oid, payload oid NOT NULL, payload_revision varchar(255), payload_type varchar(255) NOT NULL, time_stamp varchar(255) NOT NULL, aggregate_identifier varchar(255) NOT NULL, sequence_number bigint NOT NULL, type varchar(255), UNIQUE (aggregate_identifier, sequence_number));
-         CREATE TABLE snapshot_event_entry (aggregate_identifier varchar(255) NOT NULL, sequence_number bigint NOT NULL, type varchar(255) NOT NULL, event_identifier varchar(255) NOT NULL UNIQUE, meta_data oid, payload oid NOT NULL, payload_revision varchar(255), payload_type varchar(255) NOT NULL, time_stamp varchar(255) NOT NULL, PRIMARY KEY (aggregate_identifier, sequence_number, type));",
+         CREATE TABLE snapshot_event_entry (aggregate_identifier varchar(255) NOT NULL, sequence_number bigint NOT NULL, type varchar(255) NOT NULL, event_identifier varchar(255) NOT NULL UNIQUE, meta_data oid, payload oid NOT NULL, payload_revision varchar(255), payload_type varchar(255) NOT NULL, time_stamp varchar(255) NOT NULL, PRIMARY KEY (aggregate_identifier, sequence_number, type));
+         CREATE TABLE token_entry (processor_name varchar(255) NOT NULL, segment integer NOT NULL, owner varchar(255), timestamp varchar(255) NOT NULL, token oid, token_type varchar(255), PRIMARY KEY (processor_name, segment));",
     );
     let mut client = pg.client("axon");
+    for (name, segment, token) in axon_tokens() {
+        client
+            .execute(
+                "INSERT INTO token_entry VALUES ($1, $2, 'node-1', '2024-03-01T09:05:00Z', CASE WHEN $3::text IS NULL THEN NULL ELSE lo_from_bytea(0, convert_to($3::text, 'UTF8')) END, 'org.axonframework.eventhandling.GlobalSequenceTrackingToken')",
+                &[&name, &segment, &token],
+            )
+            .unwrap();
+    }
     let meta = AXON_META;
     for (g, agg, seq, ty, rev, payload) in axon_events() {
         let kind = if agg.starts_with("acc") {
@@ -286,9 +295,17 @@ fn an_axon_event_store_on_mariadb_reads_the_same() {
     let url = my.database(
         "axon",
         "CREATE TABLE domain_event_entry (global_index bigint NOT NULL AUTO_INCREMENT PRIMARY KEY, event_identifier varchar(255) NOT NULL UNIQUE, meta_data longblob, payload longblob NOT NULL, payload_revision varchar(255), payload_type varchar(255) NOT NULL, time_stamp varchar(255) NOT NULL, aggregate_identifier varchar(255) NOT NULL, sequence_number bigint NOT NULL, type varchar(255), UNIQUE (aggregate_identifier, sequence_number));
-         CREATE TABLE snapshot_event_entry (aggregate_identifier varchar(255) NOT NULL, sequence_number bigint NOT NULL, type varchar(255) NOT NULL, event_identifier varchar(255) NOT NULL UNIQUE, meta_data longblob, payload longblob NOT NULL, payload_revision varchar(255), payload_type varchar(255) NOT NULL, time_stamp varchar(255) NOT NULL, PRIMARY KEY (aggregate_identifier, sequence_number, type))",
+         CREATE TABLE snapshot_event_entry (aggregate_identifier varchar(255) NOT NULL, sequence_number bigint NOT NULL, type varchar(255) NOT NULL, event_identifier varchar(255) NOT NULL UNIQUE, meta_data longblob, payload longblob NOT NULL, payload_revision varchar(255), payload_type varchar(255) NOT NULL, time_stamp varchar(255) NOT NULL, PRIMARY KEY (aggregate_identifier, sequence_number, type));
+         CREATE TABLE token_entry (processor_name varchar(255) NOT NULL, segment integer NOT NULL, owner varchar(255), timestamp varchar(255) NOT NULL, token longblob, token_type varchar(255), PRIMARY KEY (processor_name, segment))",
     );
     let mut conn = my.conn("axon");
+    for (name, segment, token) in axon_tokens() {
+        conn.exec_drop(
+            "INSERT INTO token_entry VALUES (?, ?, 'node-1', '2024-03-01T09:05:00Z', ?, 'org.axonframework.eventhandling.GlobalSequenceTrackingToken')",
+            (name, segment, token.map(str::as_bytes)),
+        )
+        .unwrap();
+    }
     for (g, agg, seq, ty, rev, payload) in axon_events() {
         let kind = if agg.starts_with("acc") {
             "Account"
@@ -317,6 +334,17 @@ fn an_axon_event_store_on_mariadb_reads_the_same() {
     )
     .unwrap();
     check_axon(&url);
+}
+
+/// Tracking processors' claims: one caught up, one two events behind on two segments (one
+/// of them replaying), one that has processed nothing.
+fn axon_tokens() -> [(&'static str, i32, Option<&'static str>); 4] {
+    [
+        ("balances", 0, Some("<org.axonframework.eventhandling.GlobalSequenceTrackingToken><globalIndex>4</globalIndex></org.axonframework.eventhandling.GlobalSequenceTrackingToken>")),
+        ("audit", 0, Some("<org.axonframework.eventhandling.GlobalSequenceTrackingToken><globalIndex>2</globalIndex></org.axonframework.eventhandling.GlobalSequenceTrackingToken>")),
+        ("audit", 1, Some("<org.axonframework.eventhandling.ReplayToken><tokenAtReset class=\"org.axonframework.eventhandling.GlobalSequenceTrackingToken\"><globalIndex>4</globalIndex></tokenAtReset><currentToken class=\"org.axonframework.eventhandling.GlobalSequenceTrackingToken\"><globalIndex>3</globalIndex></currentToken></org.axonframework.eventhandling.ReplayToken>")),
+        ("mailer", 0, None),
+    ]
 }
 
 const AXON_META: &str =
@@ -374,4 +402,28 @@ fn check_axon(url: &str) {
     assert_eq!(snaps.len(), 1, "{snaps:?}");
     assert_eq!(snaps[0]["version"], 2, "after the 0-based event 1");
     assert!(ok(&["formats"]).contains("axon"));
+    // token_entry: each processor's segments where their tokens say, against the log
+    // (behind since 2024: stuck), most behind first.
+    let consumers = lines(&ok(&["consumers", &url, "--json"]));
+    let got: Vec<(&str, Option<i64>, i64, &str)> = consumers
+        .iter()
+        .map(|c| {
+            (
+                c["consumer"].as_str().unwrap(),
+                c["position"].as_i64(),
+                c["lag"].as_i64().unwrap(),
+                c["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("mailer", None, 4, "stuck"),
+            ("audit (segment 0)", Some(2), 2, "stuck"),
+            ("audit (segment 1)", Some(3), 1, "replaying"),
+            ("balances", Some(4), 0, "caught_up"),
+        ],
+        "{consumers:?}"
+    );
 }

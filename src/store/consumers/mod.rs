@@ -7,6 +7,7 @@
 //! each library's own tables: `sqlite.rs`); Message DB's position streams are events, read
 //! here through the [`EventSource`] for every backend. The figures are computed here once.
 
+pub(in crate::store) mod axon;
 mod spec;
 mod sqlite;
 

@@ -4,6 +4,7 @@
 //! same [`SqlLayout`]s PostgreSQL reads, written in MySQL's dialect (`layouts.rs`).
 
 mod connect;
+mod consumers;
 mod follow;
 mod layouts;
 
@@ -76,7 +77,7 @@ impl MyRow {
 
 /// A MySQL or MariaDB database holding one of the known layouts.
 pub struct MyStore {
-    conn: RefCell<Conn>,
+    pub(super) conn: RefCell<Conn>,
     target: connect::Target,
     layout: SqlLayout,
     shown: String,
@@ -259,7 +260,7 @@ impl MyStore {
 
     /// A stream's rows: the index finds them by the column's collation (often
     /// case-insensitive), the bytes then keep only this stream's. Two parameters.
-    fn stream_cond(&self, stream: &str) -> String {
+    pub(super) fn stream_cond(&self, stream: &str) -> String {
         let s = &self.layout.stream;
         let found = match &self.layout.stream_key {
             // Rails Event Store's `all` has no join row to find.
@@ -272,7 +273,7 @@ impl MyStore {
         format!("{found} AND CAST({s} AS BINARY) = CAST(? AS BINARY)")
     }
 
-    fn stream_params(stream: &str) -> Vec<Value> {
+    pub(super) fn stream_params(stream: &str) -> Vec<Value> {
         vec![stream.into(), stream.into()]
     }
 
@@ -1043,6 +1044,27 @@ impl EventSource for MyStore {
         // Integer columns hold integers only; a mapped text version is read as the
         // server casts it.
         Ok(Vec::new())
+    }
+
+    fn consumer_records(
+        &self,
+        spec: Option<&crate::store::consumers::ConsumerSpec>,
+    ) -> Result<Vec<crate::store::consumers::ConsumerRecord>> {
+        if spec.is_some() {
+            return Err(StoreError::BadConsumers(
+                "a --consumers table is read from SQLite stores only, for now".into(),
+            ));
+        }
+        self.my_consumer_records()
+    }
+
+    fn log_tail(
+        &self,
+        after: i64,
+        follows: &crate::store::consumers::Follows,
+        limit: Option<i64>,
+    ) -> Result<crate::store::consumers::Tail> {
+        self.my_log_tail(after, follows, limit)
     }
 
     fn count_after(&self, after: i64) -> Result<i64> {

@@ -7,7 +7,8 @@
 //! - Eventuous: `checkpoints` (id, position);
 //! - go-mink: `checkpoints` (projection_name, position, updated_at);
 //! - Python eventsourcing: `<app>_tracking` (application_name, notification_id);
-//! - Emmett: `emt_processors` / `emt_subscriptions`, as on SQLite.
+//! - Emmett: `emt_processors` / `emt_subscriptions`, as on SQLite;
+//! - Axon: `token_entry` (processor_name, segment, token): `consumers::axon`.
 
 use super::layouts::{tables, Table};
 use super::PgStore;
@@ -130,6 +131,26 @@ impl PgStore {
                     }
                     out.push(c);
                 }
+            } else if t.name == "token_entry" && has(&["processor_name", "segment", "token"]) {
+                // Axon: the token is bytes (an OID large object or bytea) or text.
+                let list: Vec<String> = crate::store::consumers::axon::COLUMNS
+                    .iter()
+                    .map(|c| match t.columns.get(*c).map(|(ty, _)| ty.as_str()) {
+                        None => "NULL::text".into(),
+                        Some("oid") => {
+                            format!("convert_from(lo_get({}), 'UTF8')", super::layouts::q(c))
+                        }
+                        Some("bytea") => format!("convert_from({}, 'UTF8')", super::layouts::q(c)),
+                        Some(_) => format!("{}::text", super::layouts::q(c)),
+                    })
+                    .collect();
+                let sql = format!(
+                    "SELECT {} FROM {} ORDER BY 1, 2",
+                    list.join(", "),
+                    t.qualified()
+                );
+                let rows = self.text_rows(&sql, list.len())?;
+                out.extend(crate::store::consumers::axon::records(&rows, &source));
             } else if (t.name == "emt_processors"
                 && has(&["processor_id", "last_processed_checkpoint"]))
                 || (t.name == "emt_subscriptions"
