@@ -364,3 +364,54 @@ fn follow_waits_for_late_commits() {
         "each once, in order; stderr: {errors}"
     );
 }
+
+/// A one-shot command reads one snapshot, its read-ahead sessions included: a row whose
+/// transaction commits while `events --json` is printing (out of position order, below
+/// rows it prints) is not printed, though the pages after it are read on other sessions.
+#[test]
+fn a_command_reads_one_snapshot_across_its_sessions() {
+    let Some(my) = Server::available() else {
+        return;
+    };
+    let url = my.database("snapshot", NATIVE_DDL);
+    let mut setup = my.conn("snapshot");
+    let rows: Vec<(String, i64)> = (1..=12_000)
+        .map(|i| (format!("Account-{}", i % 7), i))
+        .collect();
+    setup
+        .exec_batch(
+            "INSERT INTO events (stream_id, version, event_id, event_type, data, metadata, timestamp) VALUES (?, ?, UUID(), 'Deposited', '{\"amount\": 1}', '{}', '2024-03-01 09:00:00')",
+            rows,
+        )
+        .unwrap();
+    let mut late = my.conn("snapshot");
+    late.query_drop("BEGIN").unwrap();
+    late.query_drop("INSERT INTO events (stream_id, version, event_id, event_type, data, metadata, timestamp) VALUES ('Account-late', 1, UUID(), 'Opened', '{}', '{}', '2024-03-01 09:00:00')")
+        .unwrap();
+    setup
+        .query_drop("INSERT INTO events (stream_id, version, event_id, event_type, data, metadata, timestamp) VALUES ('Account-after', 1, UUID(), 'Opened', '{}', '{}', '2024-03-01 09:00:00')")
+        .unwrap();
+    let mut child = common::bin::bin()
+        .args(["events", &url, "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut out, &mut first).unwrap();
+    // The command has begun (its first line is out) and blocks on the full pipe: commit.
+    late.query_drop("COMMIT").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success());
+    let printed = lines(&format!("{first}{rest}"));
+    assert_eq!(printed.len(), 12_001, "every row of the snapshot, once");
+    assert!(printed.iter().any(|e| e["stream_id"] == "Account-after"));
+    assert!(
+        !printed.iter().any(|e| e["stream_id"] == "Account-late"),
+        "a row committed after the command began was printed"
+    );
+    // Afterwards it is there.
+    let now = lines(&ok(&["events", &url, "--stream", "Account-late", "--json"]));
+    assert_eq!(now.len(), 1);
+}

@@ -33,6 +33,8 @@ pub use layouts::MYSQL_FORMATS;
 
 /// Rows per page.
 const PAGE: i64 = 5_000;
+/// Sessions that read ahead: a stream's windows on two at once.
+const READERS: usize = 2;
 
 /// A row as the binary protocol hands it: integers as integers, everything else as bytes.
 pub(super) struct MyRow(Vec<Value>);
@@ -88,6 +90,8 @@ pub struct MyStore {
     in_snapshot: Cell<bool>,
     /// The sessions long reads fetch their next pages on, opened when first needed.
     readers: RefCell<Vec<Conn>>,
+    /// Inside a snapshot: whether `readers` began theirs with it (`begin_snapshots`).
+    readers_share_snapshot: Cell<bool>,
     watcher: RefCell<Option<super::postgres::ConnectionWatcher>>,
 }
 
@@ -165,6 +169,7 @@ impl MyStore {
             pinned: Cell::new(None),
             in_snapshot: Cell::new(false),
             readers: RefCell::new(Vec::new()),
+            readers_share_snapshot: Cell::new(false),
             watcher: RefCell::new(None),
         }
     }
@@ -328,8 +333,8 @@ impl MyStore {
             return Ok(());
         };
         last = next;
-        if self.in_snapshot.get() {
-            // A second session could not see this one's snapshot: page here.
+        if self.in_snapshot.get() && !self.readers_share_snapshot.get() {
+            // No other session sees what this one's snapshot sees: page here.
             loop {
                 let rows = self.query(&sql, with_key(last))?;
                 for row in &rows {
@@ -347,10 +352,17 @@ impl MyStore {
         // current one, so the server's work and the client's overlap. A stream's windows
         // are known ahead, so two sessions fetch alternate ones: InnoDB's lookup of each
         // row by its primary key, not the transfer, is most of a window's time.
-        let lanes = if until.is_some() { 2 } else { 1 };
+        let lanes = if until.is_some() { READERS } else { 1 };
         let mut readers = std::mem::take(&mut *self.readers.borrow_mut());
-        while readers.len() < lanes {
+        // Inside a snapshot only the sessions begun with it may read (pin_snapshot).
+        while readers.len() < lanes && !self.in_snapshot.get() {
             readers.push(self.target.connect()?.0);
+        }
+        let lanes = lanes.min(readers.len()).max(1);
+        if readers.is_empty() {
+            return Err(StoreError::Mysql(
+                "the read-ahead sessions of this snapshot were lost; run the command again".into(),
+            ));
         }
         let flavor = self.flavor;
         let step = PAGE * lanes as i64;
@@ -399,6 +411,61 @@ impl MyStore {
         });
         *self.readers.borrow_mut() = readers;
         outcome
+    }
+
+    /// Begins the command's consistent snapshot on this session and, right after, on the
+    /// read-ahead sessions. MySQL cannot hand a snapshot to another session, so theirs are
+    /// taken within microseconds of this one's and checked to end at the same last
+    /// position; where they do not (a commit came between), they are taken again, and
+    /// after three tries the pages are read on this session alone. A commit out of
+    /// position order between the snapshots is the one case the check cannot see.
+    fn begin_snapshots(&self) -> Result<()> {
+        const BEGIN: &str = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
+        let mut readers = std::mem::take(&mut *self.readers.borrow_mut());
+        while readers.len() < READERS {
+            readers.push(self.target.connect()?.0);
+        }
+        let l = &self.layout;
+        let last = format!(
+            "SELECT CAST(max({}) AS SIGNED) FROM {} WHERE {}",
+            l.position, l.from, l.filter
+        );
+        let last_of = |c: &mut Conn| -> std::result::Result<Option<i64>, mysql::Error> {
+            c.query_first::<Option<i64>, _>(last.as_str())
+                .map(Option::flatten)
+        };
+        for _ in 0..3 {
+            let begun: std::result::Result<Vec<Option<i64>>, mysql::Error> = (|| {
+                self.conn.borrow_mut().query_drop(BEGIN)?;
+                for r in readers.iter_mut() {
+                    r.query_drop(BEGIN)?;
+                }
+                let mut ends = vec![last_of(&mut self.conn.borrow_mut())?];
+                for r in readers.iter_mut() {
+                    ends.push(last_of(r)?);
+                }
+                Ok(ends)
+            })();
+            let ends = begun.map_err(|e| db_error(self.flavor, e))?;
+            self.in_snapshot.set(true);
+            if ends.iter().all(|e| *e == ends[0]) {
+                self.readers_share_snapshot.set(true);
+                *self.readers.borrow_mut() = readers;
+                return Ok(());
+            }
+            for r in readers.iter_mut() {
+                r.query_drop("ROLLBACK")
+                    .map_err(|e| db_error(self.flavor, e))?;
+            }
+            self.conn
+                .borrow_mut()
+                .query_drop("ROLLBACK")
+                .map_err(|e| db_error(self.flavor, e))?;
+        }
+        // Three commits in a row came between: read on this session alone.
+        readers.clear();
+        self.query(BEGIN, Vec::new())?;
+        Ok(())
     }
 
     /// Runs `sql` once and hands each row to `f` as the server sends it: one result
@@ -765,11 +832,7 @@ impl EventSource for MyStore {
 
     fn pin_snapshot(&self) -> Result<()> {
         if !self.in_snapshot.get() {
-            self.query(
-                "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
-                Vec::new(),
-            )?;
-            self.in_snapshot.set(true);
+            self.begin_snapshots()?;
         }
         if self.pinned.get().is_none() && self.layout.watermark != Watermark::None {
             self.pinned.set(Some(self.last_position()?));
