@@ -124,12 +124,15 @@ fn load(c: &mut mysql::Conn, sqlite: &Store, total: usize) {
     println!("indexed in {:.0} s", t.elapsed().as_secs_f64());
 }
 
-fn server(total: usize, sqlite: &Store) -> Option<String> {
-    let base = match std::env::var("EVENTSCOPE_BENCH_MYSQL") {
-        Ok(base) => base.trim_end_matches('/').to_string(),
+/// The server, and what keeps a server this bench started running.
+type Running = Option<(my::Server, std::process::ChildStdin)>;
+
+fn server(total: usize, sqlite: &Store) -> Option<(String, Running)> {
+    let (base, running) = match std::env::var("EVENTSCOPE_BENCH_MYSQL") {
+        Ok(base) => (base.trim_end_matches('/').to_string(), None),
         Err(_) => {
-            let server = my::Server::available()?;
-            format!("mysql://root@127.0.0.1:{}", server.port)
+            let running = my::Server::own("2G")?;
+            (format!("mysql://root@127.0.0.1:{}", running.0.port), Some(running))
         }
     };
     let db = format!("native{total}");
@@ -146,7 +149,7 @@ fn server(total: usize, sqlite: &Store) -> Option<String> {
         admin.query_drop(format!("CREATE DATABASE {db}")).unwrap();
         load(&mut mysql::Conn::new(opts(&db)).unwrap(), sqlite, total);
     }
-    Some(url)
+    Some((url, running))
 }
 
 fn main() {
@@ -155,7 +158,7 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
     let sqlite = Store::open(fixture::million_events()).unwrap();
-    let Some(url) = server(total, &sqlite) else {
+    let Some((url, _running)) = server(total, &sqlite) else {
         println!("no MariaDB server installed: nothing measured");
         return;
     };

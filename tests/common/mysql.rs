@@ -65,10 +65,16 @@ impl Server {
     /// The test binary's server, started on first use; `None` where there is none and
     /// the run allows that.
     pub fn available() -> Option<&'static Server> {
-        server_present().then(|| &SHARED.get_or_init(Server::start).0)
+        server_present().then(|| &SHARED.get_or_init(|| Server::start("256M")).0)
     }
 
-    fn start() -> (Server, std::process::ChildStdin) {
+    /// A server of its own with a buffer pool of `buffer_pool` (the benches' ten million
+    /// events need one larger than the tests'), stopped when the returned pipe closes.
+    pub fn own(buffer_pool: &str) -> Option<(Server, std::process::ChildStdin)> {
+        server_present().then(|| Server::start(buffer_pool))
+    }
+
+    fn start(buffer_pool: &str) -> (Server, std::process::ChildStdin) {
         let (server, install) = binaries().expect("MariaDB binaries");
         let dir = tempfile::Builder::new()
             .prefix("eventscope-mariadb")
@@ -107,9 +113,9 @@ impl Server {
             .args([
                 "--skip-log-bin",
                 "--innodb-flush-log-at-trx-commit=0",
-                "--innodb-buffer-pool-size=256M",
                 "--max-connections=200",
-            ]);
+            ])
+            .arg(format!("--innodb-buffer-pool-size={buffer_pool}"));
         if is_root() {
             cmd.arg("--user=root");
         }
