@@ -132,7 +132,10 @@ fn server(total: usize, sqlite: &Store) -> Option<(String, Running)> {
         Ok(base) => (base.trim_end_matches('/').to_string(), None),
         Err(_) => {
             let running = my::Server::own("2G")?;
-            (format!("mysql://root@127.0.0.1:{}", running.0.port), Some(running))
+            (
+                format!("mysql://root@127.0.0.1:{}", running.0.port),
+                Some(running),
+            )
         }
     };
     let db = format!("native{total}");

@@ -411,6 +411,7 @@ fn formats_lists_every_layout() {
             "eventuous",
             "axon",
             "akka",
+            "akka-r2dbc",
             "rails-event-store"
         ]
     );

@@ -1,7 +1,7 @@
 //! Akka / Pekko Persistence JDBC on PostgreSQL (and MariaDB), from the library's published DDL
 //! (akka-persistence-jdbc's postgres-create-schema.sql) with payloads as its serializers
-//! write them: Jackson JSON read as JSON, Jackson CBOR marked undecodable with the
-//! serializer named in the metadata, deleted rows hidden unless --archived, write times
+//! write them: Jackson JSON and Jackson CBOR read as JSON, Java serialization marked
+//! undecodable with the serializer named in the metadata, deleted rows hidden unless --archived, write times
 //! in milliseconds, the category before `|`, snapshots. Akka cannot run here (no Maven
 //! repository), so the rows are written as it would write them.
 #![allow(clippy::unwrap_used)]
@@ -30,6 +30,14 @@ CREATE TABLE IF NOT EXISTS public.event_journal(
   PRIMARY KEY(persistence_id, sequence_number)
 );
 CREATE UNIQUE INDEX event_journal_ordering_idx ON public.event_journal(ordering);
+CREATE TABLE IF NOT EXISTS public.event_tag(
+  event_id BIGINT,
+  persistence_id VARCHAR(255),
+  sequence_number BIGINT,
+  tag VARCHAR(256),
+  PRIMARY KEY(persistence_id, sequence_number, tag),
+  CONSTRAINT fk_event_journal FOREIGN KEY(persistence_id, sequence_number) REFERENCES event_journal(persistence_id, sequence_number) ON DELETE CASCADE
+);
 CREATE TABLE IF NOT EXISTS public.snapshot (
   persistence_id VARCHAR(255) NOT NULL,
   sequence_number BIGINT NOT NULL,
@@ -42,6 +50,11 @@ CREATE TABLE IF NOT EXISTS public.snapshot (
   meta_payload BYTEA,
   PRIMARY KEY(persistence_id, sequence_number)
 );";
+
+/// Tags as the journal writes them with its events (5.1 on: by persistence id and
+/// sequence number; `event_id` is the journal's ordering).
+const TAGS: &str = "INSERT INTO event_tag (event_id, persistence_id, sequence_number, tag) VALUES
+  (1, 'Account|acc-1', 1, 'opened'), (1, 'Account|acc-1', 1, 'account'), (2, 'Account|acc-1', 2, 'account')";
 
 /// (persistence id, sequence number, deleted, serializer id, manifest, payload).
 type Row = (&'static str, i64, bool, i32, &'static str, Vec<u8>);
@@ -90,6 +103,15 @@ fn rows() -> Vec<Row> {
             "shop.OrderPlaced",
             json(json!({"sku": "kb"})),
         ),
+        // Java serialization (serializer 1): not readable here.
+        (
+            "Order|7",
+            2,
+            false,
+            1,
+            "shop.LegacyNote",
+            vec![0xac, 0xed, 0x00, 0x05, 0x74, 0x00, 0x02, b'h', b'i'],
+        ),
     ]
 }
 
@@ -115,6 +137,7 @@ fn an_akka_journal_reads_as_its_serializers_wrote_it() {
             &[],
         )
         .unwrap();
+    client.batch_execute(TAGS).unwrap();
     check_akka(&url);
 }
 
@@ -143,6 +166,14 @@ fn an_akka_journal_on_mariadb_reads_the_same() {
           PRIMARY KEY(persistence_id,sequence_number)
         );
         CREATE UNIQUE INDEX event_journal_ordering_idx ON event_journal(ordering);
+        CREATE TABLE IF NOT EXISTS event_tag (
+          event_id BIGINT UNSIGNED,
+          persistence_id VARCHAR(255),
+          sequence_number BIGINT,
+          tag VARCHAR(255) NOT NULL,
+          PRIMARY KEY(persistence_id, sequence_number, tag),
+          FOREIGN KEY (persistence_id, sequence_number) REFERENCES event_journal(persistence_id, sequence_number) ON DELETE CASCADE
+        );
         CREATE TABLE IF NOT EXISTS snapshot (
           persistence_id VARCHAR(255) NOT NULL,
           sequence_number BIGINT NOT NULL,
@@ -169,6 +200,7 @@ fn an_akka_journal_on_mariadb_reads_the_same() {
         "INSERT INTO snapshot (persistence_id, sequence_number, created, snapshot_ser_id, snapshot_ser_manifest, snapshot_payload) VALUES ('Account|acc-1', 2, 1709283601000, 33, 'bank.Account', '{\"balance\":100}')",
     )
     .unwrap();
+    conn.query_drop(TAGS).unwrap();
     check_akka(&url);
 }
 
@@ -187,7 +219,7 @@ fn check_akka(url: &str) {
         .collect();
     assert_eq!(
         ids,
-        [("Account|acc-1", "Account", 3), ("Order|7", "Order", 1)]
+        [("Account|acc-1", "Account", 3), ("Order|7", "Order", 2)]
     );
     let events = lines(&ok(&[
         "events",
@@ -212,8 +244,16 @@ fn check_akka(url: &str) {
     assert_eq!(events[0]["data"], json!({"owner": "ann"}));
     assert_eq!(events[0]["timestamp"], "2024-03-01T09:00:00.000000Z");
     assert_eq!(events[0]["metadata"]["serializer_id"], 33);
-    assert!(events[2]["undecodable"].is_string(), "{}", events[2]);
+    assert_eq!(events[0]["metadata"]["tags"], json!(["account", "opened"]));
+    assert_eq!(events[1]["metadata"]["tags"], json!(["account"]));
+    assert_eq!(events[2]["metadata"]["tags"], json!([]));
+    // Jackson CBOR (serializer 32) read as JSON.
+    assert_eq!(events[2]["data"], json!({"amount": 5}), "{}", events[2]);
+    assert!(events[2].get("undecodable").is_none(), "{}", events[2]);
     assert_eq!(events[2]["metadata"]["serializer_id"], 32);
+    let order = lines(&ok(&["events", &url, "--stream", "Order|7", "--json"]));
+    assert!(order[1]["undecodable"].is_string(), "{}", order[1]);
+    assert_eq!(order[1]["metadata"]["serializer_id"], 1);
     let archived = lines(&ok(&[
         "events",
         &url,
@@ -230,7 +270,7 @@ fn check_akka(url: &str) {
         .collect();
     assert_eq!(
         positions,
-        [1, 2, 3, 5],
+        [1, 2, 3, 5, 6],
         "ordering, the deleted one left out"
     );
     let snaps = lines(&ok(&["snapshots", &url, "--json"]));
@@ -426,4 +466,61 @@ fn check_axon(url: &str) {
         ],
         "{consumers:?}"
     );
+}
+
+/// Akka Persistence R2DBC's journal on PostgreSQL (akka-persistence-r2dbc's DDL): no
+/// ordering column, so the log is by `db_timestamp`; `entity_type` is the category; tags
+/// from the row's array; the deleted row hidden; nothing to follow.
+#[test]
+fn an_akka_r2dbc_journal_reads_by_time() {
+    let Some(pg) = common::pg::Cluster::available() else {
+        return;
+    };
+    let url = pg.database(
+        "akka_r2dbc",
+        "CREATE TABLE IF NOT EXISTS event_journal(
+           slice INT NOT NULL, entity_type VARCHAR(255) NOT NULL, persistence_id VARCHAR(255) NOT NULL,
+           seq_nr BIGINT NOT NULL, db_timestamp timestamp with time zone NOT NULL,
+           event_ser_id INTEGER NOT NULL, event_ser_manifest VARCHAR(255) NOT NULL, event_payload BYTEA NOT NULL,
+           deleted BOOLEAN DEFAULT FALSE NOT NULL, writer VARCHAR(255) NOT NULL, adapter_manifest VARCHAR(255),
+           tags TEXT ARRAY, meta_ser_id INTEGER, meta_ser_manifest VARCHAR(255), meta_payload BYTEA,
+           PRIMARY KEY(persistence_id, seq_nr));
+         CREATE INDEX IF NOT EXISTS event_journal_slice_idx ON event_journal(slice, entity_type, db_timestamp, seq_nr);
+         INSERT INTO event_journal (slice, entity_type, persistence_id, seq_nr, db_timestamp, event_ser_id, event_ser_manifest, event_payload, deleted, writer, tags) VALUES
+           (12, 'Account', 'Account|acc-1', 2, '2024-03-01 09:00:05+00', 33, 'bank.MoneyDeposited', convert_to('{\"amount\": 100}', 'UTF8'), false, 'w', '{account}'),
+           (12, 'Account', 'Account|acc-1', 1, '2024-03-01 09:00:01+00', 33, 'bank.AccountOpened', convert_to('{\"owner\": \"ann\"}', 'UTF8'), false, 'w', '{account,opened}'),
+           (40, 'Order', 'Order|7', 1, '2024-03-01 09:00:03+00', 32, 'shop.OrderPlaced', '\\xa163736b75626b62'::bytea, false, 'w', NULL),
+           (12, 'Account', 'Account|acc-1', 3, '2024-03-01 09:00:07+00', 33, 'bank.MoneyWithdrawn', convert_to('{\"amount\": 30}', 'UTF8'), true, 'w', NULL);",
+    );
+    let all = lines(&ok(&["events", &url, "--json"]));
+    let got: Vec<(i64, &str, i64, &str)> = all
+        .iter()
+        .map(|e| {
+            (
+                e["global_position"].as_i64().unwrap(),
+                e["stream_id"].as_str().unwrap(),
+                e["version"].as_i64().unwrap(),
+                e["timestamp"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, "Account|acc-1", 1, "2024-03-01T09:00:01.000000Z"),
+            (2, "Order|7", 1, "2024-03-01T09:00:03.000000Z"),
+            (3, "Account|acc-1", 2, "2024-03-01T09:00:05.000000Z"),
+        ],
+        "by db_timestamp, the deleted row hidden"
+    );
+    assert_eq!(all[0]["metadata"]["tags"], json!(["account", "opened"]));
+    assert_eq!(all[0]["metadata"]["slice"], 12);
+    assert_eq!(all[1]["data"], json!({"sku": "kb"}), "Jackson CBOR");
+    assert_eq!(all[1]["metadata"]["tags"], json!([]));
+    assert_eq!(all[1]["category"], "Order");
+    let archived = lines(&ok(&["events", &url, "--json", "--archived"]));
+    assert_eq!(archived.len(), 4);
+    let err = common::bin::fails(&["events", &url, "--follow"]);
+    assert!(err.contains("nothing to follow"), "{err}");
+    assert!(ok(&["formats"]).contains("akka-r2dbc"));
 }

@@ -152,7 +152,11 @@ pub fn event_from_parts(p: RowParts, decoder: Decoder) -> Event {
                 e.schema_version = Some(v.to_string());
             }
         }
-        Decoder::Json | Decoder::TaggedEnum | Decoder::JsonOrRubyYaml | Decoder::XmlOrJson => {}
+        Decoder::Json
+        | Decoder::TaggedEnum
+        | Decoder::JsonOrRubyYaml
+        | Decoder::XmlOrJson
+        | Decoder::JsonOrCbor => {}
     }
     e
 }
@@ -198,6 +202,14 @@ pub fn decode_payload(payload: &[u8], decoder: Decoder) -> Result<Value, (String
             match text.filter(|t| t.trim_start().starts_with('<')) {
                 Some(xml) => super::xstream::decode(xml).map_err(|e| (e, raw)),
                 None => Err((why, raw)),
+            }
+        }),
+        Decoder::JsonOrCbor => parse_json(payload).or_else(|(why, raw)| {
+            // Jackson CBOR writes an object as a map (major type 5) or an array (4).
+            match payload.first() {
+                Some(0x80..=0xbf) => ciborium::from_reader::<Value, _>(payload)
+                    .map_err(|e| (format!("neither JSON nor CBOR ({e})"), raw)),
+                _ => Err((why, raw)),
             }
         }),
         Decoder::JsonOrRubyYaml => parse_json(payload).or_else(|(why, raw)| {

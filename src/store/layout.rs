@@ -44,6 +44,8 @@ pub enum Decoder {
     /// Axon Framework: XStream's XML (its default serializer) or Jackson's JSON, for the
     /// payload and the metadata.
     XmlOrJson,
+    /// Akka's Jackson serializers: JSON, or CBOR (a map or an array) read as JSON.
+    JsonOrCbor,
 }
 
 /// Where a stream's category comes from.

@@ -438,6 +438,19 @@ fn millis(col: &str) -> String {
     format!("DATE_FORMAT(FROM_UNIXTIME({col} / 1000), '%Y-%m-%dT%H:%i:%s.%fZ')")
 }
 
+/// Akka's `event_tag`, as on PostgreSQL.
+fn akka_tags(tables: &[Table]) -> Option<(String, &'static str)> {
+    let t = sibling(tables, "event_tag", &["tag"])?;
+    let on = if t.has(&["persistence_id", "sequence_number"]) {
+        "g.persistence_id = e.persistence_id AND g.sequence_number = e.sequence_number"
+    } else if t.has(&["event_id"]) {
+        "g.event_id = e.ordering"
+    } else {
+        return None;
+    };
+    Some((t.qualified(), on))
+}
+
 /// Akka / Pekko Persistence JDBC's `event_journal`, as on PostgreSQL.
 fn akka(tables: &[Table], t: &Table, choices: &Choices) -> Option<SqlLayout> {
     let cols = [
@@ -464,14 +477,18 @@ fn akka(tables: &[Table], t: &Table, choices: &Choices) -> Option<SqlLayout> {
         event_type: "e.event_ser_manifest".into(),
         data: "e.event_payload".into(),
         metadata: format!(
-            "JSON_OBJECT('serializer_id', e.event_ser_id, 'manifest', e.event_ser_manifest{})",
+            "JSON_OBJECT('serializer_id', e.event_ser_id, 'manifest', e.event_ser_manifest{}{})",
             if t.has(&["writer"]) {
                 ", 'writer', e.writer"
             } else {
                 ""
-            }
+            },
+            akka_tags(tables).map_or(String::new(), |(tags, on)| format!(
+                ", 'tags', COALESCE(JSON_EXTRACT((SELECT JSON_ARRAYAGG(g.tag ORDER BY g.tag) FROM {tags} g WHERE {on}), '$'), JSON_ARRAY())"
+            )),
         ),
         time: t.has(&["write_timestamp"]).then(|| millis("e.write_timestamp")),
+        decoder: Decoder::JsonOrCbor,
         category: Some(
             "(CASE WHEN LOCATE('|', e.persistence_id) > 0 THEN SUBSTRING_INDEX(e.persistence_id, '|', 1) \
              ELSE SUBSTRING_INDEX(e.persistence_id, '-', 1) END)"

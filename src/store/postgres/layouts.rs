@@ -84,7 +84,8 @@ pub const PG_FORMATS: &[(&str, &str, &str)] = &[
     ("commanded", "Commanded EventStore", "streams + events + stream_events: $all (stream_id 0) → position, stream_uuid, stream_version, data/metadata (JSON bytea or jsonb; Erlang terms marked undecodable)"),
     ("eventuous", "Eventuous", "eventuous.messages + eventuous.streams: global_position, stream_name, stream_position (0-based) + 1 → version, json_data, json_metadata, created; tombstones hidden"),
     ("axon", "Axon Framework (JPA/JDBC)", "domain_event_entry (or Axon 5's aggregate_event_entry): global_index → position, aggregate_identifier → stream, sequence_number (0-based) + 1 → version, payload_type → type, payload_revision → schema version, type → category, time_stamp (ISO-8601 text), payload and meta_data as OID large objects (lo_get) or bytea, XStream XML or Jackson JSON; snapshot_event_entry"),
-    ("akka", "Akka / Pekko Persistence JDBC", "event_journal: persistence_id → stream (category before '|'), sequence_number → version, ordering → position, event_ser_manifest → type, write_timestamp (ms) → time, event_payload (Jackson JSON read; CBOR and other serializers marked undecodable, the serializer id and manifest in metadata), deleted rows hidden unless --archived; snapshot"),
+    ("akka", "Akka / Pekko Persistence JDBC", "event_journal: persistence_id → stream (category before '|'), sequence_number → version, ordering → position, event_ser_manifest → type, write_timestamp (ms) → time, event_payload (Jackson JSON and CBOR read; other serializers marked undecodable, the serializer id and manifest in metadata; event_tag's tags), deleted rows hidden unless --archived; snapshot"),
+    ("akka-r2dbc", "Akka / Pekko Persistence R2DBC", "event_journal (slice, entity_type, persistence_id, seq_nr, db_timestamp): no global order column, so position = rank by db_timestamp; entity_type → category; tags and serializer in metadata; JSON, CBOR or the jsonb variant's payloads; no --follow"),
     ("rails-event-store", "Rails Event Store", "event_store_events + event_store_events_in_streams: as on SQLite (links in each stream and once in $all, NULL positions by the join id, JSON/JSONB or RES's YAML)"),
 ];
 
@@ -140,6 +141,7 @@ pub fn detect(tables: &[Table], choices: &Choices) -> Vec<SqlLayout> {
         found.extend(cqrs_es(tables, t));
         found.extend(rails_event_store(tables, t));
         found.extend(akka(tables, t, choices));
+        found.extend(akka_r2dbc(t, choices));
         found.extend(axon(tables, t));
     }
     if let Some(f) = &choices.format {
@@ -496,6 +498,21 @@ fn axon(tables: &[Table], t: &Table) -> Option<SqlLayout> {
     })
 }
 
+/// Akka's `event_tag` beside the journal, and how a tag row names its event: by
+/// `persistence_id` and `sequence_number` where the table has them (5.1 on), else by
+/// `event_id` (the journal's `ordering`).
+fn akka_tags(tables: &[Table], journal: &Table) -> Option<(String, &'static str)> {
+    let t = sibling(tables, journal, "event_tag", &["tag"])?;
+    let on = if t.has(&["persistence_id", "sequence_number"]) {
+        "g.persistence_id = e.persistence_id AND g.sequence_number = e.sequence_number"
+    } else if t.has(&["event_id"]) {
+        "g.event_id = e.ordering"
+    } else {
+        return None;
+    };
+    Some((t.qualified(), on))
+}
+
 /// Akka / Pekko Persistence JDBC: `event_journal` (and `snapshot`). Payloads are whatever
 /// the serializer wrote: Jackson JSON reads as JSON, anything else is marked undecodable,
 /// with the serializer's id and manifest kept in the metadata to say which it was.
@@ -530,10 +547,14 @@ fn akka(tables: &[Table], t: &Table, choices: &Choices) -> Option<SqlLayout> {
         event_type: "e.event_ser_manifest".into(),
         data: "e.event_payload".into(),
         metadata: format!(
-            "json_build_object('serializer_id', e.event_ser_id, 'manifest', e.event_ser_manifest{})::text",
-            if t.has(&["writer"]) { ", 'writer', e.writer" } else { "" }
+            "json_build_object('serializer_id', e.event_ser_id, 'manifest', e.event_ser_manifest{}{})::text",
+            if t.has(&["writer"]) { ", 'writer', e.writer" } else { "" },
+            akka_tags(tables, t).map_or(String::new(), |(tags, on)| format!(
+                ", 'tags', COALESCE((SELECT json_agg(g.tag ORDER BY g.tag) FROM {tags} g WHERE {on}), '[]'::json)"
+            )),
         ),
         time: t.has(&["write_timestamp"]).then(|| millis("e.write_timestamp")),
+        decoder: Decoder::JsonOrCbor,
         category: Some(
             "CASE WHEN strpos(e.persistence_id, '|') > 0 THEN split_part(e.persistence_id, '|', 1) \
              ELSE split_part(e.persistence_id, '-', 1) END"
@@ -557,6 +578,54 @@ fn akka(tables: &[Table], t: &Table, choices: &Choices) -> Option<SqlLayout> {
             decoder: Decoder::Json,
         }),
         ..base(Layout::Akka, "akka", t)
+    })
+}
+
+/// Akka / Pekko Persistence R2DBC's `event_journal`: no global order column, so a
+/// position is the rank by `db_timestamp` (then id and sequence number), as the library's
+/// own queries by slice read it; `entity_type` is the category, `tags` (a text array) and
+/// the serializer go to the metadata; the jsonb variant's payloads read as JSON. With no
+/// position a writer appends after, `--follow` is refused.
+fn akka_r2dbc(t: &Table, choices: &Choices) -> Option<SqlLayout> {
+    let cols = [
+        "slice",
+        "entity_type",
+        "persistence_id",
+        "seq_nr",
+        "db_timestamp",
+        "event_ser_id",
+        "event_ser_manifest",
+        "event_payload",
+    ];
+    if t.name != "event_journal" || !t.has(&cols) {
+        return None;
+    }
+    let deleted = if t.has(&["deleted"]) && !choices.archived {
+        "NOT e.deleted"
+    } else {
+        "TRUE"
+    };
+    Some(SqlLayout {
+        from: format!(
+            "(SELECT x.*, row_number() OVER (ORDER BY x.db_timestamp, x.persistence_id, x.seq_nr) AS eventscope_rank FROM {} x) e",
+            t.qualified()
+        ),
+        position: "e.eventscope_rank".into(),
+        stream: "e.persistence_id".into(),
+        version: "e.seq_nr".into(),
+        event_type: "e.event_ser_manifest".into(),
+        data: payload("e", t, "event_payload"),
+        metadata: format!(
+            "json_build_object('serializer_id', e.event_ser_id, 'manifest', e.event_ser_manifest, 'slice', e.slice{}{})::text",
+            if t.has(&["writer"]) { ", 'writer', e.writer" } else { "" },
+            if t.has(&["tags"]) { ", 'tags', COALESCE(to_json(e.tags), '[]'::json)" } else { "" },
+        ),
+        time: Some(time("e", t, "db_timestamp")),
+        decoder: Decoder::JsonOrCbor,
+        category: Some("e.entity_type".into()),
+        filter: deleted.into(),
+        watermark: Watermark::None,
+        ..base(Layout::Akka, "akka-r2dbc", t)
     })
 }
 
