@@ -439,3 +439,61 @@ fn other_layouts_are_never_written() {
         "{err}"
     );
 }
+
+/// `--map` over a table whose stream and id columns are 16-byte UUIDs: shown as canonical
+/// UUIDs, and a stream is found by its UUID.
+#[test]
+fn map_reads_binary_ids_as_uuids() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE ledger (seq INTEGER PRIMARY KEY, entity BINARY(16) NOT NULL, rev INTEGER NOT NULL,
+           eid BLOB NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL);
+         CREATE INDEX by_entity ON ledger (entity, rev);
+         INSERT INTO ledger VALUES
+           (1, x'0d6a3b3e5f8c4a7e9a571b2c3d4e5f60', 1, x'00000000000040008000000000000001', 'Opened', '{\"owner\": \"ann\"}'),
+           (2, x'7f3e2d1c0b9a48768543210fedcba987', 1, x'00000000000040008000000000000002', 'Opened', '{\"owner\": \"bob\"}'),
+           (3, x'0d6a3b3e5f8c4a7e9a571b2c3d4e5f60', 2, x'00000000000040008000000000000003', 'Renamed', '{\"owner\": \"amy\"}');",
+    )
+    .unwrap();
+    drop(conn);
+    let map = "table=ledger,position=seq,stream=entity,version=rev,id=eid,type=kind,data=body";
+    let streams = lines(&ok(&["streams", s(&db), "--map", map, "--json"]));
+    let ids: Vec<&str> = streams
+        .iter()
+        .map(|v| v["stream_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "0d6a3b3e-5f8c-4a7e-9a57-1b2c3d4e5f60",
+            "7f3e2d1c-0b9a-4876-8543-210fedcba987"
+        ]
+    );
+    let got = lines(&ok(&[
+        "events",
+        s(&db),
+        "--map",
+        map,
+        "--stream",
+        "0d6a3b3e-5f8c-4a7e-9a57-1b2c3d4e5f60",
+        "--json",
+    ]));
+    let seen: Vec<(i64, &str)> = got
+        .iter()
+        .map(|e| {
+            (
+                e["version"].as_i64().unwrap(),
+                e["event_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (1, "00000000-0000-4000-8000-000000000001"),
+            (2, "00000000-0000-4000-8000-000000000003")
+        ]
+    );
+}

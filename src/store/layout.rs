@@ -105,6 +105,9 @@ pub struct Mapping {
     pub log_filter: Option<String>,
     /// Where a row is a link: the stream its event was first appended to (RES).
     pub link_of: Option<String>,
+    /// Where `stream` shows a 16-byte column as a UUID: that column, so that a stream is
+    /// found through its index by the UUID's bytes (`Mapping::stream_is`).
+    pub stream_bytes: Option<String>,
 }
 
 impl Mapping {
@@ -115,6 +118,19 @@ impl Mapping {
             (None, false) => format!(" WHERE {cond}"),
             (Some(f), true) => format!(" WHERE {f}"),
             (Some(f), false) => format!(" WHERE {f} AND {cond}"),
+        }
+    }
+
+    /// The condition that a row is of the stream in parameter `param` (`?1`): through the
+    /// 16-byte column's index where the stream is shown as a UUID (the id's bytes, or the
+    /// id as stored where a row's value is not 16 bytes), then exactly.
+    pub fn stream_is(&self, param: &str) -> String {
+        match &self.stream_bytes {
+            Some(col) => format!(
+                "{col} IN (unhex(replace({param}, '-', '')), {param}) AND {} = {param}",
+                self.stream
+            ),
+            None => format!("{} = {param}", self.stream),
         }
     }
 
@@ -266,6 +282,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             filter: None,
             log_filter: None,
             link_of: None,
+            stream_bytes: None,
             category: CategoryRule::Prefix,
             decoder: Decoder::Json,
             snapshots: tables
@@ -300,6 +317,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             filter: None,
             log_filter: None,
             link_of: None,
+            stream_bytes: None,
             category: CategoryRule::Topic(s("topic")),
             decoder: Decoder::Eventsourcing,
             snapshots: tables
@@ -337,6 +355,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             filter: o("message_kind = 'E' AND NOT is_archived"),
             log_filter: None,
             link_of: None,
+            stream_bytes: None,
         },
         Layout::CqrsEs => Mapping {
             layout,
@@ -357,6 +376,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             filter: None,
             log_filter: None,
             link_of: None,
+            stream_bytes: None,
             category: CategoryRule::Column(s("aggregate_type")),
             decoder: Decoder::TaggedEnum,
             snapshots: tables
@@ -394,6 +414,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
             filter: None,
             log_filter: None,
             link_of: None,
+            stream_bytes: None,
         },
     }
 }
@@ -401,7 +422,7 @@ fn mapping_for(layout: Layout, tables: &[String]) -> Mapping {
 /// Finds the layout of the database, or the one `format` names.
 /// A 16-byte id column as a canonical UUID (`d8559414-04ba-48d0-…`), other values as
 /// stored: `eventsourcing-sqlalchemy` keeps `originator_id` as BINARY(16).
-fn uuid_text(column: &str) -> String {
+pub(super) fn uuid_text(column: &str) -> String {
     let part = |from: usize, len: usize| format!("substr(hex({column}), {from}, {len})");
     format!(
         "(CASE WHEN typeof({column}) = 'blob' AND length({column}) = 16 THEN lower({} || '-' || {} || '-' || {} || '-' || {} || '-' || {}) ELSE {column} END)",
@@ -431,6 +452,7 @@ fn sqlalchemy_eventsourcing(conn: &Connection, tables: &[String]) -> Result<Opti
         m.table = table.clone();
         m.position = "id".into();
         m.stream = uuid_text("originator_id");
+        m.stream_bytes = Some("originator_id".into());
         let snapshots = format!("{}_snapshots", table.trim_end_matches("_events"));
         let snap_cols = ["originator_id", "originator_version", "state"];
         if tables.contains(&snapshots) && has_columns(conn, &snapshots, &snap_cols)? {
@@ -490,6 +512,7 @@ fn rails_event_store() -> Mapping {
         filter: None,
         log_filter: Some(s("res_first")),
         link_of: Some(s("res_link_of")),
+        stream_bytes: None,
     }
 }
 
@@ -526,7 +549,7 @@ fn eventsauce(conn: &Connection, tables: &[String]) -> Result<Option<Mapping>> {
                  COALESCE(version, {version}) AS es_version, COALESCE({id}, {event_id}) AS es_event_id, \
                  {ty} AS es_type, (payload -> '$.payload') AS es_data, \
                  json_remove(payload -> '$.headers', '$.__event_type', '$.__event_id', '$.__time_of_recording', '$.__aggregate_root_version', '$.__aggregate_root_id') AS es_metadata, \
-                 {time} AS es_time, COALESCE({root}, {table}) AS es_category FROM {quoted}",
+                 {time} AS es_time, COALESCE({root}, {table}) AS es_category, aggregate_root_id AS es_root FROM {quoted}",
                 stream = uuid_text("aggregate_root_id"),
                 version = header("__aggregate_root_version"),
                 id = header("__event_id"),
@@ -562,6 +585,7 @@ fn eventsauce(conn: &Connection, tables: &[String]) -> Result<Option<Mapping>> {
         filter: None,
         log_filter: None,
         link_of: None,
+        stream_bytes: Some(s("es_root")),
     }))
 }
 

@@ -133,13 +133,37 @@ pub fn parse_map_text(conn: &Connection, text: &str) -> Result<Mapping> {
     if let Some(column) = position.as_deref().filter(|c| *c != "rowid") {
         refuse_unordered_positions(conn, &table, column, has_rowid)?;
     }
+    // A column declared binary (BINARY(16), BLOB) is shown, and found, as a UUID.
+    let binary = |key: &str| -> Result<bool> {
+        let Some(name) = spec.column(key, false, &cols)? else {
+            return Ok(false);
+        };
+        let declared: Option<String> = conn
+            .query_row(
+                "SELECT type FROM pragma_table_info(?1) WHERE name = ?2",
+                [&table, &name],
+                |r| r.get(0),
+            )
+            .ok();
+        let declared = declared.unwrap_or_default().to_ascii_uppercase();
+        Ok(declared.contains("BINARY") || declared.contains("BLOB"))
+    };
+    let stream = need("stream")?;
+    let (stream, stream_bytes) = match binary("stream")? {
+        true => (super::layout::uuid_text(&stream), Some(stream)),
+        false => (stream, None),
+    };
+    let event_id = match (column("id", false)?, binary("id")?) {
+        (Some(c), true) => Some(super::layout::uuid_text(&c)),
+        (id, _) => id,
+    };
     Ok(Mapping {
         layout: Layout::Custom,
         table: q(&table),
         position: position.unwrap_or_else(|| "rowid".into()),
-        stream: need("stream")?,
+        stream,
         version: need("version")?,
-        event_id: column("id", false)?,
+        event_id,
         event_type: need("type")?,
         data: need("data")?,
         metadata: column("metadata", false)?,
@@ -155,6 +179,7 @@ pub fn parse_map_text(conn: &Connection, text: &str) -> Result<Mapping> {
         filter: None,
         log_filter: None,
         link_of: None,
+        stream_bytes,
     })
 }
 

@@ -407,7 +407,7 @@ impl Store {
             m.stream,
             self.category_expr(),
             m.table,
-            m.where_clause(&format!("{} = ?1", m.stream)),
+            m.where_clause(&m.stream_is("?1")),
             v = m.version,
             i = integer_only(&m.version)
         );
@@ -448,7 +448,7 @@ impl Store {
             format!(
                 "(SELECT COUNT(*) FROM {}{})",
                 m.table,
-                m.where_clause(&format!("{} = ?1 AND {cond}", m.stream))
+                m.where_clause(&format!("{} AND {cond}", m.stream_is("?1")))
             )
         };
         let sql = format!(
@@ -465,7 +465,7 @@ impl Store {
         let sql = format!(
             "SELECT COUNT(*) FROM {}{}",
             m.table,
-            m.where_clause(&format!("{} = ?1", m.stream))
+            m.where_clause(&m.stream_is("?1"))
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows: i64 = stmt.query_row([stream], |r| r.get(0))?;
@@ -478,8 +478,8 @@ impl Store {
             "SELECT {v} FROM {}{} ORDER BY {v} {order} LIMIT 1",
             m.table,
             m.where_clause(&format!(
-                "{} = ?1 AND typeof({v}) = 'integer'",
-                m.stream,
+                "{} AND typeof({v}) = 'integer'",
+                m.stream_is("?1"),
                 v = m.version
             )),
             v = m.version
@@ -496,7 +496,11 @@ impl Store {
             "SELECT {} FROM {}{} ORDER BY {v} DESC LIMIT 1",
             m.select_list(),
             m.table,
-            m.where_clause(&format!("{} = ?1 AND {v} <= ?2", m.stream, v = m.version)),
+            m.where_clause(&format!(
+                "{} AND {v} <= ?2",
+                m.stream_is("?1"),
+                v = m.version
+            )),
             v = m.version
         );
         let params: Vec<Box<dyn ToSql>> = vec![Box::new(stream.to_string()), Box::new(version)];
@@ -518,8 +522,8 @@ impl Store {
             // Text, blobs and NULL fall outside any integer range; a real inside one is
             // passed over by the reader (`whole_version`).
             m.where_clause(&format!(
-                "{} = ?1 AND {v} BETWEEN ?2 AND ?3",
-                m.stream,
+                "{} AND {v} BETWEEN ?2 AND ?3",
+                m.stream_is("?1"),
                 v = m.version
             )),
             v = m.version
@@ -837,7 +841,11 @@ impl Store {
         );
         let mut params: Vec<Box<dyn ToSql>> = vec![Box::new(filter.from_position)];
         if let Some(stream) = &filter.stream {
-            sql.push_str(&format!(" AND {} = ?", m.stream));
+            // Numbered: `stream_is` may name it twice; a later `?` takes the next number.
+            sql.push_str(&format!(
+                " AND {}",
+                m.stream_is(&format!("?{}", params.len() + 1))
+            ));
             params.push(Box::new(stream.clone()));
         }
         if let Some(streams) = &filter.streams {
@@ -950,7 +958,7 @@ impl Store {
         let sql = format!(
             "SELECT {column} FROM {}{} ORDER BY {} LIMIT 1",
             m.table,
-            m.where_clause(&format!("{} = ?1", m.stream)),
+            m.where_clause(&m.stream_is("?1")),
             m.version
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;

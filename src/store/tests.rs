@@ -277,3 +277,55 @@ fn subscribe_sees_appends_from_another_connection() {
     assert_eq!(more[0].global_position, 5);
     assert!(sub.poll().unwrap().is_empty());
 }
+
+/// A stream shown as a UUID from 16 bytes (EventSauce's tables, eventsourcing-sqlalchemy's
+/// `<app>_events`) is found through the table's index by the UUID's bytes, not by a scan.
+#[test]
+fn uuid_streams_are_found_through_their_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("uuid.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE account_events (id INTEGER PRIMARY KEY AUTOINCREMENT, event_id BINARY(16) NOT NULL,
+           aggregate_root_id BINARY(16) NOT NULL, version INTEGER NULL, payload VARCHAR(16001) NOT NULL);
+         CREATE INDEX account_reconstitution ON account_events (aggregate_root_id, version);
+         CREATE TABLE order_events (id INTEGER PRIMARY KEY AUTOINCREMENT, event_id BINARY(16) NOT NULL,
+           aggregate_root_id BINARY(16) NOT NULL, version INTEGER NULL, payload VARCHAR(16001) NOT NULL);
+         CREATE INDEX order_reconstitution ON order_events (aggregate_root_id, version);
+         CREATE TABLE app_events (id INTEGER PRIMARY KEY, originator_id BINARY(16) NOT NULL,
+           originator_version INTEGER NOT NULL, topic TEXT NOT NULL, state BLOB NOT NULL,
+           UNIQUE (originator_id, originator_version));",
+    )
+    .unwrap();
+    drop(conn);
+    for format in ["eventsauce", "eventsourcing"] {
+        let store = Store::open_with(
+            &path,
+            &OpenOptions {
+                format: Some(format.into()),
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap();
+        let m = store.mapping();
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT 1 FROM {}{}",
+            m.table,
+            m.where_clause(&m.stream_is("?1"))
+        );
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&sql)
+            .unwrap()
+            .query_map(["0d6a3b3e-5f8c-4a7e-9a57-1b2c3d4e5f60"], |r| {
+                r.get::<_, String>(3)
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            plan.iter().all(|step| !step.starts_with("SCAN")),
+            "{format}: {plan:?}"
+        );
+    }
+}
