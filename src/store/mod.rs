@@ -15,6 +15,7 @@ mod read_ahead;
 mod related;
 mod ruby_yaml;
 mod schema;
+mod server_rows;
 mod snapshots;
 mod source;
 mod sql_layout;

@@ -17,12 +17,12 @@ use mysql::{Conn, Value};
 use super::decode::{event_from_parts, looks_like_zlib, stored_time_text, RowParts};
 use super::layout::{class_of_topic, Decoder};
 use super::map_spec::{spec_text, MapPairs};
-use super::read::offer_kept;
+use super::server_rows;
 use super::source::{EventFn, Follow, KeepFn, PayloadFn, RowFn, TimeFn};
 use super::sql_layout::{SqlLayout, Watermark};
 use super::{
     BadVersion, Columns, EventSource, Layout, LogFilter, OpenOptions, RawEvent, Result, Snapshot,
-    StoreError, StreamInfo, StreamRow, TimeRow,
+    StoreError, StreamInfo, StreamRow,
 };
 use crate::event::category_of;
 use crate::time::EpochUnit;
@@ -595,7 +595,7 @@ impl MyStore {
         )
     }
 
-    fn log_rows(
+    fn paged_log_rows(
         &self,
         filter: &LogFilter,
         type_in_sql: bool,
@@ -628,23 +628,8 @@ impl MyStore {
             conds.push(f.clone());
         }
         let cond = conds.join(" AND ");
-        let mut skip = filter.offset;
-        let mut left = filter.limit.unwrap_or(usize::MAX);
-        if left == 0 {
+        let Some(mut each) = server_rows::offset_and_limit(filter, f) else {
             return Ok(());
-        }
-        let mut each = |row: &MyRow| -> Result<ControlFlow<()>> {
-            if skip > 0 {
-                skip -= 1;
-                return Ok(ControlFlow::Continue(()));
-            }
-            let flow = f(row)?;
-            left -= 1;
-            Ok(if flow.is_break() || left == 0 {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            })
         };
         if filter.by_stream {
             let streams = match &filter.streams {
@@ -1022,43 +1007,11 @@ impl EventSource for MyStore {
     }
 
     fn each_log_event(&self, filter: &LogFilter, f: &mut EventFn<'_>) -> Result<()> {
-        if !self.type_in_rust() || filter.event_type.is_none() {
-            return self.log_rows(filter, true, &mut |row| f(self.event(row)?));
-        }
-        let wanted = filter.event_type.clone().unwrap_or_default();
-        let mut left = filter.limit.unwrap_or(usize::MAX);
-        let mut skip = filter.offset;
-        if left == 0 {
-            return Ok(());
-        }
-        let unlimited = LogFilter {
-            limit: None,
-            offset: 0,
-            ..filter.clone()
-        };
-        self.log_rows(&unlimited, false, &mut |row| {
-            let e = self.event(row)?;
-            if e.event_type != wanted {
-                return Ok(ControlFlow::Continue(()));
-            }
-            if skip > 0 {
-                skip -= 1;
-                return Ok(ControlFlow::Continue(()));
-            }
-            left -= 1;
-            match f(e)? {
-                ControlFlow::Continue(()) if left > 0 => Ok(ControlFlow::Continue(())),
-                _ => Ok(ControlFlow::Break(())),
-            }
-        })
+        server_rows::each_log_event(self, filter, f)
     }
 
     fn each_log_row(&self, filter: &LogFilter, f: &mut RowFn<'_>) -> Result<()> {
-        let unfiltered = LogFilter {
-            event_type: None,
-            ..filter.clone()
-        };
-        self.log_rows(&unfiltered, false, &mut |row| f(self.row_item(row)?))
+        server_rows::each_log_row(self, filter, f)
     }
 
     fn each_kept_event(
@@ -1067,40 +1020,11 @@ impl EventSource for MyStore {
         keep: &mut KeepFn<'_>,
         f: &mut EventFn<'_>,
     ) -> Result<()> {
-        let unlimited = LogFilter {
-            limit: None,
-            ..filter.clone()
-        };
-        let type_in_rust = self.type_in_rust();
-        let mut left = filter.limit.unwrap_or(usize::MAX);
-        if left == 0 {
-            return Ok(());
-        }
-        let wanted = filter.event_type.as_deref().filter(|_| type_in_rust);
-        self.log_rows(&unlimited, !type_in_rust, &mut |row| {
-            offer_kept(
-                self.row_item(row)?,
-                wanted,
-                &mut *keep,
-                || self.event(row),
-                &mut left,
-                &mut *f,
-            )
-        })
+        server_rows::each_kept_event(self, filter, keep, f)
     }
 
     fn each_time(&self, filter: &LogFilter, f: &mut TimeFn<'_>) -> Result<()> {
-        if !self.has_times() {
-            return Err(StoreError::NoTimes);
-        }
-        self.each_log_event(filter, &mut |e| {
-            f(TimeRow {
-                position: e.global_position,
-                stream_id: e.stream_id,
-                version: e.version,
-                time: e.timestamp,
-            })
-        })
+        server_rows::each_time(self, filter, f)
     }
 
     fn bad_versions(&self) -> Result<Vec<BadVersion>> {
@@ -1176,5 +1100,34 @@ impl EventSource for MyStore {
             self.layout.clone(),
             after,
         )?))
+    }
+}
+
+impl server_rows::ServerRows for MyStore {
+    type Row = MyRow;
+
+    fn log_rows(
+        &self,
+        filter: &LogFilter,
+        type_in_sql: bool,
+        f: &mut dyn FnMut(&MyRow) -> Result<ControlFlow<()>>,
+    ) -> Result<()> {
+        self.paged_log_rows(filter, type_in_sql, f)
+    }
+
+    fn event(&self, row: &MyRow) -> Result<Event> {
+        MyStore::event(self, row)
+    }
+
+    fn row_item<'r>(&self, row: &'r MyRow) -> Result<StreamRow<'r>> {
+        MyStore::row_item(self, row)
+    }
+
+    fn type_in_rust(&self) -> bool {
+        MyStore::type_in_rust(self)
+    }
+
+    fn has_times(&self) -> bool {
+        EventSource::has_times(self)
     }
 }

@@ -16,11 +16,11 @@ use postgres::{Client, Row};
 use super::decode::{event_from_parts, looks_like_zlib, stored_time_text, RowParts};
 use super::layout::{class_of_topic, Decoder, Layout};
 use super::map_spec::{spec_text, MapPairs};
-use super::read::offer_kept;
+use super::server_rows;
 use super::source::{EventFn, Follow, KeepFn, PayloadFn, RowFn, TimeFn, Total};
 use super::{
     BadVersion, Columns, EventSource, LogFilter, OpenOptions, RawEvent, Result, Snapshot,
-    StoreError, StreamInfo, StreamRow, TimeRow,
+    StoreError, StreamInfo, StreamRow,
 };
 use crate::event::category_of;
 use crate::Event;
@@ -572,7 +572,7 @@ impl PgStore {
         )
     }
 
-    fn log_rows(
+    fn paged_log_rows(
         &self,
         filter: &LogFilter,
         type_in_sql: bool,
@@ -606,23 +606,8 @@ impl PgStore {
             conds.push(f.clone());
         }
         let cond = conds.join(" AND ");
-        let mut skip = filter.offset;
-        let mut left = filter.limit.unwrap_or(usize::MAX);
-        if left == 0 {
+        let Some(mut each) = server_rows::offset_and_limit(filter, f) else {
             return Ok(());
-        }
-        let mut each = |row: &Row| -> Result<ControlFlow<()>> {
-            if skip > 0 {
-                skip -= 1;
-                return Ok(ControlFlow::Continue(()));
-            }
-            let flow = f(row)?;
-            left -= 1;
-            Ok(if flow.is_break() || left == 0 {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            })
         };
         if filter.by_stream {
             // Stream by stream: each stream's rows in version order, streams by id.
@@ -974,43 +959,11 @@ impl EventSource for PgStore {
     }
 
     fn each_log_event(&self, filter: &LogFilter, f: &mut EventFn<'_>) -> Result<()> {
-        if !self.type_in_rust() || filter.event_type.is_none() {
-            return self.log_rows(filter, true, &mut |row| f(self.event(row)?));
-        }
-        let wanted = filter.event_type.clone().unwrap_or_default();
-        let unlimited = LogFilter {
-            limit: None,
-            offset: 0,
-            ..filter.clone()
-        };
-        let mut skip = filter.offset;
-        let mut left = filter.limit.unwrap_or(usize::MAX);
-        if left == 0 {
-            return Ok(());
-        }
-        self.log_rows(&unlimited, false, &mut |row| {
-            let e = self.event(row)?;
-            if e.event_type != wanted {
-                return Ok(ControlFlow::Continue(()));
-            }
-            if skip > 0 {
-                skip -= 1;
-                return Ok(ControlFlow::Continue(()));
-            }
-            left -= 1;
-            match f(e)? {
-                ControlFlow::Continue(()) if left > 0 => Ok(ControlFlow::Continue(())),
-                _ => Ok(ControlFlow::Break(())),
-            }
-        })
+        server_rows::each_log_event(self, filter, f)
     }
 
     fn each_log_row(&self, filter: &LogFilter, f: &mut RowFn<'_>) -> Result<()> {
-        let unfiltered = LogFilter {
-            event_type: None,
-            ..filter.clone()
-        };
-        self.log_rows(&unfiltered, false, &mut |row| f(self.row_item(row)?))
+        server_rows::each_log_row(self, filter, f)
     }
 
     fn each_kept_event(
@@ -1019,40 +972,11 @@ impl EventSource for PgStore {
         keep: &mut KeepFn<'_>,
         f: &mut EventFn<'_>,
     ) -> Result<()> {
-        let unlimited = LogFilter {
-            limit: None,
-            ..filter.clone()
-        };
-        let type_in_rust = self.type_in_rust();
-        let mut left = filter.limit.unwrap_or(usize::MAX);
-        if left == 0 {
-            return Ok(());
-        }
-        let wanted = filter.event_type.as_deref().filter(|_| type_in_rust);
-        self.log_rows(&unlimited, !type_in_rust, &mut |row| {
-            offer_kept(
-                self.row_item(row)?,
-                wanted,
-                &mut *keep,
-                || self.event(row),
-                &mut left,
-                &mut *f,
-            )
-        })
+        server_rows::each_kept_event(self, filter, keep, f)
     }
 
     fn each_time(&self, filter: &LogFilter, f: &mut TimeFn<'_>) -> Result<()> {
-        if !self.has_times() {
-            return Err(StoreError::NoTimes);
-        }
-        self.each_log_event(filter, &mut |e| {
-            f(TimeRow {
-                position: e.global_position,
-                stream_id: e.stream_id,
-                version: e.version,
-                time: e.timestamp,
-            })
-        })
+        server_rows::each_time(self, filter, f)
     }
 
     fn bad_versions(&self) -> Result<Vec<BadVersion>> {
@@ -1190,5 +1114,34 @@ impl PgStore {
                 )
             })
             .collect())
+    }
+}
+
+impl server_rows::ServerRows for PgStore {
+    type Row = Row;
+
+    fn log_rows(
+        &self,
+        filter: &LogFilter,
+        type_in_sql: bool,
+        f: &mut dyn FnMut(&Row) -> Result<ControlFlow<()>>,
+    ) -> Result<()> {
+        self.paged_log_rows(filter, type_in_sql, f)
+    }
+
+    fn event(&self, row: &Row) -> Result<Event> {
+        PgStore::event(self, row)
+    }
+
+    fn row_item<'r>(&self, row: &'r Row) -> Result<StreamRow<'r>> {
+        PgStore::row_item(self, row)
+    }
+
+    fn type_in_rust(&self) -> bool {
+        PgStore::type_in_rust(self)
+    }
+
+    fn has_times(&self) -> bool {
+        EventSource::has_times(self)
     }
 }
