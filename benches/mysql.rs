@@ -12,6 +12,10 @@ mod fixture;
 #[path = "common/timing.rs"]
 mod timing;
 
+#[path = "../tests/common/certs.rs"]
+#[allow(dead_code)]
+mod certs;
+
 #[path = "../tests/common/mysql.rs"]
 #[allow(dead_code)]
 mod my;

@@ -10,6 +10,10 @@ mod fixture;
 #[path = "common/timing.rs"]
 mod timing;
 
+#[path = "../tests/common/certs.rs"]
+#[allow(dead_code)]
+mod certs;
+
 #[path = "../tests/common/pg.rs"]
 #[allow(dead_code)]
 mod pg;

@@ -103,10 +103,19 @@ fn rows() -> Vec<Row> {
             "shop.OrderPlaced",
             json(json!({"sku": "kb"})),
         ),
-        // Java serialization (serializer 1): not readable here.
+        // Akka's StringSerializer (20): the text itself.
         (
             "Order|7",
             2,
+            false,
+            20,
+            "",
+            "gift \"wrap\" ✓".as_bytes().to_vec(),
+        ),
+        // Java serialization (serializer 1): not readable here.
+        (
+            "Order|7",
+            3,
             false,
             1,
             "shop.LegacyNote",
@@ -219,7 +228,7 @@ fn check_akka(url: &str) {
         .collect();
     assert_eq!(
         ids,
-        [("Account|acc-1", "Account", 3), ("Order|7", "Order", 2)]
+        [("Account|acc-1", "Account", 3), ("Order|7", "Order", 3)]
     );
     let events = lines(&ok(&[
         "events",
@@ -252,8 +261,10 @@ fn check_akka(url: &str) {
     assert!(events[2].get("undecodable").is_none(), "{}", events[2]);
     assert_eq!(events[2]["metadata"]["serializer_id"], 32);
     let order = lines(&ok(&["events", &url, "--stream", "Order|7", "--json"]));
-    assert!(order[1]["undecodable"].is_string(), "{}", order[1]);
-    assert_eq!(order[1]["metadata"]["serializer_id"], 1);
+    assert_eq!(order[1]["data"], json!("gift \"wrap\" ✓"), "{}", order[1]);
+    assert!(order[1].get("undecodable").is_none(), "{}", order[1]);
+    assert!(order[2]["undecodable"].is_string(), "{}", order[2]);
+    assert_eq!(order[2]["metadata"]["serializer_id"], 1);
     let archived = lines(&ok(&[
         "events",
         &url,
@@ -270,7 +281,7 @@ fn check_akka(url: &str) {
         .collect();
     assert_eq!(
         positions,
-        [1, 2, 3, 5, 6],
+        [1, 2, 3, 5, 6, 7],
         "ordering, the deleted one left out"
     );
     let snaps = lines(&ok(&["snapshots", &url, "--json"]));

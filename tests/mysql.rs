@@ -415,3 +415,43 @@ fn a_command_reads_one_snapshot_across_its_sessions() {
     let now = lines(&ok(&["events", &url, "--stream", "Account-late", "--json"]));
     assert_eq!(now.len(), 1);
 }
+
+/// TLS through rustls: the server's certificate checked against `ssl-ca` and the host name
+/// (VERIFY_IDENTITY), refused against another CA, taken unchecked by REQUIRED.
+#[test]
+fn tls_is_verified_as_asked() {
+    let Some(my) = Server::available() else {
+        return;
+    };
+    my.database("tls", NATIVE_DDL);
+    let ca = my.dir().join("ca.pem");
+    let port = my.port;
+    let url = |mode: &str, ca: Option<&Path>| {
+        let mut u = format!("mysql://root@localhost:{port}/tls?ssl-mode={mode}");
+        if let Some(ca) = ca {
+            u.push_str(&format!("&ssl-ca={}", ca.display()));
+        }
+        u
+    };
+    ok(&["streams", &url("VERIFY_IDENTITY", Some(&ca))]);
+    ok(&["streams", &url("REQUIRED", None)]);
+    ok(&["streams", &url("PREFERRED", None)]);
+    // A CA that did not sign the server's certificate.
+    let other = tempfile::tempdir().unwrap();
+    common::certs::make_certificates(other.path());
+    let err = fails(&[
+        "streams",
+        &url("VERIFY_IDENTITY", Some(&other.path().join("ca.pem"))),
+    ]);
+    assert!(err.contains("cannot connect"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // The right CA, the wrong name: 127.0.0.1 is not `localhost` in the certificate.
+    let by_ip = format!(
+        "mysql://root@127.0.0.1:{port}/tls?ssl-mode=VERIFY_IDENTITY&ssl-ca={}",
+        ca.display()
+    );
+    let err = fails(&["streams", &by_ip]);
+    assert!(err.contains("cannot connect"), "{err}");
+    let by_ip_ca_only = by_ip.replace("VERIFY_IDENTITY", "VERIFY_CA");
+    ok(&["streams", &by_ip_ca_only]);
+}

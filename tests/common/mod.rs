@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod bin;
+pub mod certs;
 pub mod follower;
 pub mod mysql;
 pub mod node;

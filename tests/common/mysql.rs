@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use mysql::prelude::Queryable;
 
+use super::certs;
+
 pub struct Server {
     dir: PathBuf,
     pub port: u16,
@@ -100,6 +102,9 @@ impl Server {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+        // TLS offered (not required), with a certificate for `localhost` signed by
+        // `ca.pem` in `dir()`.
+        certs::make_certificates(&dir);
         let port = free_port();
         let pid = dir.join("pid");
         let mut cmd = Command::new(&server);
@@ -115,7 +120,10 @@ impl Server {
                 "--innodb-flush-log-at-trx-commit=0",
                 "--max-connections=200",
             ])
-            .arg(format!("--innodb-buffer-pool-size={buffer_pool}"));
+            .arg(format!("--innodb-buffer-pool-size={buffer_pool}"))
+            .arg(format!("--ssl-ca={}", dir.join("ca.pem").display()))
+            .arg(format!("--ssl-cert={}", dir.join("server.pem").display()))
+            .arg(format!("--ssl-key={}", dir.join("server.key").display()));
         if is_root() {
             cmd.arg("--user=root");
         }

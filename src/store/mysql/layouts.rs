@@ -475,7 +475,8 @@ fn akka(tables: &[Table], t: &Table, choices: &Choices) -> Option<SqlLayout> {
         stream: "e.persistence_id".into(),
         version: "e.sequence_number".into(),
         event_type: "e.event_ser_manifest".into(),
-        data: "e.event_payload".into(),
+        // Akka's StringSerializer (id 20) writes the text itself: a JSON string.
+        data: "IF(e.event_ser_id = 20, JSON_QUOTE(CONVERT(e.event_payload USING utf8mb4)), e.event_payload)".into(),
         metadata: format!(
             "JSON_OBJECT('serializer_id', e.event_ser_id, 'manifest', e.event_ser_manifest{}{})",
             if t.has(&["writer"]) {

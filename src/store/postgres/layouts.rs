@@ -545,7 +545,8 @@ fn akka(tables: &[Table], t: &Table, choices: &Choices) -> Option<SqlLayout> {
         stream: "e.persistence_id".into(),
         version: "e.sequence_number".into(),
         event_type: "e.event_ser_manifest".into(),
-        data: "e.event_payload".into(),
+        // Akka's StringSerializer (id 20) writes the text itself: a JSON string.
+        data: "CASE WHEN e.event_ser_id = 20 THEN convert_to(to_json(convert_from(e.event_payload, 'UTF8'))::text, 'UTF8') ELSE e.event_payload END".into(),
         metadata: format!(
             "json_build_object('serializer_id', e.event_ser_id, 'manifest', e.event_ser_manifest{}{})::text",
             if t.has(&["writer"]) { ", 'writer', e.writer" } else { "" },
@@ -614,7 +615,11 @@ fn akka_r2dbc(t: &Table, choices: &Choices) -> Option<SqlLayout> {
         stream: "e.persistence_id".into(),
         version: "e.seq_nr".into(),
         event_type: "e.event_ser_manifest".into(),
-        data: payload("e", t, "event_payload"),
+        data: if t.is_bytes("event_payload") {
+            "CASE WHEN e.event_ser_id = 20 THEN convert_to(to_json(convert_from(e.event_payload, 'UTF8'))::text, 'UTF8') ELSE e.event_payload END".into()
+        } else {
+            payload("e", t, "event_payload")
+        },
         metadata: format!(
             "json_build_object('serializer_id', e.event_ser_id, 'manifest', e.event_ser_manifest, 'slice', e.slice{}{})::text",
             if t.has(&["writer"]) { ", 'writer', e.writer" } else { "" },
