@@ -1332,3 +1332,61 @@ fn emmetts_own_read_model_checked_against_replay() {
     assert_eq!(f["blamed"]["global_position"], deposit);
     assert_eq!(f["blamed"]["type"], "MoneyDeposited");
 }
+
+/// Partitioned event tables are read through their parent, never their partitions: a
+/// cqrs-es table partitioned by aggregate type (which, found by its columns alone, would
+/// otherwise be three stores), and go-mink's events range-partitioned by position.
+#[test]
+fn partitioned_event_tables_are_read_through_their_parent() {
+    let Some(pg) = Cluster::available() else {
+        return;
+    };
+    let url = pg.database(
+        "cqrs_parts",
+        "CREATE TABLE events (aggregate_type text NOT NULL, aggregate_id text NOT NULL, sequence bigint CHECK (sequence >= 0) NOT NULL,
+           event_type text NOT NULL, event_version text NOT NULL, payload json NOT NULL, metadata json NOT NULL,
+           PRIMARY KEY (aggregate_type, aggregate_id, sequence)) PARTITION BY LIST (aggregate_type);
+         CREATE TABLE events_account PARTITION OF events FOR VALUES IN ('Account');
+         CREATE TABLE events_order PARTITION OF events FOR VALUES IN ('Order');
+         INSERT INTO events VALUES
+           ('Account', 'a1', 1, 'Opened', '1.0', '{\"Opened\": {\"owner\": \"ann\"}}', '{}'),
+           ('Order', 'o1', 1, 'Placed', '1.0', '{\"Placed\": {\"sku\": \"kb\"}}', '{}'),
+           ('Account', 'a1', 2, 'Deposited', '1.0', '{\"Deposited\": {\"amount\": 5}}', '{}');",
+    );
+    let streams = lines(&ok(&["streams", &url, "--json"]));
+    let ids: Vec<&str> = streams
+        .iter()
+        .map(|s| s["stream_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["Account-a1", "Order-o1"]);
+    let state: Value = serde_json::from_str(&ok(&["state", &url, "Account-a1", "--json"])).unwrap();
+    assert_eq!(state["amount"], 5);
+
+    let url = pg.database(
+        "mink_parts",
+        "CREATE SCHEMA mink;
+         CREATE TABLE mink.streams (id BIGSERIAL PRIMARY KEY, stream_id VARCHAR(500) NOT NULL UNIQUE, category VARCHAR(250) NOT NULL,
+           version BIGINT NOT NULL DEFAULT 0);
+         CREATE TABLE mink.events (global_position BIGSERIAL, stream_id VARCHAR(500) NOT NULL, version BIGINT NOT NULL,
+           event_id UUID NOT NULL DEFAULT gen_random_uuid(), event_type VARCHAR(500) NOT NULL, data JSONB NOT NULL,
+           metadata JSONB, timestamp TIMESTAMPTZ NOT NULL DEFAULT NOW(), PRIMARY KEY (global_position))
+           PARTITION BY RANGE (global_position);
+         CREATE TABLE mink.events_1 PARTITION OF mink.events FOR VALUES FROM (MINVALUE) TO (3);
+         CREATE TABLE mink.events_2 PARTITION OF mink.events FOR VALUES FROM (3) TO (MAXVALUE);
+         CREATE INDEX ON mink.events (stream_id, version);
+         INSERT INTO mink.streams (stream_id, category, version) VALUES ('Account-acc1', 'Account', 4);
+         INSERT INTO mink.events (stream_id, version, event_type, data) VALUES
+           ('Account-acc1', 1, 'Opened', '{\"owner\": \"ann\"}'), ('Account-acc1', 2, 'Deposited', '{\"amount\": 100}'),
+           ('Account-acc1', 3, 'Withdrawn', '{\"amount\": 30}'), ('Account-acc1', 4, 'Deposited', '{\"amount\": 50}');",
+    );
+    let all = lines(&ok(&["events", &url, "--json"]));
+    let positions: Vec<i64> = all
+        .iter()
+        .map(|e| e["global_position"].as_i64().unwrap())
+        .collect();
+    assert_eq!(positions, [1, 2, 3, 4], "both partitions, in order");
+    let versions = lines(&ok(&["events", &url, "--stream", "Account-acc1", "--json"]));
+    assert_eq!(versions.len(), 4);
+    let total = ok(&["streams", &url]);
+    assert!(total.contains("1 stream"), "{total}");
+}

@@ -89,15 +89,18 @@ pub const PG_FORMATS: &[(&str, &str, &str)] = &[
     ("rails-event-store", "Rails Event Store", "event_store_events + event_store_events_in_streams: as on SQLite (links in each stream and once in $all, NULL positions by the join id, JSON/JSONB or RES's YAML)"),
 ];
 
-/// Every table (with columns) the role can see, in `schema` or in all non-system schemas.
+/// Every table (with columns) the role can see, in `schema` or in all non-system schemas;
+/// a partitioned table once, as its parent (its partitions hold the same layout's rows).
 pub fn tables(client: &mut Client, schema: Option<&str>) -> Result<Vec<Table>, StoreError> {
     let rows = client
         .query(
-            "SELECT table_schema::text, table_name::text, column_name::text, data_type::text, column_default::text
-             FROM information_schema.columns
-             WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
-               AND ($1::text IS NULL OR table_schema = $1)
-             ORDER BY 1, 2, ordinal_position",
+            "SELECT c.table_schema::text, c.table_name::text, c.column_name::text, c.data_type::text, c.column_default::text
+             FROM information_schema.columns c
+             WHERE c.table_schema NOT IN ('pg_catalog', 'information_schema')
+               AND ($1::text IS NULL OR c.table_schema = $1)
+               AND NOT EXISTS (SELECT 1 FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace
+                               WHERE n.nspname = c.table_schema AND k.relname = c.table_name AND k.relispartition)
+             ORDER BY 1, 2, c.ordinal_position",
             &[&schema],
         )
         .map_err(super::db_error)?;
