@@ -244,6 +244,62 @@ impl Cluster {
         Some(cluster)
     }
 
+    /// A hot standby streaming from this server (`pg_basebackup -R`), on a port of its
+    /// own, stopped and deleted when dropped.
+    pub fn standby(&self) -> Cluster {
+        let dir = tempfile::Builder::new()
+            .prefix("eventscope-pg-standby")
+            .tempdir()
+            .expect("a temporary folder");
+        give_to_postgres(dir.path());
+        let data = dir.path().join("data");
+        let out = server_command(&self.bin, "pg_basebackup")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .arg("-D")
+            .arg(&data)
+            .args(["-R", "-X", "stream", "--no-sync", "--checkpoint=fast"])
+            .output()
+            .expect("pg_basebackup runs");
+        assert!(
+            out.status.success(),
+            "pg_basebackup: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let standby = Cluster {
+            dir,
+            bin: self.bin.clone(),
+            port,
+        };
+        let out = server_command(&standby.bin, "pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .arg("-o")
+            .arg(format!(
+                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c hot_standby=on",
+                standby.dir.path().display()
+            ))
+            .arg("-l")
+            .arg(standby.dir.path().join("log"))
+            .args(["-w", "start"])
+            .output()
+            .expect("pg_ctl runs");
+        assert!(
+            out.status.success(),
+            "pg_ctl start (standby): {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(standby.dir.path().join("log")).unwrap_or_default()
+        );
+        standby
+    }
+
     pub fn url(&self, db: &str) -> String {
         format!(
             "postgres://postgres@127.0.0.1:{}/{db}?sslmode=disable",

@@ -69,6 +69,8 @@ pub struct PgStore {
     watcher: RefCell<Option<ConnectionWatcher>>,
     /// How many times the session was opened again.
     reconnects: Cell<u32>,
+    /// The server is a hot standby (in recovery).
+    standby: bool,
 }
 
 /// Told `Some(what)` when a session was lost and is being opened again, `None` when
@@ -153,7 +155,10 @@ impl PgStore {
                 first.clone()
             }
         };
-        let store = PgStore::with_session(target, layout, client);
+        let mut store = PgStore::with_session(target, layout, client);
+        store.standby = store
+            .one_row("SELECT pg_is_in_recovery()", &[])?
+            .is_some_and(|r| r.get::<_, bool>(0));
         // A table the role cannot read fails here, with its name.
         store.query_rows(
             &format!(
@@ -176,6 +181,7 @@ impl PgStore {
             snapshot: RefCell::new(None),
             watcher: RefCell::new(None),
             reconnects: Cell::new(0),
+            standby: false,
         }
     }
 
@@ -764,6 +770,15 @@ impl EventSource for PgStore {
 
     fn watch_connection(&self, watcher: ConnectionWatcher) {
         *self.watcher.borrow_mut() = Some(watcher);
+    }
+
+    fn access_note(&self) -> Option<String> {
+        self.standby.then(|| {
+            format!(
+                "{} is a hot standby: it is polled (a standby cannot LISTEN), and the primary's commits show as the standby replays them",
+                self.shown
+            )
+        })
     }
 
     fn pin_snapshot(&self) -> Result<()> {

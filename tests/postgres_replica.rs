@@ -1,0 +1,104 @@
+//! A hot standby read as a primary is: a real streaming replica (`pg_basebackup -R` from
+//! this binary's server, both on 127.0.0.1) answers every listing and replay as the
+//! primary does once replay has caught up, and `--follow` on it (no LISTEN, no snapshot
+//! export during recovery) sees what the primary commits, each once.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::bin::{lines, ok};
+use common::follower::Follower;
+use common::pg::{go_mink_sql, Cluster};
+use serde_json::Value;
+
+/// Waits until the standby has replayed everything the primary has written.
+fn caught_up(primary: &mut postgres::Client, standby: &mut postgres::Client) {
+    let lsn: String = primary
+        .query_one("SELECT pg_current_wal_lsn()::text", &[])
+        .unwrap()
+        .get(0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let done: bool = standby
+            .query_one(
+                "SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn",
+                &[&lsn],
+            )
+            .unwrap()
+            .get(0);
+        if done {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the standby did not catch up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_hot_standby_answers_as_its_primary() {
+    let Some(primary) = Cluster::available() else {
+        return;
+    };
+    let url = primary.database("mink", &go_mink_sql());
+    let standby = primary.standby();
+    let replica = standby.url("mink");
+    let mut writer = primary.client("mink");
+    let mut reader = standby.client("mink");
+    let in_recovery: bool = reader
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .unwrap()
+        .get(0);
+    assert!(in_recovery, "a standby");
+    // Written after the base backup: it reaches the standby by streaming.
+    writer
+        .batch_execute(
+            "INSERT INTO mink.events (stream_id, version, event_type, data) VALUES ('Account-acc2', 2, 'Deposited', '{\"amount\": 7}');
+             UPDATE mink.streams SET version = 2 WHERE stream_id = 'Account-acc2';",
+        )
+        .unwrap();
+    caught_up(&mut writer, &mut reader);
+    for args in [
+        vec!["streams", "--json"],
+        vec!["events", "--json"],
+        vec!["stats", "--json"],
+        vec!["types", "--json"],
+        vec!["state", "Account-acc1", "--json"],
+        vec!["state", "Account-acc2", "--at", "2", "--json"],
+        vec!["blame", "Account-acc1", "--json"],
+    ] {
+        let on = |target: &str| {
+            let mut a = args.clone();
+            a.insert(1, target);
+            ok(&a)
+        };
+        assert_eq!(on(&replica), on(&url), "{args:?}");
+    }
+    // Following the standby: each commit on the primary arrives once, in order.
+    let follower = Follower::start(&replica);
+    let mut seen: Vec<Value> = Vec::new();
+    follower.settle(&mut seen, Duration::from_millis(1500));
+    let start = seen.len();
+    assert_eq!(start, lines(&ok(&["events", &url, "--json"])).len());
+    for v in 3..=5 {
+        writer
+            .execute(
+                "INSERT INTO mink.events (stream_id, version, event_type, data) VALUES ('Account-acc2', $1, 'Deposited', '{\"amount\": 1}')",
+                &[&(v as i64)],
+            )
+            .unwrap();
+    }
+    follower.settle_until(&mut seen, Duration::from_secs(20), |s| s.len() >= start + 3);
+    let errors = follower.errors.lock().unwrap().clone();
+    let versions: Vec<i64> = seen[start..]
+        .iter()
+        .map(|e| e["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, [3, 4, 5], "stderr: {errors}");
+    assert_eq!(
+        errors.matches("hot standby").count(),
+        1,
+        "said once: {errors}"
+    );
+}
