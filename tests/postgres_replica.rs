@@ -102,3 +102,56 @@ fn a_hot_standby_answers_as_its_primary() {
         "said once: {errors}"
     );
 }
+
+/// A standby that replays the primary's cleanup under a command's snapshot cancels the
+/// read: the command fails in one line naming the cause and the settings, never prints a
+/// partial answer with exit 0.
+#[test]
+fn a_read_cancelled_by_recovery_fails_in_one_line() {
+    let Some(primary) = Cluster::available() else {
+        return;
+    };
+    primary.database("conflict", &go_mink_sql());
+    let mut writer = primary.client("conflict");
+    writer
+        .batch_execute(
+            "INSERT INTO mink.events (stream_id, version, event_type, data)
+               SELECT 'Account-bulk', v, 'Deposited', jsonb_build_object('amount', v, 'note', repeat('x', 200))
+               FROM generate_series(1, 30000) v;",
+        )
+        .unwrap();
+    let standby =
+        primary.standby_with("-c max_standby_streaming_delay=0 -c hot_standby_feedback=off");
+    let mut reader = standby.client("conflict");
+    caught_up(&mut writer, &mut reader);
+    let replica = standby.url("conflict");
+    let mut child = common::bin::bin()
+        .args(["events", &replica, "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut out, &mut first).unwrap();
+    // The command holds its snapshot, blocked on the full pipe: the primary removes rows
+    // it still sees, and the standby replays that.
+    writer
+        .batch_execute("DELETE FROM mink.events WHERE stream_id = 'Account-bulk'")
+        .unwrap();
+    writer.batch_execute("VACUUM mink.events").unwrap();
+    caught_up(&mut writer, &mut reader);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    let printed = 1 + rest.lines().count();
+    if output.status.success() {
+        // The read finished before the standby replayed the cleanup: then it is whole.
+        assert_eq!(printed, 30_005, "exit 0 with a partial answer: {err}");
+        return;
+    }
+    assert!(err.contains("max_standby_streaming_delay"), "{err}");
+    assert!(err.contains("hot_standby_feedback"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}

@@ -247,6 +247,11 @@ impl Cluster {
     /// A hot standby streaming from this server (`pg_basebackup -R`), on a port of its
     /// own, stopped and deleted when dropped.
     pub fn standby(&self) -> Cluster {
+        self.standby_with("")
+    }
+
+    /// A hot standby started with more server `options` (`-c name=value …`).
+    pub fn standby_with(&self, options: &str) -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix("eventscope-pg-standby")
             .tempdir()
@@ -283,7 +288,7 @@ impl Cluster {
             .arg(&data)
             .arg("-o")
             .arg(format!(
-                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c hot_standby=on",
+                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c hot_standby=on {options}",
                 standby.dir.path().display()
             ))
             .arg("-l")

@@ -209,6 +209,9 @@ impl PgStore {
         match client.query(sql, params) {
             Ok(rows) => Ok(rows),
             Err(e) if session_lost(&client, &e) && self.snapshot.borrow().is_some() => {
+                if recovery_conflict(&e) {
+                    return Err(db_error(e));
+                }
                 Err(StoreError::Postgres(format!(
                     "{}: the connection was lost in the middle of a read of one snapshot; run the command again",
                     self.shown
@@ -394,7 +397,19 @@ impl PgStore {
                     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{}'",
                     id.replace('\'', "")
                 ))
-                .map_err(db_error)?;
+                .map_err(|e| match e.code().map(|c| c.code()) {
+                    // The exporting transaction has ended: the command's session is gone.
+                    Some("22023") => StoreError::Postgres(format!(
+                        "{}: the command's snapshot ended in the middle of its read{}; run it again",
+                        self.shown,
+                        if self.standby {
+                            " (on a hot standby: a conflict with recovery; on the standby raise max_standby_streaming_delay or set hot_standby_feedback = on)"
+                        } else {
+                            " (its session was ended: --idle-timeout, or the server)"
+                        }
+                    )),
+                    _ => db_error(e),
+                })?;
         }
         Ok(Some(client))
     }
@@ -722,6 +737,13 @@ pub(super) fn session_lost(client: &Client, e: &postgres::Error) -> bool {
     client.is_closed() || e.is_closed() || ended_by_server
 }
 
+/// Whether a hot standby cancelled the statement or ended the session to replay changes
+/// that remove rows its snapshot still sees.
+fn recovery_conflict(e: &postgres::Error) -> bool {
+    e.as_db_error()
+        .is_some_and(|db| db.code().code() == "40001" && db.message().contains("recovery"))
+}
+
 /// One line for a failed query: permissions, timeouts and lost connections by name.
 pub(crate) fn db_error(e: postgres::Error) -> StoreError {
     if let Some(db) = e.as_db_error() {
@@ -729,6 +751,10 @@ pub(crate) fn db_error(e: postgres::Error) -> StoreError {
             "42501" => format!("the role cannot read this table: {}", db.message()),
             "57014" => format!("{} (raise it with --statement-timeout)", db.message()),
             "55P03" => format!("{} (raise it with --lock-timeout)", db.message()),
+            "40001" if db.message().contains("recovery") => format!(
+                "{}: the hot standby removed rows this read still saw, to replay the primary's changes; run it again, and on the standby raise max_standby_streaming_delay or set hot_standby_feedback = on",
+                db.message()
+            ),
             _ => db.message().to_string(),
         };
         return StoreError::Postgres(line);
