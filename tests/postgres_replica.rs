@@ -76,11 +76,13 @@ fn a_hot_standby_answers_as_its_primary() {
         assert_eq!(on(&replica), on(&url), "{args:?}");
     }
     // Following the standby: each commit on the primary arrives once, in order.
+    let existing = lines(&ok(&["events", &url, "--json"])).len();
     let follower = Follower::start(&replica);
     let mut seen: Vec<Value> = Vec::new();
-    follower.settle(&mut seen, Duration::from_millis(1500));
+    // The log as it stands first (a loaded machine may take seconds to print it).
+    follower.settle_until(&mut seen, Duration::from_secs(20), |s| s.len() >= existing);
     let start = seen.len();
-    assert_eq!(start, lines(&ok(&["events", &url, "--json"])).len());
+    assert_eq!(start, existing);
     for v in 3..=5 {
         writer
             .execute(
