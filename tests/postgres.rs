@@ -1390,3 +1390,55 @@ fn partitioned_event_tables_are_read_through_their_parent() {
     let total = ok(&["streams", &url]);
     assert!(total.contains("1 stream"), "{total}");
 }
+
+/// Marten's archived-stream partitioning (`UseArchivedStreamPartitioning`): `mt_streams`
+/// and `mt_events` partitioned by `is_archived`, read through their parents: the archived
+/// stream hidden unless `--archived`, as without partitions.
+#[test]
+fn marten_archive_partitions_are_read_through_their_parents() {
+    let Some(pg) = Cluster::available() else {
+        return;
+    };
+    let acc = "5f0c1d2e-0000-4000-8000-000000000001";
+    let old = "5f0c1d2e-0000-4000-8000-000000000002";
+    let url = pg.database(
+        "marten_parts",
+        &format!(
+            "CREATE TABLE mt_streams (
+               id uuid NOT NULL, type varchar NULL, version bigint NULL,
+               timestamp timestamptz DEFAULT (now()) NOT NULL, snapshot jsonb NULL, snapshot_version integer NULL,
+               created timestamptz DEFAULT (now()) NOT NULL, tenant_id varchar DEFAULT '*DEFAULT*',
+               mt_dotnet_type varchar NULL, is_archived bool DEFAULT FALSE,
+               CONSTRAINT pkey_mt_streams_id_is_archived PRIMARY KEY (id, is_archived)) PARTITION BY LIST (is_archived);
+             CREATE TABLE mt_streams_default PARTITION OF mt_streams FOR VALUES IN (false);
+             CREATE TABLE mt_streams_archived PARTITION OF mt_streams FOR VALUES IN (true);
+             CREATE TABLE mt_events (
+               seq_id bigint NOT NULL, id uuid NOT NULL, stream_id uuid NULL, version bigint NOT NULL,
+               data jsonb NOT NULL, type varchar(500) NOT NULL, timestamp timestamptz DEFAULT '(now())' NOT NULL,
+               tenant_id varchar DEFAULT '*DEFAULT*', mt_dotnet_type varchar NULL, is_archived bool DEFAULT FALSE,
+               CONSTRAINT pkey_mt_events_seq_id_is_archived PRIMARY KEY (seq_id, is_archived)) PARTITION BY LIST (is_archived);
+             CREATE TABLE mt_events_default PARTITION OF mt_events FOR VALUES IN (false);
+             CREATE TABLE mt_events_archived PARTITION OF mt_events FOR VALUES IN (true);
+             CREATE UNIQUE INDEX pk_mt_events_stream_and_version ON mt_events (stream_id, version, is_archived);
+             INSERT INTO mt_streams (id, type, version, is_archived) VALUES
+               ('{acc}', 'bank_account', 2, false), ('{old}', 'bank_account', 1, true);
+             INSERT INTO mt_events (seq_id, id, stream_id, version, data, type, is_archived) VALUES
+               (1, gen_random_uuid(), '{old}', 1, '{{\"owner\": \"old\"}}', 'Opened', true),
+               (2, gen_random_uuid(), '{acc}', 1, '{{\"owner\": \"ann\"}}', 'Opened', false),
+               (3, gen_random_uuid(), '{acc}', 2, '{{\"amount\": 100}}', 'Deposited', false);"
+        ),
+    );
+    let streams = lines(&ok(&["streams", &url, "--json"]));
+    let ids: Vec<&str> = streams
+        .iter()
+        .map(|s| s["stream_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [acc]);
+    let positions: Vec<i64> = lines(&ok(&["events", &url, "--json"]))
+        .iter()
+        .map(|e| e["global_position"].as_i64().unwrap())
+        .collect();
+    assert_eq!(positions, [2, 3]);
+    let all = lines(&ok(&["events", &url, "--archived", "--json"]));
+    assert_eq!(all.len(), 3, "--archived reads the archived partition too");
+}
