@@ -297,6 +297,8 @@ fn bad_targets_are_one_line_and_never_show_the_password() {
     );
     let err = fails(&["streams", "mysql://h/x?ssl-mode=sometimes"]);
     assert!(err.contains("ssl-mode"), "{err}");
+    let err = fails(&["streams", &url, "--schema", "other"]);
+    assert!(err.contains("name it in the URL"), "{err}");
     // A user who may read one table but not the events: the table is named.
     let mut root = my.conn("unrelated");
     root.query_drop("CREATE TABLE events (global_position BIGINT PRIMARY KEY, stream_id VARCHAR(10), version BIGINT, event_type VARCHAR(10), data TEXT)")

@@ -99,6 +99,11 @@ impl MyStore {
     pub fn open(url: &str, options: &OpenOptions) -> Result<MyStore> {
         let target = connect::Target::parse(url, &options.limits.unwrap_or_default())?;
         let shown = target.shown();
+        if let Some(schema) = &options.schema {
+            return Err(StoreError::Mysql(format!(
+                "{shown}: --schema {schema}: a MySQL database is its own schema; name it in the URL (mysql://HOST/{schema})"
+            )));
+        }
         let (mut conn, flavor) = target.connect()?;
         if let Some(f) = &options.format {
             if !MYSQL_FORMATS.iter().any(|(name, _, _)| name == f) {
