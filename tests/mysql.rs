@@ -457,3 +457,91 @@ fn tls_is_verified_as_asked() {
     let by_ip_ca_only = by_ip.replace("VERIFY_IDENTITY", "VERIFY_CA");
     ok(&["streams", &by_ip_ca_only]);
 }
+
+/// `check --read-model` on MariaDB: an application's table with a JSON document and a
+/// DECIMAL column, compared with replays; the one wrong field is found.
+#[test]
+fn a_read_model_table_is_checked_against_replays() {
+    let Some(my) = Server::available() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (lite, url) = demo_on_mariadb(my, "readmodel", dir.path());
+    let mut conn = my.conn("readmodel");
+    conn.query_drop(
+        "CREATE TABLE account_view (stream VARCHAR(100) PRIMARY KEY, doc JSON NOT NULL, version BIGINT NOT NULL, balance DECIMAL(12, 2) NOT NULL)",
+    )
+    .unwrap();
+    for (stream, wrong) in [("Account-acc-1", false), ("Account-acc-2", true)] {
+        let state: Value = serde_json::from_str(&ok(&[
+            "state",
+            &lite,
+            stream,
+            "--reducer=assets/reducers",
+            "--json",
+        ]))
+        .unwrap();
+        let mut doc = state.clone();
+        if wrong {
+            doc["balance"] = serde_json::json!(999);
+        }
+        let version = lines(&ok(&["streams", &lite, "--json"]))
+            .into_iter()
+            .find(|s| s["stream_id"] == stream)
+            .unwrap()["last_version"]
+            .as_i64()
+            .unwrap();
+        conn.exec_drop(
+            "INSERT INTO account_view VALUES (?, ?, ?, ?)",
+            (
+                stream,
+                doc.to_string(),
+                version,
+                state["balance"].to_string(),
+            ),
+        )
+        .unwrap();
+    }
+    let out = common::bin::run(&[
+        "check",
+        &url,
+        "--read-model",
+        "table=account_view,id=stream,doc=doc,version=version",
+        "--reducer=assets/reducers",
+        "--category",
+        "Account",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "a finding exits 1");
+    let findings = lines(&String::from_utf8_lossy(&out.stdout));
+    let differs: Vec<(&str, &str)> = findings
+        .iter()
+        .filter(|f| f["finding"] == "differs")
+        .map(|f| {
+            (
+                f["stream"].as_str().unwrap_or(""),
+                f["path"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(differs, [("Account-acc-2", "/balance")], "{findings:?}");
+    // Plain columns: the DECIMAL column read as the number it holds.
+    let out = common::bin::run(&[
+        "check",
+        &url,
+        "--read-model",
+        "table=account_view,id=stream,columns=balance,version=version",
+        "--reducer=assets/reducers",
+        "--project",
+        "{balance}",
+        "--category",
+        "Account",
+        "--json",
+    ]);
+    let findings = lines(&String::from_utf8_lossy(&out.stdout));
+    assert!(
+        findings.iter().all(|f| f["finding"] != "differs"),
+        "{findings:?}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{findings:?}");
+}

@@ -58,6 +58,8 @@ fn walk(path: &mut String, old: &Value, new: &Value, out: &mut Vec<Change>) {
         }
         (Value::Array(a), Value::Array(b)) => walk_arrays(path, a, b, out),
         _ if old == new => {}
+        // As jq compares them: a DECIMAL's 120.00 is the reducer's 120.
+        (Value::Number(a), Value::Number(b)) if exact_number(a) == exact_number(b) => {}
         _ => out.push(Change {
             path: path.clone(),
             op: Op::Changed,
@@ -65,6 +67,29 @@ fn walk(path: &mut String, old: &Value, new: &Value, out: &mut Vec<Change>) {
             new: Some(new.clone()),
         }),
     }
+}
+
+/// A JSON number as (negative, significant digits, exponent), trailing zeros moved into
+/// the exponent: equal exactly when the numbers are, whatever digits wrote them.
+fn exact_number(n: &serde_json::Number) -> (bool, String, i64) {
+    let text = n.to_string();
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.as_str()),
+    };
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i64>().unwrap_or(0)),
+        None => (unsigned, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{int}{frac}");
+    let digits = digits.trim_start_matches('0');
+    let trimmed = digits.trim_end_matches('0');
+    if trimmed.is_empty() {
+        return (false, String::new(), 0);
+    }
+    let exponent = exponent - frac.len() as i64 + (digits.len() - trimmed.len()) as i64;
+    (negative, trimmed.to_string(), exponent)
 }
 
 /// Arrays of objects that all carry one key field (`id`, a field ending in `Id` or `_id`, or
@@ -241,6 +266,27 @@ fn removed(path: &str, v: &Value) -> Change {
         op: Op::Removed,
         old: Some(v.clone()),
         new: None,
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_compared_by_value() {
+        let n = |s: &str| serde_json::from_str::<Value>(s).unwrap();
+        for (a, b) in [
+            ("120.00", "120"),
+            ("1.5e2", "150"),
+            ("-0", "0"),
+            ("0.10", "1e-1"),
+        ] {
+            assert!(diff(&n(a), &n(b)).is_empty(), "{a} {b}");
+        }
+        for (a, b) in [("120.01", "120"), ("-1", "1"), ("1e3", "100")] {
+            assert_eq!(diff(&n(a), &n(b)).len(), 1, "{a} {b}");
+        }
     }
 }
 

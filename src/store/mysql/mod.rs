@@ -7,6 +7,7 @@ mod connect;
 mod consumers;
 mod follow;
 mod layouts;
+mod read_model;
 
 use std::cell::{Cell, RefCell};
 use std::ops::{ControlFlow, RangeInclusive};
@@ -1036,6 +1037,15 @@ impl EventSource for MyStore {
         // Integer columns hold integers only; a mapped text version is read as the
         // server casts it.
         Ok(Vec::new())
+    }
+
+    fn table_rows(
+        &self,
+        table: &str,
+        columns: &[String],
+        f: &mut crate::store::table_rows::TableRowFn<'_>,
+    ) -> Result<()> {
+        self.my_table_rows(table, columns, f)
     }
 
     fn consumer_records(
