@@ -82,3 +82,16 @@ pub enum Watermark {
     /// No global order (cqrs-es): nothing to follow.
     None,
 }
+
+/// How a row of Akka's `event_tag` (alias `g`) names its journal row (alias `e`): by
+/// `persistence_id` and `sequence_number` where the table has them (5.1 on), else by
+/// `event_id` (the journal's `ordering`); `has` tells the tag table's columns.
+pub fn akka_tag_join(has: impl Fn(&[&str]) -> bool) -> Option<&'static str> {
+    if has(&["persistence_id", "sequence_number"]) {
+        Some("g.persistence_id = e.persistence_id AND g.sequence_number = e.sequence_number")
+    } else if has(&["event_id"]) {
+        Some("g.event_id = e.ordering")
+    } else {
+        None
+    }
+}

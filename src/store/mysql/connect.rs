@@ -29,7 +29,7 @@ enum Tls {
 
 /// The server's dialect where MySQL and MariaDB differ (the statement timeout's name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
+enum Flavor {
     MySql,
     MariaDb,
 }
@@ -123,8 +123,8 @@ impl Target {
         })
     }
 
-    /// Opens a read-only session and says which server answered.
-    pub fn connect(&self) -> Result<(Conn, Flavor), StoreError> {
+    /// Opens a read-only session.
+    pub fn connect(&self) -> Result<Conn, StoreError> {
         let shown = self.shown();
         let ssl = |accept_invalid: bool, skip_domain: bool| {
             let mut ssl = SslOpts::default()
@@ -171,7 +171,7 @@ impl Target {
             conn.query_drop(sql)
                 .map_err(|e| connect_error(&shown, &e))?;
         }
-        Ok((conn, flavor))
+        Ok(conn)
     }
 
     /// `mysql://user@host:port/db`, never the password.

@@ -47,9 +47,9 @@ impl MyFollow {
                 layout.name
             )));
         }
-        let (conn, flavor) = target.connect()?;
+        let conn = target.connect()?;
         Ok(MyFollow {
-            store: MyStore::with_session(target, layout, conn, flavor),
+            store: MyStore::with_session(target, layout, conn),
             after,
             buffer: VecDeque::new(),
             waiting: None,

@@ -68,7 +68,7 @@ pub fn tables(conn: &mut Conn) -> Result<Vec<Table>, StoreError> {
              FROM information_schema.columns WHERE table_schema = DATABASE()
              ORDER BY table_name, ordinal_position",
         )
-        .map_err(|e| super::db_error(super::connect::Flavor::MySql, e))?;
+        .map_err(super::db_error)?;
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     let mut out: Vec<Table> = Vec::new();
     for (t, c, ty, ct) in rows {
@@ -441,13 +441,7 @@ fn millis(col: &str) -> String {
 /// Akka's `event_tag`, as on PostgreSQL.
 fn akka_tags(tables: &[Table]) -> Option<(String, &'static str)> {
     let t = sibling(tables, "event_tag", &["tag"])?;
-    let on = if t.has(&["persistence_id", "sequence_number"]) {
-        "g.persistence_id = e.persistence_id AND g.sequence_number = e.sequence_number"
-    } else if t.has(&["event_id"]) {
-        "g.event_id = e.ordering"
-    } else {
-        return None;
-    };
+    let on = crate::store::sql_layout::akka_tag_join(|cols| t.has(cols))?;
     Some((t.qualified(), on))
 }
 

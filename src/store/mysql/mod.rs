@@ -84,7 +84,6 @@ pub struct MyStore {
     target: connect::Target,
     layout: SqlLayout,
     shown: String,
-    flavor: connect::Flavor,
     /// The upper bound on the global position a one-shot command reads up to.
     pinned: Cell<Option<i64>>,
     /// Inside a one-shot command's consistent-snapshot transaction.
@@ -105,7 +104,7 @@ impl MyStore {
                 "{shown}: --schema {schema}: a MySQL database is its own schema; name it in the URL (mysql://HOST/{schema})"
             )));
         }
-        let (mut conn, flavor) = target.connect()?;
+        let mut conn = target.connect()?;
         if let Some(f) = &options.format {
             if !MYSQL_FORMATS.iter().any(|(name, _, _)| name == f) {
                 return Err(StoreError::UnknownFormat(f.clone()));
@@ -148,7 +147,7 @@ impl MyStore {
                 )));
             }
         };
-        let store = MyStore::with_session(target, layout, conn, flavor);
+        let store = MyStore::with_session(target, layout, conn);
         // A table the user cannot read fails here, with its name.
         store.query(
             &format!(
@@ -160,18 +159,12 @@ impl MyStore {
         Ok(store)
     }
 
-    fn with_session(
-        target: connect::Target,
-        layout: SqlLayout,
-        conn: Conn,
-        flavor: connect::Flavor,
-    ) -> MyStore {
+    fn with_session(target: connect::Target, layout: SqlLayout, conn: Conn) -> MyStore {
         MyStore {
             conn: RefCell::new(conn),
             shown: target.shown(),
             target,
             layout,
-            flavor,
             pinned: Cell::new(None),
             in_snapshot: Cell::new(false),
             readers: RefCell::new(Vec::new()),
@@ -190,7 +183,7 @@ impl MyStore {
             "connection to {} lost: reconnecting…",
             self.shown
         )));
-        *conn = self.target.connect()?.0;
+        *conn = self.target.connect()?;
         tell(None);
         Ok(())
     }
@@ -215,9 +208,9 @@ impl MyStore {
             ))),
             Err(e) if session_lost(&e) => {
                 self.reconnect(&mut conn)?;
-                run(&mut conn).map_err(|e| db_error(self.flavor, e))
+                run(&mut conn).map_err(db_error)
             }
-            Err(e) => Err(db_error(self.flavor, e)),
+            Err(e) => Err(db_error(e)),
         }
     }
 
@@ -362,7 +355,7 @@ impl MyStore {
         let mut readers = std::mem::take(&mut *self.readers.borrow_mut());
         // Inside a snapshot only the sessions begun with it may read (pin_snapshot).
         while readers.len() < lanes && !self.in_snapshot.get() {
-            readers.push(self.target.connect()?.0);
+            readers.push(self.target.connect()?);
         }
         let lanes = lanes.min(readers.len()).max(1);
         if readers.is_empty() {
@@ -370,7 +363,6 @@ impl MyStore {
                 "the read-ahead sessions of this snapshot were lost; run the command again".into(),
             ));
         }
-        let flavor = self.flavor;
         let step = PAGE * lanes as i64;
         let outcome = std::thread::scope(|scope| -> Result<()> {
             let (sql, with_key, next_key) = (&sql, &with_key, &next_key);
@@ -387,7 +379,7 @@ impl MyStore {
                         let rows: Result<Vec<MyRow>> = reader
                             .exec::<mysql::Row, _, _>(sql.as_str(), with_key(at))
                             .map(|rows| rows.into_iter().map(|r| MyRow(r.unwrap())).collect())
-                            .map_err(|e| db_error(flavor, e));
+                            .map_err(db_error);
                         let next = match until {
                             Some(u) => Some(at.saturating_add(step)).filter(|n| *n < u),
                             None => rows.as_ref().ok().and_then(|r| next_key(r, at)),
@@ -429,7 +421,7 @@ impl MyStore {
         const BEGIN: &str = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
         let mut readers = std::mem::take(&mut *self.readers.borrow_mut());
         while readers.len() < READERS {
-            readers.push(self.target.connect()?.0);
+            readers.push(self.target.connect()?);
         }
         let l = &self.layout;
         let last = format!(
@@ -452,7 +444,7 @@ impl MyStore {
                 }
                 Ok(ends)
             })();
-            let ends = begun.map_err(|e| db_error(self.flavor, e))?;
+            let ends = begun.map_err(db_error)?;
             self.in_snapshot.set(true);
             if ends.iter().all(|e| *e == ends[0]) {
                 self.readers_share_snapshot.set(true);
@@ -460,13 +452,12 @@ impl MyStore {
                 return Ok(());
             }
             for r in readers.iter_mut() {
-                r.query_drop("ROLLBACK")
-                    .map_err(|e| db_error(self.flavor, e))?;
+                r.query_drop("ROLLBACK").map_err(db_error)?;
             }
             self.conn
                 .borrow_mut()
                 .query_drop("ROLLBACK")
-                .map_err(|e| db_error(self.flavor, e))?;
+                .map_err(db_error)?;
         }
         // Three commits in a row came between: read on this session alone.
         readers.clear();
@@ -488,9 +479,9 @@ impl MyStore {
             Err(e) if session_lost(&e) && !self.in_snapshot.get() => {
                 // Nothing was handed out: a lost session fails before its first row.
                 self.reconnect(&mut conn)?;
-                run(&mut conn).map_err(|e| db_error(self.flavor, e))
+                run(&mut conn).map_err(db_error)
             }
-            other => other.map_err(|e| db_error(self.flavor, e)),
+            other => other.map_err(db_error),
         }
     }
 
@@ -770,7 +761,7 @@ fn session_lost(e: &mysql::Error) -> bool {
 }
 
 /// One line for a failed query: permissions, timeouts and lost connections by name.
-pub(super) fn db_error(flavor: connect::Flavor, e: mysql::Error) -> StoreError {
+pub(super) fn db_error(e: mysql::Error) -> StoreError {
     if let mysql::Error::MySqlError(m) = &e {
         let line = match m.code {
             1142 | 1143 | 1044 => format!("the user cannot read this table: {}", m.message),
@@ -781,7 +772,6 @@ pub(super) fn db_error(flavor: connect::Flavor, e: mysql::Error) -> StoreError {
         };
         return StoreError::Mysql(line);
     }
-    let _ = flavor;
     if session_lost(&e) {
         return StoreError::Mysql(format!("the connection was lost ({e})"));
     }

@@ -501,18 +501,10 @@ fn axon(tables: &[Table], t: &Table) -> Option<SqlLayout> {
     })
 }
 
-/// Akka's `event_tag` beside the journal, and how a tag row names its event: by
-/// `persistence_id` and `sequence_number` where the table has them (5.1 on), else by
-/// `event_id` (the journal's `ordering`).
+/// Akka's `event_tag` beside the journal, and how a tag row names its event.
 fn akka_tags(tables: &[Table], journal: &Table) -> Option<(String, &'static str)> {
     let t = sibling(tables, journal, "event_tag", &["tag"])?;
-    let on = if t.has(&["persistence_id", "sequence_number"]) {
-        "g.persistence_id = e.persistence_id AND g.sequence_number = e.sequence_number"
-    } else if t.has(&["event_id"]) {
-        "g.event_id = e.ordering"
-    } else {
-        return None;
-    };
+    let on = crate::store::sql_layout::akka_tag_join(|cols| t.has(cols))?;
     Some((t.qualified(), on))
 }
 
