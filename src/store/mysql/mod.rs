@@ -469,15 +469,18 @@ impl MyStore {
     /// however many rows (a list of streams is grouped once, not once per page).
     fn query_each(&self, sql: &str, mut f: impl FnMut(MyRow)) -> Result<()> {
         let mut conn = self.conn.borrow_mut();
+        let handed = Cell::new(0_usize);
         let mut run = |conn: &mut Conn| -> std::result::Result<(), mysql::Error> {
             for row in conn.query_iter(sql)? {
                 f(MyRow(row?.unwrap()));
+                handed.set(handed.get() + 1);
             }
             Ok(())
         };
         match run(&mut conn) {
-            Err(e) if session_lost(&e) && !self.in_snapshot.get() => {
-                // Nothing was handed out: a lost session fails before its first row.
+            // Retried only where no row was handed out yet: a retry after some would hand
+            // them out twice.
+            Err(e) if session_lost(&e) && !self.in_snapshot.get() && handed.get() == 0 => {
                 self.reconnect(&mut conn)?;
                 run(&mut conn).map_err(db_error)
             }
