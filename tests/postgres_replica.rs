@@ -14,7 +14,11 @@ use common::pg::{go_mink_sql, Cluster};
 use serde_json::Value;
 
 /// Waits until the standby has replayed everything the primary has written.
-fn caught_up(primary: &mut postgres::Client, standby: &mut postgres::Client) {
+fn caught_up(
+    primary: &mut postgres::Client,
+    standby: &mut postgres::Client,
+    standby_log: &std::path::Path,
+) {
     let lsn: String = primary
         .query_one("SELECT pg_current_wal_lsn()::text", &[])
         .unwrap()
@@ -31,7 +35,11 @@ fn caught_up(primary: &mut postgres::Client, standby: &mut postgres::Client) {
         if done {
             return;
         }
-        assert!(Instant::now() < deadline, "the standby did not catch up");
+        assert!(
+            Instant::now() < deadline,
+            "the standby did not catch up: {}",
+            std::fs::read_to_string(standby_log).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -58,7 +66,7 @@ fn a_hot_standby_answers_as_its_primary() {
              UPDATE mink.streams SET version = 2 WHERE stream_id = 'Account-acc2';",
         )
         .unwrap();
-    caught_up(&mut writer, &mut reader);
+    caught_up(&mut writer, &mut reader, &standby.dir().join("log"));
     for args in [
         vec!["streams", "--json"],
         vec!["events", "--json"],
@@ -125,7 +133,7 @@ fn a_read_cancelled_by_recovery_fails_in_one_line() {
     let standby =
         primary.standby_with("-c max_standby_streaming_delay=0 -c hot_standby_feedback=off");
     let mut reader = standby.client("conflict");
-    caught_up(&mut writer, &mut reader);
+    caught_up(&mut writer, &mut reader, &standby.dir().join("log"));
     let replica = standby.url("conflict");
     let mut child = common::bin::bin()
         .args(["events", &replica, "--json"])
@@ -142,7 +150,7 @@ fn a_read_cancelled_by_recovery_fails_in_one_line() {
         .batch_execute("DELETE FROM mink.events WHERE stream_id = 'Account-bulk'")
         .unwrap();
     writer.batch_execute("VACUUM mink.events").unwrap();
-    caught_up(&mut writer, &mut reader);
+    caught_up(&mut writer, &mut reader, &standby.dir().join("log"));
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
     let output = child.wait_with_output().unwrap();

@@ -258,6 +258,10 @@ impl Cluster {
             .expect("a temporary folder");
         give_to_postgres(dir.path());
         let data = dir.path().join("data");
+        let port = free_port();
+        // A replication slot of its own keeps the WAL it has not received yet: without
+        // one, another test's checkpoints can recycle it before the standby streams it.
+        let slot = format!("standby_{port}");
         let out = server_command(&self.bin, "pg_basebackup")
             .args([
                 "-h",
@@ -269,7 +273,16 @@ impl Cluster {
             ])
             .arg("-D")
             .arg(&data)
-            .args(["-R", "-X", "stream", "--no-sync", "--checkpoint=fast"])
+            .args([
+                "-R",
+                "-X",
+                "stream",
+                "--no-sync",
+                "--checkpoint=fast",
+                "-C",
+                "-S",
+            ])
+            .arg(&slot)
             .output()
             .expect("pg_basebackup runs");
         assert!(
@@ -277,7 +290,6 @@ impl Cluster {
             "pg_basebackup: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let port = free_port();
         let standby = Cluster {
             dir,
             bin: self.bin.clone(),
