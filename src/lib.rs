@@ -7,6 +7,7 @@
 
 pub mod demo;
 pub mod event;
+pub mod export;
 pub mod fast_paths;
 pub mod files;
 pub mod project;

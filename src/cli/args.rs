@@ -592,6 +592,37 @@ pub enum Command {
         #[command(flatten)]
         replay: ReplayArgs,
     },
+    /// Write events (and, with --states, the reducer's state after every event) as
+    /// Parquet files for SQL engines: DuckDB, Polars, Spark, ClickHouse.
+    Export {
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
+        store: PathBuf,
+        /// The folder to write events-00001.parquet, … into (made if missing; it must be
+        /// empty).
+        #[arg(long, value_name = "DIR")]
+        parquet: PathBuf,
+        /// Only this stream.
+        #[arg(long, value_name = "ID")]
+        stream: Option<String>,
+        /// Only events of this type.
+        #[arg(long = "type", value_name = "T")]
+        event_type: Option<String>,
+        #[command(flatten)]
+        find: FindArgs,
+        /// Also replay every chosen stream from its first event and write the state after
+        /// each exported event (states-00001.parquet, …): the state as JSON and its
+        /// top-level scalar fields as typed columns.
+        #[arg(long)]
+        states: bool,
+        /// Rows per file (a file holds whole row groups of up to 65,536 rows).
+        #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+        rows_per_file: u64,
+        #[command(flatten)]
+        replay: ReplayArgs,
+        /// The summary as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Every stream (of a category, or one) through two reducers, --reducer (A) and
     /// --against (B), in one pass: each stream whose states differ with the first version
     /// where they part, its event and the changes; streams where one fails first. Exits 1
@@ -727,6 +758,7 @@ impl Command {
             | C::Diff { store, replay, .. }
             | C::History { store, replay, .. }
             | C::ExportTest { store, replay, .. }
+            | C::Export { store, replay, .. }
             | C::CompareReducers { store, replay, .. }
             | C::Check { store, replay, .. } => (Some(store), Some(replay)),
             C::Test { replay, .. } => (None, Some(replay)),

@@ -17,7 +17,7 @@ use super::output::{Out, Paint};
 
 /// The filter and the test `events` applies: stream, type, category, jq, text, times.
 /// Following (`waits`), a stream or category with no event yet is waited for, said once.
-fn prepare(
+pub(super) fn prepare(
     store: &dyn EventSource,
     mut filter: LogFilter,
     find: &FindArgs,

@@ -9,6 +9,7 @@ mod completions;
 mod consumers;
 mod debug;
 mod events;
+mod export;
 mod find;
 mod fixtures;
 mod history;

@@ -47,3 +47,26 @@ pub fn replay_bar() -> impl FnMut(SeekProgress) {
         _ => {}
     }
 }
+
+/// A bar for a pass over `total` events (a spinner with the count where the total is not
+/// known), drawn only when stderr is a terminal; `None` otherwise.
+pub fn count_bar(label: &str, total: Option<u64>) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let (bar, template) = match total {
+        Some(n) => (
+            ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
+            "{msg} {wide_bar} {pos}/{len} · {per_sec} · {eta} left",
+        ),
+        None => (
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+            "{spinner} {msg} {pos} · {per_sec}",
+        ),
+    };
+    bar.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(label.to_string());
+    Some(bar)
+}

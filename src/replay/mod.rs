@@ -42,7 +42,7 @@ pub use snapshot_use::{map_snapshot, SnapshotMaps, SnapshotUse};
 /// For the fuzz targets: the targeted payload read checked against the whole parse.
 #[doc(hidden)]
 pub use targeted_read::check_against_whole as check_targeted_read;
-pub use walk::{Predicate, Skips, Verdict, Walk};
+pub use walk::{apply_marked, Predicate, Skips, Verdict, Walk};
 pub use watch::{last_call, stack_for, Program, TimedOut, Watch};
 pub use when::{category_streams, when, when_category, Hit, WhenOptions};
 

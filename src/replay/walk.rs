@@ -67,7 +67,7 @@ impl<'r> Walk<'r> {
 /// Applies `row` to a fold of one of many streams read together (a category), the call
 /// marked on `watch`; `named` is the stream the watch was last told of, so it is told
 /// again only when the stream changes.
-pub(super) fn apply_marked(
+pub fn apply_marked(
     fold: &mut Fold,
     row: &StreamRow,
     watch: Option<&Watch>,

@@ -17,33 +17,56 @@ pub fn with_eventsourcing() -> PathBuf {
     if ready.exists() {
         return python;
     }
+    pip_install(
+        &venv,
+        &[
+            "eventsourcing>=9.4,<10",
+            // eventsourcing's SQLAlchemy persistence (tests/layouts_sqlalchemy.rs).
+            "eventsourcing-sqlalchemy>=1,<2",
+            // psycopg for the library's PostgreSQL persistence (binary wheels).
+            "psycopg[binary]",
+            "psycopg-pool",
+        ],
+    );
+    std::fs::write(&ready, "").unwrap();
+    python
+}
+
+/// A venv of its own (`venv-NAME` under the target folder) with `packages` from PyPI,
+/// made on first use: DuckDB to read exported Parquet files, the MCP SDK as a client.
+pub fn with_packages(name: &str, packages: &[&str]) -> PathBuf {
+    let _one_at_a_time = MADE.lock().unwrap_or_else(|e| e.into_inner());
+    let venv = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("venv-{name}"));
+    let python = venv.join("bin/python");
+    let ready = venv.join(format!(
+        "ready-{}",
+        packages.join("-").replace(['<', '>', '=', ','], "_")
+    ));
+    if ready.exists() {
+        return python;
+    }
+    pip_install(&venv, packages);
+    std::fs::write(&ready, "").unwrap();
+    python
+}
+
+/// Makes the venv afresh and installs `packages` into it from PyPI.
+fn pip_install(venv: &std::path::Path, packages: &[&str]) {
     let status = Command::new("python3")
         .args(["-m", "venv", "--clear"])
-        .arg(&venv)
+        .arg(venv)
         .status()
         .expect("python3 runs");
     assert!(
         status.success(),
         "python3 -m venv failed (Debian: python3-venv)"
     );
-    let status = Command::new(&python)
-        // psycopg for the library's PostgreSQL persistence (binary wheels: nothing to build).
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "eventsourcing>=9.4,<10",
-            // eventsourcing's SQLAlchemy persistence (tests/layouts_sqlalchemy.rs).
-            "eventsourcing-sqlalchemy>=1,<2",
-            "psycopg[binary]",
-            "psycopg-pool",
-        ])
+    let status = Command::new(venv.join("bin/python"))
+        .args(["-m", "pip", "install", "-q"])
+        .args(packages)
         .status()
         .expect("pip runs");
-    assert!(status.success(), "pip install eventsourcing failed");
-    std::fs::write(&ready, "").unwrap();
-    python
+    assert!(status.success(), "pip install {packages:?} failed");
 }
 
 /// Runs tests/fixtures/eventsourcing_system.py with `args` and returns what the library
