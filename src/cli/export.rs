@@ -206,16 +206,19 @@ fn print_summary(s: &serde_json::Value, json: bool) -> Result<()> {
         return Ok(out.flush()?);
     }
     let count = |k: &str| eventscope::thousands(s[k].as_u64().unwrap_or(0) as i64);
-    let files = |k: &str| s[k].as_array().map_or(0, Vec::len);
+    let files = |k: &str| match s[k].as_array().map_or(0, Vec::len) {
+        1 => "1 file".to_string(),
+        n => format!("{n} files"),
+    };
     let dir = eventscope::printable(s["dir"].as_str().unwrap_or("")).into_owned();
     let mut line = format!(
-        "exported {} events to {dir} ({} files)",
+        "exported {} events to {dir} ({})",
         count("events"),
         files("event_files")
     );
     if s.get("states").is_some() {
         line.push_str(&format!(
-            "; {} states of {} streams by {}, replayed from each stream's first event ({} files)",
+            "; {} states of {} streams by {}, replayed from each stream's first event ({})",
             count("states"),
             count("streams"),
             eventscope::printable(s["reducer"].as_str().unwrap_or("")),
