@@ -5,6 +5,7 @@
 
 mod cli;
 mod dirs;
+mod mcp;
 mod tui;
 
 use std::process::ExitCode;

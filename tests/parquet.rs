@@ -19,40 +19,14 @@ fn duckdb() -> PathBuf {
 
 /// The columns' DuckDB types and the rows, as tests/fixtures/read_parquet.py prints them.
 fn read(dir: &Path, kind: &str) -> (BTreeMap<String, String>, Vec<Value>) {
-    let out = Command::new(duckdb())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/read_parquet.py"
-        ))
-        .args([s(dir), kind])
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut rows = lines(&String::from_utf8(out.stdout).unwrap());
+    let mut rows = common::fixture_lines(&duckdb(), "read_parquet.py", &[s(dir), kind]);
     let types = serde_json::from_value(rows.remove(0)).unwrap();
     (types, rows)
 }
 
 /// Rows of an SQL query over the view `kind`, as DuckDB answers it.
 fn query(dir: &Path, kind: &str, sql: &str) -> Vec<Value> {
-    let out = Command::new(duckdb())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/read_parquet.py"
-        ))
-        .args([s(dir), kind, sql])
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    lines(&String::from_utf8(out.stdout).unwrap())
+    common::fixture_lines(&duckdb(), "read_parquet.py", &[s(dir), kind, sql])
 }
 
 /// The Parquet logical type of the events files' `time` column, as DuckDB reads it.

@@ -623,6 +623,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the store's answers to agents: a read-only Model Context Protocol server on
+    /// stdin/stdout (JSON-RPC, a message per line). Its tools are the read-only commands
+    /// with --json; each call runs with this command's options (--reducer, --format, …).
+    Mcp {
+        /// The event store: a SQLite file, or a postgres://, mysql:// or mariadb:// URL.
+        store: PathBuf,
+        #[command(flatten)]
+        replay: ReplayArgs,
+        /// Stop a tool call that runs longer than this many seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        call_timeout: u64,
+    },
     /// Every stream (of a category, or one) through two reducers, --reducer (A) and
     /// --against (B), in one pass: each stream whose states differ with the first version
     /// where they part, its event and the changes; streams where one fails first. Exits 1
@@ -759,6 +771,7 @@ impl Command {
             | C::History { store, replay, .. }
             | C::ExportTest { store, replay, .. }
             | C::Export { store, replay, .. }
+            | C::Mcp { store, replay, .. }
             | C::CompareReducers { store, replay, .. }
             | C::Check { store, replay, .. } => (Some(store), Some(replay)),
             C::Test { replay, .. } => (None, Some(replay)),

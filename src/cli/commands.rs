@@ -353,6 +353,15 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
             json,
         ),
         Command::Import { file, out } => super::import::run(&file, &out),
+        Command::Mcp {
+            store,
+            replay,
+            call_timeout,
+        } => {
+            // Opened once here, so that a wrong path or URL is one line now, not at every call.
+            drop(open(&store)?);
+            super::mcp::run(&store, &cli.open, &replay, call_timeout)
+        }
         Command::Export {
             store,
             parquet,

@@ -15,6 +15,7 @@ mod fixtures;
 mod history;
 mod import;
 mod man;
+mod mcp;
 mod output;
 mod progress;
 mod read_model;
