@@ -568,3 +568,23 @@ fn a_default_reducer_comes_from_beside_the_store_or_the_environment() {
         "{err}"
     );
 }
+
+/// `--replica` is for a PostgreSQL store and its standby: anything else is one line.
+#[test]
+fn replica_needs_postgres_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::bin::demo(dir.path());
+    for replica in ["postgres://localhost/x", "/tmp/copy.db"] {
+        let err = fails(&["stats", s(&store), "--replica", replica]);
+        assert!(err.contains("--replica takes the postgres:// URL"), "{err}");
+    }
+    // Commands that are no heavy scan read the store, replica or not.
+    let out = ok(&[
+        "streams",
+        s(&store),
+        "--replica",
+        "postgres://localhost/x",
+        "--json",
+    ]);
+    assert_eq!(json_lines(&out).len(), 5);
+}

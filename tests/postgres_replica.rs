@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::bin::{lines, ok};
+use common::bin::{lines, ok, run};
 use common::follower::Follower;
 use common::pg::{go_mink_sql, Cluster};
 use serde_json::Value;
@@ -83,6 +83,45 @@ fn a_hot_standby_answers_as_its_primary() {
         };
         assert_eq!(on(&replica), on(&url), "{args:?}");
     }
+    // --replica: with the standby's replay paused, a row committed on the primary is in
+    // what the primary answers and not in what the heavy scans read from the replica.
+    reader
+        .batch_execute("SELECT pg_wal_replay_pause()")
+        .unwrap();
+    let before = lines(&ok(&["events", &url, "--json"])).len();
+    writer
+        .batch_execute(
+            "INSERT INTO mink.events (stream_id, version, event_type, data) VALUES ('Account-acc9', 1, 'Opened', '{}')",
+        )
+        .unwrap();
+    let with_replica = |args: &[&str]| {
+        let out = run(&[args, &["--replica", &replica]].concat());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        (String::from_utf8(out.stdout).unwrap(), err)
+    };
+    let (events, said) = with_replica(&["events", &url, "--json"]);
+    assert_eq!(lines(&events).len(), before, "the replica answered");
+    assert!(
+        said.contains("answered by the replica postgres://"),
+        "{said}"
+    );
+    let (stats, _) = with_replica(&["stats", &url, "--json"]);
+    let stats: Value = serde_json::from_str(&stats).unwrap();
+    assert_eq!(stats["events"], before);
+    assert_eq!(lines(&ok(&["events", &url, "--json"])).len(), before + 1);
+    // A small read stays on the primary, and says nothing of the replica.
+    let (state, said) = with_replica(&["state", &url, "Account-acc9", "--json"]);
+    assert_eq!(state.trim(), "{}");
+    assert!(!said.contains("replica"), "{said}");
+    reader
+        .batch_execute("SELECT pg_wal_replay_resume()")
+        .unwrap();
+    caught_up(&mut writer, &mut reader, &standby.dir().join("log"));
     // Following the standby: each commit on the primary arrives once, in order.
     let existing = lines(&ok(&["events", &url, "--json"])).len();
     let follower = Follower::start(&replica);

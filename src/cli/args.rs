@@ -76,6 +76,17 @@ pub struct OpenArgs {
         value_name = "NAME"
     )]
     pub schema: Option<String>,
+    /// PostgreSQL: a hot standby of the store (a postgres:// URL). The heavy one-shot
+    /// scans read from it: events (not --follow), stats, types, state --category and
+    /// export; each says on stderr that the replica answered. Everything else, and the
+    /// TUI, reads the store.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "PostgreSQL connection",
+        value_name = "URL"
+    )]
+    pub replica: Option<String>,
     /// PostgreSQL: show archived events and streams (Marten, Emmett).
     #[arg(long, global = true, help_heading = "PostgreSQL connection")]
     pub archived: bool,

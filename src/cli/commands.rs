@@ -132,6 +132,23 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
     let open_replay = |path: &Path, replay: &ReplayArgs| -> Result<Box<dyn EventSource>> {
         through_upcasters(open(path)?, &replay.upcast, &replay.limits)
     };
+    // The heavy one-shot scans go to the replica where one is given, and say so.
+    let replica = cli.open.replica.clone();
+    let scan_at = |path: &Path| -> Result<PathBuf> {
+        let Some(url) = &replica else {
+            return Ok(path.to_path_buf());
+        };
+        let primary = path.to_string_lossy();
+        if !eventscope::store::is_postgres_url(&primary) || !eventscope::store::is_postgres_url(url)
+        {
+            anyhow::bail!("--replica takes the postgres:// URL of a standby of a PostgreSQL store");
+        }
+        super::output::warn(&format!(
+            "answered by the replica {}",
+            eventscope::store::display_name(Path::new(url))
+        ));
+        Ok(PathBuf::from(url))
+    };
     let Some(command) = cli.command else {
         let live = OpenOptions {
             live: true,
@@ -203,7 +220,7 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
                 })?;
                 super::events::follow(&*upcasting(store)?, filter, last, &find, &limits, json)
             } else {
-                let store = upcasting(open(&store)?)?;
+                let store = upcasting(open(&scan_at(&store)?)?)?;
                 super::events::list(&*store, filter, last, &find, &limits, json)
             }
         }
@@ -219,7 +236,7 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
             envelope,
         } => match (stream, category) {
             (_, Some(category)) => super::debug::category_state(
-                &*open_replay(&store, &replay)?,
+                &*open_replay(&scan_at(&store)?, &replay)?,
                 &category,
                 at_time.as_deref(),
                 &replay,
@@ -305,7 +322,13 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
             category,
             bucket,
             json,
-        } => super::find::stats(&*open(&store)?, stream, category.as_deref(), bucket, json),
+        } => super::find::stats(
+            &*open(&scan_at(&store)?)?,
+            stream,
+            category.as_deref(),
+            bucket,
+            json,
+        ),
         Command::Related {
             store,
             event,
@@ -373,7 +396,7 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
             replay,
             json,
         } => super::export::run(
-            &*open_replay(&store, &replay)?,
+            &*open_replay(&scan_at(&store)?, &replay)?,
             &eventscope::store::display_name(&store),
             &super::export::Options {
                 dir: &parquet,
@@ -451,7 +474,7 @@ pub fn run(mut cli: Cli) -> Result<Outcome> {
             max_shapes,
             json,
         } => super::types::run(
-            &*open(&store)?,
+            &*open(&scan_at(&store)?)?,
             category.as_deref(),
             event_type.as_deref(),
             max_shapes as usize,

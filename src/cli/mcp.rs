@@ -39,6 +39,7 @@ fn open_argv(o: &OpenArgs) -> Vec<String> {
     add("map", &o.map);
     add("schema", &o.schema);
     add("table", &o.table);
+    add("replica", &o.replica);
     if o.archived {
         out.push("--archived".into());
     }

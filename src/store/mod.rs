@@ -48,6 +48,11 @@ pub use postgres::{redact, Limits, PgStore, PG_FORMATS};
 pub fn is_url(target: &str) -> bool {
     postgres::is_url(target) || mysql::is_url(target)
 }
+
+/// Whether `target` names a PostgreSQL database (a `postgres://` or `postgresql://` URL).
+pub fn is_postgres_url(target: &str) -> bool {
+    postgres::is_url(target)
+}
 pub use read::{BadVersion, Columns, LogFilter, RawEvent, StreamRow, TimeRow};
 pub use related::{Related, RelatedKeys, Relation};
 pub use snapshots::Snapshot;
