@@ -114,6 +114,8 @@ fn check_events(dir: &Path, want: &[Value]) {
             "topic",
             "original_position",
             "undecodable",
+            "link_of",
+            "upcaster",
         ] {
             assert_eq!(g[optional], w[optional], "{optional}: {g}");
         }
@@ -521,6 +523,34 @@ fn odd_times_keep_their_precision_or_their_text() {
         let row = rows.iter().find(|r| r["position"] == i + 1).unwrap();
         assert_eq!(row["timestamp"], w["timestamp"]);
     }
+}
+
+/// With upcasters, events are exported as replays see them, each naming its upcaster, and
+/// equal to `events --upcast`.
+#[test]
+fn upcast_events_are_exported_as_replays_see_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = demo(dir.path());
+    let upcasters = dir.path().join("upcasters");
+    std::fs::create_dir(&upcasters).unwrap();
+    std::fs::write(
+        upcasters.join("MoneyDeposited.jq"),
+        ".data.cents = .data.amount * 100",
+    )
+    .unwrap();
+    let out = dir.path().join("pq");
+    let up = ["--upcasters", s(&upcasters)];
+    ok(&[&["export", s(&store), "--parquet", s(&out)][..], &up].concat());
+    let want = lines(&ok(&[
+        &["events", s(&store), "--json", "--upcast"][..],
+        &up,
+    ]
+    .concat()));
+    assert!(want.iter().any(|e| e["data"]["cents"] == 10000), "upcast");
+    check_events(&out, &want);
+    let (_, rows) = read(&out, "events");
+    let named = rows.iter().filter(|r| r["upcaster"].is_string()).count();
+    assert_eq!(named, 3, "the three deposits");
 }
 
 /// A reducer that fails on one stream: that stream's row says why, the others are whole,

@@ -8,7 +8,7 @@ use crate::Event;
 
 /// The columns, in order: name, kind, never null. `time` is the instant (in the unit the
 /// stored fraction needs), `timestamp` the envelope's text, kept where it is no time.
-const COLUMNS: [(&str, Kind, bool); 16] = [
+const COLUMNS: [(&str, Kind, bool); 17] = [
     ("position", Kind::Int, true),
     ("stream", Kind::Text, true),
     ("version", Kind::Int, true),
@@ -25,6 +25,7 @@ const COLUMNS: [(&str, Kind, bool); 16] = [
     ("bad_version", Kind::Text, false),
     ("undecodable", Kind::Text, false),
     ("link_of", Kind::Text, false),
+    ("upcaster", Kind::Text, false),
 ];
 
 const TIME: usize = 6;
@@ -77,6 +78,7 @@ impl EventWriter {
             text(&e.bad_version),
             text(&e.undecodable),
             text(&e.link_of),
+            text(&e.upcaster),
         ];
         for (column, cell) in self.columns.iter_mut().zip(cells) {
             column.cells.push(cell);
