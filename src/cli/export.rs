@@ -45,8 +45,9 @@ pub fn run(store: &dyn EventSource, store_name: &str, o: &Options) -> Result<()>
         ("eventscope.store".to_string(), store_name.to_string()),
         ("eventscope.filter".to_string(), described.clone()),
     ];
+    // The whole log's length, for the bars: counted only where a bar is drawn.
     let unfiltered = o.stream.is_none() && o.event_type.is_none() && test.is_empty();
-    let total = match unfiltered && filter.streams.is_none() {
+    let total = match unfiltered && filter.streams.is_none() && super::progress::shown() {
         true => Some(u64::try_from(store.count_after(i64::MIN)?).unwrap_or(0)),
         false => None,
     };
@@ -59,7 +60,7 @@ pub fn run(store: &dyn EventSource, store_name: &str, o: &Options) -> Result<()>
         metadata.clone(),
     ));
     let mut write = |e: Event| {
-        events.push(&e)?;
+        events.push(e)?;
         if let Some(b) = bar.as_ref().filter(|_| events.rows() % 4096 == 0) {
             b.set_position(events.rows());
         }
@@ -101,6 +102,7 @@ pub fn run(store: &dyn EventSource, store_name: &str, o: &Options) -> Result<()>
             reducer,
             &filter,
             &keeps,
+            test.columns(),
             Some(&watch),
             &mut out,
             &mut |n| {

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// An observer for `Replayer::with_progress`. The bar appears once a seek has folded
 /// `PROGRESS_EVERY` events (short replays never show one) and is cleared when it ends.
 pub fn replay_bar() -> impl FnMut(SeekProgress) {
-    let shown = std::io::stderr().is_terminal();
+    let shown = shown();
     let mut bar: Option<ProgressBar> = None;
     move |p| match p {
         SeekProgress::Reached {
@@ -48,10 +48,15 @@ pub fn replay_bar() -> impl FnMut(SeekProgress) {
     }
 }
 
+/// Whether bars are drawn: only on a terminal.
+pub fn shown() -> bool {
+    std::io::stderr().is_terminal()
+}
+
 /// A bar for a pass over `total` events (a spinner with the count where the total is not
 /// known), drawn only when stderr is a terminal; `None` otherwise.
 pub fn count_bar(label: &str, total: Option<u64>) -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() {
+    if !shown() {
         return None;
     }
     let (bar, template) = match total {

@@ -52,8 +52,8 @@ impl EventWriter {
         }
     }
 
-    pub fn push(&mut self, e: &Event) -> Result<(), ExportError> {
-        let text = |s: &Option<String>| s.clone().map_or(Cell::Null, Cell::Text);
+    pub fn push(&mut self, e: Event) -> Result<(), ExportError> {
+        let text = |s: Option<String>| s.map_or(Cell::Null, Cell::Text);
         let time = e.timestamp.as_deref().and_then(instant);
         if let Some((_, digits)) = time {
             self.digits = self.digits.max(digits);
@@ -61,24 +61,25 @@ impl EventWriter {
         let data = serde_json::to_string(&e.data).unwrap_or_default();
         let metadata = serde_json::to_string(&e.metadata).unwrap_or_default();
         self.bytes += data.len() + metadata.len() + e.stream_id.len() + 64;
+        let category = e.category().to_string();
         let cells = [
             Cell::Int(e.global_position),
-            Cell::Text(e.stream_id.clone()),
+            Cell::Text(e.stream_id),
             Cell::Int(e.version),
-            Cell::Text(e.event_id.clone()),
-            Cell::Text(e.event_type.clone()),
-            Cell::Text(e.category().to_string()),
+            Cell::Text(e.event_id),
+            Cell::Text(e.event_type),
+            Cell::Text(category),
             time.map_or(Cell::Null, |(t, _)| Cell::Time(t)),
-            text(&e.timestamp),
+            text(e.timestamp),
             Cell::Text(data),
             Cell::Text(metadata),
-            text(&e.schema_version),
-            text(&e.topic),
+            text(e.schema_version),
+            text(e.topic),
             e.original_position.map_or(Cell::Null, Cell::Int),
-            text(&e.bad_version),
-            text(&e.undecodable),
-            text(&e.link_of),
-            text(&e.upcaster),
+            text(e.bad_version),
+            text(e.undecodable),
+            text(e.link_of),
+            text(e.upcaster),
         ];
         for (column, cell) in self.columns.iter_mut().zip(cells) {
             column.cells.push(cell);

@@ -50,11 +50,10 @@ impl From<parquet::errors::ParquetError> for ExportError {
 }
 
 /// A time as a Parquet column takes it: the instant, and the fraction digits the store
-/// wrote it with (at most 9).
+/// wrote it with (at most 9). `text` is in the envelope's form (`time::normalise`).
 fn instant(text: &str) -> Option<(chrono::DateTime<chrono::Utc>, usize)> {
     let t = crate::time::parse_stored(text)?;
-    let normal = crate::time::normalise(text);
-    let digits = normal
+    let digits = text
         .split_once('.')
         .map_or(0, |(_, f)| f.bytes().take_while(u8::is_ascii_digit).count());
     Some((t, digits.min(9)))

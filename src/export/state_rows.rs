@@ -175,13 +175,16 @@ pub struct StatesDone {
 }
 
 /// Replays every stream `filter` names (all, one, or a category's), stream by stream
-/// from its first event, and writes the state after each event `keeps` takes. A stream
-/// whose fold fails gets one row saying why at that event, and no rows after it.
+/// from its first event, and writes the state after each event `keeps` takes (which reads
+/// the columns `reads` names). A stream whose fold fails gets one row saying why at that
+/// event, and no rows after it.
+#[allow(clippy::too_many_arguments)]
 pub fn write_states(
     store: &dyn EventSource,
     reducer: &Reducer,
     filter: &LogFilter,
     keeps: &dyn Fn(&StreamRow) -> bool,
+    reads: Columns,
     watch: Option<&Watch>,
     out: &mut StateWriter,
     progress: &mut dyn FnMut(u64),
@@ -193,7 +196,11 @@ pub fn write_states(
         by_stream: true,
         event_type: None,
         limit: None,
-        columns: Some(Columns::ALL),
+        // Only what the reducer and `keeps` read, and the times every row has.
+        columns: Some(reducer.columns().union(reads).union(Columns {
+            timestamp: true,
+            ..Columns::NONE
+        })),
         ..filter.clone()
     };
     let mut named = String::new();

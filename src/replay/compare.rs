@@ -97,7 +97,7 @@ pub fn compare_stream(
         b: b.start(&category, Value::Null).stop_on_error(),
         failed: [None, None],
     };
-    let columns = merge_columns(pair.a.columns(), pair.b.columns());
+    let columns = pair.a.columns().union(pair.b.columns());
     let range = i64::MIN..=until.unwrap_or(i64::MAX);
     let mut last = 0;
     source.read_stream_rows(stream, range.clone(), columns, |row| {
@@ -170,12 +170,4 @@ fn first_divergence(
     })?;
     // The end states differed, so a version where they diverge exists.
     Ok(found.unwrap_or(Comparison::Equal { version: 0 }))
-}
-
-fn merge_columns(a: Columns, b: Columns) -> Columns {
-    Columns {
-        event_id: a.event_id || b.event_id,
-        metadata: a.metadata || b.metadata,
-        timestamp: a.timestamp || b.timestamp,
-    }
 }

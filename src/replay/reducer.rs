@@ -109,6 +109,18 @@ impl Reducer {
             .map_or_else(|| MERGE_LABEL.to_string(), |p| p.name.clone())
     }
 
+    /// The costlier columns any of its programs reads (`Fold::columns` for one category).
+    pub fn columns(&self) -> Columns {
+        match self {
+            Reducer::Merge => Columns::NONE,
+            Reducer::Jq(p) => p.fields.columns(),
+            Reducer::PerCategory { programs, default } => programs
+                .values()
+                .chain(default)
+                .fold(Columns::NONE, |c, p| c.union(p.fields.columns())),
+        }
+    }
+
     /// Whether streams of `category` are folded by the built-in merge.
     pub fn is_merge_for(&self, category: &str) -> bool {
         self.program_for(category).is_none()

@@ -106,12 +106,7 @@ fn walk<'r>(
     if let Some(w) = watch {
         w.fold(fold.program_name(), stream);
     }
-    let f = fold.columns();
-    let columns = Columns {
-        event_id: f.event_id || reads.event_id,
-        metadata: f.metadata || reads.metadata,
-        timestamp: f.timestamp || reads.timestamp,
-    };
+    let columns = fold.columns().union(reads);
     store.read_stream_rows(stream, versions, columns, |row| {
         let v = row.version();
         if skips.skips(v, row.event_type()) {

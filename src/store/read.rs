@@ -44,6 +44,15 @@ impl Columns {
         metadata: false,
         timestamp: false,
     };
+
+    /// What either of two readers needs.
+    pub fn union(self, other: Columns) -> Columns {
+        Columns {
+            event_id: self.event_id || other.event_id,
+            metadata: self.metadata || other.metadata,
+            timestamp: self.timestamp || other.timestamp,
+        }
+    }
 }
 
 /// What `read_stream_rows` hands out: a raw row where the layout allows, else the
