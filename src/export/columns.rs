@@ -31,6 +31,19 @@ pub enum Kind {
 pub const DECIMAL_DIGITS: u32 = 38;
 
 impl Kind {
+    /// Whether a column of this kind can store `cell` as it is.
+    fn holds(self, cell: &Cell) -> bool {
+        match (self, cell) {
+            (_, Cell::Null) => true,
+            (Kind::Int, Cell::Int(_)) | (Kind::Bool, Cell::Bool(_)) => true,
+            (Kind::Text | Kind::Json, Cell::Text(_)) => true,
+            (Kind::Time(9), Cell::Time(t)) => fits_nanos(*t),
+            (Kind::Time(_), Cell::Time(_)) => true,
+            (Kind::Decimal(scale), Cell::Decimal(d)) => d.unscaled(scale).is_some(),
+            _ => false,
+        }
+    }
+
     fn parquet_type(self, name: &str, required: bool) -> parquet::errors::Result<Type> {
         let (physical, logical) = match self {
             Kind::Int => (Physical::INT64, None),
@@ -115,78 +128,67 @@ impl Column {
         Ok(Arc::new(self.kind.parquet_type(&self.name, self.required)?))
     }
 
-    /// Writes the cells (taken, so the column is empty after) to `out`.
+    /// Writes the cells (the column is empty after, its room kept) to `out`.
     pub fn write(&mut self, out: &mut SerializedColumnWriter) -> parquet::errors::Result<()> {
         let mut cells = std::mem::take(&mut self.cells);
-        if self.kind == Kind::Time(9) {
-            // Beyond 1677–2262 a nanosecond count overflows: such a time is left out here
-            // (the `timestamp` text column keeps it).
-            for c in cells.iter_mut() {
-                if matches!(c, Cell::Time(t) if !fits_nanos(*t)) {
-                    *c = Cell::Null;
-                }
+        // A cell the kind cannot hold is written as null, so that values and definition
+        // levels always agree (a time beyond 1677–2262 in nanoseconds: the `timestamp`
+        // text keeps it).
+        for c in cells.iter_mut() {
+            if !self.kind.holds(c) {
+                *c = Cell::Null;
             }
         }
         let defs: Vec<i16> = cells.iter().map(|c| i16::from(*c != Cell::Null)).collect();
         let defs = (!self.required).then_some(&defs[..]);
         match self.kind {
             Kind::Int => {
-                let v: Vec<i64> = cells
-                    .drain(..)
-                    .filter_map(|c| match c {
-                        Cell::Int(i) => Some(i),
-                        _ => None,
-                    })
-                    .collect();
+                let v = values(&mut cells, |c| match c {
+                    Cell::Int(i) => Some(i),
+                    _ => None,
+                });
                 out.typed::<Int64Type>().write_batch(&v, defs, None)?;
             }
             Kind::Time(digits) => {
-                let v: Vec<i64> = cells
-                    .drain(..)
-                    .filter_map(|c| match c {
-                        Cell::Time(t) => Some(in_unit(t, digits)),
-                        _ => None,
-                    })
-                    .collect();
+                let v = values(&mut cells, |c| match c {
+                    Cell::Time(t) => Some(in_unit(t, digits)),
+                    _ => None,
+                });
                 out.typed::<Int64Type>().write_batch(&v, defs, None)?;
             }
             Kind::Bool => {
-                let v: Vec<bool> = cells
-                    .drain(..)
-                    .filter_map(|c| match c {
-                        Cell::Bool(b) => Some(b),
-                        _ => None,
-                    })
-                    .collect();
+                let v = values(&mut cells, |c| match c {
+                    Cell::Bool(b) => Some(b),
+                    _ => None,
+                });
                 out.typed::<BoolType>().write_batch(&v, defs, None)?;
             }
             Kind::Text | Kind::Json => {
-                let v: Vec<ByteArray> = cells
-                    .drain(..)
-                    .filter_map(|c| match c {
-                        Cell::Text(s) => Some(ByteArray::from(s.into_bytes())),
-                        _ => None,
-                    })
-                    .collect();
+                let v = values(&mut cells, |c| match c {
+                    Cell::Text(s) => Some(ByteArray::from(s.into_bytes())),
+                    _ => None,
+                });
                 out.typed::<ByteArrayType>().write_batch(&v, defs, None)?;
             }
             Kind::Decimal(scale) => {
-                let v: Vec<FixedLenByteArray> = cells
-                    .drain(..)
-                    .filter_map(|c| match c {
-                        Cell::Decimal(d) => d.unscaled(scale),
-                        _ => None,
-                    })
-                    .map(|n| FixedLenByteArray::from(n.to_be_bytes().to_vec()))
-                    .collect();
+                let v = values(&mut cells, |c| match c {
+                    Cell::Decimal(d) => d
+                        .unscaled(scale)
+                        .map(|n| FixedLenByteArray::from(n.to_be_bytes().to_vec())),
+                    _ => None,
+                });
                 out.typed::<FixedLenByteArrayType>()
                     .write_batch(&v, defs, None)?;
             }
         }
-        // The column's room is used again by the next row group.
         self.cells = cells;
         Ok(())
     }
+}
+
+/// The non-null cells' values, in order; `cells` is left empty with its room.
+fn values<T>(cells: &mut Vec<Cell>, value: impl FnMut(Cell) -> Option<T>) -> Vec<T> {
+    cells.drain(..).filter_map(value).collect()
 }
 
 /// `t` counted in the unit of `digits` (nanoseconds only where they fit).

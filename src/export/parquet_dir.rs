@@ -191,3 +191,49 @@ impl ParquetDir {
         Ok(std::mem::take(&mut self.written))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::columns::Cell;
+    use crate::export::decimal::Decimal;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    /// A cell its column cannot hold (more decimals than the scale, a time nanoseconds
+    /// cannot count) is written as null, the rows around it in place.
+    #[test]
+    fn cells_a_column_cannot_hold_are_nulls_and_the_rows_stay_aligned() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut out = ParquetDir::new(dir.path(), "t", 10, Vec::new());
+        let far = chrono::DateTime::parse_from_rfc3339("2300-01-01T00:00:00Z").unwrap();
+        let near = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00.5Z").unwrap();
+        let mut amount = Column::new("amount", Kind::Decimal(1), false);
+        amount.cells = ["1.5", "0.25", "7"]
+            .map(|t| Cell::Decimal(Decimal::parse(t).unwrap()))
+            .to_vec();
+        let mut time = Column::new("time", Kind::Time(9), false);
+        time.cells = vec![
+            Cell::Time(far.to_utc()),
+            Cell::Null,
+            Cell::Time(near.to_utc()),
+        ];
+        out.write_group(&mut [amount, time]).unwrap();
+        let files = out.finish().unwrap();
+        let reader = SerializedFileReader::new(File::open(&files[0]).unwrap()).unwrap();
+        let rows: Vec<String> = reader
+            .get_row_iter(None)
+            .unwrap()
+            .map(|r| r.unwrap().to_string())
+            .collect();
+        assert_eq!(rows.len(), 3);
+        assert!(
+            rows[0].contains("amount: 1.5") && rows[0].contains("time: null"),
+            "{rows:?}"
+        );
+        assert!(rows[1].contains("amount: null"), "{rows:?}");
+        assert!(
+            rows[2].contains("amount: 7.0") && rows[2].contains("time: 1704067200500000000"),
+            "{rows:?}"
+        );
+    }
+}
