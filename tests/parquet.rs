@@ -266,29 +266,25 @@ fn filters_choose_the_same_events_as_the_events_command() {
         check_events(&out, &want);
         // A state row for each exported event, replayed from the stream's start.
         let (_, states) = read(&out, "states");
-        let mut got: Vec<(String, i64)> = states
-            .iter()
-            .map(|r| {
-                (
-                    r["stream"].as_str().unwrap().into(),
-                    r["version"].as_i64().unwrap(),
-                )
-            })
-            .collect();
-        got.sort();
-        let mut expected: Vec<(String, i64)> = want
-            .iter()
-            .map(|e| {
-                (
-                    e["stream_id"].as_str().unwrap().into(),
-                    e["version"].as_i64().unwrap(),
-                )
-            })
-            .collect();
-        expected.sort();
+        let (got, expected) = (keys(&states, "stream"), keys(&want, "stream_id"));
         assert_eq!(got, expected, "{filter:?}");
         check_states_against_state_at(&store, &out);
     }
+}
+
+/// The (stream, version) of each row, sorted; the stream in the field `stream`.
+fn keys(rows: &[Value], stream: &str) -> Vec<(String, i64)> {
+    let mut keys: Vec<(String, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r[stream].as_str().unwrap().into(),
+                r["version"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
 }
 
 /// A 100,000-event demo store and its export with states, 40,000 rows a file: made once
