@@ -239,30 +239,32 @@ fn parse_cursor(tool: &Tool, cursor: Option<&str>) -> Result<(usize, Option<i64>
 /// A page of a command's JSON lines: at most `limit` items and [`ANSWER_LIMIT`] bytes,
 /// with the cursor of the next page where there is more.
 fn page(tool: &Tool, text: &str, cut: bool, skip: usize, limit: usize) -> Result<Value, String> {
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    // A cut answer's last line may be partial: it is never handed out.
-    let total = text.lines().filter(|l| !l.trim().is_empty()).count();
-    let whole = |n: usize| !cut || n + 1 < total;
-    let mut items = Vec::new();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    // A cut answer's last line may be partial: it is never read.
+    let whole = lines.len() - usize::from(cut && !lines.is_empty());
+    let mut items: Vec<Value> = Vec::new();
     let mut bytes = 0;
     let mut next = None;
-    for (n, line) in lines.by_ref().enumerate().skip(skip) {
-        let item: Value = serde_json::from_str(line)
-            .map_err(|e| format!("{}: the command's answer is not JSON: {e}", tool.name))?;
+    for (n, line) in lines.iter().enumerate().skip(skip) {
         if items.len() == limit || (bytes + line.len() > ANSWER_LIMIT && !items.is_empty()) {
-            next = Some(match tool.shape {
-                Shape::Log => format!("from:{}", item["global_position"]),
+            // The log's next page starts after the last event handed out.
+            next = Some(match (tool.shape, items.last()) {
+                (Shape::Log, Some(last)) => {
+                    format!("from:{}", last["global_position"].as_i64().unwrap_or(0) + 1)
+                }
                 _ => format!("skip:{n}"),
             });
             break;
         }
-        if !whole(n) {
+        if n >= whole {
             return Err(format!(
                 "{}: the list is longer than {} MiB here; narrow it (a category, a stream)",
                 tool.name,
                 child::STDOUT_LIMIT >> 20
             ));
         }
+        let item = serde_json::from_str(line)
+            .map_err(|e| format!("{}: the command's answer is not JSON: {e}", tool.name))?;
         bytes += line.len();
         items.push(item);
     }
@@ -280,4 +282,27 @@ fn initialize(params: &Value) -> Value {
         "serverInfo": {"name": "eventscope", "version": env!("CARGO_PKG_VERSION")},
         "instructions": "Read-only tools over one event store: list streams, categories and events (filter with a jq `where`), replay a stream's state at a version or time, diff, blame, when, what-if, field history, related events, stats, event types, consumers and integrity checks. Answers are eventscope's --json output; lists are paged with `more`. Nothing can write to the store.",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An answer cut at the output bound ends in a partial line: pages stop before it,
+    /// and a page that would need it says to narrow the list instead of failing on JSON.
+    #[test]
+    fn a_cut_answer_pages_up_to_its_last_whole_line() {
+        let streams = tools::find("list_streams").unwrap();
+        let text = "{\"a\":1}\n{\"a\":2}\n{\"a\":";
+        let first = page(streams, text, true, 0, 1).unwrap();
+        assert_eq!(first, json!({"items": [{"a": 1}], "more": "skip:1"}));
+        let second = page(streams, text, true, 1, 1).unwrap();
+        assert_eq!(second, json!({"items": [{"a": 2}], "more": "skip:2"}));
+        let err = page(streams, text, true, 2, 1).unwrap_err();
+        assert!(err.contains("narrow it"), "{err}");
+        let events = tools::find("list_events").unwrap();
+        let text = "{\"global_position\":4}\n{\"global_position\":9}\n";
+        let log = page(events, text, false, 0, 1).unwrap();
+        assert_eq!(log["more"], "from:5");
+    }
 }
