@@ -389,3 +389,80 @@ fn a_store_that_cannot_be_opened_is_one_line_before_serving() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// The protocol itself, spoken raw over the pipes: the revision asked is answered where it
+/// is one of the three, else the newest; a line that is no JSON, a batch and a message
+/// over 4 MiB each get a JSON-RPC error; a call past --call-timeout is stopped; and the
+/// server answers on after each.
+#[test]
+fn the_protocol_spoken_raw() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let store = demo(dir.path());
+    let mut server = common::bin::bin()
+        .args([
+            "mcp",
+            s(&store),
+            "--jq-timeout",
+            "60",
+            "--call-timeout",
+            "1",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = server.stdin.take().unwrap();
+    let mut output = BufReader::new(server.stdout.take().unwrap());
+    let mut ask = |line: &str| -> Value {
+        input.write_all(line.as_bytes()).unwrap();
+        input.write_all(b"\n").unwrap();
+        input.flush().unwrap();
+        let mut reply = String::new();
+        output.read_line(&mut reply).unwrap();
+        serde_json::from_str(&reply).unwrap()
+    };
+    let init = |v: &str| {
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+               "params": {"protocolVersion": v, "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}})
+        .to_string()
+    };
+    assert_eq!(
+        ask(&init("2024-11-05"))["result"]["protocolVersion"],
+        "2024-11-05"
+    );
+    assert_eq!(
+        ask(&init("2025-03-26"))["result"]["protocolVersion"],
+        "2025-03-26"
+    );
+    assert_eq!(
+        ask(&init("1999-01-01"))["result"]["protocolVersion"],
+        "2025-06-18"
+    );
+    assert_eq!(ask("{not json")["error"]["code"], -32700);
+    assert_eq!(ask("[]")["error"]["code"], -32600);
+    let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(5 << 20));
+    let refused = ask(&huge);
+    assert_eq!(refused["error"]["code"], -32700);
+    assert!(refused["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("over 4 MiB"));
+    let call = |id: i64, name: &str, args: Value| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+               "params": {"name": name, "arguments": args}})
+        .to_string()
+    };
+    let started = std::time::Instant::now();
+    let stopped = ask(&call(2, "list_events", json!({"where": "until(false; .)"})));
+    assert_eq!(stopped["result"]["isError"], true, "{stopped}");
+    let text = stopped["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("--call-timeout"), "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(ask(&call(3, "nothing", json!({})))["error"]["code"], -32602);
+    let stats = ask(&call(4, "stats", json!({})));
+    assert_eq!(stats["id"], 4);
+    assert_eq!(stats["result"]["structuredContent"]["result"]["events"], 18);
+    drop(input);
+    assert!(server.wait().unwrap().success(), "ends with its input");
+}
