@@ -22,16 +22,7 @@ pub fn replay_bar() -> impl FnMut(SeekProgress) {
                     Some(target.max(0) as u64),
                     ProgressDrawTarget::stderr(),
                 );
-                let style = ProgressStyle::with_template(
-                    "replaying {msg} {wide_bar} {pos}/{len} · {rate} · {eta} left",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .with_key(
-                    "rate",
-                    |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                        let _ = write!(w, "{:.0} events/s", s.per_sec());
-                    },
-                );
+                let style = style("replaying {msg} {wide_bar} {pos}/{len} · {rate} · {eta} left");
                 b.set_style(style);
                 b.set_message(eventscope::printable(stream).into_owned());
                 b.reset_eta();
@@ -62,16 +53,26 @@ pub fn count_bar(label: &str, total: Option<u64>) -> Option<ProgressBar> {
     let (bar, template) = match total {
         Some(n) => (
             ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
-            "{msg} {wide_bar} {pos}/{len} · {per_sec} · {eta} left",
+            "{msg} {wide_bar} {pos}/{len} · {rate} · {eta} left",
         ),
         None => (
             ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
-            "{spinner} {msg} {pos} · {per_sec}",
+            "{spinner} {msg} {pos} · {rate}",
         ),
     };
-    bar.set_style(
-        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    bar.set_style(style(template));
     bar.set_message(label.to_string());
     Some(bar)
+}
+
+/// A bar's style from `template`, whose `{rate}` is whole events per second.
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key(
+            "rate",
+            |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0} events/s", s.per_sec());
+            },
+        )
 }
